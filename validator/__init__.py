@@ -1,0 +1,67 @@
+"""ssbtek-validator: conformance checks for SSBTEK requests and answers.
+
+The library API mirrors the CLI: :func:`validate` returns the same :class:`RunResult` the
+command prints, so anything the tool reports can be asserted on in a vendor's own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+from .engine import Options, validate_paths, validate_sources
+from .findings import Finding, MessageResult, RunResult, Severity, Verdict
+from .inputs import Source
+from .packs import Pack, PackError, builtin_packs, load_bundle
+
+
+def packs_with(schemas: str | Path | None = None) -> dict[int, Pack]:
+    """The built-in packs, with a published bundle (``--schemas``) replacing the pack of its version."""
+    packs = dict(builtin_packs())
+    if schemas is not None:
+        bundle = load_bundle(Path(schemas), packs)
+        packs[bundle.version] = bundle
+    return packs
+
+
+def validate(
+    source: str | Path | bytes | Iterable[str | Path],
+    *,
+    version: int | None = None,
+    schemas: str | Path | None = None,
+    show_values: bool = False,
+    as_of: date | None = None,
+    strict: bool = False,
+) -> RunResult:
+    """Validate a file, a folder, several of them, or the bytes of one message.
+
+    Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
+    everything wrong with the messages themselves is a finding in the result.
+    """
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict)
+    packs = packs_with(schemas)
+    if isinstance(source, bytes):
+        return validate_sources([Source("<bytes>", source)], options, packs)
+    paths = [source] if isinstance(source, str | Path) else list(source)
+    return validate_paths(paths, options, packs)
+
+
+__all__ = [
+    "Finding",
+    "MessageResult",
+    "Options",
+    "Pack",
+    "PackError",
+    "RunResult",
+    "Severity",
+    "Source",
+    "Verdict",
+    "__version__",
+    "builtin_packs",
+    "load_bundle",
+    "packs_with",
+    "validate",
+]

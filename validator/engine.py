@@ -1,0 +1,106 @@
+"""Run the flow for each input: read → parse → detect → rules → findings.
+
+This is the library's centre; the CLI only wires options to :func:`validate_sources`. A rule that
+raises is reported as SSBT-RULE-FAILED (the message is then *incomplete*), never as a pass, and
+never stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from .findings import Finding, MessageResult, RunResult, Severity
+from .inputs import DEFAULT_INCLUDE, Source, iter_sources
+from .limits import DEFAULT_LIMITS, Limits
+from .messages import Message, parse
+from .packs import Pack, builtin_packs, detect
+from .rules import MESSAGE_RULES, Context, Rule
+
+
+@dataclass(frozen=True)
+class Options:
+    #: Force a pack instead of reading the version from the namespace.
+    version: int | None = None
+    show_values: bool = False
+    #: The date to judge messages without frageTidpunkt at; None means today.
+    as_of: date | None = None
+    strict: bool = False
+    limits: Limits = DEFAULT_LIMITS
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    rules: tuple[Rule, ...] = field(default=MESSAGE_RULES)
+
+
+def validate_sources(
+    sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
+) -> RunResult:
+    packs = builtin_packs() if packs is None else packs
+    result = RunResult(strict=options.strict)
+    for source in sources:
+        result.messages.append(validate_message(source, options, packs))
+    return result
+
+
+def validate_paths(
+    paths: Iterable[str | Path], options: Options = Options(), packs: dict[int, Pack] | None = None
+) -> RunResult:
+    return validate_sources(iter_sources(paths, options.limits, options.include), options, packs)
+
+
+def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
+    message = parse(source, options.limits)
+    result = MessageResult(file=source.name)
+    result.findings.extend(message.findings)
+    if message.payload is None:  # nothing to route: say why, and do not pretend a forced pack applied
+        result.detection, _ = detect(message, packs)
+        return result
+    detection, findings = detect(message, packs, options.version)
+    result.detection = detection
+    result.findings.extend(findings)
+    pack = packs.get(detection.version) if detection.pack_id else None
+    if pack is None:
+        return result
+    when, source_of_date = message_date(message, options.as_of)
+    result.message_date, result.message_date_source = when.isoformat(), source_of_date
+    context = Context(message, pack, detection, options.limits, when, options.show_values)
+    for rule in options.rules:
+        try:
+            if not rule.applies(context):
+                continue
+            result.rules_run.append(rule.id)
+            result.findings.extend(rule.check(context))
+        except Exception as exc:  # a broken rule must not pass silently nor stop the batch
+            result.findings.append(
+                Finding(
+                    "SSBT-RULE-FAILED",
+                    Severity.ERROR,
+                    f"Rule {rule.id} could not run ({type(exc).__name__}); this message is not fully checked.",
+                    file=message.name,
+                )
+            )
+    return result
+
+
+def message_date(message: Message, as_of: date | None) -> tuple[date, str]:
+    """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
+    payload = message.payload
+    if payload is not None:
+        for element in payload.iter("{*}frageTidpunkt"):
+            parsed = _parse_datetime(element.text)
+            if parsed:
+                return parsed, "frageTidpunkt"
+            break
+    if as_of is not None:
+        return as_of, "--as-of"
+    return date.today(), "today"
+
+
+def _parse_datetime(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None

@@ -1,0 +1,135 @@
+"""The one result model every reporter and the library API share.
+
+A run produces a :class:`RunResult`, one :class:`MessageResult` per input, each holding
+:class:`Finding` objects. Reporters never look at parsed XML: whatever they show must be here,
+already masked, so that no output path can leak what the model does not carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Verdict(StrEnum):
+    """Per message and per run; ordered by how bad it is for the exit code."""
+
+    CONFORMS = "conforms"
+    NONCONFORMANT = "nonconformant"
+    INCOMPLETE = "incomplete"
+
+
+#: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
+INCOMPLETE_RULES = frozenset({"SSBT-READ", "SSBT-LIMIT", "SSBT-RULE-FAILED"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    file: str = ""
+    line: int | None = None
+    column: int | None = None
+    path: str = ""
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        return data
+
+    def evolve(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What the message is, and why we think so (shown in every report)."""
+
+    version: int | None = None
+    pack_id: str | None = None
+    pack_status: str | None = None
+    operation: str | None = None
+    direction: str | None = None
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class MessageResult:
+    file: str
+    detection: Detection = field(default_factory=Detection)
+    findings: list[Finding] = field(default_factory=list)
+    #: Which date the date-dependent rules used and where it came from ("frageTidpunkt", "--as-of", "today").
+    message_date: str | None = None
+    message_date_source: str | None = None
+    rules_run: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
+            return Verdict.INCOMPLETE
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return Verdict.NONCONFORMANT
+        return Verdict.CONFORMS
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "verdict": str(self.verdict),
+            "version": self.detection.version,
+            "pack": self.detection.pack_id,
+            "pack_status": self.detection.pack_status,
+            "operation": self.detection.operation,
+            "direction": self.detection.direction,
+            "detection_reason": self.detection.reason,
+            "message_date": self.message_date,
+            "message_date_source": self.message_date_source,
+            "rules_run": list(self.rules_run),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class RunResult:
+    messages: list[MessageResult] = field(default_factory=list)
+    #: Findings about the run itself (configuration, schema bundles), not tied to one message.
+    run_findings: list[Finding] = field(default_factory=list)
+    strict: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {m.verdict for m in self.messages}
+        if Verdict.INCOMPLETE in verdicts or any(f.rule in INCOMPLETE_RULES for f in self.run_findings):
+            return Verdict.INCOMPLETE
+        if Verdict.NONCONFORMANT in verdicts:
+            return Verdict.NONCONFORMANT
+        if self.strict and any(m.count(Severity.WARNING) for m in self.messages):
+            return Verdict.NONCONFORMANT
+        return Verdict.CONFORMS
+
+    @property
+    def exit_code(self) -> int:
+        """Exit codes by class, never counts (see README)."""
+        return {Verdict.CONFORMS: 0, Verdict.NONCONFORMANT: 1, Verdict.INCOMPLETE: 3}[self.verdict]
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "messages": len(self.messages),
+            "conforms": sum(1 for m in self.messages if m.verdict is Verdict.CONFORMS),
+            "nonconformant": sum(1 for m in self.messages if m.verdict is Verdict.NONCONFORMANT),
+            "incomplete": sum(1 for m in self.messages if m.verdict is Verdict.INCOMPLETE),
+            "errors": sum(m.count(Severity.ERROR) for m in self.messages),
+            "warnings": sum(m.count(Severity.WARNING) for m in self.messages),
+            "infos": sum(m.count(Severity.INFO) for m in self.messages),
+        }

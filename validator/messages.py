@@ -1,0 +1,269 @@
+"""Parse one message safely and find its SSBTEK payload.
+
+SSBTEK is SOAP 1.1 document/literal with ``soapAction=""``: the operation is known only from the
+Body's first child. A message is either such an envelope or the bare payload element itself.
+Parsing never loads a DTD, never expands an entity and never touches the network.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .findings import Finding, Severity
+from .inputs import Source
+from .limits import DEFAULT_LIMITS, Limits
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SSBT_NAMESPACE = re.compile(r"^http://schema\.forsakringskassan\.se/integration/ssbt/(\d+)/?$")
+
+#: Body child local name -> (operation, direction). The operation decides nothing on its own: the
+#: pack says which operations exist in which version.
+OPERATION_ELEMENTS: dict[str, tuple[str, str]] = {
+    "hamtaBastjanstInformation": ("hamtaBastjanstInformation", "request"),
+    "hamtaBastjanstInformationResponse": ("hamtaBastjanstInformation", "answer"),
+    "hamtaBastjanstInformationFault": ("hamtaBastjanstInformation", "fault"),
+    "testaBastjanstInformation": ("testaBastjanstInformation", "request"),
+    "testaBastjanstInformationResponse": ("testaBastjanstInformation", "answer"),
+    "testaBastjanstInformationFault": ("testaBastjanstInformation", "fault"),
+}
+
+
+def safe_parser() -> etree.XMLParser:
+    """A parser that cannot be made to read anything but the bytes it is given."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+    )
+
+
+@dataclass(slots=True)
+class Message:
+    """A parsed message. ``payload`` is the SSBTEK element (Body child, fault detail, or the root)."""
+
+    name: str
+    raw: bytes
+    root: etree._Element | None = None
+    payload: etree._Element | None = None
+    operation: str | None = None
+    direction: str | None = None
+    #: namespace URI of the payload, where version detection starts
+    namespace: str | None = None
+    enveloped: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    def finding(self, rule: str, severity: Severity, message: str, element=None, **extra) -> Finding:
+        found = Finding(
+            rule=rule,
+            severity=severity,
+            message=message,
+            file=self.name,
+            line=extra.pop("line", element.sourceline if element is not None else None),
+            path=extra.pop("path", element_path(element) if element is not None else ""),
+            **extra,
+        )
+        self.findings.append(found)
+        return found
+
+
+def element_path(element: etree._Element | None) -> str:
+    """A readable XPath with prefixes taken from the document (`/soapenv:Envelope/soapenv:Body/...`)."""
+    if element is None:
+        return ""
+    steps: list[str] = []
+    node = element
+    while node is not None:
+        if not isinstance(node.tag, str):
+            node = node.getparent()
+            continue
+        qname = etree.QName(node)
+        prefix = node.prefix
+        name = f"{prefix}:{qname.localname}" if prefix else qname.localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [child for child in parent if child.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
+    message = Message(name=source.name, raw=source.data or b"")
+    if source.data is None:
+        rule = "SSBT-LIMIT" if source.problem_kind == "limit" else "SSBT-READ"
+        message.finding(rule, Severity.ERROR, f"Input not checked: {source.problem}.")
+        return message
+    if not source.data.strip():
+        message.finding("SSBT-EMPTY", Severity.ERROR, "The input is empty; expected a SOAP 1.1 envelope.")
+        return message
+    try:
+        root = etree.fromstring(source.data, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        _syntax_finding(message, exc, limits)
+        return message
+    if root is None:
+        message.finding("SSBT-WELLFORMED", Severity.ERROR, "No root element found.")
+        return message
+    message.root = root
+    if _has_dtd(root):
+        message.finding(
+            "SSBT-DTD",
+            Severity.ERROR,
+            "The message declares a DOCTYPE; SOAP 1.1 forbids DTDs and entity declarations. "
+            "Nothing in it was loaded or expanded.",
+            line=1,
+        )
+    if _too_deep(root, limits.max_depth):
+        message.finding(
+            "SSBT-LIMIT", Severity.ERROR, f"Elements nest deeper than the limit of {limits.max_depth}.", line=1
+        )
+        return message
+    _locate_payload(message, root)
+    return message
+
+
+def _syntax_finding(message: Message, exc: etree.XMLSyntaxError, limits: Limits) -> None:
+    text = str(exc.msg or exc).strip()
+    if "Excessive depth" in text or ("depth" in text.lower() and "huge" in text.lower()):
+        message.finding(
+            "SSBT-LIMIT",
+            Severity.ERROR,
+            f"Elements nest deeper than the parser's limit ({limits.max_depth}); not parsed further.",
+            line=exc.lineno,
+            column=exc.offset,
+        )
+        return
+    message.finding(
+        "SSBT-WELLFORMED",
+        Severity.ERROR,
+        f"Not well-formed XML: {_scrub(text)}",
+        line=exc.lineno,
+        column=exc.offset,
+    )
+
+
+def _scrub(text: str) -> str:
+    """libxml2 syntax messages sometimes quote document content; keep them free of long digit runs."""
+    return re.sub(r"\d{6,}", lambda m: "*" * len(m.group()), text)
+
+
+def _has_dtd(root: etree._Element) -> bool:
+    docinfo = root.getroottree().docinfo
+    return bool(docinfo.doctype) or docinfo.internalDTD is not None or docinfo.externalDTD is not None
+
+
+def _too_deep(root: etree._Element, max_depth: int) -> bool:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in node if isinstance(child.tag, str))
+    return False
+
+
+def _element_children(element: etree._Element) -> list[etree._Element]:
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def _locate_payload(message: Message, root: etree._Element) -> None:
+    qname = etree.QName(root)
+    if qname.namespace == SOAP11 and qname.localname == "Envelope":
+        message.enveloped = True
+        _locate_in_envelope(message, root)
+        return
+    if qname.namespace == SOAP12 and qname.localname == "Envelope":
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"SOAP 1.2 envelope ({SOAP12}); SSBTEK is SOAP 1.1 ({SOAP11}).",
+            root,
+        )
+        return
+    if qname.namespace and SSBT_NAMESPACE.match(qname.namespace):
+        _set_payload(message, root)
+        return
+    message.finding(
+        "SSBT-SOAP",
+        Severity.ERROR,
+        f"Root element {{{qname.namespace or ''}}}{qname.localname} is neither a SOAP 1.1 Envelope nor an "
+        "SSBTEK payload element.",
+        root,
+    )
+
+
+def _locate_in_envelope(message: Message, envelope: etree._Element) -> None:
+    children = _element_children(envelope)
+    bodies = [c for c in children if c.tag == f"{{{SOAP11}}}Body"]
+    unexpected = [c for c in children if c.tag not in (f"{{{SOAP11}}}Body", f"{{{SOAP11}}}Header")]
+    for extra in unexpected:
+        message.finding("SSBT-SOAP", Severity.ERROR, "Envelope may hold only soap:Header and soap:Body.", extra)
+    if len(bodies) != 1:
+        message.finding(
+            "SSBT-SOAP", Severity.ERROR, f"Envelope must hold exactly one soap:Body, found {len(bodies)}.", envelope
+        )
+        return
+    body = bodies[0]
+    content = _element_children(body)
+    if not content:
+        message.finding("SSBT-SOAP", Severity.ERROR, "soap:Body is empty; expected an SSBTEK operation element.", body)
+        return
+    if len(content) > 1:
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"soap:Body holds {len(content)} elements; document/literal SSBTEK carries exactly one.",
+            content[1],
+        )
+    first = content[0]
+    if first.tag == f"{{{SOAP11}}}Fault":
+        _locate_in_fault(message, first)
+        return
+    _set_payload(message, first)
+
+
+def _locate_in_fault(message: Message, fault: etree._Element) -> None:
+    message.direction = "fault"
+    detail = fault.find("detail")
+    if detail is None:
+        detail = fault.find(f"{{{SOAP11}}}detail")
+    inner = _element_children(detail) if detail is not None else []
+    for element in inner:
+        namespace = etree.QName(element).namespace or ""
+        if SSBT_NAMESPACE.match(namespace):
+            _set_payload(message, element)
+            return
+    code = fault.findtext("faultcode") or "?"
+    message.finding(
+        "SSBT-SOAP-FAULT",
+        Severity.INFO,
+        f"Generic SOAP fault (faultcode {code.strip()}) without an SSBTEK fault detail; "
+        "Försäkringskassan answers this way e.g. to an envelope in a namespace it does not serve.",
+        fault,
+    )
+
+
+def _set_payload(message: Message, element: etree._Element) -> None:
+    qname = etree.QName(element)
+    message.payload = element
+    message.namespace = qname.namespace
+    known = OPERATION_ELEMENTS.get(qname.localname)
+    if known:
+        message.operation, message.direction = known
+    elif SSBT_NAMESPACE.match(qname.namespace or ""):
+        names = ", ".join(OPERATION_ELEMENTS)
+        message.finding(
+            "SSBT-OPERATION",
+            Severity.ERROR,
+            f"{qname.localname} is not an SSBTEK operation element; expected one of {names}.",
+            element,
+        )

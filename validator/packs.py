@@ -1,0 +1,292 @@
+"""Schema packs: one per SSBTEK version, our own (``xsd/ssbt-vN``) or a published bundle (``--schemas``).
+
+A pack is data (``pack.toml`` plus XSDs); this module loads it, compiles its schema once per
+process, and decides which pack a message belongs to and why. Försäkringskassan routes on the
+namespace ``…/integration/ssbt/N``, so that is what we route on too; the XSD's own ``version``
+attribute is wrong in every published contract and is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from .findings import Detection, Finding, Severity
+from .messages import SSBT_NAMESPACE, Message
+
+XS = "http://www.w3.org/2001/XMLSchema"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+NAMESPACE_TEMPLATE = "http://schema.forsakringskassan.se/integration/ssbt/{}"
+
+
+class PackError(Exception):
+    """A pack or bundle that cannot be loaded: a configuration error (exit 2)."""
+
+
+def data_root(name: str) -> Path:
+    """Where bundled data lives: inside the installed wheel, or beside the package in a checkout."""
+    installed = Path(__file__).parent / "_bundled" / name
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / name
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    version: int
+    title: str
+    namespace: str
+    status: str
+    entry: Path
+    #: imports may not leave this folder
+    root: Path
+    operations: tuple[str, ...]
+    agencies: tuple[str, ...]
+    live_from: date | None = None
+    closed: date | None = None
+    contract_date: date | None = None
+    provenance: dict = field(default_factory=dict, compare=False)
+    origin: str = "builtin"
+
+    def schema(self) -> etree.XMLSchema:
+        return compile_schema(self.entry, self.root)
+
+    def content_hash(self) -> str:
+        """SHA-256 over every schema file of the pack, for evidence that a later run used the same pack."""
+        digest = hashlib.sha256()
+        folder = self.entry.parent if self.origin == "builtin" else self.root
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in {".xsd", ".wsdl", ".toml"}:
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def summary(self) -> dict:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "namespace": self.namespace,
+            "status": self.status,
+            "origin": self.origin,
+            "live_from": self.live_from.isoformat() if self.live_from else None,
+            "closed": self.closed.isoformat() if self.closed else None,
+            "operations": list(self.operations),
+            "agencies": list(self.agencies),
+            "sources": list(self.provenance.get("sources", [])),
+        }
+
+
+class _ConfinedResolver(etree.Resolver):
+    """Lets schema imports read files under one folder only; anything else is refused and remembered."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root.resolve()
+        self.refused: list[str] = []
+
+    def resolve(self, url, pubid, context):
+        target = url[len("file://") :] if url.startswith("file://") else url
+        if "://" not in target:
+            try:
+                Path(target).resolve().relative_to(self.root)
+                return None
+            except ValueError:
+                pass
+        self.refused.append(url)
+        return self.resolve_string(f'<xs:schema xmlns:xs="{XS}"/>', context)
+
+
+def _schema_parser(root: Path) -> tuple[etree.XMLParser, _ConfinedResolver]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    resolver = _ConfinedResolver(root)
+    parser.resolvers.add(resolver)
+    return parser, resolver
+
+
+@cache
+def compile_schema(entry: Path, root: Path) -> etree.XMLSchema:
+    """Compile once per process (the only global state: a cache of compiled schemas)."""
+    parser, resolver = _schema_parser(root)
+    try:
+        document = etree.parse(str(entry), parser)
+        if etree.QName(document.getroot()).namespace == WSDL:
+            document = _schema_from_wsdl(document, entry)
+        schema = etree.XMLSchema(document)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
+        raise PackError(f"{entry}: schema does not compile: {exc}") from exc
+    if resolver.refused:
+        raise PackError(
+            f"{entry}: refused to load {', '.join(sorted(set(resolver.refused)))}: schema imports must stay "
+            f"inside {root} and never reach the network"
+        )
+    return schema
+
+
+def _schema_from_wsdl(document: etree._ElementTree, entry: Path) -> etree._ElementTree:
+    schemas = document.getroot().findall(f"{{{WSDL}}}types/{{{XS}}}schema")
+    if not schemas:
+        raise PackError(f"{entry}: WSDL has no types/schema")
+    copy = etree.ElementTree(etree.fromstring(etree.tostring(schemas[0])))
+    copy.docinfo.URL = str(entry)
+    return copy
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def load_pack(folder: Path) -> Pack:
+    try:
+        meta = tomllib.loads((folder / "pack.toml").read_text(encoding="utf-8"))
+        info = meta["pack"]
+        return Pack(
+            id=info["id"],
+            version=int(info["version"]),
+            title=info.get("title", info["id"]),
+            namespace=info["namespace"],
+            status=info["status"],
+            entry=folder / info["entry"],
+            root=folder.parent,
+            operations=tuple(info["operations"]),
+            agencies=tuple(info["agencies"]),
+            live_from=_date(info.get("live_from")),
+            closed=_date(info.get("closed")),
+            contract_date=_date(info.get("contract_date")),
+            provenance=meta.get("provenance", {}),
+        )
+    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise PackError(f"{folder}/pack.toml: {exc}") from exc
+
+
+def _target_namespace(path: Path) -> str | None:
+    """Read only the root start tag; bundle files can be UTF-16, which lxml detects from the BOM."""
+    try:
+        for _event, element in etree.iterparse(str(path), events=("start",), no_network=True, resolve_entities=False):
+            return element.get("targetNamespace")
+    except (etree.XMLSyntaxError, OSError):
+        return None
+    return None
+
+
+def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
+    """A published contract bundle (folder, WSDL or core XSD) as a pack.
+
+    In a folder a WSDL is preferred over a bare XSD, because it names the operations.
+    """
+    path = path.resolve()
+    if path.is_dir():
+        candidates = sorted(path.rglob("*.wsdl")) + sorted(path.rglob("*.xsd"))
+        root = path
+    elif path.is_file():
+        candidates = [path]
+        root = path.parent
+    else:
+        raise PackError(f"--schemas {path}: no such file or folder")
+    for candidate in candidates:
+        namespace = _target_namespace(candidate) or ""
+        found = SSBT_NAMESPACE.match(namespace)
+        if found:
+            break
+    else:
+        raise PackError(f"--schemas {path}: no WSDL or XSD with an SSBTEK target namespace (…/integration/ssbt/N)")
+    version = int(found.group(1))
+    twin = (builtin or {}).get(version)
+    operations = _wsdl_operations(candidate) or (twin.operations if twin else ())
+    pack = Pack(
+        id=f"bundle-v{version}",
+        version=version,
+        title=f"SSBTEK v{version} (bundle {path.name})",
+        namespace=namespace,
+        status="external",
+        entry=candidate,
+        root=root,
+        operations=operations,
+        agencies=twin.agencies if twin else ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV"),
+        live_from=twin.live_from if twin else None,
+        closed=twin.closed if twin else None,
+        provenance={"summary": f"loaded from {candidate}", "sources": [str(candidate)]},
+        origin="bundle",
+    )
+    pack.schema()  # fail now, as a configuration error, rather than once per message
+    return pack
+
+
+def _wsdl_operations(path: Path) -> tuple[str, ...]:
+    if path.suffix != ".wsdl":
+        return ()
+    parser, _resolver = _schema_parser(path.parent)
+    try:
+        root = etree.parse(str(path), parser).getroot()
+    except etree.XMLSyntaxError:
+        return ()
+    names = [op.get("name") for op in root.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation")]
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+@cache
+def builtin_packs() -> dict[int, Pack]:
+    root = data_root("xsd")
+    packs = {}
+    for folder in sorted(root.glob("ssbt-v*")):
+        if (folder / "pack.toml").is_file():
+            pack = load_pack(folder)
+            packs[pack.version] = pack
+    return packs
+
+
+def known_versions(packs: dict[int, Pack]) -> str:
+    return ", ".join(f"v{n}" for n in sorted(packs))
+
+
+def detect(message: Message, packs: dict[int, Pack], forced: int | None = None) -> tuple[Detection, list[Finding]]:
+    """Pick the pack for a message and say why; an unknown version is a finding, not a guess."""
+    findings: list[Finding] = []
+    namespace = message.namespace
+    found = SSBT_NAMESPACE.match(namespace or "")
+    named = int(found.group(1)) if found else None
+    base = {"operation": message.operation, "direction": message.direction}
+
+    def finding(text: str) -> None:
+        element = message.payload
+        findings.append(
+            Finding(
+                "SSBT-VERSION",
+                Severity.ERROR,
+                text,
+                file=message.name,
+                line=element.sourceline if element is not None else None,
+            )
+        )
+
+    if forced is not None:
+        pack = packs.get(forced)
+        if pack is None:
+            raise PackError(f"--version {forced}: no such pack; known: {known_versions(packs)}")
+        said = f"namespace says v{named}" if named is not None else "no SSBTEK namespace"
+        return Detection(forced, pack.id, pack.status, reason=f"forced by --version {forced} ({said})", **base), []
+    if message.payload is None:
+        return Detection(reason="no SSBTEK payload to detect a version from", **base), []
+    if named is None:
+        finding(
+            f"Namespace {namespace or '(none)'} is not an SSBTEK namespace; expected "
+            f"{NAMESPACE_TEMPLATE.format('N')} with N one of {known_versions(packs)}."
+        )
+        return Detection(reason=f"namespace {namespace or '(none)'} is not an SSBTEK namespace", **base), findings
+    pack = packs.get(named)
+    if pack is None:
+        finding(
+            f"Namespace {namespace} names SSBTEK v{named}, which no pack describes; known versions: "
+            f"{known_versions(packs)}."
+        )
+        return Detection(named, reason=f"namespace {namespace} (no pack for v{named})", **base), findings
+    origin = "published bundle given with --schemas" if pack.origin == "bundle" else f"pack {pack.id}"
+    return (
+        Detection(named, pack.id, pack.status, reason=f"namespace {namespace} → {origin}", **base),
+        findings,
+    )
