@@ -8,7 +8,7 @@ never stops the rest of the batch.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,6 +27,8 @@ class Options:
     show_values: bool = False
     #: The date to judge messages without frageTidpunkt at; None means today.
     as_of: date | None = None
+    #: how as_of was chosen, for the report: "--as-of" or "today"
+    as_of_source: str = "--as-of"
     strict: bool = False
     limits: Limits = DEFAULT_LIMITS
     include: tuple[str, ...] = DEFAULT_INCLUDE
@@ -37,6 +39,8 @@ def validate_sources(
     sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
 ) -> RunResult:
     packs = builtin_packs() if packs is None else packs
+    if options.as_of is None:  # "today" is fixed once per run, not re-read per message
+        options = replace(options, as_of=date.today(), as_of_source="today")
     result = RunResult(strict=options.strict)
     for source in sources:
         result.messages.append(validate_message(source, options, packs))
@@ -62,7 +66,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
     pack = packs.get(detection.version) if detection.pack_id else None
     if pack is None:
         return result
-    when, source_of_date = message_date(message, options.as_of)
+    when, source_of_date = message_date(message, options.as_of, options.as_of_source)
     result.message_date, result.message_date_source = when.isoformat(), source_of_date
     context = Context(message, pack, detection, options.limits, when, options.show_values)
     for rule in options.rules:
@@ -83,7 +87,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
     return result
 
 
-def message_date(message: Message, as_of: date | None) -> tuple[date, str]:
+def message_date(message: Message, as_of: date | None, as_of_source: str = "--as-of") -> tuple[date, str]:
     """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
     payload = message.payload
     if payload is not None:
@@ -93,7 +97,7 @@ def message_date(message: Message, as_of: date | None) -> tuple[date, str]:
                 return parsed, "frageTidpunkt"
             break
     if as_of is not None:
-        return as_of, "--as-of"
+        return as_of, as_of_source
     return date.today(), "today"
 
 

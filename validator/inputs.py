@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -44,32 +45,43 @@ def read_limited(stream: BinaryIO, name: str, limits: Limits) -> Source:
     return Source(name, data)
 
 
-def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> Source:
+def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
     name = str(path)
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             return read_limited(stream, name, limits)
     except OSError as exc:
         return Source(name, None, f"cannot read: {exc.strerror or exc}", "read")
 
 
-def walk(directory: Path, include: tuple[str, ...]) -> Iterator[Path | Source]:
-    """Yield matching files in a stable order; unreadable folders become sources with a problem.
+def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Source]:
+    """Yield matching file paths in a stable order; unreadable folders become sources with a problem.
 
-    Symlinked directories are not followed, so a symlink loop cannot trap the walk.
+    Symlinked directories are not followed, so a symlink loop cannot trap the walk. Hidden entries
+    (``.git``, editor files) are skipped.
     """
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        yield Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from walk(entry.path, matches)
+        elif matches(entry.name):
+            yield entry.path
 
-    def on_error(exc: OSError) -> None:
-        errors.append(Source(str(exc.filename or directory), None, f"cannot list: {exc.strerror}", "read"))
 
-    errors: list[Source] = []
-    for root, dirs, files in os.walk(directory, onerror=on_error):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or not any(fnmatch.fnmatch(name, pattern) for pattern in include):
-                continue
-            yield Path(root) / name
-    yield from errors
+def matcher(include: tuple[str, ...]) -> Callable[[str], bool]:
+    pattern = re.compile("|".join(fnmatch.translate(glob) for glob in include))
+    return lambda name: pattern.match(name) is not None
 
 
 def iter_sources(
@@ -85,7 +97,7 @@ def iter_sources(
         path = Path(argument)
         if path.is_dir():
             found = False
-            for item in walk(path, include):
+            for item in walk(str(path), matcher(include)):
                 found = True
                 yield item if isinstance(item, Source) else read_file(item, limits)
             if not found:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from lxml import etree
 
@@ -18,6 +19,8 @@ from .limits import DEFAULT_LIMITS, Limits
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+#: libxml2 refuses deeper documents itself unless its "huge" option is set, which we never do.
+LIBXML2_MAX_DEPTH = 256
 SSBT_NAMESPACE = re.compile(r"^http://schema\.forsakringskassan\.se/integration/ssbt/(\d+)/?$")
 
 #: Body child local name -> (operation, direction). The operation decides nothing on its own: the
@@ -32,8 +35,13 @@ OPERATION_ELEMENTS: dict[str, tuple[str, str]] = {
 }
 
 
+@cache
 def safe_parser() -> etree.XMLParser:
-    """A parser that cannot be made to read anything but the bytes it is given."""
+    """A parser that cannot be made to read anything but the bytes it is given.
+
+    Cached: building a parser costs as much as parsing a small message. One per process is safe
+    because lxml parsers keep no document state between calls in one thread.
+    """
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -74,25 +82,24 @@ class Message:
 
 
 def element_path(element: etree._Element | None) -> str:
-    """A readable XPath with prefixes taken from the document (`/soapenv:Envelope/soapenv:Body/...`)."""
+    """A readable XPath with prefixes taken from the document (`/soapenv:Envelope/soapenv:Body/...`).
+
+    Unlike lxml's ``getpath`` it names default-namespace elements instead of writing ``*``.
+    """
     if element is None:
         return ""
     steps: list[str] = []
     node = element
     while node is not None:
-        if not isinstance(node.tag, str):
-            node = node.getparent()
-            continue
-        qname = etree.QName(node)
-        prefix = node.prefix
-        name = f"{prefix}:{qname.localname}" if prefix else qname.localname
-        parent = node.getparent()
-        if parent is not None:
-            same = [child for child in parent if child.tag == node.tag]
-            if len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
+        tag = node.tag
+        if isinstance(tag, str):
+            local = tag.rsplit("}", 1)[-1]
+            name = f"{node.prefix}:{local}" if node.prefix else local
+            before = sum(1 for _ in node.itersiblings(tag, preceding=True))
+            if before or next(node.itersiblings(tag), None) is not None:
+                name += f"[{before + 1}]"
+            steps.append(name)
+        node = node.getparent()
     return "/" + "/".join(reversed(steps))
 
 
@@ -119,10 +126,11 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
             "SSBT-DTD",
             Severity.ERROR,
             "The message declares a DOCTYPE; SOAP 1.1 forbids DTDs and entity declarations. "
-            "Nothing in it was loaded or expanded.",
+            "Nothing in it was loaded or expanded, and the message is not checked further.",
             line=1,
         )
-    if _too_deep(root, limits.max_depth):
+        return message
+    if limits.max_depth < LIBXML2_MAX_DEPTH and _too_deep(root, limits.max_depth):
         message.finding(
             "SSBT-LIMIT", Severity.ERROR, f"Elements nest deeper than the limit of {limits.max_depth}.", line=1
         )

@@ -19,6 +19,7 @@ from lxml import etree
 
 from .findings import Detection, Finding, Severity
 from .messages import SSBT_NAMESPACE, Message
+from .payloads import PayloadBinding
 
 XS = "http://www.w3.org/2001/XMLSchema"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -52,6 +53,8 @@ class Pack:
     contract_date: date | None = None
     provenance: dict = field(default_factory=dict, compare=False)
     origin: str = "builtin"
+    #: where nested documents travel in this version's messages
+    payloads: tuple[PayloadBinding, ...] = ()
 
     def schema(self) -> etree.XMLSchema:
         return compile_schema(self.entry, self.root)
@@ -159,6 +162,7 @@ def load_pack(folder: Path) -> Pack:
             closed=_date(info.get("closed")),
             contract_date=_date(info.get("contract_date")),
             provenance=meta.get("provenance", {}),
+            payloads=tuple(PayloadBinding.from_toml(item) for item in meta.get("payload", [])),
         )
     except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise PackError(f"{folder}/pack.toml: {exc}") from exc
@@ -212,6 +216,7 @@ def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
         closed=twin.closed if twin else None,
         provenance={"summary": f"loaded from {candidate}", "sources": [str(candidate)]},
         origin="bundle",
+        payloads=twin.payloads if twin else (),
     )
     pack.schema()  # fail now, as a configuration error, rather than once per message
     return pack

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .base import Context, Rule
 from .operations import OperationInPackRule
+from .payload_decoding import PayloadDecodingRule
 from .xsd import XsdRule
 
 #: Rules that run on a message once its pack is known.
-MESSAGE_RULES: tuple[Rule, ...] = (OperationInPackRule(), XsdRule())
+MESSAGE_RULES: tuple[Rule, ...] = (OperationInPackRule(), XsdRule(), PayloadDecodingRule())
 
 __all__ = ["MESSAGE_RULES", "Context", "Rule"]

@@ -8,7 +8,7 @@ never decide exit codes; the engine runs them, catches their failures and masks 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Protocol
 
@@ -16,9 +16,10 @@ from ..findings import Detection, Finding, Severity
 from ..limits import Limits
 from ..messages import Message
 from ..packs import Pack
+from ..payloads import Payload, extract
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Context:
     message: Message
     pack: Pack
@@ -27,6 +28,27 @@ class Context:
     #: The date the message is judged at: frageTidpunkt, else --as-of, else today.
     message_date: date
     show_values: bool = False
+    _payloads: list[Payload | Finding] | None = field(default=None, repr=False)
+
+    def payloads(self) -> list[Payload | Finding]:
+        """Nested documents of this message, decoded once however many rules look at them."""
+        if self._payloads is None:
+            payload = self.message.payload
+            self._payloads = (
+                []
+                if payload is None
+                else list(
+                    extract(
+                        payload,
+                        self.pack.payloads,
+                        self.pack.namespace,
+                        self.message.direction,
+                        self.limits,
+                        self.message.name,
+                    )
+                )
+            )
+        return self._payloads
 
 
 class Rule(Protocol):

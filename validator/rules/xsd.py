@@ -36,7 +36,8 @@ class XsdRule:
     example = "Element 'ssbt:personidentitet': [facet 'pattern'] The value '99999999999' is not accepted …"
 
     def applies(self, context: Context) -> bool:
-        return context.message.payload is not None
+        # an element that is no SSBTEK operation has already drawn SSBT-OPERATION; the schema would only repeat it
+        return context.message.payload is not None and context.message.operation is not None
 
     def check(self, context: Context) -> Iterator[Finding]:
         schema = context.pack.schema()
@@ -123,12 +124,8 @@ def _value(message: str, element) -> str | None:
     return None
 
 
-def _source_lines(message) -> list[str]:
-    encoding = message.root.getroottree().docinfo.encoding or "utf-8"
-    try:
-        return message.raw.decode(encoding, errors="replace").splitlines()
-    except LookupError:
-        return message.raw.decode("utf-8", errors="replace").splitlines()
+def _source_lines(message) -> list[bytes]:
+    return message.raw.split(b"\n")
 
 
 def _column(lines: list[str], line: int | None, element) -> int | None:
@@ -137,7 +134,11 @@ def _column(lines: list[str], line: int | None, element) -> int | None:
         return None
     local = etree.QName(element).localname
     tag = f"<{element.prefix}:{local}" if element.prefix else f"<{local}"
-    text = lines[line - 1]
+    encoding = element.getroottree().docinfo.encoding or "utf-8"
+    try:
+        text = lines[line - 1].decode(encoding, errors="replace")
+    except LookupError:
+        return None
     for match in re.finditer(re.escape(tag) + r"[\s/>]", text + " "):
         return match.start() + 1
     return None

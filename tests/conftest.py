@@ -1,0 +1,42 @@
+"""Shared fixtures and the Hypothesis profiles (``ci`` is the default under CI=true)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+CONTRACTS = SHARED / "contracts"
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile("deep", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def v10_bundle() -> Path:
+    bundle = CONTRACTS / "ssbtek-v10"
+    if not bundle.is_dir():
+        pytest.skip("../shared/contracts/ssbtek-v10 is not present")
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def v11_bundle() -> Path:
+    bundle = CONTRACTS / "ssbtek-v11-provisional"
+    if not bundle.is_dir():
+        pytest.skip("../shared/contracts/ssbtek-v11-provisional is not present")
+    return bundle

@@ -1,0 +1,129 @@
+"""Reading and locating the payload: every input becomes a result, never a traceback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from validator import validate
+from validator.inputs import Source, iter_sources
+from validator.limits import Limits
+from validator.messages import parse
+
+ENVELOPE = (
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:ns="http://schema.forsakringskassan.se/integration/ssbt/{n}"><soapenv:Header/>'
+    "<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+)
+
+
+def _msg(body: str, n: int = 10) -> bytes:
+    return ENVELOPE.format(n=n, body=body).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "operation", "direction"),
+    [
+        ("<ns:hamtaBastjanstInformation/>", "hamtaBastjanstInformation", "request"),
+        ("<ns:hamtaBastjanstInformationResponse/>", "hamtaBastjanstInformation", "answer"),
+        ("<ns:hamtaBastjanstInformationFault/>", "hamtaBastjanstInformation", "fault"),
+        ("<ns:testaBastjanstInformation/>", "testaBastjanstInformation", "request"),
+        ("<ns:testaBastjanstInformationResponse/>", "testaBastjanstInformation", "answer"),
+    ],
+)
+def test_operation_and_direction_from_body_child(body, operation, direction):
+    message = parse(Source("m.xml", _msg(body)))
+    assert (message.operation, message.direction) == (operation, direction)
+    assert message.enveloped
+
+
+def test_soap_fault_with_ssbtek_detail_routes_to_the_detail():
+    body = (
+        "<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>x</faultstring>"
+        "<detail><ns:hamtaBastjanstInformationFault><ns:felkod>1</ns:felkod>"
+        "<ns:felmeddelande>m</ns:felmeddelande></ns:hamtaBastjanstInformationFault></detail></soapenv:Fault>"
+    )
+    message = parse(Source("f.xml", _msg(body)))
+    assert message.direction == "fault"
+    assert message.operation == "hamtaBastjanstInformation"
+    assert message.payload is not None
+
+
+def test_not_well_formed_has_line_and_column():
+    message = parse(Source("bad.xml", b"<a>\n  <b>\n</a>"))
+    [finding] = message.findings
+    assert finding.rule == "SSBT-WELLFORMED"
+    assert finding.line == 3
+    assert finding.column is not None
+
+
+def test_doctype_is_a_finding_and_entities_are_not_expanded():
+    body = "<ns:testaBastjanstInformation>&x;</ns:testaBastjanstInformation>"
+    raw = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "SECRET">]>' + _msg(body)
+    message = parse(Source("dtd.xml", raw))
+    assert [f.rule for f in message.findings] == ["SSBT-DTD"]
+    assert message.payload is None  # not checked further
+    assert all("SECRET" not in node.text for node in message.root.iter() if node.text)
+
+
+def test_unknown_version_names_namespace_and_known_versions():
+    result = validate(_msg("<ns:hamtaBastjanstInformation/>", n=99))
+    [message] = result.messages
+    [finding] = [f for f in message.findings if f.rule == "SSBT-VERSION"]
+    assert "ssbt/99" in finding.message
+    assert "v10" in finding.message and "v11" in finding.message
+    assert result.exit_code == 1
+
+
+def test_size_limit_makes_the_message_incomplete(tmp_path):
+    big = tmp_path / "big.xml"
+    big.write_bytes(_msg("<ns:testaBastjanstInformation/>") + b" " * 2000)
+    [source] = iter_sources([big], Limits(max_message_bytes=1000))
+    assert source.data is None and source.problem_kind == "limit"
+    message = parse(source)
+    assert [f.rule for f in message.findings] == ["SSBT-LIMIT"]
+
+
+def test_missing_path_and_unreadable_file_still_appear(tmp_path):
+    locked = tmp_path / "locked.xml"
+    locked.write_bytes(b"<a/>")
+    locked.chmod(0)
+    sources = list(iter_sources([tmp_path / "nope.xml", locked]))
+    assert [s.name for s in sources] == [str(tmp_path / "nope.xml"), str(locked)]
+    assert sources[0].problem_kind == "read"
+    if os.geteuid() != 0:  # root reads anything
+        assert sources[1].problem_kind == "read"
+
+
+def test_directory_walk_is_recursive_sorted_and_survives_symlink_loops(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a.xml").write_bytes(b"<a/>")
+    (tmp_path / "b" / "c.xml").write_bytes(b"<c/>")
+    (tmp_path / "b" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "notes.md").write_text("not a message")
+    names = [s.name for s in iter_sources([tmp_path])]
+    assert names == [str(tmp_path / "a.xml"), str(tmp_path / "b" / "c.xml")]
+
+
+def test_empty_folder_is_reported_not_dropped(tmp_path):
+    [source] = list(iter_sources([tmp_path]))
+    assert source.data is None and "no files" in source.problem
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_give_a_result_not_an_exception(data):
+    result = validate(data)
+    [message] = result.messages
+    assert result.exit_code in (0, 1, 3)
+    assert message.verdict is not None
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_any_text_inside_a_payload_gives_a_result(text):
+    from xml.sax.saxutils import escape
+
+    result = validate(_msg(f"<ns:hamtaBastjanstInformation>{escape(text)}</ns:hamtaBastjanstInformation>"))
+    assert result.exit_code == 1  # the request content is missing, whatever the text
