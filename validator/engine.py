@@ -84,6 +84,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
                     file=message.name,
                 )
             )
+    result.observed = context.observed
     return result
 
 

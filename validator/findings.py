@@ -71,6 +71,9 @@ class MessageResult:
     message_date: str | None = None
     message_date_source: str | None = None
     rules_run: list[str] = field(default_factory=list)
+    #: What the message exercised, for certification coverage: "agency:FK:data", "agency:CSN:error",
+    #: "code:<list>:<code>", … Rules add to it; it never contains personal data.
+    observed: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
@@ -96,6 +99,7 @@ class MessageResult:
             "message_date": self.message_date,
             "message_date_source": self.message_date_source,
             "rules_run": list(self.rules_run),
+            "observed": sorted(set(self.observed)),
             "findings": [f.to_dict() for f in self.findings],
         }
 

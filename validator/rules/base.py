@@ -29,6 +29,11 @@ class Context:
     message_date: date
     show_values: bool = False
     _payloads: list[Payload | Finding] | None = field(default=None, repr=False)
+    #: coverage facts (see MessageResult.observed); rules call observe()
+    observed: list[str] = field(default_factory=list)
+
+    def observe(self, key: str) -> None:
+        self.observed.append(key)
 
     def payloads(self) -> list[Payload | Finding]:
         """Nested documents of this message, decoded once however many rules look at them."""
