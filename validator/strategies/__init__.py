@@ -1,0 +1,1 @@
+"""Hypothesis strategies for SSBTEK documents (public API)."""

@@ -1,0 +1,182 @@
+"""Nested documents: CSN's XML, SKV's XML (v10) or JSON parts (v11), FK's LEFI JSON.
+
+Which element carries which document, and how it is encoded, is the pack's data (``[[payload]]``
+in pack.toml); this module only makes the documents, by the binding's ``model`` name, from the
+scenario so that they name the same person, case and period as the envelope. An unknown model
+still gets a well-formed document of the right format, so a new pack's bindings work at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from .chooser import Chooser
+from .codes import code_values
+from .domain import Scenario
+
+CSN_NAMESPACE = "http://schema.csn.se/v3.0/kommunfraga"
+SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
+
+
+def _amount(c: Chooser, high: int = 400000) -> int:
+    return c.int(0, high)
+
+
+def lefi_fraga(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
+    groups = code_values("lefi-formansgrupp", scenario.day)
+    other = code_values("lefi-ovrig-information", scenario.day)
+    picked = c.subset(groups, 1, 4)
+    document: dict[str, Any] = {
+        "personnummer": scenario.person,
+        "period": {"from": scenario.period.start.isoformat(), "tom": scenario.period.end.isoformat()},
+        "formansinformation": picked,
+    }
+    if c.bool():
+        document["utbetalningar"] = c.subset(picked, 1, 2)
+    if c.bool():
+        document["ovrigInformation"] = c.subset(other, 1, 2)
+    return document
+
+
+def lefi_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
+    tillstand = code_values("lefi-tillstand", scenario.day)
+    utlamnare = [
+        {"utlamnare": {"kod": kod, "namn": namn}, "tillstand": {"kod": c.choice(tillstand)}}
+        for kod, namn in (("FK", "Försäkringskassan"), ("PM", "Pensionsmyndigheten"))
+    ]
+    person: dict[str, Any] = {
+        "personnummer": scenario.person,
+        "foddes": scenario.birth.isoformat(),
+        "namn": scenario.extra.get("name", "Tolvan Tolvansson"),
+        "skyddad": c.bool(),
+    }
+    return {"utlamnare": utlamnare, "formansinformation": {"generellPersoninformation": [person]}}
+
+
+def csn_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
+    ns = f"{{{CSN_NAMESPACE}}}"
+    root = etree.Element(f"{ns}CSNSvar", nsmap={None: CSN_NAMESPACE})
+    root.set("schemaVersion", "3.0")
+    resultat = etree.SubElement(etree.SubElement(root, f"{ns}GemensamtSvarEkbistand"), f"{ns}Resultat")
+    etree.SubElement(resultat, f"{ns}ResultatKod").text = "0"
+    etree.SubElement(resultat, f"{ns}ResultatText").text = ""
+    fraga = etree.SubElement(root, f"{ns}GemensamtFragaEkbistand")
+    ingivare = scenario.ingivare10
+    for name, value in (
+        ("SchemaVersion", "3.0"),
+        ("Kommun", f"{ingivare[:6]}-{ingivare[6:]}"),
+        ("AppNamn", "SSBTEK"),
+        ("AppVersion", str(scenario.version)),
+        ("ArendeId", scenario.case_id),
+        ("HushallsId", scenario.case_id),
+        ("FromDatum", f"{scenario.period.start:%Y%m%d}"),
+        ("TomDatum", f"{scenario.period.end:%Y%m%d}"),
+        ("HushallsMedlemsIdSekel", scenario.person[:2]),
+        ("HushallsMedlemsId", scenario.person[2:]),
+    ):
+        etree.SubElement(fraga, f"{ns}{name}").text = value
+    person = etree.SubElement(etree.SubElement(root, f"{ns}Personer"), f"{ns}Person")
+    person.set("personnummer", scenario.person[2:])
+    person.set("sekel", scenario.person[:2])
+    for name in ("Studiemedel", "Studiehjalp", "HemutrustningsLan", "Studiestartsstod", "Omstallningsstudiestod"):
+        etree.SubElement(person, f"{ns}{name}")
+    declaration = c.bool()
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=declaration, pretty_print=c.bool())
+
+
+def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
+    root = etree.Element("Beskattningsuppgifter")
+    etree.SubElement(root, "Personnummer").text = scenario.person
+    for year in sorted(_years(c, scenario), reverse=True):
+        block = etree.SubElement(root, "Beskattningsar", ar=str(year))
+        for name in ("InkomstTjanst", "InkomstKapital", "UnderskottKapital", "TaxeradForvarvsinkomst", "SlutligSkatt"):
+            etree.SubElement(block, name).text = str(_amount(c))
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=True)
+
+
+def _years(c: Chooser, scenario: Scenario) -> list[int]:
+    years = scenario.extra.get("skv_years")
+    if years:
+        return list(years)
+    return [scenario.day.year - 1]
+
+
+def skv_part(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
+    part = etree.QName(carrier.getparent()).localname if carrier.getparent() is not None else ""
+    person = scenario.person
+    years = _years(c, scenario)
+    if part == "foretagsinformation":
+        return {"personnummer": person, "enskildNaringsverksamhet": c.bool(), "foretag": []}
+    if part == "individuppgifter":
+        month = c.int(1, 12)
+        return {
+            "personnummer": person,
+            "uppgifter": [
+                {
+                    "ar": years[0],
+                    "redovisningsperiod": f"{years[0]}-{month:02d}",
+                    "utbetalare": scenario.ingivare10,
+                    "kontantBruttolon": _amount(c, 60000),
+                    "avdragenSkatt": _amount(c, 20000),
+                }
+            ],
+        }
+    if part == "skattekonto":
+        return {
+            "personnummer": person,
+            "saldo": c.int(-50000, 50000),
+            "valuta": "SEK",
+            "saldodatum": scenario.day.isoformat(),
+        }
+    if part == "skatteuppgifter":
+        return {
+            "personnummer": person,
+            "beskattningsar": [
+                {"ar": year, "inkomstTjanst": _amount(c), "inkomstKapital": _amount(c, 9000), "slutligSkatt": 0}
+                for year in years
+            ],
+        }
+    return {"personnummer": person, "bilagor": []}
+
+
+#: model name (pack.toml ``[[payload]] model``) → builder of the decoded document
+MODELS: dict[str, Callable[[Chooser, Scenario, etree._Element], Any]] = {
+    "lefi-v9-fraga": lefi_fraga,
+    "lefi-v9-svar": lefi_svar,
+    "csn-kommunfraga": csn_svar,
+    "skv-beskattning": skv_beskattning,
+    "skv-v11-part": skv_part,
+}
+
+
+def document_bytes(c: Chooser, model: str, fmt: str, scenario: Scenario, carrier: etree._Element) -> bytes:
+    builder = MODELS.get(model)
+    if builder is None:
+        document: Any = {"personnummer": scenario.person} if fmt == "json" else b"<dokument/>"
+    else:
+        document = builder(c, scenario, carrier)
+    if isinstance(document, bytes):
+        return document
+    compact = c.bool()
+    text = json.dumps(document, ensure_ascii=c.bool(), separators=(",", ":") if compact else None)
+    return text.encode("utf-8")
+
+
+def encode_into(c: Chooser, carrier: etree._Element, raw: bytes, encoding: str) -> None:
+    """Put a nested document into its carrier element the way the binding says it travels."""
+    for child in list(carrier):
+        carrier.remove(child)
+    if encoding == "base64":
+        text = base64.b64encode(raw).decode("ascii")
+        if c.one_in(4):  # some senders wrap base64 at 76 columns (MIME style)
+            text = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+        carrier.text = text
+    elif c.bool():
+        carrier.text = etree.CDATA(raw.decode("utf-8"))
+    else:
+        carrier.text = raw.decode("utf-8")
