@@ -128,12 +128,15 @@ class Walker:
                 self.element(particle, parent, required=is_required, depth=depth)
         elif isinstance(particle, GroupPlan):
             self.group(parent, particle, depth, required=required)
-        elif isinstance(particle, WildcardPlan):
-            if self.extensions and particle.open and particle.max != 0 and self.c.one_in(10):
-                extension = etree.SubElement(
-                    parent, f"{{{EXTENSION_NAMESPACE}}}tillagg", nsmap={"x": EXTENSION_NAMESPACE}
-                )
-                extension.text = "utökning"
+        elif (
+            isinstance(particle, WildcardPlan)
+            and self.extensions
+            and particle.open
+            and particle.max != 0
+            and self.c.one_in(10)
+        ):
+            extension = etree.SubElement(parent, f"{{{EXTENSION_NAMESPACE}}}tillagg", nsmap={"x": EXTENSION_NAMESPACE})
+            extension.text = "utökning"
 
 
 def _emptiable(particle) -> bool:
