@@ -105,5 +105,9 @@ def check(
     sys.exit(result.exit_code)
 
 
+from .fuzz_cli import fuzz  # noqa: E402
+
+main.add_command(fuzz)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,354 @@
+"""``ssbtek-validate fuzz``: write generated documents, or feed them to a vendor's own command.
+
+Generation runs the strategies' code from ``random.Random`` seeded per document
+(``"<seed>:<index>"``), so the same seed gives the same files on any machine and any Hypothesis
+version, at a few hundred documents per second. With ``--target`` each document goes to the
+command's stdin. A valid document it rejects, or any document it crashes on (signal, timeout,
+Python traceback), is a finding; the document is shrunk on its XML tree (whole elements removed
+while it stays exactly as valid, or keeps its planted defect, and the command still fails the same
+way) and saved with a replay file for ``fuzz --replay``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+from lxml import etree
+
+from . import __version__
+from .engine import Options, validate_sources
+from .findings import Severity
+from .inputs import Source
+from .messages import safe_parser
+from .strategies import RandomChooser, draw_generated, targets
+from .strategies.documents import Document
+from .strategies.mutations import KINDS, NoMutation, mutate
+
+MANIFEST = "manifest.json"
+REPLAY = "replay.json"
+_TRACEBACK = "Traceback (most recent call last):"
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)?)(?::|$)")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One generated document and what the validator must say about it."""
+
+    index: int
+    seed: str
+    document: Document
+    #: rule ids the validator must report ([] for a valid document)
+    expected: tuple[str, ...] = ()
+    kind: str = "valid"
+    description: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.expected
+
+    @property
+    def filename(self) -> str:
+        d = self.document
+        return f"{self.index:05d}-v{d.version}-{d.operation}-{d.direction}-{self.kind}.xml"
+
+
+def cases(
+    *,
+    seed: int,
+    count: int,
+    version: int | list[int] | None = None,
+    operation: str | None = None,
+    direction: str | None = None,
+    invalid: bool = False,
+) -> Iterator[Case]:
+    choices = targets(version, operation, direction)
+    for index in range(count):
+        case_seed = f"{seed}:{index}"
+        yield make_case(index, case_seed, choices, invalid)
+
+
+def make_case(index: int, case_seed: str, choices, invalid: bool) -> Case:
+    import random
+
+    rnd = random.Random(case_seed)
+    chooser = RandomChooser(rnd)
+    if not invalid:
+        return Case(index, case_seed, draw_generated(chooser, choices).document())
+    for _ in range(20):
+        try:
+            mutation = mutate(chooser, draw_generated(chooser, choices), KINDS)
+        except NoMutation:  # pragma: no cover - every document admits some defect
+            continue
+        return Case(index, case_seed, mutation.document, (mutation.rule,), mutation.kind, mutation.description)
+    raise NoMutation("no defect could be planted")  # pragma: no cover
+
+
+def write_corpus(out: Path, generated: list[Case], settings: dict) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for case in generated:
+        (out / case.filename).write_bytes(case.document.xml)
+        entries.append(
+            {
+                "file": case.filename,
+                "seed": case.seed,
+                "version": case.document.version,
+                "operation": case.document.operation,
+                "direction": case.document.direction,
+                "as_of": case.document.as_of.isoformat(),
+                "verdict": "conforms" if case.valid else "nonconformant",
+                "expected": list(case.expected),
+                "kind": case.kind,
+                "description": case.description,
+                "sha256": hashlib.sha256(case.document.xml).hexdigest(),
+            }
+        )
+    manifest = {
+        "tool": {"name": "ssbtek-validator", "version": __version__},
+        "settings": settings,
+        "documents": entries,
+    }
+    path = out / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- judging documents
+
+
+def judge(xml: bytes, as_of: date) -> list[str]:
+    """Rule ids of the error findings the validator reports for one document."""
+    result = validate_sources([Source("<fuzz>", xml)], Options(as_of=as_of))
+    return [f.rule for m in result.messages for f in m.findings if f.severity is Severity.ERROR]
+
+
+def keeps_verdict(case: Case) -> Callable[[bytes], bool]:
+    """The property a shrunk document must keep: still valid, or still reported under its rule."""
+    if case.valid:
+        return lambda xml: not judge(xml, case.document.as_of)
+    rule = case.expected[0]
+    return lambda xml: rule in judge(xml, case.document.as_of)
+
+
+# ---------------------------------------------------------------- running the target
+
+
+@dataclass(frozen=True)
+class Outcome:
+    #: accepted (exit 0) | rejected (other exit) | crashed (signal, Python traceback) | timeout
+    status: str
+    exit_code: int | None
+    #: what makes two failures the same failure (status and, for a crash, the exception or signal)
+    signature: str
+    stderr_tail: str = ""
+
+
+def run_target(command: list[str], xml: bytes, timeout: float) -> Outcome:
+    try:
+        done = subprocess.run(command, input=xml, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return Outcome("timeout", None, "timeout")
+    stderr = done.stderr.decode("utf-8", errors="replace")
+    tail = "\n".join(stderr.strip().splitlines()[-5:])
+    if done.returncode < 0:
+        return Outcome("crashed", done.returncode, f"signal {-done.returncode}", tail)
+    if _TRACEBACK in stderr:
+        return Outcome("crashed", done.returncode, f"exception {_exception(stderr)}", tail)
+    if done.returncode == 0:
+        return Outcome("accepted", 0, "accepted", tail)
+    return Outcome("rejected", done.returncode, f"exit {done.returncode}", tail)
+
+
+def _exception(stderr: str) -> str:
+    for line in reversed(stderr.strip().splitlines()):
+        found = _EXCEPTION_LINE.match(line.strip())
+        if found and not line.startswith(" "):
+            return found.group(1)
+    return "unknown"
+
+
+def is_finding(case: Case, outcome: Outcome) -> bool:
+    """A valid document must be accepted; no document may crash the target or hang it."""
+    if outcome.status in ("crashed", "timeout"):
+        return True
+    return case.valid and outcome.status != "accepted"
+
+
+# ---------------------------------------------------------------- shrinking
+
+
+@dataclass
+class ShrinkStats:
+    target_calls: int = 0
+    candidates: int = 0
+
+
+def shrink(xml: bytes, interesting: Callable[[bytes], bool], *, max_calls: int = 400) -> tuple[bytes, ShrinkStats]:
+    """Delta reduction on the XML tree: drop whole elements, then shorten texts and drop attributes,
+    while ``interesting`` holds.
+
+    Top-down, so one success removes a whole subtree; repeated until nothing more goes. The caller's
+    predicate checks the cheap condition (the validator's verdict) before the costly one (the target).
+    """
+    stats = ShrinkStats()
+    root = etree.fromstring(xml, safe_parser())
+
+    def serialize() -> bytes:
+        return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+    def attempt() -> bool:
+        stats.candidates += 1
+        return interesting(serialize())
+
+    if not interesting(serialize()):  # the serialisation itself must keep the failure
+        return xml, stats
+    changed = True
+    while changed and stats.candidates < max_calls:
+        changed = False
+        for element in list(root.iter()):
+            if stats.candidates >= max_calls:
+                break
+            if element is root or not isinstance(element.tag, str) or root not in element.iterancestors():
+                continue
+            parent = element.getparent()
+            position = parent.index(element)
+            tail = element.tail
+            parent.remove(element)
+            if attempt():
+                changed = True
+                continue
+            element.tail = tail
+            parent.insert(position, element)
+        for element in list(root.iter()):
+            if not isinstance(element.tag, str):
+                continue
+            text = element.text
+            if len(element) == 0 and text and len(text) > 1 and stats.candidates < max_calls:
+                for simpler in ("", "x", "0", text[0]):
+                    element.text = simpler
+                    if attempt():
+                        changed = True
+                        break
+                else:
+                    element.text = text
+            for name, value in list(element.attrib.items()):
+                del element.attrib[name]
+                if attempt():
+                    changed = True
+                else:
+                    element.set(name, value)
+    return serialize(), stats
+
+
+# ---------------------------------------------------------------- fuzzing a target
+
+
+@dataclass
+class Finding:
+    case: Case
+    outcome: Outcome
+    minimal: bytes
+    folder: Path | None = None
+    shrink: ShrinkStats = field(default_factory=ShrinkStats)
+
+
+@dataclass
+class TargetReport:
+    ran: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def fuzz_target(
+    command: str,
+    generated: list[Case],
+    out: Path,
+    *,
+    timeout: float = 10.0,
+    max_shrink_calls: int = 400,
+    log: Callable[[str], None] = lambda _: None,
+) -> TargetReport:
+    """Feed every document to ``command``; shrink and save one example per distinct failure."""
+    argv = shlex.split(command)
+    report = TargetReport()
+    seen: set[tuple[bool, str]] = set()
+    for case in generated:
+        outcome = run_target(argv, case.document.xml, timeout)
+        report.ran += 1
+        report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
+        if not is_finding(case, outcome):
+            continue
+        key = (case.valid, outcome.signature)
+        if key in seen:
+            continue
+        seen.add(key)
+        log(f"{case.filename}: {outcome.status} ({outcome.signature}); shrinking")
+        verdict = keeps_verdict(case)
+        stats = ShrinkStats()
+
+        def interesting(xml: bytes, case=case, outcome=outcome, verdict=verdict, stats=stats) -> bool:
+            if not verdict(xml):
+                return False
+            stats.target_calls += 1
+            again = run_target(argv, xml, timeout)
+            return again.signature == outcome.signature
+
+        minimal, shrink_stats = shrink(case.document.xml, interesting, max_calls=max_shrink_calls)
+        shrink_stats.target_calls = stats.target_calls
+        finding = Finding(case, outcome, minimal, shrink=shrink_stats)
+        finding.folder = save_finding(out, len(report.findings) + 1, finding, command, timeout)
+        report.findings.append(finding)
+    return report
+
+
+def save_finding(out: Path, number: int, finding: Finding, command: str, timeout: float) -> Path:
+    folder = out / "findings" / f"{number:03d}-{finding.outcome.signature.replace(' ', '-')}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "original.xml").write_bytes(finding.case.document.xml)
+    (folder / "minimal.xml").write_bytes(finding.minimal)
+    case = finding.case
+    replay = {
+        "tool": {"name": "ssbtek-validator", "version": __version__},
+        "target": command,
+        "timeout": timeout,
+        "document": "minimal.xml",
+        "original": "original.xml",
+        "seed": case.seed,
+        "version": case.document.version,
+        "operation": case.document.operation,
+        "direction": case.document.direction,
+        "as_of": case.document.as_of.isoformat(),
+        "document_is_valid": case.valid,
+        "expected": list(case.expected),
+        "kind": case.kind,
+        "description": case.description,
+        "outcome": asdict(finding.outcome),
+        "shrink": asdict(finding.shrink),
+    }
+    (folder / REPLAY).write_text(json.dumps(replay, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return folder
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    reproduced: bool
+    expected: str
+    outcome: Outcome
+
+
+def replay(path: Path, command: str | None = None, timeout: float | None = None) -> ReplayResult:
+    """Run a saved finding again: does the target still fail the same way on the minimal document?"""
+    folder = path if path.is_dir() else path.parent
+    meta = json.loads((folder / REPLAY if path.is_dir() else path).read_text(encoding="utf-8"))
+    xml = (folder / meta["document"]).read_bytes()
+    outcome = run_target(shlex.split(command or meta["target"]), xml, timeout or meta["timeout"])
+    expected = meta["outcome"]["signature"]
+    return ReplayResult(outcome.signature == expected, expected, outcome)
