@@ -1,0 +1,118 @@
+"""``ssbtek-validate fuzz``: reproducible corpora with a manifest, and a target's bug found, shrunk, replayed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+from click.testing import CliRunner
+from lxml import etree
+
+import validator
+from validator.cli import main
+from validator.fuzz import shrink
+
+from .conftest import ROOT
+
+CONSUMER = ROOT / "tests" / "fuzz_consumer.py"
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["fuzz", *[str(a) for a in args]])
+
+
+def test_out_writes_documents_and_a_manifest_the_validator_agrees_with(tmp_path):
+    result = run("--count", 12, "--seed", 3, "--out", tmp_path / "valid")
+    assert result.exit_code == 0, result.output
+    result = run("--count", 12, "--seed", 3, "--invalid", "--out", tmp_path / "invalid")
+    assert result.exit_code == 0, result.output
+    for folder in ("valid", "invalid"):
+        manifest = json.loads((tmp_path / folder / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["settings"]["seed"] == 3 and len(manifest["documents"]) == 12
+        for entry in manifest["documents"]:
+            checked = validator.validate(
+                tmp_path / folder / entry["file"], as_of=date.fromisoformat(entry["as_of"])
+            ).messages[0]
+            rules = [f.rule for f in checked.findings]
+            if entry["verdict"] == "conforms":
+                assert checked.verdict == "conforms", (entry, rules)
+            else:
+                assert entry["expected"] and all(rule in rules for rule in entry["expected"]), (entry, rules)
+
+
+def test_same_seed_same_files(tmp_path):
+    for name in ("a", "b"):
+        assert run("--count", 8, "--seed", 42, "--invalid", "--out", tmp_path / name).exit_code == 0
+    first = sorted((tmp_path / "a").iterdir())
+    second = sorted((tmp_path / "b").iterdir())
+    assert [p.name for p in first] == [p.name for p in second]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second, strict=True))
+    assert run("--count", 8, "--seed", 43, "--invalid", "--out", tmp_path / "c").exit_code == 0
+    assert sorted(p.read_bytes() for p in (tmp_path / "c").glob("*.xml")) != sorted(
+        p.read_bytes() for p in (tmp_path / "a").glob("*.xml")
+    )
+
+
+def test_version_operation_direction_select_what_is_generated(tmp_path):
+    result = run(
+        "--version", 11, "--operation", "testaBastjanstInformation", "--direction", "request",
+        "--count", 3, "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    documents = json.loads((tmp_path / "manifest.json").read_text())["documents"]
+    assert {(d["version"], d["operation"], d["direction"]) for d in documents} == {
+        (11, "testaBastjanstInformation", "request")
+    }
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("--count", 1).exit_code == 2  # neither --out nor --target
+    assert run("--version", 99, "--out", tmp_path).exit_code == 2
+
+
+def test_target_bug_is_found_shrunk_and_replayable(tmp_path):
+    """The example consumer crashes on an agency error with two felmeddelande; fuzz must say so."""
+    target = f"{sys.executable} {CONSUMER}"
+    result = run(
+        "--version", 10, "--direction", "answer", "--operation", "hamtaBastjanstInformation",
+        "--count", 10, "--seed", 1, "--target", target, "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "FINDING crashed (exception ValueError) on a valid document" in result.output
+    (folder,) = (tmp_path / "findings").iterdir()
+    minimal = (folder / "minimal.xml").read_bytes()
+    original = (folder / "original.xml").read_bytes()
+    assert len(minimal) < len(original)
+    # shrunk to the essence: one agency, one error, the two messages; and still a valid answer
+    root = etree.fromstring(minimal)
+    assert len(root.findall(".//{*}svarsdata/*")) == 1
+    assert len(root.findall(".//{*}felmeddelande")) == 2
+    assert root.find(".//{*}data") is None and root.find(".//{*}frageTidpunkt") is None
+    replay_meta = json.loads((folder / "replay.json").read_text())
+    assert validator.validate(minimal, as_of=date.fromisoformat(replay_meta["as_of"])).verdict == "conforms"
+
+    again = run("--replay", folder / "replay.json")
+    assert again.exit_code == 1 and "still failing: crashed (exception ValueError)" in again.output
+    fixed = tmp_path / "fixed_consumer.py"
+    fixed.write_text(
+        CONSUMER.read_text(encoding="utf-8").replace(
+            '(text,) = part.findall("{*}felmeddelande")', 'text = part.findall("{*}felmeddelande")[0]'
+        ),
+        encoding="utf-8",
+    )
+    assert run("--replay", folder, "--target", f"{sys.executable} {fixed}").exit_code == 0
+
+
+def test_target_that_accepts_everything_has_no_findings(tmp_path):
+    accept = f'{sys.executable} -c "import sys; sys.stdin.buffer.read()"'
+    result = run("--count", 4, "--seed", 9, "--target", accept, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "4 accepted" in result.output
+
+
+def test_shrink_keeps_only_what_the_predicate_needs():
+    xml = b"<a><b><c>keep</c><d>drop</d></b><e>drop</e></a>"
+    minimal, _stats = shrink(xml, lambda data: b"keep" in data or b"<c>k" in data)
+    root = etree.fromstring(minimal)
+    assert [e.tag for e in root.iter()] == ["a", "b", "c"]
