@@ -1,23 +1,85 @@
 """Code values for generated documents: the codes a list holds on the day a document is dated.
 
-Until the effective-dated code lists (``codelists/``, issue 4) are in the project, the few lists the
-generators need fall back to the values DOMAIN.md states (seed release notes, the LEFI v9 code
-lists): they are facts from those sources, kept minimal, and replaced by the code-list files as
-soon as those exist.
+The effective-dated code lists and their bindings (``codelists/*.csv``, ``codelists/bindings.toml``,
+loaded by ``validator.codelists``) say which element or JSON property takes codes from which list in
+which versions. The generators read the same data, so a valid document only carries codes that are
+in force on its date, and a new list or binding reaches the generators without code changes here.
+Where the code-list layer is not available, the few lists the nested generators need fall back to
+values DOMAIN.md states (LEFI v9 lists named there and used in the corpus).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from functools import cache
 
 _FALLBACK: dict[str, tuple[str, ...]] = {
-    # LEFI v9 förmånsgrupper named in DOMAIN.md and used in the corpus
-    "lefi-formansgrupp": ("FK:BOB", "FK:SJP", "FK:PJOB", "FK:OMV", "FK:MEK", "PM:AP"),
-    "lefi-ovrig-information": ("FK:GEPI",),
-    "lefi-tillstand": ("OK", "FELANDE", "OTILLGANGLIG"),
+    "lefi9-fk-formansgrupp": ("FK:BOB", "FK:SJP", "FK:PJOB", "FK:OMV", "FK:MEK"),
+    "lefi9-pm-formansgrupp": ("PM:AP",),
+    "lefi9-ovriginformationstyp": ("FK:GEPI",),
+    "lefi9-tillstand": ("OK", "FELANDE", "OTILLGANGLIG"),
+    "lefi9-utlamnare": ("FK", "PM"),
+    "csn-resultatkod": ("0",),
 }
+_LAST_STEP = re.compile(r"(?:local-name\(\)\s*=\s*'([\w.\-]+)'\]\s*|(?:^|/)(?:[\w.\-]+:)?([\w.\-]+))$")
 
 
-def code_values(name: str, day: date) -> tuple[str, ...]:
-    """Codes of list ``name`` in force on ``day``."""
-    return _FALLBACK[name]
+@cache
+def _catalogue():
+    try:
+        from ..codelists import builtin_catalogue
+    except ImportError:  # the code-list layer is not in this build
+        return None
+    return builtin_catalogue()
+
+
+def code_values(names: str | tuple[str, ...], day: date) -> tuple[str, ...]:
+    """Codes of the list(s) ``names`` in force on ``day`` (a code in any of them counts)."""
+    names = (names,) if isinstance(names, str) else names
+    catalogue = _catalogue()
+    found: list[str] = []
+    if catalogue is not None:
+        for name in names:
+            if name in catalogue.lists:
+                found.extend(catalogue.lists[name].valid_codes(day))
+    if not found:
+        for name in names:
+            found.extend(_FALLBACK.get(name, ()))
+    return tuple(dict.fromkeys(found))
+
+
+def description(names: tuple[str, ...], code: str, day: date) -> str | None:
+    """The code's description in the first list that has it on ``day``."""
+    catalogue = _catalogue()
+    if catalogue is None:
+        return None
+    for name in names:
+        code_list = catalogue.lists.get(name)
+        if code_list is None:
+            continue
+        for row in code_list.as_of(day):
+            if row.code == code and row.description:
+                return row.description
+    return None
+
+
+@cache
+def element_lists(version: int, direction: str, model: str = "") -> dict[str, tuple[str, ...]]:
+    """Element local name → code lists, for the XPath bindings of a pack version and direction.
+
+    ``model`` selects the bindings inside a nested XML document (pack.toml ``[[payload]]`` model);
+    empty means the SSBTEK message itself. The binding's last step names the element.
+    """
+    catalogue = _catalogue()
+    if catalogue is None:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for binding in catalogue.bindings:
+        if not binding.xpath or binding.payload != model or not binding.applies_to(version, direction):
+            continue
+        step = _LAST_STEP.search(binding.xpath.strip())
+        if step:
+            local = step.group(1) or step.group(2)
+            found[local] = tuple(dict.fromkeys(found.get(local, ()) + tuple(binding.lists)))
+    return found

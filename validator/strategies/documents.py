@@ -20,6 +20,7 @@ from ..messages import OPERATION_ELEMENTS, SOAP11
 from ..packs import Pack
 from . import domain
 from .chooser import Chooser, HypothesisChooser
+from .codes import code_values, description, element_lists
 from .domain import Scenario
 from .nested import SKV_PARTS, document_bytes, encode_into
 from .walker import Hooks, Record, Walker
@@ -29,8 +30,13 @@ from .xsd_model import ElementPlan, GroupPlan, SchemaModel, schema_model
 ROOT_ELEMENTS = {value: key for key, value in OPERATION_ELEMENTS.items()}
 DIRECTIONS = ("request", "answer", "fault")
 _BOOL_SPELLINGS = {True: ("true", "1"), False: ("false", "0")}
-#: agency answer elements under svarsdata whose presence follows the question's inkludera
 _FROM_TO = (("Tom", "From"), ("tom", "from"), ("TomDatum", "FromDatum"), ("tomDatum", "fromDatum"))
+
+
+try:  # agencies the ping cannot call (no test service): the ping rule's own list, when that rule exists
+    from ..rules.ping import WITHOUT_TEST_SERVICE as _WITHOUT_TEST_SERVICE
+except ImportError:
+    _WITHOUT_TEST_SERVICE: tuple[str, ...] = ()
 
 
 def date_window(pack: Pack) -> tuple[date, date]:
@@ -98,6 +104,7 @@ class SsbtekHooks(Hooks):
         self.direction = direction
         self.request = request
         self.agencies = set(pack.agencies)
+        self.codes = element_lists(pack.version, direction)
 
     def _spell(self, walker: Walker, flag: bool) -> str:
         return walker.c.choice(_BOOL_SPELLINGS[flag])
@@ -161,6 +168,17 @@ class SsbtekHooks(Hooks):
         parent = element.getparent()
         where = _local(parent)
         c = walker.c
+        if local in self.codes:
+            codes = code_values(self.codes[local], scenario.day)
+            if codes:
+                return c.choice(codes)
+        if local.endswith("Namn") and local[:-4] in self.codes:
+            code = _last_text(parent, local[:-4])
+            named = description(self.codes[local[:-4]], code, scenario.day) if code else None
+            if named:
+                return named
+        if local == "anropad" and where in _WITHOUT_TEST_SERVICE:
+            return self._spell(walker, False)
         if local == "frageTidpunkt":
             return scenario.frage_tidpunkt
         if local == "korrelationsid":

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import json
+import tomllib
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
+from ..packs import data_root
 from .chooser import Chooser
-from .codes import code_values
+from .codes import code_values, element_lists
 from .domain import Scenario
+from .walker import Hooks, Walker
+from .xsd_model import schema_model
 
 CSN_NAMESPACE = "http://schema.csn.se/v3.0/kommunfraga"
 SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
@@ -28,8 +34,9 @@ def _amount(c: Chooser, high: int = 400000) -> int:
 
 
 def lefi_fraga(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
-    groups = code_values("lefi-formansgrupp", scenario.day)
-    other = code_values("lefi-ovrig-information", scenario.day)
+    groups = code_values("lefi9-fk-formansgrupp", scenario.day)
+    paid = code_values(("lefi9-fk-formansgrupp", "lefi9-pm-formansgrupp"), scenario.day)
+    other = code_values("lefi9-ovriginformationstyp", scenario.day)
     picked = c.subset(groups, 1, 4)
     document: dict[str, Any] = {
         "personnummer": scenario.person,
@@ -37,14 +44,14 @@ def lefi_fraga(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
         "formansinformation": picked,
     }
     if c.bool():
-        document["utbetalningar"] = c.subset(picked, 1, 2)
+        document["utbetalningar"] = c.subset(paid, 1, 3)
     if c.bool():
         document["ovrigInformation"] = c.subset(other, 1, 2)
     return document
 
 
 def lefi_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
-    tillstand = code_values("lefi-tillstand", scenario.day)
+    tillstand = code_values("lefi9-tillstand", scenario.day)
     utlamnare = [
         {"utlamnare": {"kod": kod, "namn": namn}, "tillstand": {"kod": c.choice(tillstand)}}
         for kod, namn in (("FK", "Försäkringskassan"), ("PM", "Pensionsmyndigheten"))
@@ -59,6 +66,11 @@ def lefi_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> dict:
 
 
 def csn_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
+    """From the project's CSN model (``xsd/nested``) when it has one, else the shape the corpus shows."""
+    models = csn_models()
+    if models:
+        namespace, version, entry = c.choice(models)
+        return _csn_from_model(c, scenario, namespace, version, entry)
     ns = f"{{{CSN_NAMESPACE}}}"
     root = etree.Element(f"{ns}CSNSvar", nsmap={None: CSN_NAMESPACE})
     root.set("schemaVersion", "3.0")
@@ -87,6 +99,62 @@ def csn_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
         etree.SubElement(person, f"{ns}{name}")
     declaration = c.bool()
     return etree.tostring(root, encoding="UTF-8", xml_declaration=declaration, pretty_print=c.bool())
+
+
+@cache
+def csn_models() -> tuple[tuple[str, str, Path], ...]:
+    """(namespace, schemaVersion, XSD) of every CSN model in ``xsd/nested/models.toml``, if any."""
+    path = data_root("xsd") / "nested" / "models.toml"
+    if not path.is_file():
+        return ()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(
+        (item["namespace"], str(item.get("schema_version", "")), path.parent / item["entry"])
+        for item in data.get("csn", [])
+        if (path.parent / item["entry"]).is_file()
+    )
+
+
+class _CsnHooks(Hooks):
+    """The CSN document names the same household, case and period as the envelope around it."""
+
+    def __init__(self, scenario: Scenario, schema_version: str) -> None:
+        self.scenario = scenario
+        self.schema_version = schema_version
+        self.codes = element_lists(scenario.version, "answer", "csn-kommunfraga")
+
+    def attribute(self, walker, plan, name, element):
+        person = self.scenario.person
+        return {"personnummer": person[2:], "sekel": person[:2], "schemaVersion": self.schema_version}.get(name)
+
+    def value(self, walker, plan, element):
+        scenario, local = self.scenario, plan.local
+        if local in self.codes:
+            codes = code_values(self.codes[local], scenario.day)
+            if codes:
+                return walker.c.choice(codes)
+        ingivare = scenario.ingivare10
+        fixed = {
+            "SchemaVersion": self.schema_version,
+            "Kommun": f"{ingivare[:6]}-{ingivare[6:]}",
+            "AppNamn": "SSBTEK",
+            "AppVersion": str(scenario.version),
+            "ArendeId": scenario.case_id,
+            "HushallsId": scenario.case_id,
+            "FromDatum": f"{scenario.period.start:%Y%m%d}",
+            "TomDatum": f"{scenario.period.end:%Y%m%d}",
+            "HushallsMedlemsIdSekel": scenario.person[:2],
+            "HushallsMedlemsId": scenario.person[2:],
+        }
+        return fixed.get(local)
+
+
+def _csn_from_model(c: Chooser, scenario: Scenario, namespace: str, version: str, entry: Path) -> bytes:
+    model = schema_model(entry)
+    root_plan = model.roots.get("CSNSvar") or next(iter(model.roots.values()))
+    walker = Walker(c, _CsnHooks(scenario, version), extensions=False)
+    root = walker.root(root_plan, {None: namespace})
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=c.bool())
 
 
 def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
