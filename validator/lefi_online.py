@@ -17,7 +17,7 @@ LEFI version the version-dependent rules apply:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
@@ -33,6 +33,7 @@ def lefi_tag(local: str) -> str:
     return f"{{{LEFI_NAMESPACE}}}{local}"
 
 
+@cache
 def version_key(version: str) -> tuple[int, ...]:
     """'5.1' → (5, 1); anything that is not dotted digits sorts before every real version."""
     try:
@@ -70,6 +71,7 @@ class FormanFact:
     basis: str
 
 
+@cache
 def exists_in(since: str | None, removed: str | None, version: str) -> bool:
     key = version_key(version)
     if since is not None and key < version_key(since):
@@ -84,15 +86,21 @@ class LefiFacts:
     formaner: dict[str, FormanFact]
     karens_period_since: str
     status: str
+    by_ssbtek: dict[int, tuple[LefiVersion, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # rules ask this for every message of every version; answer it with one dict lookup
+        for version in self.versions:
+            self.by_ssbtek[version.ssbtek] = (*self.by_ssbtek.get(version.ssbtek, ()), version)
 
     def served_by(self, ssbtek: int) -> tuple[LefiVersion, ...]:
         """The LEFI versions an SSBTEK version carries, oldest first (empty: FK is not LEFI Online XML)."""
-        return tuple(v for v in self.versions if v.ssbtek == ssbtek)
+        return self.by_ssbtek.get(ssbtek, ())
 
     def find(self, version: str) -> LefiVersion | None:
         return next((v for v in self.versions if v.version == version), None)
 
-    def field(self, element: str) -> FieldFact | None:
+    def field_fact(self, element: str) -> FieldFact | None:
         return next((f for f in self.fields if f.element == element), None)
 
     def forhandsbesked_codes(self) -> tuple[str, ...]:
@@ -157,22 +165,46 @@ class LefiJudgement:
         return f"{what} is LEFI Online {self.version} ({self.reason})"
 
 
-def _stated(message: Message, pack: Pack) -> tuple[str | None, etree._Element | None, str]:
-    payload = message.payload
-    ns = pack.namespace
-    paths: list[tuple[str, str]] = []
-    if message.direction == "request":
-        paths.append((f"{{{ns}}}specifikaFrageparametrar/{{{ns}}}FK/{{{ns}}}fraga", "the question's lefiOnlineVersion"))
-    elif message.direction == "answer":
-        paths.append((f"{{{ns}}}svarsdata/{{{ns}}}FK/{{{ns}}}data", "the answer's lefiOnlineVersion"))
-        paths.append(
-            (
-                f"{{{ns}}}fraga/{{{ns}}}specifikaFrageparametrar/{{{ns}}}FK/{{{ns}}}fraga",
-                "the lefiOnlineVersion of the echoed question",
-            )
-        )
-    for path, reason in paths:
-        element = payload.find(f"{path}/{lefi_tag('lefiOnlineVersion')}")
+#: where LEFI Online XML sits, per direction, most authoritative first, and how to name its lefiOnlineVersion
+_HOLDERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "request": (("ssbt:specifikaFrageparametrar/ssbt:FK/ssbt:fraga", "the question's lefiOnlineVersion"),),
+    "answer": (
+        ("ssbt:svarsdata/ssbt:FK/ssbt:data", "the answer's lefiOnlineVersion"),
+        ("ssbt:fraga/ssbt:specifikaFrageparametrar/ssbt:FK/ssbt:fraga", "the lefiOnlineVersion of the echoed question"),
+    ),
+}
+
+
+@cache
+def _holder_xpaths(namespace: str, direction: str) -> tuple[tuple[etree.XPath, str], ...]:
+    return tuple(
+        (etree.XPath(path, namespaces={"ssbt": namespace}), reason) for path, reason in _HOLDERS.get(direction, ())
+    )
+
+
+def _holders(message: Message, pack: Pack) -> list[tuple[etree._Element, str]]:
+    if message.payload is None or message.direction is None:
+        return []
+    found = []
+    for xpath, reason in _holder_xpaths(pack.namespace, message.direction):
+        elements = xpath(message.payload)
+        if elements:
+            found.append((elements[0], reason))
+    return found
+
+
+def lefi_roots(message: Message, pack: Pack) -> list[etree._Element]:
+    """The FK elements whose children are LEFI Online XML: the question, the answer, the echoed question.
+
+    Rules look only inside these, not through the other agencies' data of a large answer.
+    """
+    return [element for element, _reason in _holders(message, pack)]
+
+
+def _stated(holders: list[tuple[etree._Element, str]]) -> tuple[str | None, etree._Element | None, str]:
+    tag = lefi_tag("lefiOnlineVersion")
+    for holder, reason in holders:
+        element = holder.find(tag)
         if element is not None and element.text and element.text.strip():
             return element.text.strip(), element, reason
     return None, None, ""
@@ -180,16 +212,24 @@ def _stated(message: Message, pack: Pack) -> tuple[str | None, etree._Element | 
 
 def judge(message: Message, pack: Pack) -> LefiJudgement | None:
     """The LEFI version to judge ``message`` by; None when the pack's FK part is not LEFI Online XML."""
+    found = inspect(message, pack)
+    return found[0] if found else None
+
+
+def inspect(message: Message, pack: Pack) -> tuple[LefiJudgement, list[etree._Element]] | None:
+    """The judged LEFI version and the elements holding LEFI Online XML, found in one look."""
     if message.payload is None:
         return None
     served = tuple(v.version for v in lefi_facts().served_by(pack.version))
     if not served:
         return None
-    stated, element, reason = _stated(message, pack)
+    holders = _holders(message, pack)
+    roots = [element for element, _reason in holders]
+    stated, element, reason = _stated(holders)
     if stated is not None and stated in served:
-        return LefiJudgement(stated, reason, stated, element, served)
+        return LefiJudgement(stated, reason, stated, element, served), roots
     if len(served) == 1:
         fallback = f"the only LEFI version of SSBTEK v{pack.version}"
     else:
         fallback = f"assumed: the newest LEFI version of SSBTEK v{pack.version}, which serves {', '.join(served)}"
-    return LefiJudgement(served[-1], fallback, stated, element, served)
+    return LefiJudgement(served[-1], fallback, stated, element, served), roots

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Severity
-from ..lefi_online import judge, lefi_facts
+from ..lefi_online import lefi_facts
 from ..messages import element_path
 from ..packs import builtin_packs
 from .base import Context
+from .versioned import lefi_view
 
 
 def _dated(context: Context) -> str:
@@ -99,7 +100,8 @@ class NotLiveRule:
                 f"Dated {_dated(context)}; SSBTEK v{pack.version} went live on {pack.live_from.isoformat()}.",
             )
             return  # the LEFI version cannot have been live either: one finding is enough
-        judged = judge(context.message, pack)
+        view = lefi_view(context)
+        judged = view.judgement if view is not None else None
         if judged is None or not judged.from_message:
             return
         lefi = lefi_facts().find(judged.version)

@@ -11,13 +11,14 @@ not expected". Facts come from ``xsd/lefi-online/versions.toml`` (LEFI) and from
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
 from lxml import etree
 
 from ..findings import Finding, Severity
-from ..lefi_online import LefiJudgement, exists_in, judge, lefi_facts, lefi_tag, version_key
+from ..lefi_online import LefiJudgement, exists_in, inspect, lefi_facts, lefi_tag, version_key
 from ..masking import masked_value
 from ..messages import element_path
 from ..packs import builtin_packs
@@ -41,6 +42,27 @@ def _text(element: etree._Element) -> str:
     return (element.text or "").strip()
 
 
+@dataclass(frozen=True, slots=True)
+class LefiView:
+    """A message's LEFI Online XML as the LEFI rules see it: its judged version and where it sits."""
+
+    judgement: LefiJudgement
+    roots: tuple[etree._Element, ...]
+
+    def iter(self, *local_names: str) -> Iterator[etree._Element]:
+        tags = [lefi_tag(name) for name in local_names]
+        for root in self.roots:
+            yield from root.iter(*tags)
+
+
+def lefi_view(context: Context) -> LefiView | None:
+    """Judged once per message and shared by every LEFI rule (and the lifecycle); None without LEFI Online."""
+    if "lefi-online" not in context.shared:
+        found = inspect(context.message, context.pack)
+        context.shared["lefi-online"] = None if found is None else LefiView(found[0], tuple(found[1]))
+    return context.shared["lefi-online"]
+
+
 class _LefiRule:
     """Shared by the LEFI rules: they apply to messages whose pack carries LEFI Online XML."""
 
@@ -51,8 +73,8 @@ class _LefiRule:
             and bool(lefi_facts().served_by(context.pack.version))
         )
 
-    def judgement(self, context: Context) -> LefiJudgement:
-        found = judge(context.message, context.pack)
+    def view(self, context: Context) -> LefiView:
+        found = lefi_view(context)
         assert found is not None  # applies() made sure the pack carries LEFI Online
         return found
 
@@ -72,14 +94,14 @@ class LefiVersionRule(_LefiRule):
     def applies(self, context: Context) -> bool:
         if not super().applies(context):
             return False
-        field = lefi_facts().field("lefiOnlineVersion")
+        field = lefi_facts().field_fact("lefiOnlineVersion")
         served = lefi_facts().served_by(context.pack.version)
         return field is not None and any(exists_in(field.since, field.removed, v.version) for v in served)
 
     def check(self, context: Context) -> Iterator[Finding]:
         facts = lefi_facts()
         served = [v.version for v in facts.served_by(context.pack.version)]
-        for element in context.message.payload.iter(lefi_tag("lefiOnlineVersion")):
+        for element in self.view(context).iter("lefiOnlineVersion"):
             stated = _text(element)
             if stated in served:
                 context.observe(f"lefi-online:{stated}")
@@ -115,14 +137,14 @@ class LefiVersionMissingRule(_LefiRule):
     def applies(self, context: Context) -> bool:
         if not super().applies(context) or context.message.direction != "request":
             return False
-        field = lefi_facts().field("lefiOnlineVersion")
+        field = lefi_facts().field_fact("lefiOnlineVersion")
         served = lefi_facts().served_by(context.pack.version)
         return field is not None and all(exists_in(field.since, field.removed, v.version) for v in served)
 
     def check(self, context: Context) -> Iterator[Finding]:
         ns = context.pack.namespace
         facts = lefi_facts()
-        field = facts.field("lefiOnlineVersion")
+        field = facts.field_fact("lefiOnlineVersion")
         served = [v.version for v in facts.served_by(context.pack.version)]
         for fk in context.message.payload.iterfind(f"{{{ns}}}specifikaFrageparametrar/{{{ns}}}FK"):
             if _text_attr(fk, "inkludera") not in ("true", "1"):
@@ -168,27 +190,27 @@ class LefiFieldRule(_LefiRule):
     )
 
     def check(self, context: Context) -> Iterator[Finding]:
-        judged = self.judgement(context)
+        view = self.view(context)
+        judged = view.judgement
         facts = lefi_facts()
-        payload = context.message.payload
-        for field in facts.fields:
-            if exists_in(field.since, field.removed, judged.version):
-                continue
+        absent = {f.element: f for f in facts.fields if not exists_in(f.since, f.removed, judged.version)}
+        if not absent:
+            return
+        for element in view.iter(*absent):  # one pass over the LEFI XML, in document order
+            field = absent[etree.QName(element).localname]
             change = (
                 f"arrived in {facts.introduced(field.since)}"
                 if field.since and version_key(judged.version) < version_key(field.since)
                 else f"was removed in LEFI Online {field.removed}"
             )
-            for element in payload.iter(lefi_tag(field.element)):
-                value = _text(element) if len(element) == 0 else None
-                yield _finding(
-                    self,
-                    context,
-                    element,
-                    f"{field.element} ({field.what}) {change}; "
-                    f"{judged.describe(context.pack, context.message.direction)}.",
-                    value or None,
-                )
+            value = _text(element) if len(element) == 0 else None
+            yield _finding(
+                self,
+                context,
+                element,
+                f"{field.element} ({field.what}) {change}; {judged.describe(context.pack, context.message.direction)}.",
+                value or None,
+            )
 
 
 class LefiFormanRule(_LefiRule):
@@ -204,9 +226,10 @@ class LefiFormanRule(_LefiRule):
     example = "formanstyp FTH was removed in LEFI Online 4.0; this answer is LEFI Online 6.0 (…)."
 
     def check(self, context: Context) -> Iterator[Finding]:
-        judged = self.judgement(context)
+        view = self.view(context)
+        judged = view.judgement
         facts = lefi_facts()
-        for element in context.message.payload.iter(lefi_tag("formanstyp")):
+        for element in view.iter("formanstyp"):
             code = _text(element)
             forman = facts.formaner.get(code)
             if forman is None or exists_in(forman.since, forman.removed, judged.version):
@@ -240,20 +263,24 @@ class ForhandsbeskedFormanRule(_LefiRule):
     example = "forhandsbesked for formanstyp VB (Vårdbidrag): LEFI Online 6.0 gives preliminary payments only for …"
 
     def check(self, context: Context) -> Iterator[Finding]:
-        judged = self.judgement(context)
+        view = self.view(context)
+        judged = view.judgement
         facts = lefi_facts()
-        field = facts.field("forhandsbesked")
+        field = facts.field_fact("forhandsbesked")
         if field is None or not exists_in(field.since, field.removed, judged.version):
             return  # the field itself is out of version: SSBT-LEFI-FIELD says so
         allowed = facts.forhandsbesked_codes()
         named = ", ".join(f"{code} ({facts.formaner[code].name.lower()})" for code in allowed)
-        payload = context.message.payload
         if context.message.direction == "request":
-            codes = payload.iterfind(f".//{lefi_tag('forhandsbesked')}/{lefi_tag('formanstyp')}")
+            codes = (
+                element
+                for element in view.iter("formanstyp")
+                if etree.QName(element.getparent()).localname == "forhandsbesked"
+            )
         else:
             codes = (
                 info.find(lefi_tag("formanstyp"))
-                for info in payload.iter(lefi_tag("formansinformation"))
+                for info in view.iter("formansinformation")
                 if info.find(lefi_tag("forhandsbesked")) is not None
             )
         for element in codes:
@@ -287,12 +314,13 @@ class KarensPeriodRule(_LefiRule):
     example = "karens spans 3 days; a karensavdrag over a period of days arrived in LEFI Online 5.0 (SSBTEK v7); …"
 
     def check(self, context: Context) -> Iterator[Finding]:
-        judged = self.judgement(context)
+        view = self.view(context)
+        judged = view.judgement
         facts = lefi_facts()
         since = facts.karens_period_since
         if version_key(judged.version) >= version_key(since):
             return
-        for karens in context.message.payload.iter(lefi_tag("karens")):
+        for karens in view.iter("karens"):
             days = _karens_days(karens)
             if days is None or days <= 1:
                 continue
@@ -330,6 +358,17 @@ def _first_version_with_agency(agency: str) -> int | None:
 
 
 @cache
+def _agency_blocks(namespace: str, agency: str) -> etree.XPath:
+    """Where agency blocks live: the question, the answer, the echoed question, the ping answer."""
+    return etree.XPath(
+        f"ssbt:specifikaFrageparametrar/ssbt:{agency} | ssbt:svarsdata/ssbt:{agency}"
+        f" | ssbt:fraga/ssbt:specifikaFrageparametrar/ssbt:{agency}"
+        f" | self::ssbt:testaBastjanstInformationResponse/ssbt:{agency}",
+        namespaces={"ssbt": namespace},
+    )
+
+
+@cache
 def _all_agencies() -> tuple[str, ...]:
     return tuple(dict.fromkeys(a for pack in builtin_packs().values() for a in pack.agencies))
 
@@ -360,7 +399,7 @@ class AgencyVersionRule:
                 continue
             first = _first_version_with_agency(agency)
             joined = f"{agency} joined in v{first}" if first else f"{agency} is in no SSBTEK version we know"
-            for element in context.message.payload.iter(f"{{{ns}}}{agency}"):
+            for element in _agency_blocks(ns, agency)(context.message.payload):
                 yield _finding(
                     self,
                     context,
