@@ -60,6 +60,8 @@ def lefi_view(context: Context) -> LefiView | None:
     if "lefi-online" not in context.shared:
         found = inspect(context.message, context.pack)
         context.shared["lefi-online"] = None if found is None else LefiView(found[0], tuple(found[1]))
+        if found is not None:
+            context.observe(f"lefi-online:{found[0].version}")
     return context.shared["lefi-online"]
 
 
@@ -104,7 +106,6 @@ class LefiVersionRule(_LefiRule):
         for element in self.view(context).iter("lefiOnlineVersion"):
             stated = _text(element)
             if stated in served:
-                context.observe(f"lefi-online:{stated}")
                 continue
             known = facts.find(stated)
             where = (
