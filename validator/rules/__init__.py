@@ -5,9 +5,34 @@ from __future__ import annotations
 from .base import Context, Rule
 from .operations import OperationInPackRule
 from .payload_decoding import PayloadDecodingRule
+from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
+from .ping import PingUntestedAgencyRule
+from .request import (
+    ArendeidentitetCsnRule,
+    FkFragaRule,
+    OrganisationsnummerRule,
+    PersonidentitetRule,
+    SkvFragaRule,
+    TidsperiodRule,
+)
 from .xsd import XsdRule
 
 #: Rules that run on a message once its pack is known.
-MESSAGE_RULES: tuple[Rule, ...] = (OperationInPackRule(), XsdRule(), PayloadDecodingRule())
+MESSAGE_RULES: tuple[Rule, ...] = (
+    OperationInPackRule(),
+    XsdRule(),
+    PayloadDecodingRule(),
+    # nested payloads against their models, then request rules the XSD cannot say (issue 5)
+    CsnPayloadRule(),
+    SkvPayloadRule(),
+    LefiPayloadRule(),
+    PersonidentitetRule(),
+    OrganisationsnummerRule(),
+    TidsperiodRule(),
+    ArendeidentitetCsnRule(),
+    SkvFragaRule(),
+    FkFragaRule(),
+    PingUntestedAgencyRule(),
+)
 
 __all__ = ["MESSAGE_RULES", "Context", "Rule"]
