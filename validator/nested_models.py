@@ -110,7 +110,8 @@ _OPENAPI_REF = re.compile(r"^#/components/schemas/")
 
 @cache
 def openapi_model(path: Path) -> LefiModel:
-    """A LEFI OpenAPI 3.0 file as a model: components become ``$defs``; the POST question and its 200 answer the entry points."""
+    """A LEFI OpenAPI 3.0 file as a model: components become ``$defs``; the POST question and its 200 answer
+    are the entry points."""
     try:
         import yaml  # only a bundle with an OpenAPI file needs it
 

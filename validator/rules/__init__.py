@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .base import Context, Rule
+from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from .operations import OperationInPackRule
 from .payload_decoding import PayloadDecodingRule
-from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from .ping import PingUntestedAgencyRule
 from .request import (
     ArendeidentitetCsnRule,

@@ -187,7 +187,7 @@ class ArendeidentitetCsnRule:
                 self,
                 context,
                 element,
-                f"arendeidentitet has {length} characters and CSN is included (inkludera=\"true\"); CSN accepts "
+                f'arendeidentitet has {length} characters and CSN is included (inkludera="true"); CSN accepts '
                 f"at most {CSN_ARENDEID_MAX} and rejects the whole request with ResultatKod -1005.",
                 field="arendeidentitet",
             )
@@ -244,7 +244,7 @@ class SkvFragaRule:
                 context,
                 fraga,
                 f"SKV fraga asks for none of its parts ({', '.join(SKV_PARTS)} are all false); SKV will "
-                "answer nothing. Set SKV inkludera=\"false\" instead, or ask for a part.",
+                'answer nothing. Set SKV inkludera="false" instead, or ask for a part.',
                 severity=Severity.WARNING,
             )
 
