@@ -56,9 +56,10 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
     for index, entry in enumerate(entries, start=1):
         entry = entry if isinstance(entry, dict) else {}
         name = f"{source.name}#{index}"
-        request = _body(entry.get("request", {}).get("postData"), f"{name} request", limits)
-        answer = _body(entry.get("response", {}).get("content"), f"{name} answer", limits)
-        if not (_is_xml(request) or _is_xml(answer)):
+        posted, content = entry.get("request", {}).get("postData"), entry.get("response", {}).get("content")
+        request = _body(posted, f"{name} request", limits)
+        answer = _body(content, f"{name} answer", limits)
+        if not (_is_xml(posted, request) or _is_xml(content, answer)):
             skipped += 1
             continue
         exchanges.append(HarExchange(name, request, answer))
@@ -87,9 +88,14 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
     return Source(name, data)
 
 
-def _is_xml(source: Source | None) -> bool:
+def _is_xml(part: Any, source: Source | None) -> bool:
+    """SOAP travels as text/xml (1.1) or application/soap+xml; a page is HTML even though it starts with '<'."""
     if source is None:
         return False
-    if source.data is None:
-        return True  # a body we could not decode still belongs to the exchange, as an unreadable input
-    return source.data.lstrip()[:1] == b"<"
+    mime = str(part.get("mimeType", "")).lower() if isinstance(part, dict) else ""
+    if "xml" in mime:
+        return True
+    if "html" in mime or source.data is None:
+        return False
+    head = source.data.lstrip()[:16].lower()
+    return head.startswith(b"<") and not head.startswith((b"<!doctype html", b"<html"))

@@ -22,9 +22,13 @@ from ..nested_models import NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
 
-_CLARK = re.compile(r"\{[^}]*\}")
+_CLARK = re.compile(r"\{[^}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = re.compile(r"The value '([^']*)'|^'([^']*)' is not a valid value")
+
+
+#: how a location names the whole nested JSON document (its JSON pointer is the empty string)
+WHOLE = "(whole document)"
 
 
 def _models(context: Context) -> NestedModels:
@@ -209,7 +213,7 @@ class SkvPayloadRule:
                     self,
                     context,
                     payload,
-                    "",
+                    WHOLE,
                     f"SKV part {part}: the decoded JSON is {_json_type(payload.document)}; expected an object.",
                 )
 
@@ -282,7 +286,7 @@ class LefiPayloadRule:
             self,
             context,
             payload,
-            pointer or "/",
+            pointer or WHOLE,
             f"FK payload ({what}): {_describe(error, pointer)}",
             rule_id="SSBT-LEFI-UNKNOWN-FIELD" if unknown else self.id,
             severity=Severity.WARNING if unknown else self.severity,
