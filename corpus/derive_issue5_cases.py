@@ -101,7 +101,14 @@ def csn_v4(document: str) -> str:
                         in_list = part.getparent().getparent() is arende
                         namespace = kinds[local] if depth_one or in_list else "csntyper"
                         rename(part, f"{base}/{namespace}")
-    etree.cleanup_namespaces(root, top_nsmap={None: f"{base}/kommunfraga", "p": f"{base}/person"})
+    prefixes = {"p": "person", "typ": "csntyper", "sm": "studiemedel", "sh": "studiehjalp"}
+    prefixes.update(hut="hemutrustningslan", sss="studiestartsstod", oss="omstallningsstudiestod")
+    top = {None: f"{base}/kommunfraga", **{prefix: f"{base}/{name}" for prefix, name in prefixes.items()}}
+    declared = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=top)  # every prefix on the root
+    declared.text = root.text
+    declared.extend(list(root))
+    root = etree.fromstring(etree.tostring(declared))
+    etree.cleanup_namespaces(root)
     root.set("schemaVersion", "4.0")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, encoding="unicode") + "\n"
 

@@ -361,43 +361,47 @@ def judge(name: str, request: Side | None, answer: Side | None, paired_by: str) 
 
 
 def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
-    """Requests and answers of a folder, matched by korrelationsid; the unmatched are said so."""
-    requests: dict[str, Side] = {}
+    """Requests and answers of a folder matched by korrelationsid, in input order; the unmatched are said so.
+
+    A korrelationsid shared by several requests (a resend, a copy-paste) pairs its first request with
+    the first answer, and so on; whatever is left over is reported unmatched rather than guessed at.
+    """
+    requests: dict[str, list[Side]] = {}
     answers: dict[str, list[Side]] = {}
     exchanges: list[ExchangeResult] = []
     for side in sides:
-        if not side.usable or side.korrelationsid is None or not side.korrelationsid[0]:
+        if not side.usable:
+            continue  # its own findings say why
+        if side.korrelationsid is None or not side.korrelationsid[0]:
+            exchanges.append(_unmatched(side, side.direction or "message"))
             continue
         key = side.korrelationsid[0]
         if side.direction == "request":
-            requests.setdefault(key, side)
+            requests.setdefault(key, []).append(side)
         elif side.direction in ("answer", "fault"):
             answers.setdefault(key, []).append(side)
-    for key, request in requests.items():
-        for answer in answers.pop(key, []) or [None]:
-            if answer is None:
-                exchanges.append(_unmatched(request, "request"))
-            else:
-                exchanges.append(judge(f"korrelationsid {key}", request, answer, "korrelationsid"))
-    for unmatched in answers.values():
-        exchanges.extend(_unmatched(side, "answer") for side in unmatched)
+    for key in dict.fromkeys([*requests, *answers]):
+        asked, answered = requests.get(key, []), answers.get(key, [])
+        for request, answer in zip(asked, answered, strict=False):
+            exchanges.append(judge(f"korrelationsid {key}", request, answer, "korrelationsid"))
+        exchanges.extend(_unmatched(side, "request") for side in asked[len(answered) :])
+        exchanges.extend(_unmatched(side, "answer") for side in answered[len(asked) :])
     return exchanges
 
 
 def _unmatched(side: Side, what: str) -> ExchangeResult:
     other = "answer" if what == "request" else "request"
     result = ExchangeResult(
-        side.name, side.name if what == "request" else None, side.name if what == "answer" else None
+        side.name, side.name if what == "request" else None, side.name if what != "request" else None
     )
     result.paired_by = "korrelationsid"
+    if side.korrelationsid and side.korrelationsid[0]:
+        text = f"No {other} with korrelationsid {side.korrelationsid[0]} among the inputs; this {what} was not paired."
+        spot = side.korrelationsid[1]
+    else:
+        text = f"This {what} has no korrelationsid, so it cannot be paired in a folder (use `pair REQUEST ANSWER`)."
+        spot = side.where
     result.findings.append(
-        Finding(
-            "SSBT-PAIR-UNMATCHED",
-            Severity.WARNING,
-            f"No {other} with korrelationsid {side.korrelationsid[0]} among the inputs; this {what} was not paired.",
-            file=side.name,
-            line=side.korrelationsid[1].line,
-            path=side.korrelationsid[1].path,
-        )
+        Finding("SSBT-PAIR-UNMATCHED", Severity.WARNING, text, file=side.name, line=spot.line, path=spot.path)
     )
     return result
