@@ -7,6 +7,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from validator import validate
@@ -230,3 +232,54 @@ def test_every_new_rule_explains_itself():
 
 def test_packs_are_untouched_by_nested_models():
     assert all(pack.openapi == () for pack in builtin_packs().values())
+
+
+# ---------------------------------------------------------------- the fast path agrees with the full check
+
+
+def test_our_lefi_schema_is_a_valid_json_schema():
+    from jsonschema import Draft202012Validator
+
+    for direction in ("request", "answer"):
+        Draft202012Validator.check_schema(builtin_models().lefi["v9"].validator(direction).schema)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.text(max_size=4),
+    st.sampled_from(["2026-09-31", "2026-09-30", "2026-09"]),
+)
+
+
+def _mutations(document):
+    """Paths to every value in a JSON document, so a strategy can replace one of them."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield (key,)
+            yield from (((key, *rest)) for rest in _mutations(value))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield (index,)
+            yield from (((index, *rest)) for rest in _mutations(value))
+
+
+def _with(document, path, value):
+    copy = json.loads(json.dumps(document))
+    target = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize(("name", "direction"), [("lefiJsonSvar", "answer"), ("lefiJsonFraga", "request")])
+@given(data=st.data())
+def test_fast_path_and_full_check_agree_on_near_misses(name, direction, data):
+    text = ANSWER if direction == "answer" else REQUEST
+    document = _decoded_json(text, name)
+    path = data.draw(st.sampled_from(list(_mutations(document))))
+    mutated = _with(document, path, data.draw(_SCALARS))
+    model = builtin_models().lefi["v9"].validator(direction)
+    assert model.is_valid(mutated) == (not list(model.full.iter_errors(mutated)))
