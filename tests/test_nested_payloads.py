@@ -177,7 +177,7 @@ def test_fk_version_decides_the_model_and_an_unknown_one_is_a_finding():
     assert any(f.rule == "SSBT-LEFI-MODEL" for f in _run(broken).findings)  # v9 applies: checked
     unknown = broken.replace("<ssbt:version>v9</ssbt:version>", "<ssbt:version>v10</ssbt:version>")
     message = _run(unknown)
-    version = _only(message, "SSBT-LEFI-VERSION")
+    version = _only(message, "SSBT-FK-VERSION")
     assert str(version.severity) == "warning" and version.path.endswith("ssbt:fraga/ssbt:version")
     assert not any(f.rule == "SSBT-LEFI-MODEL" for f in message.findings)  # no model: not checked
 

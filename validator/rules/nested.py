@@ -234,7 +234,7 @@ class LefiPayloadRule:
         "names nothing to fetch is rejected by LEFI as a whole (HTTP 400): error. A key the model does "
         "not know where the model is closed (the question, the answer's top level, formansinformation) is "
         "SSBT-LEFI-UNKNOWN-FIELD (warning: usually a typo or another LEFI version). A version with no "
-        "model is SSBT-LEFI-VERSION: an error in a request (FK answers it with an error, not data), a "
+        "model is SSBT-FK-VERSION: an error in a request (FK answers it with an error, not data), a "
         "warning in an answer that echoes it (the JSON is then not checked)."
     )
     example = "FK payload (LEFI v9 question): period/tom is not a valid date."
@@ -252,7 +252,7 @@ class LefiPayloadRule:
             known = ", ".join(models.lefi) or "none"
             in_request = message.direction == "request"
             yield Finding(
-                rule="SSBT-LEFI-VERSION",
+                rule="SSBT-FK-VERSION",
                 severity=Severity.ERROR if in_request else Severity.WARNING,
                 message=(
                     f"FK fraga/version {version!r} names a LEFI version with no model here (known: {known}); "

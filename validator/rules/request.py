@@ -258,7 +258,7 @@ class FkFragaRule:
         "From SSBTEK v10 FK's data comes from LEFI REST v9: FK/fraga carries the LEFI question "
         "(version?, aktorsid, lefiJsonFraga). The schema makes fraga optional, but without it there is "
         "no LEFI question to send, so an included FK gets no data: error. Which LEFI version the "
-        "question is in is SSBT-LEFI-VERSION's concern."
+        "question is in is SSBT-FK-VERSION's concern."
     )
     example = 'FK is included (inkludera="true") but has no fraga; LEFI cannot be asked anything.'
 
