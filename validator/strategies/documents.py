@@ -16,6 +16,7 @@ from functools import cache
 from hypothesis import strategies as st
 from lxml import etree
 
+from ..lefi_online import LEFI_NAMESPACE, exists_in, lefi_facts, version_key
 from ..messages import OPERATION_ELEMENTS, SOAP11
 from ..packs import Pack
 from . import domain
@@ -80,6 +81,10 @@ def draw_scenario(c: Chooser, pack: Pack) -> Scenario:
     parts = tuple(p for p in SKV_PARTS if c.bool())
     scenario.extra["skv_parts"] = parts or (c.choice(SKV_PARTS),)
     scenario.extra["skv_whole_error"] = c.one_in(4)
+    served = [v for v in lefi_facts().served_by(pack.version) if v.live_from <= day] or list(
+        lefi_facts().served_by(pack.version)[:1]
+    )
+    scenario.extra["lefi"] = c.choice([v.version for v in served]) if served else None
     return scenario
 
 
@@ -105,6 +110,7 @@ class SsbtekHooks(Hooks):
         self.request = request
         self.agencies = set(pack.agencies)
         self.codes = element_lists(pack.version, direction)
+        self.lefi = _LefiOnline(scenario.extra.get("lefi"))
 
     def _spell(self, walker: Walker, flag: bool) -> str:
         return walker.c.choice(_BOOL_SPELLINGS[flag])
@@ -118,6 +124,12 @@ class SsbtekHooks(Hooks):
         local, where = plan.local, _local(parent)
         scenario = self.scenario
         ours = plan.tag.startswith(f"{{{self.ns}}}")
+        if ours and local in _AGENCIES and local not in self.agencies:
+            return 0  # an agency of another version (SSBT-AGENCY-VERSION), even where the XSD tolerates it
+        if plan.tag.startswith(_LEFI):
+            found = self.lefi.occurs(walker, plan, parent)
+            if found is not None:
+                return found
         if ours and local == "frageTidpunkt":
             return int(scenario.frage_tidpunkt is not None)
         if ours and local == "korrelationsid":
@@ -148,6 +160,8 @@ class SsbtekHooks(Hooks):
         return None
 
     def build(self, walker: Walker, plan: ElementPlan, parent: etree._Element) -> bool:
+        if plan.tag.startswith(_LEFI) and plan.local == "karens":
+            return self.lefi.karens(walker, plan, parent)
         if plan.local == "fraga" and _local(parent) in ROOT_ELEMENTS.values() and self.request is not None:
             echo = etree.SubElement(parent, plan.tag)
             for child in self.request:
@@ -168,6 +182,10 @@ class SsbtekHooks(Hooks):
         parent = element.getparent()
         where = _local(parent)
         c = walker.c
+        if plan.tag.startswith(_LEFI):
+            found = self.lefi.value(walker, plan, element, self.codes.get(local), scenario.day)
+            if found is not None:
+                return found
         if local in self.codes:
             codes = code_values(self.codes[local], scenario.day)
             if codes:
@@ -253,6 +271,86 @@ class SsbtekHooks(Hooks):
                     begun = date.fromisoformat(start)
                     return (begun + timedelta(days=walker.c.int(0, 700))).isoformat()
         return (day - timedelta(days=walker.c.int(0, 3000))).isoformat()
+
+
+_AGENCIES = frozenset({"AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV"})
+_LEFI = f"{{{LEFI_NAMESPACE}}}"
+
+
+class _LefiOnline:
+    """LEFI Online XML (FK in v6–v8): only the fields, förmåner and karens forms of the chosen LEFI version.
+
+    The facts are ``xsd/lefi-online/versions.toml`` (through :mod:`validator.lefi_online`), the same
+    the version rules judge by, so the generator and the rules cannot drift apart.
+    """
+
+    def __init__(self, version: str | None) -> None:
+        self.version = version
+        facts = lefi_facts()
+        self.facts = facts
+        if version is None:
+            self.absent: frozenset[str] = frozenset()
+            self.formaner: tuple[str, ...] = ()
+            return
+        self.absent = frozenset(f.element for f in facts.fields if not exists_in(f.since, f.removed, version))
+        self.formaner = tuple(
+            code for code, forman in facts.formaner.items() if exists_in(forman.since, forman.removed, version)
+        )
+        self.forhandsbesked = tuple(c for c in facts.forhandsbesked_codes() if c in self.formaner)
+        self.karens_period = version_key(version) >= version_key(facts.karens_period_since)
+
+    def occurs(self, walker: Walker, plan: ElementPlan, parent: etree._Element) -> int | None:
+        if self.version is None:
+            return None
+        local = plan.local
+        if local in self.absent:
+            return 0
+        if local == "lefiOnlineVersion":
+            return 1  # from LEFI Online 5.0 a question must name its version; answers say it too
+        if local == "forhandsbesked" and _local(parent) != "Fraga" and _last_text(parent, "formanstyp"):
+            return int(_last_text(parent, "formanstyp") in self.forhandsbesked and walker.c.bool())
+        return None
+
+    def value(self, walker: Walker, plan: ElementPlan, element, lists, day) -> str | None:
+        if self.version is None:
+            return None
+        local = plan.local
+        if local == "lefiOnlineVersion":
+            return self.version
+        if local == "formanstyp":
+            pool = self.forhandsbesked if _local(element.getparent()) == "forhandsbesked" else self.formaner
+            if lists:  # also in force on the day, where a code list says when a förmån began
+                dated = set(code_values(lists, day))
+                pool = tuple(code for code in pool if code in dated) or pool
+            return walker.c.choice(pool) if pool else None
+        return None
+
+    def karens(self, walker: Walker, plan: ElementPlan, parent: etree._Element) -> bool:
+        """A karens is one day before LEFI Online 5.0; from 5.0 a karensavdrag spans a period of days."""
+        children = {p.local: p for p in _element_plans(plan)}
+        if "period" not in children or "antalDagar" not in children:
+            return False
+        days = walker.c.int(1, 10) if self.karens_period else 1
+        start = date(2019, 1, 1) + timedelta(days=walker.c.int(0, 700))
+        karens = etree.SubElement(parent, plan.tag)
+        period = etree.SubElement(karens, children["period"].tag)
+        for sub in _element_plans(children["period"]):
+            value = start if sub.local == "fromDatum" else start + timedelta(days=days - 1)
+            etree.SubElement(period, sub.tag).text = value.isoformat()
+        etree.SubElement(karens, children["antalDagar"].tag).text = str(days)
+        return True
+
+
+def _element_plans(plan: ElementPlan) -> list[ElementPlan]:
+    found: list[ElementPlan] = []
+    stack = [plan.content] if plan.content is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, GroupPlan):
+            stack[:0] = node.particles
+        elif isinstance(node, ElementPlan):
+            found.append(node)
+    return found
 
 
 def _resultat(parent: etree._Element) -> str | None:
