@@ -115,13 +115,14 @@ class RandomChooser:
 def regex_sampler(pattern: str) -> Callable[[random.Random], str]:
     """A fast sampler for the regular expressions XSD facets use (literals, classes, repeats, groups, |).
 
-    Hypothesis's ``from_regex`` does this for the Hypothesis path; this is its fast twin.
+    Hypothesis's ``from_regex`` does this for the Hypothesis path; this is its fast twin. The pattern
+    is compiled once into closures, so sampling costs only the random choices.
     """
-    parsed = sre_parse.parse(pattern)
+    emit = _compile(sre_parse.parse(pattern))
 
     def sample(rnd: random.Random) -> str:
         out: list[str] = []
-        _emit(parsed, rnd, out)
+        emit(rnd, out)
         return "".join(out)
 
     return sample
@@ -137,7 +138,7 @@ _CATEGORY_CHARS = {
 }
 
 
-def _class_chars(items) -> list[str]:
+def _class_chars(items) -> str:
     chars: list[str] = []
     negate = False
     for op, arg in items:
@@ -152,29 +153,54 @@ def _class_chars(items) -> list[str]:
             chars.extend(_CATEGORY_CHARS.get(arg, "a"))
     if negate:
         excluded = set(chars)
-        return [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_." if c not in excluded]
-    return chars
+        return "".join(
+            c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_." if c not in excluded
+        )
+    return "".join(chars)
 
 
-def _emit(parsed, rnd: random.Random, out: list[str]) -> None:
-    for op, arg in parsed:
-        if op is sre_constants.LITERAL:
-            out.append(chr(arg))
-        elif op is sre_constants.NOT_LITERAL:
-            out.append("a" if chr(arg) != "a" else "b")
-        elif op is sre_constants.ANY:
-            out.append(rnd.choice("abcXYZ019 -"))
-        elif op is sre_constants.IN:
-            out.append(rnd.choice(_class_chars(arg)))
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-            low, high, sub = arg
-            high = low + 3 if high is sre_constants.MAXREPEAT else high
+_PRINTABLE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_."
+Emit = Callable[[random.Random, list], None]
+
+
+def _compile(parsed) -> Emit:
+    steps = [_compile_one(op, arg) for op, arg in parsed]
+
+    def run(rnd: random.Random, out: list) -> None:
+        for step in steps:
+            step(rnd, out)
+
+    return run
+
+
+def _compile_one(op, arg) -> Emit:
+    if op is sre_constants.LITERAL:
+        char = chr(arg)
+        return lambda rnd, out: out.append(char)
+    if op is sre_constants.NOT_LITERAL:
+        char = "a" if chr(arg) != "a" else "b"
+        return lambda rnd, out: out.append(char)
+    if op is sre_constants.ANY:
+        return lambda rnd, out: out.append(rnd.choice("abcXYZ019 -"))
+    if op is sre_constants.IN:
+        chars = _class_chars(arg)
+        return lambda rnd, out: out.append(chars[rnd.randrange(len(chars))])
+    if op is sre_constants.CATEGORY:
+        chars = _CATEGORY_CHARS.get(arg, "a")
+        return lambda rnd, out: out.append(chars[rnd.randrange(len(chars))])
+    if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+        low, high, sub = arg
+        high = low + 3 if high is sre_constants.MAXREPEAT else high
+        inner = _compile(sub)
+
+        def repeat(rnd: random.Random, out: list) -> None:
             for _ in range(rnd.randint(low, high)):
-                _emit(sub, rnd, out)
-        elif op is sre_constants.SUBPATTERN:
-            _emit(arg[-1], rnd, out)
-        elif op is sre_constants.BRANCH:
-            _emit(rnd.choice(arg[1]), rnd, out)
-        elif op is sre_constants.CATEGORY:
-            out.append(rnd.choice(_CATEGORY_CHARS.get(arg, "a")))
-        # anchors (AT) emit nothing
+                inner(rnd, out)
+
+        return repeat
+    if op is sre_constants.SUBPATTERN:
+        return _compile(arg[-1])
+    if op is sre_constants.BRANCH:
+        branches = [_compile(branch) for branch in arg[1]]
+        return lambda rnd, out: branches[rnd.randrange(len(branches))](rnd, out)
+    return lambda rnd, out: None  # anchors and the like emit nothing

@@ -122,20 +122,9 @@ class _CsnHooks(Hooks):
         self.scenario = scenario
         self.schema_version = schema_version
         self.codes = element_lists(scenario.version, "answer", "csn-kommunfraga")
-
-    def attribute(self, walker, plan, name, element):
-        person = self.scenario.person
-        return {"personnummer": person[2:], "sekel": person[:2], "schemaVersion": self.schema_version}.get(name)
-
-    def value(self, walker, plan, element):
-        scenario, local = self.scenario, plan.local
-        if local in self.codes:
-            codes = code_values(self.codes[local], scenario.day)
-            if codes:
-                return walker.c.choice(codes)
         ingivare = scenario.ingivare10
-        fixed = {
-            "SchemaVersion": self.schema_version,
+        self.fixed = {
+            "SchemaVersion": schema_version,
             "Kommun": f"{ingivare[:6]}-{ingivare[6:]}",
             "AppNamn": "SSBTEK",
             "AppVersion": str(scenario.version),
@@ -146,13 +135,26 @@ class _CsnHooks(Hooks):
             "HushallsMedlemsIdSekel": scenario.person[:2],
             "HushallsMedlemsId": scenario.person[2:],
         }
-        return fixed.get(local)
+        self.attributes = {"personnummer": scenario.person[2:], "sekel": scenario.person[:2]}
+        self.attributes["schemaVersion"] = schema_version
+
+    def attribute(self, walker, plan, name, element):
+        return self.attributes.get(name)
+
+    def value(self, walker, plan, element):
+        local = plan.local
+        if local in self.codes:
+            codes = code_values(self.codes[local], self.scenario.day)
+            if codes:
+                return walker.c.choice(codes)
+        return self.fixed.get(local)
 
 
 def _csn_from_model(c: Chooser, scenario: Scenario, namespace: str, version: str, entry: Path) -> bytes:
     model = schema_model(entry)
     root_plan = model.roots.get("CSNSvar") or next(iter(model.roots.values()))
-    walker = Walker(c, _CsnHooks(scenario, version), extensions=False)
+    # CSN's lists run long (50 payments per case); two of each keeps the document realistic and fast
+    walker = Walker(c, _CsnHooks(scenario, version), extensions=False, max_repeats=2)
     root = walker.root(root_plan, {None: namespace})
     return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=c.bool())
 

@@ -51,8 +51,17 @@ class Hooks:
 
 
 class Walker:
-    def __init__(self, chooser: Chooser, hooks: Hooks, *, extensions: bool = True, nil: bool = True) -> None:
+    def __init__(
+        self,
+        chooser: Chooser,
+        hooks: Hooks,
+        *,
+        extensions: bool = True,
+        nil: bool = True,
+        max_repeats: int = MAX_REPEATS,
+    ) -> None:
         self.c = chooser
+        self.max_repeats = max_repeats
         self.hooks = hooks
         self.records: list[Record] = []
         self.extensions = extensions
@@ -63,7 +72,7 @@ class Walker:
     def count(self, low: int, high: int | None, depth: int) -> int:
         if depth > MAX_DEPTH:
             return low
-        top = low + MAX_REPEATS if high is None else min(high, low + MAX_REPEATS)
+        top = low + self.max_repeats if high is None else min(high, low + self.max_repeats)
         if top <= low:
             return low
         return self.c.int(low, top)

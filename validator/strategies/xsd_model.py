@@ -55,6 +55,8 @@ class SimplePlan:
     max_length: int | None = None
     min_value: object = None
     max_value: object = None
+    #: whitespace collapses before the facets apply (xs:token and its kin)
+    collapse: bool = False
 
 
 @dataclass(eq=False)
@@ -173,7 +175,15 @@ def _builtin_strategy(builtin: str, plan: SimplePlan) -> st.SearchStrategy[str]:
         return st.binary(min_size=1, max_size=12).map(lambda raw: raw.hex().upper())
     if builtin == "anyURI":
         return st.sampled_from(["urn:example:test", "https://example.invalid/ssbtek"])
-    return _string_strategy(plan.min_length, plan.max_length)
+    strategy = _string_strategy(plan.min_length, plan.max_length)
+    if plan.collapse:  # lengths count after whitespace collapse: " " is an empty token
+        low = plan.min_length or 0
+        strategy = strategy.map(_collapse).filter(lambda value: len(value) >= low)
+    return strategy
+
+
+def _collapse(value: str) -> str:
+    return " ".join(value.split())
 
 
 _SAFE_CHARS = "abcdefghijklmnopqrstuvwxyzåäöABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖ0123456789 -.,&<>'\"é"
@@ -229,7 +239,16 @@ def _fast_builtin(builtin: str, plan: SimplePlan) -> Callable[[random.Random], s
         return lambda rnd: rnd.randbytes(rnd.randint(1, 12)).hex().upper()
     if builtin == "anyURI":
         return lambda rnd: rnd.choice(("urn:example:test", "https://example.invalid/ssbtek"))
-    return _fast_string(plan.min_length, plan.max_length)
+    sample = _fast_string(plan.min_length, plan.max_length)
+    if not plan.collapse:
+        return sample
+    low = plan.min_length or 0
+
+    def collapsed(rnd: random.Random) -> str:
+        value = _collapse(sample(rnd))
+        return value if len(value) >= low else value + "x" * (low - len(value))
+
+    return collapsed
 
 
 def xsd_regex_to_python(pattern: str) -> str:
@@ -295,6 +314,7 @@ def _simple_plan(xsd_type) -> SimplePlan:
         max_length=getattr(xsd_type, "max_length", None),
         min_value=getattr(xsd_type, "min_value", None),
         max_value=getattr(xsd_type, "max_value", None),
+        collapse=getattr(xsd_type, "white_space", None) == "collapse",
     )
     if enumeration:
         plan.strategy = st.sampled_from(enumeration)
