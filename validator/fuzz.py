@@ -104,7 +104,7 @@ def write_corpus(out: Path, generated: list[Case], settings: dict) -> Path:
                 "operation": case.document.operation,
                 "direction": case.document.direction,
                 "as_of": case.document.as_of.isoformat(),
-                "verdict": "conforms" if case.valid else "nonconformant",
+                "valid": case.valid,
                 "expected": list(case.expected),
                 "kind": case.kind,
                 "description": case.description,

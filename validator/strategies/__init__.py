@@ -29,15 +29,18 @@ from ..packs import Pack, builtin_packs
 from .chooser import Chooser, HypothesisChooser, RandomChooser
 from .documents import DIRECTIONS, Document, Generated, generate
 from .mutations import KINDS, KINDS_BY_NAME, Mutation, NoMutation, mutate
+from .pair_mutations import PairMutation, mutate_pair
 
 __all__ = [
     "DIRECTIONS",
     "Document",
     "Mutation",
     "Pair",
+    "PairMutation",
     "RandomChooser",
     "messages",
     "mutations",
+    "pair_mutations",
     "pairs",
     "targets",
 ]
@@ -134,3 +137,19 @@ def mutations(
     """
     chosen = KINDS if kinds is None else tuple(KINDS_BY_NAME[name] for name in kinds)
     return _mutations(targets(version, operation, direction), chosen)
+
+
+@st.composite
+def _pair_mutations(draw, packs: list[Pack]) -> PairMutation:
+    c = HypothesisChooser(draw)
+    answer = generate(c, c.choice(packs), "hamtaBastjanstInformation", "answer")
+    try:
+        return mutate_pair(c, answer)
+    except NoMutation:
+        reject()
+
+
+def pair_mutations(version: int | Iterable[int] | None = None) -> st.SearchStrategy[PairMutation]:
+    """A request and its answer that disagree in one way (echoes, agencies), and the pair rule that must say so."""
+    chosen = sorted({pack.version: pack for pack, _, _ in targets(version, "hamtaBastjanstInformation")}.items())
+    return _pair_mutations([pack for _, pack in chosen])

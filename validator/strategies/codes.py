@@ -83,3 +83,30 @@ def element_lists(version: int, direction: str, model: str = "") -> dict[str, tu
             local = step.group(1) or step.group(2)
             found[local] = tuple(dict.fromkeys(found.get(local, ()) + tuple(binding.lists)))
     return found
+
+
+@cache
+def element_bindings(version: int, direction: str) -> dict:
+    """Element local name → its code-list binding (``validator.codelists.Binding``) in the SSBTEK message."""
+    catalogue = _catalogue()
+    if catalogue is None:
+        return {}
+    found = {}
+    for binding in catalogue.bindings:
+        if binding.xpath and not binding.payload and binding.applies_to(version, direction):
+            step = _LAST_STEP.search(binding.xpath.strip())
+            if step:
+                found.setdefault(step.group(1) or step.group(2), binding)
+    return found
+
+
+def invalid_codes(names: tuple[str, ...], day: date) -> tuple[str, ...]:
+    """Codes the lists do not hold on ``day``: dated ones out of force, and codes no list has."""
+    valid = set(code_values(names, day))
+    catalogue = _catalogue()
+    dated = []
+    if catalogue is not None:
+        for name in names:
+            code_list = catalogue.lists.get(name)
+            dated.extend(row.code for row in (code_list.codes if code_list else ()) if row.code not in valid)
+    return tuple(dict.fromkeys([*dated, "OKAND-KOD", "ZZ9"]))

@@ -13,6 +13,7 @@ import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from lxml import etree
@@ -44,6 +45,10 @@ class Planted:
     description: str
     #: the mutated bytes when the defect lives below the tree (encoding, DOCTYPE, truncation)
     xml: bytes | None = None
+    #: the day to judge the mutated document at, when the defect is about dates
+    as_of: date | None = None
+    #: the rule id, when the kind's depends on where the defect went (code-list bindings)
+    rule: str | None = None
 
 
 class Kind:
@@ -522,7 +527,7 @@ class PayloadXml(Kind):
         return Planted(f"{binding.agency} payload {_where(element)} is not well-formed XML")
 
 
-KINDS: tuple[Kind, ...] = (
+BASIC_KINDS: tuple[Kind, ...] = (
     RemoveRequired(),
     DuplicateSingle(),
     BadEnumeration(),
@@ -545,6 +550,10 @@ KINDS: tuple[Kind, ...] = (
     PayloadUtf8(),
     PayloadXml(),
 )
+
+from .domain_mutations import DOMAIN_KINDS  # noqa: E402  (it builds on the classes above)
+
+KINDS: tuple[Kind, ...] = BASIC_KINDS + DOMAIN_KINDS
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
@@ -556,5 +565,5 @@ def mutate(c: Chooser, gen: Generated, kinds: tuple[Kind, ...] = KINDS) -> Mutat
     kind, found = options[c.int(0, len(options) - 1)]
     planted = kind.apply(c, gen, found[c.int(0, len(found) - 1)])
     xml = planted.xml if planted.xml is not None else gen.to_bytes()
-    document = Document(xml, gen.pack.version, gen.operation, gen.direction, gen.as_of)
-    return Mutation(document, kind.rule, kind.name, planted.description)
+    document = Document(xml, gen.pack.version, gen.operation, gen.direction, planted.as_of or gen.as_of)
+    return Mutation(document, planted.rule or kind.rule, kind.name, planted.description)
