@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from datetime import date
@@ -128,3 +129,32 @@ def test_shrink_keeps_only_what_the_predicate_needs():
     minimal, _stats = shrink(xml, lambda data: b"keep" in data or b"<c>k" in data)
     root = etree.fromstring(minimal)
     assert [e.tag for e in root.iter()] == ["a", "b", "c"]
+
+
+def _inner(xml: bytes) -> bytes:
+    try:
+        return base64.b64decode(etree.fromstring(xml).findtext("c") or "", validate=True)
+    except ValueError:
+        return b""
+
+
+def test_shrink_reduces_nested_documents_and_re_encodes_them():
+    document = {"keep": {"deep": [1, 2, 3]}, "drop": "x", "list": [4, 5]}
+    xml = b"<a><b>drop</b><c>" + base64.b64encode(json.dumps(document).encode()) + b"</c></a>"
+
+    def interesting(data: bytes) -> bool:
+        try:
+            return "keep" in json.loads(_inner(data))
+        except (ValueError, TypeError):
+            return False
+
+    minimal, _stats = shrink(xml, interesting, carriers=lambda root: [(root.find("c"), "base64", "json")])
+    assert json.loads(_inner(minimal)) == {"keep": {}}
+    assert etree.fromstring(minimal).find("b") is None
+
+    inner_xml = b"<r><keep><x/></keep><drop/></r>"
+    xml = b"<a><c>" + base64.b64encode(inner_xml) + b"</c></a>"
+    minimal, _stats = shrink(
+        xml, lambda data: b"<keep" in _inner(data or b""), carriers=lambda root: [(root.find("c"), "base64", "xml")]
+    )
+    assert [e.tag for e in etree.fromstring(_inner(minimal)).iter()] == ["r", "keep"]

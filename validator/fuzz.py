@@ -11,6 +11,7 @@ way) and saved with a replay file for ``fuzz --replay``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -28,8 +29,9 @@ from .engine import Options, validate_sources
 from .findings import Severity
 from .inputs import Source
 from .messages import safe_parser
+from .packs import builtin_packs
 from .strategies import RandomChooser, draw_generated, targets
-from .strategies.documents import Document
+from .strategies.documents import ROOT_ELEMENTS, Document
 from .strategies.mutations import KINDS, NoMutation, mutate
 
 MANIFEST = "manifest.json"
@@ -191,9 +193,15 @@ class ShrinkStats:
     candidates: int = 0
 
 
-def shrink(xml: bytes, interesting: Callable[[bytes], bool], *, max_calls: int = 400) -> tuple[bytes, ShrinkStats]:
+#: finds the elements carrying nested documents in a parsed message: (element, encoding, format)
+Carriers = Callable[[etree._Element], list[tuple[etree._Element, str, str]]]
+
+
+def shrink(
+    xml: bytes, interesting: Callable[[bytes], bool], *, max_calls: int = 400, carriers: Carriers | None = None
+) -> tuple[bytes, ShrinkStats]:
     """Delta reduction on the XML tree: drop whole elements, then shorten texts and drop attributes,
-    while ``interesting`` holds.
+    then do the same inside nested documents (``carriers``), while ``interesting`` holds.
 
     Top-down, so one success removes a whole subtree; repeated until nothing more goes. The caller's
     predicate checks the cheap condition (the validator's verdict) before the costly one (the target).
@@ -245,7 +253,88 @@ def shrink(xml: bytes, interesting: Callable[[bytes], bool], *, max_calls: int =
                     changed = True
                 else:
                     element.set(name, value)
+        for carrier, encoding, fmt in carriers(root) if carriers is not None else ():
+            if stats.candidates < max_calls:
+                changed |= _shrink_nested(carrier, encoding, fmt, attempt, stats, max_calls)
     return serialize(), stats
+
+
+def _shrink_nested(
+    carrier, encoding: str, fmt: str, attempt: Callable[[], bool], stats: ShrinkStats, limit: int
+) -> bool:
+    """The same reduction inside one nested document, re-encoded into its carrier after every step."""
+    before = carrier.text or ""
+    try:
+        raw = base64.b64decode("".join(before.split()), validate=True) if encoding == "base64" else before.encode()
+        document = json.loads(raw) if fmt == "json" else etree.fromstring(raw, safe_parser())
+    except (ValueError, etree.XMLSyntaxError):
+        return False
+    if document is None:
+        return False
+
+    def put() -> None:
+        if fmt == "json":
+            data = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        else:
+            data = etree.tostring(document, encoding="UTF-8", xml_declaration=True)
+        carrier.text = base64.b64encode(data).decode("ascii") if encoding == "base64" else data.decode("utf-8")
+
+    def step() -> bool:
+        put()
+        return attempt()
+
+    if not step():  # our re-encoding must keep the failure, or we leave the document as it was
+        carrier.text = before
+        return False
+    changed = False
+    if fmt == "json":
+        changed = _shrink_json(document, step, stats, limit)
+    else:
+        for element in list(document.iter()):
+            if stats.candidates >= limit:
+                break
+            if element is document or not isinstance(element.tag, str) or document not in element.iterancestors():
+                continue
+            parent, position, tail = element.getparent(), element.getparent().index(element), element.tail
+            parent.remove(element)
+            if step():
+                changed = True
+                continue
+            element.tail = tail
+            parent.insert(position, element)
+    put()
+    return changed
+
+
+def _shrink_json(node, step: Callable[[], bool], stats: ShrinkStats, limit: int) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for key in list(node):
+            if stats.candidates >= limit:
+                return changed
+            items = list(node.items())
+            node.pop(key)
+            if step():
+                changed = True
+            else:
+                node.clear()
+                node.update(items)
+        children = list(node.values())
+    elif isinstance(node, list):
+        for index in reversed(range(len(node))):
+            if stats.candidates >= limit:
+                return changed
+            item = node.pop(index)
+            if step():
+                changed = True
+            else:
+                node.insert(index, item)
+        children = list(node)
+    else:
+        return False
+    for child in children:
+        changed |= _shrink_json(child, step, stats, limit)
+    return changed
 
 
 # ---------------------------------------------------------------- fuzzing a target
@@ -301,12 +390,33 @@ def fuzz_target(
             again = run_target(argv, xml, timeout)
             return again.signature == outcome.signature
 
-        minimal, shrink_stats = shrink(case.document.xml, interesting, max_calls=max_shrink_calls)
+        minimal, shrink_stats = shrink(
+            case.document.xml, interesting, max_calls=max_shrink_calls, carriers=_carriers_of(case)
+        )
         shrink_stats.target_calls = stats.target_calls
         finding = Finding(case, outcome, minimal, shrink=shrink_stats)
         finding.folder = save_finding(out, len(report.findings) + 1, finding, command, timeout)
         report.findings.append(finding)
     return report
+
+
+def _carriers_of(case: Case) -> Carriers:
+    """Where the case's pack carries nested documents (pack.toml [[payload]]), for the shrinker."""
+    pack = builtin_packs()[case.document.version]
+    operation_element = f"{{{pack.namespace}}}{ROOT_ELEMENTS[(case.document.operation, case.document.direction)]}"
+
+    def find(root: etree._Element) -> list[tuple[etree._Element, str, str]]:
+        payload = next(root.iter(operation_element), None)
+        if payload is None:
+            return []
+        return [
+            (element, binding.encoding, binding.format)
+            for binding in pack.payloads
+            if binding.direction == case.document.direction
+            for element in binding.finder(pack.namespace)(payload)
+        ]
+
+    return find
 
 
 def save_finding(out: Path, number: int, finding: Finding, command: str, timeout: float) -> Path:
