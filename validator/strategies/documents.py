@@ -9,6 +9,7 @@ an answer on its own and a request↔answer pair are valid in the same way.
 from __future__ import annotations
 
 import uuid
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -115,9 +116,6 @@ class SsbtekHooks(Hooks):
     def _spell(self, walker: Walker, flag: bool) -> str:
         return walker.c.choice(_BOOL_SPELLINGS[flag])
 
-    def _ours(self, element: etree._Element) -> bool:
-        return isinstance(element.tag, str) and element.tag.startswith(f"{{{self.ns}}}")
-
     # ------------------------------------------------------------ structure
 
     def occurs(self, walker: Walker, plan: ElementPlan, parent: etree._Element) -> int | None:
@@ -165,7 +163,7 @@ class SsbtekHooks(Hooks):
         if plan.local == "fraga" and _local(parent) in ROOT_ELEMENTS.values() and self.request is not None:
             echo = etree.SubElement(parent, plan.tag)
             for child in self.request:
-                echo.append(_deepcopy(child))
+                echo.append(deepcopy(child))
             return True
         return False
 
@@ -365,12 +363,6 @@ def _last_text(parent: etree._Element, local: str) -> str | None:
         if _local(child) == local:
             return child.text
     return None
-
-
-def _deepcopy(element: etree._Element) -> etree._Element:
-    from copy import deepcopy
-
-    return deepcopy(element)
 
 
 # ---------------------------------------------------------------- whole documents
