@@ -67,6 +67,36 @@ def test_version_operation_direction_select_what_is_generated(tmp_path):
     }
 
 
+def test_pairs_agree_or_disagree_as_the_manifest_says(tmp_path):
+    from validator.engine import Options
+    from validator.inputs import Source
+    from validator.packs import builtin_packs
+
+    for folder, flags in (("valid", ()), ("invalid", ("--invalid",))):
+        result = run("--pairs", *flags, "--count", 8, "--seed", 5, "--out", tmp_path / folder)
+        assert result.exit_code == 0, result.output
+        documents = json.loads((tmp_path / folder / "manifest.json").read_text(encoding="utf-8"))["documents"]
+        assert len(documents) == 16
+        by_pair: dict[int, dict[str, dict]] = {}
+        for entry in documents:
+            by_pair.setdefault(entry["pair"], {})[entry["direction"]] = entry
+        for pair in by_pair.values():
+            request, answer = pair["request"], pair["answer"]
+            judged = validator.validate_pair(
+                Source("request.xml", (tmp_path / folder / request["file"]).read_bytes()),
+                Source("answer.xml", (tmp_path / folder / answer["file"]).read_bytes()),
+                Options(as_of=date.fromisoformat(answer["as_of"])),
+                builtin_packs(),
+            )
+            assert all(m.verdict == "conforms" for m in judged.messages), [m.findings for m in judged.messages]
+            rules = [f.rule for f in judged.exchanges[0].findings]
+            if flags:
+                assert answer["exchange_expected"] and set(answer["exchange_expected"]) <= set(rules), (answer, rules)
+            else:
+                assert rules == [], rules
+    assert run("--pairs", "--direction", "request", "--out", tmp_path / "x").exit_code == 2
+
+
 def test_usage_errors_exit_2(tmp_path):
     assert run("--count", 1).exit_code == 2  # neither --out nor --target
     assert run("--version", 99, "--out", tmp_path).exit_code == 2

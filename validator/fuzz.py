@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import re
 import shlex
 import subprocess
@@ -33,6 +34,7 @@ from .packs import builtin_packs
 from .strategies import RandomChooser, draw_generated, targets
 from .strategies.documents import ROOT_ELEMENTS, Document
 from .strategies.mutations import KINDS, NoMutation, mutate
+from .strategies.pair_mutations import mutate_pair
 
 MANIFEST = "manifest.json"
 REPLAY = "replay.json"
@@ -51,6 +53,9 @@ class Case:
     expected: tuple[str, ...] = ()
     kind: str = "valid"
     description: str = ""
+    #: with --pairs: the pair rule ids the exchange must draw (each document alone is valid)
+    exchange_expected: tuple[str, ...] = ()
+    paired: bool = False
 
     @property
     def valid(self) -> bool:
@@ -70,16 +75,45 @@ def cases(
     operation: str | None = None,
     direction: str | None = None,
     invalid: bool = False,
+    pairs: bool = False,
 ) -> Iterator[Case]:
+    if pairs:
+        if direction is not None or operation not in (None, "hamtaBastjanstInformation"):
+            raise ValueError("--pairs makes hamtaBastjanstInformation requests with their answers; drop --direction")
+        choices = targets(version, "hamtaBastjanstInformation", "answer")
+        for index in range(count):
+            yield from make_pair(index, f"{seed}:{index}", choices, invalid)
+        return
     choices = targets(version, operation, direction)
     for index in range(count):
         case_seed = f"{seed}:{index}"
         yield make_case(index, case_seed, choices, invalid)
 
 
-def make_case(index: int, case_seed: str, choices, invalid: bool) -> Case:
-    import random
+def make_pair(index: int, case_seed: str, choices, invalid: bool) -> tuple[Case, Case]:
+    """A request and its answer; with ``invalid`` they disagree in one way only the pair rules see."""
+    chooser = RandomChooser(random.Random(case_seed))
+    for _ in range(20):
+        answer = draw_generated(chooser, choices)
+        if not invalid:
+            request_doc, answer_doc, rules, kind, text = answer.request.document(), answer.document(), (), "valid", ""
+            break
+        try:
+            found = mutate_pair(chooser, answer)
+        except NoMutation:
+            continue
+        request_doc, answer_doc = found.request, found.answer
+        rules, kind, text = (found.rule,), found.kind, found.description
+        break
+    else:  # pragma: no cover - some pair defect fits nearly every exchange
+        raise NoMutation("no pair defect could be planted")
+    return tuple(
+        Case(index, case_seed, doc, (), kind, text, exchange_expected=rules, paired=True)
+        for doc in (request_doc, answer_doc)
+    )
 
+
+def make_case(index: int, case_seed: str, choices, invalid: bool) -> Case:
     rnd = random.Random(case_seed)
     chooser = RandomChooser(rnd)
     if not invalid:
@@ -110,6 +144,7 @@ def write_corpus(out: Path, generated: list[Case], settings: dict) -> Path:
                 "expected": list(case.expected),
                 "kind": case.kind,
                 "description": case.description,
+                **({"pair": case.index, "exchange_expected": list(case.exchange_expected)} if case.paired else {}),
                 "sha256": hashlib.sha256(case.document.xml).hexdigest(),
             }
         )

@@ -21,6 +21,7 @@ DIRECTIONS = ("request", "answer", "fault")
 @click.option("--count", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same files.")
 @click.option("--invalid", is_flag=True, help="Near misses: each document carries one defect (manifest says which).")
+@click.option("--pairs", is_flag=True, help="Requests with their answers (with --invalid: pairs that disagree).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write documents and manifest.json here.")
 @click.option("--target", help="Feed each document to this command's stdin; report rejections of valid documents "
               "and crashes (signal, timeout, Python traceback).")  # fmt: skip
@@ -35,6 +36,7 @@ def fuzz(
     count: int,
     seed: int,
     invalid: bool,
+    pairs: bool,
     out: Path | None,
     target: str | None,
     timeout: float,
@@ -42,6 +44,9 @@ def fuzz(
     replay_file: Path | None,
 ) -> None:
     """Generate valid (or, with --invalid, near-miss) SSBTEK documents for every pack.
+
+    With --pairs each request comes with its answer (manifest: pair, exchange_expected); the target
+    gets each document on its own, and a pair defect is invisible to it by design.
 
     Exit codes: 0 no finding, 1 the target failed (a finding was saved), 2 usage error.
     """
@@ -62,6 +67,7 @@ def fuzz(
                 operation=operation,
                 direction=direction,
                 invalid=invalid,
+                pairs=pairs,
             )
         )
     except ValueError as exc:
@@ -74,6 +80,7 @@ def fuzz(
         "operation": operation,
         "direction": direction,
         "invalid": invalid,
+        "pairs": pairs,
     }
     folder = out or Path("ssbtek-fuzz")
     if out is not None:

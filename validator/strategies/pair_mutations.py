@@ -91,6 +91,9 @@ class FragaNotEchoed(PairKind):
         return Planted("fraganSkallInkluderasISvaret is true, the answer has no fraga")
 
 
+_FREE_TEXT = frozenset({"syfte", "lagtext", "handlaggare", "namn"})
+
+
 class FragaAltered(PairKind):
     name, rule = "pair-fraga-altered", "SSBT-PAIR-FRAGA"
 
@@ -98,10 +101,11 @@ class FragaAltered(PairKind):
         found = _direct(answer, "fraga")
         if found is None:
             return []
-        return [e for e in found.iter() if isinstance(e.tag, str) and len(e) == 0 and (e.text or "").strip()]
+        # free-text fields only, so that the answer alone stays valid and only the pair rule can object
+        return [e for e in found.iter() if isinstance(e.tag, str) and etree.QName(e).localname in _FREE_TEXT]
 
     def apply(self, c, answer, element):
-        element.text = element.text + c.choice(("0", "x", " ändrad"))
+        element.text = (element.text or "") + c.choice(("0", "x", " ändrad"))
         return Planted(f"the echoed question differs from the request at {etree.QName(element).localname}")
 
 
