@@ -112,6 +112,22 @@ class SsbtekHooks(Hooks):
         self.agencies = set(pack.agencies)
         self.codes = element_lists(pack.version, direction)
         self.lefi = _LefiOnline(scenario.extra.get("lefi"))
+        first, last = scenario.person_name
+        #: values that follow from the scenario alone, by element name (the common case, looked up first)
+        self.fixed: dict[str, str | None] = {
+            "frageTidpunkt": scenario.frage_tidpunkt,
+            **dict.fromkeys(
+                ("personidentitet", "IdentitetsbeteckningFysiskPerson", "IdentificationNumber", "personnummer"),
+                scenario.person,
+            ),
+            **dict.fromkeys(("arendeidentitet", "Referensnummer"), scenario.case_id),
+            **dict.fromkeys(("handlaggare", "KontonamnForHandlaggare", "KontonamnHandlaggare"), scenario.handlaggare),
+            **dict.fromkeys(("OrganisationsnummerForIngivare", "OrganisationsnummerIngivare"), scenario.ingivare10),
+            **dict.fromkeys(("NamnPaIngivare", "NamnIngivare"), scenario.ingivare_namn),
+            **dict.fromkeys(("Fornamn", "fornamn"), first),
+            **dict.fromkeys(("Efternamn", "efternamn"), last),
+        }
+        self.prefix = f"{{{self.ns}}}"
 
     def _spell(self, walker: Walker, flag: bool) -> str:
         return walker.c.choice(_BOOL_SPELLINGS[flag])
@@ -119,9 +135,12 @@ class SsbtekHooks(Hooks):
     # ------------------------------------------------------------ structure
 
     def occurs(self, walker: Walker, plan: ElementPlan, parent: etree._Element) -> int | None:
-        local, where = plan.local, _local(parent)
+        local = plan.local
+        ours = plan.tag.startswith(self.prefix)
+        if not ours and local not in _FOREIGN_DECIDED and not plan.tag.startswith(_LEFI):
+            return None  # the common case: the schema decides
+        where = _local(parent)
         scenario = self.scenario
-        ours = plan.tag.startswith(f"{{{self.ns}}}")
         if ours and local in _AGENCIES and local not in self.agencies:
             return 0  # an agency of another version (SSBT-AGENCY-VERSION), even where the XSD tolerates it
         if plan.tag.startswith(_LEFI):
@@ -195,32 +214,19 @@ class SsbtekHooks(Hooks):
                 return named
         if local == "anropad" and where in _WITHOUT_TEST_SERVICE:
             return self._spell(walker, False)
-        if local == "frageTidpunkt":
-            return scenario.frage_tidpunkt
+        fixed = self.fixed.get(local)
+        if fixed is not None:
+            return fixed
         if local == "korrelationsid":
             return scenario.korrelationsid or _uuid(c)
         if local == "fraganSkallInkluderasISvaret":
             return self._spell(walker, scenario.echo_fraga)
-        if local in ("personidentitet", "IdentitetsbeteckningFysiskPerson", "IdentificationNumber", "personnummer"):
-            return scenario.person
-        if local in ("arendeidentitet", "Referensnummer"):
-            return scenario.case_id
         if local == "organisationsnummer":
             return scenario.ingivare if where == "ingivare" else domain.draw_organisationsnummer(c)
         if where == "ingivare" and local == "namn":
             return scenario.ingivare_namn
-        if local in ("handlaggare", "KontonamnForHandlaggare", "KontonamnHandlaggare"):
-            return scenario.handlaggare
-        if local in ("OrganisationsnummerForIngivare", "OrganisationsnummerIngivare"):
-            return scenario.ingivare10
-        if local in ("NamnPaIngivare", "NamnIngivare"):
-            return scenario.ingivare_namn
         if local in ("OrganisationsnummerForPersonuppgiftsbitrade", "OrganisationsnummerPersonuppgiftsbitrade"):
             return domain.draw_organisationsnummer(c)[2:]
-        if local in ("Fornamn", "fornamn"):
-            return scenario.person_name[0]
-        if local in ("Efternamn", "efternamn"):
-            return scenario.person_name[1]
         if local == "ordningsnummer":
             return str(sum(1 for _ in parent.itersiblings(parent.tag, preceding=True)) + 1)
         if where == "tidsperiod" and local in ("fromDatum", "tomDatum"):
@@ -271,6 +277,8 @@ class SsbtekHooks(Hooks):
         return (day - timedelta(days=walker.c.int(0, 3000))).isoformat()
 
 
+#: elements outside the SSBTEK namespace whose presence depends on a sibling
+_FOREIGN_DECIDED = frozenset({"fordonsinnehav", "felresultat", "tomDatum", "SenasteAktivitetsRapportDatum"})
 _AGENCIES = frozenset({"AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV"})
 _LEFI = f"{{{LEFI_NAMESPACE}}}"
 
