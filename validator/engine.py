@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from .coverage import observe
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
@@ -41,7 +42,7 @@ def validate_sources(
     packs = builtin_packs() if packs is None else packs
     if options.as_of is None:  # "today" is fixed once per run, not re-read per message
         options = replace(options, as_of=date.today(), as_of_source="today")
-    result = RunResult(strict=options.strict)
+    result = RunResult(strict=options.strict, show_values=options.show_values)
     for source in sources:
         result.messages.append(validate_message(source, options, packs))
     return result
@@ -84,6 +85,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
                     file=message.name,
                 )
             )
+    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
     result.observed = context.observed
     return result
 
