@@ -32,7 +32,8 @@ header { background: #f3f5f8; border-bottom: 1px solid var(--line); }
 h1 { font-size: 20px; margin: 4px 0 8px; } h2 { font-size: 17px; margin: 20px 0 8px; }
 h3 { font-size: 14px; margin: 0; font-weight: 600; word-break: break-all; }
 table { border-collapse: collapse; margin: 6px 0 12px; width: 100%; }
-th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
 th { background: #f3f5f8; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
@@ -83,6 +84,19 @@ SCRIPT = """
     });
     count.textContent = "showing " + visible + " of " + messages.length + " messages";
   }
+  // a link can carry a filter: report.html#verdict=nonconformant&rule=SSBT-XSD&q=text&hide=info,warning
+  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+    var parts = pair.split("=");
+    var value = decodeURIComponent(parts.slice(1).join("=") || "");
+    if (parts[0] === "verdict") { verdict.value = value; }
+    if (parts[0] === "rule") { rule.value = value; }
+    if (parts[0] === "q") { text.value = value; }
+    if (parts[0] === "hide") {
+      boxes.forEach(function (box) {
+        if (value.split(",").indexOf(box.getAttribute("data-severity")) >= 0) { box.checked = false; }
+      });
+    }
+  });
   boxes.concat([verdict, rule, text]).forEach(function (el) {
     el.addEventListener("input", apply);
     el.addEventListener("change", apply);
