@@ -26,17 +26,18 @@ def corpus() -> Path:
     return CORPUS
 
 
+def _bundle(name: str) -> Path:
+    bundle = CONTRACTS / name
+    if not bundle.is_dir():
+        pytest.skip(f"../shared/contracts/{name} is not present")
+    return bundle
+
+
 @pytest.fixture(scope="session")
 def v10_bundle() -> Path:
-    bundle = CONTRACTS / "ssbtek-v10"
-    if not bundle.is_dir():
-        pytest.skip("../shared/contracts/ssbtek-v10 is not present")
-    return bundle
+    return _bundle("ssbtek-v10")
 
 
 @pytest.fixture(scope="session")
 def v11_bundle() -> Path:
-    bundle = CONTRACTS / "ssbtek-v11-provisional"
-    if not bundle.is_dir():
-        pytest.skip("../shared/contracts/ssbtek-v11-provisional is not present")
-    return bundle
+    return _bundle("ssbtek-v11-provisional")

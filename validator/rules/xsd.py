@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -88,9 +89,9 @@ def _element_at(payload, entry, named: str | None):
     steps = path.lstrip("/").split("/", 1)
     if path.startswith("/") and steps[0]:
         relative = steps[1] if len(steps) > 1 else "."
-        namespaces = {prefix: uri for prefix, uri in payload.nsmap.items() if prefix}
+        namespaces = tuple(sorted((prefix, uri) for prefix, uri in payload.nsmap.items() if prefix))
         try:
-            found = payload.xpath(relative, namespaces=namespaces)
+            found = _xpath(relative, namespaces)(payload)
             if found and isinstance(found[0], etree._Element):
                 return found[0]
         except etree.XPathError:
@@ -100,6 +101,12 @@ def _element_at(payload, entry, named: str | None):
         if element.sourceline == entry.line and (local is None or etree.QName(element).localname == local):
             return element
     return None
+
+
+@lru_cache(maxsize=2048)
+def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
+    """A batch repeats the same few error paths; compiling each once saves most of the cost."""
+    return etree.XPath(path, namespaces=dict(namespaces))
 
 
 def _namespaces(element) -> dict[str, str]:
