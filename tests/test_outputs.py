@@ -83,3 +83,18 @@ def test_cli_ambiguous_outputs_are_usage_errors():
 def test_cli_unwritable_output_is_a_usage_error(tmp_path):
     result = run("--format", f"json:{tmp_path / 'missing-dir' / 'r.json'}", INVALID)
     assert result.exit_code == 2
+
+
+def test_pre_commit_hooks_run_the_check_command_on_message_files():
+    yaml = pytest.importorskip("yaml")
+    import re
+    from pathlib import Path
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {hook["id"] for hook in hooks} == {"ssbtek-validate", "ssbtek-validate-strict"}
+    for hook in hooks:
+        program, *arguments = hook["entry"].split()
+        assert program == "ssbtek-validate" and hook["language"] == "python"
+        assert CliRunner().invoke(main, [*arguments, str(CORPUS / "v10" / "request-full.xml")]).exit_code == 0
+        assert re.search(hook["files"], "tests/fixtures/answer.xml")
+        assert not re.search(hook["files"], "README.md")
