@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from validator.report import REPORTERS, github, html
 from .conftest import CORPUS
 
 FIXTURES = Path(__file__).parent / "fixtures"
-MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +238,23 @@ def test_html_report_renders_in_chromium_without_console_errors(corpus_run, tmp_
     shown = corpus_run.totals()["nonconformant"]
     assert f"showing {shown} of {len(corpus_run.messages)} messages" in dom
     assert re.search(r'<section class="msg" data-verdict="conforms"[^>]*hidden', dom)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+def test_certification_report_renders_in_chromium_without_console_errors(tmp_path):
+    from datetime import date
+
+    from validator.certify_run import run
+    from validator.engine import Options
+
+    outcome = run([CORPUS / "v10"], 10, options=Options(as_of=date(2026, 11, 1)))
+    page = tmp_path / "report.html"
+    page.write_text(
+        html.render(outcome.result, outcome.packs, outcome.certification, outcome.evidence), encoding="utf-8"
+    )
+    dom, log = _chromium(page)
+    assert not [line for line in log.splitlines() if ":CONSOLE" in line]
+    assert 'data-ready="1"' in dom
+    assert "Certification for SSBTEK v10" in dom and "FAIL" in dom
+    for item in outcome.evidence["inputs"]:
+        assert item["sha256"] in dom
