@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,11 @@ AS_OF = Options(as_of=date(2026, 11, 1))
 
 
 def as_dicts(result):
-    return [m.to_dict() for m in result.messages]
+    return (
+        [m.to_dict() for m in result.messages],
+        [e.to_dict() for e in result.exchanges],
+        [f.to_dict() for f in result.run_findings],
+    )
 
 
 def test_jobs_give_the_same_messages_in_the_same_order_as_one_process(tmp_path):
@@ -35,14 +40,26 @@ def test_jobs_give_the_same_messages_in_the_same_order_as_one_process(tmp_path):
     assert two.exit_code == plain.exit_code == 3
 
 
+def test_pairs_across_chunks_and_har_captures_come_out_as_in_one_call():
+    options = replace(AS_OF, pairs=True)
+    arguments = [CORPUS / "v10", CORPUS / "pairs", CORPUS / "har", CORPUS / "v11"]
+    plain = validate_paths(arguments, options)
+    assert len(plain.exchanges) > 10 and plain.run_findings  # korrelationsid pairs, HAR exchanges, HAR info
+    two = validate_batch(arguments, options, jobs=2).result
+    assert as_dicts(two) == as_dicts(plain)
+
+
 class Tty(io.StringIO):
     def isatty(self) -> bool:
         return True
 
 
-def test_digests_are_of_the_bytes_validated_and_follow_the_messages(tmp_path):
-    batch = validate_batch([CORPUS / "v10", tmp_path / "missing.xml"], AS_OF, jobs=2, digests=True)
-    assert [d.file for d in batch.digests] == [m.file for m in batch.result.messages]
+def test_digests_are_of_the_bytes_validated_one_per_input(tmp_path):
+    arguments = [CORPUS / "har", CORPUS / "v10", tmp_path / "missing.xml"]
+    batch = validate_batch(arguments, AS_OF, jobs=2, digests=True)
+    files = [str(p) for p in sorted((CORPUS / "har").glob("*.har")) + sorted((CORPUS / "v10").glob("*.xml"))]
+    assert [d.file for d in batch.digests] == [*files, str(tmp_path / "missing.xml")]
+    assert len(batch.result.messages) > len(files)  # a HAR capture is one input and several messages
     for digest in batch.digests[:-1]:
         data = Path(digest.file).read_bytes()
         assert digest.sha256 == hashlib.sha256(data).hexdigest() and digest.size == len(data)
@@ -72,7 +89,7 @@ def test_progress_draws_on_a_terminal_and_erases_itself():
     progress.advance(10)
     progress.close()
     drawn = stream.getvalue()
-    assert "10/10 messages" in drawn and drawn.endswith("\r")
+    assert "10/10 inputs" in drawn and drawn.endswith("\r")
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal():

@@ -66,12 +66,14 @@ def test_partial_set_fails_naming_each_gap():
 
 
 def test_gaps_follow_what_is_missing_agency_by_agency():
-    # without the all-agencies answer only the agencies of the smaller answers have data
-    files = conforming(10, lambda case: "all-agencies" not in case["file"] and "echo" not in case["file"])
+    # the only answers: one where CSN alone answers with data, one where every agency answers with an error
+    answers = [CORPUS / "v10" / "answer-minimal.xml", CORPUS / "v10" / "answer-agency-errors.xml"]
+    files = conforming(10, lambda case: case.get("direction") != "answer") + answers
     cert = run(files, 10, options=OPTIONS).certification
     [gap] = [g for g in cert.gaps if g.startswith("no answer with data")]
-    missing = gap.removeprefix("no answer with data from ").split(", ")
-    assert missing == [a for a, counts in cert.agencies.items() if counts["data"] == 0] != []
+    assert gap == "no answer with data from AF, FK, SKV, SO, TNS, MIV"
+    assert [a for a, counts in cert.agencies.items() if counts["data"] == 0] == ["AF", "FK", "SKV", "SO", "TNS", "MIV"]
+    assert not any("error" in g for g in cert.gaps)
 
 
 def test_requirements_are_configurable():
@@ -211,3 +213,19 @@ def test_cli_certify_usage_errors(tmp_path):
     bogus.write_text("{}")
     assert cli("--verify", bogus).exit_code == 2
     assert cli("--verify", tmp_path / "missing.json").exit_code == 2
+
+
+def test_exchanges_count_for_the_verdict_and_a_har_capture_is_one_input(tmp_path):
+    har = tmp_path / "session.har"
+    shutil.copyfile(CORPUS / "har" / "session.har", har)
+    outcome = run([har], 10, options=OPTIONS)
+    bad = outcome.result.exchange_totals()["nonconformant"]
+    assert bad and f"{bad} exchange(s) nonconformant" in outcome.certification.problems[0]
+    assert outcome.evidence["inputs"] == [
+        {"file": str(har), "sha256": hashlib.sha256(har.read_bytes()).hexdigest(), "bytes": har.stat().st_size}
+    ]
+    assert len(outcome.evidence["messages"]) == len(outcome.result.messages) > 1
+    assert [e["name"] for e in outcome.evidence["exchanges"]] == [e.name for e in outcome.result.exchanges]
+    rules = {r.id: r for r in outcome.certification.rules}
+    assert rules["SSBT-PAIR-OPERATION"].messages == len(outcome.result.exchanges)
+    assert "fail" in {r.status for r in rules.values() if r.kind == "exchange"}

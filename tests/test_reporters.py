@@ -32,6 +32,15 @@ def corpus_run() -> RunResult:
     return validate([CORPUS, CORPUS / "does-not-exist.xml"])
 
 
+def all_findings(result: RunResult) -> list[Finding]:
+    """In report order: the run's, each message's, each exchange's."""
+    return [
+        *result.run_findings,
+        *(f for m in result.messages for f in m.findings),
+        *(f for e in result.exchanges for f in e.findings),
+    ]
+
+
 def render(name: str, result: RunResult) -> str:
     stream = io.StringIO()
     REPORTERS[name](result, builtin_packs(), stream)
@@ -50,9 +59,11 @@ def test_junit_is_valid_against_the_jenkins_schema(corpus_run):
 def test_junit_has_one_case_per_message_failures_for_errors_and_errors_for_incomplete(corpus_run):
     root = etree.fromstring(render("junit", corpus_run).encode())
     cases = {case.get("name"): case for case in root.iter("testcase")}
-    assert len(cases) == len(corpus_run.messages)
-    for message in corpus_run.messages:
-        case = cases[message.file]
+    assert corpus_run.exchanges and corpus_run.run_findings  # the corpus has a HAR capture
+    assert len(cases) == len(corpus_run.messages) + len(corpus_run.exchanges) + 1  # + the run's own case
+    named = [(m.file, m) for m in corpus_run.messages] + [(f"exchange {e.name}", e) for e in corpus_run.exchanges]
+    for name, message in named:
+        case = cases[name]
         errors = [f for f in message.findings if f.severity is Severity.ERROR]
         if message.verdict is Verdict.CONFORMS:
             assert case.find("failure") is None and case.find("error") is None
@@ -63,9 +74,9 @@ def test_junit_has_one_case_per_message_failures_for_errors_and_errors_for_incom
         else:
             assert case.find("error") is not None
     suite = root.find("testsuite")
-    totals = corpus_run.totals()
-    assert int(suite.get("failures")) == totals["nonconformant"] > 0
-    assert int(suite.get("errors")) == totals["incomplete"] > 0
+    totals, exchanges = corpus_run.totals(), corpus_run.exchange_totals()
+    assert int(suite.get("failures")) == totals["nonconformant"] + exchanges["nonconformant"] > 0
+    assert int(suite.get("errors")) == totals["incomplete"] + exchanges["incomplete"] > 0
 
 
 def test_junit_survives_characters_xml_cannot_carry():
@@ -107,7 +118,7 @@ def test_sarif_stdin_and_run_findings_are_valid_too(sarif_schema):
 def test_sarif_results_point_at_file_line_and_xpath_and_declare_their_rules(corpus_run):
     run = json.loads(render("sarif", corpus_run))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    findings = [f for m in corpus_run.messages for f in m.findings]
+    findings = all_findings(corpus_run)
     assert len(run["results"]) == len(findings)
     for result, finding in zip(run["results"], findings, strict=True):
         rule = rules[result["ruleIndex"]]
@@ -145,8 +156,9 @@ def test_github_annotation_is_one_command_that_round_trips(message, rule, line):
 
 def test_github_output_has_one_annotation_per_finding_and_a_summary(corpus_run):
     lines = render("github", corpus_run).splitlines()
-    findings = [f for m in corpus_run.messages for f in m.findings]
-    assert [line.split(" ", 1)[0] for line in lines[:-1]] == [
+    findings = all_findings(corpus_run)
+    assert lines[-2].startswith(f"{len(corpus_run.exchanges)} exchanges: ")
+    assert [line.split(" ", 1)[0] for line in lines[:-2]] == [
         {"error": "::error", "warning": "::warning", "info": "::notice"}[f.severity] for f in findings
     ]
     assert lines[-1].endswith(f"(exit {corpus_run.exit_code})")
@@ -177,7 +189,8 @@ def test_html_is_self_contained_and_escapes_what_it_shows():
 def test_html_lists_every_message_and_every_finding(corpus_run):
     page = html.render(corpus_run, builtin_packs())
     assert page.count('class="msg"') == len(corpus_run.messages)
-    assert page.count("<tr data-severity=") == sum(len(m.findings) for m in corpus_run.messages)
+    assert page.count('class="msg exchange"') == len(corpus_run.exchanges)
+    assert page.count("<tr data-severity=") == len(all_findings(corpus_run))
 
 
 # --- masking, across every format ----------------------------------------------------------------
@@ -230,13 +243,14 @@ def test_html_report_renders_in_chromium_without_console_errors(corpus_run, tmp_
     console = [line for line in log.splitlines() if ":CONSOLE" in line]
     assert not console, console
     assert 'data-ready="1"' in dom, "the report's script did not run to the end"
-    assert f"showing {len(corpus_run.messages)} of {len(corpus_run.messages)} messages" in dom
+    entries = len(corpus_run.messages) + len(corpus_run.exchanges)
+    assert f"showing {entries} of {entries} messages and exchanges" in dom
     assert "SSBT-XSD" in dom and "invalid-personidentitet-11-digits.xml" in dom
     # a filter given in the link hides what does not match
     dom, log = _chromium(page, "#verdict=nonconformant")
     assert not [line for line in log.splitlines() if ":CONSOLE" in line]
-    shown = corpus_run.totals()["nonconformant"]
-    assert f"showing {shown} of {len(corpus_run.messages)} messages" in dom
+    shown = corpus_run.totals()["nonconformant"] + corpus_run.exchange_totals()["nonconformant"]
+    assert f"showing {shown} of {entries} messages and exchanges" in dom
     assert re.search(r'<section class="msg" data-verdict="conforms"[^>]*hidden', dom)
 
 

@@ -16,14 +16,15 @@ import hashlib
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Options, validate_sources
-from .findings import MessageResult, RunResult
+from .engine import Options, today_fixed, validate_sources
+from .exchanges import Exchanges
+from .findings import RunResult
 from .inputs import Source, iter_sources, matcher, read_limited, walk
 from .packs import Pack, builtin_packs
+from .pairs import Side
 from .progress import Progress
 
 #: A named input, or an input already known to be unreadable (or read from stdin).
@@ -32,7 +33,7 @@ Target = str | Source
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """What certification evidence records about one input."""
+    """What certification evidence records about one input (a file, stdin, a HAR capture)."""
 
     file: str
     sha256: str | None
@@ -42,8 +43,20 @@ class Digest:
 @dataclass
 class BatchResult:
     result: RunResult
-    #: one per message, in the same order; empty unless digests were asked for
+    #: one per input source, in input order (a HAR capture is one source, many messages); empty
+    #: unless digests were asked for
     digests: list[Digest] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk gives back to the parent: its part of the run, and the sides --pairs needs."""
+
+    result: RunResult
+    sides: list[Side]
+    digests: list[Digest]
+    #: inputs in the chunk (the progress counts inputs: a HAR capture is one input, many messages)
+    inputs: int
 
 
 def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> list[Target]:
@@ -86,12 +99,12 @@ def _digest(source: Source) -> Digest:
     return Digest(source.name, hashlib.sha256(source.data).hexdigest(), len(source.data))
 
 
-def validate_chunk(
-    chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool
-) -> tuple[list[MessageResult], list[Digest]]:
+def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
+    """One chunk through the engine; pairing by korrelationsid (--pairs) is left to the whole run."""
     sources = list(_sources(chunk, options))
-    result = validate_sources(sources, options, packs)
-    return result.messages, [_digest(s) for s in sources] if digests else []
+    exchanges = Exchanges(options, packs)
+    result = validate_sources(sources, options, packs, exchanges)
+    return ChunkOutcome(result, exchanges.sides, [_digest(s) for s in sources] if digests else [], len(chunk))
 
 
 # --- worker process state: set once by the initializer, so packs are compiled once per process ---
@@ -104,7 +117,7 @@ def _init_worker(options: Options, packs: dict[int, Pack], digests: bool) -> Non
     _worker.update(options=options, packs=packs, digests=digests)
 
 
-def _run_chunk(chunk: list[Target]) -> tuple[list[MessageResult], list[Digest]]:
+def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
     return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"])
 
 
@@ -130,8 +143,7 @@ def validate_batch(
     """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count."""
     packs = builtin_packs() if packs is None else packs
     options = options or Options()
-    if options.as_of is None:  # fixed once for the whole batch, not once per worker
-        options = replace(options, as_of=date.today(), as_of_source="today")
+    options = today_fixed(options)  # once for the whole batch, not once per worker
     targets = expand(arguments, options, stdin)
     if progress is not None:
         progress.start(len(targets))
@@ -140,23 +152,25 @@ def validate_batch(
     chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)))
     jobs = max(1, min(jobs, len(chunks)))
     if jobs == 1:
-        outcomes: Iterable[tuple[list[MessageResult], list[Digest]]] = (
-            validate_chunk(chunk, options, packs, digests) for chunk in chunks
-        )
-        _collect(batch, outcomes, progress)
+        outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
+        _collect(batch, outcomes, progress, Exchanges(options, packs))
         return batch
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options, packs, digests)) as pool:
-        _collect(batch, pool.map(_run_chunk, chunks), progress)
+        _collect(batch, pool.map(_run_chunk, chunks), progress, Exchanges(options, packs))
     return batch
 
 
 def _collect(
-    batch: BatchResult,
-    outcomes: Iterable[tuple[list[MessageResult], list[Digest]]],
-    progress: Progress | None,
+    batch: BatchResult, outcomes: Iterable[ChunkOutcome], progress: Progress | None, exchanges: Exchanges
 ) -> None:
-    for messages, digests in outcomes:
-        batch.result.messages.extend(messages)
-        batch.digests.extend(digests)
+    """Chunks in input order make the run; pairs across chunks are made once, at the end, as in one call."""
+    result = batch.result
+    for outcome in outcomes:
+        result.messages.extend(outcome.result.messages)
+        result.run_findings.extend(outcome.result.run_findings)
+        result.exchanges.extend(outcome.result.exchanges)
+        exchanges.sides.extend(outcome.sides)
+        batch.digests.extend(outcome.digests)
         if progress is not None:
-            progress.advance(len(messages))
+            progress.advance(outcome.inputs)
+    exchanges.finish(result)

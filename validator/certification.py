@@ -20,6 +20,7 @@ from typing import Any
 
 from .findings import Finding, RunResult, Severity, Verdict
 from .packs import Pack, data_root
+from .pairs import EXCHANGE_RULES
 from .rule_docs import CERTIFY_VERSION, catalog, owner
 
 PASS = "PASS"
@@ -257,9 +258,9 @@ def _rules(result: RunResult) -> list[RuleOutcome]:
     ran: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
-    for message in result.messages:
-        ran.update(set(message.rules_run))
-        for finding in message.findings:
+    for item in [*result.messages, *result.exchanges]:
+        ran.update(set(item.rules_run))
+        for finding in item.findings:
             rule = owner(finding.rule)
             if finding.severity is Severity.ERROR:
                 errors[rule] += 1
@@ -267,8 +268,14 @@ def _rules(result: RunResult) -> list[RuleOutcome]:
                 warnings[rule] += 1
     outcomes = []
     for doc in docs.values():
-        # engine checks and certify's own run on every message; rules only where they apply
-        exercised = len(result.messages) if doc.kind in ("engine", "certify") else ran[doc.id]
+        # engine checks and certify's own run on every message; rules only where they apply; the
+        # pairing checks (incomplete, unmatched, fault) on every exchange
+        if doc.kind in ("engine", "certify"):
+            exercised = len(result.messages)
+        elif doc.kind == "exchange" and not _is_rule(doc.id):
+            exercised = len(result.exchanges)
+        else:
+            exercised = ran[doc.id]
         if errors[doc.id]:
             status = "fail"
         elif exercised:
@@ -277,6 +284,10 @@ def _rules(result: RunResult) -> list[RuleOutcome]:
             status = "not exercised"
         outcomes.append(RuleOutcome(doc.id, doc.kind, doc.summary, status, exercised, errors[doc.id], warnings[doc.id]))
     return outcomes
+
+
+def _is_rule(rule_id: str) -> bool:
+    return any(rule.id == rule_id for rule in EXCHANGE_RULES)
 
 
 def _problems(result: RunResult) -> list[str]:
@@ -288,10 +299,16 @@ def _problems(result: RunResult) -> list[str]:
         problems.append(f"{totals['nonconformant']} message(s) nonconformant ({totals['errors']} errors)")
     if totals["incomplete"]:
         problems.append(f"{totals['incomplete']} message(s) could not be fully checked (incomplete)")
+    exchanges = result.exchange_totals()
+    if exchanges["nonconformant"]:
+        problems.append(f"{exchanges['nonconformant']} exchange(s) nonconformant ({exchanges['errors']} errors)")
+    if exchanges["incomplete"]:
+        problems.append(f"{exchanges['incomplete']} exchange(s) could not be judged (incomplete)")
     if result.run_findings and any(f.severity is Severity.ERROR for f in result.run_findings):
         problems.append("the run itself has errors")
-    if result.strict and totals["warnings"] and result.verdict is not Verdict.CONFORMS:
-        problems.append(f"{totals['warnings']} warning(s) with --strict")
+    warnings = totals["warnings"] + exchanges["warnings"]
+    if result.strict and warnings and result.verdict is not Verdict.CONFORMS:
+        problems.append(f"{warnings} warning(s) with --strict")
     return problems
 
 

@@ -65,6 +65,7 @@ def run(
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "as_of_source": options.as_of_source,
         "strict": options.strict,
+        "pairs": options.pairs,
         "include": list(options.include),
         "max_message_bytes": options.limits.max_message_bytes,
         "schemas": str(schemas) if schemas is not None else None,
@@ -103,6 +104,7 @@ def verify(
             as_of=date.fromisoformat(settings["as_of"]) if settings.get("as_of") else None,
             as_of_source="evidence",
             strict=bool(settings.get("strict", False)),
+            pairs=bool(settings.get("pairs", False)),
             limits=Limits(max_message_bytes=int(settings["max_message_bytes"])),
             include=tuple(settings.get("include") or DEFAULT_INCLUDE),
         )

@@ -16,8 +16,10 @@ from . import __version__, certify_run, packs_with
 from .batch import validate_batch
 from .certification import PASS, Requirements
 from .engine import Options
-from .inputs import DEFAULT_INCLUDE
+from .exchanges import validate_pair
+from .inputs import DEFAULT_INCLUDE, read_file
 from .limits import DEFAULT_LIMITS, Limits
+from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
 from .report import REPORTERS, certify_text
@@ -81,6 +83,7 @@ def main() -> None:
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
+@click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 def check(
     paths: tuple[str, ...],
@@ -93,9 +96,10 @@ def check(
     strict: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
+    pairs: bool,
     jobs: int,
 ) -> None:
-    """Validate captured SSBTEK messages: files, folders (recursive) or - for stdin."""
+    """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     try:
         outputs = plan_outputs(output_format, output)
     except OutputError as exc:
@@ -114,6 +118,7 @@ def check(
         strict=strict,
         limits=Limits(max_message_bytes=max_message_bytes),
         include=include or DEFAULT_INCLUDE,
+        pairs=pairs,
     )
     with Progress(stream=click.get_text_stream("stderr")) as progress:
         result = validate_batch(paths, options, packs, jobs=jobs, progress=progress).result
@@ -122,6 +127,64 @@ def check(
     except OSError as exc:
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    sys.exit(result.exit_code)
+
+
+@main.command("versions")
+@click.option("--format", "output_format", type=click.Choice(sorted(WRITERS)), default="text", show_default=True)
+@click.option("--schemas", type=click.Path(exists=True), help="Also list a published bundle, as it would be used.")
+def versions(output_format: str, schemas: str | None) -> None:
+    """List every schema pack: namespace, live and closed dates, status, agencies, LEFI Online versions."""
+    try:
+        packs = packs_with(schemas)
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    WRITERS[output_format](packs, click.get_text_stream("stdout"))
+
+
+@main.command()
+@click.argument("request", type=click.Path(dir_okay=False))
+@click.argument("answer", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
+@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
+@click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
+@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today).")
+@click.option("--strict", is_flag=True, help="Warnings make the run nonconformant.")
+@click.option(
+    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
+)
+def pair(
+    request: str,
+    answer: str,
+    output_format: str,
+    output: str | None,
+    version: int | None,
+    schemas: str | None,
+    show_values: bool,
+    as_of: date | None,
+    strict: bool,
+    max_message_bytes: int,
+) -> None:
+    """Validate a request and its answer together: a verdict for each message and one for the exchange."""
+    try:
+        packs = packs_with(schemas)
+        if version is not None and version not in packs:
+            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    limits = Limits(max_message_bytes=max_message_bytes)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits)
+    result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
+    reporter = REPORTERS[output_format]
+    if output:
+        with Path(output).open("w", encoding="utf-8") as stream:
+            reporter(result, packs, stream)
+    else:
+        reporter(result, packs, click.get_text_stream("stdout"))
     sys.exit(result.exit_code)
 
 
@@ -164,6 +227,7 @@ def check(
 @click.option("--show-values", is_flag=True, help="Show personal data in the reports (masked by default).")
 @click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today; recorded).")
 @click.option("--strict", is_flag=True, help="Warnings fail the certification.")
+@click.option("--pairs", is_flag=True, help="Also pair requests and answers by korrelationsid and judge each exchange.")
 @click.option(
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
@@ -182,6 +246,7 @@ def certify(
     show_values: bool,
     as_of: date | None,
     strict: bool,
+    pairs: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
     jobs: int,
@@ -220,6 +285,7 @@ def certify(
         strict=strict,
         limits=Limits(max_message_bytes=max_message_bytes),
         include=include or DEFAULT_INCLUDE,
+        pairs=pairs,
     )
     try:
         with Progress(stream=click.get_text_stream("stderr")) as progress:

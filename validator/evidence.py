@@ -73,19 +73,20 @@ def build(
         "as_of": certification.as_of,
         "packs": pack_records(packs, used),
         "code_lists": code_list_hashes(),
-        "inputs": [
+        "inputs": [{"file": d.file, "sha256": d.sha256, "bytes": d.size} for d in digests],
+        "messages": [
             {
-                "file": digest.file,
-                "sha256": digest.sha256,
-                "bytes": digest.size,
+                "file": message.file,
                 "verdict": str(message.verdict),
                 "version": message.detection.version,
                 "operation": message.detection.operation,
                 "direction": message.detection.direction,
             }
-            for digest, message in zip(digests, result.messages, strict=True)
+            for message in result.messages
         ],
+        "exchanges": [{"name": e.name, "verdict": str(e.verdict), "paired_by": e.paired_by} for e in result.exchanges],
         "summary": result.totals(),
+        "exchange_summary": result.exchange_totals(),
         "rules": certified["rules"],
         "coverage": certified["coverage"],
         "requirements": certified["requirements"],

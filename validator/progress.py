@@ -57,7 +57,7 @@ class Progress:
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 else 0.0
-        counts = f" {self.done}/{self.total} messages, {rate:.0f}/s, {left:.0f}s left"
+        counts = f" {self.done}/{self.total} inputs, {rate:.0f}/s, {left:.0f}s left"
         width = min(shutil.get_terminal_size((80, 20)).columns, 120) - len(self.label) - len(counts) - 4
         width = max(width, 10)
         filled = int(width * self.done / self.total) if self.total else width

@@ -9,10 +9,12 @@ that rule.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
 from .findings import Severity
+from .pairs import EXCHANGE_RULES
 from .rules import MESSAGE_RULES
 
 
@@ -22,7 +24,8 @@ class RuleDoc:
     severity: Severity
     summary: str
     explanation: str = ""
-    #: "engine" for checks every message goes through, "rule" for MESSAGE_RULES, "certify" for certify's own
+    #: "engine" for checks every message goes through, "rule" for MESSAGE_RULES, "exchange" for the
+    #: request↔answer rules (EXCHANGE_RULES and the pairing itself), "certify" for certify's own
     kind: str = "rule"
 
 
@@ -50,6 +53,19 @@ _ENGINE: tuple[tuple[str, Severity, str, str], ...] = (
      "an unknown N or a foreign namespace cannot be routed to a pack."),
     ("SSBT-RULE-FAILED", Severity.ERROR, "Every rule that applies could run.",
      "A rule that raised is reported, never counted as a pass; the message is incomplete (exit 3)."),
+    ("SSBT-HAR", Severity.INFO, "HAR entries without an XML body were skipped.",
+     "A HAR capture holds pages and scripts beside the SOAP exchanges; only entries with an XML body are read."),
+)  # fmt: skip
+
+_PAIRING: tuple[tuple[str, Severity, str, str], ...] = (
+    ("SSBT-PAIR-INCOMPLETE", Severity.ERROR, "Both sides of an exchange hold an SSBTEK message.",
+     "One side of an exchange is missing or holds no SSBTEK message, so the pair could not be judged: "
+     "the exchange is incomplete (exit 3)."),
+    ("SSBT-PAIR-FAULT", Severity.INFO, "An exchange answered by a generic SOAP fault is not judged.",
+     "The pair rules do not apply to an answer that is a generic SOAP fault without an SSBTEK detail."),
+    ("SSBT-PAIR-UNMATCHED", Severity.WARNING, "Every request and answer found its partner (--pairs).",
+     "With --pairs, requests and answers are matched by korrelationsid; one without a partner, or without "
+     "a korrelationsid, is reported."),
 )  # fmt: skip
 
 CERTIFY_VERSION = "SSBT-CERTIFY-VERSION"
@@ -68,20 +84,32 @@ def catalog() -> dict[str, RuleDoc]:
         docs[rule.id] = RuleDoc(
             rule.id, rule.severity, rule.summary, getattr(rule, "explanation", "") or rule.summary, "rule"
         )
+    for rule in EXCHANGE_RULES:
+        docs[rule.id] = RuleDoc(
+            rule.id, rule.severity, rule.summary, getattr(rule, "explanation", "") or rule.summary, "exchange"
+        )
+    docs.update({rule_id: RuleDoc(rule_id, s, summary, text, "exchange") for rule_id, s, summary, text in _PAIRING})
     docs.update({rule_id: RuleDoc(rule_id, s, summary, text, "certify") for rule_id, s, summary, text in _CERTIFY})
     return docs
 
 
+@cache
 def owner(rule_id: str) -> str:
-    """The catalogued rule a finding id belongs to: itself, or the longest catalogued prefix."""
+    """The catalogued rule a finding id belongs to: itself, the longest catalogued prefix
+    (SSBT-PAYLOAD-BASE64 → SSBT-PAYLOAD), or the rule whose explanation names it (a rule documents the
+    extra ids it reports, e.g. SSBT-CSN-MODEL explains SSBT-CSN-VERSION)."""
     docs = catalog()
     if rule_id in docs:
         return rule_id
     parts = rule_id.split("-")
     for end in range(len(parts) - 1, 0, -1):
         candidate = "-".join(parts[:end])
-        if candidate in docs and docs[candidate].kind == "rule":
+        if candidate in docs and docs[candidate].kind in ("rule", "exchange"):
             return candidate
+    mentioned = re.compile(rf"(?<![A-Z0-9-]){re.escape(rule_id)}(?![A-Z0-9-])")
+    for doc in docs.values():
+        if doc.kind in ("rule", "exchange") and mentioned.search(doc.explanation):
+            return doc.id
     return rule_id
 
 

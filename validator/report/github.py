@@ -14,7 +14,7 @@ from typing import TextIO
 from ..findings import Finding, RunResult, Severity
 from ..packs import Pack
 from .locations import display_path, is_real_file
-from .text import summary_line
+from .text import exchange_summary_line, summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -50,7 +50,9 @@ def annotation(finding: Finding) -> str:
 def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     for finding in result.run_findings:
         stream.write(annotation(finding) + "\n")
-    for message in result.messages:
-        for finding in message.findings:
+    for item in [*result.messages, *result.exchanges]:
+        for finding in item.findings:
             stream.write(annotation(finding) + "\n")
+    if result.exchanges:
+        stream.write(exchange_summary_line(result) + "\n")
     stream.write(summary_line(result) + "\n")

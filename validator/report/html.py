@@ -13,10 +13,10 @@ from html import escape
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import __version__
-from ..findings import Finding, MessageResult, RunResult, Severity
+from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ..packs import Pack
 from ..rule_docs import describe
-from .text import location, summary_line
+from .text import exchange_summary_line, location, summary_line
 
 if TYPE_CHECKING:
     from ..certification import Certification
@@ -82,7 +82,7 @@ SCRIPT = """
       msg.hidden = !ok;
       if (ok) { visible += 1; }
     });
-    count.textContent = "showing " + visible + " of " + messages.length + " messages";
+    count.textContent = "showing " + visible + " of " + messages.length + " " + count.getAttribute("data-noun");
   }
   // a link can carry a filter: report.html#verdict=nonconformant&rule=SSBT-XSD&q=text&hide=info,warning
   location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
@@ -151,8 +151,24 @@ def _message(message: MessageResult) -> str:
     )
 
 
+def _exchange(exchange: ExchangeResult) -> str:
+    rows = "".join(_finding_row(f) for f in exchange.findings)
+    table = f"<table>{FINDINGS_HEAD}{rows}</table>" if rows else ""
+    sides = f"{exchange.request or '(no request)'} ↔ {exchange.answer or '(no answer)'}"
+    paired = f"; paired by {exchange.paired_by}" if exchange.paired_by else ""
+    return (
+        f'<section class="msg exchange" data-verdict="{_e(exchange.verdict)}" data-file="{_e(exchange.name)}">'
+        f"<h3>{_badge(str(exchange.verdict))} exchange {_e(exchange.name)}</h3>"
+        f'<div class="meta">{_e(sides)}{_e(paired)}</div>{table}</section>'
+    )
+
+
 def _filters(result: RunResult) -> str:
-    rules = sorted({f.rule for m in result.messages for f in m.findings} | {f.rule for f in result.run_findings})
+    rules = sorted(
+        {f.rule for item in [*result.messages, *result.exchanges] for f in item.findings}
+        | {f.rule for f in result.run_findings}
+    )
+    noun = "messages and exchanges" if result.exchanges else "messages"
     options = "".join(f'<option value="{_e(r)}">{_e(r)}</option>' for r in rules)
     boxes = "".join(
         f'<label><input type="checkbox" data-severity="{s}" checked> {s}</label>'
@@ -164,7 +180,7 @@ def _filters(result: RunResult) -> str:
         f'<label>verdict <select id="f-verdict"><option value="">all</option>{verdicts}</select></label>'
         f'<label>rule <select id="f-rule"><option value="">all</option>{options}</select></label>'
         f'<input id="f-text" type="search" placeholder="filter by file or text" aria-label="filter">'
-        f'<span id="f-count" class="note"></span></div>'
+        f'<span id="f-count" class="note" data-noun="{noun}"></span></div>'
     )
 
 
@@ -253,7 +269,7 @@ def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
         for r in cert.rules
     )
     out.append(
-        "<h3>Rules</h3><table><tr><th>rule</th><th>kind</th><th>status</th><th>messages</th><th>errors</th>"
+        "<h3>Rules</h3><table><tr><th>rule</th><th>kind</th><th>status</th><th>checked</th><th>errors</th>"
         f"<th>warnings</th><th>checks</th></tr>{rows}</table>"
     )
     if evidence:
@@ -293,12 +309,17 @@ def render(
         rows = "".join(_finding_row(f) for f in result.run_findings)
         run_findings = f"<h2>Run</h2><table>{FINDINGS_HEAD}{rows}</table>"
     body = "".join(_message(m) for m in result.messages)
+    if result.exchanges:
+        body += "<h2>Exchanges</h2>" + "".join(_exchange(e) for e in result.exchanges)
+    summary = summary_line(result)
+    if result.exchanges:
+        summary = f"{exchange_summary_line(result)}; {summary}"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
-        f"<header><h1>{_e(title)}</h1><p>{_badge(str(result.verdict))} {_e(summary_line(result))}</p>"
+        f"<header><h1>{_e(title)}</h1><p>{_badge(str(result.verdict))} {_e(summary)}</p>"
         f'<p class="note">ssbtek-validator {_e(__version__)}. {_e(masked)}</p></header><main>'
         + (_certification(certification, evidence) if certification else "")
         + _packs(result, packs, evidence)

@@ -1,4 +1,4 @@
-"""JUnit XML: one test case per message, so a CI test tab lists every capture with its verdict.
+"""JUnit XML: one test case per message (and per exchange), so a CI test tab lists every capture.
 
 A nonconformant message is a ``failure`` (the message is wrong), an incomplete one an ``error``
 (it could not be checked): the same split CI systems make between a failed assertion and a broken
@@ -16,7 +16,7 @@ from lxml import etree
 from .. import __version__
 from ..findings import INCOMPLETE_RULES, Finding, MessageResult, RunResult, Severity, Verdict
 from ..packs import Pack
-from .text import finding_line, summary_line
+from .text import exchange_summary_line, finding_line, summary_line
 
 #: Characters XML 1.0 cannot carry at all, not even escaped (a file name or a scrubbed library message may hold them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -50,9 +50,10 @@ def _outcome(parent: etree._Element, findings: list[Finding], incomplete: bool) 
 
 def as_element(result: RunResult, packs: dict[int, Pack]) -> etree._Element:
     totals = result.totals()
-    failures = totals["nonconformant"]
-    errors = totals["incomplete"]
-    cases = len(result.messages)
+    exchange_totals = result.exchange_totals()
+    failures = totals["nonconformant"] + exchange_totals["nonconformant"]
+    errors = totals["incomplete"] + exchange_totals["incomplete"]
+    cases = len(result.messages) + len(result.exchanges)
     run_errors = [f for f in result.run_findings if f.severity is Severity.ERROR]
     if result.run_findings:
         cases += 1
@@ -81,7 +82,14 @@ def as_element(result: RunResult, packs: dict[int, Pack]) -> etree._Element:
     for message in result.messages:
         case = etree.SubElement(suite, "testcase", name=_safe(message.file), classname=_safe(_classname(message)))
         _outcome(case, message.findings, message.verdict is Verdict.INCOMPLETE)
-    etree.SubElement(suite, "system-out").text = summary_line(result)
+    for exchange in result.exchanges:
+        classname = f"ssbtek.exchange.{exchange.paired_by or 'pair'}"
+        case = etree.SubElement(suite, "testcase", name=_safe(f"exchange {exchange.name}"), classname=classname)
+        _outcome(case, exchange.findings, exchange.verdict is Verdict.INCOMPLETE)
+    summary = summary_line(result)
+    if result.exchanges:
+        summary = f"{exchange_summary_line(result)}\n{summary}"
+    etree.SubElement(suite, "system-out").text = _safe(summary)
     return root
 
 

@@ -66,7 +66,11 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 
 def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict[str, Any]:
-    findings = [*result.run_findings, *(f for m in result.messages for f in m.findings)]
+    findings = [
+        *result.run_findings,
+        *(f for m in result.messages for f in m.findings),
+        *(f for e in result.exchanges for f in e.findings),
+    ]
     rule_ids = list(catalog())
     rule_ids += sorted({f.rule for f in findings} - set(rule_ids))
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
@@ -94,6 +98,7 @@ def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict[str, Any]:
                 "properties": {
                     "verdict": str(result.verdict),
                     "summary": result.totals(),
+                    "exchange_summary": result.exchange_totals(),
                     "packs": [
                         {"id": p.id, "version": p.version, "status": p.status} for p in packs.values() if p.id in used
                     ],
