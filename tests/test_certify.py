@@ -229,3 +229,12 @@ def test_exchanges_count_for_the_verdict_and_a_har_capture_is_one_input(tmp_path
     rules = {r.id: r for r in outcome.certification.rules}
     assert rules["SSBT-PAIR-OPERATION"].messages == len(outcome.result.exchanges)
     assert "fail" in {r.status for r in rules.values() if r.kind == "exchange"}
+
+
+def test_observations_of_other_kinds_are_shown_not_dropped():
+    outcome = run(conforming(10), 10, options=OPTIONS)
+    for message in outcome.result.messages[:3]:
+        message.observed += ["lefi-online:6.0", "lefi-online:6.0"]  # counted once per message
+    cert = certify(outcome.result, builtin_packs()[10], code_lists={})
+    assert cert.other == {"lefi-online:6.0": 3}
+    assert cert.to_dict()["coverage"]["other"] == {"lefi-online:6.0": 3}

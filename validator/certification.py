@@ -132,6 +132,8 @@ class Certification:
     #: list -> {"known": [...], "seen": {code: n}, "unknown_seen": [...]}
     code_lists: dict[str, dict[str, Any]]
     rules: list[RuleOutcome]
+    #: every other observation key (e.g. "lefi-online:6.0") -> messages that made it
+    other: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
 
@@ -152,6 +154,7 @@ class Certification:
                 "operations": self.operations,
                 "agencies": self.agencies,
                 "code_lists": self.code_lists,
+                "other": self.other,
             },
             "rules": {r.id: {k: v for k, v in asdict(r).items() if k != "id"} for r in self.rules},
         }
@@ -191,6 +194,7 @@ def certify(
         agencies=_agencies(result, pack),
         code_lists=_code_lists(result, code_lists),
         rules=_rules(result),
+        other=_other(result, pack),
     )
     certification.problems = _problems(result)
     certification.gaps = _gaps(certification, required)
@@ -232,6 +236,17 @@ def _agencies(result: RunResult, pack: Pack) -> dict[str, dict[str, int]]:
         agency: {_column(kind, state): counts[f"{kind}:{agency}:{state}"] for kind, state in AGENCY_COLUMNS}
         for agency in pack.agencies
     }
+
+
+KNOWN_KINDS = ("agency:", "request:", "ping:", "code:")
+
+
+def _other(result: RunResult, pack: Pack) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for message in result.messages:
+        if message.detection.version == pack.version:
+            counts.update(key for key in set(message.observed) if not key.startswith(KNOWN_KINDS))
+    return dict(sorted(counts.items()))
 
 
 def _code_lists(result: RunResult, files: dict[str, CodeListFile]) -> dict[str, dict[str, Any]]:

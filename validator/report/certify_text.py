@@ -36,6 +36,8 @@ def write(result: RunResult, certification: Certification, stream: TextIO) -> No
             stream.write(f"  {name}: {len(entry['seen'])} / {known}\n")
     else:
         stream.write("Code lists: none known, no code values observed.\n")
+    if cert.other:
+        stream.write("Other observations: " + ", ".join(f"{key} ×{n}" for key, n in cert.other.items()) + "\n")
     idle = [r.id for r in cert.rules if r.status == "not exercised"]
     failed = [r.id for r in cert.rules if r.status == "fail"]
     stream.write(f"Rules: {len(cert.rules) - len(idle) - len(failed)} passed, {len(failed)} failed")

@@ -262,6 +262,9 @@ def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
         )
     else:
         out.append("<h3>Code-list values</h3><p class='note'>No code lists known and no code values observed.</p>")
+    if cert.other:
+        rows = "".join(f"<tr><td>{_e(key)}</td><td class='num'>{n}</td></tr>" for key, n in cert.other.items())
+        out.append(f"<h3>Other observations</h3><table><tr><th>observed</th><th>messages</th></tr>{rows}</table>")
     rows = "".join(
         f"<tr><td><code>{_e(r.id)}</code></td><td>{_e(r.kind)}</td><td>{_badge(r.status)}</td>"
         f"<td class='num'>{r.messages}</td><td class='num'>{r.errors}</td><td class='num'>{r.warnings}</td>"
