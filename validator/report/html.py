@@ -34,7 +34,8 @@ h3 { font-size: 14px; margin: 0; font-weight: 600; word-break: break-all; }
 table { border-collapse: collapse; margin: 6px 0 12px; width: 100%; }
 th, td { border: 1px solid var(--line); padding: 3px 6px; text-align: left; vertical-align: top;
   overflow-wrap: anywhere; }
-th { background: #f3f5f8; font-weight: 600; }
+th { background: #f3f5f8; font-weight: 600; overflow-wrap: normal; white-space: nowrap; }
+td[class^="sev-"], td > code { white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; }
