@@ -55,30 +55,31 @@ def observe(message: Message, agencies: Iterable[str]) -> list[str]:
 
 
 def _request(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
+    block = payload.find("{*}specifikaFrageparametrar")
+    if block is None:
+        return []
     return [
         f"request:{agency}:included"
-        for name, block in _children(payload)
-        if name == "specifikaFrageparametrar"
         for agency, inner in _children(block)
         if agency in agencies and (inner.get("inkludera") or "").strip() in ("true", "1")
     ]
 
 
 def _answer(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
+    svarsdata = payload.find("{*}svarsdata")
+    if svarsdata is None:
+        return []
     keys: list[str] = []
-    for name, svarsdata in _children(payload):
-        if name != "svarsdata":
+    for agency, block in _children(svarsdata):
+        if agency not in agencies:
             continue
-        for agency, block in _children(svarsdata):
-            if agency not in agencies:
-                continue
-            seen = set()
-            for part_name, part in _children(block):
-                if part_name in ("data", "error"):
-                    seen.add(part_name)
-                else:  # v11 SKV: one block per part, each with its own data or error
-                    seen.update(inner for inner, _ in _children(part) if inner in ("data", "error"))
-            keys.extend(f"agency:{agency}:{kind}" for kind in ("data", "error") if kind in seen)
+        seen = set()
+        for part_name, part in _children(block):
+            if part_name in ("data", "error"):
+                seen.add(part_name)
+            else:  # v11 SKV: one block per part, each with its own data or error
+                seen.update(inner for inner, _ in _children(part) if inner in ("data", "error"))
+        keys.extend(f"agency:{agency}:{kind}" for kind in ("data", "error") if kind in seen)
     return keys
 
 
