@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from .coverage import observe
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
@@ -39,12 +40,18 @@ class Options:
 
 
 def validate_sources(
-    sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
+    sources: Iterable[Source],
+    options: Options = Options(),
+    packs: dict[int, Pack] | None = None,
+    exchanges: Exchanges | None = None,
 ) -> RunResult:
+    """``exchanges``: given by a caller that splits one run over several calls (validator.batch, --jobs);
+    it then keeps the sides for --pairs and pairs them itself at the end of the whole run."""
     packs = builtin_packs() if packs is None else packs
     options = today_fixed(options)
-    result = RunResult(strict=options.strict)
-    exchanges = Exchanges(options, packs)
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    pairs_here = exchanges is None
+    exchanges = Exchanges(options, packs) if exchanges is None else exchanges
     for source in sources:
         if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
             exchanges.capture(source, result)
@@ -52,7 +59,8 @@ def validate_sources(
         message = parse(source, options.limits)
         result.messages.append(validate_message(source, options, packs, message))
         exchanges.remember(message)
-    exchanges.finish(result)
+    if pairs_here:
+        exchanges.finish(result)
     return result
 
 
@@ -102,6 +110,7 @@ def validate_message(
                     file=message.name,
                 )
             )
+    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
     result.observed = context.observed
     return result
 
