@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .engine import Options, validate_paths, validate_sources
 from .findings import Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
+from .limits import DEFAULT_LIMITS, Limits
 from .packs import Pack, PackError, builtin_packs, load_bundle
 
 
@@ -35,13 +36,14 @@ def validate(
     show_values: bool = False,
     as_of: date | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
     Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
     everything wrong with the messages themselves is a finding in the result.
     """
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits)
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -51,6 +53,7 @@ def validate(
 
 __all__ = [
     "Finding",
+    "Limits",
     "MessageResult",
     "Options",
     "Pack",

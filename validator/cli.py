@@ -15,7 +15,7 @@ import click
 from . import __version__, packs_with
 from .engine import Options, validate_paths
 from .inputs import DEFAULT_INCLUDE
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
 from .packs import PackError
 from .report import REPORTERS
 
@@ -66,6 +66,27 @@ def main() -> None:
 @click.option(
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
+@click.option(
+    "--max-decoded-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMITS.max_decoded_bytes,
+    show_default=True,
+    help="Largest decoded nested payload (base64/JSON/XML inside a message).",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(1, LIBXML2_MAX_DEPTH),
+    default=DEFAULT_LIMITS.max_depth,
+    show_default=True,
+    help=f"Deepest element or JSON nesting; libxml2 itself stops at {LIBXML2_MAX_DEPTH}, which is never lifted.",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMITS.max_nodes,
+    show_default=True,
+    help="Most elements + attributes (or JSON values) in one document; bounds memory.",
+)
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
 def check(
     paths: tuple[str, ...],
@@ -78,6 +99,9 @@ def check(
     strict: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
+    max_decoded_bytes: int,
+    max_depth: int,
+    max_nodes: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive) or - for stdin."""
     try:
@@ -92,7 +116,12 @@ def check(
         show_values=show_values,
         as_of=as_of,
         strict=strict,
-        limits=Limits(max_message_bytes=max_message_bytes),
+        limits=Limits(
+            max_message_bytes=max_message_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+            max_depth=max_depth,
+            max_nodes=max_nodes,
+        ),
         include=include or DEFAULT_INCLUDE,
     )
     result = validate_paths(paths, options, packs)

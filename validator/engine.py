@@ -7,9 +7,10 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 from .findings import Finding, MessageResult, RunResult, Severity
@@ -18,6 +19,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
+from .safe_text import safe_result
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ def validate_paths(
 
 
 def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
+    """One message, whatever it holds: the texts of the result are made safe to print once, here."""
+    return safe_result(_validate_message(source, options, packs), options.show_values)
+
+
+def _validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
     message = parse(source, options.limits)
     result = MessageResult(file=source.name)
     result.findings.extend(message.findings)
@@ -74,7 +81,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
             if not rule.applies(context):
                 continue
             result.rules_run.append(rule.id)
-            result.findings.extend(rule.check(context))
+            result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))
         except Exception as exc:  # a broken rule must not pass silently nor stop the batch
             result.findings.append(
                 Finding(
@@ -109,3 +116,20 @@ def _parse_datetime(text: str | None) -> date | None:
         return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
     except ValueError:
         return None
+
+
+def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> Iterator[Finding]:
+    """At most ``most`` findings from one rule, then one info saying there were more.
+
+    The rule stops being pulled (a lazy rule does no more work): tens of thousands of findings
+    would cost time in every reporter and tell a reader nothing the first thousand do not.
+    """
+    iterator = iter(findings)
+    yield from islice(iterator, most)
+    if next(iterator, None) is not None:
+        yield Finding(
+            rule,
+            Severity.INFO,
+            f"More {rule} findings not listed: only the first {most:,} per rule and message are reported.",
+            file=file,
+        )

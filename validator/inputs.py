@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def read_limited(stream: BinaryIO, name: str, limits: Limits) -> Source:
         return Source(
             name,
             None,
-            f"larger than the message size limit of {limits.max_message_bytes} bytes "
+            f"larger than the message size limit of {limits.max_message_bytes:,} bytes "
             "(raise it with --max-message-bytes)",
             "limit",
         )
@@ -58,15 +59,18 @@ def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Sourc
     """Yield matching file paths in a stable order; unreadable folders become sources with a problem.
 
     Symlinked directories are not followed, so a symlink loop cannot trap the walk. Hidden entries
-    (``.git``, editor files) are skipped.
+    (``.git``, editor files) are skipped. Iterative, so no folder depth can exhaust the Python stack.
     """
-    try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as exc:
-        yield Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+    listed = _listing(directory)
+    if isinstance(listed, Source):
+        yield listed
         return
-    for entry in entries:
+    pending = [iter(listed)]
+    while pending:
+        entry = next(pending[-1], None)
+        if entry is None:
+            pending.pop()
+            continue
         if entry.name.startswith("."):
             continue
         try:
@@ -74,9 +78,44 @@ def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Sourc
         except OSError:
             is_dir = False
         if is_dir:
-            yield from walk(entry.path, matches)
+            listed = _listing(entry.path)
+            if isinstance(listed, Source):
+                yield listed
+            else:
+                pending.append(iter(listed))
         elif matches(entry.name):
-            yield entry.path
+            special = None if _is_file(entry) else _special(entry.path)
+            yield Source(entry.path, None, special, "read") if special else entry.path
+
+
+def _listing(directory: str) -> list[os.DirEntry] | Source:
+    try:
+        with os.scandir(directory) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        return Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _special(path: str) -> str | None:
+    """A FIFO, socket or device met in a folder is not read: opening a FIFO blocks until someone writes.
+
+    A dangling or looping symlink is left to :func:`read_file`, whose error says which it is.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+    return f"not a regular file (a {kind}); files in folders are read only when regular"
 
 
 def matcher(include: tuple[str, ...]) -> Callable[[str], bool]:

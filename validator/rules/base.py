@@ -50,6 +50,7 @@ class Context:
                         self.message.direction,
                         self.limits,
                         self.message.name,
+                        self.message.nodes,
                     )
                 )
             )
