@@ -53,14 +53,23 @@ class Prolog:
 
 
 def _guess_wide(head: bytes) -> str | None:
-    """UTF-16/32 without a BOM shows as NUL bytes around the first ``<`` (XML 1.0 appendix F)."""
-    if head[:4] == b"<\x00\x00\x00":
+    """UTF-16/32 without a BOM shows as NUL bytes in fixed lanes (``<`` is ``3C 00`` in UTF-16LE)."""
+    sample = head[:64]
+    size = len(sample) // 4 * 4
+    if size == 0 or sample.count(0) < size // 3:
+        return None
+    sample = sample[:size]
+
+    def all_nul(lane: bytes) -> bool:
+        return lane.count(0) == len(lane)
+
+    if all_nul(sample[1::4]) and all_nul(sample[2::4]) and all_nul(sample[3::4]):
         return "UTF-32LE"
-    if head[:4] == b"\x00\x00\x00<":
+    if all_nul(sample[0::4]) and all_nul(sample[1::4]) and all_nul(sample[2::4]):
         return "UTF-32BE"
-    if head[:2] == b"<\x00":
+    if all_nul(sample[1::2]):
         return "UTF-16LE"
-    if head[:2] == b"\x00<":
+    if all_nul(sample[0::2]):
         return "UTF-16BE"
     return None
 

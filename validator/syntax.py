@@ -67,7 +67,7 @@ def classify(exc: etree.XMLSyntaxError, data: bytes, prolog: Prolog) -> SyntaxPr
             text = f"libxml2 stopped at one of its size limits, which this tool never lifts ({why}); not checked."
         return SyntaxProblem("SSBT-LIMIT", text, line, column)
     wide = explain_wide_without_bom(prolog)
-    if wide and "0x0" in why:
+    if wide:
         return SyntaxProblem("SSBT-ENCODING", f"Not readable as XML: {wide}.", line, column)
     if exc.code in _ENCODING_ERRORS:
         return SyntaxProblem("SSBT-ENCODING", _encoding_text(exc, why, prolog), line, column)
