@@ -333,3 +333,30 @@ def test_the_whole_table_as_one_batch(env: Env, tripwire: Tripwire, tmp_path: Pa
     assert len(by_file) == len(ATTACKS) + 1
     assert tripwire.requests == []
     assert run.peak_mib < 300
+
+
+def _bundle(folder: Path, import_location: str, tag: str = "import") -> Path:
+    folder.mkdir()
+    namespace = 'namespace="urn:elsewhere" ' if tag == "import" else ""
+    (folder / "core.xsd").write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'targetNamespace="http://schema.forsakringskassan.se/integration/ssbt/10">'
+        f'<xs:{tag} {namespace}schemaLocation="{import_location}"/></xs:schema>'
+    )
+    return folder
+
+
+@pytest.mark.parametrize("tag", ["import", "include", "redefine"])
+def test_bundle_whose_imports_point_at_the_network_is_refused_unread(tag, tmp_path: Path, tripwire: Tripwire):
+    bundle = _bundle(tmp_path / "bundle", f"{tripwire.url}/{tag}.xsd", tag)
+    run = run_cli("--schemas", str(bundle), str(tmp_path))
+    assert run.exit_code == 2
+    assert f"refused to load {tripwire.url}/{tag}.xsd" in run.stderr
+    assert tripwire.requests == []
+
+
+def test_bundle_whose_imports_leave_its_folder_is_refused(tmp_path: Path, env: Env):
+    bundle = _bundle(tmp_path / "bundle", f"file://{env.secret_file}")
+    run = run_cli("--schemas", str(bundle), str(tmp_path))
+    assert run.exit_code == 2 and "refused to load" in run.stderr
+    assert SECRET not in run.stderr + run.stdout

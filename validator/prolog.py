@@ -157,7 +157,8 @@ def explain_wide_without_bom(prolog: Prolog) -> str | None:
     """libxml2's words for an undeclared UTF-16 message ("Char 0x0 out of allowed range") say nothing useful."""
     if prolog.guessed and prolog.declared is None:
         return (
-            f"the bytes look like {prolog.guessed} (NUL bytes around '<') with neither a byte order mark nor an "
+            f"the bytes look like {prolog.guessed} (a NUL byte beside every ASCII character) with neither a byte "
+            "order mark nor an "
             "encoding declaration, so they were read as UTF-8; start the message with a BOM, or send UTF-8"
         )
     return None

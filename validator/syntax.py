@@ -80,7 +80,7 @@ def _encoding_text(exc: etree.XMLSyntaxError, why: str, prolog: Prolog) -> str:
     if prolog.bom or prolog.guessed:
         used = f"{prolog.bom or prolog.guessed} (from the {'byte order mark' if prolog.bom else 'NUL bytes'})"
     elif prolog.declared:
-        used = f'{prolog.declared}, as the XML declaration says (encoding="{prolog.declared}")'
+        used = f'{prolog.declared}, the encoding the XML declaration names (encoding="{prolog.declared}")'
     else:
         used = "UTF-8, the default when the message declares no encoding"
     return f"The bytes here are not valid {used}; the content is in another encoding than the one declared."
