@@ -148,6 +148,12 @@ ATTACKS = (
         ("SSBT-DTD",),
         1,
     ),
+    Attack(
+        "doctype-in-utf16",  # the cheap "<!" pre-check must not be fooled by NUL bytes between the characters
+        lambda e: _utf16(with_doctype(REQUEST, '<!DOCTYPE soapenv:Envelope [<!ENTITY x "y">]>'), "utf-16-le", "UTF-16"),
+        ("SSBT-DTD",),
+        1,
+    ),
     # XInclude is never processed: the include element is just an element the schema does not allow
     Attack(
         "xinclude-local-file",
