@@ -27,7 +27,8 @@ from validator.report import REPORTERS
 
 from .conftest import CORPUS
 
-IDENTITY = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+#: a personnummer, samordningsnummer or organisationsnummer; not digits inside a UUID (korrelationsid)
+IDENTITY = re.compile(r"(?<![\w-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\w-])")
 #: element (or JSON key) names that hold a person's or an official's name
 NAME_FIELD = re.compile(r"^(namn|fornamn|efternamn|handlaggare|kontonamn\w*|namn(pa)?ingivare)$", re.IGNORECASE)
 #: Names in name fields that are not personal data: the authorities and countries a report names by design.

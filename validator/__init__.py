@@ -13,7 +13,8 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 from .engine import Options, validate_paths, validate_sources
-from .findings import Finding, MessageResult, RunResult, Severity, Verdict
+from .exchanges import validate_pair
+from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
 from .limits import DEFAULT_LIMITS, Limits
 from .packs import Pack, PackError, builtin_packs, load_bundle
@@ -36,14 +37,17 @@ def validate(
     show_values: bool = False,
     as_of: date | None = None,
     strict: bool = False,
+    pairs: bool = False,
     limits: Limits = DEFAULT_LIMITS,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
+    ``pairs=True`` also pairs requests and answers by korrelationsid (``RunResult.exchanges``); HAR
+    captures are always expanded into their messages and exchanges.
     Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
     everything wrong with the messages themselves is a finding in the result.
     """
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits)
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -52,6 +56,7 @@ def validate(
 
 
 __all__ = [
+    "ExchangeResult",
     "Finding",
     "Limits",
     "MessageResult",
@@ -67,4 +72,5 @@ __all__ = [
     "load_bundle",
     "packs_with",
     "validate",
+    "validate_pair",
 ]

@@ -14,8 +14,10 @@ import click
 
 from . import __version__, packs_with
 from .engine import Options, validate_paths
-from .inputs import DEFAULT_INCLUDE
+from .exchanges import validate_pair
+from .inputs import DEFAULT_INCLUDE, read_file
 from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
+from .pack_listing import WRITERS
 from .packs import PackError
 from .report import REPORTERS
 
@@ -88,6 +90,7 @@ def main() -> None:
     help="Most elements + attributes (or JSON values) in one document; bounds memory.",
 )
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
+@click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -99,11 +102,12 @@ def check(
     strict: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
+    pairs: bool,
     max_decoded_bytes: int,
     max_depth: int,
     max_nodes: int,
 ) -> None:
-    """Validate captured SSBTEK messages: files, folders (recursive) or - for stdin."""
+    """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
@@ -123,8 +127,67 @@ def check(
             max_nodes=max_nodes,
         ),
         include=include or DEFAULT_INCLUDE,
+        pairs=pairs,
     )
     result = validate_paths(paths, options, packs)
+    reporter = REPORTERS[output_format]
+    if output:
+        with Path(output).open("w", encoding="utf-8") as stream:
+            reporter(result, packs, stream)
+    else:
+        reporter(result, packs, click.get_text_stream("stdout"))
+    sys.exit(result.exit_code)
+
+
+@main.command("versions")
+@click.option("--format", "output_format", type=click.Choice(sorted(WRITERS)), default="text", show_default=True)
+@click.option("--schemas", type=click.Path(exists=True), help="Also list a published bundle, as it would be used.")
+def versions(output_format: str, schemas: str | None) -> None:
+    """List every schema pack: namespace, live and closed dates, status, agencies, LEFI Online versions."""
+    try:
+        packs = packs_with(schemas)
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    WRITERS[output_format](packs, click.get_text_stream("stdout"))
+
+
+@main.command()
+@click.argument("request", type=click.Path(dir_okay=False))
+@click.argument("answer", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
+@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
+@click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
+@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today).")
+@click.option("--strict", is_flag=True, help="Warnings make the run nonconformant.")
+@click.option(
+    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
+)
+def pair(
+    request: str,
+    answer: str,
+    output_format: str,
+    output: str | None,
+    version: int | None,
+    schemas: str | None,
+    show_values: bool,
+    as_of: date | None,
+    strict: bool,
+    max_message_bytes: int,
+) -> None:
+    """Validate a request and its answer together: a verdict for each message and one for the exchange."""
+    try:
+        packs = packs_with(schemas)
+        if version is not None and version not in packs:
+            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    limits = Limits(max_message_bytes=max_message_bytes)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits)
+    result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
     reporter = REPORTERS[output_format]
     if output:
         with Path(output).open("w", encoding="utf-8") as stream:

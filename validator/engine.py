@@ -13,6 +13,7 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
+from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
@@ -35,18 +36,33 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
     include: tuple[str, ...] = DEFAULT_INCLUDE
     rules: tuple[Rule, ...] = field(default=MESSAGE_RULES)
+    #: Pair requests and answers by korrelationsid and judge each exchange (HAR captures always are).
+    pairs: bool = False
 
 
 def validate_sources(
     sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
 ) -> RunResult:
     packs = builtin_packs() if packs is None else packs
-    if options.as_of is None:  # "today" is fixed once per run, not re-read per message
-        options = replace(options, as_of=date.today(), as_of_source="today")
+    options = today_fixed(options)
     result = RunResult(strict=options.strict)
+    exchanges = Exchanges(options, packs)
     for source in sources:
-        result.messages.append(validate_message(source, options, packs))
+        if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
+            exchanges.capture(source, result)
+            continue
+        message = parse(source, options.limits)
+        result.messages.append(validate_message(source, options, packs, message))
+        exchanges.remember(message)
+    exchanges.finish(result)
     return result
+
+
+def today_fixed(options: Options) -> Options:
+    """ "Today" is fixed once per run, not re-read per message."""
+    if options.as_of is None:
+        return replace(options, as_of=date.today(), as_of_source="today")
+    return options
 
 
 def validate_paths(
@@ -55,13 +71,17 @@ def validate_paths(
     return validate_sources(iter_sources(paths, options.limits, options.include), options, packs)
 
 
-def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
+def validate_message(
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
+) -> MessageResult:
     """One message, whatever it holds: the texts of the result are made safe to print once, here."""
-    return safe_result(_validate_message(source, options, packs), options.show_values)
+    return safe_result(_validate_message(source, options, packs, message), options.show_values)
 
 
-def _validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
-    message = parse(source, options.limits)
+def _validate_message(
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
+) -> MessageResult:
+    message = parse(source, options.limits) if message is None else message
     result = MessageResult(file=source.name)
     result.findings.extend(message.findings)
     if message.payload is None:  # nothing to route: say why, and do not pretend a forced pack applied

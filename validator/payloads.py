@@ -104,6 +104,20 @@ def extract(
             yield _decode(binding, element, limits, file, budget)
 
 
+def _json_too_deep(document: Any, max_depth: int) -> bool:
+    """Iteratively, so that checking depth cannot itself run out of stack; later rules recurse."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False
+
+
 def _decode(
     binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: list[int]
 ) -> Payload | Finding:
@@ -181,23 +195,6 @@ def _decode_json(
         )
     except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
         return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
-    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_depth_exceeds(document, limits.max_depth):
+    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
         return _decode_finding("SSBT-LIMIT", deep, element, file)
     return Payload(binding, element, document)
-
-
-def _json_depth_exceeds(document: Any, max_depth: int) -> bool:
-    """Iterative, so that rules walking the document later can rely on a bounded depth."""
-    stack = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > max_depth:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
