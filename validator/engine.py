@@ -20,7 +20,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
-from .safe_text import safe_result
+from .safe_text import safe_result, safe_run
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,27 @@ def validate_sources(
     result = RunResult(strict=options.strict)
     exchanges = Exchanges(options, packs)
     for source in sources:
-        if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
-            exchanges.capture(source, result)
-            continue
-        message = parse(source, options.limits)
-        result.messages.append(validate_message(source, options, packs, message))
-        exchanges.remember(message)
+        try:
+            if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
+                exchanges.capture(source, result)
+                continue
+            message = parse(source, options.limits)
+            result.messages.append(validate_message(source, options, packs, message))
+            exchanges.remember(message)
+        except Exception as exc:  # last resort: one input must never stop the batch nor pass
+            result.messages.append(_failed(source, exc, options.show_values))
     exchanges.finish(result)
-    return result
+    return safe_run(result, options.show_values)
+
+
+def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:
+    """A bug met on this input, reported as one (the fuzz target treats this finding as a failure)."""
+    text = (
+        f"The validator failed on this input ({type(exc).__name__}) and did not check it; "
+        "this is a bug in the validator, please report it."
+    )
+    failed = MessageResult(file=source.name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, source.name)])
+    return safe_result(failed, show_values)
 
 
 def today_fixed(options: Options) -> Options:

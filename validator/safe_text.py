@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .findings import Finding, MessageResult
+from .findings import ExchangeResult, Finding, MessageResult, RunResult
 from .masking import mask_identities
 
 
@@ -52,4 +52,20 @@ def safe_result(result: MessageResult, show_values: bool) -> MessageResult:
     if reason:
         result.detection = replace(result.detection, reason=_clean(reason, show_values))
     result.observed = [_clean(key, show_values) for key in result.observed]
+    return result
+
+
+def safe_exchange(exchange: ExchangeResult, show_values: bool) -> ExchangeResult:
+    exchange.name = _clean(exchange.name, show_values)
+    exchange.request = _clean(exchange.request, show_values) if exchange.request is not None else None
+    exchange.answer = _clean(exchange.answer, show_values) if exchange.answer is not None else None
+    exchange.findings = [safe_finding(f, show_values) for f in exchange.findings]
+    return exchange
+
+
+def safe_run(result: RunResult, show_values: bool) -> RunResult:
+    """What the run holds beside its messages (each made safe as it was validated): findings about
+    the run, and exchanges."""
+    result.run_findings = [safe_finding(f, show_values) for f in result.run_findings]
+    result.exchanges = [safe_exchange(e, show_values) for e in result.exchanges]
     return result

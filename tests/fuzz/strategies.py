@@ -10,6 +10,8 @@ failure to its essence) and by a plain seeded random loop in the long run
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import re
 from collections.abc import Sequence
@@ -56,7 +58,17 @@ HOSTILE: tuple[bytes, ...] = (
 )
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "latin-1", "cp1252")
 DECLARED = ("UTF-8", "UTF-16", "ISO-8859-1", "windows-1252", "US-ASCII", "UTF-32", "EBCDIC-CP-US", "x-unknown", "")
-KINDS = ("truncate", "flip", "insert", "delete", "duplicate", "hostile", "tag", "reencode", "strip", "base64")
+KINDS = ("truncate", "flip", "insert", "delete", "duplicate", "hostile", "tag", "reencode", "strip", "base64", "har")
+#: HAR captures that lie about their shape (the reader takes JSON with "log" as a capture)
+HOSTILE_HAR: tuple[bytes, ...] = (
+    b'{"log": {"entries": 5}}',
+    b'{"log": []}',
+    b'{"log": {"entries": [1, "x", null, [], {"request": 5, "response": "y"}]}}',
+    b'{"log": {"entries": [{"request": {"postData": {"text": 5}}, "response": {"content": []}}]}}',
+    b'{"log": {"entries": [{"request": {"postData": {"text": "\\ud800<a/>", "mimeType": 7}}}]}}',
+    b'{"log": {"entries": [{"response": {"content": {"text": "!!!", "encoding": "base64"}}}]}}',
+    b'{"log": {"entries": [' + b"[" * 5000 + b"]" * 5000 + b"]}}",
+)
 _DECLARATION = re.compile(rb"^<\?xml[^>]*\?>")
 _BASE64_TEXT = re.compile(rb">([A-Za-z0-9+/=\s]{16,})<")
 
@@ -101,7 +113,17 @@ class DrawChooser:
 
 @cache
 def corpus_messages() -> tuple[bytes, ...]:
-    return tuple(path.read_bytes() for path in sorted(CORPUS.rglob("*.xml")))
+    """Every corpus message and HAR capture: the inputs the reader takes."""
+    paths = sorted(CORPUS.rglob("*.xml")) + sorted(CORPUS.rglob("*.har"))
+    return tuple(path.read_bytes() for path in paths) + HOSTILE_HAR
+
+
+def as_har(data: bytes, as_base64: bool, side: str) -> bytes:
+    """``data`` as the request or answer body of a one-entry HAR capture."""
+    text = base64.b64encode(data).decode() if as_base64 else data.decode("utf-8", errors="surrogateescape")
+    body = {"text": text, "mimeType": "text/xml", **({"encoding": "base64"} if as_base64 else {})}
+    entry = {"request": {"postData": body}} if side == "request" else {"response": {"content": body}}
+    return json.dumps({"log": {"entries": [entry]}}, ensure_ascii=True).encode()
 
 
 def mutate(data: bytes, choose: Chooser) -> bytes:
