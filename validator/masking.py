@@ -51,4 +51,4 @@ def scrub_text(text: str, field: str | None, show_values: bool) -> str:
 
 def mask_identities(text: str) -> str:
     """Mask what looks like a personnummer, samordningsnummer or organisationsnummer, wherever it stands."""
-    return _IDENTITY.sub(lambda m: mask(m.group()), text)
+    return _IDENTITY.sub(lambda m: mask(m.group()), text) if _IDENTITY.search(text) else text

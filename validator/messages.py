@@ -167,9 +167,12 @@ def node_estimate(data: bytes, markers: bytes, limits: Limits) -> int:
     return count_markers(data, markers)
 
 
+_SINGLE_BYTES = {markers: tuple(bytes([m]) for m in markers) for markers in (XML_MARKERS, JSON_MARKERS)}
+
+
 def count_markers(data: bytes, markers: bytes) -> int:
     # twice: an element comes with a text node, an attribute with its value node
-    return 2 * sum(data.count(bytes([marker])) for marker in markers)
+    return 2 * sum(data.count(marker) for marker in _SINGLE_BYTES[markers])
 
 
 def nodes_text(what: str, limits: Limits) -> str:

@@ -34,6 +34,8 @@ _DECLARATION = re.compile(r"^<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']{0,40})[\"
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 #: Enough bytes to hold a prolog: XML declaration, comments and the start of a DOCTYPE.
 _HEAD = 4096
+#: An XML declaration is at the very start and short; a BOM and a few hundred bytes hold it.
+_DECLARATION_HEAD = 512
 _CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be", "UTF-32LE": "utf-32-le", "UTF-32BE": "utf-32-be"}
 
 
@@ -75,7 +77,7 @@ def _guess_wide(head: bytes) -> str | None:
 
 
 def sniff(data: bytes) -> Prolog:
-    head = data[:_HEAD]
+    head = data[:_DECLARATION_HEAD]
     bom = next((name for mark, name in BOMS if head.startswith(mark)), None)
     guessed = None if bom else _guess_wide(head)
     text = _text(head, bom or guessed).lstrip("\ufeff\u00ef\u00bb\u00bf")  # the BOM itself, as text

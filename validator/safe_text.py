@@ -10,6 +10,7 @@ shows, so no reporter has to remember it.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from .findings import ExchangeResult, Finding, MessageResult, RunResult
 from .masking import mask_identities
@@ -28,7 +29,9 @@ def _escape(char: str) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
 def _clean(text: str, show_values: bool) -> str:
+    """Cached: a batch repeats the same reasons, paths and messages thousands of times."""
     text = one_line(text)
     return text if show_values else mask_identities(text)
 
@@ -36,13 +39,13 @@ def _clean(text: str, show_values: bool) -> str:
 def safe_finding(finding: Finding, show_values: bool) -> Finding:
     """Values are masked by the rules, which know the field; this guards the free text around them."""
     value = finding.value
-    return replace(
-        finding,
-        message=_clean(finding.message, show_values),
-        file=_clean(finding.file, show_values),
-        path=_clean(finding.path, show_values),
-        value=one_line(value) if value is not None else None,
-    )
+    message = _clean(finding.message, show_values)
+    file = _clean(finding.file, show_values)
+    path = _clean(finding.path, show_values)
+    shown = one_line(value) if value is not None else None
+    if message == finding.message and file == finding.file and path == finding.path and shown == value:
+        return finding  # the common case: nothing to change, no copy
+    return replace(finding, message=message, file=file, path=path, value=shown)
 
 
 def safe_result(result: MessageResult, show_values: bool) -> MessageResult:
