@@ -417,3 +417,20 @@ def test_a_bug_met_on_one_input_is_a_finding_and_the_batch_goes_on(monkeypatch, 
     [finding] = poisoned.findings
     assert finding.rule == "SSBT-RULE-FAILED" and "TypeError" in finding.message and "bug" in finding.message
     assert str(valid.verdict) == "conforms" and result.exit_code == 3
+
+
+def test_the_network_guard_refuses_and_records(tripwire: Tripwire, network_guard):
+    """The guard every test runs under: a connection attempt raises, is recorded, and reaches nobody."""
+    import socket
+
+    before = len(network_guard.attempts)
+    port = int(tripwire.url.rsplit(":", 1)[1])
+    with pytest.raises(OSError, match="blocked"):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+    with pytest.raises(OSError, match="blocked"), socket.socket() as raw:
+        raw.connect(("127.0.0.1", port))
+    with pytest.raises(OSError, match="blocked"):
+        socket.getaddrinfo("example.invalid", 80)
+    assert len(network_guard.attempts) == before + 3
+    del network_guard.attempts[before:]  # expected here; any other test doing this fails
+    assert tripwire.requests == []

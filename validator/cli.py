@@ -87,7 +87,7 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=DEFAULT_LIMITS.max_nodes,
     show_default=True,
-    help="Most elements + attributes (or JSON values) in one document; bounds memory.",
+    help="Most nodes (elements, attributes, text, JSON values) one message builds, payloads included; bounds memory.",
 )
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
 @click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
