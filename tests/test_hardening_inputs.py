@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from validator import validate
 from validator.inputs import iter_sources
 
+from .conftest import ROOT
 from .hardening import REQUEST, run_cli
 
 PERSONNUMMER = "191212121212"
@@ -113,3 +115,20 @@ def test_folders_nested_deeper_than_the_python_stack(tmp_path: Path):
         sys.setrecursionlimit(limit)
     [message] = result.messages
     assert message.file.endswith("/d/deep.xml") and result.exit_code == 0
+
+
+@pytest.mark.parametrize(("stdin", "rule"), [("closed", "SSBT-READ"), ("empty", "SSBT-EMPTY")])
+def test_standard_input_closed_or_empty_is_a_finding(stdin: str, rule: str):
+    """CI runners start tools with no standard input; '-' must then be a finding, not a traceback."""
+    closed = stdin == "closed"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.netguard", "--format", "json", "-"],
+        cwd=ROOT,
+        capture_output=True,
+        stdin=None if closed else subprocess.DEVNULL,
+        preexec_fn=(lambda: os.close(0)) if closed else None,
+        timeout=60,
+    )
+    [message] = json.loads(done.stdout)["messages"]
+    assert [f["rule"] for f in message["findings"]] == [rule]
+    assert done.returncode == (3 if rule == "SSBT-READ" else 1)

@@ -46,6 +46,17 @@ def read_limited(stream: BinaryIO, name: str, limits: Limits) -> Source:
     return Source(name, data)
 
 
+def read_stdin(stdin: BinaryIO | None, limits: Limits) -> Source:
+    """CI runners may start the tool with no standard input at all, or a closed one."""
+    stream = stdin or getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return Source("<stdin>", None, "there is no standard input to read", "read")
+    try:
+        return read_limited(stream, "<stdin>", limits)
+    except (OSError, ValueError) as exc:  # ValueError: a closed stream
+        return Source("<stdin>", None, f"cannot read standard input: {exc}", "read")
+
+
 def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
     name = str(path)
     try:
@@ -131,7 +142,7 @@ def iter_sources(
 ) -> Iterator[Source]:
     for argument in arguments:
         if str(argument) == "-":
-            yield read_limited(stdin or sys.stdin.buffer, "<stdin>", limits)
+            yield read_stdin(stdin, limits)
             continue
         path = Path(argument)
         if path.is_dir():
