@@ -16,6 +16,7 @@ from .engine import Options, validate_paths, validate_sources
 from .exchanges import validate_pair
 from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
+from .limits import DEFAULT_LIMITS, Limits
 from .packs import Pack, PackError, builtin_packs, load_bundle
 
 
@@ -37,6 +38,7 @@ def validate(
     as_of: date | None = None,
     strict: bool = False,
     pairs: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
@@ -45,7 +47,7 @@ def validate(
     Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
     everything wrong with the messages themselves is a finding in the result.
     """
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits)
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -56,6 +58,7 @@ def validate(
 __all__ = [
     "ExchangeResult",
     "Finding",
+    "Limits",
     "MessageResult",
     "Options",
     "Pack",

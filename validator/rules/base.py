@@ -52,6 +52,7 @@ class Context:
                         self.message.direction,
                         self.limits,
                         self.message.name,
+                        self.message.nodes,
                     )
                 )
             )
