@@ -111,7 +111,8 @@ def main() -> None:
         print(f"{label:32} {seconds:9.2f} {len(files) / seconds:10.0f} {valid:7d} {seconds / ours:16.1f}")
     agree = {valid for _, _, valid in rows}
     print("\nverdicts agree on the number of valid messages" if len(agree) == 1 else f"\nDISAGREE: {agree}")
-    print(f"cold start, one message through the command (median of 5): {cold_start(ROOT / 'corpus/v10/request-full.xml'):.3f} s")
+    cold = cold_start(ROOT / "corpus/v10/request-full.xml")
+    print(f"cold start, one message through the command (median of 5): {cold:.3f} s")
 
 
 if __name__ == "__main__":

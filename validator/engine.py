@@ -69,6 +69,7 @@ def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -
     when, source_of_date = message_date(message, options.as_of, options.as_of_source)
     result.message_date, result.message_date_source = when.isoformat(), source_of_date
     context = Context(message, pack, detection, options.limits, when, options.show_values)
+    context.message_date_source = source_of_date
     for rule in options.rules:
         try:
             if not rule.applies(context):

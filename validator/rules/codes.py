@@ -1,0 +1,243 @@
+"""Codes in messages checked against effective-dated code lists, at the message's date.
+
+One rule object runs every binding of ``codelists/bindings.toml``; each binding reports under its
+own id (``SSBT-CODE-MIV-BESLUTSTYP`` …), so a team can disable or re-grade one without the others.
+What to look at is planned once per (pack, direction) — XPaths compiled, JSON paths indexed — so a
+message costs a handful of XPath calls and one walk of each decoded JSON payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..codelists import Binding, Catalogue, Lookup, Status, builtin_catalogue, summarise
+from ..findings import Finding, Severity
+from ..masking import masked_value
+from ..messages import element_path
+from ..payloads import Payload
+from .base import Context
+from .code_paths import ElementPaths, JsonPaths, json_pointer
+
+#: Words that start each kind of message; tests and the corpus check tell the kinds apart by them.
+UNKNOWN_CLOSED = "is not in"
+UNKNOWN_OPEN = "is not among the known codes of"
+OUT_OF_DATE = "but the message is dated"
+
+
+@dataclass
+class Plan:
+    """What to look at in messages of one pack and direction."""
+
+    #: elements on the SSBTEK payload element
+    outer: ElementPaths | None = None
+    #: nested XML payload model -> elements on the decoded document's root
+    nested_xml: dict[str, ElementPaths] = field(default_factory=dict)
+    #: nested JSON payload model -> its property paths
+    nested_json: dict[str, JsonPaths] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.outer or self.nested_xml or self.nested_json)
+
+
+class CodeListRule:
+    id = "SSBT-CODE"
+    severity = Severity.ERROR
+    summary = "Codes are in their code lists and valid on the message's date (one id per binding: SSBT-CODE-…)."
+    versions = "all"
+    explanation = (
+        "Each binding in codelists/bindings.toml names an element (XPath) or a JSON property inside a decoded "
+        "payload, the code lists it uses, the SSBTEK versions it applies to, and whether the list is closed "
+        "(an unknown code is an error) or open (the list is not complete: an unknown code is a warning). Every "
+        "code is judged at the message's date (frageTidpunkt, else --as-of, else today): a known code used "
+        "before its valid_from or after its valid_to is an error naming both dates, in open lists too. Where the "
+        "pack's XSD already enumerates the values (schema_enforced), an unknown code is left to SSBT-XSD. Every "
+        "known code seen is recorded for coverage as code:<list>:<code>."
+    )
+    example = (
+        "beslutsTyp 'PUS' (PERMANENT UPPEHÅLLSSTATUS F BRIT MB O FAM) is valid from 2020-12-16 (no end date), "
+        "but the message is dated 2020-12-01 (frageTidpunkt): the code was not yet in use."
+    )
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self._catalogue = catalogue
+        self._plans: dict[tuple[str, int, str | None], Plan] = {}
+        self._undated: dict[str, dict[str, str]] = {}
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = builtin_catalogue()
+        return self._catalogue
+
+    def plan(self, namespace: str, version: int, direction: str | None) -> Plan:
+        key = (namespace, version, direction)
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = self._make_plan(namespace, version, direction)
+        return found
+
+    def _make_plan(self, namespace: str, version: int, direction: str | None) -> Plan:
+        namespaces = {"ssbt": namespace, **self.catalogue.namespaces}
+        outer: list[Binding] = []
+        nested_xml: dict[str, list[Binding]] = {}
+        nested_json: dict[str, list[Binding]] = {}
+        for binding in self.catalogue.bindings:
+            if not binding.applies_to(version, direction):
+                continue
+            if binding.json:
+                nested_json.setdefault(binding.payload, []).append(binding)
+            elif binding.payload:
+                nested_xml.setdefault(binding.payload, []).append(binding)
+            else:
+                outer.append(binding)
+        return Plan(
+            outer=ElementPaths(outer, namespaces) if outer else None,
+            nested_xml={model: ElementPaths(items, namespaces) for model, items in nested_xml.items()},
+            nested_json={model: JsonPaths(items) for model, items in nested_json.items()},
+        )
+
+    def _plan_for(self, context: Context) -> Plan | None:
+        if context.message.payload is None or context.pack.version is None:
+            return None
+        return self.plan(context.pack.namespace, context.pack.version, context.message.direction)
+
+    def applies(self, context: Context) -> bool:
+        return bool(self._plan_for(context))
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        plan = self._plan_for(context)
+        if not plan:
+            return
+        found: list[Finding | None] = []
+        if plan.outer:
+            for binding, element in plan.outer.select(context.message.payload):
+                found.append(self._element(context, binding, element, None))
+        if plan.nested_xml or plan.nested_json:
+            for item in context.payloads():
+                if not isinstance(item, Payload):
+                    continue  # a payload that did not decode is SSBT-PAYLOAD's finding
+                model = item.binding.model
+                elements = plan.nested_xml.get(model)
+                if elements and isinstance(item.document, etree._Element):
+                    for binding, element in elements.select(item.document):
+                        found.append(self._element(context, binding, element, item))
+                paths = plan.nested_json.get(model)
+                if paths:
+                    for binding, raw, code in paths.leaves(item.document):
+                        found.append(self._judge(context, binding, code, _json_place(item, raw)))
+        yield from (finding for finding in found if finding is not None)
+
+    def _element(self, context: Context, binding: Binding, element, nested: Payload | None) -> Finding | None:
+        if len(element):
+            return None  # structure, not a code (a binding selects leaf elements)
+        return self._judge(context, binding, (element.text or "").strip(), _element_place(element, nested))
+
+    def _judge(self, context: Context, binding: Binding, code: str, place: Callable[[], Place]) -> Finding | None:
+        """Judge one code. ``place`` says where it is; it is worked out only when there is a finding."""
+        key = self._always_valid(binding).get(code)
+        if key is not None:  # the common case: a code with no dates, valid whatever the message's date
+            context.observed.append(key)
+            return None
+        when = context.message_date
+        found = self.catalogue.lookup(binding, code, when)
+        if found.status is Status.VALID:
+            context.observe(f"code:{found.list_name}:{code}")
+            return None
+        where = place()
+        if found.status is Status.UNKNOWN:
+            if binding.schema_enforced:
+                return None
+            shown = masked_value(code, where.field, context.show_values)
+            message = self._unknown_message(binding, where.field, shown, when)
+            severity = Severity.ERROR if binding.closed else Severity.WARNING
+            return self._finding(context, binding, severity, message, where, shown)
+        context.observe(f"code:{found.list_name}:{code}")
+        message = self._dated_message(context, where.field, code, found)
+        return self._finding(context, binding, Severity.ERROR, message, where, code)
+
+    def _always_valid(self, binding: Binding) -> dict[str, str]:
+        """Codes of a binding's lists that have an undated row, with their coverage key; built once."""
+        index = self._undated.get(binding.id)
+        if index is None:
+            index = {}
+            for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
+                for row in self.catalogue.lists[name].codes:
+                    if row.valid_from is None and row.valid_to is None:
+                        index[row.code] = f"code:{name}:{row.code}"
+            self._undated[binding.id] = index
+        return index
+
+    def _unknown_message(self, binding: Binding, field_name: str, shown: str, when) -> str:
+        catalogue = self.catalogue
+        valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
+        known = summarise(dict.fromkeys(valid)) or "(none on that date)"
+        shown_text = f"{shown!r}" if shown else "(empty)"
+        titles = catalogue.titles(binding)
+        if binding.closed:
+            return (
+                f"{field_name} {shown_text} {UNKNOWN_CLOSED} {titles} (a closed list); "
+                f"expected one of {known} on {when.isoformat()}."
+            )
+        files = ", ".join(f"codelists/{name}.csv" for name in binding.lists)
+        return (
+            f"{field_name} {shown_text} {UNKNOWN_OPEN} {titles} (an open list, known to be incomplete); "
+            f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
+        )
+
+    def _dated_message(self, context: Context, field_name: str, code: str, found: Lookup) -> str:
+        row = found.code
+        assert row is not None
+        described = f" ({row.description})" if row.description else ""
+        title = self.catalogue.lists[found.list_name].title
+        start = row.valid_from.isoformat() if row.valid_from else "none"
+        end = row.valid_to.isoformat() if row.valid_to else "none"
+        why = "the code was not yet in use" if found.status is Status.NOT_YET else "the code was no longer in use"
+        source = context.message_date_source or "message date"
+        return (
+            f"{field_name} {code!r}{described} of {title} has valid_from {start} and valid_to {end}, "
+            f"{OUT_OF_DATE} {context.message_date.isoformat()} ({source}): {why}. Source: {row.source}."
+        )
+
+    def _finding(self, context: Context, binding: Binding, severity: Severity, message: str, where: Place, value):
+        return Finding(
+            rule=binding.id,
+            severity=severity,
+            message=message,
+            file=context.message.name,
+            line=where.line,
+            path=where.path,
+            value=value,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a code is: the name a reader looks for, the line in the file, the (chained) path."""
+
+    field: str
+    line: int | None
+    path: str
+
+
+def _element_place(element, nested: Payload | None) -> Callable[[], Place]:
+    """Lines in a decoded payload are not lines of the file: there the carrying element's line counts."""
+    if nested is None:
+        return lambda: Place(etree.QName(element).localname, element.sourceline, element_path(element))
+    return lambda: Place(
+        etree.QName(element).localname, nested.element.sourceline, nested.locate(element_path(element))
+    )
+
+
+def _json_place(nested: Payload, raw: tuple[str | int, ...]) -> Callable[[], Place]:
+    return lambda: Place(_json_field(raw), nested.element.sourceline, nested.locate(json_pointer(raw)))
+
+
+def _json_field(raw: tuple[str | int, ...]) -> str:
+    """``tillstand.kod`` or ``formansinformation[]``: the property a reader looks for in the JSON."""
+    names = [step for step in raw if isinstance(step, str)]
+    if raw and isinstance(raw[-1], int):
+        return f"{names[-1] if names else ''}[]"
+    return ".".join(names[-2:])
