@@ -12,6 +12,7 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
+from .config import ConfigError, RuleConfig, load_config
 from .engine import Options, validate_paths, validate_sources
 from .findings import Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
@@ -35,13 +36,20 @@ def validate(
     show_values: bool = False,
     as_of: date | None = None,
     strict: bool = False,
+    config: RuleConfig | str | Path | None = None,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
-    Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
-    everything wrong with the messages themselves is a finding in the result.
+    ``config`` is a rule configuration (see :mod:`validator.config`) or the path of a TOML file holding
+    one; unlike the command, the library reads no pyproject.toml unless given.
+
+    Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle) and
+    :class:`ConfigError` for a rule configuration that cannot be used; everything wrong with the
+    messages themselves is a finding in the result.
     """
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict)
+    if config is not None and not isinstance(config, RuleConfig):
+        config = load_config(config)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, config=config)
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -50,11 +58,13 @@ def validate(
 
 
 __all__ = [
+    "ConfigError",
     "Finding",
     "MessageResult",
     "Options",
     "Pack",
     "PackError",
+    "RuleConfig",
     "RunResult",
     "Severity",
     "Source",

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__, packs_with
+from .config import ConfigError, load_config
 from .engine import Options, validate_paths
 from .inputs import DEFAULT_INCLUDE
 from .limits import DEFAULT_LIMITS, Limits
@@ -67,6 +68,13 @@ def main() -> None:
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Rule configuration (TOML; its [tool.ssbtek-validator] table or the whole file) "
+    "[default: ./pyproject.toml's [tool.ssbtek-validator] when present]",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -78,13 +86,15 @@ def check(
     strict: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
+    config_file: str | None,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive) or - for stdin."""
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
             raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-    except PackError as exc:
+        config = load_config(config_file)
+    except (PackError, ConfigError) as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     options = Options(
@@ -94,6 +104,7 @@ def check(
         strict=strict,
         limits=Limits(max_message_bytes=max_message_bytes),
         include=include or DEFAULT_INCLUDE,
+        config=config,
     )
     result = validate_paths(paths, options, packs)
     reporter = REPORTERS[output_format]
@@ -103,6 +114,34 @@ def check(
     else:
         reporter(result, packs, click.get_text_stream("stdout"))
     sys.exit(result.exit_code)
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_command(output_format: str) -> None:
+    """List every rule: id, severity, versions, what it checks."""
+    from .report.listings import print_rules
+
+    print_rules(output_format)
+
+
+@main.command("explain")
+@click.argument("rule_id")
+def explain_command(rule_id: str) -> None:
+    """Print a rule's documentation and an example finding."""
+    from .report.listings import print_explanation
+
+    sys.exit(print_explanation(rule_id))
+
+
+@main.command("codes")
+@click.argument("list_name", required=False)
+@click.option("--as-of", callback=_as_of, help="Show the list as it stood on this date (default today).")
+def codes_command(list_name: str | None, as_of: date | None) -> None:
+    """Print a code list as it stood on a date (without LIST: every list)."""
+    from .report.listings import print_codes
+
+    sys.exit(print_codes(list_name, as_of or date.today()))
 
 
 if __name__ == "__main__":  # pragma: no cover

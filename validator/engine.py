@@ -7,11 +7,13 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
+from .config import RuleConfig, Suppression
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
@@ -33,6 +35,8 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
     include: tuple[str, ...] = DEFAULT_INCLUDE
     rules: tuple[Rule, ...] = field(default=MESSAGE_RULES)
+    #: a team's tuning (disable, severity, suppression baseline; validator/config.py); None = as documented
+    config: RuleConfig | None = None
 
 
 def validate_sources(
@@ -42,8 +46,13 @@ def validate_sources(
     if options.as_of is None:  # "today" is fixed once per run, not re-read per message
         options = replace(options, as_of=date.today(), as_of_source="today")
     result = RunResult(strict=options.strict)
+    tally: Counter[Suppression] = Counter()
+    if options.config is not None:
+        options = replace(options, rules=options.config.enabled_rules(options.rules))
     for source in sources:
-        result.messages.append(validate_message(source, options, packs))
+        result.messages.append(validate_message(source, options, packs, tally))
+    if options.config is not None:
+        result.run_findings.extend(options.config.run_findings(tally))
     return result
 
 
@@ -53,7 +62,16 @@ def validate_paths(
     return validate_sources(iter_sources(paths, options.limits, options.include), options, packs)
 
 
-def validate_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
+def validate_message(
+    source: Source, options: Options, packs: dict[int, Pack], tally: Counter[Suppression] | None = None
+) -> MessageResult:
+    result = _check_message(source, options, packs)
+    if options.config is not None:  # the one place configuration changes findings, for every output
+        options.config.apply(result, tally)
+    return result
+
+
+def _check_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
     message = parse(source, options.limits)
     result = MessageResult(file=source.name)
     result.findings.extend(message.findings)

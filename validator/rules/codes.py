@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from lxml import etree
 
@@ -151,11 +152,12 @@ class CodeListRule:
             if binding.schema_enforced:
                 return None
             shown = masked_value(code, where.field, context.show_values)
-            message = self._unknown_message(binding, where.field, shown, when)
+            message = self.unknown_message(binding, where.field, shown, when)
             severity = Severity.ERROR if binding.closed else Severity.WARNING
             return self._finding(context, binding, severity, message, where, shown)
         context.observe(f"code:{found.list_name}:{code}")
-        message = self._dated_message(context, where.field, code, found)
+        source = context.message_date_source or "message date"
+        message = self.dated_message(where.field, code, found, when, source)
         return self._finding(context, binding, Severity.ERROR, message, where, code)
 
     def _always_valid(self, binding: Binding) -> dict[str, str]:
@@ -170,7 +172,7 @@ class CodeListRule:
             self._undated[binding.id] = index
         return index
 
-    def _unknown_message(self, binding: Binding, field_name: str, shown: str, when) -> str:
+    def unknown_message(self, binding: Binding, field_name: str, shown: str, when: date) -> str:
         catalogue = self.catalogue
         valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
         known = summarise(dict.fromkeys(valid)) or "(none on that date)"
@@ -187,7 +189,7 @@ class CodeListRule:
             f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
         )
 
-    def _dated_message(self, context: Context, field_name: str, code: str, found: Lookup) -> str:
+    def dated_message(self, field_name: str, code: str, found: Lookup, when: date, source: str) -> str:
         row = found.code
         assert row is not None
         described = f" ({row.description})" if row.description else ""
@@ -195,10 +197,9 @@ class CodeListRule:
         start = row.valid_from.isoformat() if row.valid_from else "none"
         end = row.valid_to.isoformat() if row.valid_to else "none"
         why = "the code was not yet in use" if found.status is Status.NOT_YET else "the code was no longer in use"
-        source = context.message_date_source or "message date"
         return (
             f"{field_name} {code!r}{described} of {title} has valid_from {start} and valid_to {end}, "
-            f"{OUT_OF_DATE} {context.message_date.isoformat()} ({source}): {why}. Source: {row.source}."
+            f"{OUT_OF_DATE} {when.isoformat()} ({source}): {why}. Source: {row.source}."
         )
 
     def _finding(self, context: Context, binding: Binding, severity: Severity, message: str, where: Place, value):
