@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..codelists import Binding, Catalogue, Lookup, Status, builtin_catalogue, summarise
 from ..findings import Finding, Severity
-from ..masking import masked_value
+from ..masking import scrub_text
 from ..messages import element_path
 from ..payloads import Payload
 from .base import Context
@@ -151,7 +151,9 @@ class CodeListRule:
         if found.status is Status.UNKNOWN:
             if binding.schema_enforced:
                 return None
-            shown = masked_value(code, where.field, context.show_values)
+            # a field bound to a code list holds codes (the allow-list idea of masking.PUBLIC_FIELDS), so the
+            # unknown code is shown; anything shaped like a personnummer is still masked
+            shown = scrub_text(code, None, context.show_values)
             message = self.unknown_message(binding, where.field, shown, when)
             severity = Severity.ERROR if binding.closed else Severity.WARNING
             return self._finding(context, binding, severity, message, where, shown)
