@@ -17,6 +17,7 @@ from .config import ConfigError, load_config
 from .engine import Options, validate_paths
 from .inputs import DEFAULT_INCLUDE
 from .limits import DEFAULT_LIMITS, Limits
+from .pack_listing import WRITERS
 from .packs import PackError
 from .report import REPORTERS
 
@@ -142,6 +143,19 @@ def codes_command(list_name: str | None, as_of: date | None) -> None:
     from .report.listings import print_codes
 
     sys.exit(print_codes(list_name, as_of or date.today()))
+
+
+@main.command("versions")
+@click.option("--format", "output_format", type=click.Choice(sorted(WRITERS)), default="text", show_default=True)
+@click.option("--schemas", type=click.Path(exists=True), help="Also list a published bundle, as it would be used.")
+def versions(output_format: str, schemas: str | None) -> None:
+    """List every schema pack: namespace, live and closed dates, status, agencies, LEFI Online versions."""
+    try:
+        packs = packs_with(schemas)
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    WRITERS[output_format](packs, click.get_text_stream("stdout"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ attribute is wrong in every published contract and is never read.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,13 +61,17 @@ class Pack:
         return compile_schema(self.entry, self.root)
 
     def content_hash(self) -> str:
-        """SHA-256 over every schema file of the pack, for evidence that a later run used the same pack."""
+        """SHA-256 over the pack's own folder and every schema it includes or imports, transitively.
+
+        Shared files (``xsd/common``, ``xsd/agencies``) change what a pack accepts, so evidence that
+        a later run used the same pack must cover them too.
+        """
         digest = hashlib.sha256()
-        folder = self.entry.parent if self.origin == "builtin" else self.root
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in {".xsd", ".wsdl", ".toml"}:
-                digest.update(path.relative_to(folder).as_posix().encode())
-                digest.update(path.read_bytes())
+        files = {p for p in self.entry.parent.rglob("*") if p.is_file()} if self.origin == "builtin" else set()
+        files |= schema_closure(self.entry)
+        for path in sorted(files):
+            digest.update(os.path.relpath(path, self.root).encode())
+            digest.update(path.read_bytes())
         return digest.hexdigest()
 
     def summary(self) -> dict:
@@ -83,6 +88,30 @@ class Pack:
             "agencies": list(self.agencies),
             "sources": list(self.provenance.get("sources", [])),
         }
+
+
+def schema_closure(entry: Path) -> set[Path]:
+    """The entry schema and every file reachable through include/import/redefine schemaLocation."""
+    seen: set[Path] = set()
+    pending = [entry.resolve()]
+    while pending:
+        path = pending.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        try:
+            for _event, element in etree.iterparse(
+                str(path), events=("start",), no_network=True, resolve_entities=False
+            ):
+                location = element.get("schemaLocation")
+                if location and "://" not in location and etree.QName(element).localname in _REFERENCES:
+                    pending.append((path.parent / location).resolve())
+        except etree.XMLSyntaxError:
+            continue
+    return seen
+
+
+_REFERENCES = frozenset({"include", "import", "redefine", "override"})
 
 
 class _ConfinedResolver(etree.Resolver):

@@ -33,6 +33,8 @@ class Context:
     observed: list[str] = field(default_factory=list)
     #: where message_date came from ("frageTidpunkt", "--as-of", "today"), for messages that cite the date
     message_date_source: str = ""
+    #: facts a family of rules derives once per message and shares (e.g. the LEFI Online version)
+    shared: dict[str, object] = field(default_factory=dict, repr=False)
 
     def observe(self, key: str) -> None:
         self.observed.append(key)

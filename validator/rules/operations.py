@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from ..findings import Finding, Severity
 from ..messages import element_path
+from ..packs import builtin_packs
 from .base import Context
 
 
@@ -33,8 +35,20 @@ class OperationInPackRule:
             severity=self.severity,
             message=(
                 f"{operation} is not an operation of {context.pack.title}; it has {', '.join(context.pack.operations)}."
+                + _arrival(operation, context.pack.version)
             ),
             file=context.message.name,
             line=payload.sourceline if payload is not None else None,
             path=element_path(payload),
         )
+
+
+@cache
+def _versions_with(operation: str) -> tuple[int, ...]:
+    return tuple(sorted(p.version for p in builtin_packs().values() if operation in p.operations))
+
+
+def _arrival(operation: str, version: int) -> str:
+    """Name the version an operation arrived in (from the built-in packs' operations), when it is later."""
+    later = [n for n in _versions_with(operation) if n > version]
+    return f" It arrived in SSBTEK v{later[0]}." if later else ""

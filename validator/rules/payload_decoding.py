@@ -12,7 +12,7 @@ class PayloadDecodingRule:
     id = "SSBT-PAYLOAD"
     severity = Severity.ERROR
     summary = "Nested payloads (CSN base64 XML, SKV XML/JSON parts, FK LEFI JSON) decode cleanly."
-    versions = "v10–v11"
+    versions = "v6–v11"
     explanation = (
         "Where a pack says an element carries a nested document (pack.toml [[payload]]), it is decoded: "
         "base64 (SSBT-PAYLOAD-BASE64), UTF-8 (SSBT-PAYLOAD-UTF8), then JSON (SSBT-PAYLOAD-JSON) or XML "

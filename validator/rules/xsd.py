@@ -37,8 +37,13 @@ class XsdRule:
     example = "Element 'ssbt:personidentitet': [facet 'pattern'] The value '99999999999' is not accepted …"
 
     def applies(self, context: Context) -> bool:
-        # an element that is no SSBTEK operation has already drawn SSBT-OPERATION; the schema would only repeat it
-        return context.message.payload is not None and context.message.operation is not None
+        # an element that is no SSBTEK operation has already drawn SSBT-OPERATION, and an operation the
+        # pack lacks (a ping in v6) SSBT-OPERATION-VERSION; the schema would only repeat them
+        return (
+            context.message.payload is not None
+            and context.message.operation is not None
+            and context.message.operation in context.pack.operations
+        )
 
     def check(self, context: Context) -> Iterator[Finding]:
         schema = context.pack.schema()
