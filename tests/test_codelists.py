@@ -29,7 +29,7 @@ from validator.findings import Severity
 from validator.inputs import Source
 from validator.limits import DEFAULT_LIMITS
 from validator.messages import parse
-from validator.packs import Pack, builtin_packs
+from validator.packs import builtin_packs
 from validator.rules.base import Context
 from validator.rules.code_paths import JsonPaths
 from validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OPEN, CodeListRule
@@ -50,7 +50,8 @@ def test_p37_is_not_valid_before_september_2021_and_valid_after():
     assert beloppstyp.lookup("P37", date(2021, 10, 1)).status is Status.VALID
     assert beloppstyp.lookup("P38", date(2021, 8, 31)).status is Status.NOT_YET
     assert beloppstyp.lookup("P38", date(2021, 9, 1)).status is Status.VALID
-    assert [c.code for c in beloppstyp.as_of(date(2021, 6, 1))] == []
+    assert not {"P37", "P38"} & set(beloppstyp.valid_codes(date(2021, 6, 1)))
+    assert {"P37", "P38"} <= set(beloppstyp.valid_codes(date(2021, 9, 1)))
 
 
 def test_pus_and_the_other_2020_12_16_codes():
@@ -248,66 +249,39 @@ def test_a_personnummer_in_a_code_field_is_masked_unless_asked(tmp_path):
     assert shown.value == "191212121212"
 
 
-def _reconstructed_pack(version: int) -> Pack:
-    """Stands in for the v6–v8 packs (issue 3): the code-list rule needs only the version and namespace."""
-    return Pack(
-        id=f"test-v{version}",
-        version=version,
-        title=f"test v{version}",
-        namespace=f"http://schema.forsakringskassan.se/integration/ssbt/{version}",
-        status="reconstructed",
-        entry=Path("unused.xsd"),
-        root=Path("."),
-        operations=("hamtaBastjanstInformation",),
-        agencies=("FK",),
-    )
+def test_p37_in_v8_answers_dated_before_and_after_september_2021():
+    early = _check(CORPUS / "v8" / "invalid-p37-before-2021-09-01.xml")
+    [finding] = early.findings
+    assert finding.rule == "SSBT-CODE-LEFI-BELOPPSTYP" and finding.severity is Severity.ERROR
+    assert "'P37'" in finding.message and "valid_from 2021-09-01" in finding.message
+    assert "2021-06-01 (frageTidpunkt)" in finding.message
+    assert finding.path.endswith("/lefi:beloppstyp/lefi:id")
+    late = _check(CORPUS / "v8" / "answer-p37.xml")
+    assert late.findings == [] and "code:lefi-beloppstyp:P37" in late.observed
 
 
-LEFI_ONLINE = "urn:ssbtek-validator:reconstructed:lefi-online"
+def test_the_same_answer_judged_at_as_of_when_it_carries_no_date(tmp_path):
+    text = (CORPUS / "v8" / "answer-p37.xml").read_text(encoding="utf-8")
+    start, end = text.index("<ssbt:frageTidpunkt>"), text.index("</ssbt:frageTidpunkt>") + len("</ssbt:frageTidpunkt>")
+    path = tmp_path / "undated.xml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert [f.rule for f in _check(path, as_of=date(2021, 8, 31)).findings] == ["SSBT-CODE-LEFI-BELOPPSTYP"]
+    assert _check(path, as_of=date(2021, 9, 1)).findings == []
 
 
-def _lefi_online_answer(version: int, when: str, beloppstyp: str, formanstyp: str = "sjukpenning") -> bytes:
-    return f"""<ssbt:hamtaBastjanstInformationResponse
-        xmlns:ssbt="http://schema.forsakringskassan.se/integration/ssbt/{version}" xmlns:lo="{LEFI_ONLINE}">
-      <ssbt:frageTidpunkt>{when}T10:00:00</ssbt:frageTidpunkt>
-      <ssbt:svarsdata><ssbt:FK><ssbt:data>
-        <lo:forman><lo:formanstyp>{formanstyp}</lo:formanstyp>
-          <lo:utbetalning><lo:beloppstyp><lo:id>{beloppstyp}</lo:id><lo:beskrivning>x</lo:beskrivning></lo:beloppstyp>
-          </lo:utbetalning></lo:forman>
-      </ssbt:data></ssbt:FK></ssbt:svarsdata>
-    </ssbt:hamtaBastjanstInformationResponse>""".encode()
-
-
-@pytest.mark.parametrize(("when", "expected"), [("2021-06-01", 1), ("2021-08-31", 1), ("2021-10-01", 0)])
-def test_p37_in_a_v8_lefi_online_answer_through_the_engine(when, expected):
-    """Until the reconstructed v6–v8 packs land, a stand-in v8 pack proves the binding and the dates end to end."""
-    pack = _reconstructed_pack(8)
-    source = Source("v8.xml", _lefi_online_answer(8, when, "P37"))
-    options = Options(rules=(CodeListRule(),))
-    [message] = validate_sources([source], options, {8: pack}).messages
-    assert [f.rule for f in message.findings] == ["SSBT-CODE-LEFI-BELOPPSTYP"] * expected
-    if expected:
-        assert "valid_from 2021-09-01" in message.findings[0].message
-        assert f"{when} (frageTidpunkt)" in message.findings[0].message
-    assert "code:lefi-beloppstyp:P37" in message.observed
-
-
-def test_lefi_online_unknown_beloppstyp_and_formanstyp_warn_and_omvardnadsbidrag_is_dated():
-    pack = _reconstructed_pack(7)
-    options = Options(rules=(CodeListRule(),))
-    source = Source("v7.xml", _lefi_online_answer(7, "2018-12-31", "X1", "omvårdnadsbidrag"))
-    [message] = validate_sources([source], options, {7: pack}).messages
-    kinds = {(f.rule, f.severity) for f in message.findings}
-    assert kinds == {
-        ("SSBT-CODE-LEFI-BELOPPSTYP", Severity.WARNING),
-        ("SSBT-CODE-LEFI-FORMANSTYP", Severity.ERROR),
-    }
+def test_the_forman_codes_are_those_of_the_reconstructed_lefi_online_xml():
+    """The reconstruction (xsd/lefi-online/versions.toml) and our list must not drift apart."""
+    facts = tomllib.loads((ROOT / "xsd" / "lefi-online" / "versions.toml").read_text(encoding="utf-8"))
+    listed = builtin_catalogue().lists["lefi-formaner"]
+    assert {f["code"] for f in facts["forman"]} == {row.code for row in listed.codes}
+    dated = {row.code for row in listed.codes if row.valid_from}
+    assert dated == {"OMV", "MEK"}  # the two förmåner the seed dates (in force 2019-01-01)
 
 
 def test_bindings_apply_only_to_their_versions():
-    pack = _reconstructed_pack(10)
-    source = Source("v10.xml", _lefi_online_answer(10, "2021-06-01", "P37"))
-    [message] = validate_sources([source], Options(rules=(CodeListRule(),)), {10: pack}).messages
+    v10 = builtin_packs()[10]
+    text = (CORPUS / "v8" / "invalid-p37-before-2021-09-01.xml").read_bytes().replace(b"/ssbt/8", b"/ssbt/10")
+    [message] = validate_sources([Source("v10.xml", text)], Options(rules=(CodeListRule(),)), {10: v10}).messages
     assert message.findings == []  # LEFI Online XML bindings are for v6–v8 only
 
 
@@ -421,9 +395,7 @@ def test_every_binding_has_a_valid_an_unknown_and_where_dated_an_out_of_date_cor
         for b in catalogue.bindings
         if any(row.valid_from or row.valid_to for name in b.lists for row in catalogue.lists[name].codes)
     }
-    # the LEFI Online XML bindings (v6–v8) wait for the reconstructed packs of issue 3; tested above on a stand-in
-    pending = {"SSBT-CODE-LEFI-BELOPPSTYP", "SSBT-CODE-LEFI-FORMANSTYP"}
-    every = {b.id for b in catalogue.bindings} - pending
+    every = {b.id for b in catalogue.bindings}
     assert every - seen_valid == set(), "bindings without a valid-code corpus case"
     assert every - seen_unknown == set(), "bindings without an unknown-code corpus case"
-    assert (dated - pending) - seen_dated == set(), "dated bindings without an out-of-date corpus case"
+    assert dated - seen_dated == set(), "dated bindings without an out-of-date corpus case"

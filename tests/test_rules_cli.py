@@ -70,7 +70,7 @@ def test_codes_prints_the_list_as_it_stood(as_of, valid):
     rows = result.output.split("used by:", 1)[1]  # after the header, whose note names P37/P38 too
     before, _, after = rows.partition("not valid on")
     assert ("P37  Inkomst" in before) is valid and ("P37  Inkomst" in after) is not valid
-    assert "official-derived" in result.output and "SSBT-CODE-LEFI-BELOPPSTYP" in result.output
+    assert "reconstructed" in result.output and "SSBT-CODE-LEFI-BELOPPSTYP" in result.output
 
 
 def test_codes_without_a_list_names_them_and_an_unknown_list_exits_2():

@@ -118,7 +118,8 @@ class Binding:
     id: str
     lists: tuple[str, ...]
     versions: tuple[int, ...]
-    direction: str
+    #: request and/or answer
+    directions: tuple[str, ...]
     closed: bool
     summary: str
     #: XPath (relative to the SSBTEK payload element, or to a nested XML document when ``payload`` is set)
@@ -131,7 +132,7 @@ class Binding:
     schema_enforced: bool = False
 
     def applies_to(self, version: int, direction: str | None) -> bool:
-        return version in self.versions and direction == self.direction
+        return version in self.versions and direction in self.directions
 
     def versions_text(self) -> str:
         versions = sorted(self.versions)
@@ -225,7 +226,7 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
             id=data["id"],
             lists=tuple(data["lists"]),
             versions=tuple(int(v) for v in data["versions"]),
-            direction=data["direction"],
+            directions=(data["direction"],) if isinstance(data["direction"], str) else tuple(data["direction"]),
             closed=bool(data["closed"]),
             summary=data["summary"],
             xpath=data.get("xpath", ""),
@@ -244,8 +245,8 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
         raise CodeListError(f"{where}: binding {binding.id} needs exactly one of xpath or json")
     if binding.json and not binding.payload:
         raise CodeListError(f"{where}: binding {binding.id}: json paths need a payload model")
-    if binding.direction not in ("request", "answer"):
-        raise CodeListError(f"{where}: binding {binding.id}: direction must be request or answer")
+    if not binding.directions or not set(binding.directions) <= {"request", "answer"}:
+        raise CodeListError(f"{where}: binding {binding.id}: direction must be request, answer or both")
     if binding.xpath:
         try:  # syntax errors are configuration errors now, not a failing rule on every message later
             etree.XPath(binding.xpath, namespaces={"ssbt": "urn:syntax-check", **namespaces})

@@ -83,7 +83,8 @@ def binding_doc(binding: Binding, catalogue: Catalogue, rule: CodeListRule) -> R
         else "open (the list is known to be incomplete): an unknown code is a warning"
     )
     explanation = (
-        f"Codes are read from {where} of {binding.direction}s in {binding.versions_text()}, "
+        f"Codes are read from {where} of {' and '.join(d + 's' for d in binding.directions)} in "
+        f"{binding.versions_text()}, "
         f"and looked up in {lists}. The list is {kind}; a known code used before its valid_from or after its "
         f"valid_to (judged at frageTidpunkt, else --as-of, else today) is an error naming both dates. "
         f"See `ssbtek-validate codes {binding.lists[0]}`."
