@@ -1,12 +1,12 @@
-"""Finding the codes in a message fast: element paths as a shared trie, JSON paths as an index.
+"""Finding the codes in a message fast: element paths by one scan, JSON paths by an index.
 
 A message is checked against some 30 bindings; one XPath call per binding costs more than the rest
-of the code-list check together (lxml sets up an evaluation context per call). Most bindings are
-plain location paths (``ssbt:svarsdata/ssbt:MIV/ssbt:data/response/svarCollection/svar/arendeTyp``,
-``.//*[local-name()='Resultat']/*[local-name()='ResultatKod']``), so those are merged into one trie
-and walked once: each element's children are looked at once, whatever number of bindings share the
-prefix. Anything else in an ``xpath`` is evaluated by lxml as XPath 1.0, compiled once. Both give the
-same elements; tests compare them.
+of the code-list check together (lxml sets up an evaluation context per call, and ``local-name()``
+predicates are slow). Most bindings are plain location paths
+(``ssbt:svarsdata/ssbt:MIV/ssbt:data/response/svarCollection/svar/arendeTyp``,
+``.//*[local-name()='Resultat']/*[local-name()='ResultatKod']``), so those are found by one C-level
+scan for their last steps and a check upwards. Anything else in an ``xpath`` is evaluated by lxml as
+XPath 1.0, compiled once. Both give the same elements; tests compare them on the corpus.
 """
 
 from __future__ import annotations
@@ -20,29 +20,6 @@ from ..codelists import Binding
 
 _QNAME = re.compile(r"^(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)$")
 _ANY_NAMESPACE = re.compile(r"""^\*\[local-name\(\)\s*=\s*(['"])([A-Za-z_][\w.\-]*)\1\]$""")
-
-
-class _Node:
-    """One step of the trie: where to go next from the elements that reached it."""
-
-    __slots__ = ("bindings", "child_tags", "children", "descendants", "local_children")
-
-    def __init__(self) -> None:
-        self.bindings: list[Binding] = []
-        self.children: dict[str, _Node] = {}  # Clark tag → node
-        self.local_children: dict[str, _Node] = {}  # local name (any namespace) → node
-        self.descendants: dict[str, _Node] = {}  # Clark tag, or {*}local for any namespace → node
-        #: every child tag worth visiting, for lxml's C-level filter (set by freeze())
-        self.child_tags: tuple[str, ...] = ()
-
-    def step(self, kind: str, key: str) -> _Node:
-        table = {"child": self.children, "local": self.local_children, "descendant": self.descendants}[kind]
-        return table.setdefault(key, _Node())
-
-    def freeze(self) -> None:
-        self.child_tags = (*self.children, *("{*}" + name for name in self.local_children))
-        for node in (*self.children.values(), *self.local_children.values(), *self.descendants.values()):
-            node.freeze()
 
 
 def _step(part: str, namespaces: dict[str, str], descendant: bool) -> tuple[str, str] | None:
@@ -87,62 +64,90 @@ def simple_steps(xpath: str, namespaces: dict[str, str]) -> list[tuple[str, str]
     return steps or None
 
 
+def _matcher(kind: str, key: str) -> tuple[str | None, str | None]:
+    """(exact Clark tag, None) or (None, local name) for a step that matches any namespace."""
+    if kind == "local":
+        return None, key
+    if key.startswith("{*}"):
+        return None, key[3:]
+    return key, None
+
+
+#: a step an element must match: (exact Clark tag, None) or (None, local name in any namespace)
+Matcher = tuple[str | None, str | None]
+#: the steps above a path's last one, nearest first, and whether the topmost is a child of the context
+Above = tuple[tuple[Matcher, ...], bool]
+
+
 class ElementPaths:
-    """The elements every binding selects, from one walk of a trie plus any XPaths that are not simple."""
+    """The elements every binding selects, without one XPath call per binding.
+
+    A simple path (child steps from the context, or ``.//`` then child steps) is found by one C-level
+    scan of the context's descendants for the last steps of all paths at once; each hit is then checked
+    upwards against the rest of its path, remembering shared ancestors (the four MIV codes of one
+    decision share six). Anything else is evaluated by lxml as XPath 1.0, compiled once.
+    """
 
     def __init__(self, bindings: list[Binding], namespaces: dict[str, str]) -> None:
-        self.root = _Node()
         self.xpaths: list[tuple[Binding, etree.XPath]] = []
+        self.by_tag: dict[str, list[tuple[Binding, Above]]] = {}
+        self.by_local: dict[str, list[tuple[Binding, Above]]] = {}
+        interned: dict[Above, Above] = {}
         for binding in bindings:
             steps = simple_steps(binding.xpath, namespaces)
-            if steps is None:
+            if steps is None or any(kind == "descendant" for kind, _ in steps[1:]):
                 self.xpaths.append((binding, etree.XPath(binding.xpath, namespaces=namespaces)))
                 continue
-            node = self.root
-            for kind, key in steps:
-                node = node.step(kind, key)
-            node.bindings.append(binding)
-        self.root.freeze()
+            exact, local = _matcher(*steps[-1])
+            above = (tuple(_matcher(kind, key) for kind, key in reversed(steps[:-1])), steps[0][0] != "descendant")
+            above = interned.setdefault(above, above)
+            table, key = (self.by_tag, exact) if exact is not None else (self.by_local, local)
+            table.setdefault(key, []).append((binding, above))
+        self.scan_tags = (*self.by_tag, *("{*}" + name for name in self.by_local))
 
     def __bool__(self) -> bool:
-        return bool(self.xpaths or self.root.child_tags or self.root.descendants)
+        return bool(self.xpaths or self.scan_tags)
 
     def select(self, context: etree._Element) -> list[tuple[Binding, etree._Element]]:
         found: list[tuple[Binding, etree._Element]] = []
-        self._visit(self.root, context, found)
+        if self.scan_tags:
+            by_tag, by_local = self.by_tag, self.by_local
+            memo: dict[tuple[etree._Element, int, int], bool] = {}
+            for element in context.iterdescendants(*self.scan_tags):  # document order
+                tag = element.tag
+                for candidates in (by_tag.get(tag), by_local.get(tag.rpartition("}")[2]) if by_local else None):
+                    for binding, above in candidates or ():
+                        if _fits(element.getparent(), above, 0, context, memo):
+                            found.append((binding, element))
         for binding, xpath in self.xpaths:
             found.extend((binding, element) for element in xpath(context) if isinstance(element, etree._Element))
         return found
 
-    def _visit(self, node: _Node, element: etree._Element, found: list) -> None:
-        for binding in node.bindings:
-            found.append((binding, element))
-        child_tags = node.child_tags
-        if len(child_tags) == 1 and not node.local_children:
-            # one way on: lxml filters in C (a multi-tag filter costs more to set up than a Python loop)
-            nxt = node.children[child_tags[0]]
-            for child in element.iterchildren(child_tags[0]):
-                self._visit(nxt, child, found)
-        elif child_tags:
-            children, local_children = node.children, node.local_children
-            for child in element:
-                tag = child.tag
-                if type(tag) is not str:
-                    continue  # comment or processing instruction
-                nxt = children.get(tag)
-                if nxt is not None:
-                    self._visit(nxt, child, found)
-                if local_children:
-                    nxt = local_children.get(tag.rpartition("}")[2])
-                    if nxt is not None:
-                        self._visit(nxt, child, found)
-        for tag, nxt in node.descendants.items():
-            for descendant in element.iterdescendants(tag):
-                self._visit(nxt, descendant, found)
+
+def _fits(node, above: Above, index: int, context, memo: dict) -> bool:
+    """Does ``node`` match ``above`` from ``index`` upwards, ending where the path starts?"""
+    steps, anchored = above
+    if index == len(steps):
+        # a path from the context: its first step is a child of the context. A .// path: its first step
+        # is a proper descendant, which every element scanned below the context and not above it is.
+        return node is context if anchored else True
+    key = (node, id(above), index)
+    fits = memo.get(key)
+    if fits is None:
+        exact, local = steps[index]
+        if node is None or node is context:
+            fits = False
+        elif (node.tag == exact) if exact is not None else (node.tag.rpartition("}")[2] == local):
+            fits = _fits(node.getparent(), above, index + 1, context, memo)
+        else:
+            fits = False
+        memo[key] = fits
+    return fits
 
 
 class JsonPaths:
-    """JSON property path patterns of several bindings, indexed so most leaves cost one set lookup.
+    """JSON property path patterns of several bindings: followed along a trie when all are anchored,
+    otherwise matched on a walk of the document where most leaves cost one set lookup.
 
     A pattern is a ``/``-separated path of property names, ``*`` for any array index, optionally led by
     ``**/`` (at any depth). Leaves are matched on their path with array indices replaced by ``*``.
@@ -161,6 +166,17 @@ class JsonPaths:
                     self.anchored.setdefault(segments, []).append(binding)
         #: a leaf whose last step is none of these cannot match: skip it without building its path
         self.last_steps = {key[-1] for key in self.anchored} | {key[-1] for key in self.floating}
+        #: anchored patterns as a trie: step → (sub-trie, bindings ending there). With no "**/" pattern the
+        #: document is not walked at all, only looked up along the trie (FK's formansinformation, the bulk
+        #: of an answer, is never touched)
+        self.trie: dict[str, tuple[dict, list[Binding]]] = {}
+        for pattern, matched in self.anchored.items():
+            level = self.trie
+            for depth, step in enumerate(pattern):
+                children, ending = level.setdefault(step, ({}, []))
+                if depth == len(pattern) - 1:
+                    ending.extend(matched)
+                level = children
         #: normalised leaf path → bindings it matches; bounded by the distinct paths documents have
         self._cache: dict[tuple[str, ...], tuple[Binding, ...]] = {}
 
@@ -171,8 +187,40 @@ class JsonPaths:
         """(binding, path, code) for every scalar leaf some pattern matches, in document order."""
         found: list[tuple[Binding, tuple[str | int, ...], str]] = []
         if type(document) is dict or type(document) is list:
-            self._walk(document, [], [], found)
+            if self.floating:
+                self._walk(document, [], [], found)
+            else:
+                self._follow(self.trie, document, [], found)
         return found
+
+    def _follow(self, level: dict, node: Any, path: list[str | int], found: list) -> None:
+        if type(node) is dict:
+            entries = [(key, node[key], level[key]) for key in level if key in node]
+        elif type(node) is list and "*" in level:
+            children, ending = level["*"]
+            if ending and not children:  # an array of codes (a question's formansinformation): the common case
+                where = tuple(path)
+                for index, value in enumerate(node):
+                    kind = type(value)
+                    if kind is str or kind is int:
+                        code = value if kind is str else str(value)
+                        for binding in ending:
+                            found.append((binding, (*where, index), code))
+                return
+            entries = [(index, value, level["*"]) for index, value in enumerate(node)]
+        else:
+            return
+        for key, value, (children, ending) in entries:
+            kind = type(value)
+            if ending and (kind is str or kind is int):
+                code = value if kind is str else str(value)
+                where = (*path, key)
+                for binding in ending:
+                    found.append((binding, where, code))
+            elif children and (kind is dict or kind is list):
+                path.append(key)
+                self._follow(children, value, path, found)
+                path.pop()
 
     def _walk(self, node: Any, path: list[str | int], norm: list[str], found: list) -> None:
         # hot path: one call per container; scalar leaves are handled inline and most are skipped by

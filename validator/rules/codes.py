@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from lxml import etree
 
@@ -65,13 +66,26 @@ class CodeListRule:
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         self._catalogue = catalogue
         self._plans: dict[tuple[str, int, str | None], Plan] = {}
-        self._undated: dict[str, dict[str, str]] = {}
+        self._lookups: dict[tuple[str, str, date], Lookup] = {}
+        self._known: dict[tuple[str, date], str] = {}
 
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
             self._catalogue = builtin_catalogue()
         return self._catalogue
+
+    @cached_property
+    def _always_valid(self) -> dict[str, dict[str, str]]:
+        """Per binding: codes with an undated row (valid whatever the date) → their coverage key."""
+        index: dict[str, dict[str, str]] = {}
+        for binding in self.catalogue.bindings:
+            codes = index[binding.id] = {}
+            for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
+                for row in self.catalogue.lists[name].codes:
+                    if row.valid_from is None and row.valid_to is None:
+                        codes[row.code] = f"code:{name}:{row.code}"
+        return index
 
     def plan(self, namespace: str, version: int, direction: str | None) -> Plan:
         key = (namespace, version, direction)
@@ -112,38 +126,56 @@ class CodeListRule:
         plan = self._plan_for(context)
         if not plan:
             return
-        found: list[Finding | None] = []
+        # hot path, inlined: most codes have no dates, so one dict lookup settles them
+        observed = context.observed
+        always = self._always_valid
+        outer_paths: dict[int, str] = {}  # a payload's XPath, once however many of its codes are reported
+        findings: list[Finding] = []
+        json_findings: list[Finding] = []  # reported after the XML ones, as the payloads come after the envelope
+        batches: list[tuple[ElementPaths, etree._Element, Payload | None]] = []
         if plan.outer:
-            for binding, element in plan.outer.select(context.message.payload):
-                found.append(self._element(context, binding, element, None))
+            batches.append((plan.outer, context.message.payload, None))
         if plan.nested_xml or plan.nested_json:
             for item in context.payloads():
                 if not isinstance(item, Payload):
                     continue  # a payload that did not decode is SSBT-PAYLOAD's finding
-                model = item.binding.model
-                elements = plan.nested_xml.get(model)
+                elements = plan.nested_xml.get(item.binding.model)
                 if elements and isinstance(item.document, etree._Element):
-                    for binding, element in elements.select(item.document):
-                        found.append(self._element(context, binding, element, item))
-                paths = plan.nested_json.get(model)
+                    batches.append((elements, item.document, item))
+                paths = plan.nested_json.get(item.binding.model)
                 if paths:
                     for binding, raw, code in paths.leaves(item.document):
-                        found.append(self._judge(context, binding, code, _json_place(item, raw)))
-        yield from (finding for finding in found if finding is not None)
-
-    def _element(self, context: Context, binding: Binding, element, nested: Payload | None) -> Finding | None:
-        if len(element):
-            return None  # structure, not a code (a binding selects leaf elements)
-        return self._judge(context, binding, (element.text or "").strip(), _element_place(element, nested))
+                        key = always[binding.id].get(code)
+                        if key is not None:
+                            observed.append(key)
+                            continue
+                        finding = self._judge(context, binding, code, _json_place(item, raw, outer_paths))
+                        if finding is not None:
+                            json_findings.append(finding)
+        for elements, root, nested in batches:
+            for binding, element in elements.select(root):
+                if len(element):
+                    continue  # structure, not a code (a binding selects leaf elements)
+                code = (element.text or "").strip()
+                key = always[binding.id].get(code)
+                if key is not None:
+                    observed.append(key)
+                    continue
+                finding = self._judge(context, binding, code, _element_place(element, nested, outer_paths))
+                if finding is not None:
+                    findings.append(finding)
+        yield from findings
+        yield from json_findings
 
     def _judge(self, context: Context, binding: Binding, code: str, place: Callable[[], Place]) -> Finding | None:
-        """Judge one code. ``place`` says where it is; it is worked out only when there is a finding."""
-        key = self._always_valid(binding).get(code)
-        if key is not None:  # the common case: a code with no dates, valid whatever the message's date
-            context.observed.append(key)
-            return None
+        """Judge a code that may have dates or be unknown; ``place`` is worked out only for a finding."""
         when = context.message_date
-        found = self.catalogue.lookup(binding, code, when)
+        memo = (binding.id, code, when)  # a batch holds many messages of the same day
+        found = self._lookups.get(memo)
+        if found is None:
+            if len(self._lookups) > 100_000:
+                self._lookups.clear()
+            found = self._lookups[memo] = self.catalogue.lookup(binding, code, when)
         if found.status is Status.VALID:
             context.observe(f"code:{found.list_name}:{code}")
             return None
@@ -162,22 +194,12 @@ class CodeListRule:
         message = self.dated_message(where.field, code, found, when, source)
         return self._finding(context, binding, Severity.ERROR, message, where, code)
 
-    def _always_valid(self, binding: Binding) -> dict[str, str]:
-        """Codes of a binding's lists that have an undated row, with their coverage key; built once."""
-        index = self._undated.get(binding.id)
-        if index is None:
-            index = {}
-            for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
-                for row in self.catalogue.lists[name].codes:
-                    if row.valid_from is None and row.valid_to is None:
-                        index[row.code] = f"code:{name}:{row.code}"
-            self._undated[binding.id] = index
-        return index
-
     def unknown_message(self, binding: Binding, field_name: str, shown: str, when: date) -> str:
         catalogue = self.catalogue
-        valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
-        known = summarise(dict.fromkeys(valid)) or "(none on that date)"
+        known = self._known.get((binding.id, when))
+        if known is None:
+            valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
+            known = self._known[(binding.id, when)] = summarise(dict.fromkeys(valid)) or "(none on that date)"
         shown_text = f"{shown!r}" if shown else "(empty)"
         titles = catalogue.titles(binding)
         if binding.closed:
@@ -225,17 +247,29 @@ class Place:
     path: str
 
 
-def _element_place(element, nested: Payload | None) -> Callable[[], Place]:
+def _outer_path(nested: Payload, cache: dict[int, str]) -> str:
+    """The carrying element's XPath, computed once per payload however many findings it has."""
+    path = cache.get(id(nested))
+    if path is None:
+        path = cache[id(nested)] = nested.outer_path
+    return path
+
+
+def _element_place(element, nested: Payload | None, cache: dict[int, str]) -> Callable[[], Place]:
     """Lines in a decoded payload are not lines of the file: there the carrying element's line counts."""
     if nested is None:
         return lambda: Place(etree.QName(element).localname, element.sourceline, element_path(element))
     return lambda: Place(
-        etree.QName(element).localname, nested.element.sourceline, nested.locate(element_path(element))
+        etree.QName(element).localname,
+        nested.element.sourceline,
+        f"{_outer_path(nested, cache)} → {element_path(element)}",
     )
 
 
-def _json_place(nested: Payload, raw: tuple[str | int, ...]) -> Callable[[], Place]:
-    return lambda: Place(_json_field(raw), nested.element.sourceline, nested.locate(json_pointer(raw)))
+def _json_place(nested: Payload, raw: tuple[str | int, ...], cache: dict[int, str]) -> Callable[[], Place]:
+    return lambda: Place(
+        _json_field(raw), nested.element.sourceline, f"{_outer_path(nested, cache)} → {json_pointer(raw)}"
+    )
 
 
 def _json_field(raw: tuple[str | int, ...]) -> str:
