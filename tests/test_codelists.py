@@ -399,3 +399,33 @@ def test_every_binding_has_a_valid_an_unknown_and_where_dated_an_out_of_date_cor
     assert every - seen_valid == set(), "bindings without a valid-code corpus case"
     assert every - seen_unknown == set(), "bindings without an unknown-code corpus case"
     assert dated - seen_dated == set(), "dated bindings without an out-of-date corpus case"
+
+
+def test_paths_inside_decoded_payloads_are_what_element_path_says():
+    """document_path is a faster spelling of element_path for payload documents; it must not differ."""
+    from validator.messages import element_path
+    from validator.payloads import Payload
+    from validator.rules.codes import document_path
+
+    compared = 0
+    for path in sorted(CORPUS.glob("v1*/*.xml")):
+        message = parse(Source(str(path), path.read_bytes()))
+        if message.payload is None or message.direction is None:
+            continue
+        pack = builtin_packs()[int(message.namespace.rsplit("/", 1)[1])]
+        context = Context(message, pack, None, DEFAULT_LIMITS, date(2026, 1, 1))
+        for item in context.payloads():
+            if isinstance(item, Payload) and isinstance(item.document, etree._Element):
+                for element in item.document.iter(etree.Element):
+                    assert document_path(element) == element_path(element)
+                    compared += 1
+    assert compared > 500
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99)), max_size=6))
+def test_json_pointers_decode_back_to_their_steps(steps):
+    from validator.rules.code_paths import json_pointer
+
+    pointer = json_pointer(tuple(steps))
+    decoded = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]] if pointer else []
+    assert decoded == [str(s) for s in steps]

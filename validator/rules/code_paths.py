@@ -109,40 +109,88 @@ class ElementPaths:
         return bool(self.xpaths or self.scan_tags)
 
     def select(self, context: etree._Element) -> list[tuple[Binding, etree._Element]]:
-        found: list[tuple[Binding, etree._Element]] = []
+        """Every (binding, element) the bindings' paths select, in document order per strategy."""
+        return [(binding, element) for binding, element, _code in self.collect(context)]
+
+    def collect(
+        self, context: etree._Element, valid: dict[str, dict[str, str]] | None = None, observed: list | None = None
+    ) -> list[tuple[Binding, etree._Element, str]]:
+        """(binding, element, code) for the selected elements. Given ``valid`` (binding id → code → coverage
+        key), a leaf whose code is in it is settled here, its key appended to ``observed``, and not returned:
+        the common case costs no more than the lookup."""
+        found: list[tuple[Binding, etree._Element, str]] = []
         if self.scan_tags:
             by_tag, by_local = self.by_tag, self.by_local
-            memo: dict[tuple[etree._Element, int, int], bool] = {}
+            memo: dict[tuple[etree._Element, int], bool] = {}
             for element in context.iterdescendants(*self.scan_tags):  # document order
                 tag = element.tag
-                for candidates in (by_tag.get(tag), by_local.get(tag.rpartition("}")[2]) if by_local else None):
-                    for binding, above in candidates or ():
-                        if _fits(element.getparent(), above, 0, context, memo):
-                            found.append((binding, element))
+                candidates = by_tag.get(tag)
+                if by_local:
+                    local = by_local.get(tag.rpartition("}")[2])
+                    if local:
+                        candidates = local if candidates is None else candidates + local
+                if not candidates:
+                    continue
+                parent = element.getparent()
+                for binding, above in candidates:
+                    if len(above[0]) > 1:
+                        if not _fits(parent, above, context, memo):
+                            continue
+                    elif not _climb(parent, above, context):  # one step: cheaper than remembering it
+                        continue
+                    if valid is None:
+                        found.append((binding, element, ""))
+                        continue
+                    if len(element):
+                        continue  # structure, not a code (a binding selects leaf elements)
+                    code = (element.text or "").strip()
+                    key = valid[binding.id].get(code)
+                    if key is None:
+                        found.append((binding, element, code))
+                    else:
+                        observed.append(key)
         for binding, xpath in self.xpaths:
-            found.extend((binding, element) for element in xpath(context) if isinstance(element, etree._Element))
+            for element in xpath(context):
+                if not isinstance(element, etree._Element):
+                    continue
+                if valid is None:
+                    found.append((binding, element, ""))
+                    continue
+                if len(element):
+                    continue
+                code = (element.text or "").strip()
+                key = valid[binding.id].get(code)
+                if key is None:
+                    found.append((binding, element, code))
+                else:
+                    observed.append(key)
         return found
 
 
-def _fits(node, above: Above, index: int, context, memo: dict) -> bool:
-    """Does ``node`` match ``above`` from ``index`` upwards, ending where the path starts?"""
-    steps, anchored = above
-    if index == len(steps):
-        # a path from the context: its first step is a child of the context. A .// path: its first step
-        # is a proper descendant, which every element scanned below the context and not above it is.
-        return node is context if anchored else True
-    key = (node, id(above), index)
+def _fits(node, above: Above, context, memo: dict) -> bool:
+    """Does ``node`` (the parent of a scanned element) match the steps ``above`` the last one, ending
+    where the path starts? Remembered per parent: the codes of one MIV decision share it."""
+    key = (node, id(above))
     fits = memo.get(key)
     if fits is None:
-        exact, local = steps[index]
-        if node is None or node is context:
-            fits = False
-        elif (node.tag == exact) if exact is not None else (node.tag.rpartition("}")[2] == local):
-            fits = _fits(node.getparent(), above, index + 1, context, memo)
-        else:
-            fits = False
-        memo[key] = fits
+        fits = memo[key] = _climb(node, above, context)
     return fits
+
+
+def _climb(node, above: Above, context) -> bool:
+    steps, anchored = above
+    for exact, local in steps:
+        if node is None or node is context:
+            return False
+        if (node.tag != exact) if exact is not None else (node.tag.rpartition("}")[2] != local):
+            return False
+        node = node.getparent()
+    # a path from the context: its first step is a child of the context. A .// path: its first step is
+    # a proper descendant, which every element scanned below the context (and not above it) is.
+    return node is context if anchored else True
+
+
+_ABSENT = object()
 
 
 class JsonPaths:
@@ -183,42 +231,60 @@ class JsonPaths:
     def __bool__(self) -> bool:
         return bool(self.anchored or self.floating)
 
-    def leaves(self, document: Any) -> list[tuple[Binding, tuple[str | int, ...], str]]:
-        """(binding, path, code) for every scalar leaf some pattern matches, in document order."""
+    def leaves(
+        self, document: Any, valid: dict[str, dict[str, str]] | None = None, observed: list | None = None
+    ) -> list[tuple[Binding, tuple[str | int, ...], str]]:
+        """(binding, path, code) for every scalar leaf some pattern matches. Given ``valid`` (binding id →
+        code → coverage key), leaves whose code is in it are settled here (key appended to ``observed``)."""
         found: list[tuple[Binding, tuple[str | int, ...], str]] = []
         if type(document) is dict or type(document) is list:
             if self.floating:
                 self._walk(document, [], [], found)
             else:
                 self._follow(self.trie, document, [], found)
-        return found
+        if valid is None:
+            return found
+        unsettled = []
+        for item in found:
+            key = valid[item[0].id].get(item[2])
+            if key is None:
+                unsettled.append(item)
+            else:
+                observed.append(key)
+        return unsettled
 
     def _follow(self, level: dict, node: Any, path: list[str | int], found: list) -> None:
+        # hot path: a call per container on a pattern's way, no intermediate lists
         if type(node) is dict:
-            entries = [(key, node[key], level[key]) for key in level if key in node]
-        elif type(node) is list and "*" in level:
-            children, ending = level["*"]
-            if ending and not children:  # an array of codes (a question's formansinformation): the common case
-                where = tuple(path)
-                for index, value in enumerate(node):
-                    kind = type(value)
-                    if kind is str or kind is int:
+            for key, (children, ending) in level.items():
+                value = node.get(key, _ABSENT)
+                if value is _ABSENT:
+                    continue
+                kind = type(value)
+                if kind is str or kind is int:
+                    if ending:
                         code = value if kind is str else str(value)
+                        where = (*path, key)
                         for binding in ending:
-                            found.append((binding, (*where, index), code))
-                return
-            entries = [(index, value, level["*"]) for index, value in enumerate(node)]
-        else:
+                            found.append((binding, where, code))
+                elif children and (kind is dict or kind is list):
+                    path.append(key)
+                    self._follow(children, value, path, found)
+                    path.pop()
             return
-        for key, value, (children, ending) in entries:
+        if type(node) is not list or "*" not in level:
+            return
+        children, ending = level["*"]
+        for index, value in enumerate(node):
             kind = type(value)
-            if ending and (kind is str or kind is int):
-                code = value if kind is str else str(value)
-                where = (*path, key)
-                for binding in ending:
-                    found.append((binding, where, code))
+            if kind is str or kind is int:
+                if ending:
+                    code = value if kind is str else str(value)
+                    where = (*path, index)
+                    for binding in ending:
+                        found.append((binding, where, code))
             elif children and (kind is dict or kind is list):
-                path.append(key)
+                path.append(index)
                 self._follow(children, value, path, found)
                 path.pop()
 
@@ -257,4 +323,9 @@ class JsonPaths:
 
 def json_pointer(path: tuple[str | int, ...]) -> str:
     """RFC 6901: where a JSON value is, for ``outer XPath → JSON pointer`` locations."""
-    return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)
+    steps = [str(step) for step in path]
+    text = "/".join(steps)
+    if "~" in text or any("/" in step for step in steps):
+        steps = [step.replace("~", "~0").replace("/", "~1") for step in steps]
+        text = "/".join(steps)
+    return "/" + text if steps else ""

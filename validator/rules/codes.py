@@ -2,16 +2,17 @@
 
 One rule object runs every binding of ``codelists/bindings.toml``; each binding reports under its
 own id (``SSBT-CODE-MIV-BESLUTSTYP`` …), so a team can disable or re-grade one without the others.
-What to look at is planned once per (pack, direction) — XPaths compiled, JSON paths indexed — so a
-message costs a handful of XPath calls and one walk of each decoded JSON payload.
+What to look at is planned once per (pack, direction) — element paths indexed for one scan, JSON
+paths as a trie — and which codes are valid is indexed once per date, so a code that is fine costs
+one dict lookup; only a finding pays for its location and message.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from lxml import etree
 
@@ -22,6 +23,9 @@ from ..messages import element_path
 from ..payloads import Payload
 from .base import Context
 from .code_paths import ElementPaths, JsonPaths, json_pointer
+
+#: only a value with a run of digits can be shaped like a personnummer; the others need no scrubbing
+_DIGITS = re.compile(r"\d{6}")
 
 #: Words that start each kind of message; tests and the corpus check tell the kinds apart by them.
 UNKNOWN_CLOSED = "is not in"
@@ -59,14 +63,17 @@ class CodeListRule:
         "known code seen is recorded for coverage as code:<list>:<code>."
     )
     example = (
-        "beslutsTyp 'PUS' (PERMANENT UPPEHÅLLSSTATUS F BRIT MB O FAM) is valid from 2020-12-16 (no end date), "
-        "but the message is dated 2020-12-01 (frageTidpunkt): the code was not yet in use."
+        "beslutsTyp 'PUS' (PERMANENT UPPEHÅLLSSTATUS F BRIT MB O FAM) of Migrationsverket beslutstyp has "
+        "valid_from 2020-12-16 and valid_to none, but the message is dated 2020-12-01 (frageTidpunkt): the code "
+        "was not yet in use."
     )
 
     def __init__(self, catalogue: Catalogue | None = None) -> None:
         self._catalogue = catalogue
         self._plans: dict[tuple[str, int, str | None], Plan] = {}
         self._lookups: dict[tuple[str, str, date], Lookup] = {}
+        self._by_day: dict[date, dict[str, dict[str, str]]] = {}
+        self._titles: dict[str, str] = {}
         self._known: dict[tuple[str, date], str] = {}
 
     @property
@@ -75,16 +82,19 @@ class CodeListRule:
             self._catalogue = builtin_catalogue()
         return self._catalogue
 
-    @cached_property
-    def _always_valid(self) -> dict[str, dict[str, str]]:
-        """Per binding: codes with an undated row (valid whatever the date) → their coverage key."""
-        index: dict[str, dict[str, str]] = {}
-        for binding in self.catalogue.bindings:
-            codes = index[binding.id] = {}
-            for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
-                for row in self.catalogue.lists[name].codes:
-                    if row.valid_from is None and row.valid_to is None:
-                        codes[row.code] = f"code:{name}:{row.code}"
+    def _valid_on(self, when: date) -> dict[str, dict[str, str]]:
+        """Per binding, every code valid on ``when`` → its coverage key; built once per date (a batch has few)."""
+        index = self._by_day.get(when)
+        if index is None:
+            if len(self._by_day) > 256:
+                self._by_day.clear()
+            index = self._by_day[when] = {}
+            for binding in self.catalogue.bindings:
+                codes = index[binding.id] = {}
+                for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
+                    for row in self.catalogue.lists[name].codes:
+                        if row.valid_on(when):
+                            codes[row.code] = f"code:{name}:{row.code}"
         return index
 
     def plan(self, namespace: str, version: int, direction: str | None) -> Plan:
@@ -126,9 +136,9 @@ class CodeListRule:
         plan = self._plan_for(context)
         if not plan:
             return
-        # hot path, inlined: most codes have no dates, so one dict lookup settles them
+        # hot path, inlined: one dict lookup settles every code that is valid on the message's date
         observed = context.observed
-        always = self._always_valid
+        valid = self._valid_on(context.message_date)
         outer_paths: dict[int, str] = {}  # a payload's XPath, once however many of its codes are reported
         findings: list[Finding] = []
         json_findings: list[Finding] = []  # reported after the XML ones, as the payloads come after the envelope
@@ -144,23 +154,12 @@ class CodeListRule:
                     batches.append((elements, item.document, item))
                 paths = plan.nested_json.get(item.binding.model)
                 if paths:
-                    for binding, raw, code in paths.leaves(item.document):
-                        key = always[binding.id].get(code)
-                        if key is not None:
-                            observed.append(key)
-                            continue
+                    for binding, raw, code in paths.leaves(item.document, valid, observed):
                         finding = self._judge(context, binding, code, _json_place(item, raw, outer_paths))
                         if finding is not None:
                             json_findings.append(finding)
         for elements, root, nested in batches:
-            for binding, element in elements.select(root):
-                if len(element):
-                    continue  # structure, not a code (a binding selects leaf elements)
-                code = (element.text or "").strip()
-                key = always[binding.id].get(code)
-                if key is not None:
-                    observed.append(key)
-                    continue
+            for binding, element, code in elements.collect(root, valid, observed):
                 finding = self._judge(context, binding, code, _element_place(element, nested, outer_paths))
                 if finding is not None:
                     findings.append(finding)
@@ -185,7 +184,7 @@ class CodeListRule:
                 return None
             # a field bound to a code list holds codes (the allow-list idea of masking.PUBLIC_FIELDS), so the
             # unknown code is shown; anything shaped like a personnummer is still masked
-            shown = scrub_text(code, None, context.show_values)
+            shown = scrub_text(code, None, context.show_values) if _DIGITS.search(code) else code
             message = self.unknown_message(binding, where.field, shown, when)
             severity = Severity.ERROR if binding.closed else Severity.WARNING
             return self._finding(context, binding, severity, message, where, shown)
@@ -201,7 +200,9 @@ class CodeListRule:
             valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
             known = self._known[(binding.id, when)] = summarise(dict.fromkeys(valid)) or "(none on that date)"
         shown_text = f"{shown!r}" if shown else "(empty)"
-        titles = catalogue.titles(binding)
+        titles = self._titles.get(binding.id)
+        if titles is None:
+            titles = self._titles[binding.id] = catalogue.titles(binding)
         if binding.closed:
             return (
                 f"{field_name} {shown_text} {UNKNOWN_CLOSED} {titles} (a closed list); "
@@ -262,8 +263,34 @@ def _element_place(element, nested: Payload | None, cache: dict[int, str]) -> Ca
     return lambda: Place(
         etree.QName(element).localname,
         nested.element.sourceline,
-        f"{_outer_path(nested, cache)} → {element_path(element)}",
+        f"{_outer_path(nested, cache)} → {document_path(element)}",
     )
+
+
+_STEP = re.compile(r"(?:\{([^}]*)\})?([^/{}\[\]]+)(\[\d+\])?")
+
+
+def document_path(element) -> str:
+    """What :func:`element_path` says for an element of a decoded payload, from libxml2's own paths.
+
+    Payloads such as CSN's use a default namespace, for which ``element_path`` counts siblings level by
+    level in Python; ``getelementpath`` (C) already names every step and numbers same-named siblings.
+    """
+    tree = element.getroottree()
+    fast = tree.getpath(element)
+    if "*" not in fast:
+        return fast
+    root = tree.getroot()
+    default = root.nsmap.get(None)
+    if default is None or len(root.nsmap) != 1:
+        return element_path(element)  # prefixes in play: let element_path read each element's own
+    steps = [root.tag.rpartition("}")[2]]
+    if element is not root:
+        for uri, local, index in _STEP.findall(tree.getelementpath(element)):
+            if uri and uri != default:
+                return element_path(element)
+            steps.append(local + index)
+    return "/" + "/".join(steps)
 
 
 def _json_place(nested: Payload, raw: tuple[str | int, ...], cache: dict[int, str]) -> Callable[[], Place]:
@@ -274,7 +301,10 @@ def _json_place(nested: Payload, raw: tuple[str | int, ...], cache: dict[int, st
 
 def _json_field(raw: tuple[str | int, ...]) -> str:
     """``tillstand.kod`` or ``formansinformation[]``: the property a reader looks for in the JSON."""
-    names = [step for step in raw if isinstance(step, str)]
-    if raw and isinstance(raw[-1], int):
+    if raw and type(raw[-1]) is int:
+        names = [step for step in raw if type(step) is str]
         return f"{names[-1] if names else ''}[]"
+    if len(raw) > 1 and type(raw[-2]) is str:
+        return f"{raw[-2]}.{raw[-1]}"
+    names = [step for step in raw if type(step) is str]
     return ".".join(names[-2:])
