@@ -86,7 +86,8 @@ def test_suppression_until_a_future_date_hides_the_finding_and_says_so(tmp_path)
     assert code == 0
     assert rules_of(data) == [] and data["messages"][0]["suppressed"] == 1
     [info] = data["run_findings"]
-    assert info["rule"] == "SSBT-CONFIG-SUPPRESSED" and info["severity"] == "info" and "×1" in info["message"]
+    assert info["rule"] == "SSBT-CONFIG-SUPPRESSED" and info["severity"] == "info"
+    assert info["message"].startswith("1 findings suppressed") and "invalid-personidentitet-*" in info["message"]
     text = run("--config", config, XSD_FAILED)
     assert "1 findings suppressed by the baseline" in text.output
 
@@ -185,3 +186,29 @@ def test_patterns_treat_brackets_literally():
     assert not matches("/a/b[1]/c", "/a/b1/c")
     assert matches("*/svar[2]/*", "/x/svar[2]/beslutsTyp")
     assert matches("SSBT-CODE-?IV-*", "SSBT-CODE-MIV-BESLUTSTYP")
+
+
+def test_exchange_findings_take_the_same_configuration(tmp_path):
+    """The pair rules' findings go through the one configuration too, in `pair` and in `--pairs`."""
+    request, answer = CORPUS / "v10" / "request-full.xml", CORPUS / "pairs" / "answer-wrong-korrelationsid.xml"
+    assert run("pair", request, answer).exit_code == 1
+    config = tmp_path / "ssbtek.toml"
+    config.write_text('[severity]\n"SSBT-PAIR-KORRELATIONSID" = "warning"\n', "utf-8")
+    graded = run("pair", "--config", config, "--format", "json", request, answer)
+    assert graded.exit_code == 0, graded.output
+    [exchange] = json.loads(graded.output)["exchanges"]
+    assert [f["severity"] for f in exchange["findings"]] == ["warning"]
+    config.write_text(f'[[suppress]]\nrule = "SSBT-PAIR-*"\nfile = "*"\nreason = "r"\nexpires = {FUTURE}\n', "utf-8")
+    hidden = run("pair", "--config", config, "--format", "json", request, answer)
+    assert hidden.exit_code == 0
+    data = json.loads(hidden.output)
+    assert data["exchanges"][0]["findings"] == []
+    assert [f["rule"] for f in data["run_findings"]] == ["SSBT-CONFIG-SUPPRESSED"]
+    assert run("pair", "--config", tmp_path / "nope.toml", request, answer).exit_code == 2
+
+
+def test_the_rule_ensuring_an_exchange_was_judged_cannot_be_configured_away(tmp_path):
+    config = tmp_path / "ssbtek.toml"
+    config.write_text('disable = ["SSBT-PAIR-INCOMPLETE"]\n', "utf-8")
+    result = run("--config", config, FAILED)
+    assert result.exit_code == 2 and "not checked" in result.output

@@ -78,3 +78,15 @@ def test_codes_without_a_list_names_them_and_an_unknown_list_exits_2():
     assert result.exit_code == 0 and "miv-beslutstyp" in result.output
     assert run("codes", "nope").exit_code == 2
     assert run("codes", "kalla", "--as-of", "yesterday").exit_code == 2
+
+
+def test_every_id_in_the_code_is_documented():
+    """A rule id written anywhere in validator/ must be in the registry, so it can be configured and explained."""
+    import re
+
+    from .conftest import ROOT
+
+    written = set()
+    for path in (ROOT / "validator").rglob("*.py"):
+        written |= set(re.findall(r'"(SSBT-[A-Z0-9]+(?:-[A-Z0-9]+)*)"', path.read_text(encoding="utf-8")))
+    assert written - known_ids() == set()

@@ -14,7 +14,8 @@ __version__ = "0.1.0"
 
 from .config import ConfigError, RuleConfig, load_config
 from .engine import Options, validate_paths, validate_sources
-from .findings import Finding, MessageResult, RunResult, Severity, Verdict
+from .exchanges import validate_pair
+from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
 from .packs import Pack, PackError, builtin_packs, load_bundle
 
@@ -36,10 +37,13 @@ def validate(
     show_values: bool = False,
     as_of: date | None = None,
     strict: bool = False,
+    pairs: bool = False,
     config: RuleConfig | str | Path | None = None,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
+    ``pairs=True`` also pairs requests and answers by korrelationsid (``RunResult.exchanges``); HAR
+    captures are always expanded into their messages and exchanges.
     ``config`` is a rule configuration (see :mod:`validator.config`) or the path of a TOML file holding
     one; unlike the command, the library reads no pyproject.toml unless given.
 
@@ -49,7 +53,7 @@ def validate(
     """
     if config is not None and not isinstance(config, RuleConfig):
         config = load_config(config)
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, config=config)
+    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, config=config)
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -59,6 +63,7 @@ def validate(
 
 __all__ = [
     "ConfigError",
+    "ExchangeResult",
     "Finding",
     "MessageResult",
     "Options",
@@ -74,4 +79,5 @@ __all__ = [
     "load_bundle",
     "packs_with",
     "validate",
+    "validate_pair",
 ]

@@ -15,7 +15,8 @@ import click
 from . import __version__, packs_with
 from .config import ConfigError, load_config
 from .engine import Options, validate_paths
-from .inputs import DEFAULT_INCLUDE
+from .exchanges import validate_pair
+from .inputs import DEFAULT_INCLUDE, read_file
 from .limits import DEFAULT_LIMITS, Limits
 from .pack_listing import WRITERS
 from .packs import PackError
@@ -76,6 +77,7 @@ def main() -> None:
     help="Rule configuration (TOML; its [tool.ssbtek-validator] table or the whole file) "
     "[default: ./pyproject.toml's [tool.ssbtek-validator] when present]",
 )
+@click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -88,8 +90,9 @@ def check(
     max_message_bytes: int,
     include: tuple[str, ...],
     config_file: str | None,
+    pairs: bool,
 ) -> None:
-    """Validate captured SSBTEK messages: files, folders (recursive) or - for stdin."""
+    """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
@@ -106,6 +109,7 @@ def check(
         limits=Limits(max_message_bytes=max_message_bytes),
         include=include or DEFAULT_INCLUDE,
         config=config,
+        pairs=pairs,
     )
     result = validate_paths(paths, options, packs)
     reporter = REPORTERS[output_format]
@@ -156,6 +160,56 @@ def versions(output_format: str, schemas: str | None) -> None:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     WRITERS[output_format](packs, click.get_text_stream("stdout"))
+
+
+@main.command()
+@click.argument("request", type=click.Path(dir_okay=False))
+@click.argument("answer", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
+@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
+@click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
+@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today).")
+@click.option("--strict", is_flag=True, help="Warnings make the run nonconformant.")
+@click.option(
+    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Rule configuration, as for check.")
+def pair(
+    request: str,
+    answer: str,
+    output_format: str,
+    output: str | None,
+    version: int | None,
+    schemas: str | None,
+    show_values: bool,
+    as_of: date | None,
+    strict: bool,
+    max_message_bytes: int,
+    config_file: str | None,
+) -> None:
+    """Validate a request and its answer together: a verdict for each message and one for the exchange."""
+    try:
+        packs = packs_with(schemas)
+        if version is not None and version not in packs:
+            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+        config = load_config(config_file)
+    except (PackError, ConfigError) as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    limits = Limits(max_message_bytes=max_message_bytes)
+    options = Options(
+        version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits, config=config
+    )
+    result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
+    reporter = REPORTERS[output_format]
+    if output:
+        with Path(output).open("w", encoding="utf-8") as stream:
+            reporter(result, packs, stream)
+    else:
+        reporter(result, packs, click.get_text_stream("stdout"))
+    sys.exit(result.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,6 @@ import contextlib
 import os
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -115,11 +114,17 @@ class RuleConfig:
                 return severity
         return None
 
-    def apply(self, result: MessageResult, tally: Counter[Suppression] | None = None) -> None:
-        """The one place configuration changes findings: disable, re-grade, suppress (in that order)."""
+    def apply(self, result: MessageResult) -> None:
+        """The one place configuration changes a message's findings: disable, re-grade, suppress (in that order)."""
+        result.findings, suppressed = self.filter(result.findings)
+        result.suppressed += suppressed
+
+    def filter(self, findings: list[Finding]) -> tuple[list[Finding], int]:
+        """The findings as configured, and how many a suppression hid."""
         active = self.active()
         kept: list[Finding] = []
-        for finding in result.findings:
+        suppressed = 0
+        for finding in findings:
             if finding.rule in INCOMPLETE_RULES:
                 kept.append(finding)
                 continue
@@ -128,16 +133,13 @@ class RuleConfig:
             severity = self.severity_of(finding.rule)
             if severity is not None and severity is not finding.severity:
                 finding = replace(finding, severity=severity)
-            hit = next((s for s in active if s.covers(finding)), None)
-            if hit is not None:
-                result.suppressed += 1
-                if tally is not None:
-                    tally[hit] += 1
+            if any(s.covers(finding) for s in active):
+                suppressed += 1
                 continue
             kept.append(finding)
-        result.findings = kept
+        return kept, suppressed
 
-    def run_findings(self, tally: Counter[Suppression]) -> list[Finding]:
+    def run_findings(self, suppressed: int) -> list[Finding]:
         """Expired suppressions are warnings; what the baseline hid is one information line."""
         findings = [
             Finding(
@@ -149,13 +151,13 @@ class RuleConfig:
             )
             for s in self.expired()
         ]
-        if tally:
-            parts = ", ".join(f"{s.describe()} ×{count}" for s, count in tally.items())
+        if suppressed:
+            entries = "; ".join(f"{s.describe()} until {s.expires.isoformat()}" for s in self.active())
             findings.append(
                 Finding(
                     "SSBT-CONFIG-SUPPRESSED",
                     Severity.INFO,
-                    f"{sum(tally.values())} findings suppressed by the baseline in {self.source}: {parts}.",
+                    f"{suppressed} findings suppressed by the baseline in {self.source} ({entries}).",
                     file=self.source,
                 )
             )
@@ -177,7 +179,8 @@ def _check_rule_pattern(pattern: str, where: str, known: frozenset[str], *, prot
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`ssbtek-validate rules` lists them)"
         raise ConfigError(f"{where}: {pattern!r} matches no rule{hint}")
     protected = sorted(hits & INCOMPLETE_RULES)
-    if protect and protected:
+    wildcard = "*" in pattern or "?" in pattern
+    if protect and protected and not (wildcard and hits - INCOMPLETE_RULES):  # a pattern simply skips them
         raise ConfigError(
             f"{where}: {pattern!r} would change {', '.join(protected)}, which mean a message was not checked; "
             "those cannot be disabled, re-graded or suppressed"

@@ -7,13 +7,13 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .config import RuleConfig, Suppression
+from .config import RuleConfig
+from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
@@ -37,23 +37,36 @@ class Options:
     rules: tuple[Rule, ...] = field(default=MESSAGE_RULES)
     #: a team's tuning (disable, severity, suppression baseline; validator/config.py); None = as documented
     config: RuleConfig | None = None
+    #: Pair requests and answers by korrelationsid and judge each exchange (HAR captures always are).
+    pairs: bool = False
 
 
 def validate_sources(
     sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
 ) -> RunResult:
     packs = builtin_packs() if packs is None else packs
-    if options.as_of is None:  # "today" is fixed once per run, not re-read per message
-        options = replace(options, as_of=date.today(), as_of_source="today")
-    result = RunResult(strict=options.strict)
-    tally: Counter[Suppression] = Counter()
-    if options.config is not None:
+    options = today_fixed(options)
+    if options.config is not None:  # a disabled rule is not run at all
         options = replace(options, rules=options.config.enabled_rules(options.rules))
+    result = RunResult(strict=options.strict)
+    exchanges = Exchanges(options, packs)
     for source in sources:
-        result.messages.append(validate_message(source, options, packs, tally))
-    if options.config is not None:
-        result.run_findings.extend(options.config.run_findings(tally))
+        if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
+            exchanges.capture(source, result)
+            continue
+        message = parse(source, options.limits)
+        result.messages.append(validate_message(source, options, packs, message))
+        exchanges.remember(message)
+    exchanges.finish(result)
+    configure_run(result, options)
     return result
+
+
+def today_fixed(options: Options) -> Options:
+    """ "Today" is fixed once per run, not re-read per message."""
+    if options.as_of is None:
+        return replace(options, as_of=date.today(), as_of_source="today")
+    return options
 
 
 def validate_paths(
@@ -63,16 +76,30 @@ def validate_paths(
 
 
 def validate_message(
-    source: Source, options: Options, packs: dict[int, Pack], tally: Counter[Suppression] | None = None
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
 ) -> MessageResult:
-    result = _check_message(source, options, packs)
+    result = _check_message(source, options, packs, message)
     if options.config is not None:  # the one place configuration changes findings, for every output
-        options.config.apply(result, tally)
+        options.config.apply(result)
     return result
 
 
-def _check_message(source: Source, options: Options, packs: dict[int, Pack]) -> MessageResult:
-    message = parse(source, options.limits)
+def configure_run(result: RunResult, options: Options) -> None:
+    """The same configuration on what the run found beyond single messages: exchanges, and the run's own
+    findings about it (an expired suppression, what the baseline hid)."""
+    if options.config is None:
+        return
+    hidden = sum(message.suppressed for message in result.messages)
+    for exchange in result.exchanges:
+        exchange.findings, suppressed = options.config.filter(exchange.findings)
+        hidden += suppressed
+    result.run_findings.extend(options.config.run_findings(hidden))
+
+
+def _check_message(
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
+) -> MessageResult:
+    message = parse(source, options.limits) if message is None else message
     result = MessageResult(file=source.name)
     result.findings.extend(message.findings)
     if message.payload is None:  # nothing to route: say why, and do not pretend a forced pack applied

@@ -27,7 +27,7 @@ class Verdict(StrEnum):
 
 
 #: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
-INCOMPLETE_RULES = frozenset({"SSBT-READ", "SSBT-LIMIT", "SSBT-RULE-FAILED"})
+INCOMPLETE_RULES = frozenset({"SSBT-READ", "SSBT-LIMIT", "SSBT-RULE-FAILED", "SSBT-PAIR-INCOMPLETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +108,61 @@ class MessageResult:
 
 
 @dataclass(slots=True)
+class ExchangeResult:
+    """A request and its answer judged together (issue 5): one verdict per exchange, beside each message's own.
+
+    ``request`` and ``answer`` name the MessageResult files (None when that side is missing); the
+    findings here are only about how the two relate (echoes, agencies, namespace).
+    """
+
+    name: str
+    request: str | None = None
+    answer: str | None = None
+    #: how the two were paired: "har", "files", "korrelationsid"
+    paired_by: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
+            return Verdict.INCOMPLETE
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return Verdict.NONCONFORMANT
+        return Verdict.CONFORMS
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verdict": str(self.verdict),
+            "request": self.request,
+            "answer": self.answer,
+            "paired_by": self.paired_by,
+            "rules_run": list(self.rules_run),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
 class RunResult:
     messages: list[MessageResult] = field(default_factory=list)
     #: Findings about the run itself (configuration, schema bundles), not tied to one message.
     run_findings: list[Finding] = field(default_factory=list)
     strict: bool = False
+    #: Request/answer pairs judged together (HAR captures, `pair`, `--pairs`); empty otherwise.
+    exchanges: list[ExchangeResult] = field(default_factory=list)
 
     @property
     def verdict(self) -> Verdict:
-        verdicts = {m.verdict for m in self.messages}
+        verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}
         if Verdict.INCOMPLETE in verdicts or any(f.rule in INCOMPLETE_RULES for f in self.run_findings):
             return Verdict.INCOMPLETE
         if Verdict.NONCONFORMANT in verdicts:
             return Verdict.NONCONFORMANT
-        if self.strict and any(m.count(Severity.WARNING) for m in self.messages):
+        if self.strict and any(m.count(Severity.WARNING) for m in [*self.messages, *self.exchanges]):
             return Verdict.NONCONFORMANT
         if self.strict and any(f.severity is Severity.WARNING for f in self.run_findings):
             return Verdict.NONCONFORMANT  # e.g. an expired suppression
@@ -141,4 +182,14 @@ class RunResult:
             "errors": sum(m.count(Severity.ERROR) for m in self.messages),
             "warnings": sum(m.count(Severity.WARNING) for m in self.messages),
             "infos": sum(m.count(Severity.INFO) for m in self.messages),
+        }
+
+    def exchange_totals(self) -> dict[str, int]:
+        return {
+            "exchanges": len(self.exchanges),
+            "conforms": sum(1 for e in self.exchanges if e.verdict is Verdict.CONFORMS),
+            "nonconformant": sum(1 for e in self.exchanges if e.verdict is Verdict.NONCONFORMANT),
+            "incomplete": sum(1 for e in self.exchanges if e.verdict is Verdict.INCOMPLETE),
+            "errors": sum(e.count(Severity.ERROR) for e in self.exchanges),
+            "warnings": sum(e.count(Severity.WARNING) for e in self.exchanges),
         }

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from .limits import DEFAULT_LIMITS, Limits
 
 #: Files picked up when walking a directory. Files named explicitly are always read.
-DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg")
+DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg", "*.har")
 
 
 @dataclass(frozen=True, slots=True)

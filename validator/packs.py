@@ -56,6 +56,8 @@ class Pack:
     origin: str = "builtin"
     #: where nested documents travel in this version's messages
     payloads: tuple[PayloadBinding, ...] = ()
+    #: LEFI OpenAPI files of a published bundle; used instead of our LEFI models (validator/nested_models.py)
+    openapi: tuple[Path, ...] = ()
 
     def schema(self) -> etree.XMLSchema:
         return compile_schema(self.entry, self.root)
@@ -246,6 +248,7 @@ def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
         provenance={"summary": f"loaded from {candidate}", "sources": [str(candidate)]},
         origin="bundle",
         payloads=twin.payloads if twin else (),
+        openapi=tuple(sorted(root.rglob("*.openapi.y*ml"))) if path.is_dir() else (),
     )
     pack.schema()  # fail now, as a configuration error, rather than once per message
     return pack

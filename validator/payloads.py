@@ -97,6 +97,20 @@ def extract(
             yield _decode(binding, element, limits, file)
 
 
+def _json_too_deep(document: Any, max_depth: int) -> bool:
+    """Iteratively, so that checking depth cannot itself run out of stack; later rules recurse."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False
+
+
 def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, file: str) -> Payload | Finding:
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = "".join(element.itertext()).strip()
@@ -127,7 +141,7 @@ def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, fi
                 "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
             )
         try:
-            return Payload(binding, element, json.loads(decoded))
+            document = json.loads(decoded)
         except json.JSONDecodeError as exc:
             return _decode_finding(
                 "SSBT-PAYLOAD-JSON",
@@ -135,6 +149,13 @@ def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, fi
                 element,
                 file,
             )
+        except RecursionError:
+            document = None
+        if (document is None and decoded.strip() != "null") or _json_too_deep(document, limits.max_depth):
+            return _decode_finding(
+                "SSBT-LIMIT", f"{what} nests deeper than the limit of {limits.max_depth}; not checked.", element, file
+            )
+        return Payload(binding, element, document)
     try:
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:

@@ -23,6 +23,8 @@ def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict:
         "packs": [pack.summary() for pack in packs.values() if pack.id in used],
         "run_findings": [f.to_dict() for f in result.run_findings],
         "messages": [m.to_dict() for m in result.messages],
+        "exchange_summary": result.exchange_totals(),
+        "exchanges": [e.to_dict() for e in result.exchanges],
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..findings import Finding, MessageResult, RunResult
+from ..findings import ExchangeResult, Finding, MessageResult, RunResult
 from ..packs import Pack
 
 
@@ -44,6 +44,22 @@ def message_line(message: MessageResult) -> str:
     return f"{message.file}: {message.verdict} ({described}{reason}{dated})"
 
 
+def exchange_line(exchange: ExchangeResult) -> str:
+    sides = f"{exchange.request or '(no request)'} ↔ {exchange.answer or '(no answer)'}"
+    parts = [sides] if sides != exchange.name else []
+    if exchange.paired_by:
+        parts.append(f"paired by {exchange.paired_by}")
+    return f"exchange {exchange.name}: {exchange.verdict}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def exchange_summary_line(result: RunResult) -> str:
+    totals = result.exchange_totals()
+    return (
+        f"{totals['exchanges']} exchanges: {totals['conforms']} conform, {totals['nonconformant']} nonconformant, "
+        f"{totals['incomplete']} incomplete; {totals['errors']} errors, {totals['warnings']} warnings"
+    )
+
+
 def summary_line(result: RunResult) -> str:
     totals = result.totals()
     return (
@@ -60,8 +76,14 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
         for finding in message.findings:
             stream.write(finding_line(finding) + "\n")
         stream.write(message_line(message) + "\n")
+    for exchange in result.exchanges:
+        for finding in exchange.findings:
+            stream.write(finding_line(finding) + "\n")
+        stream.write(exchange_line(exchange) + "\n")
     used = sorted({m.detection.pack_id for m in result.messages if m.detection.pack_id})
     statuses = {p.id: p.status for p in packs.values()}
     if used:
         stream.write("packs: " + ", ".join(f"{pid} [{statuses.get(pid, '?')}]" for pid in used) + "\n")
+    if result.exchanges:
+        stream.write(exchange_summary_line(result) + "\n")
     stream.write(summary_line(result) + "\n")

@@ -5,8 +5,18 @@ from __future__ import annotations
 from .base import Context, Rule
 from .codes import CodeListRule
 from .lifecycle import ClosedVersionRule, NotLiveRule
+from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from .operations import OperationInPackRule
 from .payload_decoding import PayloadDecodingRule
+from .ping import PingUntestedAgencyRule
+from .request import (
+    ArendeidentitetCsnRule,
+    FkFragaRule,
+    OrganisationsnummerRule,
+    PersonidentitetRule,
+    SkvFragaRule,
+    TidsperiodRule,
+)
 from .versioned import (
     AgencyVersionRule,
     ForhandsbeskedFormanRule,
@@ -19,7 +29,23 @@ from .versioned import (
 from .xsd import XsdRule
 
 #: Rules that run on a message once its pack is known.
-MESSAGE_RULES: tuple[Rule, ...] = (OperationInPackRule(), XsdRule(), PayloadDecodingRule(), CodeListRule())
+MESSAGE_RULES: tuple[Rule, ...] = (
+    OperationInPackRule(),
+    XsdRule(),
+    PayloadDecodingRule(),
+    CodeListRule(),  # effective-dated code lists (issue 4)
+    # nested payloads against their models, then request rules the XSD cannot say (issue 5)
+    CsnPayloadRule(),
+    SkvPayloadRule(),
+    LefiPayloadRule(),
+    PersonidentitetRule(),
+    OrganisationsnummerRule(),
+    TidsperiodRule(),
+    ArendeidentitetCsnRule(),
+    SkvFragaRule(),
+    FkFragaRule(),
+    PingUntestedAgencyRule(),
+)
 
 #: Version-dependent rules (SSBTEK v6–v8, LEFI Online XML) and the version lifecycle.
 MESSAGE_RULES += (

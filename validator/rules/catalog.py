@@ -59,7 +59,7 @@ def _engine_docs(path: Path = ENGINE_FINDINGS) -> list[RuleDoc]:
             summary=item["summary"],
             explanation=" ".join(item["explanation"].split()),
             example=item["example"],
-            origin="engine",
+            origin=f"rule {item['emitted_by']}" if "emitted_by" in item else "engine",
         )
         for item in data["finding"]
     ]
@@ -126,7 +126,9 @@ def all_rules() -> tuple[RuleDoc, ...]:
     """Every documented id, sorted: rule classes, engine findings and code-list bindings."""
     catalogue = builtin_catalogue()
     code_rule = next((r for r in MESSAGE_RULES if isinstance(r, CodeListRule)), None) or CodeListRule(catalogue)
-    docs = [_from_rule(rule) for rule in MESSAGE_RULES]
+    from ..pairs import EXCHANGE_RULES  # request ↔ answer rules (issue 5) document themselves too
+
+    docs = [_from_rule(rule) for rule in (*MESSAGE_RULES, *EXCHANGE_RULES)]
     docs += _engine_docs()
     docs += [binding_doc(binding, catalogue, code_rule) for binding in catalogue.bindings]
     ids = [doc.id for doc in docs]

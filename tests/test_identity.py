@@ -1,0 +1,59 @@
+"""Personnummer, samordningsnummer and organisationsnummer: the properties that make a number real."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from validator.identity import luhn_digit, luhn_ok, organisationsnummer_problem, personidentitet_problem
+
+birth_dates = st.dates(min_value=date(1890, 1, 1), max_value=date(2026, 12, 31))
+serials = st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}")
+
+
+def personnummer(born: date, serial: str, samordning: bool = False) -> str:
+    day = born.day + (60 if samordning else 0)
+    nine = f"{born:%y%m}{day:02d}{serial}"
+    return f"{born.year // 100}{nine}{luhn_digit(nine)}"
+
+
+@given(birth_dates, serials, st.booleans())
+def test_a_real_date_and_its_check_digit_make_a_real_number(born, serial, samordning):
+    assert personidentitet_problem(personnummer(born, serial, samordning)) is None
+
+
+@given(birth_dates, serials, st.booleans(), st.integers(min_value=1, max_value=9))
+def test_any_other_check_digit_is_found(born, serial, samordning, shift):
+    number = personnummer(born, serial, samordning)
+    wrong = number[:-1] + str((int(number[-1]) + shift) % 10)
+    assert "check digit" in personidentitet_problem(wrong)
+
+
+@given(birth_dates, serials)
+def test_a_day_that_does_not_exist_is_found_even_with_a_right_check_digit(born, serial):
+    last = (born.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    nine = f"{born:%y%m}{last.day + 1:02d}{serial}"
+    number = f"{born.year // 100}{nine}{luhn_digit(nine)}"
+    assert "not a real date" in personidentitet_problem(number)
+
+
+def test_the_well_known_test_identities():
+    assert personidentitet_problem("191212121212") is None
+    assert personidentitet_problem("199001722397") is None  # samordningsnummer: day 12 + 60
+    assert "day minus 60" in personidentitet_problem("199001922393")
+
+
+def test_shape_is_left_to_the_schema():
+    assert personidentitet_problem("99999999999") is None  # 11 digits: SSBT-XSD says so
+    assert organisationsnummer_problem("16212000014X") is None
+
+
+@given(st.integers(min_value=0, max_value=10**9 - 1))
+def test_organisationsnummer_check_digit(n):
+    nine = f"{n:09d}"
+    assert organisationsnummer_problem(f"16{nine}{luhn_digit(nine)}") is None
+    assert luhn_ok(nine + luhn_digit(nine))
+    wrong = str((int(luhn_digit(nine)) + 1) % 10)
+    assert organisationsnummer_problem(f"16{nine}{wrong}") is not None

@@ -1,0 +1,101 @@
+"""HAR captures (HTTP Archive 1.2, what browsers and proxies export) as request/answer pairs.
+
+A capture holds every HTTP exchange of a session; the SSBTEK ones are those whose request or
+answer body is XML. Each becomes two sources (request and answer) that the engine validates like
+files, plus an exchange that ``pairs.py`` judges as a whole. Nothing in the capture but the bodies
+is reported: URLs, headers and cookies may carry secrets and stay out of every output.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .inputs import Source
+from .limits import Limits
+
+
+@dataclass(frozen=True, slots=True)
+class HarExchange:
+    """One SOAP exchange of a capture; a side is None when the capture has no body for it."""
+
+    name: str
+    request: Source | None
+    answer: Source | None
+
+
+@dataclass(frozen=True, slots=True)
+class HarCapture:
+    exchanges: list[HarExchange]
+    #: entries that carried no XML body (page loads, scripts, …), skipped
+    skipped: int
+    #: why the capture could not be read at all, else None
+    problem: str | None = None
+
+
+def looks_like_har(source: Source) -> bool:
+    """By name, or by content: an SSBTEK message starts with '<', a HAR capture with '{'."""
+    if source.name.lower().endswith(".har"):
+        return True
+    head = (source.data or b"")[:64].lstrip()
+    return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
+
+
+def read_har(source: Source, limits: Limits) -> HarCapture:
+    try:
+        document = json.loads(source.data or b"")
+        entries = document["log"]["entries"]
+        if not isinstance(entries, list):
+            raise TypeError("log.entries is not a list")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        return HarCapture([], 0, f"not a HAR capture ({type(exc).__name__}: expected JSON with log.entries)")
+    exchanges, skipped = [], 0
+    for index, entry in enumerate(entries, start=1):
+        entry = entry if isinstance(entry, dict) else {}
+        name = f"{source.name}#{index}"
+        posted, content = entry.get("request", {}).get("postData"), entry.get("response", {}).get("content")
+        request = _body(posted, f"{name} request", limits)
+        answer = _body(content, f"{name} answer", limits)
+        if not (_is_xml(posted, request) or _is_xml(content, answer)):
+            skipped += 1
+            continue
+        exchanges.append(HarExchange(name, request, answer))
+    return HarCapture(exchanges, skipped)
+
+
+def _body(part: Any, name: str, limits: Limits) -> Source | None:
+    if not isinstance(part, dict) or not isinstance(part.get("text"), str) or not part["text"]:
+        return None
+    text = part["text"]
+    if part.get("encoding") == "base64":
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return Source(name, None, "the capture's base64 body does not decode", "read")
+    else:
+        data = text.encode("utf-8")
+    if len(data) > limits.max_message_bytes:
+        return Source(
+            name,
+            None,
+            f"larger than the message size limit of {limits.max_message_bytes} bytes "
+            "(raise it with --max-message-bytes)",
+            "limit",
+        )
+    return Source(name, data)
+
+
+def _is_xml(part: Any, source: Source | None) -> bool:
+    """SOAP travels as text/xml (1.1) or application/soap+xml; a page is HTML even though it starts with '<'."""
+    if source is None:
+        return False
+    mime = str(part.get("mimeType", "")).lower() if isinstance(part, dict) else ""
+    if "xml" in mime:
+        return True
+    if "html" in mime or source.data is None:
+        return False
+    head = source.data.lstrip()[:16].lower()
+    return head.startswith(b"<") and not head.startswith((b"<!doctype html", b"<html"))

@@ -1,0 +1,64 @@
+"""Swedish identity numbers: what makes a personnummer, samordningsnummer or organisationsnummer real.
+
+The contract only says "12 digits" (``[0-9]{12}``) and ``[\\d]{4}[2-9][\\d]{7}``; the agencies behind
+SSBTEK look the person up, and CSN answers a number that is no real personnummer with ResultatKod
+-1004 ("Felaktigt format på personnummer"). These functions say *why* a number is not real, so that
+a finding can tell the vendor what to fix without quoting the number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+#: A samordningsnummer is a personnummer whose day of birth has 60 added (DOMAIN.md, Skatteverket).
+SAMORDNING_DAY_OFFSET = 60
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn (mod 10) over the digits as given; Swedish numbers use it over their 10-digit form."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def luhn_digit(nine: str) -> str:
+    """The check digit that makes ``nine + digit`` pass :func:`luhn_ok`."""
+    return next(str(d) for d in range(10) if luhn_ok(nine + str(d)))
+
+
+def personidentitet_problem(value: str) -> str | None:
+    """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer, or None.
+
+    Checks the birth date (a samordningsnummer's day is 61–91) and the check digit over the last
+    10 digits. Says nothing about shape: 12 digits is the schema's job (SSBT-XSD).
+    """
+    if len(value) != 12 or not value.isdigit():
+        return None
+    year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
+    kind = "personnummer"
+    if day > SAMORDNING_DAY_OFFSET:
+        day -= SAMORDNING_DAY_OFFSET
+        kind = "samordningsnummer"
+    try:
+        date(year, month, day)
+    except ValueError:
+        offset = f" (day minus {SAMORDNING_DAY_OFFSET})" if kind == "samordningsnummer" else ""
+        return f"its date of birth{offset} is not a real date"
+    if not luhn_ok(value[2:]):
+        return f"its check digit is wrong for a {kind} (Luhn over the last 10 digits)"
+    return None
+
+
+def organisationsnummer_problem(value: str) -> str | None:
+    """Why a 12-digit organisationsnummer (SSBTEK's form: a 2-digit prefix, then the 10 digits) is not real."""
+    if len(value) != 12 or not value.isdigit():
+        return None
+    if not luhn_ok(value[2:]):
+        return "its check digit is wrong (Luhn over the last 10 digits)"
+    return None
