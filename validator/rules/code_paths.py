@@ -237,11 +237,12 @@ class JsonPaths:
         """(binding, path, code) for every scalar leaf some pattern matches. Given ``valid`` (binding id →
         code → coverage key), leaves whose code is in it are settled here (key appended to ``observed``)."""
         found: list[tuple[Binding, tuple[str | int, ...], str]] = []
-        if type(document) is dict or type(document) is list:
-            if self.floating:
-                self._walk(document, [], [], found)
-            else:
-                self._follow(self.trie, document, [], found)
+        if type(document) is not dict and type(document) is not list:
+            return found
+        if not self.floating:
+            self._follow(self.trie, document, [], found, valid, observed)
+            return found
+        self._walk(document, [], [], found)
         if valid is None:
             return found
         unsettled = []
@@ -253,40 +254,35 @@ class JsonPaths:
                 observed.append(key)
         return unsettled
 
-    def _follow(self, level: dict, node: Any, path: list[str | int], found: list) -> None:
-        # hot path: a call per container on a pattern's way, no intermediate lists
+    def _follow(self, level: dict, node: Any, path: list, found: list, valid: dict | None, observed) -> None:
+        # hot path: a call per container on a pattern's way, no intermediate lists, valid codes settled here
         if type(node) is dict:
             for key, (children, ending) in level.items():
                 value = node.get(key, _ABSENT)
-                if value is _ABSENT:
-                    continue
-                kind = type(value)
-                if kind is str or kind is int:
-                    if ending:
-                        code = value if kind is str else str(value)
-                        where = (*path, key)
-                        for binding in ending:
-                            found.append((binding, where, code))
-                elif children and (kind is dict or kind is list):
-                    path.append(key)
-                    self._follow(children, value, path, found)
-                    path.pop()
-            return
-        if type(node) is not list or "*" not in level:
-            return
-        children, ending = level["*"]
-        for index, value in enumerate(node):
-            kind = type(value)
-            if kind is str or kind is int:
-                if ending:
-                    code = value if kind is str else str(value)
-                    where = (*path, index)
-                    for binding in ending:
-                        found.append((binding, where, code))
-            elif children and (kind is dict or kind is list):
-                path.append(index)
-                self._follow(children, value, path, found)
-                path.pop()
+                if value is not _ABSENT:
+                    self._step(key, value, children, ending, path, found, valid, observed)
+        elif type(node) is list and "*" in level:
+            children, ending = level["*"]
+            for index, value in enumerate(node):
+                self._step(index, value, children, ending, path, found, valid, observed)
+
+    def _step(self, key, value, children, ending, path, found, valid, observed) -> None:
+        kind = type(value)
+        if kind is str or kind is int:
+            if not ending:
+                return
+            code = value if kind is str else str(value)
+            for binding in ending:
+                if valid is not None:
+                    settled = valid[binding.id].get(code)
+                    if settled is not None:
+                        observed.append(settled)
+                        continue
+                found.append((binding, (*path, key), code))
+        elif children and (kind is dict or kind is list):
+            path.append(key)
+            self._follow(children, value, path, found, valid, observed)
+            path.pop()
 
     def _walk(self, node: Any, path: list[str | int], norm: list[str], found: list) -> None:
         # hot path: one call per container; scalar leaves are handled inline and most are skipped by
