@@ -12,15 +12,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__, packs_with
+from . import __version__, certify_run, packs_with
+from .batch import validate_batch
+from .certification import PASS, Requirements
 from .config import ConfigError, load_config
-from .engine import Options, validate_paths
+from .engine import Options
 from .exchanges import validate_pair
 from .inputs import DEFAULT_INCLUDE, read_file
 from .limits import DEFAULT_LIMITS, Limits
 from .pack_listing import WRITERS
 from .packs import PackError
-from .report import REPORTERS
+from .progress import Progress
+from .report import REPORTERS, certify_text
+from .report import certification as certify_files
+from .report.outputs import OutputError, write_all
+from .report.outputs import plan as plan_outputs
 
 EXIT_USAGE = 2
 
@@ -59,8 +65,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option(
+    "--format",
+    "output_format",
+    multiple=True,
+    metavar="FORMAT[:FILE]",
+    help=f"Report format, repeatable: {', '.join(REPORTERS)} [default: text]; FORMAT:FILE writes it to FILE.",
+)
+@click.option(
+    "--output", "-o", multiple=True, metavar="[FORMAT=]FILE", help="Write the report (or one format's) to FILE."
+)
 @click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
 @click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
 @click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
@@ -78,10 +92,11 @@ def main() -> None:
     "[default: ./pyproject.toml's [tool.ssbtek-validator] when present]",
 )
 @click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 def check(
     paths: tuple[str, ...],
-    output_format: str,
-    output: str | None,
+    output_format: tuple[str, ...],
+    output: tuple[str, ...],
     version: int | None,
     schemas: str | None,
     show_values: bool,
@@ -91,8 +106,13 @@ def check(
     include: tuple[str, ...],
     config_file: str | None,
     pairs: bool,
+    jobs: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
+    try:
+        outputs = plan_outputs(output_format, output)
+    except OutputError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
@@ -111,13 +131,13 @@ def check(
         config=config,
         pairs=pairs,
     )
-    result = validate_paths(paths, options, packs)
-    reporter = REPORTERS[output_format]
-    if output:
-        with Path(output).open("w", encoding="utf-8") as stream:
-            reporter(result, packs, stream)
-    else:
-        reporter(result, packs, click.get_text_stream("stdout"))
+    with Progress(stream=click.get_text_stream("stderr")) as progress:
+        result = validate_batch(paths, options, packs, jobs=jobs, progress=progress).result
+    try:
+        write_all(result, packs, outputs, click.get_text_stream("stdout"))
+    except OSError as exc:
+        click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(result.exit_code)
 
 
@@ -210,6 +230,131 @@ def pair(
     else:
         reporter(result, packs, click.get_text_stream("stdout"))
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--version", "version", type=int, help="The SSBTEK version being certified (required unless --verify).")
+@click.option(
+    "--verify",
+    "evidence_path",
+    type=click.Path(dir_okay=False),
+    help="Re-check this evidence file against the inputs (PATHS, else those it names) and packs.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="ssbtek-certification",
+    show_default=True,
+    help="Folder for report.html, report.json and evidence.json.",
+)
+@click.option(
+    "--require-operation",
+    multiple=True,
+    help="Operation that needs a conforming request and answer (repeatable) [default: every operation of the pack].",
+)
+@click.option(
+    "--require-agency-data",
+    multiple=True,
+    help="Agency that must answer with data (repeatable; 'none' for no agency) [default: every agency of the pack].",
+)
+@click.option(
+    "--min-agency-errors",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="How many agencies must be seen answering with an error.",
+)
+@click.option("--require-code-list", multiple=True, help="Code list every value of which must be seen (repeatable).")
+@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
+@click.option("--show-values", is_flag=True, help="Show personal data in the reports (masked by default).")
+@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today; recorded).")
+@click.option("--strict", is_flag=True, help="Warnings fail the certification.")
+@click.option("--pairs", is_flag=True, help="Also pair requests and answers by korrelationsid and judge each exchange.")
+@click.option(
+    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
+)
+@click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+def certify(
+    paths: tuple[str, ...],
+    version: int | None,
+    evidence_path: str | None,
+    out_dir: str,
+    require_operation: tuple[str, ...],
+    require_agency_data: tuple[str, ...],
+    min_agency_errors: int,
+    require_code_list: tuple[str, ...],
+    schemas: str | None,
+    show_values: bool,
+    as_of: date | None,
+    strict: bool,
+    pairs: bool,
+    max_message_bytes: int,
+    include: tuple[str, ...],
+    jobs: int,
+) -> None:
+    """Certify captures for SSBTEK vN: every rule, a coverage matrix, a PASS/FAIL verdict and evidence.
+
+    Writes report.html, report.json and evidence.json to --out and prints the verdict with every
+    gap. PASS needs no errors, a conforming request and answer for each operation, data from every
+    agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
+    `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
+    """
+    stdout = click.get_text_stream("stdout")
+    if evidence_path:
+        try:
+            with Progress(stream=click.get_text_stream("stderr")) as progress:
+                check_result, _again = certify_run.verify(evidence_path, paths or None, jobs=jobs, progress=progress)
+        except (certify_run.EvidenceError, PackError) as exc:
+            click.echo(f"ssbtek-validate: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        certify_text.write_verification(check_result, evidence_path, stdout)
+        sys.exit(0 if check_result.verified else 1)
+    if version is None or not paths:
+        raise click.UsageError("certify needs CAPTURES and --version N (or --verify EVIDENCE)")
+    agencies = None
+    if require_agency_data:
+        agencies = () if [a.lower() for a in require_agency_data] == ["none"] else tuple(require_agency_data)
+    requirements = Requirements(
+        operations=tuple(require_operation) or None,
+        agencies_with_data=agencies,
+        min_agencies_with_error=min_agency_errors,
+        code_lists=tuple(require_code_list),
+    )
+    options = Options(
+        show_values=show_values,
+        as_of=as_of,
+        strict=strict,
+        limits=Limits(max_message_bytes=max_message_bytes),
+        include=include or DEFAULT_INCLUDE,
+        pairs=pairs,
+    )
+    try:
+        with Progress(stream=click.get_text_stream("stderr")) as progress:
+            outcome = certify_run.run(
+                paths,
+                version,
+                requirements=requirements,
+                options=options,
+                schemas=schemas,
+                jobs=jobs,
+                progress=progress,
+            )
+    except PackError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        written = certify_files.write(outcome, Path(out_dir))
+    except OSError as exc:
+        click.echo(f"ssbtek-validate: cannot write the certification: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    certify_text.write(outcome.result, outcome.certification, stdout)
+    stdout.write("written: " + ", ".join(str(p) for p in written) + "\n")
+    if outcome.certification.verdict == PASS:
+        sys.exit(0)
+    sys.exit(3 if outcome.result.exit_code == 3 else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

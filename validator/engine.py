@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .config import RuleConfig
+from .coverage import observe
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
@@ -42,14 +43,20 @@ class Options:
 
 
 def validate_sources(
-    sources: Iterable[Source], options: Options = Options(), packs: dict[int, Pack] | None = None
+    sources: Iterable[Source],
+    options: Options = Options(),
+    packs: dict[int, Pack] | None = None,
+    exchanges: Exchanges | None = None,
 ) -> RunResult:
+    """``exchanges``: given by a caller that splits one run over several calls (validator.batch, --jobs);
+    it then keeps the sides for --pairs and pairs them itself at the end of the whole run."""
     packs = builtin_packs() if packs is None else packs
     options = today_fixed(options)
     if options.config is not None:  # a disabled rule is not run at all
         options = replace(options, rules=options.config.enabled_rules(options.rules))
-    result = RunResult(strict=options.strict)
-    exchanges = Exchanges(options, packs)
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    pairs_here = exchanges is None
+    exchanges = Exchanges(options, packs) if exchanges is None else exchanges
     for source in sources:
         if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
             exchanges.capture(source, result)
@@ -57,8 +64,9 @@ def validate_sources(
         message = parse(source, options.limits)
         result.messages.append(validate_message(source, options, packs, message))
         exchanges.remember(message)
-    exchanges.finish(result)
-    configure_run(result, options)
+    if pairs_here:  # the whole run in this call (validator.batch configures a split run at its end)
+        exchanges.finish(result)
+        configure_run(result, options)
     return result
 
 
@@ -130,6 +138,7 @@ def _check_message(
                     file=message.name,
                 )
             )
+    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
     result.observed = context.observed
     return result
 

@@ -78,7 +78,7 @@ def validate_pair(request: Source, answer: Source, options: Options, packs: dict
     from .engine import configure_run, today_fixed
 
     options = today_fixed(options)
-    result = RunResult(strict=options.strict)
+    result = RunResult(strict=options.strict, show_values=options.show_values)
     exchanges = Exchanges(options, packs)
     sides = [exchanges.message(source, result) for source in (request, answer)]
     result.exchanges.append(judge(f"{request.name} ↔ {answer.name}", sides[0], sides[1], "files"))

@@ -152,6 +152,8 @@ class RunResult:
     #: Findings about the run itself (configuration, schema bundles), not tied to one message.
     run_findings: list[Finding] = field(default_factory=list)
     strict: bool = False
+    #: whether findings carry unmasked values (--show-values), so a report can say which it shows
+    show_values: bool = False
     #: Request/answer pairs judged together (HAR captures, `pair`, `--pairs`); empty otherwise.
     exchanges: list[ExchangeResult] = field(default_factory=list)
 

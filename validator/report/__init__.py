@@ -7,13 +7,17 @@ from typing import TextIO
 
 from ..findings import RunResult
 from ..packs import Pack
-from . import json_report, text
+from . import github, html, json_report, junit, sarif, text
 
 Reporter = Callable[[RunResult, dict[int, Pack], TextIO], None]
 
 REPORTERS: dict[str, Reporter] = {
     "text": text.write,
     "json": json_report.write,
+    "junit": junit.write,
+    "sarif": sarif.write,
+    "github": github.write,
+    "html": html.write,
 }
 
 __all__ = ["REPORTERS", "Reporter"]

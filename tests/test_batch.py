@@ -1,0 +1,113 @@
+"""--jobs N gives the same result as one process, in input order; the progress line stays off CI logs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from validator.batch import chunk_size, expand, validate_batch
+from validator.cli import main
+from validator.engine import Options, validate_paths
+from validator.progress import Progress
+
+from .conftest import CORPUS
+
+AS_OF = Options(as_of=date(2026, 11, 1))
+
+
+def as_dicts(result):
+    return (
+        [m.to_dict() for m in result.messages],
+        [e.to_dict() for e in result.exchanges],
+        [f.to_dict() for f in result.run_findings],
+    )
+
+
+def test_jobs_give_the_same_messages_in_the_same_order_as_one_process(tmp_path):
+    missing = tmp_path / "missing.xml"
+    arguments = [CORPUS / "v11", CORPUS / "misc", missing, CORPUS / "v10"]
+    plain = validate_paths(arguments, AS_OF)
+    one = validate_batch(arguments, AS_OF, jobs=1).result
+    two = validate_batch(arguments, AS_OF, jobs=2).result
+    assert as_dicts(one) == as_dicts(plain)
+    assert as_dicts(two) == as_dicts(plain)
+    assert two.exit_code == plain.exit_code == 3
+
+
+def test_pairs_across_chunks_and_har_captures_come_out_as_in_one_call():
+    options = replace(AS_OF, pairs=True)
+    arguments = [CORPUS / "v10", CORPUS / "pairs", CORPUS / "har", CORPUS / "v11"]
+    plain = validate_paths(arguments, options)
+    assert len(plain.exchanges) > 10 and plain.run_findings  # korrelationsid pairs, HAR exchanges, HAR info
+    two = validate_batch(arguments, options, jobs=2).result
+    assert as_dicts(two) == as_dicts(plain)
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_digests_are_of_the_bytes_validated_one_per_input(tmp_path):
+    arguments = [CORPUS / "har", CORPUS / "v10", tmp_path / "missing.xml"]
+    batch = validate_batch(arguments, AS_OF, jobs=2, digests=True)
+    files = [str(p) for p in sorted((CORPUS / "har").glob("*.har")) + sorted((CORPUS / "v10").glob("*.xml"))]
+    assert [d.file for d in batch.digests] == [*files, str(tmp_path / "missing.xml")]
+    assert len(batch.result.messages) > len(files)  # a HAR capture is one input and several messages
+    for digest in batch.digests[:-1]:
+        data = Path(digest.file).read_bytes()
+        assert digest.sha256 == hashlib.sha256(data).hexdigest() and digest.size == len(data)
+    assert batch.digests[-1].sha256 is None
+
+
+def test_expand_keeps_unreadable_arguments_and_empty_folders(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    targets = expand([empty, tmp_path / "nope.xml", CORPUS / "v10" / "ping-request.xml"], Options())
+    assert "no files matching" in targets[0].problem
+    assert targets[1].problem == "no such file or directory"
+    assert targets[2] == str(CORPUS / "v10" / "ping-request.xml")
+
+
+def test_chunks_balance_workers_and_stay_bounded():
+    assert chunk_size(10_000, 2) == 256
+    assert chunk_size(59, 2) == 8
+    for total in (1, 7, 100, 5000):
+        assert 1 <= chunk_size(total, 2) <= 256
+
+
+def test_progress_draws_on_a_terminal_and_erases_itself():
+    stream = Tty()
+    progress = Progress(stream=stream, delay=0)
+    progress.start(10)
+    progress.advance(10)
+    progress.close()
+    drawn = stream.getvalue()
+    assert "10/10 inputs" in drawn and drawn.endswith("\r")
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream=stream, delay=0)
+    progress.start(10)
+    progress.advance(10)
+    progress.close()
+    assert stream.getvalue() == ""
+
+
+def test_cli_jobs_and_stdin(tmp_path):
+    copy = tmp_path / "batch"
+    shutil.copytree(CORPUS / "v10", copy)
+    runner = CliRunner()
+    serial = runner.invoke(main, ["--format", "json", "--as-of", "2026-11-01", str(copy)])
+    parallel = runner.invoke(main, ["--jobs", "2", "--format", "json", "--as-of", "2026-11-01", str(copy)])
+    assert serial.exit_code == parallel.exit_code == 1
+    assert serial.output == parallel.output
+    piped = runner.invoke(main, ["--jobs", "2", "-"], input=(CORPUS / "v10" / "request-full.xml").read_bytes())
+    assert piped.exit_code == 0 and "<stdin>: conforms" in piped.output

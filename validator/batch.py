@@ -1,0 +1,177 @@
+"""Large batches: one process or several (``--jobs N``), results in input order, with progress.
+
+The arguments are expanded to a list of files first (cheap: names only), so the work can be split
+into chunks and a progress bar knows its total. Each worker process compiles every pack once, in its
+initializer, then validates chunk after chunk; the parent only walks folders and collects results.
+``validate_batch(..., jobs=N)`` returns the same :class:`RunResult` as ``jobs=1``, message for
+message, which the tests check.
+
+When ``digests`` is asked for (certification evidence), the SHA-256 of every input is taken from
+the very bytes that were validated, in the process that read them: no input is read twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import Options, configure_run, today_fixed, validate_sources
+from .exchanges import Exchanges
+from .findings import RunResult
+from .inputs import Source, iter_sources, matcher, read_limited, walk
+from .packs import Pack, builtin_packs
+from .pairs import Side
+from .progress import Progress
+
+#: A named input, or an input already known to be unreadable (or read from stdin).
+Target = str | Source
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What certification evidence records about one input (a file, stdin, a HAR capture)."""
+
+    file: str
+    sha256: str | None
+    size: int | None
+
+
+@dataclass
+class BatchResult:
+    result: RunResult
+    #: one per input source, in input order (a HAR capture is one source, many messages); empty
+    #: unless digests were asked for
+    digests: list[Digest] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk gives back to the parent: its part of the run, and the sides --pairs needs."""
+
+    result: RunResult
+    sides: list[Side]
+    digests: list[Digest]
+    #: inputs in the chunk (the progress counts inputs: a HAR capture is one input, many messages)
+    inputs: int
+
+
+def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> list[Target]:
+    """Arguments → files, in the order ``iter_sources`` would read them, without reading any file.
+
+    stdin is read here (it cannot be handed to another process); a folder without matching files and
+    a missing path become sources that say so, as in :func:`validator.inputs.iter_sources`.
+    """
+    targets: list[Target] = []
+    for argument in arguments:
+        if str(argument) == "-":
+            targets.append(read_limited(stdin or sys.stdin.buffer, "<stdin>", options.limits))
+            continue
+        path = Path(argument)
+        if path.is_dir():
+            before = len(targets)
+            targets.extend(walk(str(path), matcher(options.include)))
+            if len(targets) == before:
+                targets.append(
+                    Source(str(path), None, f"no files matching {', '.join(options.include)} in this folder", "read")
+                )
+        elif path.exists() or path.is_symlink():
+            targets.append(str(path))
+        else:
+            targets.append(Source(str(path), None, "no such file or directory", "read"))
+    return targets
+
+
+def _sources(chunk: list[Target], options: Options) -> Iterator[Source]:
+    for target in chunk:
+        if isinstance(target, Source):
+            yield target
+        else:  # an explicit file: iter_sources reads it with the limits, as a plain run would
+            yield from iter_sources([target], options.limits, options.include)
+
+
+def _digest(source: Source) -> Digest:
+    if source.data is None:
+        return Digest(source.name, None, None)
+    return Digest(source.name, hashlib.sha256(source.data).hexdigest(), len(source.data))
+
+
+def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
+    """One chunk through the engine; pairing by korrelationsid (--pairs) is left to the whole run."""
+    sources = list(_sources(chunk, options))
+    exchanges = Exchanges(options, packs)
+    result = validate_sources(sources, options, packs, exchanges)
+    return ChunkOutcome(result, exchanges.sides, [_digest(s) for s in sources] if digests else [], len(chunk))
+
+
+# --- worker process state: set once by the initializer, so packs are compiled once per process ---
+_worker: dict = {}
+
+
+def _init_worker(options: Options, packs: dict[int, Pack], digests: bool) -> None:
+    for pack in packs.values():
+        pack.schema()
+    _worker.update(options=options, packs=packs, digests=digests)
+
+
+def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
+    return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"])
+
+
+def chunk_size(total: int, jobs: int) -> int:
+    """Small enough to balance the workers and move the progress bar, large enough to amortise pickling."""
+    return max(8, min(256, total // (jobs * 8) or 1))
+
+
+def _chunks(targets: list[Target], size: int) -> list[list[Target]]:
+    return [targets[i : i + size] for i in range(0, len(targets), size)]
+
+
+def validate_batch(
+    arguments: Iterable[str | Path],
+    options: Options | None = None,
+    packs: dict[int, Pack] | None = None,
+    *,
+    jobs: int = 1,
+    digests: bool = False,
+    progress: Progress | None = None,
+    stdin=None,
+) -> BatchResult:
+    """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count."""
+    packs = builtin_packs() if packs is None else packs
+    options = options or Options()
+    options = today_fixed(options)  # once for the whole batch, not once per worker
+    targets = expand(arguments, options, stdin)
+    if progress is not None:
+        progress.start(len(targets))
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    batch = BatchResult(result)
+    chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)))
+    jobs = max(1, min(jobs, len(chunks)))
+    if jobs == 1:
+        outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
+        _collect(batch, outcomes, progress, Exchanges(options, packs))
+        return batch
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options, packs, digests)) as pool:
+        _collect(batch, pool.map(_run_chunk, chunks), progress, Exchanges(options, packs))
+    return batch
+
+
+def _collect(
+    batch: BatchResult, outcomes: Iterable[ChunkOutcome], progress: Progress | None, exchanges: Exchanges
+) -> None:
+    """Chunks in input order make the run; pairs across chunks are made once, at the end, as in one call."""
+    result = batch.result
+    for outcome in outcomes:
+        result.messages.extend(outcome.result.messages)
+        result.run_findings.extend(outcome.result.run_findings)
+        result.exchanges.extend(outcome.result.exchanges)
+        exchanges.sides.extend(outcome.sides)
+        batch.digests.extend(outcome.digests)
+        if progress is not None:
+            progress.advance(outcome.inputs)
+    exchanges.finish(result)
+    configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once

@@ -1,0 +1,122 @@
+"""``certify`` and ``certify --verify`` as library calls; the CLI only wires options to these.
+
+A certification run validates the captures with every rule, turns the result into coverage and a
+verdict (:mod:`validator.certification`) and records the evidence (:mod:`validator.evidence`). The
+evidence keeps the run's settings, so ``verify`` can repeat exactly the same run later (same
+as-of date, same requirements, same limits) and compare.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import packs_with
+from .batch import validate_batch
+from .certification import Certification, Requirements, certify, mark_other_versions
+from .engine import Options
+from .evidence import EVIDENCE_VERSION, Verification, build, compare
+from .findings import RunResult
+from .inputs import DEFAULT_INCLUDE
+from .limits import Limits
+from .packs import Pack, PackError
+from .progress import Progress
+
+
+@dataclass
+class CertifyRun:
+    result: RunResult
+    certification: Certification
+    evidence: dict[str, Any]
+    packs: dict[int, Pack]
+
+
+def run(
+    paths: Sequence[str | Path],
+    version: int,
+    *,
+    requirements: Requirements | None = None,
+    options: Options | None = None,
+    schemas: str | Path | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> CertifyRun:
+    """Certify captures for SSBTEK ``version``. Raises :class:`PackError` for a configuration problem."""
+    packs = packs_with(schemas)
+    pack = packs.get(version)
+    if pack is None:
+        raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+    requirements = requirements or Requirements()
+    options = options or Options()
+    # never force the pack: a capture in another version must show up as such, not be judged as vN
+    options = replace(options, version=None)
+    if options.as_of is None:
+        options = replace(options, as_of=date.today(), as_of_source="today")
+    batch = validate_batch(paths, options, packs, jobs=jobs, digests=True, progress=progress)
+    mark_other_versions(batch.result, version)
+    certification = certify(batch.result, pack, requirements, options.as_of)
+    settings = {
+        "version": version,
+        "inputs": [str(p) for p in paths],
+        "as_of": options.as_of.isoformat() if options.as_of else None,
+        "as_of_source": options.as_of_source,
+        "strict": options.strict,
+        "pairs": options.pairs,
+        "include": list(options.include),
+        "max_message_bytes": options.limits.max_message_bytes,
+        "schemas": str(schemas) if schemas is not None else None,
+        "requirements": requirements.to_dict(),
+    }
+    evidence = build(certification, batch.result, packs, batch.digests, settings)
+    return CertifyRun(batch.result, certification, evidence, packs)
+
+
+class EvidenceError(Exception):
+    """An evidence file that cannot be read or is not one (a usage error, exit 2)."""
+
+
+def load_evidence(path: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EvidenceError(f"{path}: cannot read evidence: {exc}") from exc
+    if not isinstance(data, dict) or data.get("evidence_version") != EVIDENCE_VERSION or "settings" not in data:
+        raise EvidenceError(f"{path}: not an ssbtek-validator evidence file (evidence_version {EVIDENCE_VERSION})")
+    return data
+
+
+def verify(
+    evidence_path: str | Path,
+    paths: Sequence[str | Path] | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[Verification, CertifyRun]:
+    """Repeat the recorded certification (on ``paths`` if given, else the recorded inputs) and compare."""
+    recorded = load_evidence(evidence_path)
+    settings = recorded["settings"]
+    try:
+        options = Options(
+            as_of=date.fromisoformat(settings["as_of"]) if settings.get("as_of") else None,
+            as_of_source="evidence",
+            strict=bool(settings.get("strict", False)),
+            pairs=bool(settings.get("pairs", False)),
+            limits=Limits(max_message_bytes=int(settings["max_message_bytes"])),
+            include=tuple(settings.get("include") or DEFAULT_INCLUDE),
+        )
+        again = run(
+            list(paths) if paths else settings["inputs"],
+            int(settings["version"]),
+            requirements=Requirements.from_dict(settings.get("requirements", {})),
+            options=options,
+            schemas=settings.get("schemas"),
+            jobs=jobs,
+            progress=progress,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EvidenceError(f"{evidence_path}: evidence settings unusable: {exc}") from exc
+    return compare(recorded, again.evidence), again

@@ -1,0 +1,104 @@
+"""Several reports from one run: which format goes where.
+
+A pipeline typically wants SARIF for the code-scanning upload, JUnit for the test tab and text in
+the log, from one validation. Spelled either way (both may be mixed):
+
+    --format sarif:report.sarif --format junit:report.xml --format text
+    --format sarif --format junit --format text --output sarif=report.sarif --output junit=report.xml
+
+A plain ``--output FILE`` still works with a single format (``--format json --output r.json``).
+At most one format may go to stdout (``-`` as a path also means stdout); two formats may not share
+a file. Anything ambiguous is a usage error (exit 2), never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ..findings import RunResult
+from ..packs import Pack
+from . import REPORTERS
+
+
+class OutputError(ValueError):
+    """The formats and outputs asked for do not make one clear plan."""
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str
+    #: None means stdout
+    path: str | None = None
+
+
+def _known(name: str, where: str) -> str:
+    if name not in REPORTERS:
+        raise OutputError(f"{where}: unknown format {name!r}; choose from {', '.join(sorted(REPORTERS))}")
+    return name
+
+
+def plan(formats: Sequence[str], outputs: Sequence[str] = (), default: str = "text") -> list[Output]:
+    """Turn repeated ``--format`` and ``--output`` values into a list of (format, destination)."""
+    wanted: list[tuple[str, str | None]] = []
+    for item in formats or (default,):
+        name, sep, path = item.partition(":")
+        wanted.append((_known(name.strip(), f"--format {item}"), path if sep else None))
+    named: dict[str, list[str]] = {}
+    bare: list[str] = []
+    for item in outputs:
+        name, sep, path = item.partition("=")
+        if sep and name in REPORTERS:
+            named.setdefault(name, []).append(path)
+        else:
+            bare.append(item)
+    listed = {name for name, _ in wanted}
+    for name in named:
+        if name not in listed:
+            raise OutputError(f"--output {name}=…: no --format {name} was asked for")
+    plan_: list[Output] = []
+    open_slots: list[str] = []
+    for name, path in wanted:
+        if path is not None:
+            plan_.append(Output(name, path))
+        elif named.get(name):
+            plan_.append(Output(name, named[name].pop(0)))
+        else:
+            open_slots.append(name)
+    for name, left in named.items():
+        if left:
+            raise OutputError(f"--output {name}={left[0]}: more --output {name}=… than --format {name}")
+    if len(bare) > 1:
+        raise OutputError("--output FILE given more than once; name the format: --output FORMAT=FILE")
+    if bare:
+        if len(open_slots) != 1:
+            raise OutputError(
+                f"--output {bare[0]} is ambiguous with {len(open_slots)} formats without a destination; "
+                "use --output FORMAT=FILE or --format FORMAT:FILE"
+            )
+        plan_.append(Output(open_slots.pop(), bare[0]))
+    plan_.extend(Output(name) for name in open_slots)
+    normalised = [Output(o.format, None if o.path in (None, "-") else o.path) for o in plan_]
+    to_stdout = [o.format for o in normalised if o.path is None]
+    if len(to_stdout) > 1:
+        raise OutputError(
+            f"{', '.join(to_stdout)} would all go to stdout; give each but one a file "
+            "(--format FORMAT:FILE or --output FORMAT=FILE)"
+        )
+    paths = [str(Path(o.path).resolve()) for o in normalised if o.path is not None]
+    if len(paths) != len(set(paths)):
+        raise OutputError("two formats would write the same file")
+    # keep the order given, stdout last so files are complete before the log shows the verdict
+    return sorted(normalised, key=lambda o: o.path is None)
+
+
+def write_all(result: RunResult, packs: dict[int, Pack], outputs: Iterable[Output], stdout: TextIO) -> None:
+    for output in outputs:
+        reporter = REPORTERS[output.format]
+        if output.path is None:
+            reporter(result, packs, stdout)
+        else:
+            with Path(output.path).open("w", encoding="utf-8") as stream:
+                reporter(result, packs, stream)
