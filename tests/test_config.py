@@ -212,3 +212,19 @@ def test_the_rule_ensuring_an_exchange_was_judged_cannot_be_configured_away(tmp_
     config.write_text('disable = ["SSBT-PAIR-INCOMPLETE"]\n', "utf-8")
     result = run("--config", config, FAILED)
     assert result.exit_code == 2 and "not checked" in result.output
+
+
+def test_a_split_run_reports_the_configuration_once(tmp_path):
+    """--jobs splits the run into chunks; the configuration still applies to every message, and the
+    run's own findings (an expired suppression) appear once, as in one process."""
+    config = tmp_path / "ssbtek.toml"
+    config.write_text(
+        f'disable = ["SSBT-CODE-AF-*"]\n[[suppress]]\nrule = "SSBT-XSD"\nfile = "*"\nreason = "r"\nexpires = {PAST}\n',
+        "utf-8",
+    )
+    outputs = [json.loads(run("--config", config, "--jobs", jobs, "--format", "json", CORPUS / "v10").output)
+               for jobs in ("1", "2")]  # fmt: skip
+    for data in outputs:
+        assert [f["rule"] for f in data["run_findings"]] == ["SSBT-CONFIG-EXPIRED"]
+        assert "SSBT-CODE-AF-AKTIVITETSRAPPORT" not in rules_of(data)
+    assert rules_of(outputs[0]) == rules_of(outputs[1])
