@@ -41,3 +41,7 @@ def v10_bundle() -> Path:
 @pytest.fixture(scope="session")
 def v11_bundle() -> Path:
     return _bundle("ssbtek-v11-provisional")
+
+
+# Every test runs with the network blocked and fails if it tried (see tests/netguard.py).
+from .netguard import network_guard  # noqa: E402, F401

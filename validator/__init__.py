@@ -17,6 +17,7 @@ from .engine import Options, validate_paths, validate_sources
 from .exchanges import validate_pair
 from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
+from .limits import DEFAULT_LIMITS, Limits
 from .packs import Pack, PackError, builtin_packs, load_bundle
 
 
@@ -39,6 +40,7 @@ def validate(
     strict: bool = False,
     pairs: bool = False,
     config: RuleConfig | str | Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
@@ -53,7 +55,9 @@ def validate(
     """
     if config is not None and not isinstance(config, RuleConfig):
         config = load_config(config)
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, config=config)
+    options = Options(
+        version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits, config=config
+    )
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -65,6 +69,7 @@ __all__ = [
     "ConfigError",
     "ExchangeResult",
     "Finding",
+    "Limits",
     "MessageResult",
     "Options",
     "Pack",

@@ -13,7 +13,6 @@ the very bytes that were validated, in the process that read them: no input is r
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,10 +21,11 @@ from pathlib import Path
 from .engine import Options, configure_run, today_fixed, validate_sources
 from .exchanges import Exchanges
 from .findings import RunResult
-from .inputs import Source, iter_sources, matcher, read_limited, walk
+from .inputs import Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
+from .safe_text import safe_run
 
 #: A named input, or an input already known to be unreadable (or read from stdin).
 Target = str | Source
@@ -60,29 +60,8 @@ class ChunkOutcome:
 
 
 def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> list[Target]:
-    """Arguments → files, in the order ``iter_sources`` would read them, without reading any file.
-
-    stdin is read here (it cannot be handed to another process); a folder without matching files and
-    a missing path become sources that say so, as in :func:`validator.inputs.iter_sources`.
-    """
-    targets: list[Target] = []
-    for argument in arguments:
-        if str(argument) == "-":
-            targets.append(read_limited(stdin or sys.stdin.buffer, "<stdin>", options.limits))
-            continue
-        path = Path(argument)
-        if path.is_dir():
-            before = len(targets)
-            targets.extend(walk(str(path), matcher(options.include)))
-            if len(targets) == before:
-                targets.append(
-                    Source(str(path), None, f"no files matching {', '.join(options.include)} in this folder", "read")
-                )
-        elif path.exists() or path.is_symlink():
-            targets.append(str(path))
-        else:
-            targets.append(Source(str(path), None, "no such file or directory", "read"))
-    return targets
+    """Arguments → files, in the order ``iter_sources`` would read them, without reading any file."""
+    return list(iter_targets(arguments, options.limits, options.include, stdin))
 
 
 def _sources(chunk: list[Target], options: Options) -> Iterator[Source]:
@@ -175,3 +154,4 @@ def _collect(
             progress.advance(outcome.inputs)
     exchanges.finish(result)
     configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
+    safe_run(result, exchanges.options.show_values)

@@ -19,7 +19,7 @@ from .config import ConfigError, load_config
 from .engine import Options
 from .exchanges import validate_pair
 from .inputs import DEFAULT_INCLUDE, read_file
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
 from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
@@ -83,6 +83,27 @@ def main() -> None:
 @click.option(
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
+@click.option(
+    "--max-decoded-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMITS.max_decoded_bytes,
+    show_default=True,
+    help="Largest decoded nested payload (base64/JSON/XML inside a message).",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(1, LIBXML2_MAX_DEPTH),
+    default=DEFAULT_LIMITS.max_depth,
+    show_default=True,
+    help=f"Deepest element or JSON nesting; libxml2 itself stops at {LIBXML2_MAX_DEPTH}, which is never lifted.",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMITS.max_nodes,
+    show_default=True,
+    help="Most nodes (elements, attributes, text, JSON values) one message builds, payloads included; bounds memory.",
+)
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
 @click.option(
     "--config",
@@ -107,6 +128,9 @@ def check(
     config_file: str | None,
     pairs: bool,
     jobs: int,
+    max_decoded_bytes: int,
+    max_depth: int,
+    max_nodes: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     try:
@@ -126,7 +150,12 @@ def check(
         show_values=show_values,
         as_of=as_of,
         strict=strict,
-        limits=Limits(max_message_bytes=max_message_bytes),
+        limits=Limits(
+            max_message_bytes=max_message_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+            max_depth=max_depth,
+            max_nodes=max_nodes,
+        ),
         include=include or DEFAULT_INCLUDE,
         config=config,
         pairs=pairs,

@@ -7,9 +7,10 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 from .config import RuleConfig
@@ -21,6 +22,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
+from .safe_text import safe_result, safe_run
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,29 @@ def validate_sources(
     pairs_here = exchanges is None
     exchanges = Exchanges(options, packs) if exchanges is None else exchanges
     for source in sources:
-        if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
-            exchanges.capture(source, result)
-            continue
-        message = parse(source, options.limits)
-        result.messages.append(validate_message(source, options, packs, message))
-        exchanges.remember(message)
+        try:
+            if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
+                exchanges.capture(source, result)
+                continue
+            message = parse(source, options.limits)
+            result.messages.append(validate_message(source, options, packs, message))
+            exchanges.remember(message)
+        except Exception as exc:  # last resort: one input must never stop the batch nor pass
+            result.messages.append(_failed(source, exc, options.show_values))
     if pairs_here:  # the whole run in this call (validator.batch configures a split run at its end)
         exchanges.finish(result)
         configure_run(result, options)
-    return result
+    return safe_run(result, options.show_values)
+
+
+def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:
+    """A bug met on this input, reported as one (the fuzz target treats this finding as a failure)."""
+    text = (
+        f"The validator failed on this input ({type(exc).__name__}) and did not check it; "
+        "this is a bug in the validator, please report it."
+    )
+    failed = MessageResult(file=source.name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, source.name)])
+    return safe_result(failed, show_values)
 
 
 def today_fixed(options: Options) -> Options:
@@ -86,10 +101,12 @@ def validate_paths(
 def validate_message(
     source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
 ) -> MessageResult:
-    result = _check_message(source, options, packs, message)
+    """One message, whatever it holds: the rule configuration is applied once, here, and the texts of
+    the result are made safe to print once, here."""
+    result = _validate_message(source, options, packs, message)
     if options.config is not None:  # the one place configuration changes findings, for every output
         options.config.apply(result)
-    return result
+    return safe_result(result, options.show_values)
 
 
 def configure_run(result: RunResult, options: Options) -> None:
@@ -104,7 +121,7 @@ def configure_run(result: RunResult, options: Options) -> None:
     result.run_findings.extend(options.config.run_findings(hidden))
 
 
-def _check_message(
+def _validate_message(
     source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
 ) -> MessageResult:
     message = parse(source, options.limits) if message is None else message
@@ -128,7 +145,7 @@ def _check_message(
             if not rule.applies(context):
                 continue
             result.rules_run.append(rule.id)
-            result.findings.extend(rule.check(context))
+            result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))
         except Exception as exc:  # a broken rule must not pass silently nor stop the batch
             result.findings.append(
                 Finding(
@@ -164,3 +181,20 @@ def _parse_datetime(text: str | None) -> date | None:
         return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
     except ValueError:
         return None
+
+
+def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> Iterator[Finding]:
+    """At most ``most`` findings from one rule, then one info saying there were more.
+
+    The rule stops being pulled (a lazy rule does no more work): tens of thousands of findings
+    would cost time in every reporter and tell a reader nothing the first thousand do not.
+    """
+    iterator = iter(findings)
+    yield from islice(iterator, most)
+    if next(iterator, None) is not None:
+        yield Finding(
+            rule,
+            Severity.INFO,
+            f"More {rule} findings not listed: only the first {most:,} per rule and message are reported.",
+            file=file,
+        )

@@ -15,6 +15,7 @@ from .har import looks_like_har, read_har
 from .inputs import Source
 from .messages import Message, parse
 from .pairs import Side, judge, pair_by_korrelationsid, side_of
+from .safe_text import safe_result, safe_run
 
 if TYPE_CHECKING:
     from .engine import Options
@@ -44,12 +45,11 @@ class Exchanges:
         har = read_har(source, self.options.limits)
         if har.problem or not har.exchanges:
             problem = har.problem or f"no SOAP exchange among its {har.skipped} entries"
-            result.messages.append(
-                MessageResult(
-                    file=source.name,
-                    findings=[Finding("SSBT-READ", Severity.ERROR, f"Input not checked: {problem}.", file=source.name)],
-                )
+            unread = MessageResult(
+                file=source.name,
+                findings=[Finding("SSBT-READ", Severity.ERROR, f"Input not checked: {problem}.", file=source.name)],
             )
+            result.messages.append(safe_result(unread, self.options.show_values))
             return
         if har.skipped:
             result.run_findings.append(
@@ -83,4 +83,4 @@ def validate_pair(request: Source, answer: Source, options: Options, packs: dict
     sides = [exchanges.message(source, result) for source in (request, answer)]
     result.exchanges.append(judge(f"{request.name} ↔ {answer.name}", sides[0], sides[1], "files"))
     configure_run(result, options)  # the rule configuration, as in validate_sources
-    return result
+    return safe_run(result, options.show_values)

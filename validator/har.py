@@ -54,9 +54,8 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
         return HarCapture([], 0, f"not a HAR capture ({type(exc).__name__}: expected JSON with log.entries)")
     exchanges, skipped = [], 0
     for index, entry in enumerate(entries, start=1):
-        entry = entry if isinstance(entry, dict) else {}
         name = f"{source.name}#{index}"
-        posted, content = entry.get("request", {}).get("postData"), entry.get("response", {}).get("content")
+        posted, content = _field(_field(entry, "request"), "postData"), _field(_field(entry, "response"), "content")
         request = _body(posted, f"{name} request", limits)
         answer = _body(content, f"{name} answer", limits)
         if not (_is_xml(posted, request) or _is_xml(content, answer)):
@@ -64,6 +63,11 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
             continue
         exchanges.append(HarExchange(name, request, answer))
     return HarCapture(exchanges, skipped)
+
+
+def _field(part: Any, key: str) -> Any:
+    """A capture is input like any other: any member may be missing or of the wrong type."""
+    return part.get(key) if isinstance(part, dict) else None
 
 
 def _body(part: Any, name: str, limits: Limits) -> Source | None:
@@ -75,8 +79,8 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
             data = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             return Source(name, None, "the capture's base64 body does not decode", "read")
-    else:
-        data = text.encode("utf-8")
+    else:  # JSON may escape a lone surrogate; kept as (invalid) bytes, the parser reports it
+        data = text.encode("utf-8", "surrogatepass")
     if len(data) > limits.max_message_bytes:
         return Source(
             name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -38,11 +39,22 @@ def read_limited(stream: BinaryIO, name: str, limits: Limits) -> Source:
         return Source(
             name,
             None,
-            f"larger than the message size limit of {limits.max_message_bytes} bytes "
+            f"larger than the message size limit of {limits.max_message_bytes:,} bytes "
             "(raise it with --max-message-bytes)",
             "limit",
         )
     return Source(name, data)
+
+
+def read_stdin(stdin: BinaryIO | None, limits: Limits) -> Source:
+    """CI runners may start the tool with no standard input at all, or a closed one."""
+    stream = stdin or getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return Source("<stdin>", None, "there is no standard input to read", "read")
+    try:
+        return read_limited(stream, "<stdin>", limits)
+    except (OSError, ValueError) as exc:  # ValueError: a closed stream
+        return Source("<stdin>", None, f"cannot read standard input: {exc}", "read")
 
 
 def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
@@ -58,15 +70,18 @@ def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Sourc
     """Yield matching file paths in a stable order; unreadable folders become sources with a problem.
 
     Symlinked directories are not followed, so a symlink loop cannot trap the walk. Hidden entries
-    (``.git``, editor files) are skipped.
+    (``.git``, editor files) are skipped. Iterative, so no folder depth can exhaust the Python stack.
     """
-    try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as exc:
-        yield Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+    listed = _listing(directory)
+    if isinstance(listed, Source):
+        yield listed
         return
-    for entry in entries:
+    pending = [iter(listed)]
+    while pending:
+        entry = next(pending[-1], None)
+        if entry is None:
+            pending.pop()
+            continue
         if entry.name.startswith("."):
             continue
         try:
@@ -74,14 +89,78 @@ def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Sourc
         except OSError:
             is_dir = False
         if is_dir:
-            yield from walk(entry.path, matches)
+            listed = _listing(entry.path)
+            if isinstance(listed, Source):
+                yield listed
+            else:
+                pending.append(iter(listed))
         elif matches(entry.name):
-            yield entry.path
+            special = None if _is_file(entry) else _special(entry.path)
+            yield Source(entry.path, None, special, "read") if special else entry.path
+
+
+def _listing(directory: str) -> list[os.DirEntry] | Source:
+    try:
+        with os.scandir(directory) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        return Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _special(path: str) -> str | None:
+    """A FIFO, socket or device met in a folder is not read: opening a FIFO blocks until someone writes.
+
+    A dangling or looping symlink is left to :func:`read_file`, whose error says which it is.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+    return f"not a regular file (a {kind}); files in folders are read only when regular"
 
 
 def matcher(include: tuple[str, ...]) -> Callable[[str], bool]:
     pattern = re.compile("|".join(fnmatch.translate(glob) for glob in include))
     return lambda name: pattern.match(name) is not None
+
+
+def iter_targets(
+    arguments: Iterable[str | Path],
+    limits: Limits = DEFAULT_LIMITS,
+    include: tuple[str, ...] = DEFAULT_INCLUDE,
+    stdin: BinaryIO | None = None,
+) -> Iterator[str | Source]:
+    """Arguments → file paths still to read, in reading order; stdin is read here (it cannot wait).
+
+    A folder without matching files and a missing path become sources that say so, so that batch
+    runs split over processes (validator.batch) and plain runs see exactly the same inputs.
+    """
+    for argument in arguments:
+        if str(argument) == "-":
+            yield read_stdin(stdin, limits)
+            continue
+        path = Path(argument)
+        if path.is_dir():
+            found = False
+            for item in walk(str(path), matcher(include)):
+                found = True
+                yield item
+            if not found:
+                yield Source(str(path), None, f"no files matching {', '.join(include)} in this folder", "read")
+        elif path.exists() or path.is_symlink():
+            yield str(path)
+        else:
+            yield Source(str(path), None, "no such file or directory", "read")
 
 
 def iter_sources(
@@ -90,19 +169,5 @@ def iter_sources(
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     stdin: BinaryIO | None = None,
 ) -> Iterator[Source]:
-    for argument in arguments:
-        if str(argument) == "-":
-            yield read_limited(stdin or sys.stdin.buffer, "<stdin>", limits)
-            continue
-        path = Path(argument)
-        if path.is_dir():
-            found = False
-            for item in walk(str(path), matcher(include)):
-                found = True
-                yield item if isinstance(item, Source) else read_file(item, limits)
-            if not found:
-                yield Source(str(path), None, f"no files matching {', '.join(include)} in this folder", "read")
-        elif path.exists() or path.is_symlink():
-            yield read_file(path, limits)
-        else:
-            yield Source(str(path), None, "no such file or directory", "read")
+    for target in iter_targets(arguments, limits, include, stdin):
+        yield target if isinstance(target, Source) else read_file(target, limits)

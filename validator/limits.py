@@ -1,7 +1,9 @@
 """Resource limits, as settings with documented defaults.
 
 Captured traffic comes from outside; every limit here exists so that one hostile or broken input
-costs a bounded amount of memory and time and becomes a finding instead of a crash.
+costs a bounded amount of memory and time and becomes a finding instead of a crash. The README
+("Limits") lists them with their defaults; hitting one makes the message *incomplete* (exit 3)
+with a one-line explanation naming the option that raises it.
 """
 
 from __future__ import annotations
@@ -9,16 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+#: libxml2 refuses deeper documents itself unless its "huge" option is set, which we never do; a
+#: larger ``max_depth`` could therefore never take effect.
+LIBXML2_MAX_DEPTH = 256
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     #: Largest message read, in bytes. SSBTEK answers with every agency are tens of kB; 16 MiB is generous.
+    #: Reading stops at this many bytes plus one, so a larger file never enters memory.
     max_message_bytes: int = 16 * MIB
     #: Largest decoded nested payload (base64 CSN XML, LEFI JSON, SKV parts), in bytes.
     max_decoded_bytes: int = 8 * MIB
-    #: Deepest element nesting accepted. libxml2 refuses past 256 without its "huge" option, which we never set.
-    max_depth: int = 256
+    #: Deepest element nesting accepted (the root is depth 1); at most LIBXML2_MAX_DEPTH.
+    max_depth: int = LIBXML2_MAX_DEPTH
+    #: Most nodes (elements + attributes, or JSON values) one document may build, estimated before
+    #: parsing by counting ``<`` and ``=`` (XML) or ``[ { ,`` (JSON). A parsed node costs ~100 times
+    #: the few bytes that spell it, so this, not the byte size, is what bounds memory for dense input.
+    max_nodes: int = 1_000_000
+    #: Findings one rule reports per message; past it a count of the rest is reported instead.
+    #: A message with 60,000 schema violations is as nonconformant with the first thousand listed.
+    max_findings: int = 1000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= LIBXML2_MAX_DEPTH:
+            raise ValueError(f"max_depth must be between 1 and {LIBXML2_MAX_DEPTH} (libxml2's own limit)")
 
 
 DEFAULT_LIMITS = Limits()

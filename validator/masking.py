@@ -47,3 +47,8 @@ def scrub_text(text: str, field: str | None, show_values: bool) -> str:
         text = _THE_VALUE.sub(lambda m: f"The value '{mask(m.group(1))}'", text)
         text = _QUOTED_VALUE.sub(lambda m: f"{m.group(1)}'{mask(m.group(2))}'{m.group(3)}", text)
     return _IDENTITY.sub(lambda m: mask(m.group()), text)
+
+
+def mask_identities(text: str) -> str:
+    """Mask what looks like a personnummer, samordningsnummer or organisationsnummer, wherever it stands."""
+    return _IDENTITY.sub(lambda m: mask(m.group()), text) if _IDENTITY.search(text) else text

@@ -20,7 +20,9 @@ from lxml import etree
 
 from .findings import Finding, Severity
 from .limits import Limits
-from .messages import element_path, safe_parser
+from .messages import JSON_MARKERS, XML_MARKERS, count_markers, element_path, nodes_text, safe_parser
+from .prolog import sniff
+from .syntax import classify, reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +90,18 @@ def extract(
     direction: str | None,
     limits: Limits,
     file: str,
+    spent: int = 0,
 ) -> Iterator[Payload | Finding]:
-    """Yield each decoded nested document, or a finding saying why it could not be decoded."""
+    """Yield each decoded nested document, or a finding saying why it could not be decoded.
+
+    ``spent`` is the node budget the outer message used (``Message.nodes``); the payloads share the rest.
+    """
+    budget = [limits.max_nodes - spent]
     for binding in bindings:
         if binding.direction != direction:
             continue
         for element in binding.finder(namespace)(payload_root):
-            yield _decode(binding, element, limits, file)
+            yield _decode(binding, element, limits, file, budget)
 
 
 def _json_too_deep(document: Any, max_depth: int) -> bool:
@@ -111,7 +118,9 @@ def _json_too_deep(document: Any, max_depth: int) -> bool:
     return False
 
 
-def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, file: str) -> Payload | Finding:
+def _decode(
+    binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: list[int]
+) -> Payload | Finding:
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = "".join(element.itertext()).strip()
     if binding.encoding == "base64":
@@ -119,7 +128,8 @@ def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, fi
         if len(compact) * 3 // 4 > limits.max_decoded_bytes:
             return _decode_finding(
                 "SSBT-LIMIT",
-                f"{what} would decode to more than the limit of {limits.max_decoded_bytes} bytes; not decoded.",
+                f"{what} would decode to more than the limit of {limits.max_decoded_bytes:,} bytes "
+                "(raise it with --max-decoded-bytes); not decoded.",
                 element,
                 file,
             )
@@ -131,37 +141,26 @@ def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, fi
         raw = text.encode("utf-8")
         if len(raw) > limits.max_decoded_bytes:
             return _decode_finding(
-                "SSBT-LIMIT", f"{what} is larger than the limit of {limits.max_decoded_bytes} bytes.", element, file
-            )
-    if binding.format == "json":
-        try:
-            decoded = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return _decode_finding(
-                "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
-            )
-        try:
-            document = json.loads(decoded)
-        except json.JSONDecodeError as exc:
-            return _decode_finding(
-                "SSBT-PAYLOAD-JSON",
-                f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the decoded text.",
+                "SSBT-LIMIT",
+                f"{what} is larger than the limit of {limits.max_decoded_bytes:,} bytes "
+                "(raise it with --max-decoded-bytes); not checked.",
                 element,
                 file,
             )
-        except RecursionError:
-            document = None
-        if (document is None and decoded.strip() != "null") or _json_too_deep(document, limits.max_depth):
-            return _decode_finding(
-                "SSBT-LIMIT", f"{what} nests deeper than the limit of {limits.max_depth}; not checked.", element, file
-            )
-        return Payload(binding, element, document)
+    budget[0] -= count_markers(raw, JSON_MARKERS if binding.format == "json" else XML_MARKERS)
+    if budget[0] < 0:
+        return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
+    if binding.format == "json":
+        return _decode_json(binding, element, raw, what, limits, file)
     try:
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
+        problem = classify(exc, raw, sniff(raw))
+        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD"):
+            return _decode_finding(problem.rule, f"{what}: {problem.message}", element, file)
         return _decode_finding(
             "SSBT-PAYLOAD-XML",
-            f"{what} is not well-formed XML: {exc.msg} (decoded line {exc.lineno}, column {exc.offset}).",
+            f"{what} is not well-formed XML: {reason(exc)} (decoded line {exc.lineno}, column {problem.column}).",
             element,
             file,
         )
@@ -170,4 +169,32 @@ def _decode(binding: PayloadBinding, element: etree._Element, limits: Limits, fi
     docinfo = document.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         return _decode_finding("SSBT-DTD", f"{what} declares a DOCTYPE; nothing in it was loaded.", element, file)
+    return Payload(binding, element, document)
+
+
+def _decode_json(
+    binding: PayloadBinding, element: etree._Element, raw: bytes, what: str, limits: Limits, file: str
+) -> Payload | Finding:
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
+        )
+    deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
+    try:
+        document = json.loads(decoded)
+    except RecursionError:
+        return _decode_finding("SSBT-LIMIT", deep, element, file)
+    except json.JSONDecodeError as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the decoded text.",
+            element,
+            file,
+        )
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
+        return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
+    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
+        return _decode_finding("SSBT-LIMIT", deep, element, file)
     return Payload(binding, element, document)

@@ -33,8 +33,8 @@ class RuleDoc:
 
 #: Checks every message goes through (reading, envelope, routing) and that HAR expansion reports.
 _ENGINE = (
-    "SSBT-READ", "SSBT-LIMIT", "SSBT-EMPTY", "SSBT-WELLFORMED", "SSBT-DTD", "SSBT-SOAP", "SSBT-SOAP-FAULT",
-    "SSBT-OPERATION", "SSBT-VERSION", "SSBT-RULE-FAILED", "SSBT-HAR",
+    "SSBT-READ", "SSBT-LIMIT", "SSBT-EMPTY", "SSBT-ENCODING", "SSBT-WELLFORMED", "SSBT-DTD", "SSBT-SOAP",
+    "SSBT-SOAP-FAULT", "SSBT-OPERATION", "SSBT-VERSION", "SSBT-RULE-FAILED", "SSBT-HAR",
 )  # fmt: skip
 #: The pairing itself, beside the exchange rules.
 _PAIRING = ("SSBT-PAIR-INCOMPLETE", "SSBT-PAIR-FAULT", "SSBT-PAIR-UNMATCHED")

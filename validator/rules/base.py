@@ -54,6 +54,7 @@ class Context:
                         self.message.direction,
                         self.limits,
                         self.message.name,
+                        self.message.nodes,
                     )
                 )
             )

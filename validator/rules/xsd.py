@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import islice
 
 from lxml import etree
 
@@ -51,7 +52,9 @@ class XsdRule:
         if schema.validate(payload):
             return
         lines = _source_lines(context.message)
-        findings = [self._finding(context, payload, entry, lines) for entry in schema.error_log]
+        # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
+        entries = islice(schema.error_log, context.limits.max_findings + 1)
+        findings = [self._finding(context, payload, entry, lines) for entry in entries]
         yield from sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
 
     def _finding(self, context: Context, payload, entry, lines: list[str]) -> Finding:
@@ -136,13 +139,18 @@ def _value(message: str, element) -> str | None:
     return None
 
 
+#: Scanning a line costs its length per finding; a hostile one-line message of megabytes with a
+#: thousand findings would cost seconds for columns nobody needs there.
+_LONGEST_SCANNED_LINE = 256 * 1024
+
+
 def _source_lines(message) -> list[bytes]:
     return message.raw.split(b"\n")
 
 
 def _column(lines: list[str], line: int | None, element) -> int | None:
     """libxml2 gives no column for schema errors; the element's start tag on its line gives a good one."""
-    if element is None or not line or line > len(lines):
+    if element is None or not line or line > len(lines) or len(lines[line - 1]) > _LONGEST_SCANNED_LINE:
         return None
     local = etree.QName(element).localname
     tag = f"<{element.prefix}:{local}" if element.prefix else f"<{local}"

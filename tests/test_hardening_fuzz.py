@@ -1,0 +1,39 @@
+"""The short fuzz run of the reader that CI keeps (the long run: ``python -m tests.fuzz.run_long``).
+
+Property: ``validator.validate(bytes)`` never raises, returns exit code 0, 1 or 3, every finding is
+one printable line, and every reporter can write the result.
+"""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given
+
+from .fuzz import run_long
+from .fuzz.strategies import KINDS, RandomChooser, hostile, hostile_inputs, mutate
+from .fuzz.target import check_reader
+from .hardening import REQUEST
+
+
+@given(hostile_inputs())
+def test_reader_survives_hostile_input(data: bytes):
+    check_reader(data)
+
+
+def test_reader_survives_every_mutation_kind_from_a_fixed_seed():
+    choose = RandomChooser(random.Random(8))
+    seen = set()
+    for _ in range(300):
+        data = hostile(choose)
+        check_reader(data, reports=False)
+        seen.add(data[:64])
+    assert len(seen) > 100  # the seeded source really varies its inputs
+    for kind in KINDS:  # each mutation kind at least once on a valid message
+        forced = RandomChooser(random.Random(kind))
+        forced.pick = lambda options, kind=kind: kind if options is KINDS else options[0]
+        check_reader(mutate(REQUEST, forced), reports=False)
+
+
+def test_the_long_run_script_runs():
+    assert run_long.main(["--minutes", "0.2", "--examples", "200", "--workers", "1"]) == 0

@@ -1,0 +1,166 @@
+"""What the first bytes of a message say about it, read before (and after) libxml2 does.
+
+libxml2 decides the encoding from a byte order mark, else the XML declaration, and silently lets a
+BOM overrule a declaration that contradicts it, which XML 1.0 (§4.3.3) calls a fatal error. When it
+refuses a message instead, its own words ("Char 0x0 out of allowed range") do not tell a vendor
+that the file is UTF-16 without a BOM. This module looks at the prolog only, cheaply, so that
+encoding problems become findings that say what was found and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: byte order mark -> the encoding it announces (longest first: the UTF-32 LE mark starts like UTF-16 LE)
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "UTF-32LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32BE"),
+    (b"\xef\xbb\xbf", "UTF-8"),
+    (b"\xff\xfe", "UTF-16LE"),
+    (b"\xfe\xff", "UTF-16BE"),
+)
+#: Encoding names a declaration may use for each BOM family without contradicting it.
+_FAMILIES = {
+    "UTF-8": {"UTF-8", "UTF8"},
+    "UTF-16LE": {"UTF-16", "UTF-16LE", "UTF16", "ISO-10646-UCS-2", "UCS-2"},
+    "UTF-16BE": {"UTF-16", "UTF-16BE", "UTF16", "ISO-10646-UCS-2", "UCS-2"},
+    "UTF-32LE": {"UTF-32", "UTF-32LE", "ISO-10646-UCS-4", "UCS-4"},
+    "UTF-32BE": {"UTF-32", "UTF-32BE", "ISO-10646-UCS-4", "UCS-4"},
+}
+#: Single-byte encodings whose content we check for UTF-8 bytes (the usual lie: UTF-8 labelled Latin-1).
+_SINGLE_BYTE = re.compile(r"^(ISO-8859-\d+|LATIN-?\d|WINDOWS-125\d|CP125\d|US-ASCII|ASCII)$", re.IGNORECASE)
+_DECLARATION = re.compile(r"^<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']{0,40})[\"']")
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+#: Enough bytes to hold a prolog: XML declaration, comments and the start of a DOCTYPE.
+_HEAD = 4096
+#: An XML declaration is at the very start and short; a BOM and a few hundred bytes hold it.
+_DECLARATION_HEAD = 512
+_CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be", "UTF-32LE": "utf-32-le", "UTF-32BE": "utf-32-be"}
+
+
+@dataclass(frozen=True, slots=True)
+class Prolog:
+    #: encoding named by a byte order mark, or None
+    bom: str | None
+    #: encoding named by the XML declaration, or None
+    declared: str | None
+    #: UTF-16/32 guessed from NUL bytes when there is no BOM ("UTF-16LE", ...), or None
+    guessed: str | None
+
+    @property
+    def ascii_compatible(self) -> bool:
+        unit = self.bom or self.guessed or "UTF-8"
+        return unit == "UTF-8"
+
+
+def _guess_wide(head: bytes) -> str | None:
+    """UTF-16/32 without a BOM shows as NUL bytes in fixed lanes (``<`` is ``3C 00`` in UTF-16LE)."""
+    sample = head[:64]
+    size = len(sample) // 4 * 4
+    if size == 0 or sample.count(0) < size // 3:
+        return None
+    sample = sample[:size]
+
+    def all_nul(lane: bytes) -> bool:
+        return lane.count(0) == len(lane)
+
+    if all_nul(sample[1::4]) and all_nul(sample[2::4]) and all_nul(sample[3::4]):
+        return "UTF-32LE"
+    if all_nul(sample[0::4]) and all_nul(sample[1::4]) and all_nul(sample[2::4]):
+        return "UTF-32BE"
+    if all_nul(sample[1::2]):
+        return "UTF-16LE"
+    if all_nul(sample[0::2]):
+        return "UTF-16BE"
+    return None
+
+
+def sniff(data: bytes) -> Prolog:
+    head = data[:_DECLARATION_HEAD]
+    bom = next((name for mark, name in BOMS if head.startswith(mark)), None)
+    guessed = None if bom else _guess_wide(head)
+    text = _text(head, bom or guessed).lstrip("\ufeff\u00ef\u00bb\u00bf")  # the BOM itself, as text
+    found = _DECLARATION.match(text)
+    return Prolog(bom, found.group(1).strip() if found else None, guessed)
+
+
+def _text(head: bytes, unit: str | None) -> str:
+    """The head as text: decoded per BOM or guess, else Latin-1 (every byte maps, markup is ASCII)."""
+    codec = _CODECS.get(unit or "")
+    return head.decode(codec, errors="replace") if codec else head.decode("latin-1")
+
+
+def may_declare_doctype(data: bytes, prolog: Prolog) -> bool:
+    """False only when the bytes certainly hold no DOCTYPE; cheap enough for every message."""
+    return b"<!" in data if prolog.ascii_compatible else True
+
+
+def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:
+    """For a message libxml2 refused: did it declare a DOCTYPE before its root element?
+
+    A DOCTYPE is the more useful finding then (billion laughs and friends are refused by libxml2's
+    amplification guard before any document exists), so we look for one in the head of the bytes.
+    """
+    text = _text(data[: _HEAD * 4], prolog.bom or prolog.guessed)
+    found = _DOCTYPE.search(text)
+    if not found:
+        return False
+    before = re.sub(r"<!--.*?-->|<\?.*?\?>", "", text[: found.start()], flags=re.DOTALL)
+    return "<" not in before
+
+
+def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
+    """Lies libxml2 accepts, as (fatal?, one sentence saying what was found and what was expected).
+
+    Fatal: XML 1.0 calls it a fatal error, so another parser may refuse the message. Not fatal: the
+    message parses everywhere we know of, but its text may not be what the sender meant.
+    """
+    problems: list[tuple[bool, str]] = []
+    declared = prolog.declared.upper() if prolog.declared else None
+    if prolog.bom and declared and declared not in _FAMILIES[prolog.bom]:
+        problems.append(
+            (
+                True,
+                f'The message starts with a {prolog.bom} byte order mark but declares encoding="{prolog.declared}"; '
+                "XML 1.0 (4.3.3) makes a contradicting declaration a fatal error. Declare the encoding the bytes use.",
+            )
+        )
+    if prolog.guessed and prolog.guessed.startswith("UTF-16"):
+        problems.append(
+            (
+                False,
+                f"The message is {prolog.guessed} without a byte order mark; XML 1.0 (4.3.3) requires UTF-16 "
+                "to start with one. Start it with a BOM, or send UTF-8.",
+            )
+        )
+    if declared and not prolog.bom and _SINGLE_BYTE.match(declared) and _looks_like_utf8(data):
+        problems.append(
+            (
+                False,
+                f'The message declares encoding="{prolog.declared}" but its non-ASCII bytes are UTF-8 (e.g. å arrives '
+                "as two characters); declare UTF-8 or convert the content.",
+            )
+        )
+    return problems
+
+
+def _looks_like_utf8(data: bytes) -> bool:
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def explain_wide_without_bom(prolog: Prolog) -> str | None:
+    """libxml2's words for an undeclared UTF-16 message ("Char 0x0 out of allowed range") say nothing useful."""
+    if prolog.guessed and prolog.declared is None:
+        return (
+            f"the bytes look like {prolog.guessed} (a NUL byte beside every ASCII character) with neither a byte "
+            "order mark nor an "
+            "encoding declaration, so they were read as UTF-8; start the message with a BOM, or send UTF-8"
+        )
+    return None
