@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, certify_run, packs_with
+from . import __version__, packs_with
 from .batch import validate_batch
-from .certification import PASS, Requirements
 from .config import ConfigError, load_config
 from .engine import Options
 from .exchanges import validate_pair
@@ -23,8 +22,7 @@ from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
 from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
-from .report import REPORTERS, certify_text
-from .report import certification as certify_files
+from .report import REPORTERS
 from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
 
@@ -331,6 +329,12 @@ def certify(
     agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
     `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
     """
+    # imported here: certification pulls in modules a plain check (and its cold start) does not need
+    from . import certify_run
+    from .certification import PASS, Requirements
+    from .report import certification as certify_files
+    from .report import certify_text
+
     stdout = click.get_text_stream("stdout")
     if evidence_path:
         try:
