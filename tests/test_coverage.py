@@ -75,6 +75,6 @@ def test_v11_skv_parts_count_as_data_and_error():
 
 def test_the_engine_records_observations_and_faults_observe_nothing():
     [answer] = validate(CORPUS / "v10" / "answer-all-agencies-data.xml").messages
-    assert sorted(answer.observed) == sorted(f"agency:{a}:data" for a in AGENCIES)
+    assert sorted(k for k in answer.observed if k.startswith("agency:")) == sorted(f"agency:{a}:data" for a in AGENCIES)
     [fault] = validate(CORPUS / "v10" / "fault-ssbt.xml").messages
     assert fault.observed == []

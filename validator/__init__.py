@@ -12,6 +12,7 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
+from .config import ConfigError, RuleConfig, load_config
 from .engine import Options, validate_paths, validate_sources
 from .exchanges import validate_pair
 from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
@@ -38,16 +39,25 @@ def validate(
     as_of: date | None = None,
     strict: bool = False,
     pairs: bool = False,
+    config: RuleConfig | str | Path | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> RunResult:
     """Validate a file, a folder, several of them, or the bytes of one message.
 
     ``pairs=True`` also pairs requests and answers by korrelationsid (``RunResult.exchanges``); HAR
     captures are always expanded into their messages and exchanges.
-    Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle);
-    everything wrong with the messages themselves is a finding in the result.
+    ``config`` is a rule configuration (see :mod:`validator.config`) or the path of a TOML file holding
+    one; unlike the command, the library reads no pyproject.toml unless given.
+
+    Raises :class:`PackError` for a configuration problem (unknown ``version``, broken bundle) and
+    :class:`ConfigError` for a rule configuration that cannot be used; everything wrong with the
+    messages themselves is a finding in the result.
     """
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits)
+    if config is not None and not isinstance(config, RuleConfig):
+        config = load_config(config)
+    options = Options(
+        version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits, config=config
+    )
     packs = packs_with(schemas)
     if isinstance(source, bytes):
         return validate_sources([Source("<bytes>", source)], options, packs)
@@ -56,6 +66,7 @@ def validate(
 
 
 __all__ = [
+    "ConfigError",
     "ExchangeResult",
     "Finding",
     "Limits",
@@ -63,6 +74,7 @@ __all__ = [
     "Options",
     "Pack",
     "PackError",
+    "RuleConfig",
     "RunResult",
     "Severity",
     "Source",

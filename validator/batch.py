@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Options, today_fixed, validate_sources
+from .engine import Options, configure_run, today_fixed, validate_sources
 from .exchanges import Exchanges
 from .findings import RunResult
 from .inputs import Source, iter_sources, iter_targets
@@ -153,4 +153,5 @@ def _collect(
         if progress is not None:
             progress.advance(outcome.inputs)
     exchanges.finish(result)
+    configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
     safe_run(result, exchanges.options.show_values)

@@ -79,7 +79,15 @@ def code_list_files(as_of: date | None = None, root: Path | None = None) -> dict
     Read here only to know which values a list has, for coverage. Lines starting with ``#`` are
     comments (provenance); a CSV without a ``code`` column is not a code list and is skipped.
     """
-    folder = root or data_root("codelists")
+    if root is None:  # the bundled lists: already loaded once per process by validator.codelists
+        from .codelists import builtin_catalogue
+
+        lists = {}
+        for name, code_list in sorted(builtin_catalogue().lists.items()):
+            codes = code_list.valid_codes(as_of) if as_of is not None else [row.code for row in code_list.codes]
+            lists[name] = CodeListFile(name, data_root("codelists") / f"{name}.csv", tuple(dict.fromkeys(codes)))
+        return lists
+    folder = root
     lists: dict[str, CodeListFile] = {}
     for path in sorted(folder.glob("*.csv")):
         text = "".join(line for line in io.StringIO(path.read_text(encoding="utf-8")) if not line.startswith("#"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, certify_run, packs_with
+from . import __version__, packs_with
 from .batch import validate_batch
-from .certification import PASS, Requirements
+from .config import ConfigError, load_config
 from .engine import Options
 from .exchanges import validate_pair
 from .inputs import DEFAULT_INCLUDE, read_file
@@ -22,8 +22,7 @@ from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
 from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
-from .report import REPORTERS, certify_text
-from .report import certification as certify_files
+from .report import REPORTERS
 from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
 
@@ -104,6 +103,13 @@ def main() -> None:
     help="Most nodes (elements, attributes, text, JSON values) one message builds, payloads included; bounds memory.",
 )
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Rule configuration (TOML; its [tool.ssbtek-validator] table or the whole file) "
+    "[default: ./pyproject.toml's [tool.ssbtek-validator] when present]",
+)
 @click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
 def check(
@@ -117,6 +123,7 @@ def check(
     strict: bool,
     max_message_bytes: int,
     include: tuple[str, ...],
+    config_file: str | None,
     pairs: bool,
     jobs: int,
     max_decoded_bytes: int,
@@ -132,7 +139,8 @@ def check(
         packs = packs_with(schemas)
         if version is not None and version not in packs:
             raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-    except PackError as exc:
+        config = load_config(config_file)
+    except (PackError, ConfigError) as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     options = Options(
@@ -147,6 +155,7 @@ def check(
             max_nodes=max_nodes,
         ),
         include=include or DEFAULT_INCLUDE,
+        config=config,
         pairs=pairs,
     )
     with Progress(stream=click.get_text_stream("stderr")) as progress:
@@ -157,6 +166,34 @@ def check(
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(result.exit_code)
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_command(output_format: str) -> None:
+    """List every rule: id, severity, versions, what it checks."""
+    from .report.listings import print_rules
+
+    print_rules(output_format)
+
+
+@main.command("explain")
+@click.argument("rule_id")
+def explain_command(rule_id: str) -> None:
+    """Print a rule's documentation and an example finding."""
+    from .report.listings import print_explanation
+
+    sys.exit(print_explanation(rule_id))
+
+
+@main.command("codes")
+@click.argument("list_name", required=False)
+@click.option("--as-of", callback=_as_of, help="Show the list as it stood on this date (default today).")
+def codes_command(list_name: str | None, as_of: date | None) -> None:
+    """Print a code list as it stood on a date (without LIST: every list)."""
+    from .report.listings import print_codes
+
+    sys.exit(print_codes(list_name, as_of or date.today()))
 
 
 @main.command("versions")
@@ -185,6 +222,7 @@ def versions(output_format: str, schemas: str | None) -> None:
 @click.option(
     "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
 )
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Rule configuration, as for check.")
 def pair(
     request: str,
     answer: str,
@@ -196,17 +234,21 @@ def pair(
     as_of: date | None,
     strict: bool,
     max_message_bytes: int,
+    config_file: str | None,
 ) -> None:
     """Validate a request and its answer together: a verdict for each message and one for the exchange."""
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
             raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-    except PackError as exc:
+        config = load_config(config_file)
+    except (PackError, ConfigError) as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     limits = Limits(max_message_bytes=max_message_bytes)
-    options = Options(version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits)
+    options = Options(
+        version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits, config=config
+    )
     result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
     reporter = REPORTERS[output_format]
     if output:
@@ -287,6 +329,12 @@ def certify(
     agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
     `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
     """
+    # imported here: certification pulls in modules a plain check (and its cold start) does not need
+    from . import certify_run
+    from .certification import PASS, Requirements
+    from .report import certification as certify_files
+    from .report import certify_text
+
     stdout = click.get_text_stream("stdout")
     if evidence_path:
         try:

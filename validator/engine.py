@@ -13,6 +13,7 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
+from .config import RuleConfig
 from .coverage import observe
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
@@ -37,6 +38,8 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
     include: tuple[str, ...] = DEFAULT_INCLUDE
     rules: tuple[Rule, ...] = field(default=MESSAGE_RULES)
+    #: a team's tuning (disable, severity, suppression baseline; validator/config.py); None = as documented
+    config: RuleConfig | None = None
     #: Pair requests and answers by korrelationsid and judge each exchange (HAR captures always are).
     pairs: bool = False
 
@@ -51,6 +54,8 @@ def validate_sources(
     it then keeps the sides for --pairs and pairs them itself at the end of the whole run."""
     packs = builtin_packs() if packs is None else packs
     options = today_fixed(options)
+    if options.config is not None:  # a disabled rule is not run at all
+        options = replace(options, rules=options.config.enabled_rules(options.rules))
     result = RunResult(strict=options.strict, show_values=options.show_values)
     pairs_here = exchanges is None
     exchanges = Exchanges(options, packs) if exchanges is None else exchanges
@@ -64,8 +69,9 @@ def validate_sources(
             exchanges.remember(message)
         except Exception as exc:  # last resort: one input must never stop the batch nor pass
             result.messages.append(_failed(source, exc, options.show_values))
-    if pairs_here:
+    if pairs_here:  # the whole run in this call (validator.batch configures a split run at its end)
         exchanges.finish(result)
+        configure_run(result, options)
     return safe_run(result, options.show_values)
 
 
@@ -95,8 +101,24 @@ def validate_paths(
 def validate_message(
     source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
 ) -> MessageResult:
-    """One message, whatever it holds: the texts of the result are made safe to print once, here."""
-    return safe_result(_validate_message(source, options, packs, message), options.show_values)
+    """One message, whatever it holds: the rule configuration is applied once, here, and the texts of
+    the result are made safe to print once, here."""
+    result = _validate_message(source, options, packs, message)
+    if options.config is not None:  # the one place configuration changes findings, for every output
+        options.config.apply(result)
+    return safe_result(result, options.show_values)
+
+
+def configure_run(result: RunResult, options: Options) -> None:
+    """The same configuration on what the run found beyond single messages: exchanges, and the run's own
+    findings about it (an expired suppression, what the baseline hid)."""
+    if options.config is None:
+        return
+    hidden = sum(message.suppressed for message in result.messages)
+    for exchange in result.exchanges:
+        exchange.findings, suppressed = options.config.filter(exchange.findings)
+        hidden += suppressed
+    result.run_findings.extend(options.config.run_findings(hidden))
 
 
 def _validate_message(
@@ -117,6 +139,7 @@ def _validate_message(
     when, source_of_date = message_date(message, options.as_of, options.as_of_source)
     result.message_date, result.message_date_source = when.isoformat(), source_of_date
     context = Context(message, pack, detection, options.limits, when, options.show_values)
+    context.message_date_source = source_of_date
     for rule in options.rules:
         try:
             if not rule.applies(context):

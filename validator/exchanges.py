@@ -75,11 +75,12 @@ class Exchanges:
 
 def validate_pair(request: Source, answer: Source, options: Options, packs: dict[int, Pack]) -> RunResult:
     """Two messages given as request and answer: a verdict for each, and one for the exchange."""
-    from .engine import today_fixed
+    from .engine import configure_run, today_fixed
 
     options = today_fixed(options)
     result = RunResult(strict=options.strict, show_values=options.show_values)
     exchanges = Exchanges(options, packs)
     sides = [exchanges.message(source, result) for source in (request, answer)]
     result.exchanges.append(judge(f"{request.name} ↔ {answer.name}", sides[0], sides[1], "files"))
+    configure_run(result, options)  # the rule configuration, as in validate_sources
     return safe_run(result, options.show_values)

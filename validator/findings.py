@@ -74,6 +74,8 @@ class MessageResult:
     #: What the message exercised, for certification coverage: "agency:FK:data", "agency:CSN:error",
     #: "code:<list>:<code>", … Rules add to it; it never contains personal data.
     observed: list[str] = field(default_factory=list)
+    #: findings hidden by the configuration's suppression baseline (validator/config.py)
+    suppressed: int = 0
 
     @property
     def verdict(self) -> Verdict:
@@ -101,6 +103,7 @@ class MessageResult:
             "rules_run": list(self.rules_run),
             "observed": sorted(set(self.observed)),
             "findings": [f.to_dict() for f in self.findings],
+            "suppressed": self.suppressed,
         }
 
 
@@ -163,6 +166,8 @@ class RunResult:
             return Verdict.NONCONFORMANT
         if self.strict and any(m.count(Severity.WARNING) for m in [*self.messages, *self.exchanges]):
             return Verdict.NONCONFORMANT
+        if self.strict and any(f.severity is Severity.WARNING for f in self.run_findings):
+            return Verdict.NONCONFORMANT  # e.g. an expired suppression
         return Verdict.CONFORMS
 
     @property

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
 from lxml import etree
 
 from .packs import PackError, compile_schema, data_root
@@ -50,7 +49,10 @@ class JsonModel:
         return fastjsonschema.compile(draft7, formats={"date": _iso_date})
 
     @cached_property
-    def full(self) -> Draft202012Validator:
+    def full(self):
+        """The full error list, only for documents that failed the fast path (jsonschema imports slowly)."""
+        from jsonschema import Draft202012Validator
+
         return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def is_valid(self, document: Any) -> bool:
@@ -164,6 +166,8 @@ def openapi_model(path: Path) -> LefiModel:
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$defs": {name: _convert(schema) for name, schema in spec["components"]["schemas"].items()},
         }
+        from jsonschema import Draft202012Validator
+
         Draft202012Validator.check_schema(document)  # a broken bundle is a configuration error, now
         return LefiModel(
             version=version,

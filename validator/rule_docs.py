@@ -1,10 +1,11 @@
-"""One line and an explanation for every rule id a finding can carry, for reports that describe rules.
+"""The rules as reports group them: which ids are rules of their own, and of what kind.
 
 SARIF wants each rule declared with help text, and the certification report lists every rule with
-what it checks. Rule classes carry their own ``summary`` and ``explanation``; the checks the engine
-does before any rule (reading, envelope, version) have no class, so they are described here. A
-finding id that is a sub-id of a rule (``SSBT-PAYLOAD-BASE64`` of ``SSBT-PAYLOAD``) is described by
-that rule.
+what it checks. The words come from the one registry, :mod:`validator.rules.catalog` (rule classes,
+``rules/engine_findings.toml``, ``codelists/bindings.toml``); this module only says which ids the
+certification lists as rules (engine checks, message rules, exchange rules, certify's own) and which
+rule a finding id belongs to (``SSBT-PAYLOAD-BASE64`` to ``SSBT-PAYLOAD``, ``SSBT-CODE-MIV-BESLUTSTYP`` to
+``SSBT-CODE``), which the certification counts under that rule.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import cache
 from .findings import Severity
 from .pairs import EXCHANGE_RULES
 from .rules import MESSAGE_RULES
+from .rules.catalog import find as registry_find
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,67 +31,40 @@ class RuleDoc:
     kind: str = "rule"
 
 
-_ENGINE: tuple[tuple[str, Severity, str, str], ...] = (
-    ("SSBT-READ", Severity.ERROR, "The input could be read.",
-     "An input that cannot be read (missing file, unreadable folder) is reported, never dropped; "
-     "the run is then incomplete (exit 3)."),
-    ("SSBT-LIMIT", Severity.ERROR, "The input stays within the size and depth limits.",
-     "A message past --max-message-bytes, nesting too deep or a payload decoding past its limit is not "
-     "checked further; the run is incomplete (exit 3)."),
-    ("SSBT-EMPTY", Severity.ERROR, "The input is not empty.", "An empty input cannot be an SSBTEK message."),
-    ("SSBT-WELLFORMED", Severity.ERROR, "The input is well-formed XML.",
-     "XML that does not parse is reported with the line and column libxml2 stopped at."),
-    ("SSBT-DTD", Severity.ERROR, "The message declares no DOCTYPE.",
-     "SOAP 1.1 forbids DTDs and entity declarations; nothing in one is loaded or expanded."),
-    ("SSBT-SOAP", Severity.ERROR, "The message is a SOAP 1.1 envelope with one Body child, or a bare payload.",
-     "SSBTEK is SOAP 1.1 document/literal: Envelope, optional Header, Body with exactly one element."),
-    ("SSBT-SOAP-FAULT", Severity.INFO, "A generic SOAP fault without an SSBTEK detail.",
-     "Försäkringskassan answers this way, e.g. to an envelope in a namespace it does not serve."),
-    ("SSBT-OPERATION", Severity.ERROR, "The Body child is an SSBTEK operation element.",
-     "The operation is known only from the Body's first child (soapAction is empty in SSBTEK): "
-     "hamtaBastjanstInformation or testaBastjanstInformation, with Response or Fault."),
-    ("SSBT-VERSION", Severity.ERROR, "The namespace names a known SSBTEK version.",
-     "The namespace http://schema.forsakringskassan.se/integration/ssbt/N carries the version N; "
-     "an unknown N or a foreign namespace cannot be routed to a pack."),
-    ("SSBT-RULE-FAILED", Severity.ERROR, "Every rule that applies could run.",
-     "A rule that raised is reported, never counted as a pass; the message is incomplete (exit 3)."),
-    ("SSBT-HAR", Severity.INFO, "HAR entries without an XML body were skipped.",
-     "A HAR capture holds pages and scripts beside the SOAP exchanges; only entries with an XML body are read."),
+#: Checks every message goes through (reading, envelope, routing) and that HAR expansion reports.
+_ENGINE = (
+    "SSBT-READ", "SSBT-LIMIT", "SSBT-EMPTY", "SSBT-ENCODING", "SSBT-WELLFORMED", "SSBT-DTD", "SSBT-SOAP",
+    "SSBT-SOAP-FAULT", "SSBT-OPERATION", "SSBT-VERSION", "SSBT-RULE-FAILED", "SSBT-HAR",
 )  # fmt: skip
-
-_PAIRING: tuple[tuple[str, Severity, str, str], ...] = (
-    ("SSBT-PAIR-INCOMPLETE", Severity.ERROR, "Both sides of an exchange hold an SSBTEK message.",
-     "One side of an exchange is missing or holds no SSBTEK message, so the pair could not be judged: "
-     "the exchange is incomplete (exit 3)."),
-    ("SSBT-PAIR-FAULT", Severity.INFO, "An exchange answered by a generic SOAP fault is not judged.",
-     "The pair rules do not apply to an answer that is a generic SOAP fault without an SSBTEK detail."),
-    ("SSBT-PAIR-UNMATCHED", Severity.WARNING, "Every request and answer found its partner (--pairs).",
-     "With --pairs, requests and answers are matched by korrelationsid; one without a partner, or without "
-     "a korrelationsid, is reported."),
-)  # fmt: skip
+#: The pairing itself, beside the exchange rules.
+_PAIRING = ("SSBT-PAIR-INCOMPLETE", "SSBT-PAIR-FAULT", "SSBT-PAIR-UNMATCHED")
 
 CERTIFY_VERSION = "SSBT-CERTIFY-VERSION"
+_CERTIFY = (CERTIFY_VERSION,)
 
-_CERTIFY: tuple[tuple[str, Severity, str, str], ...] = (
-    (CERTIFY_VERSION, Severity.ERROR, "Every certified message is in the version being certified.",
-     "certify --version N judges captures for SSBTEK vN; a message in another version is evidence of "
-     "something else and fails the certification."),
-)  # fmt: skip
+
+def _severity(text: str) -> Severity:
+    """The registry says "warning/error" where the kind of finding decides (open code lists): the first."""
+    return Severity(text.split("/")[0])
+
+
+def _from_registry(rule_id: str, kind: str) -> RuleDoc:
+    """The words come from the one registry (validator/rules/catalog.py); this module only groups them."""
+    doc = registry_find(rule_id)
+    if doc is None:  # pragma: no cover - tests/test_rules_cli.py keeps every id documented
+        return RuleDoc(rule_id, Severity.ERROR, f"Finding {rule_id}.", "", kind)
+    return RuleDoc(rule_id, _severity(doc.severity), doc.summary, doc.explanation or doc.summary, kind)
 
 
 @cache
 def catalog() -> dict[str, RuleDoc]:
-    docs = {rule_id: RuleDoc(rule_id, sev, summary, text, "engine") for rule_id, sev, summary, text in _ENGINE}
+    docs = {rule_id: _from_registry(rule_id, "engine") for rule_id in _ENGINE}
     for rule in MESSAGE_RULES:
-        docs[rule.id] = RuleDoc(
-            rule.id, rule.severity, rule.summary, getattr(rule, "explanation", "") or rule.summary, "rule"
-        )
+        docs[rule.id] = _from_registry(rule.id, "rule")
     for rule in EXCHANGE_RULES:
-        docs[rule.id] = RuleDoc(
-            rule.id, rule.severity, rule.summary, getattr(rule, "explanation", "") or rule.summary, "exchange"
-        )
-    docs.update({rule_id: RuleDoc(rule_id, s, summary, text, "exchange") for rule_id, s, summary, text in _PAIRING})
-    docs.update({rule_id: RuleDoc(rule_id, s, summary, text, "certify") for rule_id, s, summary, text in _CERTIFY})
+        docs[rule.id] = _from_registry(rule.id, "exchange")
+    docs.update({rule_id: _from_registry(rule_id, "exchange") for rule_id in _PAIRING})
+    docs.update({rule_id: _from_registry(rule_id, "certify") for rule_id in _CERTIFY})
     return docs
 
 
@@ -114,11 +89,13 @@ def owner(rule_id: str) -> str:
 
 
 def describe(rule_id: str) -> RuleDoc:
-    """Documentation for any finding id; an id nobody catalogued still gets an honest entry."""
+    """Documentation for any finding id: its own entry in the registry (a code-list binding, an id a rule
+    reports beside its own), grouped under the catalogued rule it belongs to."""
     docs = catalog()
     found = docs.get(owner(rule_id))
+    kind = found.kind if found is not None else "unknown"
+    if registry_find(rule_id) is not None:
+        return _from_registry(rule_id, kind)
     if found is None:
         return RuleDoc(rule_id, Severity.ERROR, f"Finding {rule_id}.", "", "unknown")
-    if found.id == rule_id:
-        return found
     return RuleDoc(rule_id, found.severity, found.summary, found.explanation, found.kind)

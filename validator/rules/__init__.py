@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Context, Rule
+from .codes import CodeListRule
 from .lifecycle import ClosedVersionRule, NotLiveRule
 from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from .operations import OperationInPackRule
@@ -32,6 +33,7 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     OperationInPackRule(),
     XsdRule(),
     PayloadDecodingRule(),
+    CodeListRule(),  # effective-dated code lists (issue 4)
     # nested payloads against their models, then request rules the XSD cannot say (issue 5)
     CsnPayloadRule(),
     SkvPayloadRule(),

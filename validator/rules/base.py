@@ -31,6 +31,8 @@ class Context:
     _payloads: list[Payload | Finding] | None = field(default=None, repr=False)
     #: coverage facts (see MessageResult.observed); rules call observe()
     observed: list[str] = field(default_factory=list)
+    #: where message_date came from ("frageTidpunkt", "--as-of", "today"), for messages that cite the date
+    message_date_source: str = ""
     #: facts a family of rules derives once per message and shares (e.g. the LEFI Online version)
     shared: dict[str, object] = field(default_factory=dict, repr=False)
 

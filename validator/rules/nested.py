@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import ValidationError
 from lxml import etree
 
 from ..findings import Finding, Severity
@@ -21,6 +20,9 @@ from ..messages import element_path
 from ..nested_models import NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
+
+if TYPE_CHECKING:  # jsonschema is imported only when a document fails the compiled fast path
+    from jsonschema.exceptions import ValidationError
 
 _CLARK = re.compile(r"\{[^}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")

@@ -1,0 +1,289 @@
+"""A team's tuning of the rules: disable, re-grade, and a suppression baseline with expiry dates.
+
+Read from ``[tool.ssbtek-validator]`` in the current directory's ``pyproject.toml`` or from a file
+given with ``--config``. Applied in one place — to every message's findings as the engine produces
+them (:meth:`RuleConfig.apply`) — so every reporter and the exit code see the same configured
+findings. Findings that mean "not checked" (SSBT-READ, SSBT-LIMIT, SSBT-RULE-FAILED) can be neither
+disabled, re-graded nor suppressed: a rule that could not run is never a pass.
+
+    [tool.ssbtek-validator]
+    disable = ["SSBT-CODE-MIV-BESLUTSKOD"]          # ids or patterns (* and ?)
+    severity = { "SSBT-CODE-LEFI-*" = "warning" }  # error | warning | info
+
+    [[tool.ssbtek-validator.suppress]]
+    rule = "SSBT-XSD"
+    file = "captures/legacy/*.xml"                  # and/or path = "*/ssbt:personidentitet"
+    reason = "VEND-123: fixed in release 4.2"
+    expires = 2026-12-31
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .findings import INCOMPLETE_RULES, Finding, MessageResult, Severity
+
+TABLE = "ssbtek-validator"
+KEYS = {"disable", "severity", "suppress"}
+SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used as written: a usage error (exit 2)."""
+
+
+@cache
+def _pattern(glob: str) -> re.Pattern[str]:
+    """``*`` any run of characters (``/`` included), ``?`` one; nothing else is special, so XPaths with
+    ``[1]`` and rule ids match literally."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob) + r"\Z")
+
+
+def matches(glob: str, text: str) -> bool:
+    return _pattern(glob).match(text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    rule: str
+    reason: str
+    expires: date
+    file: str | None = None
+    path: str | None = None
+    #: folder of the configuration file: file patterns also match paths relative to it
+    base: str = ""
+
+    def describe(self) -> str:
+        where = ", ".join(f"{key} {value}" for key, value in (("file", self.file), ("path", self.path)) if value)
+        return f"{self.rule} ({where})"
+
+    def covers(self, finding: Finding) -> bool:
+        if not matches(self.rule, finding.rule):
+            return False
+        if self.path is not None and not matches(self.path, finding.path or ""):
+            return False
+        if self.file is not None:
+            return any(matches(self.file, name) for name in _file_names(finding.file, self.base))
+        return True
+
+
+def _file_names(name: str, base: str) -> list[str]:
+    """The file as reported, and relative to the configuration's folder when it lies below it."""
+    names = [name.replace(os.sep, "/")]
+    if base and name and not name.startswith("<"):
+        with contextlib.suppress(ValueError, OSError):  # not below the configuration's folder
+            names.append(Path(name).resolve().relative_to(base).as_posix())
+    return names
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    disabled: tuple[str, ...] = ()
+    severities: tuple[tuple[str, Severity], ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    #: where it was read from, for messages
+    source: str = ""
+    #: the day suppressions are judged against: the run's real date, not a message's date
+    today: date = field(default_factory=date.today)
+
+    def active(self) -> list[Suppression]:
+        return [s for s in self.suppressions if s.expires >= self.today]
+
+    def expired(self) -> list[Suppression]:
+        return [s for s in self.suppressions if s.expires < self.today]
+
+    def is_disabled(self, rule_id: str) -> bool:
+        return any(matches(pattern, rule_id) for pattern in self.disabled)
+
+    def enabled_rules(self, rules: Iterable[Any]) -> tuple[Any, ...]:
+        """Rules a disabled id switches off are not run at all (cheaper than dropping their findings)."""
+        return tuple(rule for rule in rules if not self.is_disabled(rule.id))
+
+    def severity_of(self, rule_id: str) -> Severity | None:
+        for pattern, severity in reversed(self.severities):  # the most specific entry should come last
+            if matches(pattern, rule_id):
+                return severity
+        return None
+
+    def apply(self, result: MessageResult) -> None:
+        """The one place configuration changes a message's findings: disable, re-grade, suppress (in that order)."""
+        result.findings, suppressed = self.filter(result.findings)
+        result.suppressed += suppressed
+
+    def filter(self, findings: list[Finding]) -> tuple[list[Finding], int]:
+        """The findings as configured, and how many a suppression hid."""
+        active = self.active()
+        kept: list[Finding] = []
+        suppressed = 0
+        for finding in findings:
+            if finding.rule in INCOMPLETE_RULES:
+                kept.append(finding)
+                continue
+            if self.is_disabled(finding.rule):
+                continue
+            severity = self.severity_of(finding.rule)
+            if severity is not None and severity is not finding.severity:
+                finding = replace(finding, severity=severity)
+            if any(s.covers(finding) for s in active):
+                suppressed += 1
+                continue
+            kept.append(finding)
+        return kept, suppressed
+
+    def run_findings(self, suppressed: int) -> list[Finding]:
+        """Expired suppressions are warnings; what the baseline hid is one information line."""
+        findings = [
+            Finding(
+                "SSBT-CONFIG-EXPIRED",
+                Severity.WARNING,
+                f"Suppression of {s.describe()} expired on {s.expires.isoformat()} (reason: {s.reason}); it no "
+                "longer suppresses anything: fix the findings it hid, or renew it with a reason.",
+                file=self.source,
+            )
+            for s in self.expired()
+        ]
+        if suppressed:
+            entries = "; ".join(f"{s.describe()} until {s.expires.isoformat()}" for s in self.active())
+            findings.append(
+                Finding(
+                    "SSBT-CONFIG-SUPPRESSED",
+                    Severity.INFO,
+                    f"{suppressed} findings suppressed by the baseline in {self.source} ({entries}).",
+                    file=self.source,
+                )
+            )
+        return [f for f in findings if not self.is_disabled(f.rule)]
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f"{where}: expected a list of rule ids")
+    return tuple(value)
+
+
+def _check_rule_pattern(pattern: str, where: str, known: frozenset[str], *, protect: bool = True) -> None:
+    hits = {rule for rule in known if matches(pattern, rule)}
+    if not hits:
+        close = sorted(rule for rule in known if rule.startswith(pattern.split("*")[0][:8]))[:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (`ssbtek-validate rules` lists them)"
+        raise ConfigError(f"{where}: {pattern!r} matches no rule{hint}")
+    protected = sorted(hits & INCOMPLETE_RULES)
+    wildcard = "*" in pattern or "?" in pattern
+    if protect and protected and not (wildcard and hits - INCOMPLETE_RULES):  # a pattern simply skips them
+        raise ConfigError(
+            f"{where}: {pattern!r} would change {', '.join(protected)}, which mean a message was not checked; "
+            "those cannot be disabled, re-graded or suppressed"
+        )
+
+
+def _date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expires must be a date (YYYY-MM-DD), found {value!r}")
+
+
+def parse_config(
+    table: dict[str, Any], source: str, known: frozenset[str], base: Path | None = None, today: date | None = None
+) -> RuleConfig:
+    unknown = set(table) - KEYS
+    if unknown:
+        raise ConfigError(f"{source}: unknown keys {', '.join(sorted(unknown))}; expected {', '.join(sorted(KEYS))}")
+    disabled = _strings(table.get("disable", []), f"{source}: disable")
+    for pattern in disabled:
+        _check_rule_pattern(pattern, f"{source}: disable", known)
+    severity_table = table.get("severity", {})
+    if not isinstance(severity_table, dict):
+        raise ConfigError(f'{source}: severity must be a table of rule id = "error" | "warning" | "info"')
+    severities = []
+    for pattern, value in severity_table.items():
+        _check_rule_pattern(pattern, f"{source}: severity", known)
+        try:
+            severities.append((pattern, Severity(value)))
+        except ValueError:
+            raise ConfigError(f"{source}: severity of {pattern}: {value!r} is not error, warning or info") from None
+    entries = table.get("suppress", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: suppress must be an array of tables ([[tool.{TABLE}.suppress]])")
+    suppressions = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{source}: suppress #{number}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table")
+        extra = set(entry) - SUPPRESS_KEYS
+        if extra:
+            raise ConfigError(f"{where}: unknown keys {', '.join(sorted(extra))}")
+        missing = [key for key in ("rule", "reason", "expires") if not entry.get(key)]
+        if missing:
+            raise ConfigError(f"{where}: needs {', '.join(missing)} (a suppression says why and until when)")
+        if not entry.get("file") and not entry.get("path"):
+            raise ConfigError(f"{where}: needs a file or path pattern (to switch a rule off everywhere, use disable)")
+        for key in ("rule", "reason", "file", "path"):
+            if key in entry and not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be a string")
+        _check_rule_pattern(entry["rule"], where, known)
+        suppressions.append(
+            Suppression(
+                rule=entry["rule"],
+                reason=entry["reason"],
+                expires=_date(entry["expires"], where),
+                file=entry.get("file"),
+                path=entry.get("path"),
+                base=str(base.resolve()) if base else "",
+            )
+        )
+    return RuleConfig(
+        disabled=disabled,
+        severities=tuple(severities),
+        suppressions=tuple(suppressions),
+        source=source,
+        today=today or date.today(),
+    )
+
+
+def load_config(path: str | Path | None = None, cwd: str | Path | None = None, today: date | None = None):
+    """``--config FILE`` if given (its ``[tool.ssbtek-validator]`` table, or the whole file), else the
+    current directory's pyproject.toml when it has that table, else None (no configuration)."""
+    from .rules.catalog import known_ids  # the registry imports the rules; keep this module light to import
+
+    if path is not None:
+        file = Path(path)
+        data = _read(file)
+        table = data.get("tool", {}).get(TABLE, data) if "tool" in data else data
+    else:
+        file = Path(cwd or ".") / "pyproject.toml"
+        if not file.is_file():
+            return None
+        data = _read(file)
+        if TABLE not in data.get("tool", {}):
+            return None
+        table = data["tool"][TABLE]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{file}: [tool.{TABLE}] must be a table")
+    return parse_config(table, str(file), known_ids(), base=file.parent, today=today)
+
+
+def _read(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"--config {file}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
