@@ -7,7 +7,9 @@ one printable line, and every reporter can write the result.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 
 from .fuzz import run_long
@@ -39,3 +41,12 @@ def test_reader_survives_every_mutation_kind_from_a_fixed_seed():
 
 def test_the_long_run_script_runs():
     assert run_long.main(["--minutes", "0.2", "--examples", "200", "--workers", "1"]) == 0
+
+
+REGRESSIONS = sorted((Path(__file__).parent / "fuzz" / "regressions").glob("*.bin"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[p.stem for p in REGRESSIONS])
+def test_inputs_the_long_run_once_broke_on(path: Path):
+    """Every failure a long run found, kept and replayed (tests/fuzz/regressions)."""
+    check_reader(path.read_bytes())

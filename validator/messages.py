@@ -90,7 +90,10 @@ def element_path(element: etree._Element | None) -> str:
     """
     if element is None:
         return ""
-    fast = element.getroottree().getpath(element)  # libxml2, in C; spells default-namespace steps "*"
+    try:
+        fast = element.getroottree().getpath(element)  # libxml2, in C; spells default-namespace steps "*"
+    except (UnicodeDecodeError, ValueError):  # a name libxml2 stores in bytes lxml cannot decode (found by fuzzing)
+        fast = "*"
     if "*" not in fast:
         return fast
     steps: list[str] = []

@@ -5,7 +5,8 @@ seeded random source, the same input space CI's short Hypothesis run explores, a
 with the same property (:func:`tests.fuzz.target.check_reader`; the reporters run on every tenth
 input, as they cost more than validating). It stops at the time or input count, whichever comes
 first, and prints throughput; a failing input is written to ``fuzz-failure-<worker>-<n>.bin``
-(replay: ``python -c "from tests.fuzz.target import check_reader; check_reader(open(F,'rb').read())"``).
+(replay: ``python -c "from tests.fuzz.target import check_reader; check_reader(open(F,'rb').read())"``;
+once fixed, keep it in ``tests/fuzz/regressions/``, which CI replays).
 The result of the last long run is in the README ("Hardening").
 """
 

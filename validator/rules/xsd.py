@@ -105,7 +105,7 @@ def _element_at(payload, entry, named: str | None):
         except etree.XPathError:
             pass
     local = named.rsplit("}", 1)[-1].rsplit(":", 1)[-1] if named else None
-    for element in payload.iter():
+    for element in payload.iter(etree.Element):  # comments and PIs have no QName (found by fuzzing)
         if element.sourceline == entry.line and (local is None or etree.QName(element).localname == local):
             return element
     return None
