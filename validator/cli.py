@@ -158,10 +158,10 @@ def check(
         config=config,
         pairs=pairs,
     )
-    with Progress(stream=click.get_text_stream("stderr")) as progress:
+    with Progress(stream=sys.stderr) as progress:
         result = validate_batch(paths, options, packs, jobs=jobs, progress=progress).result
     try:
-        write_all(result, packs, outputs, click.get_text_stream("stdout"))
+        write_all(result, packs, outputs, sys.stdout)
     except OSError as exc:
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -206,7 +206,7 @@ def versions(output_format: str, schemas: str | None) -> None:
     except PackError as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    WRITERS[output_format](packs, click.get_text_stream("stdout"))
+    WRITERS[output_format](packs, sys.stdout)
 
 
 @main.command()
@@ -255,7 +255,7 @@ def pair(
         with Path(output).open("w", encoding="utf-8") as stream:
             reporter(result, packs, stream)
     else:
-        reporter(result, packs, click.get_text_stream("stdout"))
+        reporter(result, packs, sys.stdout)
     sys.exit(result.exit_code)
 
 
@@ -335,10 +335,10 @@ def certify(
     from .report import certification as certify_files
     from .report import certify_text
 
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     if evidence_path:
         try:
-            with Progress(stream=click.get_text_stream("stderr")) as progress:
+            with Progress(stream=sys.stderr) as progress:
                 check_result, _again = certify_run.verify(evidence_path, paths or None, jobs=jobs, progress=progress)
         except (certify_run.EvidenceError, PackError) as exc:
             click.echo(f"ssbtek-validate: {exc}", err=True)
@@ -365,7 +365,7 @@ def certify(
         pairs=pairs,
     )
     try:
-        with Progress(stream=click.get_text_stream("stderr")) as progress:
+        with Progress(stream=sys.stderr) as progress:
             outcome = certify_run.run(
                 paths,
                 version,
