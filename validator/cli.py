@@ -52,6 +52,35 @@ def _as_of(_ctx, _param, value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _setup(schemas: str | None, version: int | None = None, config_file: str | None = None):
+    """Packs (with a --schemas bundle) and the rule configuration; any problem is a usage error (exit 2)."""
+    try:
+        packs = packs_with(schemas)
+        if version is not None and version not in packs:
+            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+        config = load_config(config_file)
+    except (PackError, ConfigError) as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    return packs, config
+
+
+def _plan(output_format: tuple[str, ...], output: tuple[str, ...]):
+    try:
+        return plan_outputs(output_format, output)
+    except OutputError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _report_and_exit(result, packs, outputs) -> None:
+    try:
+        write_all(result, packs, outputs, sys.stdout)
+    except OSError as exc:
+        click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(result.exit_code)
+
+
 @click.group(cls=DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Conformance validator for SSBTEK messages (Sammansatt bastjänst för ekonomiskt bistånd).
@@ -131,18 +160,8 @@ def check(
     max_nodes: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
-    try:
-        outputs = plan_outputs(output_format, output)
-    except OutputError as exc:
-        raise click.UsageError(str(exc)) from exc
-    try:
-        packs = packs_with(schemas)
-        if version is not None and version not in packs:
-            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-        config = load_config(config_file)
-    except (PackError, ConfigError) as exc:
-        click.echo(f"ssbtek-validate: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    outputs = _plan(output_format, output)
+    packs, config = _setup(schemas, version, config_file)
     options = Options(
         version=version,
         show_values=show_values,
@@ -160,12 +179,7 @@ def check(
     )
     with Progress(stream=sys.stderr) as progress:
         result = validate_batch(paths, options, packs, jobs=jobs, progress=progress).result
-    try:
-        write_all(result, packs, outputs, sys.stdout)
-    except OSError as exc:
-        click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    sys.exit(result.exit_code)
+    _report_and_exit(result, packs, outputs)
 
 
 @main.command("rules")
@@ -201,19 +215,15 @@ def codes_command(list_name: str | None, as_of: date | None) -> None:
 @click.option("--schemas", type=click.Path(exists=True), help="Also list a published bundle, as it would be used.")
 def versions(output_format: str, schemas: str | None) -> None:
     """List every schema pack: namespace, live and closed dates, status, agencies, LEFI Online versions."""
-    try:
-        packs = packs_with(schemas)
-    except PackError as exc:
-        click.echo(f"ssbtek-validate: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    packs, _config = _setup(schemas)
     WRITERS[output_format](packs, sys.stdout)
 
 
 @main.command()
 @click.argument("request", type=click.Path(dir_okay=False))
 @click.argument("answer", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
+@click.option("--format", "output_format", multiple=True, metavar="FORMAT[:FILE]", help="As for check.")
+@click.option("--output", "-o", multiple=True, metavar="[FORMAT=]FILE", help="As for check.")
 @click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
 @click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
 @click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
@@ -226,8 +236,8 @@ def versions(output_format: str, schemas: str | None) -> None:
 def pair(
     request: str,
     answer: str,
-    output_format: str,
-    output: str | None,
+    output_format: tuple[str, ...],
+    output: tuple[str, ...],
     version: int | None,
     schemas: str | None,
     show_values: bool,
@@ -237,26 +247,14 @@ def pair(
     config_file: str | None,
 ) -> None:
     """Validate a request and its answer together: a verdict for each message and one for the exchange."""
-    try:
-        packs = packs_with(schemas)
-        if version is not None and version not in packs:
-            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-        config = load_config(config_file)
-    except (PackError, ConfigError) as exc:
-        click.echo(f"ssbtek-validate: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+    outputs = _plan(output_format, output)
+    packs, config = _setup(schemas, version, config_file)
     limits = Limits(max_message_bytes=max_message_bytes)
     options = Options(
         version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits, config=config
     )
     result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
-    reporter = REPORTERS[output_format]
-    if output:
-        with Path(output).open("w", encoding="utf-8") as stream:
-            reporter(result, packs, stream)
-    else:
-        reporter(result, packs, sys.stdout)
-    sys.exit(result.exit_code)
+    _report_and_exit(result, packs, outputs)
 
 
 @main.command()

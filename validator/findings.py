@@ -62,8 +62,26 @@ class Detection:
     reason: str = ""
 
 
+class _Judged:
+    """A message or an exchange: its verdict follows from its findings alone."""
+
+    __slots__ = ()
+    findings: list[Finding]
+
+    @property
+    def verdict(self) -> Verdict:
+        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
+            return Verdict.INCOMPLETE
+        if any(f.severity is Severity.ERROR for f in self.findings):
+            return Verdict.NONCONFORMANT
+        return Verdict.CONFORMS
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
 @dataclass(slots=True)
-class MessageResult:
+class MessageResult(_Judged):
     file: str
     detection: Detection = field(default_factory=Detection)
     findings: list[Finding] = field(default_factory=list)
@@ -76,17 +94,6 @@ class MessageResult:
     observed: list[str] = field(default_factory=list)
     #: findings hidden by the configuration's suppression baseline (validator/config.py)
     suppressed: int = 0
-
-    @property
-    def verdict(self) -> Verdict:
-        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
-            return Verdict.INCOMPLETE
-        if any(f.severity is Severity.ERROR for f in self.findings):
-            return Verdict.NONCONFORMANT
-        return Verdict.CONFORMS
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +115,7 @@ class MessageResult:
 
 
 @dataclass(slots=True)
-class ExchangeResult:
+class ExchangeResult(_Judged):
     """A request and its answer judged together (issue 5): one verdict per exchange, beside each message's own.
 
     ``request`` and ``answer`` name the MessageResult files (None when that side is missing); the
@@ -122,17 +129,6 @@ class ExchangeResult:
     paired_by: str = ""
     findings: list[Finding] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> Verdict:
-        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
-            return Verdict.INCOMPLETE
-        if any(f.severity is Severity.ERROR for f in self.findings):
-            return Verdict.NONCONFORMANT
-        return Verdict.CONFORMS
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
 
     def to_dict(self) -> dict[str, Any]:
         return {

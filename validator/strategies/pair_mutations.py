@@ -49,7 +49,10 @@ class KorrelationsidDiffers(PairKind):
         return [found] if found is not None else []
 
     def apply(self, c, answer, element):
-        element.text = c.choice(("00000000-0000-4000-8000-000000000000", element.text.upper() + "-x", ""))
+        current = element.text or ""
+        others = ("00000000-0000-4000-8000-000000000000", current.upper() + "-x", "")
+        # the generator may itself have drawn the fixed value: only a value that differs is a defect
+        element.text = c.choice(tuple(value for value in others if value != current))
         return Planted("the answer's korrelationsid is not the request's")
 
 
