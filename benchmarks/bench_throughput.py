@@ -47,9 +47,16 @@ def timed(label: str, func):
     return label, time.perf_counter() - start, valid
 
 
+#: what the other tools check: well-formedness, envelope and schema, not our rules beyond them
+SCHEMA_LEVEL = frozenset({"SSBT-XSD", "SSBT-WELLFORMED", "SSBT-SOAP", "SSBT-EMPTY", "SSBT-DTD", "SSBT-VERSION"})
+conforming: dict[str, int] = {}
+
+
 def run_ours(batch: Path, packs) -> int:
+    """All rules run (that is what is timed); the count compared is the schema-level verdict."""
     result = validate_paths([batch], Options(), packs)
-    return sum(1 for m in result.messages if m.verdict is Verdict.CONFORMS)
+    conforming["all rules"] = sum(1 for m in result.messages if m.verdict is Verdict.CONFORMS)
+    return sum(1 for m in result.messages if not any(f.rule in SCHEMA_LEVEL for f in m.findings))
 
 
 def run_xmlschema(files: list[Path]) -> int:
@@ -106,11 +113,14 @@ def main() -> None:
 
     ours = rows[0][1]
     print(f"\n{len(files)} messages (corpus v10+v11 envelopes, valid and invalid, repeated)\n")
-    print(f"{'tool':32} {'seconds':>9} {'msgs/s':>10} {'valid':>7} {'ours is ×faster':>16}")
+    print(f"{'tool':32} {'seconds':>9} {'msgs/s':>10} {'schema-valid':>12} {'ours is ×faster':>16}")
     for label, seconds, valid in rows:
-        print(f"{label:32} {seconds:9.2f} {len(files) / seconds:10.0f} {valid:7d} {seconds / ours:16.1f}")
+        print(f"{label:32} {seconds:9.2f} {len(files) / seconds:10.0f} {valid:12d} {seconds / ours:16.1f}")
     agree = {valid for _, _, valid in rows}
-    print("\nverdicts agree on the number of valid messages" if len(agree) == 1 else f"\nDISAGREE: {agree}")
+    print(
+        "\nschema-level verdicts agree on the number of valid messages" if len(agree) == 1 else f"\nDISAGREE: {agree}"
+    )
+    print(f"(with every rule of ssbtek-validate, {conforming['all rules']} of them conform)")
     cold = cold_start(ROOT / "corpus/v10/request-full.xml")
     print(f"cold start, one message through the command (median of 5): {cold:.3f} s")
 
