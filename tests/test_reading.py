@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from validator import validate
-from validator.inputs import Source, iter_sources
+from validator.inputs import Source, iter_sources, read_limited
 from validator.limits import Limits
 from validator.messages import parse
 
@@ -85,6 +86,39 @@ def test_size_limit_makes_the_message_incomplete(tmp_path):
     assert source.data is None and source.problem_kind == "limit"
     message = parse(source)
     assert [f.rule for f in message.findings] == ["SSBT-LIMIT"]
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that hands over a few bytes per read, as stdin from a slow producer does."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step = data, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        step = min(self.step, len(buffer))
+        piece, self.data = self.data[:step], self.data[step:]
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+@given(
+    size=st.sampled_from([0, 1, 65535, 65536, 65537, 200_000]) | st.integers(0, 300_000),
+    limit=st.sampled_from([1, 65536, 131_072, 16 * 1024 * 1024]) | st.integers(1, 300_000),
+    step=st.sampled_from([None, 1, 4096, 70_000]),
+)
+def test_read_limited_reads_all_up_to_the_limit_and_refuses_beyond(size, limit, step):
+    """Read in pieces (a message is not given the whole limit's buffer): every byte up to the limit, in
+    order, from a file or a pipe that trickles; one byte more is the size finding."""
+    data = bytes(i % 251 for i in range(size))
+    stream = io.BytesIO(data) if step is None else io.BufferedReader(_Trickle(data, step))
+    source = read_limited(stream, "m.xml", Limits(max_message_bytes=limit))
+    if size <= limit:
+        assert source.data == data and source.problem is None
+    else:
+        assert source.data is None and source.problem_kind == "limit"
 
 
 def test_missing_path_and_unreadable_file_still_appear(tmp_path):
