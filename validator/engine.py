@@ -7,7 +7,7 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
@@ -183,18 +183,20 @@ def _parse_datetime(text: str | None) -> date | None:
         return None
 
 
-def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> Iterator[Finding]:
+def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> list[Finding]:
     """At most ``most`` findings from one rule, then one info saying there were more.
 
     The rule stops being pulled (a lazy rule does no more work): tens of thousands of findings
     would cost time in every reporter and tell a reader nothing the first thousand do not.
+    A list, not a generator: this runs for every rule on every message, and most return nothing.
     """
-    iterator = iter(findings)
-    yield from islice(iterator, most)
-    if next(iterator, None) is not None:
-        yield Finding(
-            rule,
-            Severity.INFO,
-            f"More {rule} findings not listed: only the first {most:,} per rule and message are reported.",
-            file=file,
-        )
+    taken = list(islice(findings, most + 1))
+    if len(taken) <= most:
+        return taken
+    taken[most] = Finding(
+        rule,
+        Severity.INFO,
+        f"More {rule} findings not listed: only the first {most:,} per rule and message are reported.",
+        file=file,
+    )
+    return taken
