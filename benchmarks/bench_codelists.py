@@ -68,11 +68,19 @@ def compare(label: str, batch: Path, count: int, rounds: int, packs) -> float:
     base, full = cpu["without SSBT-CODE"], cpu["with SSBT-CODE"]
     wall_overhead = (wall["with SSBT-CODE"] - wall["without SSBT-CODE"]) / wall["without SSBT-CODE"] * 100
     overhead = (full - base) / base * 100
+    lost = throughput_lost(base, full)
     print(
-        f"code-list rule costs {overhead:+.1f} % CPU time ({(full - base) / count * 1e6:.1f} µs per message), "
-        f"{wall_overhead:+.1f} % wall time"
+        f"code-list rule: throughput {lost:.1f} % lower (CPU time), the run {overhead:+.1f} % longer "
+        f"({(full - base) / count * 1e6:.1f} µs per message); wall time {wall_overhead:+.1f} % longer"
     )
-    return overhead
+    return lost
+
+
+def throughput_lost(without: float, with_rule: float) -> float:
+    """How much lower the batch's throughput is with the rule, in % of the throughput without it: the
+    acceptance measure ("costs under 10 % of the batch throughput"). It is also the share of the run's
+    time spent in the rule; the run itself takes (with - without) / without longer, a larger number."""
+    return (1 - without / with_rule) * 100
 
 
 class TimedRule:
@@ -124,12 +132,16 @@ def attribute(batch: Path, rounds: int, packs) -> float:
     total_base, total_extra = sum(base.values()), sum(extra.values())
     count = len(sources)
     overhead = total_extra / total_base * 100
+    lost = throughput_lost(total_base, total_base + total_extra)
     print(f"\nper-message minima over {rounds} rounds, summed over the batch ({count} messages)")
     print(f"{'rules':22} {'s':>8} {'msgs/s':>8}")
     print(f"{'without SSBT-CODE':22} {total_base:8.3f} {count / total_base:8.0f}")
     print(f"{'with SSBT-CODE':22} {total_base + total_extra:8.3f} {count / (total_base + total_extra):8.0f}")
-    print(f"code-list rule costs {overhead:+.1f} % ({total_extra / count * 1e6:.1f} µs per message)")
-    return overhead
+    print(
+        f"code-list rule: throughput {lost:.1f} % lower, the run {overhead:+.1f} % longer "
+        f"({total_extra / count * 1e6:.1f} µs per message)"
+    )
+    return lost
 
 
 def main() -> None:
@@ -169,8 +181,8 @@ def main() -> None:
         compare("answers only (where nearly all bindings are)", answers, count, args.rounds, packs)
     verdict = "within" if robust < 10 else "OVER"
     print(
-        f"\nbudget: under 10 % of the batch's throughput → {robust:.1f} % by per-message minima, "
-        f"{overall:.1f} % by whole-batch CPU time ({verdict} budget)"
+        f"\nbudget: under 10 % of the batch's throughput → {robust:.1f} % lower by per-message minima, "
+        f"{overall:.1f} % lower by whole-batch CPU time ({verdict} budget)"
     )
 
 
