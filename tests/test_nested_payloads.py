@@ -15,7 +15,7 @@ from validator import validate
 from validator.engine import Options, validate_sources
 from validator.inputs import Source
 from validator.limits import Limits
-from validator.nested_models import builtin_models, models_for
+from validator.nested_models import _inline_refs, builtin_models, models_for
 from validator.packs import builtin_packs
 
 from .conftest import CORPUS
@@ -283,3 +283,44 @@ def test_fast_path_and_full_check_agree_on_near_misses(name, direction, data):
     mutated = _with(document, path, data.draw(_SCALARS))
     model = builtin_models().lefi["v9"].validator(direction)
     assert model.is_valid(mutated) == (not list(model.full.iter_errors(mutated)))
+
+
+@pytest.mark.parametrize(("name", "direction"), [("lefiJsonSvar", "answer"), ("lefiJsonFraga", "request")])
+@given(data=st.data())
+def test_inlined_references_report_the_same_errors_as_the_schema_itself(name, direction, data):
+    """The error list comes from a copy of the model with its $refs inlined (faster in jsonschema): the same
+    errors at the same places, described in the same words (x-message and property names are read from
+    the failing subschema)."""
+    from jsonschema import Draft202012Validator
+
+    from validator.rules.nested import _describe, _pointer
+
+    text = ANSWER if direction == "answer" else REQUEST
+    document = _decoded_json(text, name)
+    path = data.draw(st.sampled_from(list(_mutations(document))))
+    mutated = _with(document, path, data.draw(_SCALARS))
+    model = builtin_models().lefi["v9"].validator(direction)
+    original = Draft202012Validator(model.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert model.full.schema != model.schema, "the references were inlined"
+
+    def seen(validator):
+        described = []
+        for error in validator.iter_errors(mutated):
+            pointer = _pointer(error.absolute_path)
+            described.append((pointer, error.validator, _describe(error, pointer)))
+        return sorted(described)
+
+    assert seen(model.full) == seen(original)
+
+
+def test_a_recursive_reference_is_left_to_jsonschema():
+    schema = {
+        "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}},
+        "$ref": "#/$defs/node",
+    }
+    assert _inline_refs(schema) is None
+    assert _inline_refs({"$ref": "other.json#/x"}) is None
+    assert _inline_refs({"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a", "x-message": "m"}) == {
+        "allOf": [{"type": "string"}],
+        "x-message": "m",
+    }

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from .messages import Message
+from .messages import Message, child
 
 HAMTA = "hamtaBastjanstInformation"
 TESTA = "testaBastjanstInformation"
@@ -33,10 +33,10 @@ def _local(element: etree._Element) -> str | None:
 
 
 def _children(element: etree._Element) -> Iterator[tuple[str, etree._Element]]:
-    for child in element:
-        name = _local(child)
+    for element_child in element:
+        name = _local(element_child)
         if name is not None:
-            yield name, child
+            yield name, element_child
 
 
 def observe(message: Message, agencies: Iterable[str]) -> list[str]:
@@ -55,7 +55,7 @@ def observe(message: Message, agencies: Iterable[str]) -> list[str]:
 
 
 def _request(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
-    block = payload.find("{*}specifikaFrageparametrar")
+    block = child(payload, "specifikaFrageparametrar")
     if block is None:
         return []
     return [
@@ -66,7 +66,7 @@ def _request(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
 
 
 def _answer(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
-    svarsdata = payload.find("{*}svarsdata")
+    svarsdata = child(payload, "svarsdata")
     if svarsdata is None:
         return []
     keys: list[str] = []
@@ -88,9 +88,9 @@ def _ping_answer(payload: etree._Element, agencies: frozenset[str]) -> list[str]
     for agency, block in _children(payload):
         if agency not in agencies:
             continue
-        for name, child in _children(block):
+        for name, state in _children(block):
             if name == "anropad":
-                called = (child.text or "").strip() in ("true", "1")
+                called = (state.text or "").strip() in ("true", "1")
                 keys.append(f"ping:{agency}:{'called' if called else 'not-called'}")
             elif name == "error":
                 keys.append(f"ping:{agency}:error")

@@ -83,6 +83,19 @@ class Message:
         return found
 
 
+def child(element: etree._Element | None, *names: str) -> etree._Element | None:
+    """The first child element with each local name in turn, in any namespace; None where one is missing.
+
+    ``iterchildren`` matches in C, where ``find("{*}name")`` parses its path through lxml's ElementPath
+    in Python: that alone was ~4 % of a batch's time in the request rules.
+    """
+    for name in names:
+        if element is None:
+            return None
+        element = next(element.iterchildren("{*}" + name), None)
+    return element
+
+
 def element_path(element: etree._Element | None) -> str:
     """A readable XPath with prefixes taken from the document (`/soapenv:Envelope/soapenv:Body/...`).
 

@@ -22,7 +22,7 @@ from .versioned import lefi_view
 
 def _dated(context: Context) -> str:
     payload = context.message.payload
-    stamped = payload is not None and payload.find(".//{*}frageTidpunkt") is not None
+    stamped = payload is not None and next(payload.iterdescendants("{*}frageTidpunkt"), None) is not None
     how = "frageTidpunkt" if stamped else "no frageTidpunkt: --as-of or today"
     return f"{context.message_date.isoformat()} ({how})"
 

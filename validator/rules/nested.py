@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
-from ..messages import element_path
+from ..messages import child, element_path
 from ..nested_models import NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
@@ -300,8 +300,8 @@ def _fk_version(payload, direction: str | None):
     """FK/fraga/version of a request, or of the question an answer echoes."""
     if payload is None:
         return None
-    prefix = "{*}" if direction == "request" else "{*}fraga/{*}"
-    return payload.find(f"{prefix}specifikaFrageparametrar/{{*}}FK/{{*}}fraga/{{*}}version")
+    question = payload if direction == "request" else child(payload, "fraga")
+    return child(question, "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
 def _errors(errors: Iterable[ValidationError]) -> list[ValidationError]:

@@ -15,7 +15,7 @@ from lxml import etree
 from ..findings import Finding, Severity
 from ..identity import organisationsnummer_problem, personidentitet_problem
 from ..masking import masked_value
-from ..messages import element_path
+from ..messages import child, element_path
 from .base import Context
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (DOMAIN.md).
@@ -32,16 +32,12 @@ def _is_request(context: Context) -> bool:
     )
 
 
-def _child(element: etree._Element | None, name: str) -> etree._Element | None:
-    return None if element is None else element.find(f"{{*}}{name}")
-
-
 def _text(element: etree._Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
 def agency(context: Context, name: str) -> etree._Element | None:
-    return _child(_child(context.message.payload, "specifikaFrageparametrar"), name)
+    return child(context.message.payload, "specifikaFrageparametrar", name)
 
 
 def included(element: etree._Element | None) -> bool:
@@ -79,7 +75,7 @@ class PersonidentitetRule:
         return _is_request(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        element = _child(_child(context.message.payload, "generellaFrageparametrar"), "personidentitet")
+        element = child(context.message.payload, "generellaFrageparametrar", "personidentitet")
         problem = personidentitet_problem(_text(element))
         if problem:
             yield _finding(
@@ -109,7 +105,7 @@ class OrganisationsnummerRule:
         return _is_request(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        general = _child(context.message.payload, "generellaFrageparametrar")
+        general = child(context.message.payload, "generellaFrageparametrar")
         if general is None:
             return
         for element in general.iterfind("{*}*/{*}organisationsnummer"):
@@ -142,7 +138,7 @@ class TidsperiodRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         for period in context.message.payload.iter("{*}tidsperiod"):
-            start, end = _date(_child(period, "fromDatum")), _date(_child(period, "tomDatum"))
+            start, end = _date(child(period, "fromDatum")), _date(child(period, "tomDatum"))
             if start and end and start > end:
                 owner = etree.QName(period.getparent()).localname
                 yield _finding(
@@ -178,7 +174,7 @@ class ArendeidentitetCsnRule:
         return _is_request(context) and included(agency(context, "CSN"))
 
     def check(self, context: Context) -> Iterator[Finding]:
-        element = _child(_child(context.message.payload, "generellaFrageparametrar"), "arendeidentitet")
+        element = child(context.message.payload, "generellaFrageparametrar", "arendeidentitet")
         if element is None:
             return
         length = len(element.text or "")
@@ -212,7 +208,7 @@ class SkvFragaRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         skv = agency(context, "SKV")
-        fraga = _child(skv, "fraga")
+        fraga = child(skv, "fraga")
         if fraga is None:
             yield _finding(
                 self,
@@ -237,8 +233,8 @@ class SkvFragaRule:
                     f"SKV fraga/ar {year} is {why}; expected a year SKV can have data for (1900–{latest}).",
                     field="ar",
                 )
-        wanted = [_text(_child(fraga, part)) in ("true", "1") for part in SKV_PARTS]
-        if not any(wanted) and all(_child(fraga, part) is not None for part in SKV_PARTS):
+        wanted = [_text(child(fraga, part)) in ("true", "1") for part in SKV_PARTS]
+        if not any(wanted) and all(child(fraga, part) is not None for part in SKV_PARTS):
             yield _finding(
                 self,
                 context,
@@ -267,7 +263,7 @@ class FkFragaRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         fk = agency(context, "FK")
-        fraga = _child(fk, "fraga")
+        fraga = child(fk, "fraga")
         if fraga is None and included(fk):
             yield _finding(
                 self,
