@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 from click.testing import CliRunner
 
 from validator.cli import main
+from validator.findings import Finding, Severity
 
 from .conftest import CORPUS
 
@@ -86,6 +88,14 @@ def test_json_report_shape():
     finding = bad["findings"][0]
     assert set(finding) == {"rule", "severity", "message", "file", "line", "column", "path", "value"}
     assert bad["detection_reason"].startswith("namespace ")
+
+
+def test_a_finding_in_json_has_every_field_of_the_model():
+    """Finding.to_dict is spelled out for speed; it must not fall behind the dataclass."""
+    finding = Finding("SSBT-X", Severity.WARNING, "text", "m.xml", 3, 7, "/a/b", "v")
+    expected = {field.name: getattr(finding, field.name) for field in fields(Finding)}
+    assert finding.to_dict() == {**expected, "severity": "warning"}
+    assert json.loads(json.dumps(finding.to_dict()))["severity"] == "warning"
 
 
 def test_personal_data_masked_unless_asked(tmp_path):

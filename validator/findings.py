@@ -7,7 +7,8 @@ already masked, so that no output path can leak what the model does not carry.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -42,9 +43,17 @@ class Finding:
     value: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["severity"] = str(self.severity)
-        return data
+        # spelled out: dataclasses.asdict deep-copies every field and was most of a JSON report's time
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "value": self.value,
+        }
 
     def evolve(self, **changes: Any) -> Finding:
         return replace(self, **changes)
@@ -172,22 +181,23 @@ class RunResult:
         return {Verdict.CONFORMS: 0, Verdict.NONCONFORMANT: 1, Verdict.INCOMPLETE: 3}[self.verdict]
 
     def totals(self) -> dict[str, int]:
-        return {
-            "messages": len(self.messages),
-            "conforms": sum(1 for m in self.messages if m.verdict is Verdict.CONFORMS),
-            "nonconformant": sum(1 for m in self.messages if m.verdict is Verdict.NONCONFORMANT),
-            "incomplete": sum(1 for m in self.messages if m.verdict is Verdict.INCOMPLETE),
-            "errors": sum(m.count(Severity.ERROR) for m in self.messages),
-            "warnings": sum(m.count(Severity.WARNING) for m in self.messages),
-            "infos": sum(m.count(Severity.INFO) for m in self.messages),
-        }
+        return {"messages": len(self.messages), **_tally(self.messages)}
 
     def exchange_totals(self) -> dict[str, int]:
-        return {
-            "exchanges": len(self.exchanges),
-            "conforms": sum(1 for e in self.exchanges if e.verdict is Verdict.CONFORMS),
-            "nonconformant": sum(1 for e in self.exchanges if e.verdict is Verdict.NONCONFORMANT),
-            "incomplete": sum(1 for e in self.exchanges if e.verdict is Verdict.INCOMPLETE),
-            "errors": sum(e.count(Severity.ERROR) for e in self.exchanges),
-            "warnings": sum(e.count(Severity.WARNING) for e in self.exchanges),
-        }
+        tally = _tally(self.exchanges)
+        del tally["infos"]
+        return {"exchanges": len(self.exchanges), **tally}
+
+
+def _tally(judged: list[MessageResult] | list[ExchangeResult]) -> dict[str, int]:
+    """Verdicts and finding severities counted in one pass (a report asks for them over every message)."""
+    verdicts = Counter(item.verdict for item in judged)
+    severities = Counter(finding.severity for item in judged for finding in item.findings)
+    return {
+        "conforms": verdicts[Verdict.CONFORMS],
+        "nonconformant": verdicts[Verdict.NONCONFORMANT],
+        "incomplete": verdicts[Verdict.INCOMPLETE],
+        "errors": severities[Severity.ERROR],
+        "warnings": severities[Severity.WARNING],
+        "infos": severities[Severity.INFO],
+    }

@@ -28,6 +28,21 @@ def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict:
     }
 
 
+#: json's C encoder; it is used only without ``indent``
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
-    json.dump(as_dict(result, packs), stream, ensure_ascii=False, indent=2)
-    stream.write("\n")
+    """The top level indented, each item of a list on a line of its own (one message per line: easy to read,
+    to grep and to diff). Each line is made by json's C encoder: ``indent`` throughout would take its
+    pure-Python encoder, which made the report of a 10,000-message batch cost 0.7 s instead of 0.2 s."""
+    document = as_dict(result, packs)
+    last = len(document) - 1
+    stream.write("{\n")
+    for index, (key, value) in enumerate(document.items()):
+        if isinstance(value, list) and value:
+            text = "[\n" + ",\n".join("    " + _ENCODE(item) for item in value) + "\n  ]"
+        else:
+            text = _ENCODE(value)
+        stream.write(f"  {_ENCODE(key)}: {text}{',' if index < last else ''}\n")
+    stream.write("}\n")
