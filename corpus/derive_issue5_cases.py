@@ -158,7 +158,9 @@ def cases() -> dict[str, str]:
     out["v10/invalid-fk-base64.xml"] = replace_element_text(
         ANSWER, "lefiJsonSvar", "eyJ1dGxhbW5hcmUiOltdfQ==%%"
     )  # libxml2 accepts this as xs:base64Binary; it is not base64
-    out["v10/invalid-fk-not-utf8.xml"] = with_lefi_svar('{"utlamnare":[{"utlamnare":{"namn":"Försäkringskassan"}}]}'.encode("latin-1"))
+    out["v10/invalid-fk-not-utf8.xml"] = with_lefi_svar(
+        '{"utlamnare":[{"utlamnare":{"namn":"Försäkringskassan"}}]}'.encode("latin-1")
+    )
     out["v10/invalid-fk-not-json.xml"] = with_lefi_svar(b'{"utlamnare": [}')
     out["v10/invalid-csn-not-xml.xml"] = with_csn(CSN_DOC.replace("</CSNSvar>", "</CSNSvr>"))
     skv = ANSWER[ANSWER.index("<![CDATA[") : ANSWER.index("]]>") + 3]
@@ -210,9 +212,13 @@ def cases() -> dict[str, str]:
     out["pairs/answer-same-instant-utc.xml"] = replace_element_text(ANSWER, "frageTidpunkt", "2026-10-14T07:12:33.418Z")
     echo = read(V10 / "answer-echo-fraga.xml")
     out["pairs/answer-echo-fraga-altered.xml"] = once(
-        echo, "<ssbt:arendeidentitet>EB-2026-004711</ssbt:arendeidentitet>", "<ssbt:arendeidentitet>EB-2026-004712</ssbt:arendeidentitet>"
+        echo,
+        "<ssbt:arendeidentitet>EB-2026-004711</ssbt:arendeidentitet>",
+        "<ssbt:arendeidentitet>EB-2026-004712</ssbt:arendeidentitet>",
     )
-    out["pairs/answer-no-echo.xml"] = re.sub(r"\s*<ssbt:fraga>.*?</ssbt:fraga>\n(?=\s*<ssbt:frageTidpunkt>)", "\n", echo, count=1, flags=re.S)
+    out["pairs/answer-no-echo.xml"] = re.sub(
+        r"\s*<ssbt:fraga>.*?</ssbt:fraga>\n(?=\s*<ssbt:frageTidpunkt>)", "\n", echo, count=1, flags=re.S
+    )
     return out
 
 
