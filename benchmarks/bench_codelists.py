@@ -38,6 +38,9 @@ from validator.packs import builtin_packs  # noqa: E402
 from validator.rules import MESSAGE_RULES  # noqa: E402
 from validator.rules.codes import CodeListRule  # noqa: E402
 
+#: every rule but the code-list rule: the configuration each measure compares against
+WITHOUT_CODES = tuple(rule for rule in MESSAGE_RULES if not isinstance(rule, CodeListRule))
+
 
 def timed(batch: Path, options: Options, packs) -> tuple[float, float, int]:
     wall, cpu = time.perf_counter(), time.process_time()
@@ -51,7 +54,7 @@ def compare(label: str, batch: Path, count: int, rounds: int, packs) -> float:
     the load changes from second to second, and alternating exposes both to the same weather. CPU time
     of this process is reported beside wall time because other processes do not inflate it."""
     configurations = {
-        "without SSBT-CODE": Options(rules=tuple(r for r in MESSAGE_RULES if not isinstance(r, CodeListRule))),
+        "without SSBT-CODE": Options(rules=WITHOUT_CODES),
         "with SSBT-CODE": Options(rules=MESSAGE_RULES),
     }
     validate_paths([batch], configurations["with SSBT-CODE"], packs)  # warm: plans, caches, page cache
@@ -117,7 +120,7 @@ def attribute(batch: Path, rounds: int, packs) -> float:
     timings above swing by ±15 %; minima per message do not."""
     rule = next(r for r in MESSAGE_RULES if isinstance(r, CodeListRule))
     timed = TimedRule(rule)
-    without = Options(rules=tuple(r for r in MESSAGE_RULES if r is not rule), as_of=date.today(), as_of_source="today")
+    without = Options(rules=WITHOUT_CODES, as_of=date.today(), as_of_source="today")
     with_timed = Options(rules=tuple(timed if r is rule else r for r in MESSAGE_RULES), as_of=date.today(),
                          as_of_source="today")  # fmt: skip
     sources = list(iter_sources([batch]))
@@ -159,7 +162,7 @@ def _child(mode: str, batch: Path) -> None:
     packs = builtin_packs()
     validate_paths([batch], Options(), packs)
     if mode != "setup":
-        rules = MESSAGE_RULES if mode == "with" else tuple(r for r in MESSAGE_RULES if not isinstance(r, CodeListRule))
+        rules = MESSAGE_RULES if mode == "with" else WITHOUT_CODES
         validate_paths([batch], Options(rules=rules), packs)
 
 
