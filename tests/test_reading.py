@@ -6,11 +6,11 @@ import io
 import os
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator import validate
-from validator.inputs import Source, iter_sources, read_limited
+from validator.inputs import Source, iter_sources, read_file, read_limited
 from validator.limits import Limits
 from validator.messages import parse
 
@@ -119,6 +119,44 @@ def test_read_limited_reads_all_up_to_the_limit_and_refuses_beyond(size, limit, 
         assert source.data == data and source.problem is None
     else:
         assert source.data is None and source.problem_kind == "limit"
+
+
+@settings(max_examples=60)
+@given(
+    size=st.sampled_from([0, 1, 65535, 65536, 65537, 200_000]) | st.integers(0, 300_000),
+    limit=st.sampled_from([1, 65536, 131_072, 16 * 1024 * 1024]) | st.integers(1, 300_000),
+)
+def test_read_file_reads_all_up_to_the_limit_and_refuses_beyond(tmp_path_factory, size, limit):
+    """The same contract from a file on disk (read by descriptor, sized by fstat), so a short first
+    read cannot lose a file's tail nor let one past the limit."""
+    path = tmp_path_factory.mktemp("read") / "m.xml"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    source = read_file(path, Limits(max_message_bytes=limit))
+    if size <= limit:
+        assert source.data == data and source.problem is None
+    else:
+        assert source.data is None and source.problem_kind == "limit"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_read_file_reads_a_named_pipe_named_on_the_command_line(tmp_path):
+    """fstat says 0 bytes for a pipe: the size is a hint, reading goes on until the writer closes."""
+    import threading
+
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    data = b"<a>" + b"x" * 200_000 + b"</a>"
+
+    def write() -> None:
+        with open(fifo, "wb") as writer:
+            writer.write(data)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    source = read_file(fifo)
+    writer.join()
+    assert source.data == data
 
 
 def test_missing_path_and_unreadable_file_still_appear(tmp_path):
