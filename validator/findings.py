@@ -58,6 +58,28 @@ class Finding:
     def evolve(self, **changes: Any) -> Finding:
         return replace(self, **changes)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled with the severity as its text: ``--jobs`` sends every finding from a worker to the
+        parent, whose unpickling is serial work, and unpickling the enum member (a call through
+        ``EnumType.__call__``) was half of it."""
+        return _finding, (
+            self.rule,
+            self.severity.value,
+            self.message,
+            self.file,
+            self.line,
+            self.column,
+            self.path,
+            self.value,
+        )
+
+
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+def _finding(rule: str, severity: str, *rest: Any) -> Finding:
+    return Finding(rule, _SEVERITIES[severity], *rest)
+
 
 @dataclass(frozen=True, slots=True)
 class Detection:
@@ -69,6 +91,10 @@ class Detection:
     operation: str | None = None
     direction: str | None = None
     reason: str = ""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the constructor with positional fields: cheaper to unpickle than dataclass's generic __setstate__
+        return Detection, (self.version, self.pack_id, self.pack_status, self.operation, self.direction, self.reason)
 
 
 class _Judged:
@@ -103,6 +129,19 @@ class MessageResult(_Judged):
     observed: list[str] = field(default_factory=list)
     #: findings hidden by the configuration's suppression baseline (validator/config.py)
     suppressed: int = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # as Detection's: --jobs pickles one per message
+        return MessageResult, (
+            self.file,
+            self.detection,
+            self.findings,
+            self.message_date,
+            self.message_date_source,
+            self.rules_run,
+            self.observed,
+            self.suppressed,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
