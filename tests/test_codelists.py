@@ -321,7 +321,7 @@ def test_the_trie_selects_what_xpath_selects(path):
         assert compared >= 13  # MIV ×8, TNS, AF, CSN ×3: the comparison is not vacuous
 
 
-KEYS = ["a", "b", "kod", "beloppstyp"]
+KEYS = ["a", "b", "kod", "beloppstyp", "*"]  # "*" also as a property name: it matches a "*" step
 json_values = st.recursive(
     st.one_of(st.text(alphabet="AB:", max_size=3), st.integers(-2, 12), st.booleans(), st.none()),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)),
@@ -357,16 +357,39 @@ def _reference_leaves(document, patterns):
     return found
 
 
-@given(document=json_values, patterns=st.lists(json_patterns, min_size=1, max_size=4, unique=True))
-def test_json_paths_match_what_the_obvious_matcher_matches(document, patterns):
+@given(
+    document=json_values,
+    patterns=st.lists(json_patterns, min_size=1, max_size=4, unique=True),
+    valid_codes=st.sets(st.sampled_from(["A", "B", "1", "2", "AB"]), max_size=3),
+)
+def test_json_paths_match_what_the_obvious_matcher_matches(document, patterns, valid_codes):
+    """Anchored patterns run as compiled code, "**/" ones as a walk: both must find what the obvious
+    matcher finds, and with codes known to be valid, settle exactly those (coverage keys) and return the rest."""
     bindings = [
         Binding(f"SSBT-CODE-T{i}", ("x",), (10,), "answer", True, "s", json=(p,), payload="m")
         for i, p in enumerate(patterns)
     ]
     paths = JsonPaths(bindings)
+    expected = sorted(_reference_leaves(document, patterns))
     got = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document))
-    assert got == sorted(_reference_leaves(document, patterns))
+    assert got == expected
     assert sorted((b.json[0], p, c) for b, p, c in paths.leaves(document)) == got  # the cache changes nothing
+    valid = {b.id: {code: f"key:{b.json[0]}:{code}" for code in valid_codes} for b in bindings}
+    observed: list[str] = []
+    unsettled = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document, valid, observed))
+    assert unsettled == [leaf for leaf in expected if leaf[2] not in valid_codes]
+    assert sorted(observed) == sorted(f"key:{pattern}:{code}" for pattern, _, code in expected if code in valid_codes)
+
+
+def test_a_json_pattern_deeper_than_python_nests_blocks_is_still_followed():
+    """Anchored patterns become nested Python blocks; one too deep for Python's compiler is walked instead."""
+    steps = ["a", "*"] * 30 + ["kod"]
+    document: object = "X"
+    for step in reversed(steps):
+        document = [document] if step == "*" else {step: document}
+    binding = Binding("SSBT-CODE-DEEP", ("x",), (10,), "answer", True, "s", json=("/".join(steps),), payload="m")
+    paths = JsonPaths([binding])
+    assert [(code, len(path)) for _, path, code in paths.leaves(document)] == [("X", len(steps))]
 
 
 # ---------------------------------------------------------------- corpus coverage of every binding

@@ -12,6 +12,7 @@ XPath 1.0, compiled once. Both give the same elements; tests compare them on the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -227,6 +228,10 @@ class JsonPaths:
                 level = children
         #: normalised leaf path → bindings it matches; bounded by the distinct paths documents have
         self._cache: dict[tuple[str, ...], tuple[Binding, ...]] = {}
+        try:
+            self._follow: Callable[[Any, Any, Any, list], None] | None = _compile_trie(self.trie)
+        except (SyntaxError, RecursionError):  # a pattern deeper than Python nests blocks: walk instead
+            self._follow = None
 
     def __bool__(self) -> bool:
         return bool(self.anchored or self.floating)
@@ -239,9 +244,15 @@ class JsonPaths:
         found: list[tuple[Binding, tuple[str | int, ...], str]] = []
         if type(document) is not dict and type(document) is not list:
             return found
-        if not self.floating:
-            self._follow(self.trie, document, [], found, valid, observed)
-            return found
+        if not self.floating and self._follow is not None:
+            settled_before = len(observed) if observed is not None else 0
+            try:
+                self._follow(document, valid, observed, found)
+                return found
+            except _LiteralStar:  # start again by the walk, forgetting what the compiled code settled
+                found.clear()
+                if observed is not None:
+                    del observed[settled_before:]
         self._walk(document, [], [], found)
         if valid is None:
             return found
@@ -253,36 +264,6 @@ class JsonPaths:
             else:
                 observed.append(key)
         return unsettled
-
-    def _follow(self, level: dict, node: Any, path: list, found: list, valid: dict | None, observed) -> None:
-        # hot path: a call per container on a pattern's way, no intermediate lists, valid codes settled here
-        if type(node) is dict:
-            for key, (children, ending) in level.items():
-                value = node.get(key, _ABSENT)
-                if value is not _ABSENT:
-                    self._step(key, value, children, ending, path, found, valid, observed)
-        elif type(node) is list and "*" in level:
-            children, ending = level["*"]
-            for index, value in enumerate(node):
-                self._step(index, value, children, ending, path, found, valid, observed)
-
-    def _step(self, key, value, children, ending, path, found, valid, observed) -> None:
-        kind = type(value)
-        if kind is str or kind is int:
-            if not ending:
-                return
-            code = value if kind is str else str(value)
-            for binding in ending:
-                if valid is not None:
-                    settled = valid[binding.id].get(code)
-                    if settled is not None:
-                        observed.append(settled)
-                        continue
-                found.append((binding, (*path, key), code))
-        elif children and (kind is dict or kind is list):
-            path.append(key)
-            self._follow(children, value, path, found, valid, observed)
-            path.pop()
 
     def _walk(self, node: Any, path: list[str | int], norm: list[str], found: list) -> None:
         # hot path: one call per container; scalar leaves are handled inline and most are skipped by
@@ -315,6 +296,69 @@ class JsonPaths:
                 matched.extend(b for suffix, b in self.floating.get(key, ()) if norm[-len(suffix) :] == suffix)
             cached = self._cache[norm] = tuple(matched)
         return cached
+
+
+class _LiteralStar(Exception):
+    """A document with a property named "*" where a pattern has "*": walked, not followed."""
+
+
+def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any, Any, Any, list], None]:
+    """The trie as one Python function of nested lookups and loops, as fastjsonschema compiles a schema.
+
+    Following the trie step by step cost a method call per container and per value on a pattern's way;
+    this was a third of the code-list rule. The function visits what the trie would visit, in the same
+    order: at an object, each of the level's names (a literal ``*`` property included); at an array, its
+    items when the level has ``*``. An object with a property named ``*`` where a pattern has ``*``
+    raises :class:`_LiteralStar` (the caller walks that document instead: one code path for the rare
+    case, not a copy of every subtree below ``*``). A scalar where a pattern ends is a leaf: settled
+    when ``valid`` knows its code (its coverage key appended to ``observed``), else appended to
+    ``found`` as (binding, path, code).
+    """
+    bindings: list[Binding] = []
+    lines = ["def follow(node0, valid, observed, found):"]
+
+    def level_code(level: dict, node: str, path: list[str], depth: int, indent: str) -> None:
+        named = [(key, entry) for key, entry in level.items() if key != "*"]
+        if named or "*" in level:
+            lines.append(f"{indent}if type({node}) is dict:")
+            if "*" in level:  # a property named "*" matches too, as in the walk: rare enough to hand over
+                lines.append(f"{indent}    if '*' in {node}:")
+                lines.append(f"{indent}        raise _LiteralStar")
+            for key, (children, ending) in named:
+                value = f"v{depth}"
+                lines.append(f"{indent}    {value} = {node}.get({key!r}, _ABSENT)")
+                lines.append(f"{indent}    if {value} is not _ABSENT:")
+                value_code(value, children, ending, [*path, repr(key)], depth, indent + "        ")
+        if "*" in level:
+            children, ending = level["*"]
+            index, value = f"i{depth}", f"v{depth}"
+            lines.append(f"{indent}elif type({node}) is list:")
+            lines.append(f"{indent}    for {index}, {value} in enumerate({node}):")
+            value_code(value, children, ending, [*path, index], depth, indent + "        ")
+
+    def value_code(value: str, children: dict, ending: list[Binding], path: list[str], depth: int, indent: str) -> None:
+        lines.append(f"{indent}kind = type({value})")
+        if ending:
+            lines.append(f"{indent}if kind is str or kind is int:")
+            lines.append(f"{indent}    code = {value} if kind is str else str({value})")
+            for binding in ending:
+                bindings.append(binding)
+                number = len(bindings) - 1
+                lines.append(f"{indent}    settled = None if valid is None else valid[{binding.id!r}].get(code)")
+                lines.append(f"{indent}    if settled is None:")
+                lines.append(f"{indent}        found.append((bindings[{number}], ({', '.join(path)},), code))")
+                lines.append(f"{indent}    else:")
+                lines.append(f"{indent}        observed.append(settled)")
+        if children:
+            lines.append(f"{indent}{'elif' if ending else 'if'} kind is dict or kind is list:")
+            level_code(children, value, path, depth + 1, indent + "    ")
+        lines.append(f"{indent}pass")
+
+    level_code(trie, "node0", [], 1, "    ")
+    lines.append("    return None")
+    namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_LiteralStar": _LiteralStar, "bindings": bindings}
+    exec(compile("\n".join(lines), "<code-list json paths>", "exec"), namespace)
+    return namespace["follow"]
 
 
 def json_pointer(path: tuple[str | int, ...]) -> str:
