@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -365,10 +365,33 @@ def _reference_leaves(document, patterns):
 def test_json_paths_match_what_the_obvious_matcher_matches(document, patterns, valid_codes):
     """Anchored patterns run as compiled code, "**/" ones as a walk: both must find what the obvious
     matcher finds, and with codes known to be valid, settle exactly those (coverage keys) and return the rest."""
-    bindings = [
+    _compare_with_reference(document, patterns, valid_codes)
+
+
+@given(document=json_values, data=st.data(), valid_codes=st.sets(st.sampled_from(["A", "B", "1", "2"]), max_size=2))
+def test_compiled_json_paths_find_the_leaves_they_were_taken_from(document, data, valid_codes):
+    """Anchored patterns drawn from the document's own leaves, so the compiled code has matches to find
+    (random patterns rarely match a random document from its root), a property named "*" included."""
+    leaves = sorted({"/".join("*" if isinstance(s, int) else s for s in path) for _, path, _ in _all_leaves(document)})
+    assume(leaves)
+    patterns = data.draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=3, unique=True))
+    assert JsonPaths(_bindings(patterns))._follow is not None
+    _compare_with_reference(document, patterns, valid_codes)
+
+
+def _all_leaves(document):
+    return _reference_leaves(document, ["**/" + step for step in sorted(set(KEYS))])  # "**/*": list items
+
+
+def _bindings(patterns):
+    return [
         Binding(f"SSBT-CODE-T{i}", ("x",), (10,), "answer", True, "s", json=(p,), payload="m")
         for i, p in enumerate(patterns)
     ]
+
+
+def _compare_with_reference(document, patterns, valid_codes):
+    bindings = _bindings(patterns)
     paths = JsonPaths(bindings)
     expected = sorted(_reference_leaves(document, patterns))
     got = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document))
