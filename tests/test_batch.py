@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from validator.batch import chunk_size, expand, validate_batch
 from validator.cli import main
 from validator.engine import Options, validate_paths
-from validator.findings import Detection, Finding, MessageResult, Severity
+from validator.findings import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
+from validator.packs import builtin_packs
 from validator.progress import Progress
+from validator.report import json_report
 
 from .conftest import CORPUS
 
@@ -158,3 +160,34 @@ def test_a_result_comes_back_from_a_worker_unchanged(result):
     back = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == result
     assert all(a.severity is b.severity for a, b in zip(back.findings, result.findings, strict=True))
+
+
+def test_the_json_report_prepared_during_the_run_is_the_report_written_after_it(tmp_path, monkeypatch):
+    """The JSON lines of messages are encoded while chunks arrive (--jobs): the file must be byte for byte
+    the report written from the finished run, with HAR captures, pairs and run findings in it."""
+    monkeypatch.chdir(tmp_path)  # no pyproject.toml configuration here
+    folders = ("v10", "misc", "har", "pairs", "v11")
+    arguments = [*(str(CORPUS / folder) for folder in folders), str(tmp_path / "missing.xml")]
+    written = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"report-{jobs}.json"
+        options = ["--format", "json", "--output", str(out), "--as-of", "2026-11-01", "--pairs", "--jobs", str(jobs)]
+        done = CliRunner().invoke(main, [*options, *arguments])
+        assert done.exit_code == 3, done.output
+        written[jobs] = out.read_text(encoding="utf-8")
+    after = io.StringIO()
+    json_report.write(validate_paths(arguments, replace(AS_OF, pairs=True)), builtin_packs(), after)
+    assert written[1] == written[2] == after.getvalue()
+    assert '"paired_by": "har"' in after.getvalue() and '"paired_by": "korrelationsid"' in after.getvalue()
+
+
+@given(st.lists(findings | findings.map(lambda f: replace(f, rule="SSBT-READ")), max_size=6))
+def test_a_verdict_is_incomplete_before_nonconformant_before_conforms(found):
+    """The exit code's classes, from a message's findings in any order (the one-pass verdict)."""
+    result = MessageResult(file="m.xml", findings=found)
+    if any(f.rule in INCOMPLETE_RULES for f in found):
+        assert result.verdict is Verdict.INCOMPLETE
+    elif any(f.severity is Severity.ERROR for f in found):
+        assert result.verdict is Verdict.NONCONFORMANT
+    else:
+        assert result.verdict is Verdict.CONFORMS

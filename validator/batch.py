@@ -13,14 +13,14 @@ the very bytes that were validated, in the process that read them: no input is r
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import Options, configure_run, today_fixed, validate_sources
 from .exchanges import Exchanges
-from .findings import RunResult
+from .findings import MessageResult, RunResult
 from .inputs import Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
@@ -118,8 +118,11 @@ def validate_batch(
     digests: bool = False,
     progress: Progress | None = None,
     stdin=None,
+    on_messages: Callable[[list[MessageResult]], None] | None = None,
 ) -> BatchResult:
-    """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count."""
+    """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count.
+    ``on_messages`` is given each chunk's message results as they arrive, in input order (a report can
+    be prepared while workers still validate)."""
     packs = builtin_packs() if packs is None else packs
     options = options or Options()
     options = today_fixed(options)  # once for the whole batch, not once per worker
@@ -132,15 +135,19 @@ def validate_batch(
     jobs = max(1, min(jobs, len(chunks)))
     if jobs == 1:
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
-        _collect(batch, outcomes, progress, Exchanges(options, packs))
+        _collect(batch, outcomes, progress, Exchanges(options, packs), on_messages)
         return batch
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options, packs, digests)) as pool:
-        _collect(batch, pool.map(_run_chunk, chunks), progress, Exchanges(options, packs))
+        _collect(batch, pool.map(_run_chunk, chunks), progress, Exchanges(options, packs), on_messages)
     return batch
 
 
 def _collect(
-    batch: BatchResult, outcomes: Iterable[ChunkOutcome], progress: Progress | None, exchanges: Exchanges
+    batch: BatchResult,
+    outcomes: Iterable[ChunkOutcome],
+    progress: Progress | None,
+    exchanges: Exchanges,
+    on_messages: Callable[[list[MessageResult]], None] | None = None,
 ) -> None:
     """Chunks in input order make the run; pairs across chunks are made once, at the end, as in one call."""
     result = batch.result
@@ -150,6 +157,8 @@ def _collect(
         result.exchanges.extend(outcome.result.exchanges)
         exchanges.sides.extend(outcome.sides)
         batch.digests.extend(outcome.digests)
+        if on_messages is not None:
+            on_messages(outcome.result.messages)
         if progress is not None:
             progress.advance(outcome.inputs)
     exchanges.finish(result)

@@ -23,6 +23,7 @@ from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
 from .report import REPORTERS
+from .report.json_report import MessageLines
 from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
 
@@ -72,9 +73,9 @@ def _plan(output_format: tuple[str, ...], output: tuple[str, ...]):
         raise click.UsageError(str(exc)) from exc
 
 
-def _report_and_exit(result, packs, outputs) -> None:
+def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None) -> None:
     try:
-        write_all(result, packs, outputs, sys.stdout)
+        write_all(result, packs, outputs, sys.stdout, json_lines)
     except OSError as exc:
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -177,9 +178,11 @@ def check(
         config=config,
         pairs=pairs,
     )
+    json_lines = MessageLines() if any(o.format == "json" for o in outputs) else None
     with Progress(stream=sys.stderr) as progress:
-        result = validate_batch(paths, options, packs, jobs=jobs, progress=progress).result
-    _report_and_exit(result, packs, outputs)
+        on_messages = json_lines.add if json_lines is not None else None
+        result = validate_batch(paths, options, packs, jobs=jobs, progress=progress, on_messages=on_messages).result
+    _report_and_exit(result, packs, outputs, json_lines)
 
 
 @main.command("rules")

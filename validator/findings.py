@@ -105,11 +105,14 @@ class _Judged:
 
     @property
     def verdict(self) -> Verdict:
-        if any(f.rule in INCOMPLETE_RULES for f in self.findings):
-            return Verdict.INCOMPLETE
-        if any(f.severity is Severity.ERROR for f in self.findings):
-            return Verdict.NONCONFORMANT
-        return Verdict.CONFORMS
+        # one pass: a report asks every message for its verdict several times (summary, exit code, lines)
+        verdict = Verdict.CONFORMS
+        for finding in self.findings:
+            if finding.rule in INCOMPLETE_RULES:
+                return Verdict.INCOMPLETE
+            if finding.severity is Severity.ERROR:
+                verdict = Verdict.NONCONFORMANT
+        return verdict
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from ..findings import RunResult
 from ..packs import Pack
-from . import REPORTERS
+from . import REPORTERS, json_report
 
 
 class OutputError(ValueError):
@@ -94,9 +95,18 @@ def plan(formats: Sequence[str], outputs: Sequence[str] = (), default: str = "te
     return sorted(normalised, key=lambda o: o.path is None)
 
 
-def write_all(result: RunResult, packs: dict[int, Pack], outputs: Iterable[Output], stdout: TextIO) -> None:
+def write_all(
+    result: RunResult,
+    packs: dict[int, Pack],
+    outputs: Iterable[Output],
+    stdout: TextIO,
+    json_lines: json_report.MessageLines | None = None,
+) -> None:
+    """``json_lines``: the JSON report's message lines, prepared while the batch ran (see MessageLines)."""
     for output in outputs:
         reporter = REPORTERS[output.format]
+        if output.format == "json" and json_lines is not None:
+            reporter = partial(json_report.write, prepared=json_lines)
         if output.path is None:
             reporter(result, packs, stdout)
         else:
