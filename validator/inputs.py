@@ -84,13 +84,17 @@ def read_stdin(stdin: BinaryIO | None, limits: Limits) -> Source:
         return Source("<stdin>", None, f"cannot read standard input: {exc}", "read")
 
 
+#: O_BINARY: on Windows a descriptor opened without it translates line ends and stops at Ctrl-Z
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
     """A file descriptor and ``os.read``, sized by ``fstat``: a third of the cost of a buffered file
     object for a typical message, which in a batch is paid for every file. The size is only a hint
     (a pipe or device says 0, a file may grow): the limit is enforced on what is actually read."""
     name = str(path)
     try:
-        descriptor = os.open(path, os.O_RDONLY)
+        descriptor = os.open(path, _READ_FLAGS)
         try:
             status = os.fstat(descriptor)
             hint = status.st_size

@@ -306,11 +306,12 @@ def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any,
     """The trie as one Python function of nested lookups and loops, as fastjsonschema compiles a schema.
 
     Following the trie step by step cost a method call per container and per value on a pattern's way;
-    this was a third of the code-list rule. The function visits what the trie would visit, in the same
-    order: at an object, each of the level's names (a literal ``*`` property included); at an array, its
-    items when the level has ``*``. An object with a property named ``*`` where a pattern has ``*``
-    raises :class:`_LiteralStar` (the caller walks that document instead: one code path for the rare
-    case, not a copy of every subtree below ``*``). A scalar where a pattern ends is a leaf: settled
+    this was a third of the code-list rule. The function visits what following the trie visited, in
+    the same order: at an object, each of the level's names; at an array, its items when the level has
+    ``*``. A property literally named ``*`` matches a ``*`` step too (as in the walk); an object with
+    one where a pattern has ``*`` raises :class:`_LiteralStar`, and the caller walks that document
+    instead (one code path for the rare case, not a copy of every subtree below ``*``). A scalar where
+    a pattern ends is a leaf: settled
     when ``valid`` knows its code (its coverage key appended to ``observed``), else appended to
     ``found`` as (binding, path, code).
     """
