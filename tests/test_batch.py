@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
+import os
 import pickle
 import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from validator import batch as batch_module
 from validator.batch import chunk_size, expand, validate_batch
 from validator.cli import main
 from validator.engine import Options, validate_paths
@@ -191,3 +195,54 @@ def test_a_verdict_is_incomplete_before_nonconformant_before_conforms(found):
         assert result.verdict is Verdict.NONCONFORMANT
     else:
         assert result.verdict is Verdict.CONFORMS
+
+
+def _dying_worker(monkeypatch, dies_on: str, once_marker: Path | None = None):
+    """Make a worker process exit abruptly (as if killed) when its chunk holds ``dies_on``; with
+    ``once_marker``, only the first time. Needs forked workers, which inherit the patch."""
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("worker processes are not forked here; the patch would not reach them")
+    parent = os.getpid()
+    real = batch_module.validate_chunk
+
+    def validate_chunk(chunk, *rest):
+        in_worker = os.getpid() != parent
+        holds = any(dies_on in str(getattr(t, "name", t)) for t in chunk)
+        if in_worker and holds and (once_marker is None or not once_marker.exists()):
+            if once_marker is not None:
+                once_marker.touch()
+            os._exit(1)
+        return real(chunk, *rest)
+
+    monkeypatch.setattr(batch_module, "validate_chunk", validate_chunk)
+
+
+def _corpus_with(tmp_path, name: str) -> Path:
+    folder = tmp_path / "batch"
+    shutil.copytree(CORPUS / "v10", folder)
+    shutil.copyfile(CORPUS / "v10/request-full.xml", folder / name)
+    return folder
+
+
+def test_an_input_a_worker_dies_on_is_reported_and_the_rest_of_the_batch_is_not_lost(tmp_path, monkeypatch):
+    folder = _corpus_with(tmp_path, "poison.xml")
+    plain = validate_paths([folder], AS_OF)
+    _dying_worker(monkeypatch, "poison.xml")
+    two = validate_batch([folder], AS_OF, jobs=2, digests=True)
+    names = [m.file for m in two.result.messages]
+    assert names == [m.file for m in plain.messages]  # every input, in input order
+    died = next(m for m in two.result.messages if m.file.endswith("poison.xml"))
+    assert [f.rule for f in died.findings] == ["SSBT-RULE-FAILED"] and "worker process" in died.findings[0].message
+    others = [m.to_dict() for m in two.result.messages if m is not died]
+    assert others == [m.to_dict() for m in plain.messages if not m.file.endswith("poison.xml")]
+    assert two.result.exit_code == 3
+    assert len(two.digests) == len(names) and all(d.sha256 for d in two.digests)
+
+
+def test_a_worker_killed_once_costs_nothing_but_time(tmp_path, monkeypatch):
+    folder = _corpus_with(tmp_path, "killed-once.xml")
+    plain = validate_paths([folder], AS_OF)
+    _dying_worker(monkeypatch, "killed-once.xml", once_marker=tmp_path / "killed")
+    two = validate_batch([folder], AS_OF, jobs=2)
+    assert (tmp_path / "killed").exists()  # it did die once
+    assert as_dicts(two.result) == as_dicts(plain)

@@ -128,3 +128,16 @@ def test_whole_corpus_every_file_reported():
     on_disk = {str(p) for p in CORPUS.rglob("*.xml")}
     assert on_disk <= files
     assert data["exit_code"] == 1  # the corpus holds invalid cases on purpose
+
+
+def test_ctrl_c_exits_130_not_a_verdict(monkeypatch):
+    """An interrupted run judged nothing: not 1 (click's "Aborted!"), which CI would read as nonconformant."""
+    import validator.cli
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(validator.cli, "validate_batch", interrupted)
+    done = CliRunner().invoke(main, [str(CORPUS / "v10")])
+    assert done.exit_code == 130
+    assert "interrupted" in done.output and "Traceback" not in done.output

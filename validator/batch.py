@@ -15,17 +15,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import Options, configure_run, today_fixed, validate_sources
 from .exchanges import Exchanges
-from .findings import MessageResult, RunResult
+from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
-from .safe_text import safe_run
+from .safe_text import safe_result, safe_run
 
 #: A named input, or an input already known to be unreadable (or read from stdin).
 Target = str | Source
@@ -137,9 +138,82 @@ def validate_batch(
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
         _collect(batch, outcomes, progress, Exchanges(options, packs), on_messages)
         return batch
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options, packs, digests)) as pool:
-        _collect(batch, pool.map(_run_chunk, chunks), progress, Exchanges(options, packs), on_messages)
+    outcomes = _in_workers(chunks, jobs, (options, packs, digests))
+    _collect(batch, outcomes, progress, Exchanges(options, packs), on_messages)
     return batch
+
+
+def _pool(jobs: int, initargs: tuple) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=initargs)
+
+
+def _in_workers(chunks: list[list[Target]], jobs: int, initargs: tuple) -> Iterator[ChunkOutcome]:
+    """Chunks through worker processes, outcomes in input order, surviving a worker that dies.
+
+    A worker can die under the batch (the system's out-of-memory killer, a crash in a C library on a
+    hostile input). The pool is then broken and every chunk not yet delivered fails with it, so the
+    first of them is run again on its own, and the rest in a new pool: one dead worker costs a pool's
+    start, not the run, and every input still appears in the report."""
+    done = 0
+    while done < len(chunks):
+        try:
+            with _pool(jobs, initargs) as pool:
+                for outcome in pool.map(_run_chunk, chunks[done:]):
+                    yield outcome
+                    done += 1
+        except BrokenProcessPool:
+            yield _alone(chunks[done], initargs)
+            done += 1
+
+
+def _alone(chunk: list[Target], initargs: tuple) -> ChunkOutcome:
+    """A chunk that was in a pool when a worker died: in a worker of its own; if that dies too, the chunk
+    is to blame, and its inputs go one by one, so that only the input a worker dies on is lost."""
+    try:
+        with _pool(1, initargs) as pool:
+            return pool.submit(_run_chunk, chunk).result()
+    except BrokenProcessPool:
+        pass
+    outcomes = []
+    pool = None
+    for target in chunk:
+        pool = pool or _pool(1, initargs)
+        try:
+            outcomes.append(pool.submit(_run_chunk, [target]).result())
+        except BrokenProcessPool:
+            pool.shutdown()
+            pool = None
+            outcomes.append(_worker_died(target, *initargs))
+    if pool is not None:
+        pool.shutdown()
+    return _merged(outcomes)
+
+
+def _worker_died(target: Target, options: Options, _packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
+    """The one input a worker process died on, twice: reported, never dropped, never passed."""
+    name = target.name if isinstance(target, Source) else str(target)
+    text = (
+        "The worker process checking this input died (killed by the system, or a crash in a library it "
+        "uses), twice; the input was not checked. Run it alone with --jobs 1 to see more, and please "
+        "report it."
+    )
+    failed = MessageResult(file=name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, file=name)])
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    result.messages.append(safe_result(failed, options.show_values))
+    read = list(_sources([target], options)) if digests else []  # the evidence still records its bytes
+    return ChunkOutcome(result, [], [_digest(source) for source in read], 1)
+
+
+def _merged(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
+    merged = ChunkOutcome(RunResult(), [], [], 0)
+    for outcome in outcomes:
+        merged.result.messages.extend(outcome.result.messages)
+        merged.result.run_findings.extend(outcome.result.run_findings)
+        merged.result.exchanges.extend(outcome.result.exchanges)
+        merged.sides.extend(outcome.sides)
+        merged.digests.extend(outcome.digests)
+        merged.inputs += outcome.inputs
+    return merged
 
 
 def _collect(

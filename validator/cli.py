@@ -28,6 +28,8 @@ from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
 
 EXIT_USAGE = 2
+#: as a shell reports a command ended by SIGINT (128 + 2)
+EXIT_INTERRUPTED = 130
 
 
 class DefaultCommandGroup(click.Group):
@@ -42,6 +44,15 @@ class DefaultCommandGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        """Ctrl-C ends the run with 130, the shell's code for an interrupt: click's own "Aborted!" exits 1,
+        which a pipeline would read as "nonconformant" although nothing was judged."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\nssbtek-validate: interrupted (Ctrl-C); the run did not finish.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 def _as_of(_ctx, _param, value: str | None) -> date | None:
