@@ -141,3 +141,22 @@ def test_ctrl_c_exits_130_not_a_verdict(monkeypatch):
     done = CliRunner().invoke(main, [str(CORPUS / "v10")])
     assert done.exit_code == 130
     assert "interrupted" in done.output and "Traceback" not in done.output
+
+
+def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error():
+    """`ssbtek-validate … | head`: the report outgrows the pipe, the reader closes it; the exit code is
+    still the run's verdict, and stderr stays quiet (no "Broken pipe", no traceback at exit)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "validator", "--format", "json", str(CORPUS / "v10"), str(CORPUS / "v11")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(200)
+    process.stdout.close()
+    errors = process.stderr.read()
+    process.wait(timeout=120)
+    full = subprocess.run(command, capture_output=True, check=False, timeout=120)
+    assert len(full.stdout) > 1 << 17  # larger than any pipe buffer, so the early close is felt
+    assert process.returncode == full.returncode == 1
+    assert errors == b""

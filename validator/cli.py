@@ -6,6 +6,7 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -87,6 +88,10 @@ def _plan(output_format: tuple[str, ...], output: tuple[str, ...]):
 def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None) -> None:
     try:
         write_all(result, packs, outputs, sys.stdout, json_lines)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ssbtek-validate … | head`: the reader stopped reading, the verdict stands
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(result.exit_code)
     except OSError as exc:
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
