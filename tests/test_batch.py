@@ -224,17 +224,19 @@ def _corpus_with(tmp_path, name: str) -> Path:
     return folder
 
 
-def test_an_input_a_worker_dies_on_is_reported_and_the_rest_of_the_batch_is_not_lost(tmp_path, monkeypatch):
-    folder = _corpus_with(tmp_path, "poison.xml")
+@pytest.mark.parametrize("name", ["poison.xml", "0-poison.xml"])  # the second is the first of its chunk
+def test_an_input_a_worker_dies_on_is_reported_and_the_rest_of_the_batch_is_not_lost(tmp_path, monkeypatch, name):
+    folder = _corpus_with(tmp_path, name)
     plain = validate_paths([folder], AS_OF)
-    _dying_worker(monkeypatch, "poison.xml")
+    _dying_worker(monkeypatch, name)
     two = validate_batch([folder], AS_OF, jobs=2, digests=True)
     names = [m.file for m in two.result.messages]
     assert names == [m.file for m in plain.messages]  # every input, in input order
-    died = next(m for m in two.result.messages if m.file.endswith("poison.xml"))
+    died = next(m for m in two.result.messages if m.file.endswith("/" + name))
     assert [f.rule for f in died.findings] == ["SSBT-RULE-FAILED"] and "worker process" in died.findings[0].message
     others = [m.to_dict() for m in two.result.messages if m is not died]
-    assert others == [m.to_dict() for m in plain.messages if not m.file.endswith("poison.xml")]
+    assert others == [m.to_dict() for m in plain.messages if not m.file.endswith("/" + name)]
+    assert two.result.run_findings == []  # workers could run: nothing given up
     assert two.result.exit_code == 3
     assert len(two.digests) == len(names) and all(d.sha256 for d in two.digests)
 
@@ -246,3 +248,26 @@ def test_a_worker_killed_once_costs_nothing_but_time(tmp_path, monkeypatch):
     two = validate_batch([folder], AS_OF, jobs=2)
     assert (tmp_path / "killed").exists()  # it did die once
     assert as_dicts(two.result) == as_dicts(plain)
+
+
+def test_workers_that_cannot_run_here_are_given_up_for_the_main_process(tmp_path, monkeypatch):
+    """Every worker dies as it starts: the batch goes on in this process, with the result --jobs 1 gives
+    (no input blamed) and one note saying why, instead of a pool started (and lost) per input."""
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("worker processes are not forked here; the patch would not reach them")
+    parent = os.getpid()
+    starts = tmp_path / "starts"
+    starts.mkdir()
+
+    def dies_at_start(*_args):
+        if os.getpid() != parent:
+            (starts / str(os.getpid())).touch()
+            os._exit(1)
+
+    monkeypatch.setattr(batch_module, "_init_worker", dies_at_start)
+    plain = validate_paths([CORPUS / "v10", CORPUS / "v11"], AS_OF)
+    two = validate_batch([CORPUS / "v10", CORPUS / "v11"], AS_OF, jobs=2)
+    assert [m.to_dict() for m in two.result.messages] == [m.to_dict() for m in plain.messages]
+    assert [f.rule for f in two.result.run_findings] == ["SSBT-JOBS"]
+    assert two.result.exit_code == plain.exit_code
+    assert len(list(starts.iterdir())) <= 4  # the pool's two workers, the one alone, the one given nothing

@@ -138,59 +138,113 @@ def validate_batch(
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
         _collect(batch, outcomes, progress, Exchanges(options, packs), on_messages)
         return batch
-    outcomes = _in_workers(chunks, jobs, (options, packs, digests))
+    outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests))
     _collect(batch, outcomes, progress, Exchanges(options, packs), on_messages)
     return batch
 
 
-def _pool(jobs: int, initargs: tuple) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=initargs)
-
-
-def _in_workers(chunks: list[list[Target]], jobs: int, initargs: tuple) -> Iterator[ChunkOutcome]:
-    """Chunks through worker processes, outcomes in input order, surviving a worker that dies.
+class _Workers:
+    """The batch's worker processes: replaced when one dies, given up when none can run.
 
     A worker can die under the batch (the system's out-of-memory killer, a crash in a C library on a
-    hostile input). The pool is then broken and every chunk not yet delivered fails with it, so the
-    first of them is run again on its own, and the rest in a new pool: one dead worker costs a pool's
-    start, not the run, and every input still appears in the report."""
+    hostile input): its pool is then broken and a new one is started. After a death a worker is first
+    asked to do nothing at all; when even that dies (workers cannot start here), the workers are given
+    up and the batch goes on in this process, so that a broken environment costs a pool start or two,
+    not one per input, and no input is blamed for it."""
+
+    def __init__(self, jobs: int, options: Options, packs: dict[int, Pack], digests: bool) -> None:
+        self.jobs, self.options, self.packs, self.digests = jobs, options, packs, digests
+        self.given_up = False
+        #: the run is told once, with the first outcome made in this process, why it went on here
+        self._tell_run = False
+
+    def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=jobs or self.jobs,
+            initializer=_init_worker,
+            initargs=(self.options, self.packs, self.digests),
+        )
+
+    def died(self) -> None:
+        """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
+        if self.given_up:
+            return
+        try:
+            with self.pool(1) as pool:
+                pool.submit(_nothing).result()
+        except BrokenProcessPool:
+            self.given_up = self._tell_run = True
+
+    def in_this_process(self, chunk: list[Target]) -> ChunkOutcome:
+        outcome = validate_chunk(chunk, self.options, self.packs, self.digests)
+        if self._tell_run:
+            self._tell_run = False
+            text = (
+                "Worker processes die here even when given nothing to do; the rest of the batch was "
+                "validated in the main process, as with --jobs 1."
+            )
+            outcome.result.run_findings.append(Finding("SSBT-JOBS", Severity.INFO, text))
+        return outcome
+
+
+def _nothing() -> None:
+    """The work a worker is given to learn whether workers can run at all."""
+
+
+def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[ChunkOutcome]:
+    """Chunks through worker processes, outcomes in input order, surviving a worker that dies.
+
+    When a worker dies, every chunk not yet delivered fails with its pool: the first of them is run
+    again on its own, and the rest in a new pool. Every input still appears in the report."""
     done = 0
     while done < len(chunks):
+        if workers.given_up:
+            yield from (workers.in_this_process(chunk) for chunk in chunks[done:])
+            return
         try:
-            with _pool(jobs, initargs) as pool:
+            with workers.pool() as pool:
                 for outcome in pool.map(_run_chunk, chunks[done:]):
                     yield outcome
                     done += 1
         except BrokenProcessPool:
-            yield _alone(chunks[done], initargs)
+            workers.died()
+            yield _alone(chunks[done], workers)
             done += 1
 
 
-def _alone(chunk: list[Target], initargs: tuple) -> ChunkOutcome:
+def _alone(chunk: list[Target], workers: _Workers) -> ChunkOutcome:
     """A chunk that was in a pool when a worker died: in a worker of its own; if that dies too, the chunk
     is to blame, and its inputs go one by one, so that only the input a worker dies on is lost."""
+    if workers.given_up:
+        return workers.in_this_process(chunk)
     try:
-        with _pool(1, initargs) as pool:
+        with workers.pool(1) as pool:
             return pool.submit(_run_chunk, chunk).result()
     except BrokenProcessPool:
-        pass
+        workers.died()
     outcomes = []
     pool = None
     for target in chunk:
-        pool = pool or _pool(1, initargs)
+        if workers.given_up:
+            outcomes.append(workers.in_this_process([target]))
+            continue
+        pool = pool or workers.pool(1)
         try:
             outcomes.append(pool.submit(_run_chunk, [target]).result())
         except BrokenProcessPool:
             pool.shutdown()
             pool = None
-            outcomes.append(_worker_died(target, *initargs))
+            workers.died()
+            # the input is to blame only where workers can run at all
+            outcomes.append(workers.in_this_process([target]) if workers.given_up else _worker_died(target, workers))
     if pool is not None:
         pool.shutdown()
     return _merged(outcomes)
 
 
-def _worker_died(target: Target, options: Options, _packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
+def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
     """The one input a worker process died on, twice: reported, never dropped, never passed."""
+    options = workers.options
     name = target.name if isinstance(target, Source) else str(target)
     text = (
         "The worker process checking this input died (killed by the system, or a crash in a library it "
@@ -200,7 +254,7 @@ def _worker_died(target: Target, options: Options, _packs: dict[int, Pack], dige
     failed = MessageResult(file=name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, file=name)])
     result = RunResult(strict=options.strict, show_values=options.show_values)
     result.messages.append(safe_result(failed, options.show_values))
-    read = list(_sources([target], options)) if digests else []  # the evidence still records its bytes
+    read = list(_sources([target], options)) if workers.digests else []  # the evidence still records its bytes
     return ChunkOutcome(result, [], [_digest(source) for source in read], 1)
 
 
