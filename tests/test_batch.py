@@ -271,3 +271,41 @@ def test_workers_that_cannot_run_here_are_given_up_for_the_main_process(tmp_path
     assert [f.rule for f in two.result.run_findings] == ["SSBT-JOBS"]
     assert two.result.exit_code == plain.exit_code
     assert len(list(starts.iterdir())) <= 4  # the pool's two workers, the one alone, the one given nothing
+
+
+STOPS = [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")]
+
+
+@pytest.mark.parametrize(("signal_name", "code", "word"), STOPS)
+def test_a_stopped_run_stops_its_workers_and_exits_at_once(tmp_path, signal_name, code, word):
+    """The signal goes to the main process only, as from a CI runner cancelling the step or `timeout`:
+    the run ends with the shell's code for it, and no worker outlives it holding stdout open (the
+    step would hang on them), nor is the rest of the batch validated first."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs /proc to see the worker processes start")
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(3000):
+        shutil.copyfile(CORPUS / "v10/answer-all-agencies-data.xml", folder / f"{index:05d}.xml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "validator", "--jobs", "2", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored, whoever started us
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (children.exists() and children.read_text().split()):
+        time.sleep(0.05)
+    assert children.read_text().split(), "the workers did not start"
+    time.sleep(0.5)  # the workers are validating
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=60)  # returns only once every holder of the pipes is gone
+    assert process.returncode == code
+    assert word in err.decode() and b"Traceback" not in err
+    assert out == b""  # the rest of the batch was not validated and reported

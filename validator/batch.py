@@ -13,6 +13,7 @@ the very bytes that were validated, in the process that read them: no input is r
 from __future__ import annotations
 
 import hashlib
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -92,6 +93,10 @@ _worker: dict = {}
 
 
 def _init_worker(options: Options, packs: dict[int, Pack], digests: bool) -> None:
+    # The parent decides when the run stops: Ctrl-C is its to handle (it then stops the workers), and
+    # SIGTERM ends a worker outright, as its pool expects, whatever handler a forked worker inherited.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for pack in packs.values():
         pack.schema()
     _worker.update(options=options, packs=packs, digests=digests)
@@ -201,15 +206,32 @@ def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[Chunk
         if workers.given_up:
             yield from (workers.in_this_process(chunk) for chunk in chunks[done:])
             return
+        pool = workers.pool()
         try:
-            with workers.pool() as pool:
-                for outcome in pool.map(_run_chunk, chunks[done:]):
-                    yield outcome
-                    done += 1
+            for outcome in pool.map(_run_chunk, chunks[done:]):
+                yield outcome
+                done += 1
         except BrokenProcessPool:
+            pool.shutdown()
             workers.died()
             yield _alone(chunks[done], workers)
             done += 1
+            continue
+        except BaseException:  # interrupted, terminated, or the caller stopped reading: stop the workers now
+            _stop(pool)
+            raise
+        pool.shutdown()
+        return
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Queued chunks dropped; the workers finish the chunk in hand (a fraction of a second) and exit.
+
+    Left alone (Python's default for SIGTERM ends the parent at once), workers whose parent is gone
+    wait for work forever, each holding the others' end of the task queue, and keep the parent's
+    stdout and stderr open, so a CI step that cancelled the run would hang on them. Killing them
+    instead races the pool's own bookkeeping (Python 3.11 then prints a traceback)."""
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _alone(chunk: list[Target], workers: _Workers) -> ChunkOutcome:

@@ -7,6 +7,7 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,8 @@ from .report.outputs import plan as plan_outputs
 EXIT_USAGE = 2
 #: as a shell reports a command ended by SIGINT (128 + 2)
 EXIT_INTERRUPTED = 130
+#: as a shell reports a command ended by SIGTERM (128 + 15)
+EXIT_TERMINATED = 143
 
 
 class DefaultCommandGroup(click.Group):
@@ -47,13 +50,37 @@ class DefaultCommandGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
-        """Ctrl-C ends the run with 130, the shell's code for an interrupt: click's own "Aborted!" exits 1,
-        which a pipeline would read as "nonconformant" although nothing was judged."""
+        """Ctrl-C ends the run with 130, SIGTERM (a cancelled CI job, ``timeout``) with 143, as a shell
+        reports them: click's own "Aborted!" exits 1, which a pipeline would read as "nonconformant"
+        although nothing was judged, and Python's default for SIGTERM ends the process before it can
+        stop its --jobs workers."""
+        previous = _on_sigterm(_terminated)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("\nssbtek-validate: interrupted (Ctrl-C); the run did not finish.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("\nssbtek-validate: terminated (SIGTERM); the run did not finish.", err=True)
+            ctx.exit(EXIT_TERMINATED)
+        finally:
+            _on_sigterm(previous)
+
+
+class Terminated(Exception):
+    """SIGTERM, raised in the main thread so that the run unwinds (and stops its workers) before exiting."""
+
+
+def _terminated(_signal_number: int, _frame: object) -> None:
+    raise Terminated
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM where this thread may (the main thread); returns the one it replaced."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, TypeError):  # not the main thread (an embedding host), or no previous Python handler
+        return None
 
 
 def _as_of(_ctx, _param, value: str | None) -> date | None:
