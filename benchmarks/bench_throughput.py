@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from validator.engine import Options, validate_paths  # noqa: E402
 from validator.findings import Verdict  # noqa: E402
+from validator.messages import safe_parser  # noqa: E402
 from validator.packs import builtin_packs  # noqa: E402
 from validator.rules import MESSAGE_RULES  # noqa: E402
 
@@ -89,7 +90,7 @@ def run_lxml_floor(files: list[Path]) -> set[str]:
     from lxml import etree
 
     schema = etree.XMLSchema(etree.parse(str(HERE / "soap11-envelope.xsd")))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    parser = safe_parser()  # the validator's own, so the row parses exactly as ssbtek-validate does
     valid = set()
     for file in files:
         try:

@@ -197,12 +197,18 @@ def test_a_verdict_is_incomplete_before_nonconformant_before_conforms(found):
         assert result.verdict is Verdict.CONFORMS
 
 
+def _forked_workers_only() -> int:
+    """This process's id, for a patch that must act in workers only; skips where workers are not forked
+    (a patch made here would not reach them)."""
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("worker processes are not forked here; the patch would not reach them")
+    return os.getpid()
+
+
 def _dying_worker(monkeypatch, dies_on: str, once_marker: Path | None = None):
     """Make a worker process exit abruptly (as if killed) when its chunk holds ``dies_on``; with
     ``once_marker``, only the first time. Needs forked workers, which inherit the patch."""
-    if multiprocessing.get_start_method() != "fork":
-        pytest.skip("worker processes are not forked here; the patch would not reach them")
-    parent = os.getpid()
+    parent = _forked_workers_only()
     real = batch_module.validate_chunk
 
     def validate_chunk(chunk, *rest):
@@ -253,9 +259,7 @@ def test_a_worker_killed_once_costs_nothing_but_time(tmp_path, monkeypatch):
 def test_workers_that_cannot_run_here_are_given_up_for_the_main_process(tmp_path, monkeypatch):
     """Every worker dies as it starts: the batch goes on in this process, with the result --jobs 1 gives
     (no input blamed) and one note saying why, instead of a pool started (and lost) per input."""
-    if multiprocessing.get_start_method() != "fork":
-        pytest.skip("worker processes are not forked here; the patch would not reach them")
-    parent = os.getpid()
+    parent = _forked_workers_only()
     starts = tmp_path / "starts"
     starts.mkdir()
 

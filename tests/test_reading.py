@@ -104,39 +104,40 @@ class _Trickle(io.RawIOBase):
         return len(piece)
 
 
-@given(
-    size=st.sampled_from([0, 1, 65535, 65536, 65537, 200_000]) | st.integers(0, 300_000),
-    limit=st.sampled_from([1, 65536, 131_072, 16 * 1024 * 1024]) | st.integers(1, 300_000),
-    step=st.sampled_from([None, 1, 4096, 70_000]),
-)
-def test_read_limited_reads_all_up_to_the_limit_and_refuses_beyond(size, limit, step):
-    """Read in pieces (a message is not given the whole limit's buffer): every byte up to the limit, in
-    order, from a file or a pipe that trickles; one byte more is the size finding."""
-    data = bytes(i % 251 for i in range(size))
-    stream = io.BytesIO(data) if step is None else io.BufferedReader(_Trickle(data, step))
-    source = read_limited(stream, "m.xml", Limits(max_message_bytes=limit))
-    if size <= limit:
+#: sizes and limits around the 64 kB reading piece, and anywhere up to a few pieces
+_SIZES = st.sampled_from([0, 1, 65535, 65536, 65537, 200_000]) | st.integers(0, 300_000)
+_LIMITS = st.sampled_from([1, 65536, 131_072, 16 * 1024 * 1024]) | st.integers(1, 300_000)
+
+
+def _content(size: int) -> bytes:
+    return bytes(i % 251 for i in range(size))
+
+
+def _read_whole_or_refused(source: Source, data: bytes, limit: int) -> None:
+    """Every byte up to the limit, in order; one byte more is the size finding."""
+    if len(data) <= limit:
         assert source.data == data and source.problem is None
     else:
         assert source.data is None and source.problem_kind == "limit"
 
 
+@given(size=_SIZES, limit=_LIMITS, step=st.sampled_from([None, 1, 4096, 70_000]))
+def test_read_limited_reads_all_up_to_the_limit_and_refuses_beyond(size, limit, step):
+    """Read in pieces (a message is not given the whole limit's buffer), from a file or a pipe that trickles."""
+    data = _content(size)
+    stream = io.BytesIO(data) if step is None else io.BufferedReader(_Trickle(data, step))
+    _read_whole_or_refused(read_limited(stream, "m.xml", Limits(max_message_bytes=limit)), data, limit)
+
+
 @settings(max_examples=60)
-@given(
-    size=st.sampled_from([0, 1, 65535, 65536, 65537, 200_000]) | st.integers(0, 300_000),
-    limit=st.sampled_from([1, 65536, 131_072, 16 * 1024 * 1024]) | st.integers(1, 300_000),
-)
+@given(size=_SIZES, limit=_LIMITS)
 def test_read_file_reads_all_up_to_the_limit_and_refuses_beyond(tmp_path_factory, size, limit):
     """The same contract from a file on disk (read by descriptor, sized by fstat), so a short first
     read cannot lose a file's tail nor let one past the limit."""
     path = tmp_path_factory.mktemp("read") / "m.xml"
-    data = bytes(i % 251 for i in range(size))
+    data = _content(size)
     path.write_bytes(data)
-    source = read_file(path, Limits(max_message_bytes=limit))
-    if size <= limit:
-        assert source.data == data and source.problem is None
-    else:
-        assert source.data is None and source.problem_kind == "limit"
+    _read_whole_or_refused(read_file(path, Limits(max_message_bytes=limit)), data, limit)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

@@ -20,14 +20,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import Options, configure_run, today_fixed, validate_sources
+from .engine import Options, configure_run, not_checked, today_fixed, validate_sources
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
-from .safe_text import safe_result, safe_run
+from .safe_text import safe_run
 
 #: A named input, or an input already known to be unreadable (or read from stdin).
 Target = str | Source
@@ -214,7 +214,7 @@ def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[Chunk
         except BrokenProcessPool:
             pool.shutdown()
             workers.died()
-            yield _alone(chunks[done], workers)
+            yield from _alone(chunks[done], workers)
             done += 1
             continue
         except BaseException:  # interrupted, terminated, or the caller stopped reading: stop the workers now
@@ -234,14 +234,15 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _alone(chunk: list[Target], workers: _Workers) -> ChunkOutcome:
+def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
     """A chunk that was in a pool when a worker died: in a worker of its own; if that dies too, the chunk
-    is to blame, and its inputs go one by one, so that only the input a worker dies on is lost."""
+    is to blame, and its inputs go one by one, so that only the input a worker dies on is lost. The
+    outcomes are in input order, one for the chunk or one per input."""
     if workers.given_up:
-        return workers.in_this_process(chunk)
+        return [workers.in_this_process(chunk)]
     try:
         with workers.pool(1) as pool:
-            return pool.submit(_run_chunk, chunk).result()
+            return [pool.submit(_run_chunk, chunk).result()]
     except BrokenProcessPool:
         workers.died()
     outcomes = []
@@ -261,7 +262,7 @@ def _alone(chunk: list[Target], workers: _Workers) -> ChunkOutcome:
             outcomes.append(workers.in_this_process([target]) if workers.given_up else _worker_died(target, workers))
     if pool is not None:
         pool.shutdown()
-    return _merged(outcomes)
+    return outcomes
 
 
 def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
@@ -273,23 +274,10 @@ def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
         "uses), twice; the input was not checked. Run it alone with --jobs 1 to see more, and please "
         "report it."
     )
-    failed = MessageResult(file=name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, file=name)])
     result = RunResult(strict=options.strict, show_values=options.show_values)
-    result.messages.append(safe_result(failed, options.show_values))
+    result.messages.append(not_checked(name, text, options.show_values))
     read = list(_sources([target], options)) if workers.digests else []  # the evidence still records its bytes
     return ChunkOutcome(result, [], [_digest(source) for source in read], 1)
-
-
-def _merged(outcomes: list[ChunkOutcome]) -> ChunkOutcome:
-    merged = ChunkOutcome(RunResult(), [], [], 0)
-    for outcome in outcomes:
-        merged.result.messages.extend(outcome.result.messages)
-        merged.result.run_findings.extend(outcome.result.run_findings)
-        merged.result.exchanges.extend(outcome.result.exchanges)
-        merged.sides.extend(outcome.sides)
-        merged.digests.extend(outcome.digests)
-        merged.inputs += outcome.inputs
-    return merged
 
 
 def _collect(

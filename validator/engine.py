@@ -81,7 +81,12 @@ def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:
         f"The validator failed on this input ({type(exc).__name__}) and did not check it; "
         "this is a bug in the validator, please report it."
     )
-    failed = MessageResult(file=source.name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, source.name)])
+    return not_checked(source.name, text, show_values)
+
+
+def not_checked(name: str, text: str, show_values: bool) -> MessageResult:
+    """An input the validator itself failed on: SSBT-RULE-FAILED, so the message is incomplete, never passed."""
+    failed = MessageResult(file=name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, name)])
     return safe_result(failed, show_values)
 
 

@@ -311,9 +311,8 @@ def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any,
     ``*``. A property literally named ``*`` matches a ``*`` step too (as in the walk); an object with
     one where a pattern has ``*`` raises :class:`_LiteralStar`, and the caller walks that document
     instead (one code path for the rare case, not a copy of every subtree below ``*``). A scalar where
-    a pattern ends is a leaf: settled
-    when ``valid`` knows its code (its coverage key appended to ``observed``), else appended to
-    ``found`` as (binding, path, code).
+    a pattern ends is a leaf: settled when ``valid`` knows its code (its coverage key appended to
+    ``observed``), else appended to ``found`` as (binding, path, code).
     """
     bindings: list[Binding] = []
     lines = ["def follow(node0, valid, observed, found):"]
