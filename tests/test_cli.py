@@ -160,3 +160,23 @@ def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error():
     assert len(full.stdout) > 1 << 17  # larger than any pipe buffer, so the early close is felt
     assert process.returncode == full.returncode == 1
     assert errors == b""
+
+
+def test_the_library_returns_what_the_command_reports(tmp_path, monkeypatch):
+    """validator.validate(...) is the command's result: rendered by the same JSON reporter, it is the
+    command's --format json output byte for byte (no pyproject.toml configuration in the way)."""
+    import io
+    from datetime import date
+
+    import validator
+    from validator.packs import builtin_packs
+    from validator.report import json_report
+
+    monkeypatch.chdir(tmp_path)
+    paths = [str(CORPUS / "v10"), str(CORPUS / "misc")]
+    done = run("--format", "json", "--as-of", "2026-11-01", *paths)
+    result = validator.validate(paths, as_of=date(2026, 11, 1))
+    rendered = io.StringIO()
+    json_report.write(result, builtin_packs(), rendered)
+    assert done.exit_code == result.exit_code == 1
+    assert done.stdout == rendered.getvalue()
