@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from .messages import Message, child
+from .messages import Message, child, text_of
 
 HAMTA = "hamtaBastjanstInformation"
 TESTA = "testaBastjanstInformation"
@@ -90,7 +90,7 @@ def _ping_answer(payload: etree._Element, agencies: frozenset[str]) -> list[str]
             continue
         for name, state in _children(block):
             if name == "anropad":
-                called = (state.text or "").strip() in ("true", "1")
+                called = text_of(state).strip() in ("true", "1")
                 keys.append(f"ping:{agency}:{'called' if called else 'not-called'}")
             elif name == "error":
                 keys.append(f"ping:{agency}:error")

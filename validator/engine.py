@@ -19,7 +19,7 @@ from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
-from .messages import Message, parse
+from .messages import Message, parse, text_of
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
 from .safe_text import safe_result, safe_run
@@ -170,7 +170,7 @@ def message_date(message: Message, as_of: date | None, as_of_source: str = "--as
     payload = message.payload
     if payload is not None:
         for element in payload.iter("{*}frageTidpunkt"):
-            parsed = _parse_datetime(element.text)
+            parsed = _parse_datetime(text_of(element))
             if parsed:
                 return parsed, "frageTidpunkt"
             break

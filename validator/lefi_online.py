@@ -23,7 +23,7 @@ from functools import cache
 
 from lxml import etree
 
-from .messages import Message
+from .messages import Message, text_of
 from .packs import Pack, data_root
 
 LEFI_NAMESPACE = "urn:ssbtek-validator:reconstructed:lefi-online"
@@ -205,8 +205,8 @@ def _stated(holders: list[tuple[etree._Element, str]]) -> tuple[str | None, etre
     tag = lefi_tag("lefiOnlineVersion")
     for holder, reason in holders:
         element = holder.find(tag)
-        if element is not None and element.text and element.text.strip():
-            return element.text.strip(), element, reason
+        if element is not None and text_of(element).strip():
+            return text_of(element).strip(), element, reason
     return None, None, ""
 
 

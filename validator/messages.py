@@ -21,7 +21,14 @@ from .syntax import DTD_TEXT, classify
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-SSBT_NAMESPACE = re.compile(r"^http://schema\.forsakringskassan\.se/integration/ssbt/(\d+)/?$")
+#: Loose on purpose (a trailing slash, leading zeros): such a namespace is still recognisably SSBTEK's, so
+#: the payload is found and version detection can say what is wrong with it. ASCII digits only.
+SSBT_NAMESPACE = re.compile(r"^http://schema\.forsakringskassan\.se/integration/ssbt/([0-9]+)/?$")
+#: An integer as XML Schema writes one, in ASCII digits (``str.isdigit`` also accepts "²", which ``int`` refuses).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: Past this many digits a number is absurd for every field we read (years, days, versions); Python
+#: refuses ``int()`` on more than 4300 digits, so such a number is never converted, only bounded.
+MAX_DIGITS = 18
 
 #: Body child local name -> (operation, direction). The operation decides nothing on its own: the
 #: pack says which operations exist in which version.
@@ -96,6 +103,46 @@ def child(element: etree._Element | None, *names: str) -> etree._Element | None:
     return element
 
 
+def text_of(element: etree._Element) -> str:
+    """The element's value: all its own text, wherever comments or processing instructions split it.
+
+    lxml's ``.text`` stops at the first child node, so ``<personidentitet>1912121212<!---->13</…>``
+    would read as ``1912121212`` while the schema (and the receiving service) sees ``191212121213``:
+    every rule reads values through here so that a comment can never hide a value. The text of
+    element children is not the element's own (a simple-typed value with element children is an
+    SSBT-XSD error already). The common case, no child node at all, costs one attribute read.
+    """
+    if len(element) == 0:
+        return element.text or ""
+    return (element.text or "") + "".join(node.tail or "" for node in element)
+
+
+def integer(text: str) -> int | None:
+    """The integer ``text`` spells (surrounding space allowed), or None when it is not one.
+
+    A number of more than MAX_DIGITS digits comes back as ±10**MAX_DIGITS: beyond every bound a rule
+    compares with, so it is judged out of range instead of crashing the rule.
+    """
+    text = text.strip()
+    if not _INTEGER.fullmatch(text):
+        return None
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        return -(10**MAX_DIGITS) if text.startswith("-") else 10**MAX_DIGITS
+    return int(text)
+
+
+def shown_number(text: str) -> str:
+    """A number as a finding quotes it: an absurdly long one by its start and its length."""
+    text = text.strip()
+    return text if len(text) <= MAX_DIGITS + 2 else f"{text[:8]}… ({len(text)} characters)"
+
+
+def is_leaf(element: etree._Element) -> bool:
+    """No element children (comments and processing instructions do not count: they are not structure)."""
+    return len(element) == 0 or next(element.iterchildren(etree.Element), None) is None
+
+
 def element_path(element: etree._Element | None) -> str:
     """A readable XPath with prefixes taken from the document (`/soapenv:Envelope/soapenv:Body/...`).
 
@@ -153,6 +200,8 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
         return message
     for fatal, text in encoding_problems(source.data, prolog):
         message.finding("SSBT-ENCODING", Severity.ERROR if fatal else Severity.WARNING, text, line=1)
+    if not prolog.checkable:  # libxml2 read it, but nothing we scan bytes for can be trusted in it
+        return message
     if limits.max_depth < LIBXML2_MAX_DEPTH and _too_deep(root, limits.max_depth):
         message.finding(
             "SSBT-LIMIT",
@@ -243,17 +292,17 @@ def _locate_payload(message: Message, root: etree._Element) -> None:
     )
 
 
+#: Where the envelope's rules are written down: SOAP 1.1 is a W3C Note; WS-I Basic Profile 1.1 narrows it.
+SOAP11_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.1.1"
+SOAP11_HEADER_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.2"
+WSI_BP_TRAILER = "WS-I Basic Profile 1.1, R1011"
+
+
 def _locate_in_envelope(message: Message, envelope: etree._Element) -> None:
     children = _element_children(envelope)
-    bodies = [c for c in children if c.tag == f"{{{SOAP11}}}Body"]
-    unexpected = [c for c in children if c.tag not in (f"{{{SOAP11}}}Body", f"{{{SOAP11}}}Header")]
-    for extra in unexpected:
-        message.finding("SSBT-SOAP", Severity.ERROR, "Envelope may hold only soap:Header and soap:Body.", extra)
-    if len(bodies) != 1:
-        message.finding(
-            "SSBT-SOAP", Severity.ERROR, f"Envelope must hold exactly one soap:Body, found {len(bodies)}.", envelope
-        )
+    if _envelope_problems(message, envelope, children):
         return
+    bodies = [c for c in children if c.tag == f"{{{SOAP11}}}Body"]
     body = bodies[0]
     content = _element_children(body)
     if not content:
@@ -273,6 +322,76 @@ def _locate_in_envelope(message: Message, envelope: etree._Element) -> None:
     _set_payload(message, first)
 
 
+def _envelope_problems(message: Message, envelope: etree._Element, children: list[etree._Element]) -> bool:
+    """Check the Envelope's own structure; True when no single Body can be told apart (nothing to locate).
+
+    SOAP 1.1: an optional Header, at most once, as the first child; then exactly one Body, directly after
+    the Header or first; anything after the Body must be namespace-qualified. WS-I Basic Profile 1.1,
+    which document/literal services such as SSBTEK follow, allows nothing after the Body at all.
+    """
+    header, body = f"{{{SOAP11}}}Header", f"{{{SOAP11}}}Body"
+    bodies = [c for c in children if c.tag == body]
+    headers = [c for c in children if c.tag == header]
+    for extra in headers[1:]:
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"Envelope holds {len(headers)} soap:Header elements; {SOAP11_SOURCE} allows at most one.",
+            extra,
+        )
+    if headers and children[0] is not headers[0]:
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"soap:Header must be the first child of the Envelope ({SOAP11_SOURCE}); found after "
+            f"{_local_names(children[: children.index(headers[0])])}.",
+            headers[0],
+        )
+    for entry in (entry for found in headers for entry in _element_children(found)):
+        if not etree.QName(entry).namespace:
+            message.finding(
+                "SSBT-SOAP",
+                Severity.ERROR,
+                f"Header entry {etree.QName(entry).localname} has no namespace; {SOAP11_HEADER_SOURCE} "
+                "requires every child of soap:Header to be namespace-qualified.",
+                entry,
+            )
+    first_body = children.index(bodies[0]) if bodies else len(children)
+    for index, extra in enumerate(children):
+        if extra.tag in (header, body):
+            continue
+        if index < first_body:
+            why = f"only a soap:Header may come before soap:Body ({SOAP11_SOURCE})"
+        elif not etree.QName(extra).namespace:
+            why = (
+                f"an element after soap:Body must be namespace-qualified ({SOAP11_SOURCE}), "
+                f"and {WSI_BP_TRAILER} allows none"
+            )
+        else:
+            why = f"{WSI_BP_TRAILER} allows no element after soap:Body"
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"Envelope may hold only soap:Header and soap:Body, found {etree.QName(extra).localname}: {why}.",
+            extra,
+        )
+    if len(bodies) != 1:
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"Envelope must hold exactly one soap:Body ({SOAP11_SOURCE}), found {len(bodies)}.",
+            envelope if not bodies else bodies[1],
+        )
+        return True
+    return False
+
+
+def _local_names(elements: list[etree._Element]) -> str:
+    return ", ".join(
+        f"{e.prefix}:{etree.QName(e).localname}" if e.prefix else etree.QName(e).localname for e in elements
+    )
+
+
 def _locate_in_fault(message: Message, fault: etree._Element) -> None:
     message.direction = "fault"
     detail = fault.find("detail")
@@ -284,7 +403,8 @@ def _locate_in_fault(message: Message, fault: etree._Element) -> None:
         if SSBT_NAMESPACE.match(namespace):
             _set_payload(message, element)
             return
-    code = fault.findtext("faultcode") or "?"
+    faultcode = fault.find("faultcode")
+    code = (text_of(faultcode) if faultcode is not None else "") or "?"
     message.finding(
         "SSBT-SOAP-FAULT",
         Severity.INFO,

@@ -19,7 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from .findings import Detection, Finding, Severity
-from .messages import SSBT_NAMESPACE, Message
+from .messages import MAX_DIGITS, SSBT_NAMESPACE, Message, integer, shown_number
 from .payloads import PayloadBinding
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -230,7 +230,11 @@ def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
             break
     else:
         raise PackError(f"--schemas {path}: no WSDL or XSD with an SSBTEK target namespace (…/integration/ssbt/N)")
-    version = int(found.group(1))
+    version = integer(found.group(1))
+    if version is None or version >= 10**MAX_DIGITS:
+        raise PackError(
+            f"--schemas {path}: {candidate.name} names an absurd SSBTEK version ({shown_number(found.group(1))})"
+        )
     twin = (builtin or {}).get(version)
     operations = _wsdl_operations(candidate) or (twin.operations if twin else ())
     pack = Pack(
@@ -281,12 +285,21 @@ def known_versions(packs: dict[int, Pack]) -> str:
     return ", ".join(f"v{n}" for n in sorted(packs))
 
 
+def known_namespaces(packs: dict[int, Pack]) -> str:
+    return ", ".join(packs[n].namespace for n in sorted(packs))
+
+
+def _shown(namespace: str) -> str:
+    """A namespace as a finding quotes it: a hostile one can be megabytes long."""
+    return namespace if len(namespace) <= 120 else f"{namespace[:100]}… ({len(namespace)} characters)"
+
+
 def detect(message: Message, packs: dict[int, Pack], forced: int | None = None) -> tuple[Detection, list[Finding]]:
     """Pick the pack for a message and say why; an unknown version is a finding, not a guess."""
     findings: list[Finding] = []
     namespace = message.namespace
     found = SSBT_NAMESPACE.match(namespace or "")
-    named = int(found.group(1)) if found else None
+    named = integer(found.group(1)) if found else None
     base = {"operation": message.operation, "direction": message.direction}
 
     def finding(text: str) -> None:
@@ -305,23 +318,36 @@ def detect(message: Message, packs: dict[int, Pack], forced: int | None = None) 
         pack = packs.get(forced)
         if pack is None:
             raise PackError(f"--version {forced}: no such pack; known: {known_versions(packs)}")
-        said = f"namespace says v{named}" if named is not None else "no SSBTEK namespace"
+        said = f"namespace says v{shown_number(found.group(1))}" if found else "no SSBTEK namespace"
         return Detection(forced, pack.id, pack.status, reason=f"forced by --version {forced} ({said})", **base), []
     if message.payload is None:
         return Detection(reason="no SSBTEK payload to detect a version from", **base), []
     if named is None:
+        shown = _shown(namespace or "(none)")
         finding(
-            f"Namespace {namespace or '(none)'} is not an SSBTEK namespace; expected "
+            f"Namespace {shown} is not an SSBTEK namespace; expected "
             f"{NAMESPACE_TEMPLATE.format('N')} with N one of {known_versions(packs)}."
         )
-        return Detection(reason=f"namespace {namespace or '(none)'} is not an SSBTEK namespace", **base), findings
+        return Detection(reason=f"namespace {shown} is not an SSBTEK namespace", **base), findings
+    shown = _shown(namespace)
     pack = packs.get(named)
     if pack is None:
+        number = shown_number(found.group(1))
         finding(
-            f"Namespace {namespace} names SSBTEK v{named}, which no pack describes; known versions: "
+            f"Namespace {shown} names SSBTEK v{number}, which no pack describes; known versions: "
             f"{known_versions(packs)}."
         )
-        return Detection(named, reason=f"namespace {namespace} (no pack for v{named})", **base), findings
+        version = named if named < 10**MAX_DIGITS else None
+        return Detection(version, reason=f"namespace {shown} (no pack for v{number})", **base), findings
+    if namespace != pack.namespace:
+        # namespaces are names compared character by character: Försäkringskassan routes on the exact
+        # string, and the schema declares nothing in a namespace that differs by a slash or a zero
+        finding(
+            f"Namespace {shown} is not SSBTEK v{named}'s namespace {pack.namespace}: namespace names are "
+            "compared character by character (no trailing slash, no leading zeros), so nothing in the pack "
+            f"matches it; expected one of {known_namespaces(packs)}."
+        )
+        return Detection(reason=f"namespace {shown} is not the namespace of any pack", **base), findings
     origin = "published bundle given with --schemas" if pack.origin == "bundle" else f"pack {pack.id}"
     return (
         Detection(named, pack.id, pack.status, reason=f"namespace {namespace} → {origin}", **base),

@@ -15,7 +15,7 @@ from datetime import datetime
 from lxml import etree
 
 from .findings import ExchangeResult, Finding, Severity
-from .messages import Message, element_path
+from .messages import Message, element_path, text_of
 
 AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 
@@ -87,14 +87,14 @@ def _fact(parent, name: str) -> tuple[str, Spot] | None:
     element = parent.find(f"{{*}}{name}") if parent is not None else None
     if element is None:
         return None
-    return (element.text or "").strip(), Spot(element.sourceline, element_path(element))
+    return text_of(element).strip(), Spot(element.sourceline, element_path(element))
 
 
 def _normalise(element) -> Node:
     """Namespace-aware and indifferent to prefixes and indentation: what 'the same question' means."""
     qname = etree.QName(element)
     children = tuple(_normalise(child) for child in element if isinstance(child.tag, str))
-    text = (element.text or "").strip()
+    text = text_of(element).strip()
     return qname.namespace or "", qname.localname, tuple(sorted(element.attrib.items())), text, children
 
 

@@ -20,7 +20,7 @@ from lxml import etree
 
 from .findings import Finding, Severity
 from .limits import Limits
-from .messages import JSON_MARKERS, XML_MARKERS, count_markers, element_path, nodes_text, safe_parser
+from .messages import JSON_MARKERS, XML_MARKERS, count_markers, element_path, nodes_text, safe_parser, text_of
 from .prolog import sniff
 from .syntax import classify, reason
 
@@ -122,7 +122,7 @@ def _decode(
     binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: list[int]
 ) -> Payload | Finding:
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
-    text = "".join(element.itertext()).strip()
+    text = text_of(element).strip()
     if binding.encoding == "base64":
         compact = "".join(text.split())
         if len(compact) * 3 // 4 > limits.max_decoded_bytes:

@@ -30,6 +30,18 @@ _FAMILIES = {
 }
 #: Single-byte encodings whose content we check for UTF-8 bytes (the usual lie: UTF-8 labelled Latin-1).
 _SINGLE_BYTE = re.compile(r"^(ISO-8859-\d+|LATIN-?\d|WINDOWS-125\d|CP125\d|US-ASCII|ASCII)$", re.IGNORECASE)
+#: Declared encodings in which every ASCII character is its own byte and no other character uses a byte
+#: below 0x80: a byte scan for markup (``<!DOCTYPE``) sees what the parser sees. UTF-16/32 are read by
+#: their BOM or their NUL bytes. Any other encoding (UTF-7, ISO-2022, EBCDIC, …) can spell ``<!`` in
+#: other bytes, so it is refused: a message in it cannot be checked safely.
+_CHECKABLE = re.compile(
+    r"^(UTF-?8|UTF-?16(LE|BE)?|UTF-?32(LE|BE)?|UCS-?[24]|ISO-10646-UCS-[24]|US-ASCII|ASCII|"
+    r"ISO[-_]?8859-\d+|LATIN-?\d|WINDOWS-125\d|CP125\d)$",
+    re.IGNORECASE,
+)
+_WIDE = re.compile(r"^(UTF-?16|UTF-?32|UCS-?[24]|ISO-10646)", re.IGNORECASE)
+#: "<?xm" in EBCDIC: libxml2 detects these bytes and so do we, to read the declaration they start.
+_EBCDIC_START = b"\x4c\x6f\xa7\x94"
 _DECLARATION = re.compile(r"^<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']{0,40})[\"']")
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 #: Enough bytes to hold a prolog: XML declaration, comments and the start of a DOCTYPE.
@@ -50,8 +62,15 @@ class Prolog:
 
     @property
     def ascii_compatible(self) -> bool:
-        unit = self.bom or self.guessed or "UTF-8"
-        return unit == "UTF-8"
+        if self.bom or self.guessed:
+            return self.bom == "UTF-8"
+        # a wide encoding declared in ASCII bytes: whatever libxml2 makes of it, do not trust a byte scan
+        return self.declared is None or (self.checkable and not _WIDE.match(self.declared))
+
+    @property
+    def checkable(self) -> bool:
+        """False for a declared encoding in which markup need not be ASCII bytes (see _CHECKABLE)."""
+        return bool(self.bom or self.guessed or self.declared is None or _CHECKABLE.match(self.declared))
 
 
 def _guess_wide(head: bytes) -> str | None:
@@ -80,15 +99,26 @@ def sniff(data: bytes) -> Prolog:
     head = data[:_DECLARATION_HEAD]
     bom = next((name for mark, name in BOMS if head.startswith(mark)), None)
     guessed = None if bom else _guess_wide(head)
-    text = _text(head, bom or guessed).lstrip("\ufeff\u00ef\u00bb\u00bf")  # the BOM itself, as text
+    if not (bom or guessed) and head.startswith(_EBCDIC_START):
+        text = head.decode("cp037")
+    else:
+        text = _text(head, bom or guessed).lstrip("\ufeff\u00ef\u00bb\u00bf")  # the BOM itself, as text
     found = _DECLARATION.match(text)
     return Prolog(bom, found.group(1).strip() if found else None, guessed)
 
 
-def _text(head: bytes, unit: str | None) -> str:
-    """The head as text: decoded per BOM or guess, else Latin-1 (every byte maps, markup is ASCII)."""
+def _text(head: bytes, unit: str | None, declared: str | None = None) -> str:
+    """The head as text: decoded per BOM or guess, else per a declared encoding a byte scan cannot read
+    (UTF-7, EBCDIC) where Python knows it, else Latin-1 (every byte maps, markup is ASCII)."""
     codec = _CODECS.get(unit or "")
-    return head.decode(codec, errors="replace") if codec else head.decode("latin-1")
+    if codec:
+        return head.decode(codec, errors="replace")
+    if declared and not _CHECKABLE.match(declared):
+        try:
+            return head.decode(declared, errors="replace")
+        except (LookupError, ValueError):
+            return head.decode("cp037" if head.startswith(_EBCDIC_START) else "latin-1")
+    return head.decode("latin-1")
 
 
 def may_declare_doctype(data: bytes, prolog: Prolog) -> bool:
@@ -102,7 +132,7 @@ def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:
     A DOCTYPE is the more useful finding then (billion laughs and friends are refused by libxml2's
     amplification guard before any document exists), so we look for one in the head of the bytes.
     """
-    text = _text(data[: _HEAD * 4], prolog.bom or prolog.guessed)
+    text = _text(data[: _HEAD * 4], prolog.bom or prolog.guessed, prolog.declared)
     found = _DOCTYPE.search(text)
     if not found:
         return False
@@ -118,6 +148,8 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
     """
     problems: list[tuple[bool, str]] = []
     declared = prolog.declared.upper() if prolog.declared else None
+    if not prolog.checkable:
+        problems.append((True, unchecked_encoding_text(prolog)))
     if prolog.bom and declared and declared not in _FAMILIES[prolog.bom]:
         problems.append(
             (
@@ -143,6 +175,14 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
             )
         )
     return problems
+
+
+def unchecked_encoding_text(prolog: Prolog) -> str:
+    return (
+        f'The message declares encoding="{prolog.declared}", in which markup need not be ASCII bytes, so it '
+        "cannot be checked safely (a DOCTYPE can hide in it); not checked further. SOAP messages are UTF-8 or "
+        "UTF-16 (WS-I Basic Profile 1.1, R1012): send UTF-8."
+    )
 
 
 def _looks_like_utf8(data: bytes) -> bool:

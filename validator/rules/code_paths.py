@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 
 from ..codelists import Binding
+from ..messages import is_leaf, text_of
 
 _QNAME = re.compile(r"^(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)$")
 _ANY_NAMESPACE = re.compile(r"""^\*\[local-name\(\)\s*=\s*(['"])([A-Za-z_][\w.\-]*)\1\]$""")
@@ -142,9 +143,9 @@ class ElementPaths:
                     if valid is None:
                         found.append((binding, element, ""))
                         continue
-                    if len(element):
+                    if not is_leaf(element):
                         continue  # structure, not a code (a binding selects leaf elements)
-                    code = (element.text or "").strip()
+                    code = text_of(element).strip()
                     key = valid[binding.id].get(code)
                     if key is None:
                         found.append((binding, element, code))
@@ -157,9 +158,9 @@ class ElementPaths:
                 if valid is None:
                     found.append((binding, element, ""))
                     continue
-                if len(element):
+                if not is_leaf(element):
                     continue
-                code = (element.text or "").strip()
+                code = text_of(element).strip()
                 key = valid[binding.id].get(code)
                 if key is None:
                     found.append((binding, element, code))

@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
-from ..messages import child, element_path
+from ..messages import child, element_path, text_of
 from ..nested_models import NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
@@ -24,7 +24,8 @@ from .base import Context
 if TYPE_CHECKING:  # jsonschema is imported only when a document fails the compiled fast path
     from jsonschema.exceptions import ValidationError
 
-_CLARK = re.compile(r"\{[^}'\s]*\}")
+#: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
+_CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = re.compile(r"The value '([^']*)'|^'([^']*)' is not a valid value")
 
@@ -248,7 +249,7 @@ class LefiPayloadRule:
         models = _models(context)
         message = context.message
         version_element = _fk_version(message.payload, message.direction)
-        version = (version_element.text or "").strip() if version_element is not None else None
+        version = text_of(version_element).strip() if version_element is not None else None
         model = models.lefi.get(version) if version is not None else models.lefi_default()
         if model is None and version is not None:
             known = ", ".join(models.lefi) or "none"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Severity
-from ..messages import element_path
+from ..messages import element_path, text_of
 from .base import Context
 
 #: Agencies whose services SSBTEK's ping cannot call: they have no test service (issue 5, the ping's contract notes).
@@ -36,7 +36,8 @@ class PingUntestedAgencyRule:
     def check(self, context: Context) -> Iterator[Finding]:
         for name in WITHOUT_TEST_SERVICE:
             for called in context.message.payload.iterfind(f"{{*}}{name}/{{*}}anropad"):
-                if (called.text or "").strip() in ("true", "1"):
+                flag = text_of(called).strip()
+                if flag in ("true", "1"):
                     yield Finding(
                         rule=self.id,
                         severity=self.severity,
@@ -47,5 +48,5 @@ class PingUntestedAgencyRule:
                         file=context.message.name,
                         line=called.sourceline,
                         path=element_path(called),
-                        value=(called.text or "").strip(),
+                        value=flag,
                     )

@@ -15,7 +15,7 @@ from lxml import etree
 from ..findings import Finding, Severity
 from ..identity import organisationsnummer_problem, personidentitet_problem
 from ..masking import masked_value
-from ..messages import child, element_path
+from ..messages import child, element_path, integer, shown_number, text_of
 from .base import Context
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (DOMAIN.md).
@@ -33,7 +33,7 @@ def _is_request(context: Context) -> bool:
 
 
 def _text(element: etree._Element | None) -> str:
-    return (element.text or "").strip() if element is not None else ""
+    return text_of(element).strip() if element is not None else ""
 
 
 def agency(context: Context, name: str) -> etree._Element | None:
@@ -177,7 +177,7 @@ class ArendeidentitetCsnRule:
         element = child(context.message.payload, "generellaFrageparametrar", "arendeidentitet")
         if element is None:
             return
-        length = len(element.text or "")
+        length = len(text_of(element))
         if length > CSN_ARENDEID_MAX:
             yield _finding(
                 self,
@@ -221,7 +221,7 @@ class SkvFragaRule:
         latest = context.message_date.year
         for element in fraga.iterfind("{*}ar"):
             text = _text(element)
-            year = int(text) if text.lstrip("-").isdigit() else None
+            year = integer(text)
             if year is None:
                 continue  # not an integer: the schema (SSBT-XSD) says so
             if year > latest or year < 1900:
@@ -230,7 +230,8 @@ class SkvFragaRule:
                     self,
                     context,
                     element,
-                    f"SKV fraga/ar {year} is {why}; expected a year SKV can have data for (1900–{latest}).",
+                    f"SKV fraga/ar {shown_number(text)} is {why}; "
+                    f"expected a year SKV can have data for (1900–{latest}).",
                     field="ar",
                 )
         wanted = [_text(child(fraga, part)) in ("true", "1") for part in SKV_PARTS]

@@ -20,7 +20,7 @@ from lxml import etree
 from ..findings import Finding, Severity
 from ..lefi_online import LefiJudgement, exists_in, inspect, lefi_facts, lefi_tag, version_key
 from ..masking import masked_value
-from ..messages import element_path
+from ..messages import element_path, integer, is_leaf, text_of
 from ..packs import builtin_packs
 from .base import Context
 
@@ -39,7 +39,7 @@ def _finding(rule, context: Context, element: etree._Element | None, message: st
 
 
 def _text(element: etree._Element) -> str:
-    return (element.text or "").strip()
+    return text_of(element).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +204,7 @@ class LefiFieldRule(_LefiRule):
                 if field.since and version_key(judged.version) < version_key(field.since)
                 else f"was removed in LEFI Online {field.removed}"
             )
-            value = _text(element) if len(element) == 0 else None
+            value = _text(element) if is_leaf(element) else None
             yield _finding(
                 self,
                 context,
@@ -338,18 +338,24 @@ class KarensPeriodRule(_LefiRule):
 def _karens_days(karens: etree._Element) -> int | None:
     """The larger of antalDagar and the period's length in days; None when neither can be read."""
     counts: list[int] = []
-    antal = karens.findtext(lefi_tag("antalDagar"))
-    if antal and antal.strip().isdigit():
-        counts.append(int(antal.strip()))
+    antal = karens.find(lefi_tag("antalDagar"))
+    days = integer(text_of(antal)) if antal is not None else None
+    if days is not None and days >= 0:
+        counts.append(days)
     period = karens.find(lefi_tag("period"))
     if period is not None:
         try:
-            start = date.fromisoformat((period.findtext(lefi_tag("fromDatum")) or "").strip())
-            end = date.fromisoformat((period.findtext(lefi_tag("tomDatum")) or "").strip())
+            start = date.fromisoformat(_text_at(period, "fromDatum"))
+            end = date.fromisoformat(_text_at(period, "tomDatum"))
             counts.append((end - start).days + 1)
         except ValueError:
             pass
     return max(counts) if counts else None
+
+
+def _text_at(parent: etree._Element, local: str) -> str:
+    element = parent.find(lefi_tag(local))
+    return text_of(element).strip() if element is not None else ""
 
 
 @cache

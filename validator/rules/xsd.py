@@ -16,10 +16,13 @@ from lxml import etree
 
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
-from ..messages import element_path
+from ..messages import element_path, is_leaf, text_of
 from .base import Context
 
-_CLARK = re.compile(r"\{([^}]*)\}([\w.\-]+)")
+#: A Clark name ``{namespace-uri}local`` in libxml2's words. The namespace must look like a URI (a scheme and a
+#: colon): the same braces hold what the schema expected, an enumeration ``{'SSBT', 'BT'}`` or a pattern's
+#: ``\d{2}``, which must reach the reader whole. A sentence's closing full stop is not part of the name.
+_CLARK = re.compile(r"\{([A-Za-z][\w+.\-]*:[^{}'\s]*)\}([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = re.compile(r"(?:The value '([^']*)'|^'([^']*)' is not a valid value)")
 
@@ -71,6 +74,8 @@ class XsdRule:
         where = _prefixed(matched.group(1), nsmap) if matched else None
         described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
         message = described + _prefixed(text, nsmap).rstrip(".") + "."
+        if _NO_ROOT in text and element is not None:
+            message = described + _no_declaration(context, element)
         path = element_path(element) if element is not None else ""
         if attribute:
             path += f"/@{attribute}"
@@ -85,6 +90,22 @@ class XsdRule:
             path=path,
             value=masked_value(value, field, context.show_values),
         )
+
+
+#: libxml2's words when the schema has no global element for the payload's name and namespace
+_NO_ROOT = "No matching global declaration available for the validation root"
+
+
+def _no_declaration(context: Context, element) -> str:
+    """Say which pack lacks which element, instead of libxml2's words about a "validation root"."""
+    qname = etree.QName(element)
+    pack = context.pack
+    text = f"the pack {pack.id} has no element {qname.localname} in namespace {qname.namespace or '(none)'}"
+    if qname.namespace != pack.namespace:
+        text += f"; its elements are in {pack.namespace}"
+    if context.detection.reason.startswith("forced"):
+        text += f" (the pack was {context.detection.reason}; without --version the namespace chooses the pack)"
+    return text + "."
 
 
 def _element_at(payload, entry, named: str | None):
@@ -134,8 +155,8 @@ def _value(message: str, element) -> str | None:
     found = _VALUE.search(message.split(": ", 1)[-1])
     if found:
         return found.group(1) if found.group(1) is not None else found.group(2)
-    if element is not None and len(element) == 0 and element.text and element.text.strip():
-        return element.text.strip()
+    if element is not None and is_leaf(element) and text_of(element).strip():
+        return text_of(element).strip()
     return None
 
 
