@@ -129,7 +129,8 @@ def integer(text: str) -> int | None:
     digits = text.lstrip("+-").lstrip("0")
     if len(digits) > MAX_DIGITS:
         return -(10**MAX_DIGITS) if text.startswith("-") else 10**MAX_DIGITS
-    return int(text)
+    value = int(digits or "0")
+    return -value if text.startswith("-") else value
 
 
 def shown_number(text: str) -> str:
