@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import date
 from functools import cache
@@ -82,6 +84,87 @@ def split_values(draw):
 def test_a_comment_or_pi_inside_a_value_changes_no_finding(case):
     name, data = case
     assert _findings(data) == _baseline(name), name
+
+
+def _nested(element: etree._Element) -> tuple[str, etree._ElementTree] | None:
+    """The XML document an element carries (base64 as CSN's, or a string as SKV's v10 answer), if any."""
+    text = (element.text or "").strip()
+    if text.startswith("<"):
+        kind, raw = "text", text.encode("utf-8")
+    else:
+        try:
+            kind, raw = "base64", base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    try:
+        root = etree.fromstring(raw, safe_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    return (kind, root.getroottree()) if root is not None and _leaves(root) else None
+
+
+def _carry(kind: str, document: etree._ElementTree) -> str:
+    raw = etree.tostring(document, encoding="UTF-8", xml_declaration=True)
+    return base64.b64encode(raw).decode("ascii") if kind == "base64" else raw.decode("utf-8")
+
+
+@cache
+def _carriers() -> list[tuple[str, int]]:
+    """(corpus message, index of a leaf carrying a nested XML document) for every such leaf."""
+    return [
+        (name, index)
+        for name, tree, _ in _messages()
+        for index, leaf in enumerate(_leaves(tree.getroot()))
+        if _nested(leaf) is not None
+    ]
+
+
+def _with_nested(name: str, index: int, change) -> bytes:
+    tree = next(tree for known, tree, _ in _messages() if known == name)
+    copy = etree.ElementTree(etree.fromstring(etree.tostring(tree), safe_parser()))
+    carrier = _leaves(copy.getroot())[index]
+    kind, document = _nested(carrier)
+    change(document)
+    carrier.text = _carry(kind, document)
+    return etree.tostring(copy, encoding="UTF-8", xml_declaration=True)
+
+
+@given(st.data())
+def test_a_comment_or_pi_inside_a_nested_value_changes_no_finding(data):
+    """The same inside the XML documents a message carries (CSN's base64 answer, SKV's v10 string)."""
+    name, index = data.draw(st.sampled_from(_carriers()))
+    leaves = _leaves(_nested(_leaves(next(t for n, t, _ in _messages() if n == name).getroot())[index])[1].getroot())
+    leaf = data.draw(st.integers(0, len(leaves) - 1))
+    at = data.draw(st.integers(0, len(leaves[leaf].text)))
+    pi = data.draw(st.booleans())
+
+    def split(document: etree._ElementTree) -> None:
+        element = _leaves(document.getroot())[leaf]
+        node = etree.ProcessingInstruction("pi", "data") if pi else etree.Comment(" hidden ")
+        element.text, node.tail = element.text[:at] or None, element.text[at:] or None
+        element.insert(0, node)
+
+    assert _findings(_with_nested(name, index, split)) == _findings(_with_nested(name, index, lambda d: None)), name
+
+
+def _split_every_leaf(document: etree._ElementTree) -> None:
+    for number, element in enumerate(_leaves(document.getroot())):
+        node = etree.ProcessingInstruction("pi", "data") if number % 2 else etree.Comment("")
+        middle = len(element.text) // 2
+        element.text, node.tail = element.text[:middle] or None, element.text[middle:] or None
+        element.insert(0, node)
+
+
+def test_every_value_split_at_once_changes_no_finding():
+    """Every text value of every corpus message split by a comment or PI at once, outside and inside the
+    nested documents: a deterministic sweep beside the random properties above."""
+    for name, tree, _ in _messages():
+        copy = etree.ElementTree(etree.fromstring(etree.tostring(tree), safe_parser()))
+        _split_every_leaf(copy)
+        assert _findings(etree.tostring(copy, encoding="UTF-8", xml_declaration=True)) == _baseline(name), name
+    for name, index in _carriers():
+        split = _with_nested(name, index, _split_every_leaf)
+        assert _findings(split) == _findings(_with_nested(name, index, lambda d: None)), name
 
 
 def test_every_rule_family_reads_values_through_one_helper():
