@@ -270,3 +270,13 @@ def test_integer_bounds_absurd_numbers_instead_of_converting_them():
     assert integer("9" * 5000) == 10**18
     assert integer("-" + "9" * 5000) == -(10**18)
     assert integer("0" * 5000 + "42") == 42
+
+
+@pytest.mark.parametrize("days", ["9" * 5000, "²", "٣"])
+def test_an_absurd_karens_day_count_is_no_crash(days):
+    """antalDagar of 5,000 digits (past Python's int() limit) or a digit int() refuses: judged, not crashed."""
+    text = (CORPUS / "v6/invalid-karens-period-lefi-4.xml").read_text(encoding="utf-8")
+    text = text.replace("<lefi:antalDagar>3</lefi:antalDagar>", f"<lefi:antalDagar>{days}</lefi:antalDagar>")
+    rules = [f.rule for f in validate(text.encode(), as_of=date(2019, 10, 1)).messages[0].findings]
+    assert "SSBT-RULE-FAILED" not in rules
+    assert "SSBT-LEFI-KARENS" in rules

@@ -20,7 +20,7 @@ from lxml import etree
 from ..findings import Finding, Severity
 from ..lefi_online import LefiJudgement, exists_in, inspect, lefi_facts, lefi_tag, version_key
 from ..masking import masked_value
-from ..messages import element_path, integer, is_leaf, text_of
+from ..messages import MAX_DIGITS, element_path, integer, is_leaf, text_of
 from ..packs import builtin_packs
 from .base import Context
 
@@ -325,11 +325,12 @@ class KarensPeriodRule(_LefiRule):
             days = _karens_days(karens)
             if days is None or days <= 1:
                 continue
+            spans = f"{days}" if days < 10**MAX_DIGITS else f"over {10**MAX_DIGITS:,}"
             yield _finding(
                 self,
                 context,
                 karens,
-                f"karens spans {days} days; a karensavdrag over a period of days arrived in "
+                f"karens spans {spans} days; a karensavdrag over a period of days arrived in "
                 f"{facts.introduced(since)}, before it a karens is one day (karensdag); "
                 f"{judged.describe(context.pack, context.message.direction)}.",
             )
