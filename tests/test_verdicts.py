@@ -280,3 +280,13 @@ def test_an_absurd_karens_day_count_is_no_crash(days):
     rules = [f.rule for f in validate(text.encode(), as_of=date(2019, 10, 1)).messages[0].findings]
     assert "SSBT-RULE-FAILED" not in rules
     assert "SSBT-LEFI-KARENS" in rules
+
+
+@pytest.mark.parametrize("digits", ["²" * 12, "١٩١٢١٢١٢١٢١٢"])
+def test_identities_in_other_digits_are_schema_errors_not_crashes(digits):
+    """``str.isdigit`` accepts these; ``int`` refuses "²" and reads Arabic-Indic digits: neither is a personnummer."""
+    text = (CORPUS / "v10/request-minimal.xml").read_text(encoding="utf-8")
+    data = text.replace(">191212121212<", f">{digits}<").replace(">162120000142<", f">{digits}<").encode()
+    rules = [f.rule for f in validate(data).messages[0].findings]
+    assert "SSBT-RULE-FAILED" not in rules
+    assert set(rules) == {"SSBT-XSD"}

@@ -36,9 +36,10 @@ def personidentitet_problem(value: str) -> str | None:
     """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer, or None.
 
     Checks the birth date (a samordningsnummer's day is 61–91) and the check digit over the last
-    10 digits. Says nothing about shape: 12 digits is the schema's job (SSBT-XSD).
+    10 digits. Says nothing about shape: 12 digits is the schema's job (SSBT-XSD). ASCII digits only:
+    ``str.isdigit`` also accepts "²", which ``int`` refuses.
     """
-    if len(value) != 12 or not value.isdigit():
+    if len(value) != 12 or not (value.isascii() and value.isdigit()):
         return None
     year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
     kind = "personnummer"
@@ -57,7 +58,7 @@ def personidentitet_problem(value: str) -> str | None:
 
 def organisationsnummer_problem(value: str) -> str | None:
     """Why a 12-digit organisationsnummer (SSBTEK's form: a 2-digit prefix, then the 10 digits) is not real."""
-    if len(value) != 12 or not value.isdigit():
+    if len(value) != 12 or not (value.isascii() and value.isdigit()):
         return None
     if not luhn_ok(value[2:]):
         return "its check digit is wrong (Luhn over the last 10 digits)"
