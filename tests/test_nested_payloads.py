@@ -102,8 +102,10 @@ def test_csn_violation_points_into_the_decoded_document():
     assert outer.endswith("/ssbt:CSN/ssbt:data/ssbt:svar")
     assert finding.line == _carrier_line(text, "svar")
     document = _decoded_csn(text)
-    ns = {"k": etree.QName(document).namespace}
-    [target] = document.xpath("/" + "/".join(f"k:{step}" for step in inner.strip("/").split("/")), namespaces=ns)
+    # the inner path uses the document's own prefixes (v3.0 answers spread over five namespaces)
+    ns = {prefix or "k": uri for prefix, uri in document.nsmap.items()}
+    steps = [step if ":" in step else f"k:{step}" for step in inner.strip("/").split("/")]
+    [target] = document.xpath("/" + "/".join(steps), namespaces=ns)
     assert target.text == "33"
     assert f"line {target.sourceline} of the decoded document" in finding.message
     assert finding.value == "99"  # masked by default: shape, not content
