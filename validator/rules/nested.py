@@ -69,10 +69,10 @@ class CsnPayloadRule:
         "municipality (2024–2025) shows: CSN v4.0's namespace layout with v3.0 URIs, an empty "
         "GemensamtFragaEkbistand, empty blocks, fixed-width space-padded Person attributes; our model is "
         "reconstructed from that and CSN's Kommunfråga v4.0 description) or "
-        "http://schema.csn.se/v4.0/kommunfraga (as documented). The decoded document is validated against that model (xsd/nested/csn/); each "
-        "violation is an error located as `outer XPath → inner XPath`, with the decoded line in the "
-        "message. A root that is not CSNSvar is an error. A namespace no model covers, or a "
-        "schemaVersion attribute that disagrees with the namespace, is SSBT-CSN-VERSION (warning: the "
+        "http://schema.csn.se/v4.0/kommunfraga (as documented). The decoded document is validated against "
+        "that model (xsd/nested/csn/); each violation is an error located as `outer XPath → inner XPath`, "
+        "with the decoded line in the message. A root that is not CSNSvar is an error. A namespace no model "
+        "covers, or a schemaVersion attribute that disagrees with the namespace, is SSBT-CSN-VERSION (warning: the "
         "document may be a newer CSN version; it is not checked further)."
     )
     example = (
