@@ -326,3 +326,36 @@ def test_a_recursive_reference_is_left_to_jsonschema():
         "allOf": [{"type": "string"}],
         "x-message": "m",
     }
+
+
+# ---------------------------------------------------------------- SKV v10 roots and JSON constants
+
+
+def test_skv_root_is_known_by_name_and_namespace():
+    """SKV's normal v10 answer (SFS 2008:975) is known in its namespace; the same name elsewhere is not."""
+    text = (CORPUS / "v10" / "answer-skv-sfs2008-975.xml").read_text(encoding="utf-8")
+    assert not [f for f in _run(text).findings if f.rule == "SSBT-SKV-PAYLOAD"]
+    moved = text.replace("zg/instans/standardiseradInformation/1.0", "zg/instans/annat/1.0")
+    finding = _only(_run(moved), "SSBT-SKV-PAYLOAD")
+    assert (
+        "SvarBeskattningsuppgifterEnligtSFS2008-975 (in http://xmls.skatteverket.se/se/skatteverket/zg/instans/annat/1.0)"
+        in finding.message
+    )
+
+
+@given(
+    constant=st.sampled_from(["NaN", "Infinity", "-Infinity"]),
+    where=st.sampled_from(["beloppsfalt", "list", "top"]),
+)
+def test_json_constants_that_are_not_json_are_a_finding(constant, where):
+    """Python's json module reads NaN and the infinities; a LEFI answer holding them is not JSON."""
+    svar = _decoded_json(ANSWER, "lefiJsonSvar")
+    if where == "beloppsfalt":
+        svar["utlamnare"][0]["tillstand"]["kod"] = "@CONSTANT@"
+    elif where == "list":
+        svar["extra"] = ["@CONSTANT@"]
+    text = json.dumps(svar).replace('"@CONSTANT@"', constant) if where != "top" else constant
+    message = _run(_replace(ANSWER, "lefiJsonSvar", base64.b64encode(text.encode()).decode()))
+    finding = _only(message, "SSBT-PAYLOAD-JSON")
+    assert constant in finding.message and "not JSON" in finding.message
+    assert str(message.verdict) == "nonconformant"

@@ -187,12 +187,19 @@ class SkvPayloadRule:
     versions = "v10–v11"
     explanation = (
         "v10: SKV/data/svar is a string holding SKV's own XML; well-formedness is SSBT-PAYLOAD-XML. Its "
-        "root should be one we know (xsd/nested/models.toml [skv], provisional: no public source shows "
-        "SKV's inner document), so an unknown root is a warning, not an error. v11: each of the five "
+        "root, name and namespace, should be one we know (xsd/nested/models.toml [skv]): the normal answer "
+        "is SvarBeskattningsuppgifterEnligtSFS2008-975 (SFS 2008:975, the ordinance on SKV's data for "
+        "ekonomiskt bistånd) in SKV's standardiseradInformation 1.0 namespace, as SSBTEK v10 test traffic "
+        "published by a municipality (2024–2025) shows. No schema for it is published, so an unknown root "
+        "is a warning, not an error. v11: each of the five "
         "parts' data is base64 JSON; a part that decodes to a JSON scalar or list instead of an object "
         "is a warning (the parts' content is not published either)."
     )
-    example = "SKV payload's root element is Skattebesked; known roots: Beskattningsuppgifter."
+    example = (
+        "SKV payload's root element is Skattebesked (no namespace); known roots: "
+        "SvarBeskattningsuppgifterEnligtSFS2008-975 (in http://xmls.skatteverket.se/se/skatteverket/zg/instans/"
+        "standardiseradInformation/1.0); Beskattningsuppgifter (no namespace) (provisional)."
+    )
 
     def applies(self, context: Context) -> bool:
         return context.message.direction == "answer" and bool(context.pack.payloads)
@@ -201,14 +208,14 @@ class SkvPayloadRule:
         roots = _models(context).skv_roots
         for payload in _decoded(context, "SKV", "xml"):
             root = payload.document
-            name = etree.QName(root).localname
-            if roots and name not in roots:
+            if roots and root.tag not in roots:  # the name and its namespace: SKV's answer is namespaced
+                known = "; ".join(_clark_text(root) for root in roots)
                 yield _finding(
                     self,
                     context,
                     payload,
                     element_path(root),
-                    f"SKV payload's root element is {name}; known roots: {', '.join(roots)} (provisional).",
+                    f"SKV payload's root element is {_clark_text(root.tag)}; known roots: {known} (provisional).",
                 )
         for payload in _decoded(context, "SKV", "json"):
             if not isinstance(payload.document, dict):
@@ -312,6 +319,12 @@ def _errors(errors: Iterable[ValidationError]) -> list[ValidationError]:
 
 def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _clark_text(tag: str) -> str:
+    """``{ns}local`` as a reader wants it: ``local (in ns)``, or ``local (no namespace)``."""
+    qname = etree.QName(tag)
+    return f"{qname.localname} ({'in ' + qname.namespace if qname.namespace else 'no namespace'})"
 
 
 def _json_type(value: Any) -> str:
