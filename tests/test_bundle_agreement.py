@@ -6,11 +6,15 @@ also proves ``--schemas`` handles a real bundle (relative imports, a UTF-16 agen
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections import Counter
 
 import pytest
+from click.testing import CliRunner
 
-from validator import packs_with, validate
+from validator import PackError, packs_with, validate
+from validator.cli import main
 from validator.findings import Severity
 
 from .conftest import CORPUS
@@ -55,3 +59,27 @@ def test_bundle_given_as_wsdl_file(v10_bundle):
     wsdl = next(v10_bundle.rglob("*.wsdl"))
     result = validate(CORPUS / "v10" / "request-full.xml", schemas=wsdl)
     assert str(result.verdict) == "conforms"
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    """The YAML "billion laughs": each level repeats the one before nine times (9**levels strings)."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_openapi_alias_bomb_in_a_bundle_is_refused_with_exit_2(v10_bundle, tmp_path):
+    """Loading the bundle's OpenAPI file is bounded: the aliases are counted before anything is built."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(v10_bundle, bundle)
+    [openapi] = bundle.rglob("*.openapi.yaml")
+    openapi.write_text("openapi: 3.0.1\ninfo: {version: 9.0.0}\n" + _alias_bomb(), encoding="utf-8")
+    started = time.monotonic()
+    done = CliRunner().invoke(main, ["--schemas", str(bundle), str(CORPUS / "v10" / "answer-minimal.xml")])
+    assert done.exit_code == 2, done.output
+    assert "alias" in done.output and openapi.name in done.output
+    assert time.monotonic() - started < 10
+    # the same file with a few aliases is an ordinary (if useless) OpenAPI file: the bound is not "no aliases"
+    openapi.write_text("openapi: 3.0.1\ninfo: {version: 9.0.0}\n" + _alias_bomb(2), encoding="utf-8")
+    with pytest.raises(PackError, match="no POST operation"):
+        packs_with(bundle)

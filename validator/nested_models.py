@@ -212,10 +212,7 @@ def openapi_model(path: Path) -> LefiModel:
     """A LEFI OpenAPI 3.0 file as a model: components become ``$defs``; the POST question and its 200 answer
     are the entry points."""
     try:
-        import yaml  # only a bundle with an OpenAPI file needs it
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
-        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        spec = _load_yaml(path.read_text(encoding="utf-8"))
         version = "v" + str(spec["info"]["version"]).split(".", 1)[0]
         fraga, svar = _entry_points(spec)
         document = {
@@ -233,10 +230,69 @@ def openapi_model(path: Path) -> LefiModel:
             fraga=_json_validator(document, fraga),
             svar=_json_validator(document, svar),
         )
-    except (OSError, KeyError, TypeError, ValueError, ImportError) as exc:
+    except _YamlTooLarge as exc:
+        raise PackError(f"{path}: refused: {exc}") from exc
+    except (OSError, KeyError, TypeError, ValueError, ImportError, RecursionError) as exc:
         raise PackError(f"{path}: not a usable LEFI OpenAPI file: {exc}") from exc
     except Exception as exc:  # yaml and jsonschema errors carry their own types
         raise PackError(f"{path}: not a usable LEFI OpenAPI file: {type(exc).__name__}: {exc}") from exc
+
+
+#: nodes a bundle's OpenAPI file may expand to, aliases counted as often as they are used. The LEFI v9
+#: file has about 10,000 and no alias; a "billion laughs" made of YAML anchors and aliases has billions.
+MAX_YAML_NODES = 1_000_000
+
+
+class _YamlTooLarge(ValueError):
+    pass
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML, refused before it is built when its aliases would expand it past :data:`MAX_YAML_NODES`.
+
+    PyYAML builds an alias as a shared reference, cheaply; everything that walks the result afterwards
+    (the OpenAPI conversion, the JSON Schema check) pays for every expansion, which for an alias bomb
+    is gigabytes. So the events are counted first, each alias as the size of the node it repeats.
+    A file without ``&`` has no anchor, hence no alias: it skips the count.
+    """
+    import yaml  # only a bundle with an OpenAPI file needs it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+    if "&" in text:
+        _count_yaml_nodes(yaml, text, loader)
+    return yaml.load(text, Loader=loader)
+
+
+def _count_yaml_nodes(yaml: Any, text: str, loader: Any) -> None:
+    sizes: dict[str, int] = {}
+    open_nodes: list[list[Any]] = [[0, None]]  # [expanded size so far, anchor] per open collection
+    total = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            open_nodes.append([1, event.anchor])
+            total += 1
+            continue
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            size, anchor = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = size
+            open_nodes[-1][0] += size
+            continue
+        else:
+            continue
+        open_nodes[-1][0] += size
+        total += size
+        if total > MAX_YAML_NODES:
+            raise _YamlTooLarge(
+                f"its YAML aliases expand it past {MAX_YAML_NODES:,} nodes (a YAML alias bomb?); "
+                "an OpenAPI file needs no such thing"
+            )
 
 
 def _entry_points(spec: dict[str, Any]) -> tuple[str, str]:
