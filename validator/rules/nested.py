@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
 from ..messages import child, element_path
-from ..nested_models import NestedModels, models_for
+from ..nested_models import JsonError, NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
-
-if TYPE_CHECKING:  # jsonschema is imported only when a document fails the compiled fast path
-    from jsonschema.exceptions import ValidationError
 
 _CLARK = re.compile(r"\{[^}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
@@ -286,7 +283,7 @@ class LefiPayloadRule:
             for error in _errors(validator.iter_errors(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
 
-    def _json_finding(self, context: Context, payload: Payload, error: ValidationError, what: str) -> Finding:
+    def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
         pointer = _pointer(error.absolute_path)
         keys = [str(key) for key in error.absolute_path if isinstance(key, str)]
         field = keys[-1] if keys else None
@@ -313,7 +310,7 @@ def _fk_version(payload, direction: str | None):
     return child(question, "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
-def _errors(errors: Iterable[ValidationError]) -> list[ValidationError]:
+def _errors(errors: Iterable[JsonError]) -> list[JsonError]:
     return sorted(errors, key=lambda e: [str(part) for part in e.absolute_path])
 
 
@@ -339,7 +336,7 @@ def _json_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _describe(error: ValidationError, pointer: str) -> str:
+def _describe(error: JsonError, pointer: str) -> str:
     """What is wrong and what was expected, without quoting the (personal) value itself."""
     where = pointer.lstrip("/") or "the document"
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
