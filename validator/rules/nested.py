@@ -336,6 +336,15 @@ def _json_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+#: how a bound that a number broke reads: what it is, said against the bound
+_BOUNDS = {
+    "minimum": "below the minimum",
+    "maximum": "above the maximum",
+    "exclusiveMinimum": "not above the exclusive minimum",
+    "exclusiveMaximum": "not below the exclusive maximum",
+}
+
+
 def _describe(error: JsonError, pointer: str) -> str:
     """What is wrong and what was expected, without quoting the (personal) value itself."""
     where = pointer.lstrip("/") or "the document"
@@ -364,7 +373,7 @@ def _describe(error: JsonError, pointer: str) -> str:
         return f"{where} repeats an item; expected each item once."
     if keyword == "enum":
         return f"{where} is not one of {', '.join(map(str, expected))}."
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{where} violates {keyword} {expected}."
+    if keyword in _BOUNDS:
+        return f"{where} is {_BOUNDS[keyword]} {expected}."
     text = str(expected)
     return f"{where} fails {keyword} ({text[:80]}{'…' if len(text) > 80 else ''})."
