@@ -351,3 +351,13 @@ def test_json_constants_that_are_not_json_are_a_finding(constant, where):
     finding = _only(message, "SSBT-PAYLOAD-JSON")
     assert constant in finding.message and "not JSON" in finding.message
     assert str(message.verdict) == "nonconformant"
+
+
+def test_csn_v3_fixed_width_attributes_and_the_pattern_in_the_message():
+    """Status is ten characters in the observed v3.0 shape; the finding quotes the pattern whole
+    (its quantifiers are not namespace URIs to strip)."""
+    text = (CORPUS / "v10" / "answer-csn-v3-observed-shape.xml").read_text(encoding="utf-8")
+    document = etree.tostring(_decoded_csn(text)).replace(b'Status="          "', b'Status="  "')
+    finding = _only(_run(_replace(text, "svar", base64.b64encode(document).decode())), "SSBT-CSN-MODEL")
+    assert finding.path.endswith("/Person/@Status")
+    assert "' {10}|Ej träff {0,2}'" in finding.message

@@ -21,7 +21,7 @@ from ..nested_models import JsonError, NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
 
-_CLARK = re.compile(r"\{[^}'\s]*\}")
+_CLARK = re.compile(r"\{[^}'\s]*:[^}'\s]*\}")  # a namespace URI has a colon; a quantifier {0,2} has none
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = re.compile(r"The value '([^']*)'|^'([^']*)' is not a valid value")
 
