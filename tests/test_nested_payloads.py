@@ -361,3 +361,16 @@ def test_csn_v3_fixed_width_attributes_and_the_pattern_in_the_message():
     finding = _only(_run(_replace(text, "svar", base64.b64encode(document).decode())), "SSBT-CSN-MODEL")
     assert finding.path.endswith("/Person/@Status")
     assert "' {10}|Ej träff {0,2}'" in finding.message
+
+
+def test_the_generators_csn_fallback_has_the_observed_v3_shape(monkeypatch):
+    """Without a CSN model the generator writes the shape test traffic shows; our v3.0 model accepts it."""
+    from validator.strategies import RandomChooser, nested
+    from validator.strategies.documents import draw_scenario
+
+    chooser = RandomChooser(3)
+    scenario = draw_scenario(chooser, builtin_packs()[10])
+    monkeypatch.setattr(nested, "csn_models", lambda: ())
+    document = etree.fromstring(nested.csn_svar(chooser, scenario, None))
+    assert etree.QName(document[2][0][0]).namespace == "http://schema.csn.se/v3.0/person"
+    assert builtin_models().csn[nested.CSN_NAMESPACE].schema().validate(document)
