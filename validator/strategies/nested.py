@@ -154,7 +154,20 @@ def _csn_from_model(c: Chooser, scenario: Scenario, namespace: str, version: str
     return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=c.bool())
 
 
+#: SKV's v10 answer as SSBTEK test traffic shows it (xsd/nested/models.toml [skv]); the names below the
+#: root and the two component namespaces' children are ours
+SKV_SFS_ROOT = "SvarBeskattningsuppgifterEnligtSFS2008-975"
+SKV_ZG = "http://xmls.skatteverket.se/se/skatteverket/zg/"
+SKV_NAMESPACES = {
+    "inst": SKV_ZG + "instans/standardiseradInformation/1.0",
+    "fbf": SKV_ZG + "komponent/infoForFolkbokforing/1.0",
+    "besk": SKV_ZG + "komponent/infoForBeskattning/1.0",
+}
+
+
 def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
+    if c.bool():
+        return _skv_sfs_2008_975(c, scenario)
     root = etree.Element("Beskattningsuppgifter")
     etree.SubElement(root, "Personnummer").text = scenario.person
     for year in sorted(_years(c, scenario), reverse=True):
@@ -162,6 +175,20 @@ def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> 
         for name in ("InkomstTjanst", "InkomstKapital", "UnderskottKapital", "TaxeradForvarvsinkomst", "SlutligSkatt"):
             etree.SubElement(block, name).text = str(_amount(c))
     return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=True)
+
+
+def _skv_sfs_2008_975(c: Chooser, scenario: Scenario) -> bytes:
+    inst, fbf, besk = (f"{{{SKV_NAMESPACES[prefix]}}}" for prefix in ("inst", "fbf", "besk"))
+    root = etree.Element(f"{inst}{SKV_SFS_ROOT}", nsmap=SKV_NAMESPACES)
+    person = etree.SubElement(etree.SubElement(root, f"{inst}PersonuppgiftLista"), f"{inst}Personuppgift")
+    etree.SubElement(person, f"{inst}StatusPersonuppgiftKod").text = "OK"
+    etree.SubElement(person, f"{fbf}Personidentitet").text = scenario.person
+    for year in sorted(_years(c, scenario), reverse=True):
+        block = etree.SubElement(person, f"{besk}Beskattningsuppgift")
+        etree.SubElement(block, f"{besk}Taxeringsar").text = str(year)
+        for name in ("InkomstAvTjanst", "OverskottAvKapital", "UnderskottAvKapital"):
+            etree.SubElement(block, f"{besk}{name}").text = str(_amount(c))
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
 def _years(c: Chooser, scenario: Scenario) -> list[int]:
