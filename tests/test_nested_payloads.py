@@ -15,7 +15,7 @@ from validator import validate
 from validator.engine import Options, validate_sources
 from validator.inputs import Source
 from validator.limits import Limits
-from validator.nested_models import _inline_refs, builtin_models, models_for
+from validator.nested_models import builtin_models, models_for
 from validator.packs import builtin_packs
 
 from .conftest import CORPUS
@@ -102,8 +102,10 @@ def test_csn_violation_points_into_the_decoded_document():
     assert outer.endswith("/ssbt:CSN/ssbt:data/ssbt:svar")
     assert finding.line == _carrier_line(text, "svar")
     document = _decoded_csn(text)
-    ns = {"k": etree.QName(document).namespace}
-    [target] = document.xpath("/" + "/".join(f"k:{step}" for step in inner.strip("/").split("/")), namespaces=ns)
+    # the inner path uses the document's own prefixes (v3.0 answers spread over five namespaces)
+    ns = {prefix or "k": uri for prefix, uri in document.nsmap.items()}
+    steps = [step if ":" in step else f"k:{step}" for step in inner.strip("/").split("/")]
+    [target] = document.xpath("/" + "/".join(steps), namespaces=ns)
     assert target.text == "33"
     assert f"line {target.sourceline} of the decoded document" in finding.message
     assert finding.value == "99"  # masked by default: shape, not content
@@ -234,7 +236,7 @@ def test_packs_are_untouched_by_nested_models():
     assert all(pack.openapi == () for pack in builtin_packs().values())
 
 
-# ---------------------------------------------------------------- the fast path agrees with the full check
+# ---------------------------------------------------------------- our LEFI verdicts are jsonschema's
 
 
 def test_our_lefi_schema_is_a_valid_json_schema():
@@ -244,12 +246,17 @@ def test_our_lefi_schema_is_a_valid_json_schema():
         Draft202012Validator.check_schema(builtin_models().lefi["v9"].validator(direction).schema)
 
 
+#: values a near miss puts in place of one value: wrong types, and dates that date.fromisoformat takes
+#: but RFC 3339's full-date (JSON Schema's "date") does not
 _SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=4),
-    st.sampled_from(["2026-09-31", "2026-09-30", "2026-09"]),
+    st.sampled_from(
+        ["2026-09-31", "2026-09-30", "2026-09", "2021-W01-1", "20210101xx", "9001011234", "20210101", "2021-001"]
+    ),
 )
 
 
@@ -274,25 +281,18 @@ def _with(document, path, value):
     return copy
 
 
-@pytest.mark.parametrize(("name", "direction"), [("lefiJsonSvar", "answer"), ("lefiJsonFraga", "request")])
-@given(data=st.data())
-def test_fast_path_and_full_check_agree_on_near_misses(name, direction, data):
-    text = ANSWER if direction == "answer" else REQUEST
-    document = _decoded_json(text, name)
-    path = data.draw(st.sampled_from(list(_mutations(document))))
-    mutated = _with(document, path, data.draw(_SCALARS))
-    model = builtin_models().lefi["v9"].validator(direction)
-    assert model.is_valid(mutated) == (not list(model.full.iter_errors(mutated)))
-
-
-@pytest.mark.parametrize(("name", "direction"), [("lefiJsonSvar", "answer"), ("lefiJsonFraga", "request")])
-@given(data=st.data())
-def test_inlined_references_report_the_same_errors_as_the_schema_itself(name, direction, data):
-    """The error list comes from a copy of the model with its $refs inlined (faster in jsonschema): the same
-    errors at the same places, described in the same words (x-message and property names are read from
-    the failing subschema)."""
+def _reference(schema):
+    """python-jsonschema, the reference implementation, asserting formats as our model does."""
     from jsonschema import Draft202012Validator
 
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize(("name", "direction"), [("lefiJsonSvar", "answer"), ("lefiJsonFraga", "request")])
+@given(data=st.data())
+def test_lefi_verdicts_and_their_words_are_the_reference_implementations(name, direction, data):
+    """On near misses of the corpus payloads, jsonschema-rs gives jsonschema's verdict, and our findings
+    say the same things at the same places as they would from jsonschema's errors."""
     from validator.rules.nested import _describe, _pointer
 
     text = ANSWER if direction == "answer" else REQUEST
@@ -300,27 +300,77 @@ def test_inlined_references_report_the_same_errors_as_the_schema_itself(name, di
     path = data.draw(st.sampled_from(list(_mutations(document))))
     mutated = _with(document, path, data.draw(_SCALARS))
     model = builtin_models().lefi["v9"].validator(direction)
-    original = Draft202012Validator(model.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    assert model.full.schema != model.schema, "the references were inlined"
+    reference = _reference(model.schema)
+    assert model.is_valid(mutated) == reference.is_valid(mutated)
 
-    def seen(validator):
-        described = []
-        for error in validator.iter_errors(mutated):
-            pointer = _pointer(error.absolute_path)
-            described.append((pointer, error.validator, _describe(error, pointer)))
-        return sorted(described)
+    def seen(errors):
+        return sorted(
+            {(_pointer(e.absolute_path), e.validator, _describe(e, _pointer(e.absolute_path))) for e in errors}
+        )
 
-    assert seen(model.full) == seen(original)
+    assert seen(model.iter_errors(mutated)) == seen(reference.iter_errors(mutated))
 
 
-def test_a_recursive_reference_is_left_to_jsonschema():
-    schema = {
-        "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}},
-        "$ref": "#/$defs/node",
-    }
-    assert _inline_refs(schema) is None
-    assert _inline_refs({"$ref": "other.json#/x"}) is None
-    assert _inline_refs({"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a", "x-message": "m"}) == {
-        "allOf": [{"type": "string"}],
-        "x-message": "m",
-    }
+@pytest.mark.parametrize("value", ["2021-W01-1", "20210101xx", "9001011234", "2021-02-29", "2021-1-01"])
+def test_a_date_python_reads_but_json_schema_does_not_is_a_finding(value):
+    fraga = _decoded_json(REQUEST, "lefiJsonFraga")
+    fraga["period"]["from"] = value
+    text = _replace(REQUEST, "lefiJsonFraga", base64.b64encode(json.dumps(fraga).encode()).decode())
+    finding = _only(_run(text), "SSBT-LEFI-MODEL")
+    assert finding.path.endswith("→ /period/from") and "not a valid date" in finding.message
+
+
+# ---------------------------------------------------------------- SKV v10 roots and JSON constants
+
+
+def test_skv_root_is_known_by_name_and_namespace():
+    """SKV's normal v10 answer (SFS 2008:975) is known in its namespace; the same name elsewhere is not."""
+    text = (CORPUS / "v10" / "answer-skv-sfs2008-975.xml").read_text(encoding="utf-8")
+    assert not [f for f in _run(text).findings if f.rule == "SSBT-SKV-PAYLOAD"]
+    moved = text.replace("zg/instans/standardiseradInformation/1.0", "zg/instans/annat/1.0")
+    finding = _only(_run(moved), "SSBT-SKV-PAYLOAD")
+    assert (
+        "SvarBeskattningsuppgifterEnligtSFS2008-975 (in http://xmls.skatteverket.se/se/skatteverket/zg/instans/annat/1.0)"
+        in finding.message
+    )
+
+
+@given(
+    constant=st.sampled_from(["NaN", "Infinity", "-Infinity"]),
+    where=st.sampled_from(["beloppsfalt", "list", "top"]),
+)
+def test_json_constants_that_are_not_json_are_a_finding(constant, where):
+    """Python's json module reads NaN and the infinities; a LEFI answer holding them is not JSON."""
+    svar = _decoded_json(ANSWER, "lefiJsonSvar")
+    if where == "beloppsfalt":
+        svar["utlamnare"][0]["tillstand"]["kod"] = "@CONSTANT@"
+    elif where == "list":
+        svar["extra"] = ["@CONSTANT@"]
+    text = json.dumps(svar).replace('"@CONSTANT@"', constant) if where != "top" else constant
+    message = _run(_replace(ANSWER, "lefiJsonSvar", base64.b64encode(text.encode()).decode()))
+    finding = _only(message, "SSBT-PAYLOAD-JSON")
+    assert constant in finding.message and "not JSON" in finding.message
+    assert str(message.verdict) == "nonconformant"
+
+
+def test_csn_v3_fixed_width_attributes_and_the_pattern_in_the_message():
+    """Status is ten characters in the observed v3.0 shape; the finding quotes the pattern whole
+    (its quantifiers are not namespace URIs to strip)."""
+    text = (CORPUS / "v10" / "answer-csn-v3-observed-shape.xml").read_text(encoding="utf-8")
+    document = etree.tostring(_decoded_csn(text)).replace(b'Status="          "', b'Status="  "')
+    finding = _only(_run(_replace(text, "svar", base64.b64encode(document).decode())), "SSBT-CSN-MODEL")
+    assert finding.path.endswith("/Person/@Status")
+    assert "' {10}|Ej träff {0,2}'" in finding.message
+
+
+def test_the_generators_csn_fallback_has_the_observed_v3_shape(monkeypatch):
+    """Without a CSN model the generator writes the shape test traffic shows; our v3.0 model accepts it."""
+    from validator.strategies import RandomChooser, nested
+    from validator.strategies.documents import draw_scenario
+
+    chooser = RandomChooser(3)
+    scenario = draw_scenario(chooser, builtin_packs()[10])
+    monkeypatch.setattr(nested, "csn_models", lambda: ())
+    document = etree.fromstring(nested.csn_svar(chooser, scenario, None))
+    assert etree.QName(document[2][0][0]).namespace == "http://schema.csn.se/v3.0/person"
+    assert builtin_models().csn[nested.CSN_NAMESPACE].schema().validate(document)

@@ -18,6 +18,7 @@ from .exchanges import validate_pair
 from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from .inputs import Source
 from .limits import DEFAULT_LIMITS, Limits
+from .nested_models import models_for
 from .packs import Pack, PackError, builtin_packs, load_bundle
 
 
@@ -26,6 +27,7 @@ def packs_with(schemas: str | Path | None = None) -> dict[int, Pack]:
     packs = dict(builtin_packs())
     if schemas is not None:
         bundle = load_bundle(Path(schemas), packs)
+        models_for(bundle.openapi)  # a broken or hostile LEFI OpenAPI file is a configuration error, now
         packs[bundle.version] = bundle
     return packs
 

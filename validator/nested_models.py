@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
-from functools import cache, cached_property, partial
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
 from lxml import etree
 
 from .packs import PackError, compile_schema, data_root
@@ -34,39 +32,64 @@ class CsnModel:
         return compile_schema(self.entry, self.entry.parent.parent)
 
 
+@dataclass(frozen=True, slots=True)
+class JsonError:
+    """One violation, in the terms the LEFI rule words its finding in (the names python-jsonschema uses):
+    the keyword that failed, its value in the schema, the subschema holding it, the instance and where
+    the instance sits in the document."""
+
+    validator: str
+    validator_value: Any
+    schema: Any
+    instance: Any
+    absolute_path: tuple[str | int, ...]
+
+
 class JsonModel:
-    """One JSON Schema entry point, twice: a compiled yes/no for the common valid case, the full error list
-    (jsonschema) only for documents that fail it, as the XSD rule does with libxml2. Both are built on
-    first use, so a run without FK payloads pays nothing for them."""
+    """One JSON Schema entry point, checked by jsonschema-rs: one validator for the yes/no and the error
+    list, so the two cannot disagree (a compiled fast path and a second, full library once did: a date
+    such as ``2021-W01-1`` passed one and failed the other). Formats are asserted ("date" is RFC 3339's
+    full-date, as JSON Schema 2020-12 defines it). Built on first use: a run without FK payloads pays
+    nothing."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
 
     @cached_property
-    def fast(self) -> Callable[[Any], Any]:
-        # fastjsonschema speaks draft-07; the keywords our models use mean the same there
-        draft7 = dict(self.schema, **{"$schema": "http://json-schema.org/draft-07/schema#"})
-        return _compile_fast(draft7, {"date": _iso_date})
+    def validator(self) -> Any:
+        import jsonschema_rs  # only FK payloads need it
 
-    @cached_property
-    def full(self):
-        """The full error list, only for documents that failed the fast path (jsonschema imports slowly)."""
-        from jsonschema import Draft202012Validator
-
-        schema = _inline_refs(self.schema) or self.schema
-        return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
 
     def is_valid(self, document: Any) -> bool:
-        try:
-            self.fast(document)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+        return self.validator.is_valid(document)
 
-    def iter_errors(self, document: Any):
-        if self.is_valid(document):
-            return iter(())
-        return self.full.iter_errors(document)
+    def iter_errors(self, document: Any) -> Iterator[JsonError]:
+        if self.validator.is_valid(document):  # the common case, without building error objects
+            return
+        for error in self.validator.iter_errors(document):
+            *parent, keyword = error.schema_path
+            subschema = _at(self.schema, parent)
+            yield JsonError(
+                validator=str(keyword),
+                validator_value=subschema.get(keyword) if isinstance(subschema, dict) else None,
+                schema=subschema,
+                instance=error.instance,
+                absolute_path=tuple(error.instance_path),
+            )
+
+
+def _at(schema: Any, path: Iterable[str | int]) -> Any:
+    """The subschema at a keyword location (jsonschema-rs gives it with references already followed)."""
+    node = schema
+    for part in path:
+        if isinstance(node, dict):
+            node = node.get(str(part), {})
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return {}
+    return node
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,70 +158,6 @@ def _with_openapi(openapi: tuple[Path, ...]) -> NestedModels:
     return NestedModels(csn=models.csn, lefi=lefi, skv_roots=models.skv_roots)
 
 
-#: fastjsonschema names each array item it descends into with ``"….x[{i}]".format(**locals())``, and
-#: ``locals()`` in its large generated functions cost most of a valid document's check (measured: 3/4 on
-#: a LEFI answer). The name only matters in an error, which we take from jsonschema anyway.
-_ITEM_NAME = re.compile(r'"([^"{}]*)\{(\w+)\}([^"{}]*)"\.format\(\*\*locals\(\)\)')
-_ENTRY = re.compile(r"^def (\w+)\(", re.MULTILINE)
-
-
-def _compile_fast(schema: dict[str, Any], formats: dict[str, Callable[[Any], bool]]) -> Callable[[Any], Any]:
-    """fastjsonschema's validator, its item names built by concatenation instead of ``locals()``."""
-    code = _ITEM_NAME.sub(r'("\1" + str(\2) + "\3")', fastjsonschema.compile_to_code(schema, formats=formats))
-    entry = _ENTRY.search(code)
-    if entry is None:  # a fastjsonschema whose code we do not recognise: its own compiler then
-        return fastjsonschema.compile(schema, formats=formats)
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "<lefi model>", "exec"), namespace)  # code generated from our own schema
-    return partial(namespace[entry.group(1)], custom_formats=formats)
-
-
-_LOCAL_DEF = "#/$defs/"
-
-
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any] | None:
-    """The schema with every ``#/$defs/…`` reference replaced by what it names, for jsonschema: resolving
-    a reference costs it more than checking what it names (measured: listing a LEFI answer's errors takes
-    40 % less time). None when a reference is recursive or not local; the schema is then used as it is.
-
-    A reference with siblings becomes ``allOf: [target]`` beside them, which means the same in 2020-12.
-    """
-    definitions = schema.get("$defs", {})
-
-    def inline(node: Any, trail: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [inline(item, trail) for item in node]
-        if not isinstance(node, dict):
-            return node
-        reference = node.get("$ref")
-        rest = {key: inline(value, trail) for key, value in node.items() if key not in ("$ref", "$defs")}
-        if reference is None:
-            return rest
-        name = reference[len(_LOCAL_DEF) :] if isinstance(reference, str) and reference.startswith(_LOCAL_DEF) else None
-        if name is None or name not in definitions or name in trail or "/" in name or "~" in name:
-            raise _NotInlinable
-        target = inline(definitions[name], (*trail, name))
-        return {"allOf": [target], **rest} if rest else target
-
-    try:
-        return inline(schema, ())
-    except (_NotInlinable, RecursionError):
-        return None
-
-
-class _NotInlinable(Exception):
-    pass
-
-
-def _iso_date(value: str) -> bool:
-    """The same test jsonschema's "date" format applies: a real calendar date, YYYY-MM-DD."""
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
-
-
 def _json_validator(document: dict[str, Any], pointer: str) -> JsonModel:
     """An entry point into a schema document (ours is checked by the tests, a bundle's at load)."""
     return JsonModel(dict(document, **{"$ref": pointer}))
@@ -212,19 +171,19 @@ def openapi_model(path: Path) -> LefiModel:
     """A LEFI OpenAPI 3.0 file as a model: components become ``$defs``; the POST question and its 200 answer
     are the entry points."""
     try:
-        import yaml  # only a bundle with an OpenAPI file needs it
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
-        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        spec = _load_yaml(path.read_text(encoding="utf-8"))
         version = "v" + str(spec["info"]["version"]).split(".", 1)[0]
         fraga, svar = _entry_points(spec)
         document = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$defs": {name: _convert(schema) for name, schema in spec["components"]["schemas"].items()},
         }
-        from jsonschema import Draft202012Validator
+        import jsonschema_rs
 
-        Draft202012Validator.check_schema(document)  # a broken bundle is a configuration error, now
+        try:  # a broken bundle is a configuration error, now
+            jsonschema_rs.meta.validate(document)
+        except jsonschema_rs.ValidationError as exc:
+            raise ValueError(f"its schemas are not valid JSON Schema: {exc.message}") from exc
         return LefiModel(
             version=version,
             default=False,
@@ -233,10 +192,69 @@ def openapi_model(path: Path) -> LefiModel:
             fraga=_json_validator(document, fraga),
             svar=_json_validator(document, svar),
         )
-    except (OSError, KeyError, TypeError, ValueError, ImportError) as exc:
+    except _YamlTooLarge as exc:
+        raise PackError(f"{path}: refused: {exc}") from exc
+    except (OSError, KeyError, TypeError, ValueError, ImportError, RecursionError) as exc:
         raise PackError(f"{path}: not a usable LEFI OpenAPI file: {exc}") from exc
     except Exception as exc:  # yaml and jsonschema errors carry their own types
         raise PackError(f"{path}: not a usable LEFI OpenAPI file: {type(exc).__name__}: {exc}") from exc
+
+
+#: nodes a bundle's OpenAPI file may expand to, aliases counted as often as they are used. The LEFI v9
+#: file has about 10,000 and no alias; a "billion laughs" made of YAML anchors and aliases has billions.
+MAX_YAML_NODES = 1_000_000
+
+
+class _YamlTooLarge(ValueError):
+    pass
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML, refused before it is built when its aliases would expand it past :data:`MAX_YAML_NODES`.
+
+    PyYAML builds an alias as a shared reference, cheaply; everything that walks the result afterwards
+    (the OpenAPI conversion, the JSON Schema check) pays for every expansion, which for an alias bomb
+    is gigabytes. So the events are counted first, each alias as the size of the node it repeats.
+    A file without ``&`` has no anchor, hence no alias: it skips the count.
+    """
+    import yaml  # only a bundle with an OpenAPI file needs it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+    if "&" in text:
+        _count_yaml_nodes(yaml, text, loader)
+    return yaml.load(text, Loader=loader)
+
+
+def _count_yaml_nodes(yaml: Any, text: str, loader: Any) -> None:
+    sizes: dict[str, int] = {}
+    open_nodes: list[list[Any]] = [[0, None]]  # [expanded size so far, anchor] per open collection
+    total = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            size = sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            open_nodes.append([1, event.anchor])
+            total += 1
+            continue
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            size, anchor = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = size
+            open_nodes[-1][0] += size
+            continue
+        else:
+            continue
+        open_nodes[-1][0] += size
+        total += size
+        if total > MAX_YAML_NODES:
+            raise _YamlTooLarge(
+                f"its YAML aliases expand it past {MAX_YAML_NODES:,} nodes (a YAML alias bomb?); "
+                "an OpenAPI file needs no such thing"
+            )
 
 
 def _entry_points(spec: dict[str, Any]) -> tuple[str, str]:

@@ -172,6 +172,15 @@ def _decode(
     return Payload(binding, element, document)
 
 
+class _NotJsonConstant(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    """``json.loads`` accepts ``NaN``, ``Infinity`` and ``-Infinity`` by default; JSON does not."""
+    raise _NotJsonConstant(name)
+
+
 def _decode_json(
     binding: PayloadBinding, element: etree._Element, raw: bytes, what: str, limits: Limits, file: str
 ) -> Payload | Finding:
@@ -183,7 +192,15 @@ def _decode_json(
         )
     deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
     try:
-        document = json.loads(decoded)
+        document = json.loads(decoded, parse_constant=_not_json)
+    except _NotJsonConstant as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} is not JSON: {exc.args[0]} is no JSON value (JSON has no NaN or infinities; RFC 8259 "
+            "section 6), though some JSON libraries write it.",
+            element,
+            file,
+        )
     except RecursionError:
         return _decode_finding("SSBT-LIMIT", deep, element, file)
     except json.JSONDecodeError as exc:

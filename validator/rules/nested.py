@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
 from ..messages import child, element_path, text_of
-from ..nested_models import NestedModels, models_for
+from ..nested_models import JsonError, NestedModels, models_for
 from ..payloads import Payload
 from .base import Context
-
-if TYPE_CHECKING:  # jsonschema is imported only when a document fails the compiled fast path
-    from jsonschema.exceptions import ValidationError
 
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
@@ -66,12 +63,14 @@ class CsnPayloadRule:
     versions = "v10–v11"
     explanation = (
         "CSN/data/svar is base64 of a CSN Kommunfråga answer (CSNSvar). Its root namespace names the "
-        "version: http://schema.csn.se/v3.0/kommunfraga (as seen in SSBTEK answers; our model is "
-        "reconstructed from CSN's v4.0 description) or http://schema.csn.se/v4.0/kommunfraga (as "
-        "documented). The decoded document is validated against that model (xsd/nested/csn/); each "
-        "violation is an error located as `outer XPath → inner XPath`, with the decoded line in the "
-        "message. A root that is not CSNSvar is an error. A namespace no model covers, or a "
-        "schemaVersion attribute that disagrees with the namespace, is SSBT-CSN-VERSION (warning: the "
+        "version: http://schema.csn.se/v3.0/kommunfraga (what SSBTEK v10/v11 test traffic published by a "
+        "municipality (2024–2025) shows: CSN v4.0's namespace layout with v3.0 URIs, an empty "
+        "GemensamtFragaEkbistand, empty blocks, fixed-width space-padded Person attributes; our model is "
+        "reconstructed from that and CSN's Kommunfråga v4.0 description) or "
+        "http://schema.csn.se/v4.0/kommunfraga (as documented). The decoded document is validated against "
+        "that model (xsd/nested/csn/); each violation is an error located as `outer XPath → inner XPath`, "
+        "with the decoded line in the message. A root that is not CSNSvar is an error. A namespace no model "
+        "covers, or a schemaVersion attribute that disagrees with the namespace, is SSBT-CSN-VERSION (warning: the "
         "document may be a newer CSN version; it is not checked further)."
     )
     example = (
@@ -186,12 +185,19 @@ class SkvPayloadRule:
     versions = "v10–v11"
     explanation = (
         "v10: SKV/data/svar is a string holding SKV's own XML; well-formedness is SSBT-PAYLOAD-XML. Its "
-        "root should be one we know (xsd/nested/models.toml [skv], provisional: no public source shows "
-        "SKV's inner document), so an unknown root is a warning, not an error. v11: each of the five "
+        "root, name and namespace, should be one we know (xsd/nested/models.toml [skv]): the normal answer "
+        "is SvarBeskattningsuppgifterEnligtSFS2008-975 (SFS 2008:975, the ordinance on SKV's data for "
+        "ekonomiskt bistånd) in SKV's standardiseradInformation 1.0 namespace, as SSBTEK v10 test traffic "
+        "published by a municipality (2024–2025) shows. No schema for it is published, so an unknown root "
+        "is a warning, not an error. v11: each of the five "
         "parts' data is base64 JSON; a part that decodes to a JSON scalar or list instead of an object "
         "is a warning (the parts' content is not published either)."
     )
-    example = "SKV payload's root element is Skattebesked; known roots: Beskattningsuppgifter."
+    example = (
+        "SKV payload's root element is Skattebesked (no namespace); known roots: "
+        "SvarBeskattningsuppgifterEnligtSFS2008-975 (in http://xmls.skatteverket.se/se/skatteverket/zg/instans/"
+        "standardiseradInformation/1.0); Beskattningsuppgifter (no namespace) (provisional)."
+    )
 
     def applies(self, context: Context) -> bool:
         return context.message.direction == "answer" and bool(context.pack.payloads)
@@ -200,14 +206,14 @@ class SkvPayloadRule:
         roots = _models(context).skv_roots
         for payload in _decoded(context, "SKV", "xml"):
             root = payload.document
-            name = etree.QName(root).localname
-            if roots and name not in roots:
+            if roots and root.tag not in roots:  # the name and its namespace: SKV's answer is namespaced
+                known = "; ".join(_clark_text(root) for root in roots)
                 yield _finding(
                     self,
                     context,
                     payload,
                     element_path(root),
-                    f"SKV payload's root element is {name}; known roots: {', '.join(roots)} (provisional).",
+                    f"SKV payload's root element is {_clark_text(root.tag)}; known roots: {known} (provisional).",
                 )
         for payload in _decoded(context, "SKV", "json"):
             if not isinstance(payload.document, dict):
@@ -278,7 +284,7 @@ class LefiPayloadRule:
             for error in _errors(validator.iter_errors(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
 
-    def _json_finding(self, context: Context, payload: Payload, error: ValidationError, what: str) -> Finding:
+    def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
         pointer = _pointer(error.absolute_path)
         keys = [str(key) for key in error.absolute_path if isinstance(key, str)]
         field = keys[-1] if keys else None
@@ -305,12 +311,18 @@ def _fk_version(payload, direction: str | None):
     return child(question, "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
-def _errors(errors: Iterable[ValidationError]) -> list[ValidationError]:
+def _errors(errors: Iterable[JsonError]) -> list[JsonError]:
     return sorted(errors, key=lambda e: [str(part) for part in e.absolute_path])
 
 
 def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _clark_text(tag: str) -> str:
+    """``{ns}local`` as a reader wants it: ``local (in ns)``, or ``local (no namespace)``."""
+    qname = etree.QName(tag)
+    return f"{qname.localname} ({'in ' + qname.namespace if qname.namespace else 'no namespace'})"
 
 
 def _json_type(value: Any) -> str:
@@ -325,7 +337,16 @@ def _json_text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _describe(error: ValidationError, pointer: str) -> str:
+#: how a bound that a number broke reads: what it is, said against the bound
+_BOUNDS = {
+    "minimum": "below the minimum",
+    "maximum": "above the maximum",
+    "exclusiveMinimum": "not above the exclusive minimum",
+    "exclusiveMaximum": "not below the exclusive maximum",
+}
+
+
+def _describe(error: JsonError, pointer: str) -> str:
     """What is wrong and what was expected, without quoting the (personal) value itself."""
     where = pointer.lstrip("/") or "the document"
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
@@ -353,7 +374,7 @@ def _describe(error: ValidationError, pointer: str) -> str:
         return f"{where} repeats an item; expected each item once."
     if keyword == "enum":
         return f"{where} is not one of {', '.join(map(str, expected))}."
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{where} violates {keyword} {expected}."
+    if keyword in _BOUNDS:
+        return f"{where} is {_BOUNDS[keyword]} {expected}."
     text = str(expected)
     return f"{where} fails {keyword} ({text[:80]}{'…' if len(text) > 80 else ''})."

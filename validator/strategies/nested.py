@@ -25,7 +25,8 @@ from .domain import Scenario
 from .walker import Hooks, Walker
 from .xsd_model import schema_model
 
-CSN_NAMESPACE = "http://schema.csn.se/v3.0/kommunfraga"
+CSN_V3 = "http://schema.csn.se/v3.0/"
+CSN_NAMESPACE = CSN_V3 + "kommunfraga"
 SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
 
 
@@ -71,32 +72,26 @@ def csn_svar(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
     if models:
         namespace, version, entry = c.choice(models)
         return _csn_from_model(c, scenario, namespace, version, entry)
-    ns = f"{{{CSN_NAMESPACE}}}"
-    root = etree.Element(f"{ns}CSNSvar", nsmap={None: CSN_NAMESPACE})
+    # the shape SSBTEK v10/v11 test traffic shows (see xsd/nested/csn/v3.0): v4.0's layout with v3.0 URIs
+    ns, person_ns, types_ns = (f"{{{CSN_NAMESPACE}}}", f"{{{CSN_V3}person}}", f"{{{CSN_V3}csntyper}}")
+    root = etree.Element(
+        f"{ns}CSNSvar", nsmap={None: CSN_NAMESPACE, "p": CSN_V3 + "person", "typ": CSN_V3 + "csntyper"}
+    )
     root.set("schemaVersion", "3.0")
     resultat = etree.SubElement(etree.SubElement(root, f"{ns}GemensamtSvarEkbistand"), f"{ns}Resultat")
     etree.SubElement(resultat, f"{ns}ResultatKod").text = "0"
     etree.SubElement(resultat, f"{ns}ResultatText").text = ""
-    fraga = etree.SubElement(root, f"{ns}GemensamtFragaEkbistand")
-    ingivare = scenario.ingivare10
-    for name, value in (
-        ("SchemaVersion", "3.0"),
-        ("Kommun", f"{ingivare[:6]}-{ingivare[6:]}"),
-        ("AppNamn", "SSBTEK"),
-        ("AppVersion", str(scenario.version)),
-        ("ArendeId", scenario.case_id),
-        ("HushallsId", scenario.case_id),
-        ("FromDatum", f"{scenario.period.start:%Y%m%d}"),
-        ("TomDatum", f"{scenario.period.end:%Y%m%d}"),
-        ("HushallsMedlemsIdSekel", scenario.person[:2]),
-        ("HushallsMedlemsId", scenario.person[2:]),
-    ):
-        etree.SubElement(fraga, f"{ns}{name}").text = value
+    etree.SubElement(root, f"{ns}GemensamtFragaEkbistand")
     person = etree.SubElement(etree.SubElement(root, f"{ns}Personer"), f"{ns}Person")
     person.set("personnummer", scenario.person[2:])
     person.set("sekel", scenario.person[:2])
-    for name in ("Studiemedel", "Studiehjalp", "HemutrustningsLan", "Studiestartsstod", "Omstallningsstudiestod"):
-        etree.SubElement(person, f"{ns}{name}")
+    person.set("Status", " " * 10)
+    person.set("sekretess", "  ")
+    flags = etree.SubElement(person, f"{person_ns}Studiestodstypforteckning")
+    for name in ("studiemedel", "studiehjalp", "hemutrustningslan", "studiestartsstod"):
+        etree.SubElement(flags, f"{types_ns}{name}").text = "0"
+    for name in ("Studiemedel", "Studiehjalp", "HemutrustningsLan", "Studiestartsstod"):
+        etree.SubElement(person, f"{person_ns}{name}")
     declaration = c.bool()
     return etree.tostring(root, encoding="UTF-8", xml_declaration=declaration, pretty_print=c.bool())
 
@@ -159,7 +154,20 @@ def _csn_from_model(c: Chooser, scenario: Scenario, namespace: str, version: str
     return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=c.bool())
 
 
+#: SKV's v10 answer as SSBTEK test traffic shows it (xsd/nested/models.toml [skv]); the names below the
+#: root and the two component namespaces' children are ours
+SKV_SFS_ROOT = "SvarBeskattningsuppgifterEnligtSFS2008-975"
+SKV_ZG = "http://xmls.skatteverket.se/se/skatteverket/zg/"
+SKV_NAMESPACES = {
+    "inst": SKV_ZG + "instans/standardiseradInformation/1.0",
+    "fbf": SKV_ZG + "komponent/infoForFolkbokforing/1.0",
+    "besk": SKV_ZG + "komponent/infoForBeskattning/1.0",
+}
+
+
 def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> bytes:
+    if c.bool():
+        return _skv_sfs_2008_975(c, scenario)
     root = etree.Element("Beskattningsuppgifter")
     etree.SubElement(root, "Personnummer").text = scenario.person
     for year in sorted(_years(c, scenario), reverse=True):
@@ -167,6 +175,20 @@ def skv_beskattning(c: Chooser, scenario: Scenario, carrier: etree._Element) -> 
         for name in ("InkomstTjanst", "InkomstKapital", "UnderskottKapital", "TaxeradForvarvsinkomst", "SlutligSkatt"):
             etree.SubElement(block, name).text = str(_amount(c))
     return etree.tostring(root, encoding="UTF-8", xml_declaration=c.bool(), pretty_print=True)
+
+
+def _skv_sfs_2008_975(c: Chooser, scenario: Scenario) -> bytes:
+    inst, fbf, besk = (f"{{{SKV_NAMESPACES[prefix]}}}" for prefix in ("inst", "fbf", "besk"))
+    root = etree.Element(f"{inst}{SKV_SFS_ROOT}", nsmap=SKV_NAMESPACES)
+    person = etree.SubElement(etree.SubElement(root, f"{inst}PersonuppgiftLista"), f"{inst}Personuppgift")
+    etree.SubElement(person, f"{inst}StatusPersonuppgiftKod").text = "OK"
+    etree.SubElement(person, f"{fbf}Personidentitet").text = scenario.person
+    for year in sorted(_years(c, scenario), reverse=True):
+        block = etree.SubElement(person, f"{besk}Beskattningsuppgift")
+        etree.SubElement(block, f"{besk}Taxeringsar").text = str(year)
+        for name in ("InkomstAvTjanst", "OverskottAvKapital", "UnderskottAvKapital"):
+            etree.SubElement(block, f"{besk}{name}").text = str(_amount(c))
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
 def _years(c: Chooser, scenario: Scenario) -> list[int]:
