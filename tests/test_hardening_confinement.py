@@ -190,3 +190,31 @@ def test_certify_hashes_only_what_the_bundle_read_not_an_import_hidden_in_appinf
     core = bundle / "core.xsd"
     expected = hashlib.sha256(b"core.xsd" + core.read_bytes()).hexdigest()
     assert before == expected
+
+
+def test_certify_evidence_hashes_the_bundle_as_loaded(outside: Path, tmp_path: Path):
+    """The same through ``certify``: the evidence's hash of the bundle covers its one file, not the one an
+    ``xs:import`` in ``xs:appinfo`` names outside it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from validator.cli import main
+
+    from .hardening import REQUEST
+
+    bundle = outside.parent.parent / "bundle"
+    core = bundle / "core.xsd"
+    core.write_text(
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{SSBT}">'
+        f'<xs:annotation><xs:appinfo><xs:import namespace="urn:outside" schemaLocation="../elsewhere/outside.xsd"/>'
+        '</xs:appinfo></xs:annotation><xs:element name="x"/></xs:schema>'
+    )
+    (tmp_path / "captures").mkdir()
+    (tmp_path / "captures" / "request.xml").write_bytes(REQUEST)
+    out = tmp_path / "out"
+    args = ["certify", "--version", "10", "--schemas", str(bundle), "--out", str(out), str(tmp_path / "captures")]
+    CliRunner().invoke(main, args)
+    evidence = json.loads((out / "evidence.json").read_text("utf-8"))
+    [record] = [p for p in evidence["packs"] if p["id"] == "bundle-v10"]
+    assert record["content_sha256"] == hashlib.sha256(b"core.xsd" + core.read_bytes()).hexdigest()
