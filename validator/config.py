@@ -4,7 +4,11 @@ Read from ``[tool.ssbtek-validator]`` in the current directory's ``pyproject.tom
 given with ``--config``. Applied in one place — to every message's findings as the engine produces
 them (:meth:`RuleConfig.apply`) — so every reporter and the exit code see the same configured
 findings. Findings that mean "not checked" (SSBT-READ, SSBT-LIMIT, SSBT-RULE-FAILED) can be neither
-disabled, re-graded nor suppressed: a rule that could not run is never a pass.
+disabled, re-graded nor suppressed: a rule that could not run is never a pass. Nor can the reader's
+(SSBT-EMPTY, SSBT-ENCODING, SSBT-WELLFORMED, SSBT-DTD): input that is not a readable, well-formed,
+DTD-free message never conforms. Naming one of those explicitly is a configuration error (exit 2); a
+wildcard such as ``"*"`` skips them, and the run's SSBT-CONFIG note says so. That note is in every
+report whenever a configuration disables or re-grades anything: which rules, and the file it came from.
 
     [tool.ssbtek-validator]
     disable = ["SSBT-CODE-MIV-BESLUTSKOD"]          # ids or patterns (* and ?)
@@ -30,11 +34,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .findings import INCOMPLETE_RULES, Finding, MessageResult, Severity
+from .findings import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity
 
 TABLE = "ssbtek-validator"
 KEYS = {"disable", "severity", "suppress"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
+#: the run-level notes that make a configuration visible: silencing them would hide what it did
+NOTES = frozenset({"SSBT-CONFIG", "SSBT-CONFIG-SUPPRESSED"})
+#: what no configuration changes
+PROTECTED = INCOMPLETE_RULES | READER_RULES | NOTES
 
 
 class ConfigError(Exception):
@@ -94,6 +102,8 @@ class RuleConfig:
     source: str = ""
     #: the day suppressions are judged against: the run's real date, not a message's date
     today: date = field(default_factory=date.today)
+    #: every rule id there is, to name what the patterns switched off
+    known: frozenset[str] = frozenset()
 
     def active(self) -> list[Suppression]:
         return [s for s in self.suppressions if s.expires >= self.today]
@@ -102,13 +112,15 @@ class RuleConfig:
         return [s for s in self.suppressions if s.expires < self.today]
 
     def is_disabled(self, rule_id: str) -> bool:
-        return any(matches(pattern, rule_id) for pattern in self.disabled)
+        return rule_id not in PROTECTED and any(matches(pattern, rule_id) for pattern in self.disabled)
 
     def enabled_rules(self, rules: Iterable[Any]) -> tuple[Any, ...]:
         """Rules a disabled id switches off are not run at all (cheaper than dropping their findings)."""
         return tuple(rule for rule in rules if not self.is_disabled(rule.id))
 
     def severity_of(self, rule_id: str) -> Severity | None:
+        if rule_id in PROTECTED:
+            return None
         for pattern, severity in reversed(self.severities):  # the most specific entry should come last
             if matches(pattern, rule_id):
                 return severity
@@ -125,7 +137,7 @@ class RuleConfig:
         kept: list[Finding] = []
         suppressed = 0
         for finding in findings:
-            if finding.rule in INCOMPLETE_RULES:
+            if finding.rule in PROTECTED:
                 kept.append(finding)
                 continue
             if self.is_disabled(finding.rule):
@@ -139,9 +151,40 @@ class RuleConfig:
             kept.append(finding)
         return kept, suppressed
 
+    def note(self) -> Finding | None:
+        """What this configuration changed, and where it came from, for every report (None if nothing).
+
+        A run that conforms because rules were switched off must say so: the ids are named in full,
+        with the pattern that matched them, and the protected ids a wildcard left alone.
+        """
+        parts = []
+        for pattern in self.disabled:
+            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in PROTECTED)
+            named = f"{pattern!r} ({len(hits)} rules: {', '.join(hits)})" if hits != [pattern] else pattern
+            parts.append(f"disabled {named}")
+        for pattern, severity in self.severities:
+            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in PROTECTED)
+            parts.append(f"{', '.join(hits) if hits != [pattern] else pattern} as {severity}")
+        if not parts:
+            return None
+        patterns = [*self.disabled, *(pattern for pattern, _ in self.severities)]
+        kept = sorted(
+            rule for rule in (INCOMPLETE_RULES | READER_RULES) & self.known if any(matches(p, rule) for p in patterns)
+        )
+        tail = f" Kept as documented (no configuration changes them): {', '.join(kept)}." if kept else ""
+        return Finding(
+            "SSBT-CONFIG",
+            Severity.INFO,
+            f"Configuration from {Path(self.source).resolve()} changed the rules: {'; '.join(parts)}.{tail}",
+            file=self.source,
+        )
+
     def run_findings(self, suppressed: int) -> list[Finding]:
-        """Expired suppressions are warnings; what the baseline hid is one information line."""
-        findings = [
+        """What the configuration changed (one note); expired suppressions are warnings; what the baseline
+        hid is one information line."""
+        note = self.note()
+        findings = [note] if note else []
+        findings += [
             Finding(
                 "SSBT-CONFIG-EXPIRED",
                 Severity.WARNING,
@@ -161,7 +204,7 @@ class RuleConfig:
                     file=self.source,
                 )
             )
-        return [f for f in findings if not self.is_disabled(f.rule)]
+        return [f for f in findings if not self.is_disabled(f.rule)]  # an expired warning may be disabled
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -178,12 +221,13 @@ def _check_rule_pattern(pattern: str, where: str, known: frozenset[str], *, prot
         close = sorted(rule for rule in known if rule.startswith(pattern.split("*")[0][:8]))[:5]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`ssbtek-validate rules` lists them)"
         raise ConfigError(f"{where}: {pattern!r} matches no rule{hint}")
-    protected = sorted(hits & INCOMPLETE_RULES)
+    protected = sorted(hits & PROTECTED)
     wildcard = "*" in pattern or "?" in pattern
-    if protect and protected and not (wildcard and hits - INCOMPLETE_RULES):  # a pattern simply skips them
+    if protect and protected and not (wildcard and hits - PROTECTED):  # a pattern simply skips them
         raise ConfigError(
-            f"{where}: {pattern!r} would change {', '.join(protected)}, which mean a message was not checked; "
-            "those cannot be disabled, re-graded or suppressed"
+            f"{where}: {pattern!r} would change {', '.join(protected)}, which mean a message was not checked, "
+            "is not a readable, well-formed, DTD-free message, or report the configuration itself; those "
+            "cannot be disabled, re-graded or suppressed"
         )
 
 
@@ -253,6 +297,7 @@ def parse_config(
         suppressions=tuple(suppressions),
         source=source,
         today=today or date.today(),
+        known=known,
     )
 
 

@@ -29,6 +29,10 @@ class Verdict(StrEnum):
 
 #: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
 INCOMPLETE_RULES = frozenset({"SSBT-READ", "SSBT-LIMIT", "SSBT-RULE-FAILED", "SSBT-PAIR-INCOMPLETE"})
+#: What the reader says when the input is not a readable, well-formed, DTD-free XML message (an empty file,
+#: bytes that are not their encoding, broken XML, a DOCTYPE: billion laughs and XXE end here). Such input
+#: never conforms, whatever the configuration: these can be neither disabled, lowered nor suppressed.
+READER_RULES = frozenset({"SSBT-EMPTY", "SSBT-ENCODING", "SSBT-WELLFORMED", "SSBT-DTD"})
 
 
 @dataclass(frozen=True, slots=True)

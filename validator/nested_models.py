@@ -266,8 +266,16 @@ def _entry_points(spec: dict[str, Any]) -> tuple[str, str]:
         body = post.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
         answer = post.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
         if "$ref" in body and "$ref" in answer.get("schema", {}):
-            return _local(body["$ref"]), _local(answer["schema"]["$ref"])
+            return _local(_confined_ref(body["$ref"])), _local(_confined_ref(answer["schema"]["$ref"]))
     raise KeyError("no POST operation with a JSON request body and a JSON 200 answer")
+
+
+def _confined_ref(ref: Any) -> str:
+    """A reference inside the same file, or a refusal: a bundle's OpenAPI file may not make us read another
+    file, a file:// URL or the network (jsonschema would fetch an http reference while validating)."""
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        raise ValueError(f"refused $ref {ref!r}: a bundle's references must stay inside its OpenAPI file (#/…)")
+    return ref
 
 
 def _local(ref: str) -> str:
@@ -292,8 +300,10 @@ def _convert(node: Any) -> Any:
             converted[key] = {name: _convert(schema) for name, schema in value.items()}
         else:
             converted[key] = _convert(value)
-    if isinstance(converted.get("$ref"), str):
-        converted["$ref"] = _local(converted["$ref"])
+    if "$ref" in converted:
+        converted["$ref"] = _local(_confined_ref(converted["$ref"]))
+    if "$id" in converted:  # would move the base of every "#/…" below it, possibly onto the network
+        raise ValueError(f"refused $id {converted['$id']!r}: a bundle's schemas may not rebase their references")
     if node.get("nullable") and isinstance(converted.get("type"), str):
         converted["type"] = [converted["type"], "null"]
     return converted

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
@@ -63,16 +65,20 @@ class Pack:
         return compile_schema(self.entry, self.root)
 
     def content_hash(self) -> str:
-        """SHA-256 over the pack's own folder and every schema it includes or imports, transitively.
+        """SHA-256 over the pack's own folder and every file compiling its schema read, plus a bundle's
+        OpenAPI files.
 
         Shared files (``xsd/common``, ``xsd/agencies``) change what a pack accepts, so evidence that
-        a later run used the same pack must cover them too.
+        a later run used the same pack must cover them too. The set is what the confined loader read,
+        never a textual guess at the imports (that one followed an ``xs:import`` hidden in
+        ``xs:appinfo`` to files outside the bundle).
         """
         digest = hashlib.sha256()
         files = {p for p in self.entry.parent.rglob("*") if p.is_file()} if self.origin == "builtin" else set()
-        files |= schema_closure(self.entry)
+        files |= schema_files(self.entry, self.root) | set(self.openapi)
+        root = self.root.resolve()
         for path in sorted(files):
-            digest.update(os.path.relpath(path, self.root).encode())
+            digest.update(os.path.relpath(path, root).encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
@@ -92,48 +98,60 @@ class Pack:
         }
 
 
-def schema_closure(entry: Path) -> set[Path]:
-    """The entry schema and every file reachable through include/import/redefine schemaLocation."""
-    seen: set[Path] = set()
-    pending = [entry.resolve()]
-    while pending:
-        path = pending.pop()
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        try:
-            for _event, element in etree.iterparse(
-                str(path), events=("start",), no_network=True, resolve_entities=False
-            ):
-                location = element.get("schemaLocation")
-                if location and "://" not in location and etree.QName(element).localname in _REFERENCES:
-                    pending.append((path.parent / location).resolve())
-        except etree.XMLSyntaxError:
-            continue
-    return seen
+class BundleEscape(ValueError):
+    """A reference that would make us read something outside a bundle's folder (or from the network)."""
 
 
-_REFERENCES = frozenset({"include", "import", "redefine", "override"})
+def confine(root: Path, reference: str) -> Path:
+    """The one check every loader of pack and bundle files goes through: the file ``reference`` names,
+    symlinks resolved, provided it lies inside ``root``; otherwise ``BundleEscape``.
+
+    ``reference`` is an absolute path or a ``file:`` URL (libxml2 hands over references already made
+    absolute against the including file and unescaped). Anything with another scheme (http, ftp, …) is
+    refused without being fetched: the validator never touches the network.
+    """
+    target = reference
+    if reference.startswith("file:"):
+        parts = urlsplit(reference)
+        if parts.netloc not in ("", "localhost"):
+            raise BundleEscape(reference)
+        target = unquote(parts.path)
+    elif _SCHEME.match(reference):
+        raise BundleEscape(reference)
+    if not os.path.isabs(target):
+        raise BundleEscape(reference)
+    resolved = Path(target).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise BundleEscape(reference)
+    return resolved
+
+
+#: a URL scheme (two letters at least, so that a Windows drive letter is not one)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 class _ConfinedResolver(etree.Resolver):
-    """Lets schema imports read files under one folder only; anything else is refused and remembered."""
+    """Serves every file a schema pulls in (include, import, redefine, the entry itself) through
+    ``confine``, reading the bytes itself so that libxml2 opens nothing we did not check. Refused
+    references get an empty schema and are remembered; the files read are remembered too, because
+    they (and not a textual guess at the imports) are what a certification must hash.
+    """
 
     def __init__(self, root: Path) -> None:
         super().__init__()
         self.root = root.resolve()
         self.refused: list[str] = []
+        self.read: set[Path] = set()
 
     def resolve(self, url, pubid, context):
-        target = url[len("file://") :] if url.startswith("file://") else url
-        if "://" not in target:
-            try:
-                Path(target).resolve().relative_to(self.root)
-                return None
-            except ValueError:
-                pass
-        self.refused.append(url)
-        return self.resolve_string(f'<xs:schema xmlns:xs="{XS}"/>', context)
+        try:
+            path = confine(self.root, url)
+            data = path.read_bytes()
+        except (BundleEscape, OSError):
+            self.refused.append(url)
+            return self.resolve_string(f'<xs:schema xmlns:xs="{XS}"/>', context)
+        self.read.add(path)
+        return self.resolve_string(data, context, base_url=url)
 
 
 def _schema_parser(root: Path) -> tuple[etree.XMLParser, _ConfinedResolver]:
@@ -143,32 +161,47 @@ def _schema_parser(root: Path) -> tuple[etree.XMLParser, _ConfinedResolver]:
     return parser, resolver
 
 
-@cache
 def compile_schema(entry: Path, root: Path) -> etree.XMLSchema:
     """Compile once per process (the only global state: a cache of compiled schemas)."""
+    return _compiled(entry, root)[0]
+
+
+def schema_files(entry: Path, root: Path) -> frozenset[Path]:
+    """Exactly the files compiling the schema read (entry included), symlinks resolved."""
+    return _compiled(entry, root)[1]
+
+
+@cache
+def _compiled(entry: Path, root: Path) -> tuple[etree.XMLSchema, frozenset[Path]]:
     parser, resolver = _schema_parser(root)
     try:
         document = etree.parse(str(entry), parser)
         if etree.QName(document.getroot()).namespace == WSDL:
-            document = _schema_from_wsdl(document, entry)
+            document = _schema_from_wsdl(document, entry, parser)
         schema = etree.XMLSchema(document)
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
+        if resolver.refused:
+            raise _refusal(entry, root, resolver.refused) from exc
         raise PackError(f"{entry}: schema does not compile: {exc}") from exc
     if resolver.refused:
-        raise PackError(
-            f"{entry}: refused to load {', '.join(sorted(set(resolver.refused)))}: schema imports must stay "
-            f"inside {root} and never reach the network"
-        )
-    return schema
+        raise _refusal(entry, root, resolver.refused)
+    return schema, frozenset(resolver.read)
 
 
-def _schema_from_wsdl(document: etree._ElementTree, entry: Path) -> etree._ElementTree:
+def _refusal(entry: Path, root: Path, refused: list[str]) -> PackError:
+    return PackError(
+        f"{entry}: refused to load {', '.join(sorted(set(refused)))}: schema imports must stay "
+        f"inside {root} and never reach the network"
+    )
+
+
+def _schema_from_wsdl(document: etree._ElementTree, entry: Path, parser: etree.XMLParser) -> etree._ElementTree:
+    """The WSDL's first inline schema as a document of its own, parsed with the confined parser: its
+    imports must go through the same resolver as a bare XSD's (a copy made without it read anything)."""
     schemas = document.getroot().findall(f"{{{WSDL}}}types/{{{XS}}}schema")
     if not schemas:
         raise PackError(f"{entry}: WSDL has no types/schema")
-    copy = etree.ElementTree(etree.fromstring(etree.tostring(schemas[0])))
-    copy.docinfo.URL = str(entry)
-    return copy
+    return etree.fromstring(etree.tostring(schemas[0]), parser, base_url=str(entry)).getroottree()
 
 
 def _date(value: str | None) -> date | None:
@@ -216,11 +249,13 @@ def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
     """
     path = path.resolve()
     if path.is_dir():
-        candidates = sorted(path.rglob("*.wsdl")) + sorted(path.rglob("*.xsd"))
         root = path
+        candidates = _confined_files(root, [*sorted(path.rglob("*.wsdl")), *sorted(path.rglob("*.xsd"))])
+        openapi = tuple(_confined_files(root, sorted(root.rglob("*.openapi.y*ml"))))
     elif path.is_file():
         candidates = [path]
         root = path.parent
+        openapi = ()
     else:
         raise PackError(f"--schemas {path}: no such file or folder")
     for candidate in candidates:
@@ -252,10 +287,26 @@ def load_bundle(path: Path, builtin: dict[int, Pack] | None = None) -> Pack:
         provenance={"summary": f"loaded from {candidate}", "sources": [str(candidate)]},
         origin="bundle",
         payloads=twin.payloads if twin else (),
-        openapi=tuple(sorted(root.rglob("*.openapi.y*ml"))) if path.is_dir() else (),
+        openapi=openapi,
     )
-    pack.schema()  # fail now, as a configuration error, rather than once per message
+    try:
+        pack.schema()  # fail now, as a configuration error, rather than once per message
+    except PackError as exc:
+        if path.is_file() and "refused to load" in str(exc):  # a WSDL deep in a published tree imports upwards
+            raise PackError(f"{exc} (give --schemas the bundle's top folder to allow imports within it)") from None
+        raise
     return pack
+
+
+def _confined_files(root: Path, paths: list[Path]) -> list[Path]:
+    """The files a folder scan found, each through ``confine``: a symlink in the bundle that points
+    outside it refuses the bundle rather than being read."""
+    try:
+        return [confine(root, str(path)) for path in paths]
+    except BundleEscape as escape:
+        raise PackError(
+            f"--schemas {root}: refused to read {escape}: it resolves outside the bundle's folder"
+        ) from None
 
 
 def _wsdl_operations(path: Path) -> tuple[str, ...]:
