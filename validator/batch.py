@@ -23,14 +23,15 @@ from pathlib import Path
 from .engine import Options, configure_run, not_checked, today_fixed, validate_sources
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
-from .inputs import Source, iter_sources, iter_targets
+from .inputs import Skipped, Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
 from .safe_text import safe_run
 
-#: A named input, or an input already known to be unreadable (or read from stdin).
-Target = str | Source
+#: A named input, an input already known to be unreadable (or read from stdin), or what a folder's walk
+#: skipped (a note for the run, kept in input order so --jobs reports it where one process does).
+Target = str | Source | Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,9 @@ def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> lis
     return list(iter_targets(arguments, options.limits, options.include, stdin))
 
 
-def _sources(chunk: list[Target], options: Options) -> Iterator[Source]:
+def _sources(chunk: list[Target], options: Options) -> Iterator[Source | Skipped]:
     for target in chunk:
-        if isinstance(target, Source):
+        if not isinstance(target, str):
             yield target
         else:  # an explicit file: iter_sources reads it with the limits, as a plain run would
             yield from iter_sources([target], options.limits, options.include)
@@ -85,7 +86,8 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
     sources = list(_sources(chunk, options))
     exchanges = Exchanges(options, packs)
     result = validate_sources(sources, options, packs, exchanges)
-    return ChunkOutcome(result, exchanges.sides, [_digest(s) for s in sources] if digests else [], len(chunk))
+    read = [_digest(s) for s in sources if isinstance(s, Source)] if digests else []
+    return ChunkOutcome(result, exchanges.sides, read, len(chunk))
 
 
 # --- worker process state: set once by the initializer, so packs are compiled once per process ---
@@ -268,6 +270,9 @@ def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
 def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
     """The one input a worker process died on, twice: reported, never dropped, never passed."""
     options = workers.options
+    if isinstance(target, Skipped):  # a note, not an input: nothing was lost with the worker
+        noted = RunResult(strict=options.strict, show_values=options.show_values, run_findings=[target.finding()])
+        return ChunkOutcome(noted, [], [], 1)
     name = target.name if isinstance(target, Source) else str(target)
     text = (
         "The worker process checking this input died (killed by the system, or a crash in a library it "
@@ -277,7 +282,7 @@ def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
     result = RunResult(strict=options.strict, show_values=options.show_values)
     result.messages.append(not_checked(name, text, options.show_values))
     read = list(_sources([target], options)) if workers.digests else []  # the evidence still records its bytes
-    return ChunkOutcome(result, [], [_digest(source) for source in read], 1)
+    return ChunkOutcome(result, [], [_digest(source) for source in read if isinstance(source, Source)], 1)
 
 
 def _collect(
