@@ -7,6 +7,7 @@ tool can silently vanish from the report.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import stat
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .findings import Finding, Severity
 from .limits import DEFAULT_LIMITS, Limits
@@ -132,6 +133,25 @@ def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
             os.close(descriptor)
     except OSError as exc:
         return Source(name, None, f"cannot read: {exc.strerror or exc}", "read")
+
+
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file the user gave (evidence, a replay file), or a ValueError saying in one line why not.
+
+    Never a traceback: a folder, binary garbage, invalid JSON and 100,000 nested ``[`` (which
+    exhaust the parser's recursion) are all a sentence."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise ValueError("not usable JSON: nested too deeply") from exc
 
 
 def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | None = None) -> Iterator[str | Source]:
