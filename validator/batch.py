@@ -12,8 +12,13 @@ the very bytes that were validated, in the process that read them: no input is r
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -94,14 +99,69 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
 _worker: dict = {}
 
 
-def _init_worker(options: Options, packs: dict[int, Pack], digests: bool) -> None:
+def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent: int | None = None) -> None:
     # The parent decides when the run stops: Ctrl-C is its to handle (it then stops the workers), and
     # SIGTERM ends a worker outright, as its pool expects, whatever handler a forked worker inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        _die_with_parent(parent)
     for pack in packs.values():
         pack.schema()
     _worker.update(options=options, packs=packs, digests=digests)
+
+
+#: how often a worker looks for its parent where the system cannot tell it (seconds)
+PARENT_POLL = 0.5
+#: prctl(2) option: the signal this process gets when the thread that forked it ends
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the main process is gone, however it went.
+
+    Killed with SIGKILL (the out-of-memory killer), the main process cannot stop its workers: they
+    would wait for work forever, holding the run's stdout and stderr open, so ``… | cat`` or a CI step
+    would hang. On Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); everywhere
+    on POSIX a daemon thread also looks every PARENT_POLL seconds whether the parent is still there (the
+    parent of a worker changes when it dies; with the forkserver start method the worker's parent is not
+    the main process, so the main process's own pid is checked too)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    first = os.getppid()
+    if first == parent:
+        _kernel_kills_us_with_parent()
+    if os.getppid() != first or not _alive(parent):  # gone before we could ask
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL)
+            if os.getppid() != first or not _alive(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ssbtek-parent-watch", daemon=True).start()
+
+
+def _kernel_kills_us_with_parent() -> None:
+    """Linux: SIGKILL when the thread that forked this worker ends (the pool forks from the thread that
+    submits, which waits for the results); elsewhere, or without a C library to ask, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc to load, or one without prctl: the watcher remains
+        return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists
+        return True
+    return True
 
 
 def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
@@ -169,7 +229,7 @@ class _Workers:
         return ProcessPoolExecutor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
-            initargs=(self.options, self.packs, self.digests),
+            initargs=(self.options, self.packs, self.digests, os.getpid()),
         )
 
     def died(self) -> None:
