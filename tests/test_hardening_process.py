@@ -137,7 +137,9 @@ def test_a_closed_stdout_is_one_line_and_the_verdict(message, code):
         preexec_fn=lambda: os.close(1),  # `>&-`
     )
     assert done.returncode == code
-    assert done.stderr.strip().splitlines() == ["ssbtek-validate: standard output is closed; the report was not written."]
+    assert done.stderr.strip().splitlines() == [
+        "ssbtek-validate: standard output is closed; the report was not written."
+    ]
 
 
 # --- paths that cannot be stat'ed ----------------------------------------------------------------------------
@@ -268,7 +270,9 @@ def _by_regex(glob: str, text: str) -> bool:
     """The documented meaning, spelled as a regular expression (fine for short texts)."""
     import re
 
-    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), text) is not None
+    return (
+        re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob), text) is not None
+    )
 
 
 @given(st.text("ab?*/[]", max_size=8), st.text("ab/[]", max_size=10))

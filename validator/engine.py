@@ -104,7 +104,7 @@ def today_fixed(options: Options) -> Options:
 def validate_paths(
     paths: Iterable[str | Path], options: Options = Options(), packs: dict[int, Pack] | None = None
 ) -> RunResult:
-    return validate_sources(iter_sources(paths, options.limits, options.include), options, packs)
+    return validate_sources(iter_sources(paths, options.limits, options.include, skipped=True), options, packs)
 
 
 def validate_message(

@@ -177,8 +177,8 @@ def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | No
             skipped.append(entry.path + ("/" if _is_dir(entry) else ""))
             continue
         is_dir = _is_dir(entry, follow_symlinks=False)
-        if not is_dir and entry.is_symlink() and _is_dir(entry):
-            skipped.append(entry.path + "/")
+        if not is_dir and not matches(entry.name) and entry.is_symlink() and _is_dir(entry):
+            skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
             continue
         if is_dir:
             listed = _listing(entry.path)
@@ -277,6 +277,12 @@ def iter_sources(
     limits: Limits = DEFAULT_LIMITS,
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     stdin: BinaryIO | None = None,
+    *,
+    skipped: bool = False,
 ) -> Iterator[Source | Skipped]:
+    """Every input read; with ``skipped``, what a folder's walk left out too (for the run's note)."""
     for target in iter_targets(arguments, limits, include, stdin):
-        yield read_file(target, limits) if isinstance(target, str) else target
+        if isinstance(target, str):
+            yield read_file(target, limits)
+        elif skipped or isinstance(target, Source):
+            yield target
