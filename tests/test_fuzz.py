@@ -135,7 +135,8 @@ def test_target_bug_is_found_shrunk_and_replayable(tmp_path):
     replay_meta = json.loads((folder / "replay.json").read_text())
     assert validator.validate(minimal, as_of=date.fromisoformat(replay_meta["as_of"])).verdict == "conforms"
 
-    again = run("--replay", folder / "replay.json")
+    assert run("--replay", folder / "replay.json").exit_code == 2  # the stored command is not run unasked
+    again = run("--replay", folder / "replay.json", "--trust-replay-target")
     assert again.exit_code == 1 and "still failing: crashed (exception ValueError)" in again.output
     fixed = tmp_path / "fixed_consumer.py"
     fixed.write_text(

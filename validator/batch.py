@@ -12,8 +12,13 @@ the very bytes that were validated, in the process that read them: no input is r
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,14 +28,15 @@ from pathlib import Path
 from .engine import Options, configure_run, not_checked, today_fixed, validate_sources
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
-from .inputs import Source, iter_sources, iter_targets
+from .inputs import Skipped, Source, iter_sources, iter_targets
 from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
 from .safe_text import safe_run
 
-#: A named input, or an input already known to be unreadable (or read from stdin).
-Target = str | Source
+#: A named input, an input already known to be unreadable (or read from stdin), or what a folder's walk
+#: skipped (a note for the run, kept in input order so --jobs reports it where one process does).
+Target = str | Source | Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +72,9 @@ def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> lis
     return list(iter_targets(arguments, options.limits, options.include, stdin))
 
 
-def _sources(chunk: list[Target], options: Options) -> Iterator[Source]:
+def _sources(chunk: list[Target], options: Options) -> Iterator[Source | Skipped]:
     for target in chunk:
-        if isinstance(target, Source):
+        if not isinstance(target, str):
             yield target
         else:  # an explicit file: iter_sources reads it with the limits, as a plain run would
             yield from iter_sources([target], options.limits, options.include)
@@ -85,21 +91,77 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
     sources = list(_sources(chunk, options))
     exchanges = Exchanges(options, packs)
     result = validate_sources(sources, options, packs, exchanges)
-    return ChunkOutcome(result, exchanges.sides, [_digest(s) for s in sources] if digests else [], len(chunk))
+    read = [_digest(s) for s in sources if isinstance(s, Source)] if digests else []
+    return ChunkOutcome(result, exchanges.sides, read, len(chunk))
 
 
 # --- worker process state: set once by the initializer, so packs are compiled once per process ---
 _worker: dict = {}
 
 
-def _init_worker(options: Options, packs: dict[int, Pack], digests: bool) -> None:
+def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent: int | None = None) -> None:
     # The parent decides when the run stops: Ctrl-C is its to handle (it then stops the workers), and
     # SIGTERM ends a worker outright, as its pool expects, whatever handler a forked worker inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        _die_with_parent(parent)
     for pack in packs.values():
         pack.schema()
     _worker.update(options=options, packs=packs, digests=digests)
+
+
+#: how often a worker looks for its parent where the system cannot tell it (seconds)
+PARENT_POLL = 0.5
+#: prctl(2) option: the signal this process gets when the thread that forked it ends
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the main process is gone, however it went.
+
+    Killed with SIGKILL (the out-of-memory killer), the main process cannot stop its workers: they
+    would wait for work forever, holding the run's stdout and stderr open, so ``… | cat`` or a CI step
+    would hang. On Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); everywhere
+    on POSIX a daemon thread also looks every PARENT_POLL seconds whether the parent is still there (the
+    parent of a worker changes when it dies; with the forkserver start method the worker's parent is not
+    the main process, so the main process's own pid is checked too)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    first = os.getppid()
+    if first == parent:
+        _kernel_kills_us_with_parent()
+    if os.getppid() != first or not _alive(parent):  # gone before we could ask
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL)
+            if os.getppid() != first or not _alive(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ssbtek-parent-watch", daemon=True).start()
+
+
+def _kernel_kills_us_with_parent() -> None:
+    """Linux: SIGKILL when the thread that forked this worker ends (the pool forks from the thread that
+    submits, which waits for the results); elsewhere, or without a C library to ask, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc to load, or one without prctl: the watcher remains
+        return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists
+        return True
+    return True
 
 
 def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
@@ -167,7 +229,7 @@ class _Workers:
         return ProcessPoolExecutor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
-            initargs=(self.options, self.packs, self.digests),
+            initargs=(self.options, self.packs, self.digests, os.getpid()),
         )
 
     def died(self) -> None:
@@ -268,6 +330,9 @@ def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
 def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
     """The one input a worker process died on, twice: reported, never dropped, never passed."""
     options = workers.options
+    if isinstance(target, Skipped):  # a note, not an input: nothing was lost with the worker
+        noted = RunResult(strict=options.strict, show_values=options.show_values, run_findings=[target.finding()])
+        return ChunkOutcome(noted, [], [], 1)
     name = target.name if isinstance(target, Source) else str(target)
     text = (
         "The worker process checking this input died (killed by the system, or a crash in a library it "
@@ -277,7 +342,7 @@ def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
     result = RunResult(strict=options.strict, show_values=options.show_values)
     result.messages.append(not_checked(name, text, options.show_values))
     read = list(_sources([target], options)) if workers.digests else []  # the evidence still records its bytes
-    return ChunkOutcome(result, [], [_digest(source) for source in read], 1)
+    return ChunkOutcome(result, [], [_digest(source) for source in read if isinstance(source, Source)], 1)
 
 
 def _collect(

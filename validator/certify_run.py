@@ -8,7 +8,6 @@ as-of date, same requirements, same limits) and compare.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -21,7 +20,7 @@ from .certification import Certification, Requirements, certify, mark_other_vers
 from .engine import Options
 from .evidence import EVIDENCE_VERSION, Verification, build, compare
 from .findings import RunResult
-from .inputs import DEFAULT_INCLUDE
+from .inputs import DEFAULT_INCLUDE, read_json_file
 from .limits import Limits
 from .packs import Pack, PackError
 from .progress import Progress
@@ -81,8 +80,8 @@ class EvidenceError(Exception):
 
 def load_evidence(path: str | Path) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = read_json_file(path)
+    except ValueError as exc:
         raise EvidenceError(f"{path}: cannot read evidence: {exc}") from exc
     if not isinstance(data, dict) or data.get("evidence_version") != EVIDENCE_VERSION or "settings" not in data:
         raise EvidenceError(f"{path}: not an ssbtek-validator evidence file (evidence_version {EVIDENCE_VERSION})")
@@ -117,6 +116,9 @@ def verify(
             jobs=jobs,
             progress=progress,
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise EvidenceError(f"{evidence_path}: evidence settings unusable: {exc}") from exc
-    return compare(recorded, again.evidence), again
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise EvidenceError(f"{evidence_path}: evidence settings unusable: {exc!r}") from exc
+    try:
+        return compare(recorded, again.evidence), again
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a record of another shape than ours
+        raise EvidenceError(f"{evidence_path}: evidence records unusable: {exc!r}") from exc

@@ -6,6 +6,7 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -67,8 +68,12 @@ class DefaultCommandGroup(click.Group):
             _on_sigterm(previous)
 
 
-class Terminated(Exception):
-    """SIGTERM, raised in the main thread so that the run unwinds (and stops its workers) before exiting."""
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that the run unwinds (and stops its workers) before exiting.
+
+    A BaseException, as KeyboardInterrupt is: the engine's last-resort ``except Exception`` (one input or
+    one rule must never stop a batch) would otherwise catch it, mark the message it hit as "could not
+    run (Terminated)" and go on with the rest of the batch."""
 
 
 def _terminated(_signal_number: int, _frame: object) -> None:
@@ -112,14 +117,40 @@ def _plan(output_format: tuple[str, ...], output: tuple[str, ...]):
         raise click.UsageError(str(exc)) from exc
 
 
+class _ClosedStdout:
+    """Stands in for a standard output the tool was started without (``>&-``; Python then sets
+    ``sys.stdout`` to None): writing to it fails as writing to a closed descriptor does."""
+
+    def write(self, _text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        """Nothing was written."""
+
+
+def _stdout_to_devnull() -> None:
+    """What is still buffered for stdout goes nowhere at exit, instead of raising a second error there."""
+    if sys.stdout is not None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None) -> None:
+    """Reports written, then the verdict's exit code. A report that cannot reach stdout (a reader that
+    stopped reading, a closed or read-only stdout) does not change the verdict: the exit code a CI step
+    acts on is still the verdict, and one line on stderr says the report was not written. Any other
+    write failure (a full disk, a folder that does not exist) is a usage error (exit 2)."""
+    stdout = sys.stdout if sys.stdout is not None else _ClosedStdout()
     try:
-        write_all(result, packs, outputs, sys.stdout, json_lines)
-        sys.stdout.flush()
+        write_all(result, packs, outputs, stdout, json_lines)
+        stdout.flush()
     except BrokenPipeError:  # `ssbtek-validate … | head`: the reader stopped reading, the verdict stands
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        _stdout_to_devnull()
         sys.exit(result.exit_code)
     except OSError as exc:
+        if exc.errno == errno.EBADF:  # `>&-` or stdout opened for reading only
+            click.echo("ssbtek-validate: standard output is closed; the report was not written.", err=True)
+            _stdout_to_devnull()
+            sys.exit(result.exit_code)
         click.echo(f"ssbtek-validate: cannot write report: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(result.exit_code)

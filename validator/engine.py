@@ -17,7 +17,7 @@ from .config import RuleConfig
 from .coverage import observe
 from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
-from .inputs import DEFAULT_INCLUDE, Source, iter_sources
+from .inputs import DEFAULT_INCLUDE, SKIPPED, Skipped, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse, text_of
 from .packs import Pack, builtin_packs, detect
@@ -45,7 +45,7 @@ class Options:
 
 
 def validate_sources(
-    sources: Iterable[Source],
+    sources: Iterable[Source | Skipped],
     options: Options = Options(),
     packs: dict[int, Pack] | None = None,
     exchanges: Exchanges | None = None,
@@ -60,6 +60,10 @@ def validate_sources(
     pairs_here = exchanges is None
     exchanges = Exchanges(options, packs) if exchanges is None else exchanges
     for source in sources:
+        if isinstance(source, Skipped):  # what a folder's walk left out: said once, for the run
+            if options.config is None or not options.config.is_disabled(SKIPPED):
+                result.run_findings.append(source.finding())
+            continue
         try:
             if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
                 exchanges.capture(source, result)
@@ -100,7 +104,7 @@ def today_fixed(options: Options) -> Options:
 def validate_paths(
     paths: Iterable[str | Path], options: Options = Options(), packs: dict[int, Pack] | None = None
 ) -> RunResult:
-    return validate_sources(iter_sources(paths, options.limits, options.include), options, packs)
+    return validate_sources(iter_sources(paths, options.limits, options.include, skipped=True), options, packs)
 
 
 def validate_message(

@@ -28,7 +28,7 @@ from lxml import etree
 from . import __version__
 from .engine import Options, validate_sources
 from .findings import Severity
-from .inputs import Source
+from .inputs import Source, read_json_file
 from .messages import safe_parser
 from .packs import builtin_packs
 from .strategies import RandomChooser, draw_generated, targets
@@ -489,11 +489,58 @@ class ReplayResult:
     outcome: Outcome
 
 
-def replay(path: Path, command: str | None = None, timeout: float | None = None) -> ReplayResult:
-    """Run a saved finding again: does the target still fail the same way on the minimal document?"""
-    folder = path if path.is_dir() else path.parent
-    meta = json.loads((folder / REPLAY if path.is_dir() else path).read_text(encoding="utf-8"))
-    xml = (folder / meta["document"]).read_bytes()
-    outcome = run_target(shlex.split(command or meta["target"]), xml, timeout or meta["timeout"])
+class ReplayError(ValueError):
+    """A replay file that cannot be used, or a stored command not confirmed: a usage error (exit 2)."""
+
+
+def replay(
+    path: Path, command: str | None = None, timeout: float | None = None, *, trust_stored: bool = False
+) -> ReplayResult:
+    """Run a saved finding again: does the target still fail the same way on the minimal document?
+
+    The command stored in the replay file is run only when ``trust_stored`` says so: a replay file is
+    shared in tickets and chats, and running whatever command it names would make it code. Given
+    ``command`` (``--target``), the stored one is not used at all."""
+    file = path / REPLAY if path.is_dir() else path
+    try:
+        meta = read_json_file(file)
+    except ValueError as exc:
+        raise ReplayError(f"{file}: not a replay file: {exc}") from exc
+    if not _is_replay(meta):
+        raise ReplayError(f"{file}: not a replay file written by ssbtek-validate fuzz (target, document, outcome)")
+    if command is None and not trust_stored:
+        raise ReplayError(
+            f"{file}: the replay file names the command {meta['target']!r}; a replay file is not trusted to "
+            "choose what runs: give the command with --target, or run the stored one with --trust-replay-target"
+        )
+    try:
+        xml = (file.parent / meta["document"]).read_bytes()
+        argv = shlex.split(command or meta["target"])
+    except OSError as exc:
+        raise ReplayError(f"{file}: cannot read its document {meta['document']!r}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # unbalanced quotes
+        raise ReplayError(f"cannot split the command into words: {exc}") from exc
+    if not argv:
+        raise ReplayError("the command to replay against is empty")
+    outcome = run_target(argv, xml, timeout or float(meta["timeout"]))
     expected = meta["outcome"]["signature"]
     return ReplayResult(outcome.signature == expected, expected, outcome)
+
+
+def _is_replay(meta: object) -> bool:
+    """The shape ``save_finding`` writes; the document is a file beside the replay file, never a path."""
+    if not isinstance(meta, dict):
+        return False
+    document, outcome, timeout = meta.get("document"), meta.get("outcome"), meta.get("timeout")
+    return (
+        isinstance(meta.get("target"), str)
+        and isinstance(document, str)
+        and document not in ("", ".", "..")
+        and "/" not in document
+        and "\\" not in document
+        and isinstance(outcome, dict)
+        and isinstance(outcome.get("signature"), str)
+        and isinstance(timeout, int | float)
+        and not isinstance(timeout, bool)
+        and 0 < timeout < 1e6
+    )

@@ -5,6 +5,7 @@ Hypothesis and the generators are imported only when ``fuzz`` runs, so ``check``
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -28,7 +29,10 @@ DIRECTIONS = ("request", "answer", "fault")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per --target run.")
 @click.option("--max-shrink-steps", type=click.IntRange(min=0), default=400, show_default=True)
 @click.option("--replay", "replay_file", type=click.Path(exists=True, path_type=Path),
-              help="Run a saved finding (its replay.json or folder) again; exit 1 while it still fails.")  # fmt: skip
+              help="Run a saved finding (its replay.json or folder) again against --target; exit 1 while it "
+              "still fails.")  # fmt: skip
+@click.option("--trust-replay-target", is_flag=True,
+              help="With --replay and no --target: run the command the replay file stores (it is code).")  # fmt: skip
 def fuzz(
     versions: tuple[int, ...],
     operation: str | None,
@@ -42,6 +46,7 @@ def fuzz(
     timeout: float,
     max_shrink_steps: int,
     replay_file: Path | None,
+    trust_replay_target: bool,
 ) -> None:
     """Generate valid (or, with --invalid, near-miss) SSBTEK documents for every pack.
 
@@ -53,7 +58,7 @@ def fuzz(
     from .fuzz import cases, fuzz_target, write_corpus
 
     if replay_file is not None:
-        _replay(replay_file, target, timeout if target else None)
+        _replay(replay_file, target, timeout if target else None, trust_replay_target)
         return
     if out is None and target is None:
         click.echo("ssbtek-validate fuzz: give --out DIR (write documents) and/or --target CMD", err=True)
@@ -107,15 +112,23 @@ def fuzz(
         click.echo(
             f"FINDING {finding.outcome.status} ({finding.outcome.signature}) on a {what}: "
             f"{len(finding.case.document.xml)} → {len(finding.minimal)} bytes after shrinking; "
-            f"saved in {finding.folder}; replay: ssbtek-validate fuzz --replay {finding.folder / 'replay.json'}"
+            f"saved in {finding.folder}; replay: ssbtek-validate fuzz --replay "
+            f"{shlex.quote(str(finding.folder / 'replay.json'))} --target {shlex.quote(target)}"
         )
     sys.exit(1 if report.findings else 0)
 
 
-def _replay(path: Path, target: str | None, timeout: float | None) -> None:
-    from .fuzz import replay
+def _replay(path: Path, target: str | None, timeout: float | None, trust: bool) -> None:
+    from .fuzz import ReplayError, replay
 
-    result = replay(path, target, timeout)
+    try:
+        result = replay(path, target, timeout, trust_stored=trust)
+    except ReplayError as exc:
+        click.echo(f"ssbtek-validate fuzz: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        click.echo(f"ssbtek-validate fuzz: the command to replay against could not run: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     if result.reproduced:
         click.echo(f"still failing: {result.outcome.status} ({result.outcome.signature})")
         if result.outcome.stderr_tail:

@@ -7,6 +7,7 @@ tool can silently vanish from the report.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import stat
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from .findings import Finding, Severity
 from .limits import DEFAULT_LIMITS, Limits
 
 #: Files picked up when walking a directory. Files named explicitly are always read.
@@ -32,6 +34,33 @@ class Source:
     problem: str | None = None
     #: "read" for an I/O failure, "limit" when a size limit stopped us.
     problem_kind: str | None = None
+
+
+#: the run's note on what a folder's walk skipped
+SKIPPED = "SSBT-SKIPPED"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Entries of a folder that the walk did not read (hidden ones, symlinked folders): not inputs, but
+    the run says what they were, so that captures placed there are not left out without a word."""
+
+    folder: str
+    entries: tuple[str, ...]
+
+    #: names listed in the note; the count is always complete
+    SHOWN = 20
+
+    def finding(self) -> Finding:
+        names = ", ".join(self.entries[: self.SHOWN])
+        more = f" and {len(self.entries) - self.SHOWN:,} more" if len(self.entries) > self.SHOWN else ""
+        count = len(self.entries)
+        text = (
+            f"{count:,} {'entry' if count == 1 else 'entries'} in {self.folder} not read: hidden files and "
+            f"folders and symlinked folders are skipped when walking a folder ({names}{more}); "
+            "name a file to read it."
+        )
+        return Finding(SKIPPED, Severity.INFO, text, self.folder)
 
 
 #: Read in pieces: ``read(limit + 1)`` allocates the whole limit (16 MB by default) for every message,
@@ -106,12 +135,34 @@ def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
         return Source(name, None, f"cannot read: {exc.strerror or exc}", "read")
 
 
-def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Source]:
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file the user gave (evidence, a replay file), or a ValueError saying in one line why not.
+
+    Never a traceback: a folder, binary garbage, invalid JSON and 100,000 nested ``[`` (which
+    exhaust the parser's recursion) are all a sentence."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise ValueError("not usable JSON: nested too deeply") from exc
+
+
+def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | None = None) -> Iterator[str | Source]:
     """Yield matching file paths in a stable order; unreadable folders become sources with a problem.
 
     Symlinked directories are not followed, so a symlink loop cannot trap the walk. Hidden entries
     (``.git``, editor files) are skipped. Iterative, so no folder depth can exhaust the Python stack.
+    What is skipped is appended to ``skipped`` (hidden entries, symlinked folders; a folder ends in
+    ``/``), so that the report can say so: a capture placed there is otherwise never judged.
     """
+    skipped = [] if skipped is None else skipped
     listed = _listing(directory)
     if isinstance(listed, Source):
         yield listed
@@ -123,11 +174,12 @@ def walk(directory: str, matches: Callable[[str], bool]) -> Iterator[str | Sourc
             pending.pop()
             continue
         if entry.name.startswith("."):
+            skipped.append(entry.path + ("/" if _is_dir(entry) else ""))
             continue
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
+        is_dir = _is_dir(entry, follow_symlinks=False)
+        if not is_dir and not matches(entry.name) and entry.is_symlink() and _is_dir(entry):
+            skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
+            continue
         if is_dir:
             listed = _listing(entry.path)
             if isinstance(listed, Source):
@@ -145,6 +197,13 @@ def _listing(directory: str) -> list[os.DirEntry] | Source:
             return sorted(scan, key=lambda entry: entry.name)
     except OSError as exc:
         return Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+
+
+def _is_dir(entry: os.DirEntry, follow_symlinks: bool = True) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=follow_symlinks)
+    except OSError:
+        return False
 
 
 def _is_file(entry: os.DirEntry) -> bool:
@@ -179,25 +238,35 @@ def iter_targets(
     limits: Limits = DEFAULT_LIMITS,
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     stdin: BinaryIO | None = None,
-) -> Iterator[str | Source]:
+) -> Iterator[str | Source | Skipped]:
     """Arguments → file paths still to read, in reading order; stdin is read here (it cannot wait).
 
     A folder without matching files and a missing path become sources that say so, so that batch
-    runs split over processes (validator.batch) and plain runs see exactly the same inputs.
+    runs split over processes (validator.batch) and plain runs see exactly the same inputs. What a
+    folder's walk skipped follows its files as one :class:`Skipped` (a note for the run, not an input).
     """
     for argument in arguments:
         if str(argument) == "-":
             yield read_stdin(stdin, limits)
             continue
         path = Path(argument)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or path.exists() or path.is_symlink()
+        except OSError as exc:  # a name too long, a folder on the way without search permission, …
+            yield Source(str(path), None, f"cannot read: {exc.strerror or exc}", "read")
+            continue
+        if is_dir:
             found = False
-            for item in walk(str(path), matcher(include)):
+            skipped: list[str] = []
+            for item in walk(str(path), matcher(include), skipped):
                 found = True
                 yield item
+            if skipped:
+                yield Skipped(str(path), tuple(skipped))
             if not found:
                 yield Source(str(path), None, f"no files matching {', '.join(include)} in this folder", "read")
-        elif path.exists() or path.is_symlink():
+        elif exists:
             yield str(path)
         else:
             yield Source(str(path), None, "no such file or directory", "read")
@@ -208,6 +277,12 @@ def iter_sources(
     limits: Limits = DEFAULT_LIMITS,
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     stdin: BinaryIO | None = None,
-) -> Iterator[Source]:
+    *,
+    skipped: bool = False,
+) -> Iterator[Source | Skipped]:
+    """Every input read; with ``skipped``, what a folder's walk left out too (for the run's note)."""
     for target in iter_targets(arguments, limits, include, stdin):
-        yield target if isinstance(target, Source) else read_file(target, limits)
+        if isinstance(target, str):
+            yield read_file(target, limits)
+        elif skipped or isinstance(target, Source):
+            yield target
