@@ -22,7 +22,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
-from .safe_text import safe_result, safe_run
+from .safe_text import message_values, safe_result, safe_run, secrets_pattern
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,14 @@ def validate_message(
 ) -> MessageResult:
     """One message, whatever it holds: the rule configuration is applied once, here, and the texts of
     the result are made safe to print once, here."""
+    message = parse(source, options.limits) if message is None else message
     result = _validate_message(source, options, packs, message)
     if options.config is not None:  # the one place configuration changes findings, for every output
         options.config.apply(result)
-    return safe_result(result, options.show_values)
+    secrets = None
+    if result.findings and not options.show_values:  # a conforming message has nothing to quote
+        secrets = secrets_pattern(message_values(message.root))
+    return safe_result(result, options.show_values, secrets)
 
 
 def configure_run(result: RunResult, options: Options) -> None:
