@@ -157,9 +157,17 @@ def test_a_public_field_shows_only_values_shaped_like_what_it_holds(value: str, 
 
 @pytest.mark.parametrize(
     ("value", "field"),
-    [("2026-10-14", "fromDatum"), ("2026-10-14T09:30:00+02:00", "frageTidpunkt"), ("true", "anropad")]
-    + [("SSBT", "kalla"), ("-1004", "ResultatKod"), ("v9", "version"), ("2025", "ar"), ("FK:GEPI", "id")]
-    + [("b1e0c4d2-5a7f-4e93-8c16-0f2d9a3b7e51", "korrelationsid")],
+    [
+        ("2026-10-14", "fromDatum"),
+        ("2026-10-14T09:30:00+02:00", "frageTidpunkt"),
+        ("true", "anropad"),
+        ("SSBT", "kalla"),
+        ("-1004", "ResultatKod"),
+        ("v9", "version"),
+        ("2025", "ar"),
+        ("FK:GEPI", "id"),
+        ("b1e0c4d2-5a7f-4e93-8c16-0f2d9a3b7e51", "korrelationsid"),
+    ],
 )
 def test_a_public_field_shows_a_value_of_its_kind(value: str, field: str):
     assert masked_value(value, field, show_values=False) == value
@@ -174,6 +182,27 @@ def test_identities_in_any_digits_and_separators_are_masked_in_free_text(secret:
 def test_a_korrelationsid_stays_readable_even_with_twelve_digits_at_its_end():
     korrelationsid = "00000000-0000-4000-8000-191212121212"
     assert mask_identities(f"korrelationsid {korrelationsid}") == f"korrelationsid {korrelationsid}"
+
+
+SOAP = '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>'
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<?xml version="1.0"?><a>&Tolvansson;</a>',  # an entity name libxml2 quotes
+        SOAP.format("<soapenv:Fault><faultcode>Tolvansson</faultcode><faultstring>x</faultstring></soapenv:Fault>"),
+        SOAP.format('<x:fraga xmlns:x="urn:person:Tolvansson:191212121212"><x:p>1</x:p></x:fraga>'),
+    ],
+    ids=["entity-name", "faultcode", "foreign-namespace"],
+)
+def test_names_outside_values_are_masked_too(document: str):
+    result = validate(document.encode())
+    assert any(r.findings for r in result.messages)
+    for name in REPORTERS:
+        assert leaks(render(name, result), ["Tolvansson", "191212121212"]) == [], name
+    shown = validate(document.encode(), show_values=True)
+    assert "Tolvansson" in render("text", shown)
 
 
 # --- visible masks, readable non-personal values ------------------------------------------------------------

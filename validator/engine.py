@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from .config import RuleConfig
@@ -19,6 +19,7 @@ from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
+from .masking import personal_words
 from .messages import Message, parse
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
@@ -114,7 +115,8 @@ def validate_message(
         options.config.apply(result)
     secrets = None
     if result.findings and not options.show_values:  # a conforming message has nothing to quote
-        secrets = secrets_pattern(message_values(message.root))
+        foreign = personal_words(message.namespace) if message.namespace and not result.detection.pack_id else []
+        secrets = secrets_pattern(chain(message_values(message.root), foreign))
     return safe_result(result, options.show_values, secrets)
 
 

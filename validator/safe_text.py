@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .findings import ExchangeResult, Finding, MessageResult, RunResult
-from .masking import looks_public, mask, mask_identities, public_values
+from .masking import looks_public, mask, mask_entity_names, mask_identities, public_values
 
 #: Values shorter than this are not looked for in findings' texts: "ab" would match inside ordinary words.
 _SHORTEST_SECRET = 3
@@ -56,7 +56,7 @@ def safe_name(text: str, show_values: bool) -> str:
 def _clean(text: str, show_values: bool) -> str:
     """Cached: a batch repeats the same reasons, paths and messages thousands of times."""
     text = one_line(text)
-    return text if show_values else mask_identities(text)
+    return text if show_values else mask_entity_names(mask_identities(text))
 
 
 _WORD = re.compile(r"\w+")
@@ -154,7 +154,7 @@ def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | Non
     result.findings = [safe_finding(f, show_values, secrets) for f in result.findings]
     reason = result.detection.reason
     if reason:
-        result.detection = replace(result.detection, reason=_clean(reason, show_values))
+        result.detection = replace(result.detection, reason=_untaint(_clean(reason, show_values), secrets))
     result.observed = [_clean(key, show_values) for key in result.observed]
     return result
 

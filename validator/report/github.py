@@ -53,7 +53,7 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     for item in [*result.messages, *result.exchanges]:
         for finding in item.findings:
             stream.write(annotation(finding) + "\n")
+    stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")
-    stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
     stream.write(summary_line(result) + "\n")

@@ -91,7 +91,7 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     statuses = {p.id: p.status for p in packs.values()}
     if used:
         stream.write("packs: " + ", ".join(f"{pid} [{statuses.get(pid, '?')}]" for pid in used) + "\n")
+    stream.write(notice_line(result) + "\n")
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")
-    stream.write(notice_line(result) + "\n")
     stream.write(summary_line(result) + "\n")
