@@ -158,7 +158,8 @@ def test_github_output_has_one_annotation_per_finding_and_a_summary(corpus_run):
     lines = render("github", corpus_run).splitlines()
     findings = all_findings(corpus_run)
     assert lines[-2].startswith(f"{len(corpus_run.exchanges)} exchanges: ")
-    assert [line.split(" ", 1)[0] for line in lines[:-2]] == [
+    assert lines[-3].startswith("note: Personal data is masked")  # a plain line, not an annotation
+    assert [line.split(" ", 1)[0] for line in lines[:-3]] == [
         {"error": "::error", "warning": "::warning", "info": "::notice"}[f.severity] for f in findings
     ]
     assert lines[-1].endswith(f"(exit {corpus_run.exit_code})")

@@ -172,7 +172,7 @@ def test_a_lefi_field_is_reported_exactly_when_its_version_lacks_it(pair, fields
 def test_premiepension_value_is_masked_unless_asked():
     message = answer(6, answer_fields({"premiepensionBelopp"}))
     [masked] = [f for f in validate(message).messages[0].findings if f.rule == "SSBT-LEFI-FIELD"]
-    assert masked.value == "99999" and "98750" not in masked.message
+    assert masked.value == "•••••" and "98750" not in masked.message
     [shown] = [f for f in validate(message, show_values=True).messages[0].findings if f.rule == "SSBT-LEFI-FIELD"]
     assert shown.value == "98750"
 

@@ -22,8 +22,10 @@ from .evidence import EVIDENCE_VERSION, Verification, build, compare
 from .findings import RunResult
 from .inputs import DEFAULT_INCLUDE, read_json_file
 from .limits import Limits
+from .masking import MASK_CHAR
 from .packs import Pack, PackError
 from .progress import Progress
+from .safe_text import safe_name
 
 
 @dataclass
@@ -60,7 +62,8 @@ def run(
     certification = certify(batch.result, pack, requirements, options.as_of)
     settings = {
         "version": version,
-        "inputs": [str(p) for p in paths],
+        # masked like every name in the reports; --verify then needs the CAPTURES given again
+        "inputs": [safe_name(str(p), options.show_values) for p in paths],
         "as_of": options.as_of.isoformat() if options.as_of else None,
         "as_of_source": options.as_of_source,
         "strict": options.strict,
@@ -98,6 +101,11 @@ def verify(
     """Repeat the recorded certification (on ``paths`` if given, else the recorded inputs) and compare."""
     recorded = load_evidence(evidence_path)
     settings = recorded["settings"]
+    if not paths and any(MASK_CHAR in str(name) for name in settings.get("inputs", [])):
+        raise EvidenceError(
+            f"{evidence_path}: the recorded input paths are masked (they look like personal data); "
+            "give the CAPTURES again: certify --verify EVIDENCE CAPTURES…"
+        )
     try:
         options = Options(
             as_of=date.fromisoformat(settings["as_of"]) if settings.get("as_of") else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from .config import RuleConfig
@@ -19,10 +19,11 @@ from .exchanges import Exchanges
 from .findings import Finding, MessageResult, RunResult, Severity
 from .inputs import DEFAULT_INCLUDE, SKIPPED, Skipped, Source, iter_sources
 from .limits import DEFAULT_LIMITS, Limits
+from .masking import personal_words
 from .messages import Message, parse, text_of
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
-from .safe_text import safe_result, safe_run
+from .safe_text import message_values, safe_result, safe_run, secrets_pattern
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,15 @@ def validate_message(
 ) -> MessageResult:
     """One message, whatever it holds: the rule configuration is applied once, here, and the texts of
     the result are made safe to print once, here."""
+    message = parse(source, options.limits) if message is None else message
     result = _validate_message(source, options, packs, message)
     if options.config is not None:  # the one place configuration changes findings, for every output
         options.config.apply(result)
-    return safe_result(result, options.show_values)
+    secrets = None
+    if result.findings and not options.show_values:  # a conforming message has nothing to quote
+        foreign = personal_words(message.namespace) if message.namespace and not result.detection.pack_id else []
+        secrets = secrets_pattern(chain(message_values(message.root), foreign))
+    return safe_result(result, options.show_values, secrets)
 
 
 def configure_run(result: RunResult, options: Options) -> None:

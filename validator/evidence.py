@@ -21,7 +21,9 @@ from . import __version__
 from .batch import Digest
 from .certification import Certification
 from .findings import RunResult
+from .masking import values_notice
 from .packs import Pack, data_root
+from .safe_text import safe_name
 
 EVIDENCE_VERSION = 1
 
@@ -73,7 +75,11 @@ def build(
         "as_of": certification.as_of,
         "packs": pack_records(packs, used),
         "code_lists": code_list_hashes(),
-        "inputs": [{"file": d.file, "sha256": d.sha256, "bytes": d.size} for d in digests],
+        # input names are shown as every report shows them: a file named after a person is personal data
+        "values": values_notice(result.show_values),
+        "inputs": [
+            {"file": safe_name(d.file, result.show_values), "sha256": d.sha256, "bytes": d.size} for d in digests
+        ],
         "messages": [
             {
                 "file": message.file,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .limits import LIBXML2_MAX_DEPTH
+from .masking import mask
 from .prolog import Prolog, explain_wide_without_bom, has_doctype_in_prolog
 
 _ENCODING_ERRORS = frozenset(
@@ -49,7 +50,7 @@ def reason(exc: etree.XMLSyntaxError) -> str:
     text = str(exc.msg or exc or "unknown parser error")
     text = " ".join(text.split())
     text = _TRAILER.sub("", text).rstrip(" .,")
-    return _DIGITS.sub(lambda m: "*" * len(m.group()), text) or "unknown parser error"
+    return _DIGITS.sub(lambda m: mask(m.group()), text) or "unknown parser error"
 
 
 def classify(exc: etree.XMLSyntaxError, data: bytes, prolog: Prolog) -> SyntaxProblem:

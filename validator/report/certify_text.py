@@ -11,7 +11,7 @@ from typing import TextIO
 from ..certification import Certification
 from ..evidence import Verification
 from ..findings import RunResult, Severity
-from .text import finding_line, summary_line
+from .text import finding_line, notice_line, summary_line
 
 
 def write(result: RunResult, certification: Certification, stream: TextIO) -> None:
@@ -21,6 +21,7 @@ def write(result: RunResult, certification: Certification, stream: TextIO) -> No
         for finding in message.findings:
             if finding.severity is not Severity.INFO:
                 stream.write(finding_line(finding) + "\n")
+    stream.write(notice_line(result) + "\n")
     stream.write(summary_line(result) + "\n\n")
     cert = certification
     stream.write(f"Operations × directions (messages, conforming) for SSBTEK v{cert.version}:\n")

@@ -14,7 +14,7 @@ from typing import TextIO
 from ..findings import Finding, RunResult, Severity
 from ..packs import Pack
 from .locations import display_path, is_real_file
-from .text import exchange_summary_line, summary_line
+from .text import exchange_summary_line, notice_line, summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -53,6 +53,7 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     for item in [*result.messages, *result.exchanges]:
         for finding in item.findings:
             stream.write(annotation(finding) + "\n")
+    stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")
     stream.write(summary_line(result) + "\n")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import __version__
 from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity
+from ..masking import values_notice
 from ..packs import Pack
 from ..rule_docs import describe
 from .text import exchange_summary_line, location, summary_line
@@ -303,11 +304,7 @@ def render(
     evidence: dict[str, Any] | None = None,
 ) -> str:
     title = f"SSBTEK v{certification.version} certification report" if certification else "SSBTEK conformance report"
-    masked = (
-        "Values are shown unmasked (--show-values)."
-        if result.show_values
-        else "Personal data in values is masked (digits → 9, letters → x); --show-values unmasks."
-    )
+    masked = values_notice(result.show_values)
     run_findings = ""
     if result.run_findings:
         rows = "".join(_finding_row(f) for f in result.run_findings)

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..findings import MessageResult, RunResult
+from ..masking import values_notice
 from ..packs import Pack
 
 SCHEMA_VERSION = 1
@@ -21,6 +22,7 @@ def as_dict(result: RunResult, packs: dict[int, Pack], *, messages: bool = True)
         "report_version": SCHEMA_VERSION,
         "verdict": str(result.verdict),
         "exit_code": result.exit_code,
+        "values": {"masked": not result.show_values, "notice": values_notice(result.show_values)},
         "summary": result.totals(),
         "packs": [pack.summary() for pack in packs.values() if pack.id in used],
         "run_findings": [f.to_dict() for f in result.run_findings],

@@ -15,6 +15,7 @@ from lxml import etree
 
 from .. import __version__
 from ..findings import INCOMPLETE_RULES, Finding, MessageResult, RunResult, Severity, Verdict
+from ..masking import values_notice
 from ..packs import Pack
 from .text import exchange_summary_line, finding_line, summary_line
 
@@ -73,6 +74,7 @@ def as_element(result: RunResult, packs: dict[int, Pack]) -> etree._Element:
         ("tool", f"ssbtek-validator {__version__}"),
         ("verdict", str(result.verdict)),
         ("exit_code", str(result.exit_code)),
+        ("values", values_notice(result.show_values)),
         *((f"pack.{p.id}", p.status) for p in packs.values() if p.id in used),
     ):
         etree.SubElement(properties, "property", name=name, value=value)

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..findings import Finding, RunResult, Severity
+from ..masking import values_notice
 from ..packs import Pack
 from ..rule_docs import catalog, describe
 from .locations import file_uri, is_real_file
@@ -97,6 +98,7 @@ def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict[str, Any]:
                 "results": [_result(f, index) for f in findings],
                 "properties": {
                     "verdict": str(result.verdict),
+                    "values": values_notice(result.show_values),
                     "summary": result.totals(),
                     "exchange_summary": result.exchange_totals(),
                     "packs": [

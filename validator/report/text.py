@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import TextIO
 
 from ..findings import ExchangeResult, Finding, MessageResult, RunResult
+from ..masking import values_notice
 from ..packs import Pack
+from ..safe_text import line_start
 
 
 def location(finding: Finding) -> str:
-    parts = [finding.file or "<run>"]
+    parts = [line_start(finding.file) or "<run>"]
     if finding.line:
         parts.append(str(finding.line))
         if finding.column:
@@ -41,7 +43,7 @@ def message_line(message: MessageResult) -> str:
     described = ", ".join(what) or "not identified"
     reason = f"; {detection.reason}" if detection.reason else ""
     dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
-    return f"{message.file}: {message.verdict} ({described}{reason}{dated})"
+    return f"{line_start(message.file)}: {message.verdict} ({described}{reason}{dated})"
 
 
 def exchange_line(exchange: ExchangeResult) -> str:
@@ -58,6 +60,11 @@ def exchange_summary_line(result: RunResult) -> str:
         f"{totals['exchanges']} exchanges: {totals['conforms']} conform, {totals['nonconformant']} nonconformant, "
         f"{totals['incomplete']} incomplete; {totals['errors']} errors, {totals['warnings']} warnings"
     )
+
+
+def notice_line(result: RunResult) -> str:
+    """Said in every report: whether values are masked, and how to show them."""
+    return f"note: {values_notice(result.show_values)}"
 
 
 def summary_line(result: RunResult) -> str:
@@ -84,6 +91,7 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     statuses = {p.id: p.status for p in packs.values()}
     if used:
         stream.write("packs: " + ", ".join(f"{pid} [{statuses.get(pid, '?')}]" for pid in used) + "\n")
+    stream.write(notice_line(result) + "\n")
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")
     stream.write(summary_line(result) + "\n")

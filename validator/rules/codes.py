@@ -18,14 +18,13 @@ from lxml import etree
 
 from ..codelists import Binding, Catalogue, Lookup, Status, builtin_catalogue, summarise
 from ..findings import Finding, Severity
-from ..masking import scrub_text
+from ..masking import looks_like, mask
 from ..messages import element_path
 from ..payloads import Payload
 from .base import Context
 from .code_paths import ElementPaths, JsonPaths, json_pointer
 
 #: only a value with a run of digits can be shaped like a personnummer; the others need no scrubbing
-_DIGITS = re.compile(r"\d{6}")
 
 #: Words that start each kind of message; tests and the corpus check tell the kinds apart by them.
 UNKNOWN_CLOSED = "is not in"
@@ -182,9 +181,9 @@ class CodeListRule:
         if found.status is Status.UNKNOWN:
             if binding.schema_enforced:
                 return None
-            # a field bound to a code list holds codes (the allow-list idea of masking.PUBLIC_FIELDS), so the
-            # unknown code is shown; anything shaped like a personnummer is still masked
-            shown = scrub_text(code, None, context.show_values) if _DIGITS.search(code) else code
+            # a field bound to a code list holds codes, so an unknown code is shown when it looks like one;
+            # a personnummer or a name typed into a code field does not, and is masked (validator/masking.toml)
+            shown = code if context.show_values or looks_like(code, "code") else mask(code)
             message = self.unknown_message(binding, where.field, shown, when)
             severity = Severity.ERROR if binding.closed else Severity.WARNING
             return self._finding(context, binding, severity, message, where, shown)
