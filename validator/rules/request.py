@@ -66,7 +66,9 @@ class PersonidentitetRule:
         "The schema accepts any twelve digits. The agencies look the person up: a number whose date of "
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
         "personnummer, and CSN answers it with ResultatKod -1004 (Felaktigt format på personnummer, CSN "
-        "Kommunfråga description). A samordningsnummer has 60 added to the day (DOMAIN.md). Error: the "
+        "Kommunfråga description). A samordningsnummer has 60 added to the day (Skatteverket; SFS 1991:481). "
+        "An impossible date (month 99, day 40) is named before the check digit. Test persons a vendor's test "
+        "traffic uses can be accepted by configuration (test-persons). Error: the "
         "request cannot be answered for the person meant."
     )
     example = "personidentitet: its check digit is wrong for a personnummer (Luhn over the last 10 digits)."
@@ -76,16 +78,30 @@ class PersonidentitetRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         element = child(context.message.payload, "generellaFrageparametrar", "personidentitet")
+        if _text(element) in context.test_persons:  # a vendor's placeholder, accepted by its configuration
+            return
         problem = personidentitet_problem(_text(element))
         if problem:
             yield _finding(
                 self,
                 context,
                 element,
-                f"personidentitet is not a real personnummer or samordningsnummer: {problem}; expected "
-                "YYYYMMDD (day + 60 for a samordningsnummer) and a Luhn check digit.",
+                _personid_message(problem),
                 field="personidentitet",
             )
+
+
+def _personid_message(problem: str) -> str:
+    """An impossible date is named first ("a real date"); a wrong check digit alone is said as such."""
+    if problem.startswith("it does not start with a real date"):
+        return (
+            f"personidentitet {problem.removeprefix('it ')}, so it is no personnummer or samordningsnummer "
+            "(expected YYYYMMDD, day + 60 for a samordningsnummer, then a Luhn check digit)."
+        )
+    return (
+        f"personidentitet is not a real personnummer or samordningsnummer: {problem}; expected YYYYMMDD "
+        "(day + 60 for a samordningsnummer) and a Luhn check digit."
+    )
 
 
 class OrganisationsnummerRule:
