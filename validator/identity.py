@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-#: A samordningsnummer is a personnummer whose day of birth has 60 added (Skatteverket; folkbokföringslagen, SFS 1991:481, 18 a §).
+#: A samordningsnummer is a personnummer whose day of birth has 60 added (Skatteverket; SFS 1991:481).
 SAMORDNING_DAY_OFFSET = 60
 
 
