@@ -58,6 +58,10 @@ class Code:
             return f"valid until {end} (no start date known)"
         return "no known start or end date"
 
+    def place(self) -> str:
+        """``; only under AP`` for a code bound to a place (``codes`` listings), else nothing."""
+        return f"; only under {' '.join(self.context)}" if self.context else ""
+
 
 class Status(StrEnum):
     """What a list says about a code on a date."""

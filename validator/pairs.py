@@ -271,7 +271,7 @@ class PairKorrelationsidRule(_EchoRule):
     versions = "all"
     explanation = (
         "korrelationsid is the caller's handle on the exchange; the contract echoes it in the answer when "
-        "the request gives one (DOMAIN.md). Missing or different: error (the caller cannot match them)."
+        "the request gives one (SSBTEK v10 contract). Missing or different: error (the caller cannot match them)."
     )
     example = "the answer's korrelationsid is 00000000-…; the request's is b1e0c4d2-…."
 
@@ -283,7 +283,7 @@ class PairFrageTidpunktRule(_EchoRule):
     summary = "The answer echoes the request's frageTidpunkt (the same instant)."
     versions = "all"
     explanation = (
-        "frageTidpunkt is echoed in the answer when the request gives one (DOMAIN.md). The same instant "
+        "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract). The same instant "
         "written in another offset is the same value; another instant, or none, is an error."
     )
     example = "the answer's frageTidpunkt is 2026-10-15T08:00:00Z; the request's is 2026-10-14T09:12:33+02:00."
@@ -305,7 +305,7 @@ class PairFragaRule(_ExchangeRule):
     versions = "all"
     explanation = (
         "fraganSkallInkluderasISvaret=true asks SSBTEK to return the question in the answer's fraga; "
-        "false (or absent) means no fraga (DOMAIN.md). An echo that is missing, present when not asked "
+        "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "
         "for, or not the question that was sent (compared element by element, whatever the prefixes "
         "and indentation) is an error."
     )

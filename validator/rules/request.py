@@ -18,7 +18,8 @@ from ..masking import masked_value
 from ..messages import child, element_path
 from .base import Context
 
-#: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (DOMAIN.md).
+#: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
+#: description, ResultatKod -1005).
 CSN_ARENDEID_MAX = 31
 SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
 
@@ -181,7 +182,8 @@ class ArendeidentitetCsnRule:
     explanation = (
         "SSBTEK passes arendeidentitet to CSN as ArendeId, which CSN's Kommunfråga description limits to "
         f"{CSN_ARENDEID_MAX} characters. CSN rejects the whole request (ResultatKod -1005, Inparametrar "
-        "bryter mot specifikation/kontrakt) when it has 32 or more (DOMAIN.md). The SSBTEK schema allows "
+        "bryter mot specifikation/kontrakt) when it has 32 or more (CSN's Kommunfråga description). The SSBTEK "
+        "schema allows "
         "longer, so only requests that include CSN are affected."
     )
     example = f"arendeidentitet has 36 characters; CSN accepts at most {CSN_ARENDEID_MAX}."
@@ -213,7 +215,8 @@ class SkvFragaRule:
     explanation = (
         "SSBTEK v11 added SKV/fraga (ar+, then five booleans naming the parts wanted). The provisional "
         "schema makes it optional, but Försäkringskassan rejects a request that includes SKV without it "
-        "as a whole (DOMAIN.md): error. Each ar must be a year SKV can have data for: not after the "
+        "as a whole (as the v11 test environment answers, per Sundsvalls kommun's v11 reconstruction): error. "
+        "Each ar must be a year SKV can have data for: not after the "
         "year of the message (frageTidpunkt, else --as-of, else today) and not before 1900: error. A "
         "fraga that asks for none of the five parts gets nothing from SKV: warning."
     )

@@ -5,7 +5,7 @@ loaded by ``validator.codelists``) say which element or JSON property takes code
 which versions. The generators read the same data, so a valid document only carries codes that are
 in force on its date, and a new list or binding reaches the generators without code changes here.
 Where the code-list layer is not available, the few lists the nested generators need fall back to
-values DOMAIN.md states (LEFI v9 lists named there and used in the corpus).
+values the sources state (the LEFI REST v9 OpenAPI lists used in the corpus).
 """
 
 from __future__ import annotations
