@@ -260,6 +260,48 @@ def test_p37_in_v8_answers_dated_before_and_after_september_2021():
     assert late.findings == [] and "code:lefi-beloppstyp:P37" in late.observed
 
 
+def test_p37_under_sjukpenning_is_a_finding_and_under_alderspension_is_not(tmp_path):
+    """P37/P38 are beloppstyper under ålderspension (Försäkringskassan, SSBTEK release note 2021-06-17)."""
+    [finding] = _check(CORPUS / "v8" / "invalid-p37-under-sjukpenning.xml").findings
+    assert finding.rule == "SSBT-CODE-LEFI-BELOPPSTYP" and finding.severity is Severity.ERROR
+    assert "may appear only under formanstyp AP (Ålderspension)" in finding.message
+    assert "'SJP' (Sjukpenning)" in finding.message and "release note 2021-06-17" in finding.message
+    assert finding.path.endswith("/lefi:beloppstyp/lefi:id")
+    text = (CORPUS / "v8" / "answer-p37.xml").read_text(encoding="utf-8")
+    # P38 under föräldrapenning too; PS (no context) under any förmån stays fine
+    path = tmp_path / "p38-fp.xml"
+    path.write_text(text.replace(">AP<", ">FP<").replace(">P37<", ">P38<"), encoding="utf-8")
+    assert [f.rule for f in _check(path).findings] == ["SSBT-CODE-LEFI-BELOPPSTYP"]
+    path.write_text(text.replace(">AP<", ">FP<").replace(">P37<", ">PS<"), encoding="utf-8")
+    assert _check(path).findings == []
+
+
+def test_a_code_under_an_unknown_forman_is_not_called_misplaced():
+    """The förmån list is open: an unknown förmån has its own warning and may be ålderspension's real code."""
+    findings = _check(CORPUS / "v8" / "answer-lefi-unknown-codes.xml").findings
+    assert not any("may appear only under" in f.message for f in findings)
+
+
+def test_the_context_column_is_read_and_a_binding_must_say_how_to_find_it(tmp_path):
+    listed = parse_list(
+        "x", "# status: x\n# source: y\ncode,description,valid_from,valid_to,source,context\nA,a,,,s,AP FP\nB,b,,,s,\n"
+    )
+    assert [row.context for row in listed.codes] == [("AP", "FP"), ()]
+    (tmp_path / "x.csv").write_text(
+        "# status: x\n# source: y\ncode,description,valid_from,valid_to,source,context\nA,a,,,t,AP\n", encoding="utf-8"
+    )
+    binding = '[[binding]]\nid = "SSBT-CODE-X"\nlists = ["x"]\nversions = [8]\ndirection = "answer"\nclosed = true\n'
+    (tmp_path / "bindings.toml").write_text(binding + 'summary = "s"\nxpath = "a"\n', encoding="utf-8")
+    with pytest.raises(CodeListError, match="have a context"):
+        load_catalogue(tmp_path)
+    placed = binding + 'summary = "s"\nxpath = "a"\ncontext = { xpath = "../f[", field = "f" }\n'
+    (tmp_path / "bindings.toml").write_text(placed, encoding="utf-8")
+    with pytest.raises(CodeListError, match="bad context xpath"):
+        load_catalogue(tmp_path)
+    (tmp_path / "bindings.toml").write_text(placed.replace("../f[", "../f"), encoding="utf-8")
+    assert load_catalogue(tmp_path).bindings[0].context_field == "f"
+
+
 def test_the_same_answer_judged_at_as_of_when_it_carries_no_date(tmp_path):
     text = (CORPUS / "v8" / "answer-p37.xml").read_text(encoding="utf-8")
     start, end = text.index("<ssbt:frageTidpunkt>"), text.index("</ssbt:frageTidpunkt>") + len("</ssbt:frageTidpunkt>")

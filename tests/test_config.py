@@ -228,3 +228,43 @@ def test_a_split_run_reports_the_configuration_once(tmp_path):
         assert [f["rule"] for f in data["run_findings"]] == ["SSBT-CONFIG", "SSBT-CONFIG-EXPIRED"]
         assert "SSBT-CODE-AF-AKTIVITETSRAPPORT" not in rules_of(data)
     assert rules_of(outputs[0]) == rules_of(outputs[1])
+
+
+# ---------------------------------------------------------------- a vendor's test persons
+
+
+def _with_identity(tmp_path, identity: str, name: str = "request.xml"):
+    text = (CORPUS / "v10" / "invalid-personidentitet-check-digit.xml").read_text(encoding="utf-8")
+    start = text.index("<ssbt:personidentitet>") + len("<ssbt:personidentitet>")
+    end = text.index("</ssbt:personidentitet>")
+    path = tmp_path / name
+    path.write_text(text[:start] + identity + text[end:], encoding="utf-8")
+    return path
+
+
+def test_the_two_line_test_persons_configuration_accepts_exactly_those_identities(tmp_path, monkeypatch):
+    """The README's CI section: placeholders accepted through pyproject.toml, every other wrong number still fails."""
+    for identity, name in (("999999999999", "a.xml"), ("199001011234", "b.xml"), ("199001011235", "c.xml")):
+        _with_identity(tmp_path, identity, name)
+    monkeypatch.chdir(tmp_path)
+    code, data = json_run("--jobs", "1", ".")
+    assert code == 1 and rules_of(data).count("SSBT-PERSONID") == 3
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ssbtek-validator]\ntest-persons = ["999999999999", "199001011234"]\n', encoding="utf-8"
+    )
+    for jobs in ("1", "2"):
+        code, data = json_run("--jobs", jobs, ".")
+        assert code == 1, data
+        [failed] = [m for m in data["messages"] if m["findings"]]
+        assert failed["file"].endswith("c.xml") and rules_of(data) == ["SSBT-PERSONID"]
+    code, data = json_run("--config", tmp_path / "pyproject.toml", tmp_path / "a.xml")
+    assert code == 0, data
+
+
+@pytest.mark.parametrize("value", ['"999999999999"', '["99999999999"]', '["1990-01-01-1234"]', "[199001011234]"])
+def test_test_persons_that_could_never_match_are_a_configuration_error(tmp_path, value):
+    config = tmp_path / "ssbtek.toml"
+    config.write_text(f"test-persons = {value}\n", encoding="utf-8")
+    result = run("--config", config, _with_identity(tmp_path, "999999999999"))
+    assert result.exit_code == 2 and "test-persons" in result.output
+    assert "1990" not in result.output  # the configuration's values are not echoed

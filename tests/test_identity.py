@@ -36,7 +36,7 @@ def test_a_day_that_does_not_exist_is_found_even_with_a_right_check_digit(born, 
     last = (born.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     nine = f"{born:%y%m}{last.day + 1:02d}{serial}"
     number = f"{born.year // 100}{nine}{luhn_digit(nine)}"
-    assert "not a real date" in personidentitet_problem(number)
+    assert personidentitet_problem(number).startswith("it does not start with a real date of birth")
 
 
 def test_the_well_known_test_identities():
@@ -57,3 +57,25 @@ def test_organisationsnummer_check_digit(n):
     assert luhn_ok(nine + luhn_digit(nine))
     wrong = str((int(luhn_digit(nine)) + 1) % 10)
     assert organisationsnummer_problem(f"16{nine}{wrong}") is not None
+
+
+@given(
+    st.integers(min_value=1800, max_value=2099).map(str),
+    st.one_of(st.integers(13, 99), st.just(0)).map(lambda m: f"{m:02d}"),
+    st.integers(0, 99).map(lambda d: f"{d:02d}"),
+    st.integers(0, 9999).map(lambda n: f"{n:04d}"),
+)
+def test_an_impossible_month_is_named_first_whatever_the_check_digit(year, month, day, rest):
+    """999999999999 and month 99: the date is what is wrong, not (only) the check digit."""
+    problem = personidentitet_problem(year + month + day + rest)
+    assert problem.startswith("it does not start with a real date of birth (YYYYMMDD): the month is not 01–12")
+    assert ("check digit is wrong too" in problem) is not luhn_ok((year + month + day + rest)[2:])
+    assert year + month + day + rest not in problem and month not in problem.replace("01–12", "")
+
+
+def test_placeholders_seen_in_test_traffic():
+    assert personidentitet_problem("999999999999").startswith("it does not start with a real date")
+    assert personidentitet_problem("199001401234").endswith("that month has no such day; its check digit is wrong too")
+    assert personidentitet_problem("199001011234") == (
+        "its check digit is wrong for a personnummer (Luhn over the last 10 digits)"
+    )

@@ -168,3 +168,33 @@ def test_strict_counts_exchange_warnings():
         builtin_packs(),
     )
     assert warned.exit_code == 0  # nothing to warn about: strict alone does not fail a clean pair
+
+
+# ---------------------------------------------------------------- one answer against the question it echoes
+
+
+def _echo_findings(tmp_path, old: str, new: str) -> list:
+    text = (CORPUS / "v10" / "answer-echo-fraga.xml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "answer.xml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return [f for f in validate(path).messages[0].findings if f.rule == "SSBT-ANSWER-ECHO"]
+
+
+def test_an_answer_echoing_fraga_without_the_flag_or_without_its_korrelationsid_contradicts_itself(tmp_path):
+    flag = "<ssbt:fraganSkallInkluderasISvaret>true</ssbt:fraganSkallInkluderasISvaret>"
+    [absent] = _echo_findings(tmp_path, flag, "")
+    assert "fraganSkallInkluderasISvaret is absent" in absent.message and absent.path.endswith("/ssbt:fraga")
+    own = "<ssbt:korrelationsid>b1e0c4d2-5a7f-4e93-8c16-0f2d9a3b7e51</ssbt:korrelationsid>\n      <ssbt:svarsdata>"
+    [missing] = _echo_findings(tmp_path, own, "<ssbt:svarsdata>")
+    assert missing.message == (
+        "the echoed question has korrelationsid b1e0c4d2-5a7f-4e93-8c16-0f2d9a3b7e51 but the answer does not echo it."
+    )
+    assert _echo_findings(tmp_path, flag, flag.replace("true", "1")) == []  # xs:boolean's other spelling of true
+
+
+def test_the_pair_rule_still_names_the_request():
+    """The single-answer rule reuses the pair rule's comparison; the pair's wording is unchanged."""
+    [exchange] = _pair("v10/request-full.xml", "pairs/answer-wrong-korrelationsid.xml").exchanges
+    [finding] = [f for f in exchange.findings if f.rule == "SSBT-PAIR-KORRELATIONSID"]
+    assert finding.message.startswith("the answer's korrelationsid is ") and "; the request's is " in finding.message

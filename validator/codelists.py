@@ -24,6 +24,9 @@ from lxml import etree
 from .packs import PackError, data_root
 
 CSV_COLUMNS = ("code", "description", "valid_from", "valid_to", "source")
+#: an optional sixth column: where a code may appear (values of its binding's ``context``, space-separated;
+#: empty = anywhere). P37/P38 are beloppstyper of ålderspension only, not of every förmån's payments.
+CONTEXT_COLUMN = "context"
 
 
 class CodeListError(PackError):
@@ -37,6 +40,8 @@ class Code:
     valid_from: date | None
     valid_to: date | None
     source: str
+    #: the context values (e.g. formanstyp AP) under which the code may appear; empty = anywhere
+    context: tuple[str, ...] = ()
 
     def valid_on(self, when: date) -> bool:
         return (self.valid_from is None or self.valid_from <= when) and (self.valid_to is None or when <= self.valid_to)
@@ -52,6 +57,10 @@ class Code:
         if end:
             return f"valid until {end} (no start date known)"
         return "no known start or end date"
+
+    def place(self) -> str:
+        """``; only under AP`` for a code bound to a place (``codes`` listings), else nothing."""
+        return f"; only under {' '.join(self.context)}" if self.context else ""
 
 
 class Status(StrEnum):
@@ -130,6 +139,13 @@ class Binding:
     payload: str = ""
     #: the pack's XSD already enumerates the values: an unknown code is SSBT-XSD's finding, not ours
     schema_enforced: bool = False
+    #: XPath from a code's element to the element naming where it sits (e.g. its förmån's formanstyp); codes
+    #: whose row has a ``context`` are valid only where this element's text is one of its values
+    context_xpath: str = ""
+    #: what that element is called in messages (``formanstyp``)
+    context_field: str = ""
+    #: the code list describing the context values (``lefi-formaner``), for readable messages
+    context_list: str = ""
 
     def applies_to(self, version: int, direction: str | None) -> bool:
         return version in self.versions and direction in self.directions
@@ -193,23 +209,27 @@ def parse_list(name: str, text: str, where: str = "") -> CodeList:
         body_start = len(lines)
     reader = csv.reader(io.StringIO("\n".join(lines[body_start:])))
     header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != CSV_COLUMNS:
-        raise CodeListError(f"{where}: the header must be {','.join(CSV_COLUMNS)}, found {header}")
+    columns = tuple(h.strip() for h in header) if header is not None else ()
+    if columns not in (CSV_COLUMNS, (*CSV_COLUMNS, CONTEXT_COLUMN)):
+        raise CodeListError(
+            f"{where}: the header must be {','.join(CSV_COLUMNS)} (optionally ,{CONTEXT_COLUMN}), found {header}"
+        )
     if "status" not in meta or "source" not in meta:
         raise CodeListError(f"{where}: the header comments must say '# status:' and '# source:'")
     codes = []
     for number, row in enumerate(reader, start=body_start + 2):
         if not row or not "".join(row).strip():
             continue
-        if len(row) != len(CSV_COLUMNS):
-            raise CodeListError(f"{where}:{number}: expected {len(CSV_COLUMNS)} columns, found {len(row)}")
-        code, description, valid_from, valid_to, source = (cell.strip() for cell in row)
+        if len(row) != len(columns):
+            raise CodeListError(f"{where}:{number}: expected {len(columns)} columns, found {len(row)}")
+        code, description, valid_from, valid_to, source, *rest = (cell.strip() for cell in row)
+        context = tuple(rest[0].split()) if rest else ()
         if not code or not source:
             raise CodeListError(f"{where}:{number}: every row needs a code and a source")
         start, end = _date(valid_from, f"{where}:{number}"), _date(valid_to, f"{where}:{number}")
         if start and end and end < start:
             raise CodeListError(f"{where}:{number}: valid_to {end} is before valid_from {start}")
-        codes.append(Code(code, description, start, end, source))
+        codes.append(Code(code, description, start, end, source, context))
     return CodeList(
         name=name,
         title=meta.get("title", name),
@@ -233,8 +253,11 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
             json=tuple(data.get("json", ())),
             payload=data.get("payload", ""),
             schema_enforced=bool(data.get("schema_enforced", False)),
+            context_xpath=data.get("context", {}).get("xpath", ""),
+            context_field=data.get("context", {}).get("field", ""),
+            context_list=data.get("context", {}).get("list", ""),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CodeListError(f"{where}: binding {data.get('id', '?')}: missing or bad key {exc}") from exc
     if not binding.id.startswith("SSBT-CODE-"):
         raise CodeListError(f"{where}: binding id {binding.id} must start with SSBT-CODE-")
@@ -247,12 +270,37 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
         raise CodeListError(f"{where}: binding {binding.id}: json paths need a payload model")
     if not binding.directions or not set(binding.directions) <= {"request", "answer"}:
         raise CodeListError(f"{where}: binding {binding.id}: direction must be request, answer or both")
+    _check_context(binding, lists, namespaces, where)
     if binding.xpath:
         try:  # syntax errors are configuration errors now, not a failing rule on every message later
             etree.XPath(binding.xpath, namespaces={"ssbt": "urn:syntax-check", **namespaces})
         except etree.XPathSyntaxError as exc:
             raise CodeListError(f"{where}: binding {binding.id}: bad xpath {binding.xpath!r}: {exc}") from exc
     return binding
+
+
+def _check_context(binding: Binding, lists: dict[str, CodeList], namespaces: dict[str, str], where: str) -> None:
+    """A list whose codes say where they may appear needs a binding that can tell where a code is."""
+    restricted = [row.code for name in binding.lists for row in lists[name].codes if row.context]
+    if not binding.context_xpath:
+        if restricted:
+            raise CodeListError(
+                f"{where}: binding {binding.id}: codes {', '.join(restricted)} have a context, but the binding "
+                "has no context = { xpath, field } to find it"
+            )
+        return
+    if binding.json:
+        raise CodeListError(f"{where}: binding {binding.id}: a context is supported on xpath bindings only")
+    if not binding.context_field:
+        raise CodeListError(f"{where}: binding {binding.id}: context needs a field (its name in messages)")
+    if binding.context_list and binding.context_list not in lists:
+        raise CodeListError(f"{where}: binding {binding.id}: context list {binding.context_list} is unknown")
+    try:
+        etree.XPath(binding.context_xpath, namespaces={"ssbt": "urn:syntax-check", **namespaces})
+    except etree.XPathSyntaxError as exc:
+        raise CodeListError(
+            f"{where}: binding {binding.id}: bad context xpath {binding.context_xpath!r}: {exc}"
+        ) from exc
 
 
 def load_catalogue(folder: Path) -> Catalogue:

@@ -19,6 +19,8 @@ report whenever a configuration disables or re-grades anything: which rules, and
     file = "captures/legacy/*.xml"                  # and/or path = "*/ssbt:personidentitet"
     reason = "VEND-123: fixed in release 4.2"
     expires = 2026-12-31
+
+    test-persons = ["999999999999", "199001011234"]  # a vendor's test identities: SSBT-PERSONID accepts them
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 from .findings import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity
 
 TABLE = "ssbtek-validator"
-KEYS = {"disable", "severity", "suppress"}
+KEYS = {"disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
 #: the run-level notes that make a configuration visible: silencing them would hide what it did
 NOTES = frozenset({"SSBT-CONFIG", "SSBT-CONFIG-SUPPRESSED"})
@@ -143,6 +145,9 @@ class RuleConfig:
     today: date = field(default_factory=date.today)
     #: every rule id there is, to name what the patterns switched off
     known: frozenset[str] = frozenset()
+    #: personidentitet values a team's test traffic uses (placeholders such as 999999999999): real agencies
+    #: reject them (CSN: ResultatKod -1004), so SSBT-PERSONID stays an error for every other number
+    test_persons: frozenset[str] = frozenset()
 
     def active(self) -> list[Suppression]:
         return [s for s in self.suppressions if s.expires >= self.today]
@@ -270,6 +275,16 @@ def _check_rule_pattern(pattern: str, where: str, known: frozenset[str], *, prot
         )
 
 
+def _test_persons(value: Any, where: str) -> frozenset[str]:
+    """Twelve digits each, as personidentitet is written: anything else could never match and is a typo."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f'{where}: expected a list of strings, e.g. ["999999999999"]')
+    wrong = [item for item in value if len(item) != 12 or not item.isascii() or not item.isdigit()]
+    if wrong:
+        raise ConfigError(f"{where}: {len(wrong)} entries are not 12 digits (personidentitet is written YYYYMMDDNNNC)")
+    return frozenset(value)
+
+
 def _date(value: Any, where: str) -> date:
     if isinstance(value, date):
         return value
@@ -331,6 +346,7 @@ def parse_config(
             )
         )
     return RuleConfig(
+        test_persons=_test_persons(table.get("test-persons", []), f"{source}: test-persons"),
         disabled=disabled,
         severities=tuple(severities),
         suppressions=tuple(suppressions),

@@ -155,6 +155,8 @@ def _validate_message(
     result.message_date, result.message_date_source = when.isoformat(), source_of_date
     context = Context(message, pack, detection, options.limits, when, options.show_values)
     context.message_date_source = source_of_date
+    if options.config is not None:
+        context.test_persons = options.config.test_persons
     for rule in options.rules:
         try:
             if not rule.applies(context):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-#: A samordningsnummer is a personnummer whose day of birth has 60 added (DOMAIN.md, Skatteverket).
+#: A samordningsnummer is a personnummer whose day of birth has 60 added (Skatteverket; SFS 1991:481).
 SAMORDNING_DAY_OFFSET = 60
 
 
@@ -35,8 +35,10 @@ def luhn_digit(nine: str) -> str:
 def personidentitet_problem(value: str) -> str | None:
     """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer, or None.
 
-    Checks the birth date (a samordningsnummer's day is 61–91) and the check digit over the last
-    10 digits. Says nothing about shape: 12 digits is the schema's job (SSBT-XSD). ASCII digits only:
+    An impossible date comes first: a number such as ``999999999999`` or one with month 99 is wrong
+    because it has no date of birth, and a vendor who only fixes its check digit fixes nothing. The
+    text says which part of the date is impossible without quoting any digit. Says nothing about
+    shape: 12 digits is the schema's job (SSBT-XSD). ASCII digits only:
     ``str.isdigit`` also accepts "²", which ``int`` refuses.
     """
     if len(value) != 12 or not (value.isascii() and value.isdigit()):
@@ -46,12 +48,22 @@ def personidentitet_problem(value: str) -> str | None:
     if day > SAMORDNING_DAY_OFFSET:
         day -= SAMORDNING_DAY_OFFSET
         kind = "samordningsnummer"
+    check = luhn_ok(value[2:])
     try:
         date(year, month, day)
     except ValueError:
-        offset = f" (day minus {SAMORDNING_DAY_OFFSET})" if kind == "samordningsnummer" else ""
-        return f"its date of birth{offset} is not a real date"
-    if not luhn_ok(value[2:]):
+        offset = (
+            f" (day minus {SAMORDNING_DAY_OFFSET}, as for a samordningsnummer)" if kind == "samordningsnummer" else ""
+        )
+        if not 1 <= month <= 12:
+            why = "the month is not 01–12"
+        elif day == 0:
+            why = f"the day{offset} is 00"
+        else:
+            why = f"that month has no such day{offset}"
+        also = "; its check digit is wrong too" if not check else ""
+        return f"it does not start with a real date of birth (YYYYMMDD): {why}{also}"
+    if not check:
         return f"its check digit is wrong for a {kind} (Luhn over the last 10 digits)"
     return None
 

@@ -44,6 +44,8 @@ class Side:
     frage_tidpunkt: tuple[str, Spot] | None = None
     #: request: fraganSkallInkluderasISvaret; answer: None
     echo_wanted: bool = False
+    #: request: fraganSkallInkluderasISvaret as written, with where it is (None when absent)
+    echo_flag: tuple[str, Spot] | None = None
     #: request: agency → inkludera; answer: agency → where it answered
     included: dict[str, bool] = field(default_factory=dict)
     answered: dict[str, Spot] = field(default_factory=dict)
@@ -62,14 +64,7 @@ def side_of(message: Message) -> Side:
     side.namespace, side.operation, side.direction = message.namespace, message.operation, message.direction
     side.where = Spot(payload.sourceline, element_path(payload))
     if message.direction == "request":
-        general = payload.find("{*}generellaFrageparametrar")
-        side.korrelationsid = _fact(general, "korrelationsid")
-        side.frage_tidpunkt = _fact(general, "frageTidpunkt")
-        wanted = _fact(general, "fraganSkallInkluderasISvaret")
-        side.echo_wanted = wanted is not None and wanted[0] in ("true", "1")
-        for agency in payload.iterfind("{*}specifikaFrageparametrar/{*}*"):
-            side.included[etree.QName(agency).localname] = (agency.get("inkludera") or "").strip() in ("true", "1")
-        side.question = _normalise(payload)
+        _question_facts(side, payload)
     elif message.direction == "answer":
         side.korrelationsid = _fact(payload, "korrelationsid")
         side.frage_tidpunkt = _fact(payload, "frageTidpunkt")
@@ -80,6 +75,35 @@ def side_of(message: Message) -> Side:
         fraga = payload.find("{*}fraga")
         if fraga is not None:
             side.echoed = (_normalise(fraga), Spot(fraga.sourceline, element_path(fraga)))
+    return side
+
+
+def _question_facts(side: Side, question: etree._Element) -> None:
+    """A question's facts, from a request's payload or from the ``fraga`` an answer echoes: one reading,
+    so a pair and a single answer judge the echo by the same facts."""
+    general = question.find("{*}generellaFrageparametrar")
+    side.korrelationsid = _fact(general, "korrelationsid")
+    side.frage_tidpunkt = _fact(general, "frageTidpunkt")
+    wanted = _fact(general, "fraganSkallInkluderasISvaret")
+    side.echo_wanted = wanted is not None and wanted[0] in ("true", "1")
+    side.echo_flag = wanted
+    for agency in question.iterfind("{*}specifikaFrageparametrar/{*}*"):
+        side.included[etree.QName(agency).localname] = (agency.get("inkludera") or "").strip() in ("true", "1")
+    side.question = _normalise(question)
+
+
+def echoed_question(message: Message) -> Side | None:
+    """The question an answer echoes in its ``fraga``, read as a request's facts; None without an echo."""
+    payload = message.payload
+    if payload is None or message.direction != "answer":
+        return None
+    fraga = payload.find("{*}fraga")
+    if fraga is None:
+        return None
+    side = Side(message.name, usable=True, namespace=message.namespace, operation=message.operation)
+    side.direction = "request"
+    side.where = Spot(fraga.sourceline, element_path(fraga))
+    _question_facts(side, fraga)
     return side
 
 
@@ -217,16 +241,22 @@ class _EchoRule(_ExchangeRule):
     def check(self, request: Side, answer: Side) -> Iterator[Finding]:
         if answer.direction != "answer" or request.operation != "hamtaBastjanstInformation":
             return
-        asked = getattr(request, self.attribute)
+        problem = self.echo_problem(request, answer, "the request")
+        if problem is not None:
+            yield self.finding(answer, *problem)
+
+    def echo_problem(self, question: Side, answer: Side, source: str) -> tuple[Spot | None, str] | None:
+        """Where and why the answer does not echo this fact of the question (``source`` says whose it is:
+        the request of a pair, or the question an answer itself echoes), or None."""
+        asked = getattr(question, self.attribute)
         if asked is None:
-            return
+            return None
         echoed = getattr(answer, self.attribute)
         if echoed is None:
-            yield self.finding(answer, None, f"the request has {self.fact} {asked[0]} but the answer does not echo it.")
-        elif not self.same(asked[0], echoed[0]):
-            yield self.finding(
-                answer, echoed[1], f"the answer's {self.fact} is {echoed[0]}; the request's is {asked[0]}."
-            )
+            return None, f"{source} has {self.fact} {asked[0]} but the answer does not echo it."
+        if not self.same(asked[0], echoed[0]):
+            return echoed[1], f"the answer's {self.fact} is {echoed[0]}; {source}'s is {asked[0]}."
+        return None
 
     @staticmethod
     def same(a: str, b: str) -> bool:
@@ -241,7 +271,7 @@ class PairKorrelationsidRule(_EchoRule):
     versions = "all"
     explanation = (
         "korrelationsid is the caller's handle on the exchange; the contract echoes it in the answer when "
-        "the request gives one (DOMAIN.md). Missing or different: error (the caller cannot match them)."
+        "the request gives one (SSBTEK v10 contract). Missing or different: error (the caller cannot match them)."
     )
     example = "the answer's korrelationsid is 00000000-…; the request's is b1e0c4d2-…."
 
@@ -253,7 +283,7 @@ class PairFrageTidpunktRule(_EchoRule):
     summary = "The answer echoes the request's frageTidpunkt (the same instant)."
     versions = "all"
     explanation = (
-        "frageTidpunkt is echoed in the answer when the request gives one (DOMAIN.md). The same instant "
+        "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract). The same instant "
         "written in another offset is the same value; another instant, or none, is an error."
     )
     example = "the answer's frageTidpunkt is 2026-10-15T08:00:00Z; the request's is 2026-10-14T09:12:33+02:00."
@@ -275,7 +305,7 @@ class PairFragaRule(_ExchangeRule):
     versions = "all"
     explanation = (
         "fraganSkallInkluderasISvaret=true asks SSBTEK to return the question in the answer's fraga; "
-        "false (or absent) means no fraga (DOMAIN.md). An echo that is missing, present when not asked "
+        "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "
         "for, or not the question that was sent (compared element by element, whatever the prefixes "
         "and indentation) is an error."
     )

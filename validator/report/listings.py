@@ -74,10 +74,10 @@ def print_codes(list_name: str | None, when: date) -> int:
     if not valid:
         click.echo(f"(no code of this list is valid on {when.isoformat()})")
     for row in valid:
-        click.echo(f"{row.code:{width}}  {row.description or '—'}  [{row.period()}]  ({row.source})")
+        click.echo(f"{row.code:{width}}  {row.description or '—'}  [{row.period()}{row.place()}]  ({row.source})")
     others = [row for row in code_list.codes if row not in valid]
     if others:
         click.echo(f"\nnot valid on {when.isoformat()}:")
         for row in others:
-            click.echo(f"{row.code:{width}}  {row.description or '—'}  [{row.period()}]  ({row.source})")
+            click.echo(f"{row.code:{width}}  {row.description or '—'}  [{row.period()}{row.place()}]  ({row.source})")
     return 0

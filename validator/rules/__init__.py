@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Context, Rule
 from .codes import CodeListRule
+from .echo import AnswerEchoRule
 from .lifecycle import ClosedVersionRule, NotLiveRule
 from .nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from .operations import OperationInPackRule
@@ -45,6 +46,7 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     SkvFragaRule(),
     FkFragaRule(),
     PingUntestedAgencyRule(),
+    AnswerEchoRule(),  # an answer's echoed fraga agrees with the answer
 )
 
 #: Version-dependent rules (SSBTEK v6–v8, LEFI Online XML) and the version lifecycle.

@@ -35,6 +35,9 @@ class Context:
     message_date_source: str = ""
     #: facts a family of rules derives once per message and shares (e.g. the LEFI Online version)
     shared: dict[str, object] = field(default_factory=dict, repr=False)
+    #: identities a team's configuration accepts as its test persons (``test-persons``): SSBT-PERSONID
+    #: leaves them alone, whatever their date or check digit
+    test_persons: frozenset[str] = frozenset()
 
     def observe(self, key: str) -> None:
         self.observed.append(key)

@@ -89,6 +89,14 @@ def binding_doc(binding: Binding, catalogue: Catalogue, rule: CodeListRule) -> R
         f"valid_to (judged at frageTidpunkt, else --as-of, else today) is an error naming both dates. "
         f"See `ssbtek-validate codes {binding.lists[0]}`."
     )
+    placed = [row for name in binding.lists for row in catalogue.lists[name].codes if row.context]
+    if binding.context_xpath and placed:
+        where_each = "; ".join(f"{row.code} only under {' '.join(row.context)}" for row in placed)
+        explanation += (
+            f" Some codes may appear only in a given place, named by the {binding.context_field} around them "
+            f"({where_each}): under another known {binding.context_field} they are an error. Source: "
+            f"{placed[0].source}."
+        )
     return RuleDoc(
         id=binding.id,
         severity="error" if binding.closed else "warning/error",

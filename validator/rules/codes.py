@@ -30,6 +30,7 @@ from .code_paths import ElementPaths, JsonPaths, json_pointer
 UNKNOWN_CLOSED = "is not in"
 UNKNOWN_OPEN = "is not among the known codes of"
 OUT_OF_DATE = "but the message is dated"
+WRONG_PLACE = "may appear only under"
 
 
 @dataclass
@@ -55,7 +56,10 @@ class CodeListRule:
     explanation = (
         "Each binding in codelists/bindings.toml names an element (XPath) or a JSON property inside a decoded "
         "payload, the code lists it uses, the SSBTEK versions it applies to, and whether the list is closed "
-        "(an unknown code is an error) or open (the list is not complete: an unknown code is a warning). Every "
+        "(an unknown code is an error) or open (the list is not complete: an unknown code is a warning). A code may "
+        "also be bound to a place: P37/P38 (inkomstpensionstillägg) are beloppstyper under ålderspension "
+        "(Försäkringskassan, SSBTEK release note 2021-06-17), so under another förmån (formanstyp) they are an "
+        "error; the list's context column says where each such code may appear. Every "
         "code is judged at the message's date (frageTidpunkt, else --as-of, else today): a known code used "
         "before its valid_from or after its valid_to is an error naming both dates, in open lists too. Where the "
         "pack's XSD already enumerates the values (schema_enforced), an unknown code is left to SSBT-XSD. Every "
@@ -74,6 +78,7 @@ class CodeListRule:
         self._by_day: dict[date, dict[str, dict[str, str]]] = {}
         self._titles: dict[str, str] = {}
         self._known: dict[tuple[str, date], str] = {}
+        self._context_paths: dict[str, etree.XPath] = {}
 
     @property
     def catalogue(self) -> Catalogue:
@@ -92,7 +97,7 @@ class CodeListRule:
                 codes = index[binding.id] = {}
                 for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
                     for row in self.catalogue.lists[name].codes:
-                        if row.valid_on(when):
+                        if row.valid_on(when) and not row.context:  # a placed code is judged where it is
                             codes[row.code] = f"code:{name}:{row.code}"
         return index
 
@@ -159,14 +164,35 @@ class CodeListRule:
                             json_findings.append(finding)
         for elements, root, nested in batches:
             for binding, element, code in elements.collect(root, valid, observed):
-                finding = self._judge(context, binding, code, _element_place(element, nested, outer_paths))
+                place = _element_place(element, nested, outer_paths)
+                finding = self._judge(context, binding, code, place, lambda b=binding, e=element: self._where(b, e))
                 if finding is not None:
                     findings.append(finding)
         yield from findings
         yield from json_findings
 
-    def _judge(self, context: Context, binding: Binding, code: str, place: Callable[[], Place]) -> Finding | None:
-        """Judge a code that may have dates or be unknown; ``place`` is worked out only for a finding."""
+    def _where(self, binding: Binding, element: etree._Element) -> str | None:
+        """The text of the element naming where a code sits (its förmån's formanstyp), or None if there is none."""
+        if not binding.context_xpath:
+            return None
+        path = self._context_paths.get(binding.id)
+        if path is None:
+            namespaces = {"ssbt": "urn:unused", **self.catalogue.namespaces}
+            path = self._context_paths[binding.id] = etree.XPath(binding.context_xpath, namespaces=namespaces)
+        for found in path(element):
+            if isinstance(found, etree._Element):
+                return "".join(found.itertext()).strip()
+        return None
+
+    def _judge(
+        self,
+        context: Context,
+        binding: Binding,
+        code: str,
+        place: Callable[[], Place],
+        where_found: Callable[[], str | None] = lambda: None,
+    ) -> Finding | None:
+        """Judge a code that may have dates, a place, or be unknown; ``place`` is worked out only for a finding."""
         when = context.message_date
         memo = (binding.id, code, when)  # a batch holds many messages of the same day
         found = self._lookups.get(memo)
@@ -176,7 +202,17 @@ class CodeListRule:
             found = self._lookups[memo] = self.catalogue.lookup(binding, code, when)
         if found.status is Status.VALID:
             context.observe(f"code:{found.list_name}:{code}")
-            return None
+            row = found.code
+            if row is None or not row.context:
+                return None
+            under = where_found()
+            if under is None or under in row.context:  # no förmån around it: nothing says it is misplaced
+                return None
+            if binding.context_list and under not in self.catalogue.lists[binding.context_list]:
+                return None  # an unknown förmån (its own warning) may be the right one: no false alarm
+            where = place()
+            message = self.placed_message(binding, where.field, code, row, under, when)
+            return self._finding(context, binding, Severity.ERROR, message, where, code)
         where = place()
         if found.status is Status.UNKNOWN:
             if binding.schema_enforced:
@@ -212,6 +248,24 @@ class CodeListRule:
             f"{field_name} {shown_text} {UNKNOWN_OPEN} {titles} (an open list, known to be incomplete); "
             f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
         )
+
+    def placed_message(self, binding: Binding, field_name: str, code: str, row, under: str, when: date) -> str:
+        """``P37 … may appear only under formanstyp AP (Ålderspension), but it is under SJP (Sjukpenning)``."""
+        described = f" ({row.description})" if row.description else ""
+        title = self.catalogue.titles(binding)
+        allowed = ", ".join(f"{value}{self._describe(binding, value, when)}" for value in row.context)
+        shown = under if looks_like(under, "code") else mask(under)  # a known förmån code, or masked
+        return (
+            f"{field_name} {code!r}{described} of {title} {WRONG_PLACE} {binding.context_field} {allowed}, but "
+            f"it is under {binding.context_field} {shown!r}{self._describe(binding, under, when)}. "
+            f"Source: {row.source}."
+        )
+
+    def _describe(self, binding: Binding, value: str, when: date) -> str:
+        if not binding.context_list:
+            return ""
+        found = self.catalogue.lists[binding.context_list].lookup(value, when)
+        return f" ({found.code.description})" if found.code is not None and found.code.description else ""
 
     def dated_message(self, field_name: str, code: str, found: Lookup, when: date, source: str) -> str:
         row = found.code

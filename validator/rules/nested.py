@@ -237,7 +237,8 @@ class LefiPayloadRule:
     versions = "v10–v11"
     explanation = (
         "From SSBTEK v10 FK's question and answer are base64 JSON of LEFI REST. FK/fraga/version names "
-        "the LEFI version (omitted: v9, DOMAIN.md) and so the model: ours is xsd/nested/lefi-v9.schema.json "
+        "the LEFI version (omitted: v9, per the SSBTEK v10 contract) and so the model: ours is "
+        "xsd/nested/lefi-v9.schema.json "
         "(written from the LEFI v9 OpenAPI file); with --schemas, a bundle's LEFI OpenAPI file is used "
         "instead. Violations are errors at `outer XPath → JSON pointer` (SSBT-LEFI-MODEL). A question that "
         "names nothing to fetch is rejected by LEFI as a whole (HTTP 400): error. A key the model does "

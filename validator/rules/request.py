@@ -18,7 +18,8 @@ from ..masking import masked_value
 from ..messages import child, element_path, integer, shown_number, text_of
 from .base import Context
 
-#: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (DOMAIN.md).
+#: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
+#: description, ResultatKod -1005).
 CSN_ARENDEID_MAX = 31
 SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
 
@@ -66,7 +67,9 @@ class PersonidentitetRule:
         "The schema accepts any twelve digits. The agencies look the person up: a number whose date of "
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
         "personnummer, and CSN answers it with ResultatKod -1004 (Felaktigt format på personnummer, CSN "
-        "Kommunfråga description). A samordningsnummer has 60 added to the day (DOMAIN.md). Error: the "
+        "Kommunfråga description). A samordningsnummer has 60 added to the day (Skatteverket; SFS 1991:481). "
+        "An impossible date (month 99, day 40) is named before the check digit. Test persons a vendor's test "
+        "traffic uses can be accepted by configuration (test-persons). Error: the "
         "request cannot be answered for the person meant."
     )
     example = "personidentitet: its check digit is wrong for a personnummer (Luhn over the last 10 digits)."
@@ -76,16 +79,30 @@ class PersonidentitetRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         element = child(context.message.payload, "generellaFrageparametrar", "personidentitet")
+        if _text(element) in context.test_persons:  # a vendor's placeholder, accepted by its configuration
+            return
         problem = personidentitet_problem(_text(element))
         if problem:
             yield _finding(
                 self,
                 context,
                 element,
-                f"personidentitet is not a real personnummer or samordningsnummer: {problem}; expected "
-                "YYYYMMDD (day + 60 for a samordningsnummer) and a Luhn check digit.",
+                _personid_message(problem),
                 field="personidentitet",
             )
+
+
+def _personid_message(problem: str) -> str:
+    """An impossible date is named first ("a real date"); a wrong check digit alone is said as such."""
+    if problem.startswith("it does not start with a real date"):
+        return (
+            f"personidentitet {problem.removeprefix('it ')}, so it is no personnummer or samordningsnummer "
+            "(expected YYYYMMDD, day + 60 for a samordningsnummer, then a Luhn check digit)."
+        )
+    return (
+        f"personidentitet is not a real personnummer or samordningsnummer: {problem}; expected YYYYMMDD "
+        "(day + 60 for a samordningsnummer) and a Luhn check digit."
+    )
 
 
 class OrganisationsnummerRule:
@@ -165,7 +182,8 @@ class ArendeidentitetCsnRule:
     explanation = (
         "SSBTEK passes arendeidentitet to CSN as ArendeId, which CSN's Kommunfråga description limits to "
         f"{CSN_ARENDEID_MAX} characters. CSN rejects the whole request (ResultatKod -1005, Inparametrar "
-        "bryter mot specifikation/kontrakt) when it has 32 or more (DOMAIN.md). The SSBTEK schema allows "
+        "bryter mot specifikation/kontrakt) when it has 32 or more (CSN's Kommunfråga description). The SSBTEK "
+        "schema allows "
         "longer, so only requests that include CSN are affected."
     )
     example = f"arendeidentitet has 36 characters; CSN accepts at most {CSN_ARENDEID_MAX}."
@@ -197,7 +215,8 @@ class SkvFragaRule:
     explanation = (
         "SSBTEK v11 added SKV/fraga (ar+, then five booleans naming the parts wanted). The provisional "
         "schema makes it optional, but Försäkringskassan rejects a request that includes SKV without it "
-        "as a whole (DOMAIN.md): error. Each ar must be a year SKV can have data for: not after the "
+        "as a whole (as the v11 test environment answers, per Sundsvalls kommun's v11 reconstruction): error. "
+        "Each ar must be a year SKV can have data for: not after the "
         "year of the message (frageTidpunkt, else --as-of, else today) and not before 1900: error. A "
         "fraga that asks for none of the five parts gets nothing from SKV: warning."
     )

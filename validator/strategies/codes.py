@@ -5,7 +5,7 @@ loaded by ``validator.codelists``) say which element or JSON property takes code
 which versions. The generators read the same data, so a valid document only carries codes that are
 in force on its date, and a new list or binding reaches the generators without code changes here.
 Where the code-list layer is not available, the few lists the nested generators need fall back to
-values DOMAIN.md states (LEFI v9 lists named there and used in the corpus).
+values the sources state (the LEFI REST v9 OpenAPI lists used in the corpus).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cache
+
+from lxml import etree
 
 _FALLBACK: dict[str, tuple[str, ...]] = {
     "lefi9-fk-formansgrupp": ("FK:BOB", "FK:SJP", "FK:PJOB", "FK:OMV", "FK:MEK"),
@@ -34,19 +36,55 @@ def _catalogue():
     return builtin_catalogue()
 
 
-def code_values(names: str | tuple[str, ...], day: date) -> tuple[str, ...]:
-    """Codes of the list(s) ``names`` in force on ``day`` (a code in any of them counts)."""
+def code_values(names: str | tuple[str, ...], day: date, place: str | None = None) -> tuple[str, ...]:
+    """Codes of the list(s) ``names`` in force on ``day`` (a code in any of them counts).
+
+    ``place`` is where the code will sit (e.g. the formanstyp around a beloppstyp, see :func:`place_of`):
+    given, a code that may appear only in some places (P37/P38: under ålderspension) is left out
+    elsewhere; None means "any place" (for telling valid codes from invalid ones).
+    """
     names = (names,) if isinstance(names, str) else names
     catalogue = _catalogue()
     found: list[str] = []
     if catalogue is not None:
         for name in names:
             if name in catalogue.lists:
-                found.extend(catalogue.lists[name].valid_codes(day))
+                found.extend(
+                    row.code
+                    for row in catalogue.lists[name].as_of(day)
+                    if place is None or not row.context or place in row.context
+                )
     if not found:
         for name in names:
             found.extend(_FALLBACK.get(name, ()))
     return tuple(dict.fromkeys(found))
+
+
+def place_of(element: etree._Element, names: tuple[str, ...]) -> str | None:
+    """Where a code of the lists ``names`` sits, by its bindings' ``context`` XPath ("" when nowhere
+    named); None when no binding of those lists says that codes have a place."""
+    catalogue = _catalogue()
+    if catalogue is None:
+        return None
+    paths = _context_paths(names)
+    if not paths:
+        return None
+    for path in paths:
+        for found in path(element):
+            if isinstance(found, etree._Element):
+                return "".join(found.itertext()).strip()
+    return ""
+
+
+@cache
+def _context_paths(names: tuple[str, ...]) -> tuple[etree.XPath, ...]:
+    catalogue = _catalogue()
+    namespaces = {"ssbt": "urn:unused", **catalogue.namespaces}
+    return tuple(
+        etree.XPath(binding.context_xpath, namespaces=namespaces)
+        for binding in catalogue.bindings
+        if binding.context_xpath and set(binding.lists) & set(names)
+    )
 
 
 def description(names: tuple[str, ...], code: str, day: date) -> str | None:

@@ -22,7 +22,7 @@ from ..messages import OPERATION_ELEMENTS, SOAP11
 from ..packs import Pack
 from . import domain
 from .chooser import Chooser, HypothesisChooser
-from .codes import code_values, description, element_lists
+from .codes import code_values, description, element_lists, place_of
 from .domain import Scenario
 from .nested import SKV_PARTS, document_bytes, encode_into
 from .walker import Hooks, Record, Walker
@@ -204,7 +204,7 @@ class SsbtekHooks(Hooks):
             if found is not None:
                 return found
         if local in self.codes:
-            codes = code_values(self.codes[local], scenario.day)
+            codes = code_values(self.codes[local], scenario.day, place_of(element, self.codes[local]))
             if codes:
                 return c.choice(codes)
         if local.endswith("Namn") and local[:-4] in self.codes:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from .chooser import Chooser, HypothesisChooser
 
-#: CSN rejects a request whose arendeidentitet has 32 characters or more (DOMAIN.md).
+#: CSN rejects a request whose arendeidentitet has 32 characters or more (CSN's Kommunfråga description).
 MAX_ARENDEIDENTITET = 31
 
 FIRST_NAMES = ("Tolvan", "Åsa", "Örjan", "Ärla", "Kim", "Sam", "Maj-Britt", "Jean-Luc", "Li", "Noor")

@@ -1,9 +1,10 @@
 """Near misses the schema lets through and the validator's own rules must catch.
 
 Identity and request rules (SSBT-PERSONID, SSBT-ORGNR, SSBT-TIDSPERIOD, SSBT-ARENDEID-CSN,
-SSBT-SKV-FRAGA, SSBT-FK-FRAGA), the ping (SSBT-PING-UNTESTED), versions (SSBT-AGENCY-VERSION, the
-LEFI Online rules, the lifecycle) and code lists (SSBT-CODE-…, from their bindings). Each kind
-applies only where its rule does, so the expected rule id is exact.
+SSBT-SKV-FRAGA, SSBT-FK-FRAGA), an answer against the question it echoes (SSBT-ANSWER-ECHO), the
+ping (SSBT-PING-UNTESTED), versions (SSBT-AGENCY-VERSION, the LEFI Online rules, the lifecycle) and
+code lists (SSBT-CODE-…, from their bindings). Each kind applies only where its rule does, so the
+expected rule id is exact.
 """
 
 from __future__ import annotations
@@ -57,6 +58,38 @@ class PersonidNotADate(Kind):
         nine = f"{element.text[2:4]}{c.choice(('13', '00', '19'))}{element.text[6:11]}"
         element.text = element.text[:2] + nine + domain.luhn_digit(nine)
         return Planted("personidentitet whose month is not a month (check digit correct)")
+
+
+def _echoing_answer(gen: Generated) -> bool:
+    return gen.operation == "hamtaBastjanstInformation" and gen.direction == "answer" and bool(_find(gen, "s:fraga"))
+
+
+class EchoedFlagFalse(Kind):
+    name, rule = "answer-echo-flag-false", "SSBT-ANSWER-ECHO"
+
+    def candidates(self, gen):
+        if not _echoing_answer(gen):
+            return []
+        return _find(gen, "s:fraga/s:generellaFrageparametrar/s:fraganSkallInkluderasISvaret")
+
+    def apply(self, c, gen, element):
+        element.text = c.choice(("false", "0"))
+        return Planted("an answer echoing fraga whose fraganSkallInkluderasISvaret is false")
+
+
+class EchoedKorrelationsidDiffers(Kind):
+    name, rule = "answer-echo-korrelationsid-differs", "SSBT-ANSWER-ECHO"
+
+    def candidates(self, gen):
+        if not _echoing_answer(gen) or not _find(gen, "s:fraga/s:generellaFrageparametrar/s:korrelationsid"):
+            return []
+        return _find(gen, "s:korrelationsid")
+
+    def apply(self, c, gen, element):
+        current = element.text or ""
+        # another value of the same shape: the schema is satisfied, only the echo disagrees
+        element.text = current[:-1] + ("0" if current[-1:] != "0" else "1")
+        return Planted("an answer whose korrelationsid is not the one of the question it echoes")
 
 
 class OrgnrCheckDigit(Kind):
@@ -349,4 +382,7 @@ DOMAIN_KINDS: tuple[Kind, ...] = (
     LefiKarensOverDays(),
     DatedAfterClosing(),
     CodeNotInForce(),
+    # last, so that the seeded draws of the kinds above stay as they were
+    EchoedFlagFalse(),
+    EchoedKorrelationsidDiffers(),
 )

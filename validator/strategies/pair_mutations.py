@@ -30,6 +30,13 @@ def _direct(gen: Generated, local: str) -> etree._Element | None:
     return gen.payload.find(f"{{{gen.pack.namespace}}}{local}")
 
 
+def _own_korrelationsid(answer: Generated) -> list[etree._Element]:
+    """The answer's korrelationsid, when changing it breaks only the pair: an answer that echoes ``fraga``
+    carries the question's korrelationsid too, and disagreeing with its own echo is SSBT-ANSWER-ECHO's."""
+    found = _direct(answer, "korrelationsid")
+    return [found] if found is not None and _direct(answer, "fraga") is None else []
+
+
 class PairKind:
     name = ""
     rule = ""
@@ -45,8 +52,7 @@ class KorrelationsidDiffers(PairKind):
     name, rule = "pair-korrelationsid-differs", "SSBT-PAIR-KORRELATIONSID"
 
     def candidates(self, answer):
-        found = _direct(answer, "korrelationsid")
-        return [found] if found is not None else []
+        return _own_korrelationsid(answer)
 
     def apply(self, c, answer, element):
         current = element.text or ""
@@ -60,8 +66,7 @@ class KorrelationsidDropped(PairKind):
     name, rule = "pair-korrelationsid-not-echoed", "SSBT-PAIR-KORRELATIONSID"
 
     def candidates(self, answer):
-        found = _direct(answer, "korrelationsid")
-        return [found] if found is not None else []
+        return _own_korrelationsid(answer)
 
     def apply(self, c, answer, element):
         element.getparent().remove(element)
