@@ -86,7 +86,11 @@ def load_evidence(path: str | Path) -> dict[str, Any]:
         data = read_json_file(path)
     except ValueError as exc:
         raise EvidenceError(f"{path}: cannot read evidence: {exc}") from exc
-    if not isinstance(data, dict) or data.get("evidence_version") != EVIDENCE_VERSION or "settings" not in data:
+    if (
+        not isinstance(data, dict)
+        or data.get("evidence_version") != EVIDENCE_VERSION
+        or not isinstance(data.get("settings"), dict)
+    ):
         raise EvidenceError(f"{path}: not an ssbtek-validator evidence file (evidence_version {EVIDENCE_VERSION})")
     return data
 

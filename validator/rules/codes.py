@@ -19,7 +19,7 @@ from lxml import etree
 from ..codelists import Binding, Catalogue, Lookup, Status, builtin_catalogue, summarise
 from ..findings import Finding, Severity
 from ..masking import looks_like, mask
-from ..messages import element_path
+from ..messages import element_path, text_of
 from ..payloads import Payload
 from .base import Context
 from .code_paths import ElementPaths, JsonPaths, json_pointer
@@ -181,7 +181,7 @@ class CodeListRule:
             path = self._context_paths[binding.id] = etree.XPath(binding.context_xpath, namespaces=namespaces)
         for found in path(element):
             if isinstance(found, etree._Element):
-                return "".join(found.itertext()).strip()
+                return text_of(found).strip()
         return None
 
     def _judge(
