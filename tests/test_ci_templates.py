@@ -67,6 +67,7 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
+@pytest.mark.install
 def test_the_wheel_carries_what_an_install_needs(wheel):
     assert wheel.name == f"ssbtek_validator-{validator.__version__}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
@@ -143,6 +144,7 @@ def runner_temp(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("runner_temp")
 
 
+@pytest.mark.install
 def test_action_validates_with_annotations_and_sarif_and_fails_the_job(tmp_path, runner_temp):
     workspace = _workspace(tmp_path / "repo")
     results, outputs = _run_action(workspace, runner_temp, paths="captures/v10", args="--as-of 2026-11-01")
@@ -159,6 +161,7 @@ def test_action_validates_with_annotations_and_sarif_and_fails_the_job(tmp_path,
     assert "always()" in upload["if"] and upload["with"]["sarif_file"] == "${{ steps.validate.outputs.sarif }}"
 
 
+@pytest.mark.install
 def test_action_passes_a_conforming_message_and_keeps_inputs_as_data(tmp_path, runner_temp):
     workspace = _workspace(tmp_path / "repo")
     (workspace / "odd $(touch pwned) name.xml").write_bytes((CORPUS / "v10" / "request-full.xml").read_bytes())
@@ -176,6 +179,30 @@ def test_action_passes_a_conforming_message_and_keeps_inputs_as_data(tmp_path, r
     assert outputs["exit-code"] == "0", results[-1].stderr
     assert results[-1].returncode == 0
     ElementTree.parse(workspace / "junit.xml")
+
+
+@pytest.mark.install
+def test_a_plain_install_reports_as_the_checkout_does_and_fuzz_says_how_to_get_the_extra(tmp_path, runner_temp):
+    """The action's venv is a real install without extras: same JSON report, and fuzz names the extra."""
+    venv = runner_temp / "ssbtek-validator"
+    if not (venv / "bin" / "ssbtek-validate").exists():
+        [install, *_] = _run_action(_workspace(tmp_path / "repo"), runner_temp, paths="captures/v10/request-full.xml")
+        assert install.returncode == 0, install.stderr[-3000:]
+    lean = venv / "bin" / "python"
+    assert subprocess.run([lean, "-c", "import hypothesis"], capture_output=True).returncode != 0
+    assert subprocess.run([lean, "-c", "import xmlschema"], capture_output=True).returncode != 0
+    args = ["corpus", "--format", "json", "--as-of", "2026-11-01"]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}  # the installed copy only
+    installed = subprocess.run(
+        [venv / "bin" / "ssbtek-validator", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    checkout = subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT, capture_output=True, text=True)
+    assert installed.returncode == checkout.returncode == 1, installed.stderr[-2000:]
+    assert json.loads(installed.stdout) == json.loads(checkout.stdout)
+    fuzz = subprocess.run(
+        [venv / "bin" / "ssbtek-validate", "fuzz", "--out", tmp_path / "gen"], env=env, capture_output=True, text=True
+    )
+    assert fuzz.returncode == 2 and "pip install 'ssbtek-validator[fuzz]'" in fuzz.stderr, fuzz.stderr
 
 
 # ---- GitLab CI -----------------------------------------------------------------------------------
@@ -201,6 +228,7 @@ def test_gitlab_template_needs_to_be_told_what_to_install(tmp_path):
     assert "set SSBTEK_VALIDATOR" in install.stderr
 
 
+@pytest.mark.install
 def test_gitlab_template_installs_the_wheel_and_writes_its_junit_report(tmp_path, wheel, runner_temp):
     workspace = _workspace(tmp_path / "repo")
     venv = runner_temp / "ssbtek-validator"  # the venv the action made, to keep the test fast: the install is real
@@ -242,6 +270,7 @@ def _engine() -> str:
     pytest.skip("no working container engine here (docker/podman missing or its daemon not running)")
 
 
+@pytest.mark.install
 def test_container_image_builds_and_checks_mounted_messages(tmp_path):
     engine = _engine()
     tag = "ssbtek-validator-test:latest"
