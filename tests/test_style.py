@@ -15,13 +15,13 @@ from .conftest import ROOT
 
 
 def _ruff() -> list[str] | None:
-    found = shutil.which("ruff")
-    if found:
-        return [found]
+    """The pinned ruff of the environment running the tests first (the README runs them from a venv
+    not on PATH), then whatever ruff is on PATH."""
     try:
         import ruff  # noqa: F401
     except ImportError:
-        return None
+        found = shutil.which("ruff")
+        return [found] if found else None
     return [sys.executable, "-m", "ruff"]
 
 

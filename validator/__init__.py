@@ -6,24 +6,69 @@ command prints, so anything the tool reports can be asserted on in a vendor's ow
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+# The one source of the version: the wheel's metadata is read from here (hatch's dynamic version).
 __version__ = "0.1.0"
 
-from .config import ConfigError, RuleConfig, load_config
-from .engine import Options, validate_paths, validate_sources
-from .exchanges import validate_pair
-from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
-from .inputs import Source
-from .limits import DEFAULT_LIMITS, Limits
-from .nested_models import models_for
-from .packs import Pack, PackError, builtin_packs, load_bundle
+if TYPE_CHECKING:
+    from .config import ConfigError, RuleConfig
+    from .engine import Options
+    from .exchanges import validate_pair
+    from .findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
+    from .inputs import Source
+    from .packs import Pack, PackError, builtin_packs, load_bundle
+
+from .limits import DEFAULT_LIMITS, Limits  # light (a dataclass); validate()'s default needs it
+
+# Public names and the submodule each lives in. They are imported on first use (PEP 562), so that
+# importing a light submodule (the pytest plugin loads ``validator.findings`` at every pytest start)
+# does not pull in the engine, the packs and lxml's schema compilation with it.
+_LAZY = {
+    "ConfigError": "config",
+    "RuleConfig": "config",
+    "load_config": "config",
+    "Options": "engine",
+    "validate_paths": "engine",
+    "validate_sources": "engine",
+    "validate_pair": "exchanges",
+    "ExchangeResult": "findings",
+    "Finding": "findings",
+    "MessageResult": "findings",
+    "RunResult": "findings",
+    "Severity": "findings",
+    "Verdict": "findings",
+    "Source": "inputs",
+    "Pack": "packs",
+    "PackError": "packs",
+    "builtin_packs": "packs",
+    "load_bundle": "packs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's submodule the first time the name is asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def packs_with(schemas: str | Path | None = None) -> dict[int, Pack]:
     """The built-in packs, with a published bundle (``--schemas``) replacing the pack of its version."""
+    from .nested_models import models_for
+    from .packs import builtin_packs, load_bundle
+
     packs = dict(builtin_packs())
     if schemas is not None:
         bundle = load_bundle(Path(schemas), packs)
@@ -55,6 +100,10 @@ def validate(
     :class:`ConfigError` for a rule configuration that cannot be used; everything wrong with the
     messages themselves is a finding in the result.
     """
+    from .config import RuleConfig, load_config
+    from .engine import Options, validate_paths, validate_sources
+    from .inputs import Source
+
     if config is not None and not isinstance(config, RuleConfig):
         config = load_config(config)
     options = Options(

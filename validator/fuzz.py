@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+import click
 from lxml import etree
 
 from . import __version__
@@ -31,10 +32,29 @@ from .findings import Severity
 from .inputs import Source, read_json_file
 from .messages import safe_parser
 from .packs import builtin_packs
-from .strategies import RandomChooser, draw_generated, targets
-from .strategies.documents import ROOT_ELEMENTS, Document
-from .strategies.mutations import KINDS, NoMutation, mutate
-from .strategies.pair_mutations import mutate_pair
+
+
+class FuzzExtraMissing(click.ClickException, ImportError):
+    """Hypothesis or xmlschema is not installed (they come with the ``fuzz`` extra only).
+
+    An ImportError for library callers, and for the ``fuzz`` command (which imports this module when
+    it runs) a usage error click prints as one line with the install hint, exit 2, no traceback."""
+
+    exit_code = 2
+
+
+try:
+    from .strategies import RandomChooser, draw_generated, targets
+    from .strategies.documents import ROOT_ELEMENTS, Document
+    from .strategies.mutations import KINDS, NoMutation, mutate
+    from .strategies.pair_mutations import mutate_pair
+except ImportError as _missing:
+    if _missing.name not in {"hypothesis", "xmlschema"}:
+        raise
+    raise FuzzExtraMissing(
+        f"fuzz needs {_missing.name}, which a plain install leaves out. Install the fuzz extra: "
+        "pip install 'ssbtek-validator[fuzz]' (installed with pipx: pipx inject ssbtek-validator hypothesis xmlschema)"
+    ) from None
 
 MANIFEST = "manifest.json"
 REPLAY = "replay.json"

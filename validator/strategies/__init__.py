@@ -22,8 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hypothesis import reject
-from hypothesis import strategies as st
+try:  # they come with the ``fuzz`` extra only (a plain install stays lean): say how to get them
+    import xmlschema  # noqa: F401
+    from hypothesis import reject
+    from hypothesis import strategies as st
+except ImportError as exc:
+    raise ModuleNotFoundError(
+        f"{exc.name} is not installed; the generators need the fuzz extra: pip install 'ssbtek-validator[fuzz]'",
+        name=exc.name,
+    ) from exc
 
 from ..packs import Pack, builtin_packs
 from .chooser import Chooser, HypothesisChooser, RandomChooser
