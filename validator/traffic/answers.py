@@ -83,9 +83,8 @@ def scenario_of(c: RandomChooser, pack: Pack, message: Message, today: date, fix
         if parts:
             scenario.extra["skv_parts"] = parts
             scenario.extra["skv_whole_error"] = False
-    for key, value in (fixed or {}).items():
-        if key == "name":
-            scenario.extra["name"] = value
+    if fixed and fixed.get("name"):
+        scenario.extra["name"] = str(fixed["name"])
     return scenario
 
 
@@ -103,10 +102,12 @@ def answer_for(
     ``errors``: agencies that answer with ``error`` instead of data (a scenario). ``fixed``: a named
     person's fixed data (today: the name; the rest is drawn from the person's own seed).
     """
-    salt = ""
-    if fixed and fixed.get("seed") is not None:
-        salt = f"person:{fixed['seed']}"
-    c = chooser_for(seed, message, salt)
+    if fixed is not None:  # a named person: the same data whatever the korrelationsid
+        person = message.payload.findtext("{*}generellaFrageparametrar/{*}personidentitet") or ""
+        basis = f"{seed}:person:{person.strip()}:{fixed.get('seed', 0)}".encode()
+        c = RandomChooser(int.from_bytes(hashlib.sha256(basis).digest()[:8], "big"))
+    else:
+        c = chooser_for(seed, message)
     operation = message.operation or "hamtaBastjanstInformation"
     scenario = scenario_of(c, pack, message, today, fixed)
     if operation != "hamtaBastjanstInformation":

@@ -81,7 +81,9 @@ def serve(
 
     packs = builtin_packs()
     if version is not None and version not in packs:
-        click.echo(f"ssbtek-validate: --version {version}: no pack; known: {', '.join(map(str, sorted(packs)))}", err=True)
+        click.echo(
+            f"ssbtek-validate: --version {version}: no pack; known: {', '.join(map(str, sorted(packs)))}", err=True
+        )
         sys.exit(EXIT_USAGE)
     try:
         scenario = scenarios.load(scenario_file)

@@ -8,9 +8,11 @@ only ever used from that one thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import signal
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -87,10 +89,19 @@ def content_type_problem(request: web.Request) -> str | None:
 
 
 class Worker:
-    """One thread for all lxml work, so the loop keeps serving while a message is checked."""
+    """One thread for all lxml work, so the loop keeps serving while a message is checked.
 
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssbtek-validate")
+    ``process=True``: one worker process instead (the proxy): its judging then does not hold the
+    interpreter while the loop forwards other clients' traffic, which is what the proxy's added
+    latency is made of. Started by spawning, never by forking a process that runs threads.
+    """
+
+    def __init__(self, process: bool = False) -> None:
+        if process:
+            context = multiprocessing.get_context("spawn")
+            self.pool: Executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        else:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssbtek-validate")
 
     async def run(self, function: Callable, *args):
         return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
@@ -115,10 +126,8 @@ async def serve_until_stopped(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread (embedding)
             loop.add_signal_handler(number, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests, embedding)
-            pass
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=5)
@@ -133,7 +142,5 @@ async def serve_until_stopped(
         if stopping is not None:
             await stopping()
         for number in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(number)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass

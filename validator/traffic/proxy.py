@@ -28,13 +28,13 @@ from typing import TextIO
 import aiohttp
 from aiohttp import web
 
-from ..engine import Options
+from ..engine import Options, validate_sources
 from ..exchanges import validate_pair
 from ..findings import RunResult, Verdict
 from ..inputs import Source
 from ..limits import Limits
 from ..packs import Pack
-from .http import BodyProblem, WireLimits, Worker, read_body, soap_fault, serve_until_stopped
+from .http import BodyProblem, WireLimits, Worker, read_body, serve_until_stopped, soap_fault
 
 #: headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and those aiohttp sets itself
 HOP_BY_HOP = frozenset(
@@ -43,6 +43,7 @@ HOP_BY_HOP = frozenset(
         "transfer-encoding", "upgrade", "host", "content-length",
     }
 )  # fmt: skip
+_NOT_JUDGED = ("an exchange could not be judged: the validator's process ended.", "incomplete", 3)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -67,7 +68,9 @@ def tls_context(upstream: str, ca_file: str | None, cert: str | None, key: str |
         try:
             context.load_cert_chain(cert, key)
         except (ssl.SSLError, OSError) as exc:
-            raise UpstreamError(f"--cert {cert}: the certificate and key cannot be used ({type(exc).__name__})") from exc
+            raise UpstreamError(
+                f"--cert {cert}: the certificate and key cannot be used ({type(exc).__name__})"
+            ) from exc
     return context
 
 
@@ -115,7 +118,10 @@ class Tally:
 class Proxy:
     def __init__(self, settings: ProxySettings) -> None:
         self.settings = settings
-        self.worker = Worker()
+        self.worker = Worker(process=True)
+        self.judge = Judge(
+            settings.packs, settings.show_values, settings.strict, settings.limits, settings.record, settings.json
+        )
         self.wire = WireLimits(settings.limits.max_message_bytes, settings.body_seconds)
         self.pending: set[asyncio.Future] = set()
         self.tally = Tally()
@@ -133,7 +139,9 @@ class Proxy:
 
     async def _open(self, _app: web.Application) -> None:
         connector = aiohttp.TCPConnector(ssl=self.settings.tls if self.settings.tls is not None else True, limit=0)
-        self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar())
+        self.session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+        )
 
     async def close(self) -> None:
         """After the listener closed: finish judging and recording what is in flight, then close."""
@@ -196,51 +204,64 @@ class Proxy:
 
     def _done(self, future: asyncio.Future) -> None:
         self.pending.discard(future)
-        if not future.cancelled() and future.exception() is None:
-            self.settings.out.write(future.result() + "\n")
-            self.settings.out.flush()
+        if future.cancelled() or future.exception() is not None:  # the worker process died: say so, count it
+            line, verdict, exit_code = _NOT_JUDGED
+        else:
+            line, verdict, exit_code = future.result()
+        self.tally.add(verdict, exit_code)
+        self.settings.out.write(line + "\n")
+        self.settings.out.flush()
 
-    # ---------------------------------------------------------------- on the worker thread
 
-    def judge(self, exchange: Exchange) -> str:
-        """Validate both sides and the pair, record them, and return the line to print. Never raises."""
+@dataclass(frozen=True)
+class Judge:
+    """Judging and recording one exchange, in the worker process: picklable, so the CPU work of
+    validating runs beside the event loop instead of competing with it for the interpreter."""
+
+    packs: dict[int, Pack]
+    show_values: bool
+    strict: bool
+    limits: Limits
+    record: str | None
+    json: bool
+
+    def __call__(self, exchange: Exchange) -> tuple[str, str, int]:
+        """(the line to print, the verdict, its exit code). Never raises."""
         try:
             return self._judge(exchange)
         except Exception as exc:  # a bug in judging must not lose the exchange from the count
-            self.tally.add(str(Verdict.INCOMPLETE), 3)
-            return f"exchange {exchange.number}: the validator failed on it ({type(exc).__name__}); please report it."
+            line = f"exchange {exchange.number}: the validator failed on it ({type(exc).__name__}); please report it."
+            return line, str(Verdict.INCOMPLETE), 3
 
-    def _judge(self, exchange: Exchange) -> str:
-        settings = self.settings
-        options = Options(show_values=settings.show_values, strict=settings.strict, limits=settings.limits)
+    def _judge(self, exchange: Exchange) -> tuple[str, str, int]:
+        options = Options(show_values=self.show_values, strict=self.strict, limits=self.limits)
         korrelationsid = _korrelationsid(exchange.request)
         stem = _stem(exchange, korrelationsid)
         names = (f"{stem}-request.xml", f"{stem}-answer.xml")
         if exchange.answer is not None:
             result = validate_pair(
-                Source(names[0], exchange.request), Source(names[1], exchange.answer), options, settings.packs
+                Source(names[0], exchange.request), Source(names[1], exchange.answer), options, self.packs
             )
         else:
-            from ..engine import validate_sources
-
-            result = validate_sources([Source(names[0], exchange.request)], options, settings.packs)
+            result = validate_sources([Source(names[0], exchange.request)], options, self.packs)
         verdict, exit_code = _verdict(result, exchange)
-        self.tally.add(verdict, exit_code)
         recorded = self._record(exchange, names, stem) if self.record is not None else []
-        if settings.json:
-            return json.dumps(_as_json(exchange, korrelationsid, result, verdict, recorded), ensure_ascii=False)
-        return _line(exchange, korrelationsid, result, verdict)
+        if self.json:
+            line = json.dumps(_as_json(exchange, korrelationsid, result, verdict, recorded), ensure_ascii=False)
+        else:
+            line = _line(exchange, korrelationsid, result, verdict)
+        return line, verdict, exit_code
 
     def _record(self, exchange: Exchange, names: tuple[str, str], stem: str) -> list[str]:
-        assert self.record is not None
+        folder = Path(self.record or ".")
         written = [names[0]]
-        (self.record / names[0]).write_bytes(exchange.request)
+        (folder / names[0]).write_bytes(exchange.request)
         if exchange.answer is not None:
-            (self.record / names[1]).write_bytes(exchange.answer)
+            (folder / names[1]).write_bytes(exchange.answer)
             written.append(names[1])
         else:
             marker = f"{stem}-incomplete.txt"
-            (self.record / marker).write_text(
+            (folder / marker).write_text(
                 f"incomplete exchange: no answer from the upstream ({exchange.problem}).\n"
                 f"request: {names[0]}\nstarted: {exchange.started.isoformat()}\n",
                 encoding="utf-8",

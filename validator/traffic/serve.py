@@ -12,7 +12,7 @@ double names the rules instead, which is what a vendor needs to fix the request.
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import random
 import sys
 from collections.abc import Callable
@@ -26,11 +26,12 @@ from ..engine import Options, validate_sources
 from ..findings import MessageResult, Severity
 from ..inputs import Source
 from ..limits import Limits
+from ..masking import mask_identities
 from ..messages import parse
 from ..packs import Pack
 from ..report.text import finding_line
 from . import answers, scenarios, wsdl
-from .http import BodyProblem, WireLimits, Worker, content_type_problem, read_body, soap_fault, serve_until_stopped
+from .http import BodyProblem, WireLimits, Worker, content_type_problem, read_body, serve_until_stopped, soap_fault
 
 #: how many findings a Fault lists (its detail stays readable; the log has them all)
 FAULT_FINDINGS = 20
@@ -159,7 +160,7 @@ class TestDouble:
             lines = [_fault_text(f) for f in errors[:FAULT_FINDINGS]]
             if len(errors) > FAULT_FINDINGS:
                 lines.append(f"… and {len(errors) - FAULT_FINDINGS} more errors.")
-            fault = answers.fault_envelope(pack, operation, "SSBT-NONCONFORMANT", lines, False)
+            fault = answers.fault_envelope(pack, operation, "NONCONFORMANT-REQUEST", lines, False)
             return Reply(500, fault, f"500 {what}: request nonconformant → Fault ({findings_line})")
         message = parse(Source(name, body), settings.limits)
         korrelationsid = _korrelationsid(message)
@@ -184,8 +185,10 @@ class TestDouble:
             mutation = answers.near_miss(generated, answers.chooser_for(settings.seed, message, "near-miss"))
             if mutation is not None:
                 xml = mutation.document.xml
-                note += f"near-miss: {mutation.description} (→ {mutation.rule}); "
+                note += f"near-miss: {mask_identities(mutation.description)} (→ {mutation.rule}); "
         line = f"200 {who}: {note}answer ({', '.join(sorted(asked)) or 'no agency data'})"
+        if errors:  # --lenient: the findings it answered despite, in the log
+            line += "".join(f"\n  {finding_line(f)}" for f in result.findings)
         return Reply(200, xml, line, scenario.delay(asked))
 
 
@@ -202,7 +205,8 @@ def _korrelationsid(message) -> str | None:
 
 def _draw(seed: int, korrelationsid: str | None, body: bytes) -> float:
     """A number in [0, 1) fixed by seed and korrelationsid: whether this request gets a near-miss."""
-    return random.Random(f"{seed}:{korrelationsid or body!r}:near-miss").random()
+    basis = korrelationsid.encode() if korrelationsid else body
+    return random.Random(hashlib.sha256(f"{seed}:near-miss:".encode() + basis).digest()).random()
 
 
 def _rules(result: MessageResult) -> str:
@@ -233,12 +237,3 @@ def run(settings: DoubleSettings, host: str, port: int, announce: Callable[[str]
     finally:
         double.worker.close()
     return 0
-
-
-def findings_for_log(result: MessageResult) -> list[str]:
-    """Every finding of a request, one line each (masked), for the --lenient log."""
-    return [finding_line(f) for f in result.findings]
-
-
-def json_line(item: dict) -> str:
-    return json.dumps(item, ensure_ascii=False)
