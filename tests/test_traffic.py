@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -411,3 +412,68 @@ def test_a_named_person_gets_the_same_data_whatever_the_korrelationsid(tmp_path)
     first, second = (double.answer(b, double.settings.scenarios, "r").body for b in (body, other))
     assert first != second  # the echoed korrelationsid differs …
     assert first.replace(b"b1e0c4d2", b"00000000") == second  # … and nothing else
+
+
+# ---------------------------------------------------------------- TLS to the upstream, with a client certificate
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, used as the upstream's and as the organisation's."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_the_proxy_reaches_a_tls_upstream_with_the_organisations_certificate(certificate, tmp_path):
+    import ssl
+
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_REQUIRED  # as an agency test environment: no certificate, no answer
+    context.load_verify_locations(cert)
+
+    class TlsServer(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+
+        def get_request(self):
+            sock, address = super().get_request()
+            return context.wrap_socket(sock, server_side=True), address
+
+    server = TlsServer(("127.0.0.1", 0), _Misbehaving)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    record = tmp_path / "recorded"
+    upstream = f"https://127.0.0.1:{server.server_address[1]}/html"
+    proxy = Running("proxy", "--upstream", upstream, "--listen", "127.0.0.1:0", "--record", str(record),
+                    "--ca-file", str(cert), "--cert", str(cert), "--key", str(key))  # fmt: skip
+    try:
+        status, answer = post(proxy.url, (CORPUS / "v10/request-minimal.xml").read_bytes())
+        assert status == 503 and answer.startswith(b"<html>")  # through TLS, with the client certificate
+        proxy.wait_for(lambda: proxy.out)
+    finally:
+        proxy.stop()
+        server.shutdown()
+        server.server_close()
+    secret = key.read_text().splitlines()[1]
+    shown = "\n".join(proxy.out + proxy.err) + "".join(p.read_text(errors="replace") for p in record.iterdir())
+    assert "PRIVATE KEY" not in shown and secret not in shown and "BEGIN CERTIFICATE" not in shown
+
+
+def test_unusable_tls_settings_are_a_usage_error_that_shows_no_key(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGtleSBtYXRlcmlhbA==\n-----END PRIVATE KEY-----\n")
+    result = _cli("proxy", "--upstream", "https://127.0.0.1:9/", "--cert", str(key), "--key", str(key))
+    assert result.exit_code == 2 and "cannot be used" in result.output
+    assert "c2VjcmV0" not in result.output and "Traceback" not in result.output
+    result = _cli("proxy", "--upstream", "http://127.0.0.1:9/", "--ca-file", str(key))
+    assert result.exit_code == 2 and "https://" in result.output
