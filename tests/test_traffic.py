@@ -477,3 +477,19 @@ def test_unusable_tls_settings_are_a_usage_error_that_shows_no_key(tmp_path):
     assert "c2VjcmV0" not in result.output and "Traceback" not in result.output
     result = _cli("proxy", "--upstream", "http://127.0.0.1:9/", "--ca-file", str(key))
     assert result.exit_code == 2 and "https://" in result.output
+
+
+def test_a_slow_agency_delays_the_answer_only_when_it_was_asked():
+    from validator.traffic.scenarios import Scenarios
+
+    slow = Scenarios(slow={"MIV": 0.4})
+    double = _double()
+    asked_all = double.answer((CORPUS / "v10/request-full.xml").read_bytes(), slow, "r")
+    csn_only = double.answer((CORPUS / "v10/request-minimal.xml").read_bytes(), slow, "r")
+    assert (asked_all.delay, csn_only.delay) == (0.4, 0.0)
+
+
+def test_the_command_line_starts_without_importing_aiohttp():
+    code = "import sys, validator.cli; print('aiohttp' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
+    assert done.stdout.strip() == "False", done.stderr

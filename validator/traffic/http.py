@@ -99,7 +99,7 @@ class Worker:
     def __init__(self, process: bool = False) -> None:
         if process:
             context = multiprocessing.get_context("spawn")
-            self.pool: Executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self.pool: Executor = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_ignore_sigint)
         else:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssbtek-validate")
 
@@ -108,6 +108,12 @@ class Worker:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C in a terminal reaches the whole process group: the worker leaves stopping to the parent,
+    which judges what is in flight before it ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 async def serve_until_stopped(
