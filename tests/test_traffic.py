@@ -273,7 +273,7 @@ def test_zeep_through_the_proxy_and_the_recording_certifies(double, version, tmp
 
 
 class _Misbehaving(socketserver.BaseRequestHandler):
-    """/close: hangs up without answering; /html: an HTML error page; /slow: answers after 3 s."""
+    """/close: hangs up without answering; /html: an HTML error page; /slow: answers after 3 s; /big: 100 kB."""
 
     def handle(self) -> None:
         data = b""
@@ -288,6 +288,8 @@ class _Misbehaving(socketserver.BaseRequestHandler):
         if path.startswith(b"/slow"):
             time.sleep(3)
         page = b"<html><body>Service Unavailable</body></html>"
+        if path.startswith(b"/big"):
+            page = b"<html>" + b"x" * 100_000 + b"</html>"
         self.request.sendall(
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nConnection: close\r\n"
             + f"Content-Length: {len(page)}\r\n\r\n".encode()
@@ -308,7 +310,7 @@ def misbehaving() -> Iterator[str]:
 def test_the_proxy_survives_a_misbehaving_upstream_and_records_what_happened(misbehaving, double, tmp_path):
     record = tmp_path / "recorded"
     proxy = Running("proxy", "--upstream", misbehaving, "--listen", "127.0.0.1:0", "--record", str(record),
-                    "--timeout", "1")  # fmt: skip
+                    "--timeout", "1", "--max-message-bytes", "50000")  # fmt: skip
     request = (CORPUS / "v10/request-full.xml").read_bytes()
     try:
         status, answer = post(proxy.url + "close", request)
@@ -317,14 +319,16 @@ def test_the_proxy_survives_a_misbehaving_upstream_and_records_what_happened(mis
         assert status == 504 and b"no answer from the upstream" in answer
         status, answer = post(proxy.url + "html", request)
         assert (status, answer) == (503, b"<html><body>Service Unavailable</body></html>")  # unchanged
-        proxy.wait_for(lambda: len(proxy.out) >= 3)
+        status, answer = post(proxy.url + "big", request)
+        assert status == 502 and b"over 50,000 bytes" in answer  # the proxy holds answers to judge them: bounded
+        proxy.wait_for(lambda: len(proxy.out) >= 4)
     finally:
         code = proxy.stop()
     assert code == 3  # an exchange without an answer: the run is incomplete
     verdicts = [line.split(": ", 1)[1].split(" ")[0] for line in proxy.out]
-    assert verdicts == ["incomplete"] * 3, proxy.out  # garbage is no answer either
+    assert verdicts == ["incomplete"] * 4, proxy.out  # garbage is no answer either
     assert "answer nonconformant" in proxy.out[2]
-    assert len(list(record.glob("*-incomplete.txt"))) == 2
+    assert len(list(record.glob("*-incomplete.txt"))) == 3
     assert (next(record.glob("*-answer.xml"))).read_bytes().startswith(b"<html>")  # what the upstream gave
 
 

@@ -181,10 +181,14 @@ class Proxy:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
             ) as upstream:
-                answer = await upstream.read()
+                answer = await _read_up_to(upstream, self.settings.limits.max_message_bytes)
                 status = upstream.status
                 back = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
                 response = web.Response(status=status, body=answer, headers=back)
+        except AnswerTooLarge:
+            answer = None
+            problem = f"the upstream's answer is over {self.settings.limits.max_message_bytes:,} bytes"
+            response = soap_fault(502, f"The proxy did not pass on the answer: {problem} (--max-message-bytes).")
         except TimeoutError:
             problem = f"the upstream did not answer within {self.settings.timeout:g} s"
             response = soap_fault(504, f"The proxy got no answer from the upstream: {problem}.", server=True)
@@ -268,6 +272,21 @@ class Judge:
             )
             written.append(marker)
         return written
+
+
+class AnswerTooLarge(Exception):
+    """The upstream's answer is over --max-message-bytes: the proxy holds each answer in memory to judge it."""
+
+
+async def _read_up_to(upstream: aiohttp.ClientResponse, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in upstream.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _decoded(body: bytes, encoding: str | None) -> bytes:
