@@ -25,8 +25,7 @@ from ..strategies.nested import SKV_PARTS
 
 def chooser_for(seed: int, message: Message, salt: str = "") -> RandomChooser:
     """Deterministic per seed and korrelationsid (or, without one, per the request's bytes)."""
-    general = child(message.payload, "generellaFrageparametrar")
-    key = (child(general, "korrelationsid").text or "").strip() if child(general, "korrelationsid") is not None else ""
+    key = _text(child(message.payload, "generellaFrageparametrar", "korrelationsid"))
     basis = key.encode() if key else message.raw
     digest = hashlib.sha256(f"{seed}:{salt}:".encode() + basis).digest()
     return RandomChooser(int.from_bytes(digest[:8], "big"))
