@@ -28,9 +28,11 @@ class NetworkGuard:
         self.attempts: list[str] = []
         self.allowed = False
         self.installed = False
+        #: while set, connections to a loopback address literal (and only those) are let through
+        self.loopback = False
 
-    def _refuse(self, what: str) -> None:
-        if self.allowed:
+    def _refuse(self, what: str, host: object = None) -> None:
+        if self.allowed or (self.loopback and host in LOOPBACK):
             return
         self.attempts.append(what)
         raise OSError(f"network access blocked in tests: {what}")
@@ -48,12 +50,12 @@ class NetworkGuard:
 
         def connect(sock, address):
             if sock.family != socket.AF_UNIX:
-                guard._refuse(f"connect {address!r}")
+                guard._refuse(f"connect {address!r}", _host(address))
             return original_connect(sock, address)
 
         def connect_ex(sock, address):
             if sock.family != socket.AF_UNIX:
-                guard._refuse(f"connect_ex {address!r}")
+                guard._refuse(f"connect_ex {address!r}", _host(address))
             return original_connect_ex(sock, address)
 
         def sendto(sock, *args):
@@ -62,11 +64,11 @@ class NetworkGuard:
             return original_sendto(sock, *args)
 
         def getaddrinfo(host, *args, **kwargs):
-            guard._refuse(f"getaddrinfo {host!r}")
+            guard._refuse(f"getaddrinfo {host!r}", host)
             return original_getaddrinfo(host, *args, **kwargs)
 
         def create_connection(address, *args, **kwargs):
-            guard._refuse(f"create_connection {address!r}")
+            guard._refuse(f"create_connection {address!r}", _host(address))
             return original_create_connection(address, *args, **kwargs)
 
         socket.socket.connect = connect
@@ -91,6 +93,22 @@ class NetworkGuard:
             yield
         finally:
             self.allowed = False
+
+    @contextlib.contextmanager
+    def loopback_only(self) -> Iterator[None]:
+        """For tests of the proxy and the test double: 127.0.0.1 and ::1 are reachable, nothing else is."""
+        self.loopback = True
+        try:
+            yield
+        finally:
+            self.loopback = False
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", b"127.0.0.1"})
+
+
+def _host(address: object) -> object:
+    return address[0] if isinstance(address, tuple) and address else None
 
 
 GUARD = NetworkGuard()

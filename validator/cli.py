@@ -469,5 +469,10 @@ from .fuzz_cli import fuzz  # noqa: E402
 
 main.add_command(fuzz)
 
+from .traffic.commands import proxy, serve  # noqa: E402  (aiohttp is imported only when one of them runs)
+
+main.add_command(proxy)
+main.add_command(serve)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

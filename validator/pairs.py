@@ -8,6 +8,7 @@ tree. Rules here follow the message rules' protocol, with ``check(request, answe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -394,16 +395,19 @@ def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
     """Requests and answers of a folder matched by korrelationsid, in input order; the unmatched are said so.
 
     A korrelationsid shared by several requests (a resend, a copy-paste) pairs its first request with
-    the first answer, and so on; whatever is left over is reported unmatched rather than guessed at.
+    the first answer, and so on. What is left over (a ping or a fault carries no korrelationsid) is
+    paired by file name when a request ``NAME-request.EXT`` has its ``NAME-answer.EXT`` (as
+    ``ssbtek-validate proxy --record`` writes them); the rest is reported unmatched rather than guessed at.
     """
     requests: dict[str, list[Side]] = {}
     answers: dict[str, list[Side]] = {}
     exchanges: list[ExchangeResult] = []
+    left: list[tuple[Side, str]] = []
     for side in sides:
         if not side.usable:
             continue  # its own findings say why
         if side.korrelationsid is None or not side.korrelationsid[0]:
-            exchanges.append(_unmatched(side, side.direction or "message"))
+            left.append((side, side.direction or "message"))
             continue
         key = side.korrelationsid[0]
         if side.direction == "request":
@@ -414,8 +418,31 @@ def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
         asked, answered = requests.get(key, []), answers.get(key, [])
         for request, answer in zip(asked, answered, strict=False):
             exchanges.append(judge(f"korrelationsid {key}", request, answer, "korrelationsid"))
-        exchanges.extend(_unmatched(side, "request") for side in asked[len(answered) :])
-        exchanges.extend(_unmatched(side, "answer") for side in answered[len(asked) :])
+        left.extend((side, "request") for side in asked[len(answered) :])
+        left.extend((side, "answer") for side in answered[len(asked) :])
+    return exchanges + _pair_by_name(left)
+
+
+_RECORDED_NAME = re.compile(r"^(?P<stem>.+)-(?P<side>request|answer)(?P<ext>\.[^./\\]+)$")
+
+
+def _pair_by_name(left: list[tuple[Side, str]]) -> list[ExchangeResult]:
+    """``NAME-request.EXT`` with ``NAME-answer.EXT`` among what korrelationsid left unpaired; the rest unmatched."""
+    answers: dict[tuple[str, str], Side] = {}
+    for side, what in left:
+        found = _RECORDED_NAME.match(side.name)
+        if found and found["side"] == "answer" and what != "request":
+            answers.setdefault((found["stem"], found["ext"]), side)
+    exchanges: list[ExchangeResult] = []
+    used: set[int] = set()
+    for side, what in left:
+        found = _RECORDED_NAME.match(side.name)
+        answer = answers.get((found["stem"], found["ext"])) if found and found["side"] == "request" else None
+        if answer is not None and what == "request" and id(answer) not in used:
+            used.add(id(answer))
+            used.add(id(side))
+            exchanges.append(judge(f"file name {found['stem']}", side, answer, "file name"))
+    exchanges.extend(_unmatched(side, what) for side, what in left if id(side) not in used)
     return exchanges
 
 
