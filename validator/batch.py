@@ -15,10 +15,9 @@ from __future__ import annotations
 import hashlib
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import Options, configure_run, not_checked, today_fixed, validate_sources
 from .exchanges import Exchanges
@@ -28,6 +27,20 @@ from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
 from .safe_text import safe_run
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+
+def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
+    """(ProcessPoolExecutor, BrokenProcessPool), imported here rather than at the top of the module:
+    they pull in multiprocessing, pickle, socket and logging (~15 ms), which a run with --jobs 1 — one
+    message from a pre-commit hook or an editor — never uses. tests/test_cold_start.py checks it."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    return ProcessPoolExecutor, BrokenProcessPool
+
 
 #: A named input, or an input already known to be unreadable (or read from stdin).
 Target = str | Source
@@ -164,7 +177,8 @@ class _Workers:
         self._tell_run = False
 
     def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        executor, _ = _pools()
+        return executor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
             initargs=(self.options, self.packs, self.digests),
@@ -174,6 +188,7 @@ class _Workers:
         """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
         if self.given_up:
             return
+        _, BrokenProcessPool = _pools()
         try:
             with self.pool(1) as pool:
                 pool.submit(_nothing).result()
@@ -201,6 +216,7 @@ def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[Chunk
 
     When a worker dies, every chunk not yet delivered fails with its pool: the first of them is run
     again on its own, and the rest in a new pool. Every input still appears in the report."""
+    _, BrokenProcessPool = _pools()
     done = 0
     while done < len(chunks):
         if workers.given_up:
@@ -240,6 +256,7 @@ def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
     outcomes are in input order, one for the chunk or one per input."""
     if workers.given_up:
         return [workers.in_this_process(chunk)]
+    _, BrokenProcessPool = _pools()
     try:
         with workers.pool(1) as pool:
             return [pool.submit(_run_chunk, chunk).result()]
