@@ -76,3 +76,27 @@ def test_the_probe_sees_what_a_run_needs() -> None:
     modules = imported_by("--as-of", "2026-11-01", "--jobs", "2", "--format", "html", "corpus/v10")
     assert "validator.report.html" in modules
     assert loaded(modules, "concurrent.futures.process")
+
+
+def test_nested_documents_are_decoded_only_for_rules_that_read_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding base64/XML/JSON payloads is a large slice of a message's cost: Context.payloads decodes
+    them on first request, once per message, so a run whose rules never ask (here SSBT-XSD alone) pays
+    nothing for them, and a run with every rule decodes each message's documents once."""
+    import validator.rules.base as base
+    from validator.engine import Options, validate_paths
+    from validator.rules import MESSAGE_RULES
+
+    calls: list[str] = []
+    real = base.extract
+
+    def counting(*args, **kwargs):
+        calls.append(args[5])  # the message's name
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base, "extract", counting)
+    folder = ROOT / "corpus" / "v10"
+    validate_paths([folder], Options(rules=tuple(r for r in MESSAGE_RULES if r.id == "SSBT-XSD")))
+    assert calls == []
+    validate_paths([folder], Options())
+    assert calls, "every rule on: the answers' nested documents are decoded"
+    assert len(calls) == len(set(calls)), "once per message, however many rules read them"
