@@ -1,13 +1,22 @@
-"""Throughput of ssbtek-validate beside `xmllint --schema` and xmlschema, on the same messages, in one run.
+"""Speed against the limit of this stack, side by side in one run: ratios, each with its target beside it.
 
-    python benchmarks/bench_throughput.py [--count 10000]
+    python benchmarks/bench_throughput.py [--count 5000] [--jobs-count 15000] [--repeat 3] [--quick]
 
-Builds a batch by repeating the v10/v11 envelopes of corpus/ (valid and invalid) until --count
-files exist, then validates the batch with each tool and prints messages/second and ratios. The
-other tools get a minimal SOAP 1.1 envelope schema (soap11-envelope.xsd) that imports our packs,
-so all of them validate the same files against the same types. A row of lxml alone (read, parse,
-XSD, nothing else) shows the ceiling of the stack we build on. Also prints the cold-start time of a
-single message through the installed command.
+- Per-message cost with every rule on, as (T(N) − T(1)) / (N − 1) of the whole command
+  (``python -m validator check FOLDER``), against the same figure for ``xmllint --noout --schema`` over the
+  same files, on two batches: the corpus's conforming v10/v11 envelopes (the shape of production traffic,
+  taken from corpus/manifest.toml) and every v10/v11 envelope, valid and invalid, each repeated to N files.
+  xmllint gets a minimal SOAP 1.1 envelope schema (soap11-envelope.xsd) that imports our packs and
+  validates the Body's payload strictly, so both tools validate the same files against the same types.
+  Target ≤ 4×.
+- Where our per-message time goes, stage by stage, in this process with rule subsets (Options.rules).
+- Cold start: ``ssbtek-validate one-message.xml`` against ``python -c "import lxml.etree, click"``, the
+  floor every tool on this stack pays, and how much of the difference is importing our modules. Target ≤ 2×.
+- ``--jobs 2`` against ``--jobs 1`` on ≥ 15,000 conforming messages, whole command. Target ≥ 1.8×.
+
+Absolute times on a shared machine are noisy; every comparison runs its commands interleaved (A B A B …)
+and takes medians, so load falls on both sides of a ratio alike. Public tools only: Python and xmllint
+(Debian: libxml2-utils).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,8 +38,6 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from validator.engine import Options, validate_paths  # noqa: E402
-from validator.findings import Verdict  # noqa: E402
-from validator.messages import safe_parser  # noqa: E402
 from validator.packs import builtin_packs  # noqa: E402
 from validator.rules import MESSAGE_RULES  # noqa: E402
 
@@ -46,15 +54,57 @@ def build_batch(target: Path, count: int) -> list[Path]:
     return files
 
 
-def timed(label: str, func) -> tuple[str, float, float, set[str]]:
-    """(label, wall seconds, CPU seconds of this process, names of the schema-valid files).
+# --- ratios against the limit of this stack, side by side in one run -------------------------------------------
 
-    CPU time is shown beside wall time because other load on a shared machine inflates the wall
-    clock; xmllint runs in child processes, so its CPU time is theirs (resource.RUSAGE_CHILDREN)."""
-    wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
-    valid = func()
-    cpu_spent = time.process_time() - cpu + _children_cpu() - children
-    return label, time.perf_counter() - wall, cpu_spent, valid
+#: targets: every rule within 4× of xmllint per message, cold start within 2× of the stack's floor,
+#: --jobs 2 at least 1.8× --jobs 1
+PER_MESSAGE_TARGET = 4.0
+COLD_TARGET = 2.0
+JOBS_TARGET = 1.8
+
+
+def conforming_originals() -> list[Path]:
+    """The v10/v11 envelopes the manifest says conform: the shape of production traffic."""
+    import tomllib
+
+    manifest = tomllib.loads((ROOT / "corpus" / "manifest.toml").read_text(encoding="utf-8"))
+    files = [
+        ROOT / "corpus" / case["file"]
+        for case in manifest["case"]
+        if case.get("verdict") == "conforms" and case["file"].split("/")[0] in ("v10", "v11")
+    ]
+    return [p for p in sorted(files) if p.suffix == ".xml" and b"Envelope" in p.read_bytes()[:400]]
+
+
+def mixed_originals() -> list[Path]:
+    """Every v10/v11 envelope of the corpus, valid and invalid."""
+    originals = sorted((ROOT / "corpus" / "v10").glob("*.xml")) + sorted((ROOT / "corpus" / "v11").glob("*.xml"))
+    return [p for p in originals if b"Envelope" in p.read_bytes()[:400]]
+
+
+def fill(target: Path, originals: list[Path], count: int) -> list[str]:
+    """``count`` copies of ``originals`` in turn, under short names (the xmllint command line holds them all)."""
+    target.mkdir(parents=True, exist_ok=True)
+    names = []
+    for index in range(count):
+        name = f"{index:06d}.xml"
+        shutil.copyfile(originals[index % len(originals)], target / name)
+        names.append(name)
+    return names
+
+
+def ours_command(folder: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "validator", "check", "--as-of", "2026-11-01", *extra, str(folder)]
+
+
+def xmllint_command(names: list[str]) -> list[str]:
+    """The envelope, validated with the Body's payload strict against whichever pack declares it (see
+    soap11-envelope.xsd), as ssbtek-validate validates it. Names are relative: run it in the batch folder."""
+    return ["xmllint", "--noout", "--nonet", "--schema", str(HERE / "soap11-envelope.xsd"), *names]
+
+
+#: CPU seconds of each command's runs (its process and the workers it waited for), by command line
+CPU: dict[tuple[str, ...], list[float]] = {}
 
 
 def _children_cpu() -> float:
@@ -62,161 +112,203 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-#: what the other tools check: well-formedness, envelope and schema, not our rules beyond them
-SCHEMA_LEVEL = frozenset({"SSBT-XSD", "SSBT-WELLFORMED", "SSBT-SOAP", "SSBT-EMPTY", "SSBT-DTD", "SSBT-VERSION"})
-conforming: dict[str, int] = {}
-
-
-def run_ours(batch: Path, packs, rules=MESSAGE_RULES) -> set[str]:
-    """``rules`` run (that is what is timed); what is compared is the schema-level verdict per file."""
-    result = validate_paths([batch], Options(rules=rules), packs)
-    if rules is MESSAGE_RULES:
-        conforming["all rules"] = sum(1 for m in result.messages if m.verdict is Verdict.CONFORMS)
-    return {Path(m.file).name for m in result.messages if not any(f.rule in SCHEMA_LEVEL for f in m.findings)}
-
-
-def run_xmlschema(files: list[Path]) -> set[str]:
-    import xmlschema
-
-    schema = xmlschema.XMLSchema(str(HERE / "soap11-envelope.xsd"))
-    return {f.name for f in files if schema.is_valid(str(f))}
-
-
-def run_lxml_floor(files: list[Path]) -> set[str]:
-    """Read, parse and validate against the envelope schema through lxml, and nothing else.
-
-    This is the least any validator built on lxml pays per message, before locating a payload,
-    decoding a nested document or running a rule: the ceiling of this stack on this machine."""
-    from lxml import etree
-
-    schema = etree.XMLSchema(etree.parse(str(HERE / "soap11-envelope.xsd")))
-    parser = safe_parser()  # the validator's own, so the row parses exactly as ssbtek-validate does
-    valid = set()
-    for file in files:
-        try:
-            root = etree.fromstring(file.read_bytes(), parser)
-        except etree.XMLSyntaxError:
-            continue
-        if schema.validate(root):
-            valid.add(file.name)
-    return valid
-
-
-def run_xmllint(files: list[Path]) -> set[str]:
-    valid: set[str] = set()
-    for start in range(0, len(files), 2000):
-        chunk = [str(f) for f in files[start : start + 2000]]
-        done = subprocess.run(
-            ["xmllint", "--noout", "--nonet", "--schema", str(HERE / "soap11-envelope.xsd"), *chunk],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        valid |= {
-            Path(line[: -len(" validates")]).name for line in done.stderr.splitlines() if line.endswith(" validates")
-        }
-    return valid
-
-
-def disagreements(rows) -> list[str]:
-    """Corpus files (not copies) whose schema-level verdict differs between the tools, with each tool's."""
-    everything = set().union(*(valid for *_, valid in rows))
-    lines = []
-    seen = set()
-    for name in sorted(everything):
-        verdicts = tuple(name in valid for *_, valid in rows)
-        original = name.split("-", 1)[1]
-        if len(set(verdicts)) > 1 and original not in seen:
-            seen.add(original)
-            said = ", ".join(
-                f"{label.split(' (')[0]}: {'valid' if v else 'invalid'}"
-                for (label, *_), v in zip(rows, verdicts, strict=True)
-            )
-            lines.append(f"  {original.replace('-', '/', 1)}  ({said})")
-    return lines
-
-
-def cold_start(message: Path, repeat: int = 5) -> float:
-    """A new process validating one message, as a pre-commit hook or an editor runs it.
-
-    Python's bytecode cache is allowed (a regular ``pip install`` writes it; an editable install
-    writes it on the first run, which is not timed): with PYTHONDONTWRITEBYTECODE set, as on some CI
-    images, every start compiles the package again and takes ~0.2 s longer."""
-    command = shutil.which("ssbtek-validate")
-    argv = [command] if command else [sys.executable, "-m", "validator.cli"]
+def wall(command: list[str], cwd: Path) -> float:
+    """Wall seconds of one whole command: process start, reading, validating, writing the report."""
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([*argv, str(message)], capture_output=True, check=False, cwd=ROOT, env=environment)
-    times = []
+    cpu, start = _children_cpu(), time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, check=False, env=environment)
+    elapsed = time.perf_counter() - start
+    CPU.setdefault(tuple(command), []).append(_children_cpu() - cpu)
+    if done.returncode not in (0, 1, 3):
+        raise SystemExit(f"{command[:4]} … exited {done.returncode}: {done.stderr.decode(errors='replace')[-800:]}")
+    return elapsed
+
+
+def interleaved(commands: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str, float]:
+    """Median wall time of each command, run A B C A B C …: load from other processes on a shared machine
+    falls on every command alike instead of on whichever ran during it."""
+    times: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run([*argv, str(message)], capture_output=True, check=False, cwd=ROOT, env=environment)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for label, (command, cwd) in commands.items():
+            times[label].append(wall(command, cwd))
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def per_message(
+    tmp: Path, label: str, originals: list[Path], count: int, repeat: int
+) -> tuple[float, float, float, float, Path]:
+    """(our µs per message, xmllint's, in wall time; the same two in CPU time; the batch's folder), each as
+    (T(N) − T(1)) / (N − 1) of the whole command: the start-up both pay once cancels out, what is left
+    is the cost of one more message. CPU time is beside wall time because on a machine busy with other
+    work the wall clock also counts the time a command waited for a core."""
+    one, many = tmp / f"{label}-1", tmp / f"{label}-n"
+    one_names, many_names = fill(one, originals, 1), fill(many, originals, count)
+    commands = {
+        "ours 1": (ours_command(one), ROOT),
+        "ours N": (ours_command(many), ROOT),
+        "xmllint 1": (xmllint_command(one_names), one),
+        "xmllint N": (xmllint_command(many_names), many),
+    }
+    medians = interleaved(commands, repeat)
+    cpu = {label: statistics.median(CPU[tuple(command)]) for label, (command, _) in commands.items()}
+
+    def each(times: dict[str, float], tool: str) -> float:
+        return (times[f"{tool} N"] - times[f"{tool} 1"]) / (count - 1) * 1e6
+
+    return each(medians, "ours"), each(medians, "xmllint"), each(cpu, "ours"), each(cpu, "xmllint"), many
+
+
+def cold_start(message: Path, repeat: int) -> tuple[float, float]:
+    """(ours, floor): a new process validating one message, as a pre-commit hook or an editor runs it,
+    against a new process that only imports what every tool on this stack imports. Bytecode caches are
+    allowed (a regular ``pip install`` writes them); one untimed run of each writes them first."""
+    installed = Path(sys.executable).parent / "ssbtek-validate"  # this interpreter's, not another on PATH
+    ours = [str(installed)] if installed.exists() else [sys.executable, "-m", "validator"]
+    commands = {
+        "ours": ([*ours, "--as-of", "2026-11-01", str(message)], ROOT),
+        "floor": ([sys.executable, "-c", "import lxml.etree, click"], ROOT),
+    }
+    interleaved(commands, 1)
+    medians = interleaved(commands, repeat)
+    return medians["ours"], medians["floor"]
+
+
+def jobs_speedup(tmp: Path, count: int, repeat: int) -> tuple[float, float, float, float]:
+    """(--jobs 1 seconds, --jobs 2 seconds, their CPU seconds) over ``count`` real-shaped messages (the
+    conforming batch). CPU over wall of --jobs 2 is how many cores the run actually got: on a machine
+    busy with other work it is well under 2, and no speed-up can show."""
+    folder = tmp / "jobs"
+    fill(folder, conforming_originals(), count)
+    one, two = ours_command(folder, "--jobs", "1"), ours_command(folder, "--jobs", "2")
+    medians = interleaved({"1": (one, ROOT), "2": (two, ROOT)}, repeat)
+    cpu_one, cpu_two = (statistics.median(CPU[tuple(command)]) for command in (one, two))
+    return medians["1"], medians["2"], cpu_one, cpu_two
+
+
+#: the stages of one message, each a set of rules added to the ones before it (in-process, no report)
+STAGES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("read, parse, detect (no rule)", frozenset()),
+    ("XSD", frozenset({"SSBT-XSD"})),
+    ("nested decode + CSN/SKV models", frozenset({"SSBT-PAYLOAD", "SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD"})),
+    ("LEFI", frozenset({"SSBT-LEFI-MODEL"}) | {r.id for r in MESSAGE_RULES if r.id.startswith("SSBT-LEFI-")}),
+    ("code lists", frozenset({"SSBT-CODE"})),
+    ("other rules", frozenset(r.id for r in MESSAGE_RULES)),
+)
+
+
+def stages(folder: Path, count: int, repeat: int) -> list[tuple[str, float]]:
+    """µs per message each stage adds, in this process (CPU time, as the CPU columns; median of ``repeat``),
+    on the batch in ``folder``: rules are enabled stage by stage (Options.rules), and each stage's cost is
+    the difference to the stage before it."""
+    packs = builtin_packs()
+    # the first run compiles what this batch needs and no earlier batch did (pack schemas, nested models,
+    # code-list plans): once per process, but the command's (T(N) − T(1)) / (N − 1) spreads it over N
+    start = time.process_time()
+    validate_paths([folder], Options(as_of=date(2026, 11, 1)), packs)
+    first = (time.process_time() - start) / count * 1e6
+    enabled: set[str] = set()
+    rows, before = [], 0.0
+    for label, ids in STAGES:
+        enabled |= ids
+        rules = tuple(rule for rule in MESSAGE_RULES if rule.id in enabled)
+        samples = []
+        for _ in range(repeat):
+            start = time.process_time()
+            validate_paths([folder], Options(rules=rules, as_of=date(2026, 11, 1)), packs)
+            samples.append(time.process_time() - start)
+        total = statistics.median(samples) / count * 1e6
+        rows.append((label, total - before))
+        before = total
+    rows.append(("first use of schemas, models, plans (once / N)", first - before))
+    return rows
+
+
+def cold_parts(message: Path, repeat: int) -> tuple[float, float, float]:
+    """(floor, import validator.cli, the whole one-message command), interleaved medians: what the cold
+    start spends importing our modules, and what validating the first message adds (compiling the pack's
+    schema, loading code lists, building the nested-document models this message needs)."""
+    medians = interleaved(
+        {
+            "floor": ([sys.executable, "-c", "import lxml.etree, click"], ROOT),
+            "import": ([sys.executable, "-c", "import validator.cli"], ROOT),
+            "run": ([sys.executable, "-m", "validator", "--as-of", "2026-11-01", str(message)], ROOT),
+        },
+        repeat,
+    )
+    return medians["floor"], medians["import"], medians["run"]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--skip-xmlschema", action="store_true", help="xmlschema is slow; skip it for a quick look")
+    parser.add_argument("--count", type=int, default=5_000, help="messages per batch (per-message rows)")
+    parser.add_argument("--jobs-count", type=int, default=15_000, help="messages for --jobs 2 against --jobs 1")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command, interleaved; the median counts")
+    parser.add_argument("--cold-repeat", type=int, default=11)
+    parser.add_argument("--quick", action="store_true", help="small counts, one run each: a smoke test, not a result")
     args = parser.parse_args()
+    if args.quick:
+        args.count, args.jobs_count, args.repeat, args.cold_repeat = 300, 600, 1, 3
+    if not shutil.which("xmllint"):
+        raise SystemExit("xmllint not found (Debian: apt-get install libxml2-utils)")
 
-    with tempfile.TemporaryDirectory(prefix="ssbtek-bench-") as tmp:
-        batch = Path(tmp)
-        files = build_batch(batch, args.count)
-        packs = builtin_packs()
-        for pack in packs.values():
-            pack.schema()  # compile once, as a batch run does, before the clock starts
-        validate_paths([ROOT / "corpus" / "v10"], Options(), packs)  # warm the lazily built models and plans
-        schema_only = tuple(rule for rule in MESSAGE_RULES if rule.id == "SSBT-XSD")
-        rows = [
-            timed("ssbtek-validate, every rule", lambda: run_ours(batch, packs)),
-            timed("ssbtek-validate, SSBT-XSD only", lambda: run_ours(batch, packs, schema_only)),
-        ]
-        rows.append(timed("lxml parse + XSD, no rule", lambda: run_lxml_floor(files)))
-        if shutil.which("xmllint"):
-            rows.append(timed("xmllint --schema", lambda: run_xmllint(files)))
-        else:
-            print("xmllint not found (Debian: apt-get install libxml2-utils); skipped")
-        if not args.skip_xmlschema:
-            rows.append(timed("xmlschema (is_valid)", lambda: run_xmlschema(files)))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(subprocess.run(["xmllint", "--version"], capture_output=True, text=True).stderr.splitlines()[0])
+    with tempfile.TemporaryDirectory(prefix="ssbtek-bench-") as name:
+        tmp = Path(name)
+        print(f"\nper message, (T(N) − T(1)) / (N − 1) of the whole command, N = {args.count}, median of {args.repeat}")
+        print(f"{'':20} {'wall time µs':^28} {'CPU time µs':^28}  target ≤ {PER_MESSAGE_TARGET:g}×")
+        print(f"{'batch':20}" + f" {'ours':>8} {'xmllint':>8} {'ratio':>8}  " * 2)
+        batches: list[tuple[float, Path]] = []
+        for label, originals in (("conforming", conforming_originals()), ("mixed valid+invalid", mixed_originals())):
+            ours, theirs, ours_cpu, theirs_cpu, folder = per_message(
+                tmp, label.split()[0], originals, args.count, args.repeat
+            )
+            batches.append((ours_cpu, folder))
+            ratio, ratio_cpu = ours / theirs, ours_cpu / theirs_cpu
+            print(
+                f"{label:20} {ours:8.0f} {theirs:8.0f} {ratio:7.2f}×   {ours_cpu:8.0f} {theirs_cpu:8.0f} "
+                f"{ratio_cpu:7.2f}×   wall {verdict(ratio <= PER_MESSAGE_TARGET)}, "
+                f"CPU {verdict(ratio_cpu <= PER_MESSAGE_TARGET)}"
+            )
 
-    count = len(files)
-    ours, ours_cpu = rows[0][1], rows[0][2]
-    print(f"\n{count} messages (corpus v10+v11 envelopes, valid and invalid, repeated), one process each\n")
-    print(
-        f"{'tool':32} {'wall s':>8} {'msgs/s':>8} {'CPU s':>8} {'msgs/s':>8} {'schema-valid':>12} {'every rule ×':>13}"
-    )
-    for label, seconds, cpu, valid in rows:
+        print(f"\nwhere one message's CPU time goes, µs, in-process by rule subsets (Options.rules), N = {args.count}")
+        columns = [stages(folder, args.count, args.repeat) for _, folder in batches]
+        print(f"  {'stage':48} {'conforming':>10} {'mixed':>10}")
+        for index, (label, _) in enumerate(columns[0]):
+            print(f"  {label:48} {columns[0][index][1]:10.0f} {columns[1][index][1]:10.0f}")
+        rest = [ours - sum(m for _, m in column) for (ours, _), column in zip(batches, columns, strict=True)]
+        print(f"  {'report, CLI, folder walk (command − the above)':48} {rest[0]:10.0f} {rest[1]:10.0f}")
+
+        ours_cold, floor = cold_start(ROOT / "corpus" / "v10" / "request-full.xml", args.cold_repeat)
+        ratio = ours_cold / floor
+        print(f"\ncold start, one message, median of {args.cold_repeat} (interleaved)")
         print(
-            f"{label:32} {seconds:8.2f} {count / seconds:8.0f} {cpu:8.2f} {count / cpu:8.0f} {len(valid):12d} "
-            f"{seconds / ours:13.2f}"
+            f"  ssbtek-validate {ours_cold * 1000:.0f} ms, python -c 'import lxml.etree, click' {floor * 1000:.0f} ms"
         )
-    print("(every rule ×: that tool's wall time over ours with every rule; above 1, ours is faster)")
-    differing = disagreements(rows)
-    print(
-        "\nschema-level verdicts agree on every message"
-        if not differing
-        else "\nschema-level verdicts differ on (each file as many times as it is repeated):\n" + "\n".join(differing)
-    )
-    print(f"with every rule of ssbtek-validate, {conforming['all rules']} of the {count} conform")
-    cold = cold_start(ROOT / "corpus/v10/request-full.xml")
-    print(f"cold start, one message through the command (median of 5): {cold:.3f} s")
-    rate = count / ours_cpu
-    print("\ntargets (issue 2), every rule, CPU time of one process:")
-    print(f"  >= 5,000 msgs/s on one core: {rate:,.0f} ({'met' if rate >= 5000 else 'NOT met'})")
-    floor_cpu = next(row[2] for row in rows if row[0].startswith("lxml"))
-    print(
-        f"    lxml's read + parse + XSD alone runs at {count / floor_cpu:,.0f}/s here; 5,000/s would leave "
-        f"{max(0.0, 1e6 / 5000 - floor_cpu / count * 1e6):.0f} µs per message for everything else "
-        "(payload, nested documents, every rule, the result)"
-    )
-    xmlschema_row = next((row for row in rows if row[0].startswith("xmlschema")), None)
-    if xmlschema_row:
-        ratio = xmlschema_row[2] / ours_cpu
-        print(f"  >= 10x xmlschema: {ratio:.1f}x ({'met' if ratio >= 10 else 'NOT met'})")
-        needed = 10 * count / xmlschema_row[2]
-        print(f"    that is {needed:,.0f}/s, {needed * floor_cpu / count:.0%} of lxml's read + parse + XSD alone")
-    print(f"  cold start < 0.5 s: {cold:.3f} s ({'met' if cold < 0.5 else 'NOT met'})")
+        print(f"  ratio {ratio:.2f}×  target ≤ {COLD_TARGET:g}×  {verdict(ratio <= COLD_TARGET)}")
+
+        floor, imported, run = cold_parts(ROOT / "corpus" / "v10" / "request-full.xml", args.cold_repeat)
+        print(
+            f"  of which: the floor {floor * 1000:.0f} ms, "
+            f"importing validator.cli +{(imported - floor) * 1000:.0f} ms, "
+            f"validating and reporting the first message +{(run - imported) * 1000:.0f} ms (python -m validator)"
+        )
+
+        one, two, cpu_one, cpu_two = jobs_speedup(tmp, args.jobs_count, max(1, args.repeat - 1))
+        speedup = one / two
+        print(f"\n--jobs 2 against --jobs 1, {args.jobs_count} conforming real-shaped messages, whole command")
+        print(
+            f"  --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s, speed-up {speedup:.2f}×  target ≥ {JOBS_TARGET:g}×  "
+            f"{verdict(speedup >= JOBS_TARGET)}"
+        )
+        print(
+            f"  CPU s: --jobs 1 {cpu_one:.1f}, --jobs 2 {cpu_two:.1f}; cores --jobs 2 got: {cpu_two / two:.2f} "
+            f"(load average now {os.getloadavg()[0]:.2f}; under 2 free cores the speed-up cannot show)"
+        )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ the very bytes that were validated, in the process that read them: no input is r
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 import signal
@@ -20,10 +19,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .engine import Options, configure_run, not_checked, today_fixed, validate_sources
 from .exchanges import Exchanges
@@ -33,6 +31,20 @@ from .packs import Pack, builtin_packs
 from .pairs import Side
 from .progress import Progress
 from .safe_text import safe_run
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+
+def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
+    """(ProcessPoolExecutor, BrokenProcessPool), imported here rather than at the top of the module:
+    they pull in multiprocessing, pickle, socket and logging (~15 ms), which a run with --jobs 1 — one
+    message from a pre-commit hook or an editor — never uses. tests/test_cold_start.py checks it."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    return ProcessPoolExecutor, BrokenProcessPool
+
 
 #: A named input, an input already known to be unreadable (or read from stdin), or what a folder's walk
 #: skipped (a note for the run, kept in input order so --jobs reports it where one process does).
@@ -148,6 +160,8 @@ def _kernel_kills_us_with_parent() -> None:
     submits, which waits for the results); elsewhere, or without a C library to ask, nothing."""
     if not sys.platform.startswith("linux"):
         return
+    import ctypes  # here, not at the top: only a --jobs worker needs it
+
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # no libc to load, or one without prctl: the watcher remains
@@ -226,7 +240,8 @@ class _Workers:
         self._tell_run = False
 
     def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+        executor, _ = _pools()
+        return executor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
             initargs=(self.options, self.packs, self.digests, os.getpid()),
@@ -236,6 +251,7 @@ class _Workers:
         """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
         if self.given_up:
             return
+        _, BrokenProcessPool = _pools()
         try:
             with self.pool(1) as pool:
                 pool.submit(_nothing).result()
@@ -263,6 +279,7 @@ def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[Chunk
 
     When a worker dies, every chunk not yet delivered fails with its pool: the first of them is run
     again on its own, and the rest in a new pool. Every input still appears in the report."""
+    _, BrokenProcessPool = _pools()
     done = 0
     while done < len(chunks):
         if workers.given_up:
@@ -302,6 +319,7 @@ def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
     outcomes are in input order, one for the chunk or one per input."""
     if workers.given_up:
         return [workers.in_this_process(chunk)]
+    _, BrokenProcessPool = _pools()
     try:
         with workers.pool(1) as pool:
             return [pool.submit(_run_chunk, chunk).result()]
