@@ -6,8 +6,10 @@ Builds the inputs itself, in a temporary folder, each just under the default 16 
 
 - ``har-tiny-exchanges``: a HAR capture of ~124,000 exchanges, each a tiny XML request and answer;
 - ``har-most-exchanges``: the same, with as many exchanges as the default limits accept (10,000);
+- ``har-many-findings``: exchanges whose requests each break the schema ~150 times, as many as fit;
 - ``har-empty-entries``: a HAR capture of ~5.6 million empty entries (``{}``);
-- ``schema-errors``: one v10 request with 500,000 attributes the schema does not allow (one error each).
+- ``schema-errors``: one v10 request with 495,000 attributes the schema does not allow (one error each),
+  as many as the default node limit accepts.
 
 Each input runs through ``python -m validator check --format F --output FILE`` in a fresh child process
 (``--format`` for every format), and the child's peak resident memory is read from
@@ -62,6 +64,19 @@ def har_most_exchanges(path: Path) -> None:
     har_tiny_exchanges(path, 10_000)
 
 
+def har_many_findings(path: Path) -> None:
+    """10,000 exchanges whose requests each carry ~150 attributes the schema does not allow: every message
+    within the limits, yet the run holds ~1.5 million findings (the limits bound findings per message only)."""
+    request = (ROOT / "corpus" / "v10" / "request-full.xml").read_bytes()
+    attributes = b"".join(b' x%d=""' % i for i in range(150))
+    bad = request.replace(b"<ssbt:fraga>", b"<ssbt:fraga" + attributes + b">", 1)
+    entry = json.dumps(
+        {"request": {"postData": {"mimeType": "text/xml", "text": bad.decode()}}}, separators=(",", ":")
+    ).encode()
+    count = min(10_000, (LIMIT - 40) // (len(entry) + 1))
+    path.write_bytes(b'{"log":{"entries":[' + b",".join([entry] * count) + b"]}}")
+
+
 def har_empty_entries(path: Path) -> None:
     count = (LIMIT - 40) // 3
     path.write_bytes(b'{"log":{"entries":[' + b",".join([b"{}"] * count) + b"]}}")
@@ -72,12 +87,13 @@ def schema_errors(path: Path, errors: int = 495_000) -> None:
     as many as the default node limit lets through (each attribute counts as two nodes)."""
     request = (ROOT / "corpus" / "v10" / "request-full.xml").read_bytes()
     attributes = b"".join(b' x%d=""' % i for i in range(errors))
-    path.write_bytes(request.replace(b"<ssbt:fraga", b"<ssbt:fraga" + attributes, 1))
+    path.write_bytes(request.replace(b"<ssbt:fraga>", b"<ssbt:fraga" + attributes + b">", 1))
 
 
 INPUTS = {
     "har-tiny-exchanges": (har_tiny_exchanges, "capture.har"),
     "har-most-exchanges": (har_most_exchanges, "most.har"),
+    "har-many-findings": (har_many_findings, "findings.har"),
     "har-empty-entries": (har_empty_entries, "empty.har"),
     "schema-errors": (schema_errors, "errors.xml"),
 }

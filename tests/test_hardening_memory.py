@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,30 @@ def test_memory_running_out_on_one_input_is_a_limit_finding_and_the_batch_goes_o
     assert [m.verdict.value for m in result.messages] == ["incomplete", "conforms"]
     (text,) = limit_texts(result)
     assert "memory ran out" in text
+
+
+def test_a_certification_whose_write_fails_leaves_the_previous_evidence_whole(tmp_path: Path, monkeypatch):
+    from validator.certify_run import run
+    from validator.report import certification
+
+    from .conftest import CORPUS
+
+    out = tmp_path / "cert"
+    out.mkdir()
+    (out / "evidence.json").write_text('{"previous": true}\n')
+    outcome = run([CORPUS / "v10" / "request-full.xml"], 10, options=Options(as_of=date(2026, 11, 1)))
+    real = certification._put
+    calls: list[str] = []
+
+    def disk_full(text: str, stream) -> None:
+        calls.append(text)
+        if len(calls) == 3:  # the evidence, written last: fail halfway through it
+            stream.write(text[: len(text) // 2])
+            raise OSError(28, "No space left on device")
+        real(text, stream)
+
+    monkeypatch.setattr(certification, "_put", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        certification.write(outcome, out)
+    assert json.loads((out / "evidence.json").read_text()) == {"previous": True}
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
