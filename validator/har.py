@@ -16,7 +16,7 @@ from typing import Any
 
 from .inputs import Source
 from .limits import Limits
-from .messages import JSON_MARKERS, node_estimate, nodes_text
+from .messages import JSON_MARKERS, node_estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,11 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
     16 MiB capture of millions of tiny or empty entries would otherwise build millions of objects."""
     data = source.data or b""
     if node_estimate(data, JSON_MARKERS, limits) > limits.max_nodes:
-        return HarCapture([], 0, nodes_text("The capture", limits), "limit")
+        text = (
+            f"The capture would build more than {limits.max_nodes:,} JSON values, the limit that bounds memory "
+            "(raise it with --max-nodes); not checked."
+        )
+        return HarCapture([], 0, text, "limit")
     try:
         document = json.loads(data)
         entries = document["log"]["entries"]
