@@ -6,6 +6,7 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -31,6 +32,12 @@ from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
 
 EXIT_USAGE = 2
+#: nothing was judged wrong, but the run could not check everything
+EXIT_INCOMPLETE = 3
+OUT_OF_MEMORY = (
+    "out of memory; the run did not finish and no report was written. Lower the limits (--max-message-bytes, "
+    "--max-nodes, --max-exchanges) or validate fewer inputs per run, and please report the input."
+)
 #: as a shell reports a command ended by SIGINT (128 + 2)
 EXIT_INTERRUPTED = 130
 #: as a shell reports a command ended by SIGTERM (128 + 15)
@@ -64,8 +71,19 @@ class DefaultCommandGroup(click.Group):
         except Terminated:
             click.echo("\nssbtek-validate: terminated (SIGTERM); the run did not finish.", err=True)
             ctx.exit(EXIT_TERMINATED)
+        except MemoryError:  # the last line of defence: the limits should have stopped the input before this
+            _out_of_memory()
         finally:
             _on_sigterm(previous)
+
+
+def _out_of_memory() -> None:
+    """Say so and end now: with memory this short, the interpreter's own shutdown (its exit handlers, the
+    --jobs pool's) can itself fail and print a fatal error or crash, hiding the exit code."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"\nssbtek-validate: {OUT_OF_MEMORY}\n")
+        sys.stderr.flush()
+    os._exit(EXIT_INCOMPLETE)
 
 
 class Terminated(BaseException):
@@ -206,6 +224,13 @@ def main() -> None:
     show_default=True,
     help="Most nodes (elements, attributes, text, JSON values) one message builds, payloads included; bounds memory.",
 )
+@click.option(
+    "--max-exchanges",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMITS.max_exchanges,
+    show_default=True,
+    help="Most SOAP exchanges one HAR capture may hold; bounds memory.",
+)
 @click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
 @click.option(
     "--config",
@@ -233,6 +258,7 @@ def check(
     max_decoded_bytes: int,
     max_depth: int,
     max_nodes: int,
+    max_exchanges: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     outputs = _plan(output_format, output)
@@ -247,6 +273,7 @@ def check(
             max_decoded_bytes=max_decoded_bytes,
             max_depth=max_depth,
             max_nodes=max_nodes,
+            max_exchanges=max_exchanges,
         ),
         include=include or DEFAULT_INCLUDE,
         config=config,

@@ -81,7 +81,15 @@ def validate_sources(
 
 
 def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:
-    """A bug met on this input, reported as one (the fuzz target treats this finding as a failure)."""
+    """A bug met on this input, reported as one (the fuzz target treats this finding as a failure).
+    Memory running out is no bug of the input's: a limit it is, and the rest of the batch goes on."""
+    if isinstance(exc, MemoryError):
+        text = (
+            "Input not checked: memory ran out while checking it (lower --max-nodes or --max-message-bytes "
+            "so that such inputs are refused before they are read)."
+        )
+        out = MessageResult(file=source.name, findings=[Finding("SSBT-LIMIT", Severity.ERROR, text, source.name)])
+        return safe_result(out, show_values)
     text = (
         f"The validator failed on this input ({type(exc).__name__}) and did not check it; "
         "this is a bug in the validator, please report it."

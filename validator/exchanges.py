@@ -45,10 +45,9 @@ class Exchanges:
         har = read_har(source, self.options.limits)
         if har.problem or not har.exchanges:
             problem = har.problem or f"no SOAP exchange among its {har.skipped} entries"
-            unread = MessageResult(
-                file=source.name,
-                findings=[Finding("SSBT-READ", Severity.ERROR, f"Input not checked: {problem}.", file=source.name)],
-            )
+            rule = "SSBT-LIMIT" if har.problem_kind == "limit" else "SSBT-READ"
+            text = problem if rule == "SSBT-LIMIT" else f"Input not checked: {problem}."
+            unread = MessageResult(file=source.name, findings=[Finding(rule, Severity.ERROR, text, file=source.name)])
             result.messages.append(safe_result(unread, self.options.show_values))
             return
         if har.skipped:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .inputs import Source
 from .limits import Limits
+from .messages import JSON_MARKERS, node_estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class HarCapture:
     skipped: int
     #: why the capture could not be read at all, else None
     problem: str | None = None
+    #: "limit" when a limit stopped the reading (SSBT-LIMIT, not SSBT-READ)
+    problem_kind: str | None = None
 
 
 def looks_like_har(source: Source) -> bool:
@@ -45,8 +48,17 @@ def looks_like_har(source: Source) -> bool:
 
 
 def read_har(source: Source, limits: Limits) -> HarCapture:
+    """The capture's JSON is parsed whole, so its size in nodes is checked first, as a message's is: a
+    16 MiB capture of millions of tiny or empty entries would otherwise build millions of objects."""
+    data = source.data or b""
+    if node_estimate(data, JSON_MARKERS, limits) > limits.max_nodes:
+        text = (
+            f"The capture would build more than {limits.max_nodes:,} JSON values, the limit that bounds memory "
+            "(raise it with --max-nodes); not checked."
+        )
+        return HarCapture([], 0, text, "limit")
     try:
-        document = json.loads(source.data or b"")
+        document = json.loads(data)
         entries = document["log"]["entries"]
         if not isinstance(entries, list):
             raise TypeError("log.entries is not a list")
@@ -61,6 +73,12 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
         if not (_is_xml(posted, request) or _is_xml(content, answer)):
             skipped += 1
             continue
+        if len(exchanges) == limits.max_exchanges:
+            text = (
+                f"The capture holds more than {limits.max_exchanges:,} SOAP exchanges, the limit that bounds "
+                "memory (raise it with --max-exchanges, or split the capture); not checked."
+            )
+            return HarCapture([], skipped, text, "limit")
         exchanges.append(HarExchange(name, request, answer))
     return HarCapture(exchanges, skipped)
 

@@ -32,6 +32,10 @@ class Limits:
     #: Findings one rule reports per message; past it a count of the rest is reported instead.
     #: A message with 60,000 schema violations is as nonconformant with the first thousand listed.
     max_findings: int = 1000
+    #: Most SOAP exchanges one HAR capture may hold. Each becomes two messages with their results, which
+    #: the report holds to the end of the run: ~10 kB each, so this, with ``max_nodes``, is what bounds the
+    #: memory a 16 MiB capture of tiny exchanges costs. A session's capture holds tens.
+    max_exchanges: int = 10_000
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_depth <= LIBXML2_MAX_DEPTH:

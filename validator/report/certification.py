@@ -8,10 +8,12 @@ matrix and evidence on top. ``evidence.json`` is what ``certify --verify`` reads
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from . import html, json_report
+from .outputs import write_atomically
 
 if TYPE_CHECKING:
     from ..certify_run import CertifyRun
@@ -30,6 +32,10 @@ def write(outcome: CertifyRun, folder: Path) -> list[Path]:
         folder / REPORT_JSON: json.dumps(report, ensure_ascii=False, indent=2) + "\n",
         folder / EVIDENCE_JSON: json.dumps(outcome.evidence, ensure_ascii=False, indent=2) + "\n",
     }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
+    for path, text in files.items():  # each whole or not at all, as every report file
+        write_atomically(path, partial(_put, text))
     return list(files)
+
+
+def _put(text: str, stream: TextIO) -> None:
+    stream.write(text)

@@ -9,11 +9,13 @@ The certification report is the same page with the coverage matrix and evidence 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import __version__
-from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity
+from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from ..masking import values_notice
 from ..packs import Pack
 from ..rule_docs import describe
@@ -297,25 +299,41 @@ def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
     return "".join(out)
 
 
+#: Messages (and exchanges) shown in full; past these the report says how many it left out. Each shown
+#: message costs a few kB of HTML held while the page is written and in the reader's browser, and a
+#: page of 100,000 messages helps no one: the JSON report lists them all.
+MAX_SHOWN = 5000
+
+
 def render(
     result: RunResult,
     packs: dict[int, Pack],
     certification: Certification | None = None,
     evidence: dict[str, Any] | None = None,
 ) -> str:
+    out = io.StringIO()
+    _write(result, packs, out, certification, evidence)
+    return out.getvalue()
+
+
+def _write(
+    result: RunResult,
+    packs: dict[int, Pack],
+    stream: TextIO,
+    certification: Certification | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> None:
+    """The page in pieces, so that only one message's HTML is held at a time besides the result."""
     title = f"SSBTEK v{certification.version} certification report" if certification else "SSBTEK conformance report"
     masked = values_notice(result.show_values)
     run_findings = ""
     if result.run_findings:
         rows = "".join(_finding_row(f) for f in result.run_findings)
         run_findings = f"<h2>Run</h2><table>{FINDINGS_HEAD}{rows}</table>"
-    body = "".join(_message(m) for m in result.messages)
-    if result.exchanges:
-        body += "<h2>Exchanges</h2>" + "".join(_exchange(e) for e in result.exchanges)
     summary = summary_line(result)
     if result.exchanges:
         summary = f"{exchange_summary_line(result)}; {summary}"
-    return (
+    stream.write(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -325,10 +343,33 @@ def render(
         + (_certification(certification, evidence) if certification else "")
         + _packs(result, packs, evidence)
         + run_findings
-        + f"<h2>Messages</h2>{_filters(result)}<div id='messages'>{body}</div>"
-        f"</main><script>{SCRIPT}</script></body></html>\n"
+        + f"<h2>Messages</h2>{_filters(result)}<div id='messages'>"
     )
+    _items(stream, result.messages, _message, "messages")
+    if result.exchanges:
+        stream.write("<h2>Exchanges</h2>")
+        _items(stream, result.exchanges, _exchange, "exchanges")
+    stream.write(f"</div></main><script>{SCRIPT}</script></body></html>\n")
+
+
+def _items(stream: TextIO, items: list, show: Callable[[Any], str], what: str) -> None:
+    """In input order, at most MAX_SHOWN of them (those with a verdict other than "conforms" chosen first,
+    as a reader opens the report for those); then how many were left out."""
+    if len(items) <= MAX_SHOWN:
+        chosen = None
+    else:
+        wrong = [i for i, item in enumerate(items) if item.verdict is not Verdict.CONFORMS][:MAX_SHOWN]
+        right = [i for i, item in enumerate(items) if item.verdict is Verdict.CONFORMS][: MAX_SHOWN - len(wrong)]
+        chosen = set(wrong) | set(right)
+    for index, item in enumerate(items):
+        if chosen is None or index in chosen:
+            stream.write(show(item))
+    if chosen is not None:
+        stream.write(
+            f'<p class="note">{len(items) - len(chosen):,} more {what} not shown (this page lists at most '
+            f"{MAX_SHOWN:,}, those not conforming first); see the JSON report (--format json) for all of them.</p>"
+        )
 
 
 def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
-    stream.write(render(result, packs))
+    _write(result, packs, stream)

@@ -66,9 +66,16 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: M
     last = len(document) - 1
     stream.write("{\n")
     for index, (key, value) in enumerate(document.items()):
-        items = lines if key == "messages" and lines is not None else None
+        items: Iterable[str] | None = lines if key == "messages" and lines is not None else None
         if items is None and isinstance(value, list) and value:
-            items = [_line(item) for item in value]
-        text = "[\n" + ",\n".join(items) + "\n  ]" if items else _ENCODE(value)
-        stream.write(f"  {_ENCODE(key)}: {text}{',' if index < last else ''}\n")
+            items = (_line(item) for item in value)
+        comma = "," if index < last else ""
+        if not items:
+            stream.write(f"  {_ENCODE(key)}: {_ENCODE(value)}{comma}\n")
+            continue
+        stream.write(f"  {_ENCODE(key)}: [\n")
+        # line by line: one string of every line joined would double the report's size in memory
+        for number, line in enumerate(items):
+            stream.write(f",\n{line}" if number else line)
+        stream.write(f"\n  ]{comma}\n")
     stream.write("}\n")

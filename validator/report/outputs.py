@@ -13,7 +13,11 @@ a file. Anything ambiguous is a usage error (exit 2), never a guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -110,5 +114,42 @@ def write_all(
         if output.path is None:
             reporter(result, packs, stdout)
         else:
-            with Path(output.path).open("w", encoding="utf-8") as stream:
-                reporter(result, packs, stream)
+            write_atomically(Path(output.path), partial(reporter, result, packs))
+
+
+def write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
+    """Into a temporary file beside ``path``, renamed over it only once complete: a full disk, a killed run
+    or a reporter that fails midway leaves the previous report (or none), never a truncated one that a
+    pipeline would upload as if it were the whole story. Same folder, so the rename is atomic. A path that
+    is not a regular file (``/dev/stderr``, a FIFO a CI step reads) is written in place: renaming over it
+    would replace the device or pipe, not write to it."""
+    if _special(path):
+        with path.open("w", encoding="utf-8") as stream:
+            write(stream)
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # named as the user wrote it, not as the temporary file
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            write(stream)
+        os.chmod(temporary, 0o666 & ~_umask())  # as open() would have made it, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _special(path: Path) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # missing (the usual case), or unreachable: mkstemp will say why
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
