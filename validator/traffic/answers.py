@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from ..messages import SOAP11, Message, child
+from ..messages import SOAP11, Message, child, integer, text_of
 from ..packs import Pack
 from ..strategies.chooser import RandomChooser
 from ..strategies.documents import Generated, draw_scenario, generate
@@ -32,7 +32,7 @@ def chooser_for(seed: int, message: Message, salt: str = "") -> RandomChooser:
 
 
 def _text(element: etree._Element | None) -> str | None:
-    return (element.text or "").strip() if element is not None else None
+    return text_of(element).strip() if element is not None else None
 
 
 def _day(moment: str | None, today: date) -> date:
@@ -75,7 +75,8 @@ def scenario_of(c: RandomChooser, pack: Pack, message: Message, today: date, fix
     )
     skv = payload.find("{*}specifikaFrageparametrar/{*}SKV/{*}fraga")
     if skv is not None:
-        years = tuple(sorted({int(y.text) for y in skv.iterfind("{*}ar") if (y.text or "").strip().isdigit()}))
+        read = (integer(text_of(y)) for y in skv.iterfind("{*}ar"))
+        years = tuple(sorted({year for year in read if year is not None and 0 < year < 10_000}))
         if years:
             scenario.extra["skv_years"] = years
         parts = tuple(p for p in SKV_PARTS if _text(skv.find(f"{{*}}{p}")) in ("true", "1"))
@@ -102,7 +103,7 @@ def answer_for(
     person's fixed data (today: the name; the rest is drawn from the person's own seed).
     """
     if fixed is not None:  # a named person: the same data whatever the korrelationsid
-        person = message.payload.findtext("{*}generellaFrageparametrar/{*}personidentitet") or ""
+        person = _text(child(message.payload, "generellaFrageparametrar", "personidentitet")) or ""
         basis = f"{seed}:person:{person.strip()}:{fixed.get('seed', 0)}".encode()
         c = RandomChooser(int.from_bytes(hashlib.sha256(basis).digest()[:8], "big"))
     else:

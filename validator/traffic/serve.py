@@ -27,7 +27,7 @@ from ..findings import MessageResult, Severity
 from ..inputs import Source
 from ..limits import Limits
 from ..masking import mask_identities
-from ..messages import parse
+from ..messages import child, parse, text_of
 from ..packs import Pack
 from ..report.text import finding_line
 from . import answers, scenarios, wsdl
@@ -168,7 +168,8 @@ class TestDouble:
         if scenario.fault:
             fault = answers.fault_envelope(pack, operation, "TEST-DOUBLE", ["The service failed (scenario)."], True)
             return Reply(500, fault, f"500 {who}: Fault (scenario)")
-        person = (message.payload.findtext("{*}generellaFrageparametrar/{*}personidentitet") or "").strip()
+        found = child(message.payload, "generellaFrageparametrar", "personidentitet")
+        person = text_of(found).strip() if found is not None else ""
         fixed = settings.scenarios.people.get(person) or scenario.people.get(person)
         generated = answers.answer_for(
             pack,
@@ -199,8 +200,9 @@ def etree_local(tag: object) -> str:
 def _korrelationsid(message) -> str | None:
     if message.payload is None:
         return None
-    value = message.payload.findtext("{*}generellaFrageparametrar/{*}korrelationsid")
-    return value.strip() if value else None
+    element = child(message.payload, "generellaFrageparametrar", "korrelationsid")
+    value = text_of(element).strip() if element is not None else ""
+    return value or None
 
 
 def _draw(seed: int, korrelationsid: str | None, body: bytes) -> float:
