@@ -128,8 +128,10 @@ def test_an_existing_file_named_like_a_command_is_judged(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
 
 
-def test_a_missing_file_that_looks_like_no_command_is_still_incomplete(tmp_path):
-    assert run(tmp_path / "captures.xml").exit_code == 3
+def test_a_missing_file_that_looks_like_no_command_is_still_incomplete(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("captures.xml", "requests", "session", str(tmp_path / "versions")):
+        assert run(name).exit_code == 3, name
 
 
 def test_no_arguments_with_piped_stdin_hints_at_dash():

@@ -85,7 +85,8 @@ def _no_such_command(word: str, commands: list[str]) -> None:
     judging a file that does not exist (exit 3). Only for a word that names no file and is close to a command."""
     if not re.fullmatch(r"[a-z][a-z-]*", word) or os.path.lexists(word):
         return
-    close = difflib.get_close_matches(word, commands, n=1)
+    # a high cutoff: a missing folder called "requests" or "session" is a missing input (exit 3), not a typo
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.8)
     if close:
         click.echo(f"ssbtek-validate: No such command or file {word!r}. Did you mean {close[0]!r}?", err=True)
         sys.exit(EXIT_USAGE)

@@ -408,6 +408,6 @@ def _unmatched(side: Side, what: str) -> ExchangeResult:
 
 
 def _a(noun: str | None) -> str:
-    """``an answer``, ``a request``, ``a fault``: the article a reader expects (an unidentified side: ``an unknown``)."""
+    """``an answer``, ``a request``, ``a fault``: the article a reader expects (no direction: ``an unknown``)."""
     noun = noun or "unknown"
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
