@@ -181,7 +181,7 @@ def cli(*args):
 
 def test_cli_certify_pass_writes_html_json_and_evidence(captures, tmp_path):
     out = tmp_path / "out"
-    result = cli(captures, "--version", 10, "--as-of", "2026-11-01", "--out", out, "--jobs", 2)
+    result = cli(captures, "--pack", 10, "--as-of", "2026-11-01", "--out", out, "--jobs", 2)
     assert result.exit_code == 0, result.output
     assert "Certification SSBTEK v10: PASS" in result.output
     report = json.loads((out / "report.json").read_text())
@@ -198,7 +198,7 @@ def test_cli_certify_fail_lists_gaps_and_verify_fails_after_a_change(captures, t
     for path in captures.glob("answer-*.xml"):
         path.unlink()
     out = tmp_path / "out"
-    result = cli(captures, "--version", 10, "--out", out)
+    result = cli(captures, "--pack", 10, "--out", out)
     assert result.exit_code == 1
     assert "Certification SSBTEK v10: FAIL" in result.output
     assert "  - no conforming hamtaBastjanstInformation answer message" in result.output
@@ -210,7 +210,7 @@ def test_cli_certify_fail_lists_gaps_and_verify_fails_after_a_change(captures, t
 
 def test_cli_certify_usage_errors(tmp_path):
     assert cli(CORPUS / "v10").exit_code == 2  # no --version
-    assert cli(CORPUS / "v10", "--version", 99, "--out", tmp_path).exit_code == 2
+    assert cli(CORPUS / "v10", "--pack", 99, "--out", tmp_path).exit_code == 2
     bogus = tmp_path / "evidence.json"
     bogus.write_text("{}")
     assert cli("--verify", bogus).exit_code == 2

@@ -21,7 +21,7 @@ def run(*args: str, stdin: bytes | None = None):
 
 
 def test_valid_message_exits_0_and_says_why_it_chose_the_pack():
-    result = run(VALID)
+    result = run(VALID, "--verbose")
     assert result.exit_code == 0, result.output
     assert "conforms" in result.output
     assert "namespace http://schema.forsakringskassan.se/integration/ssbt/10" in result.output
@@ -50,7 +50,7 @@ def test_incomplete_wins_over_nonconformant(tmp_path):
 
 def test_usage_errors_exit_2(tmp_path):
     assert run("--format", "nope", VALID).exit_code == 2
-    assert run("--version", "99", VALID).exit_code == 2
+    assert run("--pack", "99", VALID).exit_code == 2
     assert run("--as-of", "yesterday", VALID).exit_code == 2
     bad = tmp_path / "bundle"
     bad.mkdir()
@@ -116,8 +116,8 @@ def test_personal_data_masked_unless_asked(tmp_path):
 
 
 def test_version_override_is_shown_as_the_reason():
-    result = run("--version", "11", VALID)
-    assert "forced by --version 11 (namespace says v10)" in result.output
+    result = run("--pack", "11", VALID)
+    assert "forced by --pack 11 (namespace says v10)" in result.output
     assert result.exit_code == 1  # a v10 envelope is not a v11 message
 
 

@@ -57,7 +57,7 @@ def test_same_seed_same_files(tmp_path):
 
 def test_version_operation_direction_select_what_is_generated(tmp_path):
     result = run(
-        "--version", 11, "--operation", "testaBastjanstInformation", "--direction", "request",
+        "--pack", 11, "--operation", "testaBastjanstInformation", "--direction", "request",
         "--count", 3, "--out", tmp_path,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -99,7 +99,7 @@ def test_pairs_agree_or_disagree_as_the_manifest_says(tmp_path):
 
 def test_usage_errors_exit_2(tmp_path):
     assert run("--count", 1).exit_code == 2  # neither --out nor --target
-    assert run("--version", 99, "--out", tmp_path).exit_code == 2
+    assert run("--pack", 99, "--out", tmp_path).exit_code == 2
 
 
 def _seed_with_two_messages(count: int) -> int:
@@ -118,7 +118,7 @@ def test_target_bug_is_found_shrunk_and_replayable(tmp_path):
     target = f"{sys.executable} {CONSUMER}"
     seed = _seed_with_two_messages(6)
     result = run(
-        "--version", 10, "--direction", "answer", "--operation", "hamtaBastjanstInformation",
+        "--pack", 10, "--direction", "answer", "--operation", "hamtaBastjanstInformation",
         "--count", 6, "--seed", seed, "--target", target, "--out", tmp_path,
     )  # fmt: skip
     assert result.exit_code == 1, result.output

@@ -168,7 +168,7 @@ def test_no_configuration_makes_unreadable_input_conform(disabled, severities, h
 def test_certify_ignores_the_configuration_so_it_has_nothing_to_name(tmp_path: Path, in_folder):
     """A certification judges every rule as documented: the pyproject.toml beside it changes nothing."""
     captures = _captures(tmp_path / "captures")
-    run = in_folder('disable = ["*"]\n', "certify", "--version", "10", "--out", str(tmp_path / "out"), str(captures))
+    run = in_folder('disable = ["*"]\n', "certify", "--pack", "10", "--out", str(tmp_path / "out"), str(captures))
     assert run.exit_code == 1
     report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
     assert report["run_findings"] == []

@@ -213,7 +213,7 @@ def test_certify_evidence_hashes_the_bundle_as_loaded(outside: Path, tmp_path: P
     (tmp_path / "captures").mkdir()
     (tmp_path / "captures" / "request.xml").write_bytes(REQUEST)
     out = tmp_path / "out"
-    args = ["certify", "--version", "10", "--schemas", str(bundle), "--out", str(out), str(tmp_path / "captures")]
+    args = ["certify", "--pack", "10", "--schemas", str(bundle), "--out", str(out), str(tmp_path / "captures")]
     CliRunner().invoke(main, args)
     evidence = json.loads((out / "evidence.json").read_text("utf-8"))
     [record] = [p for p in evidence["packs"] if p["id"] == "bundle-v10"]

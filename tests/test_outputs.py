@@ -70,7 +70,9 @@ def test_cli_writes_every_format_asked_for_and_text_to_stdout(tmp_path):
 def test_cli_single_format_with_plain_output_still_works(tmp_path):
     target = tmp_path / "r.json"
     result = run("--format", "json", "--output", target, INVALID)
-    assert result.exit_code == 1 and result.output == ""
+    assert result.exit_code == 1 and result.stdout == ""
+    # nothing on stdout: the one-line summary goes to stderr, so a failing run does not end silently
+    assert result.stderr.strip().endswith("→ nonconformant (exit 1)"), result.stderr
     assert json.loads(target.read_text())["verdict"] == "nonconformant"
 
 

@@ -70,7 +70,7 @@ def test_echoed_fraga_difference_names_where():
 def test_pair_command_exit_codes_account_for_the_exchange():
     good = run("pair", CORPUS / "v10/request-full.xml", CORPUS / "v10/answer-all-agencies-data.xml")
     assert good.exit_code == 0, good.output
-    assert "exchange" in good.output and "1 exchanges: 1 conform" in good.output
+    assert "exchange" in good.output and "1 exchange: 1 conform" in good.output
     bad = run("pair", CORPUS / "v10/request-full.xml", CORPUS / "pairs/answer-wrong-korrelationsid.xml")
     assert bad.exit_code == 1  # both messages conform alone; the exchange does not
     assert "2 messages: 2 conform" in bad.output and "SSBT-PAIR-KORRELATIONSID" in bad.output

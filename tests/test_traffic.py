@@ -193,7 +193,7 @@ def test_scenario_header_makes_an_agency_answer_with_an_error(double):
 def test_scenario_file_faults_every_call(tmp_path):
     scenario = tmp_path / "scenario.toml"
     scenario.write_text("fault = true\n")
-    running = Running("serve", "--listen", "127.0.0.1:0", "--version", "10", "--scenario", str(scenario))
+    running = Running("serve", "--listen", "127.0.0.1:0", "--pack", "10", "--scenario", str(scenario))
     try:
         status, answer = post(running.url, (CORPUS / "v10/request-minimal.xml").read_bytes())
         assert status == 500 and b"TEST-DOUBLE" in answer
@@ -264,7 +264,7 @@ def test_zeep_through_the_proxy_and_the_recording_certifies(double, version, tmp
     assert checked.exit_code == 0, checked.output
     assert "4 exchanges: 4 conform" in checked.output
     out = tmp_path / "certification"
-    certified = _cli("certify", str(record), "--version", str(version), "--pairs", "--out", str(out))
+    certified = _cli("certify", str(record), "--pack", str(version), "--pairs", "--output", str(out))
     assert "0 nonconformant, 0 incomplete" in certified.output, certified.output
     assert (out / "evidence.json").is_file()
 

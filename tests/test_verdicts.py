@@ -236,7 +236,7 @@ def test_a_forced_pack_without_the_element_says_so():
     assert [f.rule for f in findings] == ["SSBT-XSD"]
     assert "validation root" not in findings[0].message
     assert "ssbt-v11 has no element hamtaBastjanstInformation" in findings[0].message
-    assert "--version 11" in findings[0].message
+    assert "--pack 11" in findings[0].message
 
 
 # --- absurd numbers ---------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_mixed_folder_picks_the_right_pack_for_each_and_says_why(tmp_path):
     assert "lefi-online:5.1" in by_file["capture-07.xml"]["observed"]
     assert "lefi-online:4.0" in by_file["capture-06.xml"]["observed"]
     assert not any(o.startswith("lefi-online:") for o in by_file["capture-10.xml"]["observed"])
-    text = run(tmp_path).output
+    text = run(tmp_path, "--verbose").output
     for version in MIXED:
         assert f"pack ssbt-v{version} [{builtin_packs()[version].status}]" in text
 

@@ -50,7 +50,7 @@ def run(
     packs = packs_with(schemas)
     pack = packs.get(version)
     if pack is None:
-        raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+        raise PackError(f"--pack {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
     requirements = requirements or Requirements()
     options = options or Options()
     # never force the pack: a capture in another version must show up as such, not be judged as vN

@@ -7,8 +7,10 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import os
+import re
 import signal
 import sys
 from datetime import date
@@ -16,17 +18,18 @@ from pathlib import Path
 
 import click
 
-from . import __version__, packs_with
+from . import cli_options as opt
+from . import packs_with
 from .batch import validate_batch
 from .config import ConfigError, load_config
 from .engine import Options
 from .exchanges import validate_pair
 from .inputs import DEFAULT_INCLUDE, read_file
-from .limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, Limits
+from .limits import Limits
 from .pack_listing import WRITERS
 from .packs import PackError
 from .progress import Progress
-from .report import REPORTERS
+from .report import text as text_report
 from .report.json_report import MessageLines
 from .report.outputs import OutputError, write_all
 from .report.outputs import plan as plan_outputs
@@ -50,10 +53,14 @@ class DefaultCommandGroup(click.Group):
     default_command = "check"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args == ["--version"]:
-            click.echo(f"ssbtek-validator {__version__}")
-            ctx.exit(0)
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+        args = opt.deprecated_version_spelling(list(args), lambda text: click.echo(text, err=True))
+        if not args and not _stdin_is_terminal():
+            click.echo(
+                "ssbtek-validate: no input named; to read a message from stdin give -: … | ssbtek-validate -", err=True
+            )
+            ctx.exit(EXIT_USAGE)
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
+            _no_such_command(args[0], sorted(self.commands))
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
@@ -86,6 +93,23 @@ def _out_of_memory() -> None:
     os._exit(EXIT_INCOMPLETE)
 
 
+def _stdin_is_terminal() -> bool:
+    isatty = getattr(sys.stdin, "isatty", None)
+    return bool(sys.stdin is not None and isatty and isatty())
+
+
+def _no_such_command(word: str, commands: list[str]) -> None:
+    """``ssbtek-validate version`` is a typo for a command, not a missing file: say so (exit 2) instead of
+    judging a file that does not exist (exit 3). Only for a word that names no file and is close to a command."""
+    if not re.fullmatch(r"[a-z][a-z-]*", word) or os.path.lexists(word):
+        return
+    # a high cutoff: a missing folder called "requests" or "session" is a missing input (exit 3), not a typo
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.8)
+    if close:
+        click.echo(f"ssbtek-validate: No such command or file {word!r}. Did you mean {close[0]!r}?", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that the run unwinds (and stops its workers) before exiting.
 
@@ -106,22 +130,17 @@ def _on_sigterm(handler):
         return None
 
 
-def _as_of(_ctx, _param, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _setup(schemas: str | None, version: int | None = None, config_file: str | None = None):
-    """Packs (with a --schemas bundle) and the rule configuration; any problem is a usage error (exit 2)."""
+def _setup(
+    schemas: str | None, version: int | None = None, config_file: str | None = None, *, with_config: bool = True
+):
+    """Packs (with a --schemas bundle) and the rule configuration; any problem is a usage error (exit 2).
+    ``with_config=False`` for a command that runs no rule (``versions``): a broken configuration is not its
+    business and must not stop it."""
     try:
         packs = packs_with(schemas)
         if version is not None and version not in packs:
-            raise PackError(f"--version {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-        config = load_config(config_file)
+            raise PackError(f"--pack {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
+        config = load_config(config_file) if with_config else None
     except (PackError, ConfigError) as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -152,15 +171,21 @@ def _stdout_to_devnull() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None) -> None:
+def _detail(quiet: bool, verbose: bool) -> str:
+    return "quiet" if quiet else "verbose" if verbose else "normal"
+
+
+def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None, detail: str = "normal") -> None:
     """Reports written, then the verdict's exit code. A report that cannot reach stdout (a reader that
     stopped reading, a closed or read-only stdout) does not change the verdict: the exit code a CI step
     acts on is still the verdict, and one line on stderr says the report was not written. Any other
     write failure (a full disk, a folder that does not exist) is a usage error (exit 2)."""
     stdout = sys.stdout if sys.stdout is not None else _ClosedStdout()
     try:
-        write_all(result, packs, outputs, stdout, json_lines)
+        write_all(result, packs, outputs, stdout, json_lines, detail=detail)
         stdout.flush()
+        if all(output.path is not None for output in outputs):  # everything went to files: say how it ended
+            click.echo(text_report.summary_line(result), err=True)
     except BrokenPipeError:  # `ssbtek-validate … | head`: the reader stopped reading, the verdict stands
         _stdout_to_devnull()
         sys.exit(result.exit_code)
@@ -175,90 +200,44 @@ def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = N
 
 
 @click.group(cls=DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@opt.tool_version
 def main() -> None:
     """Conformance validator for SSBTEK messages (Sammansatt bastjänst för ekonomiskt bistånd).
 
     Run `ssbtek-validate PATH…` to validate captured requests and answers; exit code 0 conforms,
-    1 nonconformant, 2 usage or configuration error, 3 incomplete.
+    1 nonconformant, 2 usage or configuration error, 3 incomplete. Options a CI sets once can come
+    from the environment: SSBTEK_FORMAT, SSBTEK_CONFIG, SSBTEK_JOBS.
     """
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "output_format",
-    multiple=True,
-    metavar="FORMAT[:FILE]",
-    help=f"Report format, repeatable: {', '.join(REPORTERS)} [default: text]; FORMAT:FILE writes it to FILE.",
-)
-@click.option(
-    "--output", "-o", multiple=True, metavar="[FORMAT=]FILE", help="Write the report (or one format's) to FILE."
-)
-@click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
-@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
-@click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
-@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today).")
-@click.option("--strict", is_flag=True, help="Warnings make the run nonconformant.")
-@click.option(
-    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
-)
-@click.option(
-    "--max-decoded-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_LIMITS.max_decoded_bytes,
-    show_default=True,
-    help="Largest decoded nested payload (base64/JSON/XML inside a message).",
-)
-@click.option(
-    "--max-depth",
-    type=click.IntRange(1, LIBXML2_MAX_DEPTH),
-    default=DEFAULT_LIMITS.max_depth,
-    show_default=True,
-    help=f"Deepest element or JSON nesting; libxml2 itself stops at {LIBXML2_MAX_DEPTH}, which is never lifted.",
-)
-@click.option(
-    "--max-nodes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_LIMITS.max_nodes,
-    show_default=True,
-    help="Most nodes (elements, attributes, text, JSON values) one message builds, payloads included; bounds memory.",
-)
-@click.option(
-    "--max-exchanges",
-    type=click.IntRange(min=1),
-    default=DEFAULT_LIMITS.max_exchanges,
-    show_default=True,
-    help="Most SOAP exchanges one HAR capture may hold; bounds memory.",
-)
-@click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Rule configuration (TOML; its [tool.ssbtek-validator] table or the whole file) "
-    "[default: ./pyproject.toml's [tool.ssbtek-validator] when present]",
-)
+@opt.report_outputs
+@opt.verbosity
+@opt.pack()
+@opt.judging
+@opt.limits
+@opt.include
+@opt.config
 @click.option("--pairs", is_flag=True, help="Pair requests and answers by korrelationsid and judge each exchange.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@opt.jobs
+@opt.tool_version
 def check(
     paths: tuple[str, ...],
     output_format: tuple[str, ...],
     output: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
     version: int | None,
     schemas: str | None,
     show_values: bool,
     as_of: date | None,
     strict: bool,
-    max_message_bytes: int,
+    limits: Limits,
     include: tuple[str, ...],
     config_file: str | None,
     pairs: bool,
     jobs: int,
-    max_decoded_bytes: int,
-    max_depth: int,
-    max_nodes: int,
-    max_exchanges: int,
 ) -> None:
     """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
     outputs = _plan(output_format, output)
@@ -268,13 +247,7 @@ def check(
         show_values=show_values,
         as_of=as_of,
         strict=strict,
-        limits=Limits(
-            max_message_bytes=max_message_bytes,
-            max_decoded_bytes=max_decoded_bytes,
-            max_depth=max_depth,
-            max_nodes=max_nodes,
-            max_exchanges=max_exchanges,
-        ),
+        limits=limits,
         include=include or DEFAULT_INCLUDE,
         config=config,
         pairs=pairs,
@@ -283,10 +256,11 @@ def check(
     with Progress(stream=sys.stderr) as progress:
         on_messages = json_lines.add if json_lines is not None else None
         result = validate_batch(paths, options, packs, jobs=jobs, progress=progress, on_messages=on_messages).result
-    _report_and_exit(result, packs, outputs, json_lines)
+    _report_and_exit(result, packs, outputs, json_lines, detail=_detail(quiet, verbose))
 
 
 @main.command("rules")
+@opt.tool_version
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_command(output_format: str) -> None:
     """List every rule: id, severity, versions, what it checks."""
@@ -297,6 +271,7 @@ def rules_command(output_format: str) -> None:
 
 @main.command("explain")
 @click.argument("rule_id")
+@opt.tool_version
 def explain_command(rule_id: str) -> None:
     """Print a rule's documentation and an example finding."""
     from .report.listings import print_explanation
@@ -306,7 +281,9 @@ def explain_command(rule_id: str) -> None:
 
 @main.command("codes")
 @click.argument("list_name", required=False)
-@click.option("--as-of", callback=_as_of, help="Show the list as it stood on this date (default today).")
+@click.option("--as-of", callback=opt.parse_as_of, metavar="YYYY-MM-DD",
+              help="Show the list as it stood on this date (default today).")  # fmt: skip
+@opt.tool_version
 def codes_command(list_name: str | None, as_of: date | None) -> None:
     """Print a code list as it stood on a date (without LIST: every list)."""
     from .report.listings import print_codes
@@ -317,67 +294,58 @@ def codes_command(list_name: str | None, as_of: date | None) -> None:
 @main.command("versions")
 @click.option("--format", "output_format", type=click.Choice(sorted(WRITERS)), default="text", show_default=True)
 @click.option("--schemas", type=click.Path(exists=True), help="Also list a published bundle, as it would be used.")
+@opt.tool_version
 def versions(output_format: str, schemas: str | None) -> None:
     """List every schema pack: namespace, live and closed dates, status, agencies, LEFI Online versions."""
-    packs, _config = _setup(schemas)
+    packs, _config = _setup(schemas, with_config=False)
     WRITERS[output_format](packs, sys.stdout)
 
 
 @main.command()
 @click.argument("request", type=click.Path(dir_okay=False))
 @click.argument("answer", type=click.Path(dir_okay=False))
-@click.option("--format", "output_format", multiple=True, metavar="FORMAT[:FILE]", help="As for check.")
-@click.option("--output", "-o", multiple=True, metavar="[FORMAT=]FILE", help="As for check.")
-@click.option("--version", "version", type=int, help="Use this SSBTEK version's pack whatever the namespace says.")
-@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
-@click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default).")
-@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today).")
-@click.option("--strict", is_flag=True, help="Warnings make the run nonconformant.")
-@click.option(
-    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
-)
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Rule configuration, as for check.")
+@opt.report_outputs
+@opt.verbosity
+@opt.pack()
+@opt.judging
+@opt.limits
+@opt.config
+@opt.tool_version
 def pair(
     request: str,
     answer: str,
     output_format: tuple[str, ...],
     output: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
     version: int | None,
     schemas: str | None,
     show_values: bool,
     as_of: date | None,
     strict: bool,
-    max_message_bytes: int,
+    limits: Limits,
     config_file: str | None,
 ) -> None:
     """Validate a request and its answer together: a verdict for each message and one for the exchange."""
     outputs = _plan(output_format, output)
     packs, config = _setup(schemas, version, config_file)
-    limits = Limits(max_message_bytes=max_message_bytes)
     options = Options(
         version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits, config=config
     )
     result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
-    _report_and_exit(result, packs, outputs)
+    _report_and_exit(result, packs, outputs, detail=_detail(quiet, verbose))
 
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--version", "version", type=int, help="The SSBTEK version being certified (required unless --verify).")
+@opt.pack("The SSBTEK version being certified (required unless --verify).")
 @click.option(
     "--verify",
     "evidence_path",
     type=click.Path(dir_okay=False),
     help="Re-check this evidence file against the inputs (PATHS, else those it names) and packs.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    default="ssbtek-certification",
-    show_default=True,
-    help="Folder for report.html, report.json and evidence.json.",
-)
+@opt.output_folder("ssbtek-certification", "Folder for report.html, report.json and evidence.json.")
 @click.option(
     "--require-operation",
     multiple=True,
@@ -396,16 +364,12 @@ def pair(
     help="How many agencies must be seen answering with an error.",
 )
 @click.option("--require-code-list", multiple=True, help="Code list every value of which must be seen (repeatable).")
-@click.option("--schemas", type=click.Path(exists=True), help="A published contract bundle (folder, WSDL or XSD).")
-@click.option("--show-values", is_flag=True, help="Show personal data in the reports (masked by default).")
-@click.option("--as-of", callback=_as_of, help="Judge undated messages as of this date (default today; recorded).")
-@click.option("--strict", is_flag=True, help="Warnings fail the certification.")
+@opt.judging
 @click.option("--pairs", is_flag=True, help="Also pair requests and answers by korrelationsid and judge each exchange.")
-@click.option(
-    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
-)
-@click.option("--include", multiple=True, help=f"File patterns read in folders [default: {' '.join(DEFAULT_INCLUDE)}]")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@opt.limits
+@opt.include
+@opt.jobs
+@opt.tool_version
 def certify(
     paths: tuple[str, ...],
     version: int | None,
@@ -420,13 +384,13 @@ def certify(
     as_of: date | None,
     strict: bool,
     pairs: bool,
-    max_message_bytes: int,
+    limits: Limits,
     include: tuple[str, ...],
     jobs: int,
 ) -> None:
     """Certify captures for SSBTEK vN: every rule, a coverage matrix, a PASS/FAIL verdict and evidence.
 
-    Writes report.html, report.json and evidence.json to --out and prints the verdict with every
+    Writes report.html, report.json and evidence.json to --output and prints the verdict with every
     gap. PASS needs no errors, a conforming request and answer for each operation, data from every
     agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
     `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
@@ -448,7 +412,7 @@ def certify(
         certify_text.write_verification(check_result, evidence_path, stdout)
         sys.exit(0 if check_result.verified else 1)
     if version is None or not paths:
-        raise click.UsageError("certify needs CAPTURES and --version N (or --verify EVIDENCE)")
+        raise click.UsageError("certify needs CAPTURES and --pack N (or --verify EVIDENCE)")
     agencies = None
     if require_agency_data:
         agencies = () if [a.lower() for a in require_agency_data] == ["none"] else tuple(require_agency_data)
@@ -462,7 +426,7 @@ def certify(
         show_values=show_values,
         as_of=as_of,
         strict=strict,
-        limits=Limits(max_message_bytes=max_message_bytes),
+        limits=limits,
         include=include or DEFAULT_INCLUDE,
         pairs=pairs,
     )

@@ -11,19 +11,24 @@ from pathlib import Path
 
 import click
 
+from . import cli_options as opt
+
 EXIT_USAGE = 2
 DIRECTIONS = ("request", "answer", "fault")
 
 
 @click.command()
-@click.option("--version", "versions", type=int, multiple=True, help="SSBTEK version(s) to generate (default: all).")
+@opt.tool_version
+@click.option("--pack", "versions", type=int, multiple=True, metavar="N",
+              help="SSBTEK version(s) to generate, repeatable (default: all).")  # fmt: skip
 @click.option("--operation", type=click.Choice(["hamtaBastjanstInformation", "testaBastjanstInformation"]))
 @click.option("--direction", type=click.Choice(list(DIRECTIONS)))
 @click.option("--count", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same files.")
 @click.option("--invalid", is_flag=True, help="Near misses: each document carries one defect (manifest says which).")
 @click.option("--pairs", is_flag=True, help="Requests with their answers (with --invalid: pairs that disagree).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write documents and manifest.json here.")
+@click.option("--output", "-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write documents and manifest.json here.")  # fmt: skip
 @click.option("--target", help="Feed each document to this command's stdin; report rejections of valid documents "
               "and crashes (signal, timeout, Python traceback).")  # fmt: skip
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per --target run.")
@@ -61,7 +66,7 @@ def fuzz(
         _replay(replay_file, target, timeout if target else None, trust_replay_target)
         return
     if out is None and target is None:
-        click.echo("ssbtek-validate fuzz: give --out DIR (write documents) and/or --target CMD", err=True)
+        click.echo("ssbtek-validate fuzz: give --output DIR (write documents) and/or --target CMD", err=True)
         sys.exit(EXIT_USAGE)
     try:
         generated = list(

@@ -368,9 +368,9 @@ def detect(message: Message, packs: dict[int, Pack], forced: int | None = None) 
     if forced is not None:
         pack = packs.get(forced)
         if pack is None:
-            raise PackError(f"--version {forced}: no such pack; known: {known_versions(packs)}")
+            raise PackError(f"--pack {forced}: no such pack; known: {known_versions(packs)}")
         said = f"namespace says v{shown_number(found.group(1))}" if found else "no SSBTEK namespace"
-        return Detection(forced, pack.id, pack.status, reason=f"forced by --version {forced} ({said})", **base), []
+        return Detection(forced, pack.id, pack.status, reason=f"forced by --pack {forced} ({said})", **base), []
     if message.payload is None:
         return Detection(reason="no SSBTEK payload to detect a version from", **base), []
     if named is None:

@@ -173,11 +173,11 @@ class PairShapeRule(_ExchangeRule):
     def check(self, request: Side, answer: Side) -> Iterator[Finding]:
         if request.direction != "request":
             yield self.finding(
-                request, None, f"the first message of the pair is a {request.direction}, expected a request."
+                request, None, f"the first message of the pair is {_a(request.direction)}, expected a request."
             )
         if answer.direction not in ("answer", "fault"):
             yield self.finding(
-                answer, None, f"the second message of the pair is a {answer.direction}, expected an answer or fault."
+                answer, None, f"the second message of the pair is {_a(answer.direction)}, expected an answer or fault."
             )
         if request.operation != answer.operation:
             yield self.finding(
@@ -462,3 +462,9 @@ def _unmatched(side: Side, what: str) -> ExchangeResult:
         Finding("SSBT-PAIR-UNMATCHED", Severity.WARNING, text, file=side.name, line=spot.line, path=spot.path)
     )
     return result
+
+
+def _a(noun: str | None) -> str:
+    """``an answer``, ``a request``, ``a fault``: the article a reader expects (no direction: ``an unknown``)."""
+    noun = noun or "unknown"
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"

@@ -7,6 +7,7 @@ most ten times a second and erases itself at the end, leaving the terminal as it
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -53,15 +54,29 @@ class Progress:
         self._last_draw = now
         self._draw(now)
 
+    def columns(self) -> int:
+        """The width of the terminal the line is drawn on: stderr's, not stdout's (which may be a file
+        or a pipe while stderr is the terminal); ``COLUMNS`` wins as everywhere, 80 when nothing says."""
+        try:
+            return int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            pass
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size((80, 20)).columns
+
     def line(self, now: float | None = None) -> str:
+        """The bar, clipped to one character less than the terminal is wide: a line that reached the last
+        column would wrap on some terminals, and every redraw would then leave a line behind."""
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         counts = f" {self.done}/{self.total} inputs, {rate:.0f}/s, {left:.0f}s left"
-        width = min(shutil.get_terminal_size((80, 20)).columns, 120) - len(self.label) - len(counts) - 4
-        width = max(width, 10)
+        columns = max(self.columns(), 2)
+        width = max(min(columns, 120) - len(self.label) - len(counts) - 4, 10)
         filled = int(width * self.done / self.total) if self.total else width
-        return f"{self.label} [{'#' * filled}{'-' * (width - filled)}]{counts}"
+        return f"{self.label} [{'#' * filled}{'-' * (width - filled)}]{counts}"[: columns - 1]
 
     def _draw(self, now: float) -> None:
         self.stream.write("\r" + self.line(now))
@@ -70,8 +85,7 @@ class Progress:
 
     def close(self) -> None:
         if self._drawn:
-            width = shutil.get_terminal_size((80, 20)).columns
-            self.stream.write("\r" + " " * (width - 1) + "\r")
+            self.stream.write("\r" + " " * (max(self.columns(), 2) - 1) + "\r")
             self.stream.flush()
             self._drawn = False
 

@@ -25,7 +25,7 @@ from typing import TextIO
 
 from ..findings import RunResult
 from ..packs import Pack
-from . import REPORTERS, json_report
+from . import REPORTERS, json_report, text
 
 
 class OutputError(ValueError):
@@ -105,12 +105,16 @@ def write_all(
     outputs: Iterable[Output],
     stdout: TextIO,
     json_lines: json_report.MessageLines | None = None,
+    detail: str = "normal",
 ) -> None:
-    """``json_lines``: the JSON report's message lines, prepared while the batch ran (see MessageLines)."""
+    """``json_lines``: the JSON report's message lines, prepared while the batch ran (see MessageLines);
+    ``detail``: how much the text report says (``quiet``, ``normal``, ``verbose``)."""
     for output in outputs:
         reporter = REPORTERS[output.format]
         if output.format == "json" and json_lines is not None:
             reporter = partial(json_report.write, prepared=json_lines)
+        if output.format == "text" and detail != "normal":
+            reporter = partial(text.write, detail=detail)
         if output.path is None:
             reporter(result, packs, stdout)
         else:

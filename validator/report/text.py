@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..findings import ExchangeResult, Finding, MessageResult, RunResult
+from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from ..masking import values_notice
 from ..packs import Pack
 from ..safe_text import line_start
+
+#: the finding that says an input (a missing file, an empty folder) could not be read at all
+READ_RULE = "SSBT-READ"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 message``, ``2 messages``, ``0 messages``: a count with its noun in the right number."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def location(finding: Finding) -> str:
@@ -31,8 +39,12 @@ def finding_line(finding: Finding) -> str:
     return text
 
 
-def message_line(message: MessageResult) -> str:
+def message_line(message: MessageResult, verbose: bool = False) -> str:
+    """One line per message. A conforming one says only its version (``file: conforms (v10)``) unless
+    ``verbose``: the detection reason matters when something is wrong, and is noise on every line otherwise."""
     detection = message.detection
+    if message.verdict is Verdict.CONFORMS and not verbose:
+        return f"{message.file}: {message.verdict}" + (f" (v{detection.version})" if detection.version else "")
     what = []
     if detection.version is not None:
         what.append(f"v{detection.version}")
@@ -57,8 +69,9 @@ def exchange_line(exchange: ExchangeResult) -> str:
 def exchange_summary_line(result: RunResult) -> str:
     totals = result.exchange_totals()
     return (
-        f"{totals['exchanges']} exchanges: {totals['conforms']} conform, {totals['nonconformant']} nonconformant, "
-        f"{totals['incomplete']} incomplete; {totals['errors']} errors, {totals['warnings']} warnings"
+        f"{plural(totals['exchanges'], 'exchange')}: {totals['conforms']} conform, "
+        f"{totals['nonconformant']} nonconformant, {totals['incomplete']} incomplete; "
+        f"{plural(totals['errors'], 'error')}, {plural(totals['warnings'], 'warning')}"
     )
 
 
@@ -67,22 +80,48 @@ def notice_line(result: RunResult) -> str:
     return f"note: {values_notice(result.show_values)}"
 
 
+def _not_read(message: MessageResult) -> bool:
+    """An input that gave no message at all (no such file, a folder with nothing to read): counted apart,
+    so an empty folder is "0 messages" and not one message that failed."""
+    return message.detection.version is None and any(f.rule == READ_RULE for f in message.findings)
+
+
 def summary_line(result: RunResult) -> str:
-    totals = result.totals()
-    return (
-        f"{totals['messages']} messages: {totals['conforms']} conform, {totals['nonconformant']} nonconformant, "
-        f"{totals['incomplete']} incomplete; {totals['errors']} errors, {totals['warnings']} warnings "
-        f"→ {result.verdict} (exit {result.exit_code})"
-    )
+    """The run in one line; its error and warning counts include what the exchange rules found, so a
+    run where only an exchange fails does not read "0 errors → nonconformant"."""
+    messages = [m for m in result.messages if not _not_read(m)]
+    unread = len(result.messages) - len(messages)
+    judged = [*result.messages, *result.exchanges]
+    errors = sum(item.count(Severity.ERROR) for item in judged)
+    warnings = sum(item.count(Severity.WARNING) for item in judged)
+    verdicts = [m.verdict for m in messages]
+    parts = [
+        f"{plural(len(messages), 'message')}: {verdicts.count(Verdict.CONFORMS)} conform, "
+        f"{verdicts.count(Verdict.NONCONFORMANT)} nonconformant, {verdicts.count(Verdict.INCOMPLETE)} incomplete"
+    ]
+    if unread:
+        parts.append(f"{plural(unread, 'input')} not read")
+    failed = {v: sum(e.verdict is v for e in result.exchanges) for v in (Verdict.NONCONFORMANT, Verdict.INCOMPLETE)}
+    for verdict, count in failed.items():
+        if count:
+            parts.append(f"{plural(count, 'exchange')} {verdict}")
+    parts.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
+    return "; ".join(parts) + f" → {result.verdict} (exit {result.exit_code})"
 
 
-def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
+def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, detail: str = "normal") -> None:
+    """``detail``: ``quiet`` writes only the summary line; ``verbose`` also says how conforming messages
+    were identified."""
+    if detail == "quiet":
+        stream.write(summary_line(result) + "\n")
+        return
+    verbose = detail == "verbose"
     for finding in result.run_findings:
         stream.write(finding_line(finding) + "\n")
     for message in result.messages:
         for finding in message.findings:
             stream.write(finding_line(finding) + "\n")
-        stream.write(message_line(message) + "\n")
+        stream.write(message_line(message, verbose) + "\n")
     for exchange in result.exchanges:
         for finding in exchange.findings:
             stream.write(finding_line(finding) + "\n")

@@ -104,7 +104,7 @@ def _no_declaration(context: Context, element) -> str:
     if qname.namespace != pack.namespace:
         text += f"; its elements are in {pack.namespace}"
     if context.detection.reason.startswith("forced"):
-        text += f" (the pack was {context.detection.reason}; without --version the namespace chooses the pack)"
+        text += f" (the pack was {context.detection.reason}; without --pack the namespace chooses the pack)"
     return text + "."
 
 

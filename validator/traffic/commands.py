@@ -35,7 +35,7 @@ def _announce(text: str) -> None:
 
 @click.command()
 @click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on (port 0: any).")
-@click.option("--version", "version", type=int, help="Serve only this SSBTEK version [default: every pack].")
+@click.option("--pack", "version", type=int, metavar="N", help="Serve only this SSBTEK version [default: every pack].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed and korrelationsid, same answer.")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Scenario file (TOML).")
 @click.option(
@@ -81,9 +81,7 @@ def serve(
 
     packs = builtin_packs()
     if version is not None and version not in packs:
-        click.echo(
-            f"ssbtek-validate: --version {version}: no pack; known: {', '.join(map(str, sorted(packs)))}", err=True
-        )
+        click.echo(f"ssbtek-validate: --pack {version}: no pack; known: {', '.join(map(str, sorted(packs)))}", err=True)
         sys.exit(EXIT_USAGE)
     try:
         scenario = scenarios.load(scenario_file)
