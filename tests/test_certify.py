@@ -18,7 +18,7 @@ from validator.certify_run import run, verify
 from validator.cli import main
 from validator.engine import Options
 from validator.packs import builtin_packs
-from validator.rule_docs import CERTIFY_VERSION
+from validator.certification import CERTIFY_VERSION
 from validator.rules.xsd import XsdRule
 
 from .conftest import CORPUS

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .. import __version__
 from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ..packs import Pack
-from ..rule_docs import describe
+from ..rules.catalog import describe
 from .text import exchange_summary_line, location, summary_line
 
 if TYPE_CHECKING:
