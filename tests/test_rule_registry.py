@@ -1,0 +1,107 @@
+"""The one rule registry: every id is spelt in one place, and what it says about ids is what the tool does."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from validator.config import NOTES
+from validator.findings import INCOMPLETE_RULES, READER_RULES
+from validator.rules.catalog import all_rules, find, owner, rule_table
+
+PACKAGE = Path(__file__).resolve().parent.parent / "validator"
+RULE_ID = re.compile(r"SSBT-[A-Z0-9]+(?:-[A-Z0-9]+)*")
+#: Mutation strategies name the finding each mutation must produce: a test oracle, not a second registry.
+ORACLES = PACKAGE / "strategies"
+
+
+def _literals(tree: ast.AST) -> list[tuple[str, int]]:
+    return [
+        (node.value, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and RULE_ID.fullmatch(node.value)
+    ]
+
+
+def _own_ids(tree: ast.AST) -> set[str]:
+    """The ``id`` of each class defined in the module (a rule class spells its own id)."""
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "id" for t in item.targets)
+                    and isinstance(item.value, ast.Constant)
+                ):
+                    ids.add(item.value.value)
+    return ids
+
+
+def test_no_rule_id_is_spelt_outside_the_registry_its_rule_class_or_the_module_that_raises_it() -> None:
+    stray = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if ORACLES in path.parents:
+            continue
+        module = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        own = _own_ids(tree)
+        for literal, line in _literals(tree):
+            doc = find(literal)
+            if literal in own or (doc is not None and module in doc.raised_in):
+                continue
+            stray.append(f"validator/{module}:{line}: {literal}")
+    assert not stray, "rule ids spelt outside the registry (query validator.rules.catalog instead):\n" + "\n".join(
+        stray
+    )
+
+
+def test_raised_in_names_modules_that_do_raise_the_id() -> None:
+    """The other direction: an entry's raised_in does not go stale when the raising code moves."""
+    stale = []
+    for doc in all_rules():
+        for module in doc.raised_in:
+            path = PACKAGE / module
+            spelt = path.is_file() and doc.id in {v for v, _ in _literals(ast.parse(path.read_text(encoding="utf-8")))}
+            if not spelt:
+                stale.append(f"{doc.id}: validator/{module}")
+    assert not stale, "raised_in names modules that do not raise the id:\n" + "\n".join(stale)
+
+
+def test_the_id_sets_the_engine_and_configuration_use_come_from_the_registry() -> None:
+    assert {doc.id for doc in all_rules() if doc.not_checked} == INCOMPLETE_RULES
+    assert {doc.id for doc in all_rules() if doc.unconfigurable} == READER_RULES
+    assert "SSBT-READ" in INCOMPLETE_RULES and "SSBT-DTD" in READER_RULES
+    assert "SSBT-CONFIG" in NOTES
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "expected"),
+    [
+        ("SSBT-PAYLOAD-BASE64", "SSBT-PAYLOAD"),
+        ("SSBT-CSN-VERSION", "SSBT-CSN-MODEL"),
+        ("SSBT-FK-VERSION", "SSBT-LEFI-MODEL"),
+        ("SSBT-PAIR-AGENCY-MISSING", "SSBT-PAIR-AGENCY"),
+        ("SSBT-XSD", "SSBT-XSD"),
+        ("SSBT-NOT-AN-ID", "SSBT-NOT-AN-ID"),
+    ],
+)
+def test_owner_is_part_of_data(rule_id: str, expected: str) -> None:
+    assert owner(rule_id) == expected
+
+
+def test_every_code_list_binding_belongs_to_the_code_rule() -> None:
+    bindings = [doc for doc in all_rules() if doc.origin == "code list"]
+    assert bindings and all(owner(doc.id) == "SSBT-CODE" for doc in bindings)
+
+
+def test_rule_table_lists_rules_of_their_own_in_report_order() -> None:
+    table = list(rule_table().values())
+    kinds = [doc.kind for doc in table]
+    assert kinds == sorted(kinds, key=("engine", "rule", "exchange", "certify").index)
+    assert not any(doc.part_of for doc in table)
+    assert {"SSBT-CONFIG", "SSBT-JOBS", "SSBT-SKIPPED", "SSBT-PAYLOAD-JSON"}.isdisjoint(rule_table())
+    assert [doc.id for doc in table][:2] == ["SSBT-READ", "SSBT-LIMIT"]
