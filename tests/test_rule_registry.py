@@ -105,3 +105,12 @@ def test_rule_table_lists_rules_of_their_own_in_report_order() -> None:
     assert not any(doc.part_of for doc in table)
     assert {"SSBT-CONFIG", "SSBT-JOBS", "SSBT-SKIPPED", "SSBT-PAYLOAD-JSON"}.isdisjoint(rule_table())
     assert [doc.id for doc in table][:2] == ["SSBT-READ", "SSBT-LIMIT"]
+
+
+def test_docs_rules_md_is_generated_from_the_registry() -> None:
+    """docs/rules.md is the registry's output; regenerate it with `python -m validator.rules.docs > docs/rules.md`."""
+    from validator.rules.docs import render
+
+    page = (PACKAGE.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert page == render(), "docs/rules.md is stale: run `python -m validator.rules.docs > docs/rules.md`"
+    assert all(f"### {doc.id}\n" in page for doc in all_rules())
