@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from validator.config import NOTES
-from validator.findings import INCOMPLETE_RULES, READER_RULES
+from validator.engine import Options, validate_paths
+from validator.findings import INCOMPLETE_RULES, READER_RULES, Finding, Severity
+from validator.rules.base import ALL_VERSIONS, Versions
 from validator.rules.catalog import all_rules, find, owner, rule_table
+
+from .conftest import CORPUS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "validator"
 RULE_ID = re.compile(r"SSBT-[A-Z0-9]+(?:-[A-Z0-9]+)*")
@@ -114,3 +120,48 @@ def test_docs_rules_md_is_generated_from_the_registry() -> None:
     page = (PACKAGE.parent / "docs" / "rules.md").read_text(encoding="utf-8")
     assert page == render(), "docs/rules.md is stale: run `python -m validator.rules.docs > docs/rules.md`"
     assert all(f"### {doc.id}\n" in page for doc in all_rules())
+
+
+class _Probe:
+    """A rule that applies everywhere; only its versions data can keep the engine from running it."""
+
+    id = "SSBT-PROBE"
+    severity = Severity.INFO
+    summary = "probe"
+
+    def __init__(self, versions: Versions) -> None:
+        self.versions = versions
+
+    def applies(self, context: object) -> bool:
+        return True
+
+    def check(self, context: object) -> Iterator[Finding]:
+        yield from ()
+
+
+@pytest.mark.parametrize(
+    ("versions", "runs_on_v6", "runs_on_v10"),
+    [(Versions.of(range(10, 12)), False, True), (Versions.of(range(6, 9)), True, False), (ALL_VERSIONS, True, True)],
+)
+def test_the_engine_runs_a_rule_only_on_the_versions_it_concerns(
+    versions: Versions, runs_on_v6: bool, runs_on_v10: bool
+) -> None:
+    options = Options(as_of=date(2026, 11, 1), rules=(_Probe(versions),))
+    result = validate_paths(
+        [CORPUS / "v6" / "answer-lefi-4.xml", CORPUS / "v10" / "answer-all-agencies-data.xml"], options
+    )
+    ran = {m.detection.version: "SSBT-PROBE" in m.rules_run for m in result.messages}
+    assert ran == {6: runs_on_v6, 10: runs_on_v10}
+
+
+@pytest.mark.parametrize("text", ["all", "v6", "v6–v8", "v7–", "v10–v11", "v11–"])
+def test_versions_text_is_made_from_the_data_and_reads_back(text: str) -> None:
+    assert Versions.parse(text).text == text
+    assert Versions.of(range(6, 9)).text == "v6–v8" and 9 not in Versions.of(range(6, 9))
+
+
+def test_every_rule_states_its_versions_as_data() -> None:
+    from validator.pairs import EXCHANGE_RULES
+    from validator.rules import MESSAGE_RULES
+
+    assert all(isinstance(rule.versions, Versions) for rule in (*MESSAGE_RULES, *EXCHANGE_RULES))

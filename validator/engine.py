@@ -22,6 +22,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .messages import Message, parse, text_of
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
+from .rules.base import concerns
 from .safe_text import safe_result, safe_run
 
 
@@ -151,7 +152,7 @@ def _validate_message(
     context.message_date_source = source_of_date
     for rule in options.rules:
         try:
-            if not rule.applies(context):
+            if not concerns(rule, pack.version) or not rule.applies(context):
                 continue
             result.rules_run.append(rule.id)
             result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))

@@ -67,7 +67,7 @@ def _from_rule(rule: Rule, kind: str) -> RuleDoc:
     return RuleDoc(
         id=rule.id,
         severity=str(rule.severity),
-        versions=rule.versions,
+        versions=str(rule.versions),
         summary=rule.summary,
         explanation=getattr(rule, "explanation", ""),
         example=getattr(rule, "example", ""),
