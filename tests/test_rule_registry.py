@@ -165,3 +165,9 @@ def test_every_rule_states_its_versions_as_data() -> None:
     from validator.rules import MESSAGE_RULES
 
     assert all(isinstance(rule.versions, Versions) for rule in (*MESSAGE_RULES, *EXCHANGE_RULES))
+
+
+@pytest.mark.parametrize("text", ["v10-v11", "sometimes", ""])
+def test_versions_that_are_not_data_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="expected 'all'"):
+        Versions.parse(text)

@@ -39,8 +39,11 @@ class Versions:
         if text == "all":
             return cls()
         low, dash, high = text.partition("–")
-        first = int(low.removeprefix("v"))
-        return cls(first, (int(high.removeprefix("v")) if high else None) if dash else first)
+        try:
+            first = int(low.removeprefix("v"))
+            return cls(first, (int(high.removeprefix("v")) if high else None) if dash else first)
+        except ValueError:
+            raise ValueError(f"versions {text!r}: expected 'all', 'vN', 'vN–vM' or 'vN–'") from None
 
     def __contains__(self, version: object) -> bool:
         """A pack whose version is unknown (a bundle that does not name one) is left to the rule's applies()."""

@@ -17,6 +17,7 @@ from typing import Any
 from ..codelists import Binding, Catalogue, Code, Lookup, Status, builtin_catalogue
 from ..findings import ENGINE_FINDINGS, Severity, engine_findings
 from . import MESSAGE_RULES, Rule
+from .base import Versions
 from .codes import CodeListRule
 
 __all__ = ["ENGINE_FINDINGS", "RuleDoc", "all_rules", "describe", "find", "known_ids", "owner", "rule_table"]
@@ -82,7 +83,7 @@ def _engine_doc(item: dict[str, Any], kinds: dict[str, str]) -> RuleDoc:
     return RuleDoc(
         id=item["id"],
         severity=item["severity"],
-        versions=item["versions"],
+        versions=Versions.parse(item["versions"]).text,  # "v6–v8", "v7–", "all": anything else fails loudly
         summary=item["summary"],
         explanation=" ".join(item["explanation"].split()),
         example=item["example"],
