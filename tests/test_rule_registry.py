@@ -156,8 +156,8 @@ def test_the_engine_runs_a_rule_only_on_the_versions_it_concerns(
 
 @pytest.mark.parametrize("text", ["all", "v6", "v6–v8", "v7–", "v10–v11", "v11–"])
 def test_versions_text_is_made_from_the_data_and_reads_back(text: str) -> None:
-    assert Versions.parse(text).text == text
-    assert Versions.of(range(6, 9)).text == "v6–v8" and 9 not in Versions.of(range(6, 9))
+    assert Versions.parse(text).label == text
+    assert Versions.of(range(6, 9)).label == "v6–v8" and 9 not in Versions.of(range(6, 9))
 
 
 def test_every_rule_states_its_versions_as_data() -> None:

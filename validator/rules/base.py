@@ -22,7 +22,7 @@ from ..payloads import Payload, extract
 @dataclass(frozen=True, slots=True)
 class Versions:
     """The SSBTEK versions a rule concerns, as data: the engine does not run a rule on a message whose pack
-    version it does not concern, and the rule list and docs print :attr:`text`. Contiguous: ``low`` to
+    version it does not concern, and the rule list and docs print :attr:`label`. Contiguous: ``low`` to
     ``high`` inclusive, either open (``None``), which is every version SSBTEK has had so far for each rule."""
 
     low: int | None = None
@@ -35,7 +35,7 @@ class Versions:
 
     @classmethod
     def parse(cls, text: str) -> Versions:
-        """The inverse of :attr:`text` ("all", "v6", "v6–v8", "v7–"), for ids documented as data."""
+        """The inverse of :attr:`label` ("all", "v6", "v6–v8", "v7–"), for ids documented as data."""
         if text == "all":
             return cls()
         low, dash, high = text.partition("–")
@@ -52,7 +52,7 @@ class Versions:
         return (self.low is None or version >= self.low) and (self.high is None or version <= self.high)
 
     @property
-    def text(self) -> str:
+    def label(self) -> str:
         if self.low is None and self.high is None:
             return "all"
         if self.low == self.high:
@@ -60,7 +60,7 @@ class Versions:
         return f"v{self.low if self.low is not None else 1}–{f'v{self.high}' if self.high is not None else ''}"
 
     def __str__(self) -> str:
-        return self.text
+        return self.label
 
 
 #: Every version: rules about the envelope, the XSD, identities that have not changed.

@@ -83,7 +83,7 @@ def _engine_doc(item: dict[str, Any], kinds: dict[str, str]) -> RuleDoc:
     return RuleDoc(
         id=item["id"],
         severity=item["severity"],
-        versions=Versions.parse(item["versions"]).text,  # "v6–v8", "v7–", "all": anything else fails loudly
+        versions=str(Versions.parse(item["versions"])),  # "v6–v8", "v7–", "all": anything else fails loudly
         summary=item["summary"],
         explanation=" ".join(item["explanation"].split()),
         example=item["example"],
