@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from validator.certification import Requirements, certify, code_list_files
+from validator.certification import CERTIFY_VERSION, Requirements, certify, code_list_files
 from validator.certify_run import run, verify
 from validator.cli import main
 from validator.engine import Options
 from validator.packs import builtin_packs
-from validator.rule_docs import CERTIFY_VERSION
 from validator.rules.xsd import XsdRule
 
 from .conftest import CORPUS

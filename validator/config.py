@@ -34,13 +34,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .findings import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity
+from .findings import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity, flagged
 
 TABLE = "ssbtek-validator"
 KEYS = {"disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
 #: the run-level notes that make a configuration visible: silencing them would hide what it did
-NOTES = frozenset({"SSBT-CONFIG", "SSBT-CONFIG-SUPPRESSED"})
+NOTES = flagged("config_note")
 #: what no configuration changes
 PROTECTED = INCOMPLETE_RULES | READER_RULES | NOTES
 

@@ -23,6 +23,7 @@ from .masking import personal_words
 from .messages import Message, parse, text_of
 from .packs import Pack, builtin_packs, detect
 from .rules import MESSAGE_RULES, Context, Rule
+from .rules.base import concerns
 from .safe_text import message_values, safe_result, safe_run, secrets_pattern
 
 
@@ -167,7 +168,7 @@ def _validate_message(
         context.test_persons = options.config.test_persons
     for rule in options.rules:
         try:
-            if not rule.applies(context):
+            if not concerns(rule, pack.version) or not rule.applies(context):
                 continue
             result.rules_run.append(rule.id)
             result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))

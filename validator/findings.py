@@ -7,9 +7,12 @@ already masked, so that no output path can leak what the model does not carry.
 
 from __future__ import annotations
 
+import tomllib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 
@@ -27,12 +30,28 @@ class Verdict(StrEnum):
     INCOMPLETE = "incomplete"
 
 
+#: The registry's data about the ids the engine raises (validator/rules/catalog.py reads it in full). Read
+#: here directly and once, so that this module, which everything imports, needs nothing of the rules package.
+ENGINE_FINDINGS = Path(__file__).with_name("rules") / "engine_findings.toml"
+
+
+@cache
+def engine_findings() -> tuple[dict[str, Any], ...]:
+    """The ``[[finding]]`` entries of engine_findings.toml, parsed once per process."""
+    return tuple(tomllib.loads(ENGINE_FINDINGS.read_text(encoding="utf-8"))["finding"])
+
+
+def flagged(flag: str) -> frozenset[str]:
+    """The ids whose entry in engine_findings.toml sets ``flag`` (``not_checked``, ``unconfigurable``, …)."""
+    return frozenset(item["id"] for item in engine_findings() if item.get(flag))
+
+
 #: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
-INCOMPLETE_RULES = frozenset({"SSBT-READ", "SSBT-LIMIT", "SSBT-RULE-FAILED", "SSBT-PAIR-INCOMPLETE"})
+INCOMPLETE_RULES = flagged("not_checked")
 #: What the reader says when the input is not a readable, well-formed, DTD-free XML message (an empty file,
 #: bytes that are not their encoding, broken XML, a DOCTYPE: billion laughs and XXE end here). Such input
 #: never conforms, whatever the configuration: these can be neither disabled, lowered nor suppressed.
-READER_RULES = frozenset({"SSBT-EMPTY", "SSBT-ENCODING", "SSBT-WELLFORMED", "SSBT-DTD"})
+READER_RULES = flagged("unconfigurable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from lxml import etree
 
 from .findings import ExchangeResult, Finding, Severity
 from .messages import Message, element_path, text_of
+from .rules.base import ALL_VERSIONS
 
 AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 
@@ -162,7 +163,7 @@ class _ExchangeRule:
 class PairShapeRule(_ExchangeRule):
     id = "SSBT-PAIR-OPERATION"
     summary = "The answer answers the request: same operation, a request first, an answer or fault second."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "An exchange is a request (hamtaBastjanstInformation or testaBastjanstInformation) and the answer "
         "to that operation, or its fault. Two requests, two answers, or an answer to the other "
@@ -188,7 +189,7 @@ class PairShapeRule(_ExchangeRule):
 class PairNamespaceRule(_ExchangeRule):
     id = "SSBT-PAIR-NAMESPACE"
     summary = "Request and answer use the same SSBTEK namespace (version)."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "Försäkringskassan routes on the namespace (…/integration/ssbt/N) and answers in the namespace it "
         "was asked in; an answer in another version's namespace is not an answer to this request (its "
@@ -206,7 +207,7 @@ class PairNamespaceRule(_ExchangeRule):
 class PairAgencyRule(_ExchangeRule):
     id = "SSBT-PAIR-AGENCY"
     summary = 'The answer holds only agencies the request included (inkludera="true").'
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         'Each agency in the request carries inkludera; SSBTEK asks only those with inkludera="true" and '
         "answers each of them with data or an error. An agency in svarsdata that was not included was "
@@ -269,7 +270,7 @@ class PairKorrelationsidRule(_EchoRule):
     attribute = "korrelationsid"
     fact = "korrelationsid"
     summary = "The answer echoes the request's korrelationsid."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "korrelationsid is the caller's handle on the exchange; the contract echoes it in the answer when "
         "the request gives one (SSBTEK v10 contract). Missing or different: error (the caller cannot match them)."
@@ -282,7 +283,7 @@ class PairFrageTidpunktRule(_EchoRule):
     attribute = "frage_tidpunkt"
     fact = "frageTidpunkt"
     summary = "The answer echoes the request's frageTidpunkt (the same instant)."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract). The same instant "
         "written in another offset is the same value; another instant, or none, is an error."
@@ -303,7 +304,7 @@ class PairFrageTidpunktRule(_EchoRule):
 class PairFragaRule(_ExchangeRule):
     id = "SSBT-PAIR-FRAGA"
     summary = "The answer echoes the question (fraga) exactly when fraganSkallInkluderasISvaret is true, unchanged."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "fraganSkallInkluderasISvaret=true asks SSBTEK to return the question in the answer's fraga; "
         "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "

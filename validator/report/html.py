@@ -18,7 +18,7 @@ from .. import __version__
 from ..findings import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from ..masking import values_notice
 from ..packs import Pack
-from ..rule_docs import describe
+from ..rules.catalog import describe
 from .text import exchange_summary_line, location, summary_line
 
 if TYPE_CHECKING:

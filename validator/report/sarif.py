@@ -15,7 +15,7 @@ from .. import __version__
 from ..findings import Finding, RunResult, Severity
 from ..masking import values_notice
 from ..packs import Pack
-from ..rule_docs import catalog, describe
+from ..rules.catalog import describe, rule_table
 from .locations import file_uri, is_real_file
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,14 +29,14 @@ def _rule_name(rule_id: str) -> str:
 
 def _descriptor(rule_id: str) -> dict[str, Any]:
     doc = describe(rule_id)
-    help_text = doc.explanation or doc.summary
+    help_text = doc.help
     return {
         "id": rule_id,
         "name": _rule_name(rule_id),
         "shortDescription": {"text": doc.summary},
         "fullDescription": {"text": help_text},
         "help": {"text": help_text, "markdown": f"**{rule_id}**: {doc.summary}\n\n{help_text}"},
-        "defaultConfiguration": {"level": LEVELS[doc.severity]},
+        "defaultConfiguration": {"level": LEVELS[doc.level]},
         "properties": {"tags": ["ssbtek", doc.kind]},
     }
 
@@ -72,7 +72,7 @@ def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict[str, Any]:
         *(f for m in result.messages for f in m.findings),
         *(f for e in result.exchanges for f in e.findings),
     ]
-    rule_ids = list(catalog())
+    rule_ids = list(rule_table())
     rule_ids += sorted({f.rule for f in findings} - set(rule_ids))
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     used = {m.detection.pack_id for m in result.messages if m.detection.pack_id}

@@ -19,6 +19,61 @@ from ..packs import Pack
 from ..payloads import Payload, extract
 
 
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """The SSBTEK versions a rule concerns, as data: the engine does not run a rule on a message whose pack
+    version it does not concern, and the rule list and docs print :attr:`label`. Contiguous: ``low`` to
+    ``high`` inclusive, either open (``None``), which is every version SSBTEK has had so far for each rule."""
+
+    low: int | None = None
+    high: int | None = None
+
+    @classmethod
+    def of(cls, versions: range) -> Versions:
+        """``Versions.of(range(6, 9))`` is v6–v8, like the ``range`` it is written as."""
+        return cls(versions.start, versions.stop - 1)
+
+    @classmethod
+    def parse(cls, text: str) -> Versions:
+        """The inverse of :attr:`label` ("all", "v6", "v6–v8", "v7–"), for ids documented as data."""
+        if text == "all":
+            return cls()
+        low, dash, high = text.partition("–")
+        try:
+            first = int(low.removeprefix("v"))
+            return cls(first, (int(high.removeprefix("v")) if high else None) if dash else first)
+        except ValueError:
+            raise ValueError(f"versions {text!r}: expected 'all', 'vN', 'vN–vM' or 'vN–'") from None
+
+    def __contains__(self, version: object) -> bool:
+        """A pack whose version is unknown (a bundle that does not name one) is left to the rule's applies()."""
+        if not isinstance(version, int):
+            return True
+        return (self.low is None or version >= self.low) and (self.high is None or version <= self.high)
+
+    @property
+    def label(self) -> str:
+        if self.low is None and self.high is None:
+            return "all"
+        if self.low == self.high:
+            return f"v{self.low}"
+        return f"v{self.low if self.low is not None else 1}–{f'v{self.high}' if self.high is not None else ''}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+#: Every version: rules about the envelope, the XSD, identities that have not changed.
+ALL_VERSIONS = Versions()
+
+
+def concerns(rule: object, version: int | None) -> bool:
+    """Does ``rule`` concern messages of SSBTEK ``version``? Its ``versions`` data decides (text such as
+    "v6–v8" is read the same way, so a rule written before versions were data behaves alike)."""
+    versions = getattr(rule, "versions", ALL_VERSIONS)
+    return version in (versions if isinstance(versions, Versions) else Versions.parse(str(versions)))
+
+
 @dataclass
 class Context:
     message: Message
@@ -69,8 +124,8 @@ class Rule(Protocol):
     severity: ClassVar[Severity]
     #: One line for ``ssbtek-validate rules``.
     summary: ClassVar[str]
-    #: Versions this rule concerns, as text for the rule list ("all", "v10–v11", …).
-    versions: ClassVar[str]
+    #: The SSBTEK versions this rule concerns; the engine runs the rule only on messages of these versions.
+    versions: ClassVar[Versions]
 
     def applies(self, context: Context) -> bool: ...
 

@@ -21,7 +21,7 @@ from ..findings import Finding, Severity
 from ..masking import looks_like, mask
 from ..messages import element_path, text_of
 from ..payloads import Payload
-from .base import Context
+from .base import ALL_VERSIONS, Context
 from .code_paths import ElementPaths, JsonPaths, json_pointer
 
 #: only a value with a run of digits can be shaped like a personnummer; the others need no scrubbing
@@ -52,7 +52,7 @@ class CodeListRule:
     id = "SSBT-CODE"
     severity = Severity.ERROR
     summary = "Codes are in their code lists and valid on the message's date (one id per binding: SSBT-CODE-…)."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "Each binding in codelists/bindings.toml names an element (XPath) or a JSON property inside a decoded "
         "payload, the code lists it uses, the SSBTEK versions it applies to, and whether the list is closed "

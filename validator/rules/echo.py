@@ -10,12 +10,13 @@ by the exchange rules' own code (:mod:`validator.pairs`), so a single answer and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..findings import Finding, Severity
-from ..pairs import PairKorrelationsidRule, Side, Spot, echoed_question, side_of
-from .base import Context
+from .base import ALL_VERSIONS, Context
 
-_KORRELATIONSID = PairKorrelationsidRule()
+if TYPE_CHECKING:
+    from ..pairs import Side, Spot
 
 
 class AnswerEchoRule:
@@ -25,7 +26,7 @@ class AnswerEchoRule:
         "An answer that echoes fraga agrees with it: the echoed fraganSkallInkluderasISvaret is true and the "
         "answer's korrelationsid is the echoed question's."
     )
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "The SSBTEK contract echoes the question in the answer's fraga only when the question's "
         "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid in the answer. An "
@@ -48,6 +49,9 @@ class AnswerEchoRule:
         )
 
     def check(self, context: Context) -> Iterator[Finding]:
+        # the pair rules' own reading of a question, imported here: the pair rules import this package
+        from ..pairs import PairKorrelationsidRule, echoed_question, side_of
+
         question = echoed_question(context.message)
         if question is None:
             return
@@ -61,7 +65,7 @@ class AnswerEchoRule:
                 f"the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret {said}: the "
                 "question is echoed only when it is true.",
             )
-        problem = _KORRELATIONSID.echo_problem(question, answer, "the echoed question")
+        problem = PairKorrelationsidRule().echo_problem(question, answer, "the echoed question")
         if problem is not None:
             yield self._finding(answer, *problem)
 

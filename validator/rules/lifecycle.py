@@ -16,7 +16,7 @@ from ..findings import Finding, Severity
 from ..lefi_online import lefi_facts
 from ..messages import element_path
 from ..packs import builtin_packs
-from .base import Context
+from .base import Context, Versions
 from .versioned import lefi_view
 
 
@@ -48,7 +48,7 @@ class ClosedVersionRule:
     id = "SSBT-LIFECYCLE-CLOSED"
     severity = Severity.ERROR
     summary = "The message is dated on or before the day its SSBTEK version closed."
-    versions = "v6"
+    versions = Versions.of(range(6, 7))
     explanation = (
         "A pack with a closed date (v6: 2020-10-31, after two postponements) no longer served messages after "
         "it. The message's date is frageTidpunkt, else --as-of, else today: a captured v6 message without "
@@ -76,7 +76,7 @@ class NotLiveRule:
     id = "SSBT-LIFECYCLE-NOT-LIVE"
     severity = Severity.WARNING
     summary = "The message is not dated before its SSBTEK version (or stated LEFI Online version) went live."
-    versions = "v6–v8"
+    versions = Versions.of(range(6, 9))
     explanation = (
         "v6 went live 2018-09-16, v7 2018-12-29 (LEFI Online 5.1 on 2019-03-17), v8 2019-11-17. A message dated "
         "earlier was not answered in production: test traffic, a clock error, or the wrong namespace. A warning, "

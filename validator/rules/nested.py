@@ -19,7 +19,7 @@ from ..masking import masked_value, scrub_text
 from ..messages import child, element_path, text_of
 from ..nested_models import JsonError, NestedModels, models_for
 from ..payloads import Payload
-from .base import Context
+from .base import Context, Versions
 
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
@@ -60,7 +60,7 @@ class CsnPayloadRule:
     id = "SSBT-CSN-MODEL"
     severity = Severity.ERROR
     summary = "CSN's answer document (base64 in CSN/data/svar) conforms to our model of its Kommunfråga version."
-    versions = "v10–v11"
+    versions = Versions.of(range(6, 12))
     explanation = (
         "CSN/data/svar is base64 of a CSN Kommunfråga answer (CSNSvar). Its root namespace names the "
         "version: http://schema.csn.se/v3.0/kommunfraga (what SSBTEK v10/v11 test traffic published by a "
@@ -182,7 +182,7 @@ class SkvPayloadRule:
     id = "SSBT-SKV-PAYLOAD"
     severity = Severity.WARNING
     summary = "SKV's nested documents are what SKV sends: v10 XML with a known root, v11 parts that are JSON objects."
-    versions = "v10–v11"
+    versions = Versions.of(range(6, 12))
     explanation = (
         "v10: SKV/data/svar is a string holding SKV's own XML; well-formedness is SSBT-PAYLOAD-XML. Its "
         "root, name and namespace, should be one we know (xsd/nested/models.toml [skv]): the normal answer "
@@ -234,7 +234,7 @@ class LefiPayloadRule:
     id = "SSBT-LEFI-MODEL"
     severity = Severity.ERROR
     summary = "FK's LEFI JSON (lefiJsonFraga, lefiJsonSvar) conforms to the LEFI version FK/fraga/version names."
-    versions = "v10–v11"
+    versions = Versions.of(range(6, 12))
     explanation = (
         "From SSBTEK v10 FK's question and answer are base64 JSON of LEFI REST. FK/fraga/version names "
         "the LEFI version (omitted: v9, per the SSBTEK v10 contract) and so the model: ours is "

@@ -8,14 +8,14 @@ from functools import cache
 from ..findings import Finding, Severity
 from ..messages import element_path
 from ..packs import builtin_packs
-from .base import Context
+from .base import ALL_VERSIONS, Context
 
 
 class OperationInPackRule:
     id = "SSBT-OPERATION-VERSION"
     severity = Severity.ERROR
     summary = "The operation exists in the message's SSBTEK version."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "Each pack lists its operations (pack.toml). The ping testaBastjanstInformation arrived with "
         "SSBTEK v7 (release notes, 2018-12-29); a ping in an older namespace is not served."

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Finding, Severity
-from .base import Context
+from .base import Context, Versions
 
 
 class PayloadDecodingRule:
     id = "SSBT-PAYLOAD"
     severity = Severity.ERROR
     summary = "Nested payloads (CSN base64 XML, SKV XML/JSON parts, FK LEFI JSON) decode cleanly."
-    versions = "v6–v11"
+    versions = Versions.of(range(6, 12))
     explanation = (
         "Where a pack says an element carries a nested document (pack.toml [[payload]]), it is decoded: "
         "base64 (SSBT-PAYLOAD-BASE64), UTF-8 (SSBT-PAYLOAD-UTF8), then JSON (SSBT-PAYLOAD-JSON) or XML "

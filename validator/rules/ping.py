@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..findings import Finding, Severity
 from ..messages import element_path, text_of
-from .base import Context
+from .base import Context, Versions
 
 #: Agencies whose services SSBTEK's ping cannot call: they have no test service (issue 5, the ping's contract notes).
 WITHOUT_TEST_SERVICE = ("TNS", "MIV")
@@ -16,7 +16,7 @@ class PingUntestedAgencyRule:
     id = "SSBT-PING-UNTESTED"
     severity = Severity.ERROR
     summary = "A ping answer reports TNS and MIV (no test service) absent or anropad=false."
-    versions = "v7–"
+    versions = Versions(7)
     explanation = (
         "testaBastjanstInformation (from v7) calls each agency's test service and answers, per agency, "
         f"whether it was called (anropad). {' and '.join(WITHOUT_TEST_SERVICE)} have no test service, so "

@@ -16,7 +16,7 @@ from ..findings import Finding, Severity
 from ..identity import organisationsnummer_problem, personidentitet_problem
 from ..masking import masked_value
 from ..messages import child, element_path, integer, shown_number, text_of
-from .base import Context
+from .base import ALL_VERSIONS, Context, Versions
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
 #: description, ResultatKod -1005).
@@ -62,7 +62,7 @@ class PersonidentitetRule:
     id = "SSBT-PERSONID"
     severity = Severity.ERROR
     summary = "personidentitet is a real personnummer or samordningsnummer: a real date and a correct check digit."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "The schema accepts any twelve digits. The agencies look the person up: a number whose date of "
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
@@ -109,7 +109,7 @@ class OrganisationsnummerRule:
     id = "SSBT-ORGNR"
     severity = Severity.WARNING
     summary = "Every organisationsnummer (ingivare, personuppgiftsbiträde) has a correct check digit."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "An organisationsnummer ends in a Luhn check digit over its ten digits; SSBTEK writes it with a "
         "two-digit prefix (twelve digits, pattern [\\d]{4}[2-9][\\d]{7}). No source says SSBTEK rejects a "
@@ -142,7 +142,7 @@ class TidsperiodRule:
     id = "SSBT-TIDSPERIOD"
     severity = Severity.ERROR
     summary = "Every tidsperiod runs forwards: fromDatum on or before tomDatum."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "The schema types fromDatum and tomDatum as dates but cannot relate them. A period that ends "
         "before it starts selects nothing; CSN answers such a question with ResultatKod -1006 (Felaktigt "
@@ -178,7 +178,7 @@ class ArendeidentitetCsnRule:
     id = "SSBT-ARENDEID-CSN"
     severity = Severity.ERROR
     summary = f"arendeidentitet has at most {CSN_ARENDEID_MAX} characters when CSN is included."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "SSBTEK passes arendeidentitet to CSN as ArendeId, which CSN's Kommunfråga description limits to "
         f"{CSN_ARENDEID_MAX} characters. CSN rejects the whole request (ResultatKod -1005, Inparametrar "
@@ -211,7 +211,7 @@ class SkvFragaRule:
     id = "SSBT-SKV-FRAGA"
     severity = Severity.ERROR
     summary = "v11: a request that includes SKV carries SKV/fraga, with sensible years."
-    versions = "v11–"
+    versions = Versions(11)
     explanation = (
         "SSBTEK v11 added SKV/fraga (ar+, then five booleans naming the parts wanted). The provisional "
         "schema makes it optional, but Försäkringskassan rejects a request that includes SKV without it "
@@ -223,7 +223,7 @@ class SkvFragaRule:
     example = 'SKV is included (inkludera="true") but has no fraga; SSBTEK v11 rejects the whole request.'
 
     def applies(self, context: Context) -> bool:
-        return _is_request(context) and context.pack.version >= 11 and included(agency(context, "SKV"))
+        return _is_request(context) and context.pack.version in self.versions and included(agency(context, "SKV"))
 
     def check(self, context: Context) -> Iterator[Finding]:
         skv = agency(context, "SKV")
@@ -269,7 +269,7 @@ class FkFragaRule:
     id = "SSBT-FK-FRAGA"
     severity = Severity.ERROR
     summary = "A request that includes FK carries FK/fraga (aktorsid and the LEFI JSON question)."
-    versions = "v10–"
+    versions = Versions(10)
     explanation = (
         "From SSBTEK v10 FK's data comes from LEFI REST v9: FK/fraga carries the LEFI question "
         "(version?, aktorsid, lefiJsonFraga). The schema makes fraga optional, but without it there is "
@@ -279,7 +279,7 @@ class FkFragaRule:
     example = 'FK is included (inkludera="true") but has no fraga; LEFI cannot be asked anything.'
 
     def applies(self, context: Context) -> bool:
-        return _is_request(context) and context.pack.version >= 10 and agency(context, "FK") is not None
+        return _is_request(context) and context.pack.version in self.versions and agency(context, "FK") is not None
 
     def check(self, context: Context) -> Iterator[Finding]:
         fk = agency(context, "FK")

@@ -22,7 +22,7 @@ from ..lefi_online import LefiJudgement, exists_in, inspect, lefi_facts, lefi_ta
 from ..masking import masked_value
 from ..messages import MAX_DIGITS, element_path, integer, is_leaf, text_of
 from ..packs import builtin_packs
-from .base import Context
+from .base import Context, Versions
 
 
 def _finding(rule, context: Context, element: etree._Element | None, message: str, value: str | None = None) -> Finding:
@@ -85,7 +85,7 @@ class LefiVersionRule(_LefiRule):
     id = "SSBT-LEFI-VERSION"
     severity = Severity.ERROR
     summary = "A stated lefiOnlineVersion is a LEFI Online version that the message's SSBTEK version serves."
-    versions = "v7–v8"
+    versions = Versions.of(range(7, 9))
     explanation = (
         "SSBTEK v7 carries LEFI Online 5.0 and 5.1, v8 carries 6.0 (xsd/lefi-online/versions.toml). A question "
         "(or an answer, or an echoed question) naming another LEFI version calls something that SSBTEK version "
@@ -127,7 +127,7 @@ class LefiVersionMissingRule(_LefiRule):
     id = "SSBT-LEFI-VERSION-MISSING"
     severity = Severity.ERROR
     summary = "From LEFI Online 5.0 (SSBTEK v7) the FK question names the LEFI version it calls."
-    versions = "v7–v8"
+    versions = Versions.of(range(7, 9))
     explanation = (
         "LEFI Online 5.0 brought a new versioning: the question must say which LEFI version it calls, in "
         "lefiOnlineVersion (release notes, 2018-10-08). The element is optional in the XSD (v6 questions do not "
@@ -178,7 +178,7 @@ class LefiFieldRule(_LefiRule):
     id = "SSBT-LEFI-FIELD"
     severity = Severity.ERROR
     summary = "LEFI Online fields appear only in the LEFI versions that have them."
-    versions = "v6–v8"
+    versions = Versions.of(range(6, 9))
     explanation = (
         "xsd/lefi-online/versions.toml says which LEFI version brought each field: lefiOnlineVersion and "
         "premiepensionBelopp in 5.0, programanvisning and programersattning detail in 5.1, programjobdagar (JOB "
@@ -218,7 +218,7 @@ class LefiFormanRule(_LefiRule):
     id = "SSBT-LEFI-FORMAN"
     severity = Severity.ERROR
     summary = "A förmån code (formanstyp) is used only in the LEFI versions that have the förmån."
-    versions = "v6–v8"
+    versions = Versions.of(range(6, 9))
     explanation = (
         "FTH was removed in LEFI Online 4.0 (so in every SSBTEK version modelled here); omvårdnadsbidrag (OMV) "
         "and merkostnadsersättning (MEK) arrived in 5.0 (in force 2019-01-01). Facts in "
@@ -253,7 +253,7 @@ class ForhandsbeskedFormanRule(_LefiRule):
     id = "SSBT-LEFI-FORHANDSBESKED"
     severity = Severity.ERROR
     summary = "Förhandsbesked (preliminary payments) exist only for the eight förmåner LEFI Online 6.0 names."
-    versions = "v8"
+    versions = Versions.of(range(6, 9))
     explanation = (
         "From LEFI Online 6.0 (SSBTEK v8) preliminary payments, registered but not yet executed, are shown for "
         "eight förmåner: aktivitetsstöd, utvecklingsersättning, etableringsersättning, etableringstillägg, "
@@ -306,7 +306,7 @@ class KarensPeriodRule(_LefiRule):
     id = "SSBT-LEFI-KARENS"
     severity = Severity.ERROR
     summary = "Before LEFI Online 5.0 a karens is one day; a karensavdrag over a period came with 5.0."
-    versions = "v6"
+    versions = Versions.of(range(6, 9))
     explanation = (
         "From 2019-01-01 the karensdag became a karensavdrag, which LEFI Online 5.0 reports with the same code "
         "but as a period that may be longer than one day, with more than one day (release notes 2018-10-08; no "
@@ -385,7 +385,7 @@ class AgencyVersionRule:
     id = "SSBT-AGENCY-VERSION"
     severity = Severity.ERROR
     summary = "Only the agencies of the message's SSBTEK version appear in it."
-    versions = "v6–v7"
+    versions = Versions.of(range(6, 8))
     explanation = (
         "Agencies joined SSBTEK over time: Transportstyrelsen (TNS) in v6, Migrationsverket (MIV) in v8 (release "
         "notes). Each pack lists its agencies (pack.toml). An agency block in a question, an answer, an echoed "

@@ -17,7 +17,7 @@ from lxml import etree
 from ..findings import Finding, Severity
 from ..masking import masked_value, scrub_text
 from ..messages import element_path, is_leaf, text_of
-from .base import Context
+from .base import ALL_VERSIONS, Context
 
 #: A Clark name ``{namespace-uri}local`` in libxml2's words. The namespace must look like a URI (a scheme and a
 #: colon): the same braces hold what the schema expected, an enumeration ``{'SSBT', 'BT'}`` or a pattern's
@@ -31,7 +31,7 @@ class XsdRule:
     id = "SSBT-XSD"
     severity = Severity.ERROR
     summary = "The SSBTEK payload conforms to the pack's XML Schema."
-    versions = "all"
+    versions = ALL_VERSIONS
     explanation = (
         "The payload (the SOAP Body's first child, a fault's detail, or a bare payload) is validated "
         "against the XSD of the pack chosen by its namespace. Every violation libxml2 reports becomes "
