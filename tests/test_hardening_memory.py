@@ -15,7 +15,7 @@ import validator.cli
 from validator import Limits
 from validator.engine import Options, validate_paths
 from validator.findings import Finding, MessageResult, RunResult, Severity
-from validator.report import html, outputs
+from validator.report import html, json_report
 from validator.report.outputs import Output, write_all
 
 from .hardening import REQUEST, run_cli
@@ -123,7 +123,7 @@ def test_a_failed_write_leaves_the_previous_report_and_no_partial_file(tmp_path:
         stream.write("{\n  half a report")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setitem(outputs.REPORTERS, "json", disk_full)
+    monkeypatch.setattr(json_report, "write", disk_full)  # the reporter the json format loads
     with pytest.raises(OSError, match="No space left"):
         write_all(result, {}, [Output("json", str(report))], io.StringIO())
     assert report.read_text() == "the previous report\n"
