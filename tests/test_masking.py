@@ -239,7 +239,8 @@ def test_every_format_says_whether_values_are_masked(output_format: str):
 
 def test_certification_evidence_says_values_are_masked(tmp_path: Path):
     out = tmp_path / "out"
-    CliRunner().invoke(main, ["certify", str(CORPUS / "v10" / "request-minimal.xml"), "--version", "10", "--out", out])
+    request = str(CORPUS / "v10" / "request-minimal.xml")
+    CliRunner().invoke(main, ["certify", request, "--pack", "10", "--output", str(out)])
     assert json.loads((out / "evidence.json").read_text(encoding="utf-8"))["values"] == MASKED_NOTICE
 
 

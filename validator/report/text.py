@@ -44,7 +44,8 @@ def message_line(message: MessageResult, verbose: bool = False) -> str:
     ``verbose``: the detection reason matters when something is wrong, and is noise on every line otherwise."""
     detection = message.detection
     if message.verdict is Verdict.CONFORMS and not verbose:
-        return f"{message.file}: {message.verdict}" + (f" (v{detection.version})" if detection.version else "")
+        version = f" (v{detection.version})" if detection.version else ""
+        return f"{line_start(message.file)}: {message.verdict}{version}"
     what = []
     if detection.version is not None:
         what.append(f"v{detection.version}")
