@@ -31,12 +31,12 @@ sys.path.insert(0, str(HERE))
 
 from bench_throughput import build_batch  # noqa: E402
 
-from validator.codelists import builtin_catalogue  # noqa: E402
-from validator.engine import Options, validate_message, validate_paths  # noqa: E402
-from validator.inputs import iter_sources  # noqa: E402
-from validator.packs import builtin_packs  # noqa: E402
-from validator.rules import MESSAGE_RULES  # noqa: E402
-from validator.rules.codes import CodeListRule  # noqa: E402
+from ssbtek_validator.packs.codelists import builtin_catalogue  # noqa: E402
+from ssbtek_validator.packs.schema_packs import builtin_packs  # noqa: E402
+from ssbtek_validator.reading.inputs import iter_sources  # noqa: E402
+from ssbtek_validator.rules import MESSAGE_RULES  # noqa: E402
+from ssbtek_validator.rules.codes import CodeListRule  # noqa: E402
+from ssbtek_validator.run.driver import Options, validate_message, validate_paths  # noqa: E402
 
 #: every rule but the code-list rule: the configuration each measure compares against
 WITHOUT_CODES = tuple(rule for rule in MESSAGE_RULES if not isinstance(rule, CodeListRule))

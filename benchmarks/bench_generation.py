@@ -4,7 +4,7 @@
 
 Two numbers per row. "fuzz" is the engine behind ``ssbtek-validate fuzz`` (the generators driven by
 a seeded random.Random): documents/second, and every document is then checked to conform. "given"
-is the same generators driven by Hypothesis (``validator.strategies.messages`` under ``@given``),
+is the same generators driven by Hypothesis (``ssbtek_validator.strategies.messages`` under ``@given``),
 which pays Hypothesis's per-draw bookkeeping for shrinking. An answer includes generating the
 request it answers. Validation time is not included in either rate. "(per cpu s)" divides by the
 process's CPU time instead of wall time: the figure to compare when the machine is busy with other work.
@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 
-import validator  # noqa: E402
-from validator.packs import builtin_packs  # noqa: E402
-from validator.strategies import RandomChooser, messages, targets  # noqa: E402
-from validator.strategies.documents import generate  # noqa: E402
+import ssbtek_validator  # noqa: E402
+from ssbtek_validator.packs.schema_packs import builtin_packs  # noqa: E402
+from ssbtek_validator.strategies import RandomChooser, messages, targets  # noqa: E402
+from ssbtek_validator.strategies.documents import generate  # noqa: E402
 
 
 def fuzz_rate(version: int, operation: str, direction: str, count: int) -> tuple[float, float, int]:
@@ -36,7 +36,7 @@ def fuzz_rate(version: int, operation: str, direction: str, count: int) -> tuple
     start, cpu = time.perf_counter(), time.process_time()
     documents = [generate(chooser, pack, operation, direction).document() for _ in range(count)]
     elapsed, cpu_elapsed = time.perf_counter() - start, time.process_time() - cpu
-    conforming = sum(1 for d in documents if validator.validate(d.xml, as_of=d.as_of).verdict == "conforms")
+    conforming = sum(1 for d in documents if ssbtek_validator.validate(d.xml, as_of=d.as_of).verdict == "conforms")
     return count / elapsed, count / cpu_elapsed, conforming
 
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_jobs.py [--count 10000] [--repeat 3] [--jobs 1 2]
 
 Builds the batch as bench_throughput.py does (corpus v10/v11 envelopes, valid and invalid, repeated),
-then runs ``python -m validator check --jobs N --format F --output FILE`` on it, each setting
+then runs ``python -m ssbtek_validator check --jobs N --format F --output FILE`` on it, each setting
 --repeat times (interleaved), and prints the median wall time, messages/second and the speed-up over
 one process. Process start, folder walk, validation and writing the report are all inside the clock,
 as a pipeline sees them. Writing the report is serial work in the parent process, so the speed-up
@@ -34,7 +34,7 @@ TARGET = 1.6
 
 
 def run_once(batch: Path, jobs: int, report_format: str, report: Path) -> float:
-    command = [sys.executable, "-m", "validator", "check", "--jobs", str(jobs), "--as-of", "2026-11-01"]
+    command = [sys.executable, "-m", "ssbtek_validator", "check", "--jobs", str(jobs), "--as-of", "2026-11-01"]
     command += ["--format", report_format, "--output", str(report), str(batch)]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)

@@ -11,7 +11,7 @@ Builds the inputs itself, in a temporary folder, each just under the default 16 
 - ``schema-errors``: one v10 request with 495,000 attributes the schema does not allow (one error each),
   as many as the default node limit accepts.
 
-Each input runs through ``python -m validator check --format F --output FILE`` in a fresh child process
+Each input runs through ``python -m ssbtek_validator check --format F --output FILE`` in a fresh child process
 (``--format`` for every format), and the child's peak resident memory is read from
 ``resource.getrusage(RUSAGE_CHILDREN)`` of a measuring process that started only that child. The 300 MB
 target is printed beside each figure; the script exits 1 when any run is over it (so it can be a check),
@@ -101,7 +101,7 @@ INPUTS = {
 
 def measure(source: Path, report_format: str, out: Path) -> tuple[float, int, float, str]:
     """(peak MB, exit code, seconds, the end of stderr) of one run of the command."""
-    command = [sys.executable, "-m", "validator", "check", "--as-of", "2026-11-01"]
+    command = [sys.executable, "-m", "ssbtek_validator", "check", "--as-of", "2026-11-01"]
     command += ["--format", report_format, "--output", str(out), str(source)]
     start = time.perf_counter()
     done = subprocess.run(

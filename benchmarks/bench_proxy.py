@@ -38,7 +38,7 @@ def _collect(stream, lines: list[str]) -> None:
 class Server:
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "validator", *args],
+            [sys.executable, "-m", "ssbtek_validator", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -3,7 +3,7 @@
     python benchmarks/bench_throughput.py [--count 5000] [--jobs-count 15000] [--repeat 3] [--quick]
 
 - Per-message cost with every rule on, as (T(N) − T(1)) / (N − 1) of the whole command
-  (``python -m validator check FOLDER``), against the same figure for ``xmllint --noout --schema`` over the
+  (``python -m ssbtek_validator check FOLDER``), against the same figure for ``xmllint --noout --schema`` over the
   same files, on two batches: the corpus's conforming v10/v11 envelopes (the shape of production traffic,
   taken from corpus/manifest.toml) and every v10/v11 envelope, valid and invalid, each repeated to N files.
   xmllint gets a minimal SOAP 1.1 envelope schema (soap11-envelope.xsd) that imports our packs and
@@ -37,9 +37,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from validator.engine import Options, validate_paths  # noqa: E402
-from validator.packs import builtin_packs  # noqa: E402
-from validator.rules import MESSAGE_RULES  # noqa: E402
+from ssbtek_validator.packs.schema_packs import builtin_packs  # noqa: E402
+from ssbtek_validator.rules import MESSAGE_RULES  # noqa: E402
+from ssbtek_validator.run.driver import Options, validate_paths  # noqa: E402
 
 
 def build_batch(target: Path, count: int) -> list[Path]:
@@ -94,7 +94,7 @@ def fill(target: Path, originals: list[Path], count: int) -> list[str]:
 
 
 def ours_command(folder: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "validator", "check", "--as-of", "2026-11-01", *extra, str(folder)]
+    return [sys.executable, "-m", "ssbtek_validator", "check", "--as-of", "2026-11-01", *extra, str(folder)]
 
 
 def xmllint_command(names: list[str]) -> list[str]:
@@ -163,7 +163,7 @@ def cold_start(message: Path, repeat: int) -> tuple[float, float]:
     against a new process that only imports what every tool on this stack imports. Bytecode caches are
     allowed (a regular ``pip install`` writes them); one untimed run of each writes them first."""
     installed = Path(sys.executable).parent / "ssbtek-validate"  # this interpreter's, not another on PATH
-    ours = [str(installed)] if installed.exists() else [sys.executable, "-m", "validator"]
+    ours = [str(installed)] if installed.exists() else [sys.executable, "-m", "ssbtek_validator"]
     commands = {
         "ours": ([*ours, "--as-of", "2026-11-01", str(message)], ROOT),
         "floor": ([sys.executable, "-c", "import lxml.etree, click"], ROOT),
@@ -224,14 +224,14 @@ def stages(folder: Path, count: int, repeat: int) -> list[tuple[str, float]]:
 
 
 def cold_parts(message: Path, repeat: int) -> tuple[float, float, float]:
-    """(floor, import validator.cli, the whole one-message command), interleaved medians: what the cold
+    """(floor, import ssbtek_validator.cli.main, the whole one-message command), interleaved medians: what the cold
     start spends importing our modules, and what validating the first message adds (compiling the pack's
     schema, loading code lists, building the nested-document models this message needs)."""
     medians = interleaved(
         {
             "floor": ([sys.executable, "-c", "import lxml.etree, click"], ROOT),
-            "import": ([sys.executable, "-c", "import validator.cli"], ROOT),
-            "run": ([sys.executable, "-m", "validator", "--as-of", "2026-11-01", str(message)], ROOT),
+            "import": ([sys.executable, "-c", "import ssbtek_validator.cli.main"], ROOT),
+            "run": ([sys.executable, "-m", "ssbtek_validator", "--as-of", "2026-11-01", str(message)], ROOT),
         },
         repeat,
     )
@@ -294,8 +294,8 @@ def main() -> None:
         floor, imported, run = cold_parts(ROOT / "corpus" / "v10" / "request-full.xml", args.cold_repeat)
         print(
             f"  of which: the floor {floor * 1000:.0f} ms, "
-            f"importing validator.cli +{(imported - floor) * 1000:.0f} ms, "
-            f"validating and reporting the first message +{(run - imported) * 1000:.0f} ms (python -m validator)"
+            f"importing ssbtek_validator.cli.main +{(imported - floor) * 1000:.0f} ms, "
+            f"validating and reporting the first message +{(run - imported) * 1000:.0f} ms (python -m ssbtek_validator)"
         )
 
         one, two, cpu_one, cpu_two = jobs_speedup(tmp, args.jobs_count, max(1, args.repeat - 1))

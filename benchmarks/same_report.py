@@ -3,7 +3,7 @@
     python benchmarks/same_report.py [REF]      # REF defaults to HEAD; exit 0 when identical, 1 otherwise
 
 Exports REF with ``git archive`` into a temporary folder, runs
-``python -m validator --format json --as-of 2026-11-01 corpus/`` in it and in this tree, and compares
+``python -m ssbtek_validator --format json --as-of 2026-11-01 corpus/`` in it and in this tree, and compares
 the two reports byte for byte (nothing ignored; --as-of fixes the one input that would change by the day).
 Run it before a commit that only makes the tool faster, with the commit it started from as REF.
 """
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def report(tree: Path) -> bytes:
     done = subprocess.run(
-        [sys.executable, "-m", "validator", "--format", "json", "--as-of", "2026-11-01", "corpus/"],
+        [sys.executable, "-m", "ssbtek_validator", "--format", "json", "--as-of", "2026-11-01", "corpus/"],
         cwd=tree,  # the tree's own package: the current folder comes first on sys.path with -m
         capture_output=True,
         check=False,

@@ -126,7 +126,7 @@ def network_guard() -> Iterator[NetworkGuard]:
 
 def main() -> None:
     GUARD.install()
-    from validator.cli import main as cli
+    from ssbtek_validator.cli.main import main as cli
 
     try:
         cli(sys.argv[1:], prog_name="ssbtek-validate")

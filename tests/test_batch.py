@@ -17,14 +17,14 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import batch as batch_module
-from validator.batch import chunk_size, expand, validate_batch
-from validator.cli import main
-from validator.engine import Options, validate_paths
-from validator.findings import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
-from validator.packs import builtin_packs
-from validator.progress import Progress
-from validator.report import json_report
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.report import json_report
+from ssbtek_validator.results.model import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
+from ssbtek_validator.run import executor as batch_module
+from ssbtek_validator.run.driver import Options, validate_paths
+from ssbtek_validator.run.executor import chunk_size, expand, validate_batch
+from ssbtek_validator.run.progress import Progress
 
 from .conftest import CORPUS
 
@@ -297,7 +297,7 @@ def test_a_stopped_run_stops_its_workers_and_exits_at_once(tmp_path, signal_name
     for index in range(3000):
         shutil.copyfile(CORPUS / "v10/answer-all-agencies-data.xml", folder / f"{index:05d}.xml")
     process = subprocess.Popen(
-        [sys.executable, "-m", "validator", "--jobs", "2", str(folder)],
+        [sys.executable, "-m", "ssbtek_validator", "--jobs", "2", str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored, whoever started us

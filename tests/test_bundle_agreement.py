@@ -17,10 +17,10 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from validator import Options, PackError, Source, packs_with, validate, validate_sources
-from validator.cli import main
-from validator.strategies import RandomChooser, draw_generated, targets
-from validator.strategies.mutations import NoMutation, mutate
+from ssbtek_validator import Options, PackError, Source, packs_with, validate, validate_sources
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.strategies import RandomChooser, draw_generated, targets
+from ssbtek_validator.strategies.mutations import NoMutation, mutate
 
 from .conftest import CORPUS, ROOT
 

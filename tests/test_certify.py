@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from validator.certification import CERTIFY_VERSION, Requirements, certify, code_list_files
-from validator.certify_run import run, verify
-from validator.cli import main
-from validator.engine import Options
-from validator.packs import builtin_packs
-from validator.rules.xsd import XsdRule
+from ssbtek_validator.certify.run import run, verify
+from ssbtek_validator.certify.verdict import CERTIFY_VERSION, Requirements, certify, code_list_files
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.rules.xsd import XsdRule
+from ssbtek_validator.run.driver import Options
 
 from .conftest import CORPUS
 

@@ -24,7 +24,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-import validator
+import ssbtek_validator
 
 from .conftest import CORPUS, ROOT
 
@@ -69,17 +69,17 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.mark.install
 def test_the_wheel_carries_what_an_install_needs(wheel):
-    assert wheel.name == f"ssbtek_validator-{validator.__version__}-py3-none-any.whl"
+    assert wheel.name == f"ssbtek_validator-{ssbtek_validator.__version__}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        dist_info = f"ssbtek_validator-{validator.__version__}.dist-info"
+        dist_info = f"ssbtek_validator-{ssbtek_validator.__version__}.dist-info"
         metadata = archive.read(f"{dist_info}/METADATA").decode()
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
-    assert "validator/py.typed" in names
+    assert "ssbtek_validator/py.typed" in names
     assert any(n.startswith(f"{dist_info}/licenses/LICENSE") or n == f"{dist_info}/LICENSE" for n in names), names
-    assert any(n.startswith("validator/_bundled/xsd/") for n in names)
-    assert any(n.startswith("validator/_bundled/codelists/") for n in names)
-    assert f"Version: {validator.__version__}" in metadata
+    assert any(n.startswith("ssbtek_validator/_bundled/xsd/") for n in names)
+    assert any(n.startswith("ssbtek_validator/_bundled/codelists/") for n in names)
+    assert f"Version: {ssbtek_validator.__version__}" in metadata
     for python in ("3.11", "3.12", "3.13"):
         assert f"Classifier: Programming Language :: Python :: {python}" in metadata
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
@@ -87,8 +87,8 @@ def test_the_wheel_carries_what_an_install_needs(wheel):
     assert not [line for line in core if re.search(r"hypothesis|xmlschema", line)], core
     assert any("hypothesis" in line and "extra == 'fuzz'" in line.replace('"', "'") for line in requires)
     assert any("xmlschema" in line and "extra == 'fuzz'" in line.replace('"', "'") for line in requires)
-    assert "ssbtek-validate = validator.cli:main" in entry_points
-    assert "ssbtek-validator = validator.cli:main" in entry_points
+    assert "ssbtek-validate = ssbtek_validator.cli.main:main" in entry_points
+    assert "ssbtek-validator = ssbtek_validator.cli.main:main" in entry_points
 
 
 # ---- GitHub Action -------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_action_validates_with_annotations_and_sarif_and_fails_the_job(tmp_path,
     results, outputs = _run_action(workspace, runner_temp, paths="captures/v10", args="--as-of 2026-11-01")
     install, validate, final = results
     assert install.returncode == 0, install.stderr[-3000:]
-    assert f"ssbtek-validator {validator.__version__}" in install.stdout
+    assert f"ssbtek-validator {ssbtek_validator.__version__}" in install.stdout
     assert validate.returncode == 0, validate.stderr[-2000:]  # the step records the code; the last step fails
     assert re.search(r"^::error file=captures/v10/[^,]+\.xml,line=\d+", validate.stdout, re.MULTILINE)
     assert outputs == {"exit-code": "1", "sarif": "ssbtek.sarif"}
@@ -196,7 +196,9 @@ def test_a_plain_install_reports_as_the_checkout_does_and_fuzz_says_how_to_get_t
     installed = subprocess.run(
         [venv / "bin" / "ssbtek-validator", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    checkout = subprocess.run([sys.executable, "-m", "validator", *args], cwd=ROOT, capture_output=True, text=True)
+    checkout = subprocess.run(
+        [sys.executable, "-m", "ssbtek_validator", *args], cwd=ROOT, capture_output=True, text=True
+    )
     assert installed.returncode == checkout.returncode == 1, installed.stderr[-2000:]
     assert json.loads(installed.stdout) == json.loads(checkout.stdout)
     fuzz = subprocess.run(

@@ -7,8 +7,8 @@ from dataclasses import fields
 
 from click.testing import CliRunner
 
-from validator.cli import main
-from validator.findings import Finding, Severity
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.results.model import Finding, Severity
 
 from .conftest import CORPUS
 
@@ -132,12 +132,12 @@ def test_whole_corpus_every_file_reported():
 
 def test_ctrl_c_exits_130_not_a_verdict(monkeypatch):
     """An interrupted run judged nothing: not 1 (click's "Aborted!"), which CI would read as nonconformant."""
-    import validator.cli
+    import ssbtek_validator.cli.main
 
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(validator.cli, "validate_batch", interrupted)
+    monkeypatch.setattr(ssbtek_validator.cli.main, "validate_batch", interrupted)
     done = CliRunner().invoke(main, [str(CORPUS / "v10")])
     assert done.exit_code == 130
     assert "interrupted" in done.output and "Traceback" not in done.output
@@ -149,7 +149,7 @@ def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error():
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "validator", "--format", "json", str(CORPUS / "v10"), str(CORPUS / "v11")]
+    command = [sys.executable, "-m", "ssbtek_validator", "--format", "json", str(CORPUS / "v10"), str(CORPUS / "v11")]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.read(200)
@@ -163,19 +163,19 @@ def test_a_reader_that_stops_early_leaves_the_verdict_and_no_error():
 
 
 def test_the_library_returns_what_the_command_reports(tmp_path, monkeypatch):
-    """validator.validate(...) is the command's result: rendered by the same JSON reporter, it is the
+    """ssbtek_validator.validate(...) is the command's result: rendered by the same JSON reporter, it is the
     command's --format json output byte for byte (no pyproject.toml configuration in the way)."""
     import io
     from datetime import date
 
-    import validator
-    from validator.packs import builtin_packs
-    from validator.report import json_report
+    import ssbtek_validator
+    from ssbtek_validator.packs.schema_packs import builtin_packs
+    from ssbtek_validator.report import json_report
 
     monkeypatch.chdir(tmp_path)
     paths = [str(CORPUS / "v10"), str(CORPUS / "misc")]
     done = run("--format", "json", "--as-of", "2026-11-01", *paths)
-    result = validator.validate(paths, as_of=date(2026, 11, 1))
+    result = ssbtek_validator.validate(paths, as_of=date(2026, 11, 1))
     rendered = io.StringIO()
     json_report.write(result, builtin_packs(), rendered)
     assert done.exit_code == result.exit_code == 1

@@ -15,8 +15,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from validator.cli import main
-from validator.progress import Progress
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.run.progress import Progress
 
 from .conftest import CORPUS
 

@@ -12,9 +12,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from lxml import etree
 
-import validator
-from validator import codelists
-from validator.codelists import (
+import ssbtek_validator
+from ssbtek_validator.packs import codelists
+from ssbtek_validator.packs.codelists import (
     Binding,
     Code,
     CodeList,
@@ -24,15 +24,15 @@ from validator.codelists import (
     load_catalogue,
     parse_list,
 )
-from validator.engine import Options, validate_paths, validate_sources
-from validator.findings import Severity
-from validator.inputs import Source
-from validator.limits import DEFAULT_LIMITS
-from validator.messages import parse
-from validator.packs import builtin_packs
-from validator.rules.base import Context
-from validator.rules.code_paths import JsonPaths
-from validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OPEN, CodeListRule
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS
+from ssbtek_validator.reading.message import parse
+from ssbtek_validator.results.model import Severity
+from ssbtek_validator.rules.base import Context
+from ssbtek_validator.rules.code_lookup import JsonPaths
+from ssbtek_validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OPEN, CodeListRule
+from ssbtek_validator.run.driver import Options, validate_paths, validate_sources
 
 from .conftest import CORPUS, ROOT
 
@@ -184,7 +184,7 @@ def test_the_lists_are_read_once_per_process(monkeypatch):
         options = Options(rules=(rule,))
         validate_paths([CORPUS / "v10"], options)
         validate_paths([CORPUS / "v11"], options)
-        validator.validate(CORPUS / "v10" / "answer-all-agencies-data.xml")
+        ssbtek_validator.validate(CORPUS / "v10" / "answer-all-agencies-data.xml")
     finally:
         codelists.builtin_catalogue.cache_clear()
     assert reads and set(reads.values()) == {1}, dict(reads)
@@ -196,7 +196,7 @@ V10 = builtin_packs()[10]
 
 
 def _check(path: Path, as_of: date | None = None):
-    [message] = validator.validate(path, as_of=as_of).messages
+    [message] = ssbtek_validator.validate(path, as_of=as_of).messages
     return message
 
 
@@ -245,7 +245,7 @@ def test_a_personnummer_in_a_code_field_is_masked_unless_asked(tmp_path):
     path.write_text(text.replace("<beslutsKod>AVS<", "<beslutsKod>191212121212<"), encoding="utf-8")
     [finding] = _check(path).findings
     assert "191212121212" not in finding.message + (finding.value or "")
-    [shown] = validator.validate(path, show_values=True).messages[0].findings
+    [shown] = ssbtek_validator.validate(path, show_values=True).messages[0].findings
     assert shown.value == "191212121212"
 
 
@@ -462,7 +462,7 @@ def test_a_json_pattern_deeper_than_python_nests_blocks_is_still_followed():
 
 def test_every_binding_has_a_valid_an_unknown_and_where_dated_an_out_of_date_corpus_case():
     catalogue = builtin_catalogue()
-    result = validator.validate([CORPUS / case["file"] for case in MANIFEST["case"] if "as_of" not in case])
+    result = ssbtek_validator.validate([CORPUS / case["file"] for case in MANIFEST["case"] if "as_of" not in case])
     seen_valid, seen_unknown, seen_dated = set(), set(), set()
     for message in result.messages:
         codes_without_finding = {o.split(":")[1] for o in message.observed if o.startswith("code:")}
@@ -491,9 +491,9 @@ def test_every_binding_has_a_valid_an_unknown_and_where_dated_an_out_of_date_cor
 
 def test_paths_inside_decoded_payloads_are_what_element_path_says():
     """document_path is a faster spelling of element_path for payload documents; it must not differ."""
-    from validator.messages import element_path
-    from validator.payloads import Payload
-    from validator.rules.codes import document_path
+    from ssbtek_validator.reading.message import element_path
+    from ssbtek_validator.reading.nested import Payload
+    from ssbtek_validator.rules.codes import document_path
 
     compared = 0
     for path in sorted(CORPUS.glob("v1*/*.xml")):
@@ -512,7 +512,7 @@ def test_paths_inside_decoded_payloads_are_what_element_path_says():
 
 @given(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99)), max_size=6))
 def test_json_pointers_decode_back_to_their_steps(steps):
-    from validator.rules.code_paths import json_pointer
+    from ssbtek_validator.rules.code_lookup import json_pointer
 
     pointer = json_pointer(tuple(steps))
     decoded = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]] if pointer else []

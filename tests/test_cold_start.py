@@ -30,9 +30,9 @@ OTHER_REPORTERS = ("html", "junit", "sarif", "github")
 PROBE = """
 import json, sys
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
-import validator.cli
+import ssbtek_validator.cli.main
 try:
-    validator.cli.main()
+    ssbtek_validator.cli.main.main()
 except SystemExit:
     pass
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
@@ -63,8 +63,8 @@ def test_one_message_does_not_import(one_message: set[str], name: str) -> None:
 
 @pytest.mark.parametrize("name", OTHER_REPORTERS)
 def test_a_text_report_imports_no_other_reporter(one_message: set[str], name: str) -> None:
-    assert "validator.report.text" in one_message  # the probe saw the run write its report
-    assert f"validator.report.{name}" not in one_message
+    assert "ssbtek_validator.report.text" in one_message  # the probe saw the run write its report
+    assert f"ssbtek_validator.report.{name}" not in one_message
 
 
 def test_a_message_without_lefi_documents_does_not_load_the_json_schema_engine(one_message: set[str]) -> None:
@@ -74,7 +74,7 @@ def test_a_message_without_lefi_documents_does_not_load_the_json_schema_engine(o
 def test_the_probe_sees_what_a_run_needs() -> None:
     """The probe itself can fail: asking for HTML loads the HTML reporter, --jobs 2 loads the pool."""
     modules = imported_by("--as-of", "2026-11-01", "--jobs", "2", "--format", "html", "corpus/v10")
-    assert "validator.report.html" in modules
+    assert "ssbtek_validator.report.html" in modules
     assert loaded(modules, "concurrent.futures.process")
 
 
@@ -82,9 +82,9 @@ def test_nested_documents_are_decoded_only_for_rules_that_read_them(monkeypatch:
     """Decoding base64/XML/JSON payloads is a large slice of a message's cost: Context.payloads decodes
     them on first request, once per message, so a run whose rules never ask (here SSBT-XSD alone) pays
     nothing for them, and a run with every rule decodes each message's documents once."""
-    import validator.rules.base as base
-    from validator.engine import Options, validate_paths
-    from validator.rules import MESSAGE_RULES
+    import ssbtek_validator.rules.base as base
+    from ssbtek_validator.rules import MESSAGE_RULES
+    from ssbtek_validator.run.driver import Options, validate_paths
 
     calls: list[str] = []
     real = base.extract

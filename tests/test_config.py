@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 
-import validator
-from validator.cli import main
-from validator.config import ConfigError, load_config, matches
+import ssbtek_validator
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.run.config import ConfigError, load_config, matches
 
 from .conftest import CORPUS
 
@@ -174,11 +174,11 @@ def test_a_pyproject_without_our_table_is_no_configuration(tmp_path):
 def test_the_library_takes_the_same_configuration(tmp_path):
     config = tmp_path / "ssbtek.toml"
     config.write_text('disable = ["SSBT-CODE-AF-AKTIVITETSRAPPORT"]\n', "utf-8")
-    assert validator.validate(FAILED, config=config).exit_code == 0
-    assert validator.validate(FAILED).exit_code == 1
+    assert ssbtek_validator.validate(FAILED, config=config).exit_code == 0
+    assert ssbtek_validator.validate(FAILED).exit_code == 1
     config.write_text('disable = ["nope"]\n', "utf-8")
     with pytest.raises(ConfigError):
-        validator.validate(FAILED, config=config)
+        ssbtek_validator.validate(FAILED, config=config)
 
 
 def test_patterns_treat_brackets_literally():

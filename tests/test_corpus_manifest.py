@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from validator import validate
-from validator.findings import Severity
+from ssbtek_validator import validate
+from ssbtek_validator.results.model import Severity
 
 from .conftest import CORPUS
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import validate
-from validator.coverage import observe
-from validator.inputs import Source
-from validator.messages import parse
+from ssbtek_validator import validate
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.message import parse
+from ssbtek_validator.run.coverage import observe
 
 from .conftest import CORPUS
 

@@ -101,7 +101,7 @@ def test_shell_block_runs(block, tmp_path):
             continue
         assert argv[0] in COMMANDS, f"{block.id}: {line!r} is not a ssbtek-validate command: mark the block not-run"
         done = subprocess.run(
-            [sys.executable, "-m", "validator", *argv[1:]],
+            [sys.executable, "-m", "ssbtek_validator", *argv[1:]],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -120,7 +120,7 @@ READER_STUB = textwrap.dedent(
 
     from hypothesis import settings
 
-    import validator
+    import ssbtek_validator
 
     settings.register_profile("docs", max_examples=3, deadline=None, derandomize=True)
     settings.load_profile("docs")
@@ -130,10 +130,10 @@ READER_STUB = textwrap.dedent(
         '''Stands for the vendor's own code that the README's example calls ``our_reader``.'''
 
         def read(self, xml: bytes) -> None:
-            assert validator.validate(xml).exit_code == 0
+            assert ssbtek_validator.validate(xml).exit_code == 0
 
         def accepts(self, xml: bytes) -> bool:
-            return validator.validate(xml).exit_code == 0
+            return ssbtek_validator.validate(xml).exit_code == 0
 
 
     builtins.our_reader = OurReader()
@@ -147,7 +147,7 @@ def test_python_block_runs(block, tmp_path, pytestconfig):
     if re.search(r"^def test_", block.code, re.MULTILINE):
         (tmp_path / "conftest.py").write_text(READER_STUB, encoding="utf-8")
         (tmp_path / "test_from_docs.py").write_text(block.code, encoding="utf-8")
-        load = [] if pytestconfig.pluginmanager.hasplugin("ssbtek") else ["-p", "validator.pytest_plugin"]
+        load = [] if pytestconfig.pluginmanager.hasplugin("ssbtek") else ["-p", "ssbtek_validator.pytest_plugin"]
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *load, "test_from_docs.py"]
     else:
         command = [sys.executable, "-c", block.code]

@@ -10,9 +10,9 @@ from datetime import date
 from click.testing import CliRunner
 from lxml import etree
 
-import validator
-from validator.cli import main
-from validator.fuzz import cases, shrink
+import ssbtek_validator
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.fuzz.run import cases, shrink
 
 from .conftest import ROOT
 
@@ -32,7 +32,7 @@ def test_out_writes_documents_and_a_manifest_the_validator_agrees_with(tmp_path)
         manifest = json.loads((tmp_path / folder / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["settings"]["seed"] == 3 and len(manifest["documents"]) == 12
         for entry in manifest["documents"]:
-            checked = validator.validate(
+            checked = ssbtek_validator.validate(
                 tmp_path / folder / entry["file"], as_of=date.fromisoformat(entry["as_of"])
             ).messages[0]
             rules = [f.rule for f in checked.findings]
@@ -68,9 +68,9 @@ def test_version_operation_direction_select_what_is_generated(tmp_path):
 
 
 def test_pairs_agree_or_disagree_as_the_manifest_says(tmp_path):
-    from validator.engine import Options
-    from validator.inputs import Source
-    from validator.packs import builtin_packs
+    from ssbtek_validator.packs.schema_packs import builtin_packs
+    from ssbtek_validator.reading.inputs import Source
+    from ssbtek_validator.run.driver import Options
 
     for folder, flags in (("valid", ()), ("invalid", ("--invalid",))):
         result = run("--pairs", *flags, "--count", 8, "--seed", 5, "--out", tmp_path / folder)
@@ -82,7 +82,7 @@ def test_pairs_agree_or_disagree_as_the_manifest_says(tmp_path):
             by_pair.setdefault(entry["pair"], {})[entry["direction"]] = entry
         for pair in by_pair.values():
             request, answer = pair["request"], pair["answer"]
-            judged = validator.validate_pair(
+            judged = ssbtek_validator.validate_pair(
                 Source("request.xml", (tmp_path / folder / request["file"]).read_bytes()),
                 Source("answer.xml", (tmp_path / folder / answer["file"]).read_bytes()),
                 Options(as_of=date.fromisoformat(answer["as_of"])),
@@ -133,7 +133,7 @@ def test_target_bug_is_found_shrunk_and_replayable(tmp_path):
     assert len(root.findall(".//{*}felmeddelande")) == 2
     assert root.find(".//{*}data") is None and root.find(".//{*}frageTidpunkt") is None
     replay_meta = json.loads((folder / "replay.json").read_text())
-    assert validator.validate(minimal, as_of=date.fromisoformat(replay_meta["as_of"])).verdict == "conforms"
+    assert ssbtek_validator.validate(minimal, as_of=date.fromisoformat(replay_meta["as_of"])).verdict == "conforms"
 
     assert run("--replay", folder / "replay.json").exit_code == 2  # the stored command is not run unasked
     again = run("--replay", folder / "replay.json", "--trust-replay-target")

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from validator import builtin_packs, validate
-from validator.findings import Severity
-from validator.report import REPORTERS
+from ssbtek_validator import builtin_packs, validate
+from ssbtek_validator.report import REPORTERS
+from ssbtek_validator.results.model import Severity
 
 from .hardening import REQUEST, csn_answer, in_request, lefi_request, replace_text, run_cli, with_doctype
 
@@ -400,16 +400,16 @@ def test_bundle_whose_imports_leave_its_folder_is_refused(tmp_path: Path, env: E
 
 def test_a_bug_met_on_one_input_is_a_finding_and_the_batch_goes_on(monkeypatch, tmp_path: Path):
     """The last resort: whatever raises while reading one input becomes an incomplete result for it."""
-    import validator.engine
+    import ssbtek_validator.run.driver
 
-    real_parse = validator.engine.parse
+    real_parse = ssbtek_validator.run.driver.parse
 
     def parse(source, limits):
         if source.name.endswith("poison.xml"):
             raise TypeError("simulated bug")
         return real_parse(source, limits)
 
-    monkeypatch.setattr(validator.engine, "parse", parse)
+    monkeypatch.setattr(ssbtek_validator.run.driver, "parse", parse)
     (tmp_path / "poison.xml").write_bytes(REQUEST)
     (tmp_path / "valid.xml").write_bytes(REQUEST)
     result = validate(tmp_path)

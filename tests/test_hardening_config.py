@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import validate
-from validator.cli import main
-from validator.config import PROTECTED, ConfigError, parse_config
-from validator.findings import READER_RULES, Severity
-from validator.rules.catalog import known_ids
+from ssbtek_validator import validate
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.results.model import READER_RULES, Severity
+from ssbtek_validator.rules.catalog import known_ids
+from ssbtek_validator.run.config import PROTECTED, ConfigError, parse_config
 
 from .hardening import REQUEST, with_doctype
 

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from validator.packs import PackError, load_bundle, schema_files
+from ssbtek_validator.packs.schema_packs import PackError, load_bundle, schema_files
 
 from .hardening import run_cli
 
@@ -167,7 +167,7 @@ def test_an_openapi_reference_outside_its_file_refuses_the_bundle(ref, extra, na
     )
     (bundle / "lefi.openapi.yaml").write_text(OPENAPI.format(ref=ref, extra=extra))
     pack = load_bundle(bundle)
-    from validator.nested_models import models_for
+    from ssbtek_validator.packs.nested_models import models_for
 
     with pytest.raises(PackError, match="refused") as refused:
         models_for(pack.openapi)
@@ -199,7 +199,7 @@ def test_certify_evidence_hashes_the_bundle_as_loaded(outside: Path, tmp_path: P
 
     from click.testing import CliRunner
 
-    from validator.cli import main
+    from ssbtek_validator.cli.main import main
 
     from .hardening import REQUEST
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from validator import validate
-from validator.inputs import iter_sources
+from ssbtek_validator import validate
+from ssbtek_validator.reading.inputs import iter_sources
 
 from .conftest import ROOT
 from .hardening import REQUEST, run_cli

@@ -3,7 +3,7 @@ samordningsnummer or name from the corpus inputs appears unless ``--show-values`
 
 The secrets are collected from the corpus itself, nested payloads included (base64 CSN XML and
 LEFI JSON, SKV XML strings), so a new corpus case with a new name is scanned for without anyone
-remembering to add it. The reporters come from ``validator.report.REPORTERS``, so a new output
+remembering to add it. The reporters come from ``ssbtek_validator.report.REPORTERS``, so a new output
 format is scanned as soon as it exists.
 """
 
@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from validator.cli import main
-from validator.report import REPORTERS
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.report import REPORTERS
 
 from .conftest import CORPUS
 

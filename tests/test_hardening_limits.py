@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import validator
-from validator import Limits, validate
-from validator.cli import main
-from validator.findings import Severity
-from validator.limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, MIB
+import ssbtek_validator
+from ssbtek_validator import Limits, validate
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS, LIBXML2_MAX_DEPTH, MIB
+from ssbtek_validator.results.model import Severity
 
 from .conftest import ROOT
 from .hardening import REQUEST, SOAP_START, in_request, lefi_request, run_cli
@@ -110,7 +110,7 @@ def test_decoded_payload_past_the_limit_is_never_decoded(monkeypatch):
     def must_not_run(*_args, **_kwargs):
         raise AssertionError("decoded although past the limit")
 
-    monkeypatch.setattr(validator.payloads.base64, "b64decode", must_not_run)
+    monkeypatch.setattr(ssbtek_validator.reading.nested.base64, "b64decode", must_not_run)
     result = validate(lefi_request(b"0" * 4096), limits=Limits(max_decoded_bytes=1024))
     [finding] = limit_findings(result)
     assert "--max-decoded-bytes" in finding.message and "FK payload" in finding.message

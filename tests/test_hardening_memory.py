@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import validator.cli
-from validator import Limits
-from validator.engine import Options, validate_paths
-from validator.findings import Finding, MessageResult, RunResult, Severity
-from validator.report import html, json_report
-from validator.report.outputs import Output, write_all
+import ssbtek_validator.cli.main
+from ssbtek_validator import Limits
+from ssbtek_validator.report import html, json_report
+from ssbtek_validator.report.outputs import Output, write_all
+from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.run.driver import Options, validate_paths
 
 from .hardening import REQUEST, run_cli
 
@@ -65,7 +65,7 @@ def test_a_har_with_more_exchanges_than_the_limit_is_one_limit_finding(tmp_path:
 def test_the_default_exchange_limit_is_on_the_command_line(tmp_path: Path):
     capture = tmp_path / "many.har"
     capture.write_bytes(har([TINY_ENTRY] * 3))
-    done = CliRunner().invoke(validator.cli.main, ["check", "--max-exchanges", "2", str(capture)])
+    done = CliRunner().invoke(ssbtek_validator.cli.main.main, ["check", "--max-exchanges", "2", str(capture)])
     assert done.exit_code == 3
     assert "SSBT-LIMIT" in done.output and "more than 2 SOAP exchanges" in done.output
 
@@ -135,7 +135,9 @@ def test_a_completed_write_replaces_the_report_with_ordinary_permissions(tmp_pat
     source.write_bytes(REQUEST)
     report = tmp_path / "report.json"
     report.write_text("old")
-    done = CliRunner().invoke(validator.cli.main, ["check", "--format", "json", "-o", str(report), str(source)])
+    done = CliRunner().invoke(
+        ssbtek_validator.cli.main.main, ["check", "--format", "json", "-o", str(report), str(source)]
+    )
     assert done.exit_code == 0, done.output
     assert json.loads(report.read_text())["verdict"] == "conforms"
     assert report.stat().st_mode & 0o777 == 0o666 & ~_umask()  # as open() makes it, not mkstemp's 0600
@@ -159,16 +161,16 @@ def test_running_out_of_memory_is_a_clear_message_and_exit_3_not_a_traceback(mon
         exits.append(code)
         raise SystemExit(code)
 
-    monkeypatch.setattr(validator.cli, "validate_batch", batch)
-    monkeypatch.setattr(validator.cli.os, "_exit", exit_now)
-    done = CliRunner().invoke(validator.cli.main, ["check", "whatever.xml"])
+    monkeypatch.setattr(ssbtek_validator.cli.main, "validate_batch", batch)
+    monkeypatch.setattr(ssbtek_validator.cli.main.os, "_exit", exit_now)
+    done = CliRunner().invoke(ssbtek_validator.cli.main.main, ["check", "whatever.xml"])
     assert exits == [3] and done.exit_code == 3
     assert "out of memory" in done.output and "--max-nodes" in done.output
     assert "Traceback" not in done.output
 
 
 def test_memory_running_out_on_one_input_is_a_limit_finding_and_the_batch_goes_on(tmp_path: Path, monkeypatch):
-    import validator.engine as engine
+    import ssbtek_validator.run.driver as engine
 
     first, second = tmp_path / "a.xml", tmp_path / "b.xml"
     first.write_bytes(REQUEST)
@@ -188,8 +190,8 @@ def test_memory_running_out_on_one_input_is_a_limit_finding_and_the_batch_goes_o
 
 
 def test_a_certification_whose_write_fails_leaves_the_previous_evidence_whole(tmp_path: Path, monkeypatch):
-    from validator.certify_run import run
-    from validator.report import certification
+    from ssbtek_validator.certify import files as certification
+    from ssbtek_validator.certify.run import run
 
     from .conftest import CORPUS
 

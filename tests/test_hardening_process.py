@@ -22,13 +22,13 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator.batch import validate_batch
-from validator.cli import Terminated, main
-from validator.config import Suppression, matches
-from validator.engine import Options, validate_paths
-from validator.findings import Finding, Severity
-from validator.inputs import iter_sources
-from validator.report import REPORTERS
+from ssbtek_validator.cli.main import Terminated, main
+from ssbtek_validator.reading.inputs import iter_sources
+from ssbtek_validator.report import REPORTERS
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.run.config import Suppression, matches
+from ssbtek_validator.run.driver import Options, validate_paths
+from ssbtek_validator.run.executor import validate_batch
 
 from .conftest import CORPUS, ROOT
 
@@ -68,7 +68,7 @@ def test_terminated_is_not_taken_for_a_failed_rule():
 def test_sigterm_stops_a_one_process_run_with_143(tmp_path):
     folder = _many(tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "validator", "--jobs", "1", str(folder)],
+        [sys.executable, "-m", "ssbtek_validator", "--jobs", "1", str(folder)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -98,7 +98,7 @@ def test_workers_die_with_a_killed_parent_and_the_pipe_gets_eof(tmp_path):
         pytest.skip("needs /proc to see the worker processes")
     folder = _many(tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "validator", "--jobs", "2", str(folder)],
+        [sys.executable, "-m", "ssbtek_validator", "--jobs", "2", str(folder)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -129,7 +129,7 @@ def test_workers_die_with_a_killed_parent_and_the_pipe_gets_eof(tmp_path):
 @pytest.mark.parametrize(("message", "code"), [(PING, 0), (CORPUS / "v10" / "invalid-agencies-wrong-order.xml", 1)])
 def test_a_closed_stdout_is_one_line_and_the_verdict(message, code):
     done = subprocess.run(
-        [sys.executable, "-m", "validator", str(message)],
+        [sys.executable, "-m", "ssbtek_validator", str(message)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator.identity import luhn_digit, luhn_ok, organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import luhn_digit, luhn_ok, organisationsnummer_problem, personidentitet_problem
 
 birth_dates = st.dates(min_value=date(1890, 1, 1), max_value=date(2026, 12, 31))
 serials = st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}")

@@ -40,7 +40,7 @@ RUN_CLI = textwrap.dedent(
     atexit.register(lambda: sys.stderr.write(
         "HEAVY:" + ",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("hypothesis", "xmlschema"))) + "\\n"
     ))
-    from validator.cli import main
+    from ssbtek_validator.cli.main import main
     sys.argv = ["ssbtek-validate", *sys.argv[1:]]
     main()
     """
@@ -62,7 +62,7 @@ def _heavy(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_the_blocker_really_blocks():
     """Guards the guard: with the finder in place, importing the generators fails as on a lean install."""
-    code = BLOCKER + "import validator.strategies\n"
+    code = BLOCKER + "import ssbtek_validator.strategies\n"
     done = subprocess.run(
         [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True
     )
@@ -110,8 +110,14 @@ def test_the_pytest_plugin_loads_without_the_engine_or_the_generators():
     code = textwrap.dedent(
         """
         import sys
-        import validator.pytest_plugin
-        heavy = ("validator.engine", "validator.packs", "validator.strategies", "hypothesis", "xmlschema")
+        import ssbtek_validator.pytest_plugin
+        heavy = (
+            "ssbtek_validator.run.driver",
+            "ssbtek_validator.packs.schema_packs",
+            "ssbtek_validator.strategies",
+            "hypothesis",
+            "xmlschema",
+        )
         print(",".join(m for m in heavy if m in sys.modules))
         """
     )

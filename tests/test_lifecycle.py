@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import validate
+from ssbtek_validator import validate
 
 from .conftest import CORPUS
 

@@ -22,13 +22,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from validator import validate
-from validator.cli import main
-from validator.findings import RunResult
-from validator.masking import MASK_CHAR, MASKED_NOTICE, UNMASKED_NOTICE, mask, mask_identities, masked_value
-from validator.packs import builtin_packs
-from validator.report import REPORTERS
-from validator.safe_text import line_start
+from ssbtek_validator import validate
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.report import REPORTERS
+from ssbtek_validator.results.masking import (
+    MASK_CHAR,
+    MASKED_NOTICE,
+    UNMASKED_NOTICE,
+    mask,
+    mask_identities,
+    masked_value,
+)
+from ssbtek_validator.results.model import RunResult
+from ssbtek_validator.results.safe_text import line_start
 
 from .conftest import CORPUS
 

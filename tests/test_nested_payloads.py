@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from validator import validate
-from validator.engine import Options, validate_sources
-from validator.inputs import Source
-from validator.limits import Limits
-from validator.nested_models import builtin_models, models_for
-from validator.packs import builtin_packs
+from ssbtek_validator import validate
+from ssbtek_validator.packs.nested_models import builtin_models, models_for
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.run.driver import Options, validate_sources
 
 from .conftest import CORPUS
 
@@ -108,7 +108,7 @@ def test_csn_violation_points_into_the_decoded_document():
     [target] = document.xpath("/" + "/".join(steps), namespaces=ns)
     assert target.text == "33"
     assert f"line {target.sourceline} of the decoded document" in finding.message
-    assert finding.value == "33"  # soktomfattning holds a percentage (validator/masking.toml), not personal data
+    assert finding.value == "33"  # soktomfattning holds a percentage (ssbtek_validator/masking.toml), not personal data
 
 
 def test_csn_v4_layout_is_checked_against_the_v4_model():
@@ -223,8 +223,8 @@ def test_our_lefi_model_is_stricter_than_the_openapi_only_where_documented(v10_b
 
 
 def test_every_new_rule_explains_itself():
-    from validator.pairs import EXCHANGE_RULES
-    from validator.rules import MESSAGE_RULES
+    from ssbtek_validator.rules import MESSAGE_RULES
+    from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
     for rule in [*MESSAGE_RULES, *EXCHANGE_RULES]:
         assert rule.id.startswith("SSBT-") and rule.summary and rule.versions
@@ -293,7 +293,7 @@ def _reference(schema):
 def test_lefi_verdicts_and_their_words_are_the_reference_implementations(name, direction, data):
     """On near misses of the corpus payloads, jsonschema-rs gives jsonschema's verdict, and our findings
     say the same things at the same places as they would from jsonschema's errors."""
-    from validator.rules.nested import _describe, _pointer
+    from ssbtek_validator.rules.nested import _describe, _pointer
 
     text = ANSWER if direction == "answer" else REQUEST
     document = _decoded_json(text, name)
@@ -365,8 +365,8 @@ def test_csn_v3_fixed_width_attributes_and_the_pattern_in_the_message():
 
 def test_the_generators_csn_fallback_has_the_observed_v3_shape(monkeypatch):
     """Without a CSN model the generator writes the shape test traffic shows; our v3.0 model accepts it."""
-    from validator.strategies import RandomChooser, nested
-    from validator.strategies.documents import draw_scenario
+    from ssbtek_validator.strategies import RandomChooser, nested
+    from ssbtek_validator.strategies.documents import draw_scenario
 
     chooser = RandomChooser(3)
     scenario = draw_scenario(chooser, builtin_packs()[10])

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from validator.cli import main
-from validator.report.outputs import Output, OutputError, plan
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.report.outputs import Output, OutputError, plan
 
 from .conftest import CORPUS
 

@@ -10,12 +10,11 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from validator import builtin_packs, validate
-from validator.cli import main
-from validator.engine import Options
-from validator.exchanges import validate_pair
-from validator.findings import Severity
-from validator.inputs import read_file
+from ssbtek_validator import builtin_packs, validate
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.reading.inputs import read_file
+from ssbtek_validator.results.model import Severity
+from ssbtek_validator.run.driver import Options, validate_pair
 
 from .conftest import CORPUS
 

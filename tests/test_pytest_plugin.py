@@ -10,7 +10,7 @@ from .conftest import CORPUS, ROOT
 
 VENDOR_TESTS = """
 from hypothesis import given, settings
-from validator.strategies import messages
+from ssbtek_validator.strategies import messages
 
 
 def test_valid_file_passes(assert_conforms):
@@ -41,7 +41,7 @@ def test_plugin_fixture_and_strategies_in_a_vendor_suite(tmp_path, pytestconfig)
         encoding="utf-8",
     )
     # installed with its entry point the plugin loads itself; from a checkout it is named with -p
-    load = [] if pytestconfig.pluginmanager.hasplugin("ssbtek") else ["-p", "validator.pytest_plugin"]
+    load = [] if pytestconfig.pluginmanager.hasplugin("ssbtek") else ["-p", "ssbtek_validator.pytest_plugin"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *load, str(tmp_path)],

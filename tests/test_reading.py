@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from validator import validate
-from validator.inputs import Source, iter_sources, read_file, read_limited
-from validator.limits import Limits
-from validator.messages import parse
+from ssbtek_validator import validate
+from ssbtek_validator.reading.inputs import Source, iter_sources, read_file, read_limited
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.reading.message import parse
 
 ENVELOPE = (
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '

@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from validator import validate
-from validator.findings import Detection, Finding, MessageResult, RunResult, Severity, Verdict
-from validator.packs import builtin_packs
-from validator.report import REPORTERS, github, html
+from ssbtek_validator import validate
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.report import REPORTERS, github, html
+from ssbtek_validator.results.model import Detection, Finding, MessageResult, RunResult, Severity, Verdict
 
 from .conftest import CORPUS
 
@@ -259,8 +259,8 @@ def test_html_report_renders_in_chromium_without_console_errors(corpus_run, tmp_
 def test_certification_report_renders_in_chromium_without_console_errors(tmp_path):
     from datetime import date
 
-    from validator.certify_run import run
-    from validator.engine import Options
+    from ssbtek_validator.certify.run import run
+    from ssbtek_validator.run.driver import Options
 
     outcome = run([CORPUS / "v10"], 10, options=Options(as_of=date(2026, 11, 1)))
     page = tmp_path / "report.html"

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from validator.config import NOTES
-from validator.engine import Options, validate_paths
-from validator.findings import INCOMPLETE_RULES, READER_RULES, Finding, Severity
-from validator.rules.base import ALL_VERSIONS, Versions
-from validator.rules.catalog import all_rules, find, owner, rule_table
+from ssbtek_validator.results.model import INCOMPLETE_RULES, READER_RULES, Finding, Severity
+from ssbtek_validator.rules.base import ALL_VERSIONS, Versions
+from ssbtek_validator.rules.catalog import all_rules, find, owner, rule_table
+from ssbtek_validator.run.config import NOTES
+from ssbtek_validator.run.driver import Options, validate_paths
 
 from .conftest import CORPUS
 
-PACKAGE = Path(__file__).resolve().parent.parent / "validator"
+PACKAGE = Path(__file__).resolve().parent.parent / "ssbtek_validator"
 RULE_ID = re.compile(r"SSBT-[A-Z0-9]+(?:-[A-Z0-9]+)*")
 #: Mutation strategies name the finding each mutation must produce: a test oracle, not a second registry.
 ORACLES = PACKAGE / "strategies"
@@ -59,9 +59,9 @@ def test_no_rule_id_is_spelt_outside_the_registry_its_rule_class_or_the_module_t
             doc = find(literal)
             if literal in own or (doc is not None and module in doc.raised_in):
                 continue
-            stray.append(f"validator/{module}:{line}: {literal}")
-    assert not stray, "rule ids spelt outside the registry (query validator.rules.catalog instead):\n" + "\n".join(
-        stray
+            stray.append(f"ssbtek_validator/{module}:{line}: {literal}")
+    assert not stray, (
+        "rule ids spelt outside the registry (query ssbtek_validator.rules.catalog instead):\n" + "\n".join(stray)
     )
 
 
@@ -73,7 +73,7 @@ def test_raised_in_names_modules_that_do_raise_the_id() -> None:
             path = PACKAGE / module
             spelt = path.is_file() and doc.id in {v for v, _ in _literals(ast.parse(path.read_text(encoding="utf-8")))}
             if not spelt:
-                stale.append(f"{doc.id}: validator/{module}")
+                stale.append(f"{doc.id}: ssbtek_validator/{module}")
     assert not stale, "raised_in names modules that do not raise the id:\n" + "\n".join(stale)
 
 
@@ -114,11 +114,12 @@ def test_rule_table_lists_rules_of_their_own_in_report_order() -> None:
 
 
 def test_docs_rules_md_is_generated_from_the_registry() -> None:
-    """docs/rules.md is the registry's output; regenerate it with `python -m validator.rules.docs > docs/rules.md`."""
-    from validator.rules.docs import render
+    """docs/rules.md is the registry's output; regenerate it with
+    `python -m ssbtek_validator.rules.docs > docs/rules.md`."""
+    from ssbtek_validator.rules.docs import render
 
     page = (PACKAGE.parent / "docs" / "rules.md").read_text(encoding="utf-8")
-    assert page == render(), "docs/rules.md is stale: run `python -m validator.rules.docs > docs/rules.md`"
+    assert page == render(), "docs/rules.md is stale: run `python -m ssbtek_validator.rules.docs > docs/rules.md`"
     assert all(f"### {doc.id}\n" in page for doc in all_rules())
 
 
@@ -161,8 +162,8 @@ def test_versions_text_is_made_from_the_data_and_reads_back(text: str) -> None:
 
 
 def test_every_rule_states_its_versions_as_data() -> None:
-    from validator.pairs import EXCHANGE_RULES
-    from validator.rules import MESSAGE_RULES
+    from ssbtek_validator.rules import MESSAGE_RULES
+    from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
     assert all(isinstance(rule.versions, Versions) for rule in (*MESSAGE_RULES, *EXCHANGE_RULES))
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import validator
-from validator.cli import main
-from validator.codelists import builtin_catalogue
-from validator.rules import MESSAGE_RULES
-from validator.rules.catalog import all_rules, known_ids
+import ssbtek_validator
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.codelists import builtin_catalogue
+from ssbtek_validator.rules import MESSAGE_RULES
+from ssbtek_validator.rules.catalog import all_rules, known_ids
 
 from .conftest import CORPUS
 
@@ -39,7 +39,7 @@ def test_rules_lists_rule_classes_engine_findings_and_every_binding():
 
 
 def test_every_id_the_corpus_produces_is_documented():
-    produced = {f.rule for m in validator.validate(CORPUS).messages for f in m.findings}
+    produced = {f.rule for m in ssbtek_validator.validate(CORPUS).messages for f in m.findings}
     assert produced - known_ids() == set()
 
 
@@ -81,12 +81,13 @@ def test_codes_without_a_list_names_them_and_an_unknown_list_exits_2():
 
 
 def test_every_id_in_the_code_is_documented():
-    """A rule id written anywhere in validator/ must be in the registry, so it can be configured and explained."""
+    """A rule id written anywhere in ssbtek_validator/ must be in the registry, so it can be configured and
+    explained."""
     import re
 
     from .conftest import ROOT
 
     written = set()
-    for path in (ROOT / "validator").rglob("*.py"):
+    for path in (ROOT / "ssbtek_validator").rglob("*.py"):
         written |= set(re.findall(r'"(SSBT-[A-Z0-9]+(?:-[A-Z0-9]+)*)"', path.read_text(encoding="utf-8")))
     assert written - known_ids() == set()

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import validator
-from validator.findings import Severity
-from validator.inputs import Source
-from validator.packs import builtin_packs
-from validator.strategies import (
+import ssbtek_validator
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.results.model import Severity
+from ssbtek_validator.strategies import (
     RandomChooser,
     domain,
     draw_generated,
@@ -28,10 +28,10 @@ from validator.strategies import (
     pairs,
     targets,
 )
-from validator.strategies.chooser import regex_sampler
-from validator.strategies.codes import _catalogue
-from validator.strategies.mutations import KINDS
-from validator.strategies.xsd_model import schema_model, xsd_regex_to_python
+from ssbtek_validator.strategies.chooser import regex_sampler
+from ssbtek_validator.strategies.codes import _catalogue
+from ssbtek_validator.strategies.mutations import KINDS
+from ssbtek_validator.strategies.xsd_model import schema_model, xsd_regex_to_python
 
 VERSIONS = sorted(builtin_packs())
 SLOW_OK = settings(
@@ -41,7 +41,7 @@ SLOW_OK = settings(
 
 
 def findings_of(document) -> list:
-    result = validator.validate(document.xml, as_of=document.as_of)
+    result = ssbtek_validator.validate(document.xml, as_of=document.as_of)
     assert len(result.messages) == 1
     return result.messages[0].findings
 
@@ -88,9 +88,9 @@ def test_fast_generator_used_by_fuzz_makes_valid_documents_too(version):
 
 
 def judge_pair(request, answer):
-    from validator.engine import Options
+    from ssbtek_validator.run.driver import Options
 
-    result = validator.validate_pair(
+    result = ssbtek_validator.validate_pair(
         Source("request.xml", request.xml), Source("answer.xml", answer.xml), Options(as_of=answer.as_of),
         builtin_packs(),
     )  # fmt: skip
@@ -125,7 +125,7 @@ def test_every_pair_mutation_draws_its_pair_rule(version):
 
 def test_every_kind_of_mutation_fits_some_pack_and_draws_its_rule():
     """Each kind is planted at least once (seeded, so this does not depend on luck) and caught."""
-    from validator.strategies.mutations import mutate
+    from ssbtek_validator.strategies.mutations import mutate
 
     chooser = RandomChooser(20261126)
     unplaced = []
@@ -139,7 +139,7 @@ def test_every_kind_of_mutation_fits_some_pack_and_draws_its_rule():
         else:
             unplaced.append(kind.name)
     # a ping in a version without the ping needs a pack that lacks it (v6); a code out of force needs the
-    # code lists (validator.codelists); without them these kinds have nowhere to go
+    # code lists (ssbtek_validator.packs.codelists); without them these kinds have nowhere to go
     cannot = set()
     if all("testaBastjanstInformation" in p.operations for p in builtin_packs().values()):
         cannot.add("operation-not-in-version")

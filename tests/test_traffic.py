@@ -1,6 +1,6 @@
 """`serve` (the SSBTEK test double) and `proxy` (validating, recording), as a vendor runs them.
 
-Servers are started as the command starts them (`python -m validator serve|proxy`), listening on
+Servers are started as the command starts them (`python -m ssbtek_validator serve|proxy`), listening on
 127.0.0.1 with port 0; the test process reaches loopback only (tests/netguard.py), and every wait
 is bounded. Misbehaving upstreams are a small socket server in this process.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from validator.cli import main
+from ssbtek_validator.cli.main import main
 
 from .conftest import CORPUS, ROOT
 from .netguard import GUARD
@@ -43,7 +43,7 @@ class Running:
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
             env.pop(name, None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "validator", *args],
+            [sys.executable, "-m", "ssbtek_validator", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -209,7 +209,7 @@ def test_a_broken_scenario_file_is_a_usage_error(tmp_path):
 
 
 def test_without_aiohttp_the_commands_say_how_to_install_it(monkeypatch):
-    import validator.traffic.commands as commands
+    import ssbtek_validator.traffic.commands as commands
 
     monkeypatch.setattr(commands, "aiohttp_missing", lambda: "this command needs the 'serve' extra")
     for command in (["serve"], ["proxy", "--upstream", "http://127.0.0.1:9/"]):
@@ -357,8 +357,8 @@ def test_the_proxy_forwards_unchanged_and_loses_nothing_under_concurrency(double
 
 
 def _double(**settings):
-    from validator import builtin_packs
-    from validator.traffic.serve import DoubleSettings, TestDouble
+    from ssbtek_validator import builtin_packs
+    from ssbtek_validator.traffic.serve import DoubleSettings, TestDouble
 
     return TestDouble(DoubleSettings(packs=builtin_packs(), versions=(10, 11), **settings))
 
@@ -374,9 +374,9 @@ def test_lenient_answers_a_nonconformant_request_and_logs_its_findings_masked():
 
 
 def test_near_miss_answers_carry_the_defect_the_log_names():
-    from validator import Options
-    from validator.exchanges import validate_pair
-    from validator.inputs import Source
+    from ssbtek_validator import Options
+    from ssbtek_validator.reading.inputs import Source
+    from ssbtek_validator.run.driver import validate_pair
 
     body = (CORPUS / "v11/request-full.xml").read_bytes()
     double = _double(near_miss=1.0)
@@ -406,7 +406,7 @@ def test_recorded_pairs_without_korrelationsid_pair_by_file_name(tmp_path):
 
 
 def test_a_named_person_gets_the_same_data_whatever_the_korrelationsid(tmp_path):
-    from validator.traffic import scenarios
+    from ssbtek_validator.traffic import scenarios
 
     scenario = tmp_path / "scenario.toml"
     scenario.write_text('[people."191212121212"]\nname = "Tolvan Tolvansson"\nseed = 7\n')
@@ -484,7 +484,7 @@ def test_unusable_tls_settings_are_a_usage_error_that_shows_no_key(tmp_path):
 
 
 def test_a_slow_agency_delays_the_answer_only_when_it_was_asked():
-    from validator.traffic.scenarios import Scenarios
+    from ssbtek_validator.traffic.scenarios import Scenarios
 
     slow = Scenarios(slow={"MIV": 0.4})
     double = _double()
@@ -494,6 +494,6 @@ def test_a_slow_agency_delays_the_answer_only_when_it_was_asked():
 
 
 def test_the_command_line_starts_without_importing_aiohttp():
-    code = "import sys, validator.cli; print('aiohttp' in sys.modules)"
+    code = "import sys, ssbtek_validator.cli.main; print('aiohttp' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
     assert done.stdout.strip() == "False", done.stderr

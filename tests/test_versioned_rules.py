@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from validator import validate
-from validator.inputs import Source
-from validator.lefi_online import judge
-from validator.messages import parse
-from validator.packs import builtin_packs
+from ssbtek_validator import validate
+from ssbtek_validator.packs.lefi_online import judge
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.message import parse
 
 from .conftest import CORPUS, ROOT
 

@@ -10,9 +10,9 @@ import tomllib
 import pytest
 from click.testing import CliRunner
 
-from validator import validate
-from validator.cli import main
-from validator.packs import builtin_packs
+from ssbtek_validator import validate
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.schema_packs import builtin_packs
 
 from .conftest import CORPUS, SHARED
 
@@ -181,8 +181,8 @@ def test_xmlschema_and_lxml_agree_on_the_reconstructed_packs(version):
     xmlschema = pytest.importorskip("xmlschema")
     from lxml import etree
 
-    from validator.inputs import Source
-    from validator.messages import parse
+    from ssbtek_validator.reading.inputs import Source
+    from ssbtek_validator.reading.message import parse
 
     pack = builtin_packs()[version]
     other = xmlschema.XMLSchema(str(pack.entry))

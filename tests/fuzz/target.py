@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 
-import validator
-from validator.findings import Verdict
-from validator.report import REPORTERS
+import ssbtek_validator
+from ssbtek_validator.report import REPORTERS
+from ssbtek_validator.results.model import Verdict
 
 
 def check_reader(data: bytes, reports: bool = True) -> None:
-    """``validator.validate(bytes)``, then every reporter on its result; raises AssertionError on a breach."""
-    result = validator.validate(data)
+    """``ssbtek_validator.validate(bytes)``, then every reporter on its result; raises AssertionError on a breach."""
+    result = ssbtek_validator.validate(data)
     assert result.exit_code in (0, 1, 3), result.exit_code
     assert result.messages, "every input is reported"
     findings = [f for m in result.messages for f in m.findings] + [f for e in result.exchanges for f in e.findings]
@@ -24,6 +24,6 @@ def check_reader(data: bytes, reports: bool = True) -> None:
         assert finding.path.isprintable(), finding
     if not reports:
         return
-    packs = validator.builtin_packs()
+    packs = ssbtek_validator.builtin_packs()
     for write in REPORTERS.values():
         write(result, packs, io.StringIO())

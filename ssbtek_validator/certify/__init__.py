@@ -1,0 +1,1 @@
+"""Certification: a verdict on a set of captures and on what they exercised, with evidence."""

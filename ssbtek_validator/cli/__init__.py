@@ -1,0 +1,1 @@
+"""The command line: click wiring only; every command calls the library."""

@@ -1,0 +1,1 @@
+"""Generated documents fed to files or to a vendor's own command."""

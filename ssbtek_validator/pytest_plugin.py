@@ -1,0 +1,68 @@
+"""pytest plugin (entry point ``pytest11``): check SSBTEK messages in a vendor's own test suite.
+
+    def test_our_answer_conforms(assert_conforms):
+        assert_conforms(build_answer(...))          # bytes, str, a path, or a generated Document
+
+    from hypothesis import given
+    from ssbtek_validator.strategies import messages
+
+    @given(messages(version=10, direction="answer"))
+    def test_we_read_every_valid_answer(document):
+        our_reader.read(document.xml)
+
+The ``ssbtek_strategies`` fixture hands the strategies module to tests that prefer fixtures.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from ssbtek_validator.results.model import MessageResult, Severity
+
+
+def _check(
+    message,
+    *,
+    version: int | None = None,
+    schemas: str | Path | None = None,
+    as_of: date | None = None,
+    strict: bool = False,
+) -> MessageResult:
+    from ssbtek_validator import validate
+
+    if hasattr(message, "xml") and hasattr(message, "as_of"):  # a generated Document
+        as_of = as_of or message.as_of
+        message = message.xml
+    if isinstance(message, str) and message.lstrip().startswith("<"):
+        message = message.encode("utf-8")
+    result = validate(message, version=version, schemas=schemas, as_of=as_of, strict=strict)
+    if result.exit_code != 0:
+        lines = [f"SSBTEK message does not conform ({result.verdict}):"]
+        for item in result.messages:
+            for finding in item.findings:
+                if finding.severity is Severity.INFO:
+                    continue
+                where = f"{finding.file}:{finding.line or '?'}"
+                lines.append(f"  {where} {finding.rule} {finding.severity}: {finding.message}")
+        pytest.fail("\n".join(lines), pytrace=False)
+    return result.messages[0] if len(result.messages) == 1 else result
+
+
+@pytest.fixture(scope="session")
+def assert_conforms():
+    """Call it with a message (bytes, XML text, a path or a generated Document); fails the test with
+    every finding (masked) unless the message conforms. Keyword arguments: ``version``, ``schemas``,
+    ``as_of``, ``strict``. Session-scoped because it holds no state, so ``@given`` tests may use it."""
+    return _check
+
+
+@pytest.fixture(scope="session")
+def ssbtek_strategies() -> ModuleType:
+    """``ssbtek_validator.strategies``: ``messages``, ``pairs``, ``mutations`` ready for ``@given``."""
+    from ssbtek_validator import strategies
+
+    return strategies

@@ -1,0 +1,123 @@
+"""HAR captures (HTTP Archive 1.2, what browsers and proxies export) as request/answer pairs.
+
+A capture holds every HTTP exchange of a session; the SSBTEK ones are those whose request or
+answer body is XML. Each becomes two sources (request and answer) that the engine validates like
+files, plus an exchange that ``pairs.py`` judges as a whole. Nothing in the capture but the bodies
+is reported: URLs, headers and cookies may carry secrets and stay out of every output.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.reading.message import JSON_MARKERS, node_estimate
+
+
+@dataclass(frozen=True, slots=True)
+class HarExchange:
+    """One SOAP exchange of a capture; a side is None when the capture has no body for it."""
+
+    name: str
+    request: Source | None
+    answer: Source | None
+
+
+@dataclass(frozen=True, slots=True)
+class HarCapture:
+    exchanges: list[HarExchange]
+    #: entries that carried no XML body (page loads, scripts, …), skipped
+    skipped: int
+    #: why the capture could not be read at all, else None
+    problem: str | None = None
+    #: "limit" when a limit stopped the reading (SSBT-LIMIT, not SSBT-READ)
+    problem_kind: str | None = None
+
+
+def looks_like_har(source: Source) -> bool:
+    """By name, or by content: an SSBTEK message starts with '<', a HAR capture with '{'."""
+    if source.name.lower().endswith(".har"):
+        return True
+    head = (source.data or b"")[:64].lstrip()
+    return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
+
+
+def read_har(source: Source, limits: Limits) -> HarCapture:
+    """The capture's JSON is parsed whole, so its size in nodes is checked first, as a message's is: a
+    16 MiB capture of millions of tiny or empty entries would otherwise build millions of objects."""
+    data = source.data or b""
+    if node_estimate(data, JSON_MARKERS, limits) > limits.max_nodes:
+        text = (
+            f"The capture would build more than {limits.max_nodes:,} JSON values, the limit that bounds memory "
+            "(raise it with --max-nodes); not checked."
+        )
+        return HarCapture([], 0, text, "limit")
+    try:
+        document = json.loads(data)
+        entries = document["log"]["entries"]
+        if not isinstance(entries, list):
+            raise TypeError("log.entries is not a list")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        return HarCapture([], 0, f"not a HAR capture ({type(exc).__name__}: expected JSON with log.entries)")
+    exchanges, skipped = [], 0
+    for index, entry in enumerate(entries, start=1):
+        name = f"{source.name}#{index}"
+        posted, content = _field(_field(entry, "request"), "postData"), _field(_field(entry, "response"), "content")
+        request = _body(posted, f"{name} request", limits)
+        answer = _body(content, f"{name} answer", limits)
+        if not (_is_xml(posted, request) or _is_xml(content, answer)):
+            skipped += 1
+            continue
+        if len(exchanges) == limits.max_exchanges:
+            text = (
+                f"The capture holds more than {limits.max_exchanges:,} SOAP exchanges, the limit that bounds "
+                "memory (raise it with --max-exchanges, or split the capture); not checked."
+            )
+            return HarCapture([], skipped, text, "limit")
+        exchanges.append(HarExchange(name, request, answer))
+    return HarCapture(exchanges, skipped)
+
+
+def _field(part: Any, key: str) -> Any:
+    """A capture is input like any other: any member may be missing or of the wrong type."""
+    return part.get(key) if isinstance(part, dict) else None
+
+
+def _body(part: Any, name: str, limits: Limits) -> Source | None:
+    if not isinstance(part, dict) or not isinstance(part.get("text"), str) or not part["text"]:
+        return None
+    text = part["text"]
+    if part.get("encoding") == "base64":
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return Source(name, None, "the capture's base64 body does not decode", "read")
+    else:  # JSON may escape a lone surrogate; kept as (invalid) bytes, the parser reports it
+        data = text.encode("utf-8", "surrogatepass")
+    if len(data) > limits.max_message_bytes:
+        return Source(
+            name,
+            None,
+            f"larger than the message size limit of {limits.max_message_bytes} bytes "
+            "(raise it with --max-message-bytes)",
+            "limit",
+        )
+    return Source(name, data)
+
+
+def _is_xml(part: Any, source: Source | None) -> bool:
+    """SOAP travels as text/xml (1.1) or application/soap+xml; a page is HTML even though it starts with '<'."""
+    if source is None:
+        return False
+    mime = str(part.get("mimeType", "")).lower() if isinstance(part, dict) else ""
+    if "xml" in mime:
+        return True
+    if "html" in mime or source.data is None:
+        return False
+    head = source.data.lstrip()[:16].lower()
+    return head.startswith(b"<") and not head.startswith((b"<!doctype html", b"<html"))

@@ -1,0 +1,288 @@
+"""Turn command-line arguments into a list of sources, reading each safely.
+
+Every argument yields at least one :class:`Source`, readable or not, so that nothing given to the
+tool can silently vanish from the report.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
+from ssbtek_validator.results.model import Finding, Severity
+
+#: Files picked up when walking a directory. Files named explicitly are always read.
+DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg", "*.har")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input. ``data`` is None when it could not be read; ``problem`` then says why."""
+
+    name: str
+    data: bytes | None
+    problem: str | None = None
+    #: "read" for an I/O failure, "limit" when a size limit stopped us.
+    problem_kind: str | None = None
+
+
+#: the run's note on what a folder's walk skipped
+SKIPPED = "SSBT-SKIPPED"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Entries of a folder that the walk did not read (hidden ones, symlinked folders): not inputs, but
+    the run says what they were, so that captures placed there are not left out without a word."""
+
+    folder: str
+    entries: tuple[str, ...]
+
+    #: names listed in the note; the count is always complete
+    SHOWN = 20
+
+    def finding(self) -> Finding:
+        names = ", ".join(self.entries[: self.SHOWN])
+        more = f" and {len(self.entries) - self.SHOWN:,} more" if len(self.entries) > self.SHOWN else ""
+        count = len(self.entries)
+        text = (
+            f"{count:,} {'entry' if count == 1 else 'entries'} in {self.folder} not read: hidden files and "
+            f"folders and symlinked folders are skipped when walking a folder ({names}{more}); "
+            "name a file to read it."
+        )
+        return Finding(SKIPPED, Severity.INFO, text, self.folder)
+
+
+#: Read in pieces: ``read(limit + 1)`` allocates the whole limit (16 MB by default) for every message,
+#: which cost more than parsing a typical 5 kB one.
+_CHUNK = 1 << 16
+
+
+def read_limited(stream: BinaryIO, name: str, limits: Limits) -> Source:
+    return _read_up_to(stream.read, name, limits, _CHUNK)
+
+
+def _read_up_to(read: Callable[[int], bytes], name: str, limits: Limits, first: int, regular: bool = False) -> Source:
+    """At most one byte past the limit, asked for ``first`` bytes then in pieces: never the whole limit at once.
+
+    ``regular``: a short read from a regular file is its end (POSIX), which saves asking again."""
+    wanted = limits.max_message_bytes + 1
+    chunks: list[bytes] = []
+    size = 0
+    request = first
+    while size < wanted:
+        asked = min(request, wanted - size)
+        chunk = read(asked)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if regular and len(chunk) < asked:
+            break
+        request = _CHUNK
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if len(data) > limits.max_message_bytes:
+        return Source(
+            name,
+            None,
+            f"larger than the message size limit of {limits.max_message_bytes:,} bytes "
+            "(raise it with --max-message-bytes)",
+            "limit",
+        )
+    return Source(name, data)
+
+
+def read_stdin(stdin: BinaryIO | None, limits: Limits) -> Source:
+    """CI runners may start the tool with no standard input at all, or a closed one."""
+    stream = stdin or getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return Source("<stdin>", None, "there is no standard input to read", "read")
+    try:
+        return read_limited(stream, "<stdin>", limits)
+    except (OSError, ValueError) as exc:  # ValueError: a closed stream
+        return Source("<stdin>", None, f"cannot read standard input: {exc}", "read")
+
+
+#: O_BINARY: on Windows a descriptor opened without it translates line ends and stops at Ctrl-Z
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
+    """A file descriptor and ``os.read``, sized by ``fstat``: a third of the cost of a buffered file
+    object for a typical message, which in a batch is paid for every file. The size is only a hint
+    (a pipe or device says 0, a file may grow): the limit is enforced on what is actually read."""
+    name = str(path)
+    try:
+        descriptor = os.open(path, _READ_FLAGS)
+        try:
+            status = os.fstat(descriptor)
+            hint = status.st_size
+            first = hint + 1 if hint else _CHUNK
+            return _read_up_to(partial(os.read, descriptor), name, limits, first, stat.S_ISREG(status.st_mode))
+        finally:
+            os.close(descriptor)
+    except OSError as exc:
+        return Source(name, None, f"cannot read: {exc.strerror or exc}", "read")
+
+
+def read_json_file(path: str | Path) -> Any:
+    """A JSON file the user gave (evidence, a replay file), or a ValueError saying in one line why not.
+
+    Never a traceback: a folder, binary garbage, invalid JSON and 100,000 nested ``[`` (which
+    exhaust the parser's recursion) are all a sentence."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise ValueError("not usable JSON: nested too deeply") from exc
+
+
+def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | None = None) -> Iterator[str | Source]:
+    """Yield matching file paths in a stable order; unreadable folders become sources with a problem.
+
+    Symlinked directories are not followed, so a symlink loop cannot trap the walk. Hidden entries
+    (``.git``, editor files) are skipped. Iterative, so no folder depth can exhaust the Python stack.
+    What is skipped is appended to ``skipped`` (hidden entries, symlinked folders; a folder ends in
+    ``/``), so that the report can say so: a capture placed there is otherwise never judged.
+    """
+    skipped = [] if skipped is None else skipped
+    listed = _listing(directory)
+    if isinstance(listed, Source):
+        yield listed
+        return
+    pending = [iter(listed)]
+    while pending:
+        entry = next(pending[-1], None)
+        if entry is None:
+            pending.pop()
+            continue
+        if entry.name.startswith("."):
+            skipped.append(entry.path + ("/" if _is_dir(entry) else ""))
+            continue
+        is_dir = _is_dir(entry, follow_symlinks=False)
+        if not is_dir and not matches(entry.name) and entry.is_symlink() and _is_dir(entry):
+            skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
+            continue
+        if is_dir:
+            listed = _listing(entry.path)
+            if isinstance(listed, Source):
+                yield listed
+            else:
+                pending.append(iter(listed))
+        elif matches(entry.name):
+            special = None if _is_file(entry) else _special(entry.path)
+            yield Source(entry.path, None, special, "read") if special else entry.path
+
+
+def _listing(directory: str) -> list[os.DirEntry] | Source:
+    try:
+        with os.scandir(directory) as scan:
+            return sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        return Source(directory, None, f"cannot list: {exc.strerror or exc}", "read")
+
+
+def _is_dir(entry: os.DirEntry, follow_symlinks: bool = True) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=follow_symlinks)
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _special(path: str) -> str | None:
+    """A FIFO, socket or device met in a folder is not read: opening a FIFO blocks until someone writes.
+
+    A dangling or looping symlink is left to :func:`read_file`, whose error says which it is.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+    return f"not a regular file (a {kind}); files in folders are read only when regular"
+
+
+def matcher(include: tuple[str, ...]) -> Callable[[str], bool]:
+    pattern = re.compile("|".join(fnmatch.translate(glob) for glob in include))
+    return lambda name: pattern.match(name) is not None
+
+
+def iter_targets(
+    arguments: Iterable[str | Path],
+    limits: Limits = DEFAULT_LIMITS,
+    include: tuple[str, ...] = DEFAULT_INCLUDE,
+    stdin: BinaryIO | None = None,
+) -> Iterator[str | Source | Skipped]:
+    """Arguments → file paths still to read, in reading order; stdin is read here (it cannot wait).
+
+    A folder without matching files and a missing path become sources that say so, so that batch
+    runs split over processes (ssbtek_validator.run.executor) and plain runs see exactly the same inputs. What a
+    folder's walk skipped follows its files as one :class:`Skipped` (a note for the run, not an input).
+    """
+    for argument in arguments:
+        if str(argument) == "-":
+            yield read_stdin(stdin, limits)
+            continue
+        path = Path(argument)
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or path.exists() or path.is_symlink()
+        except OSError as exc:  # a name too long, a folder on the way without search permission, …
+            yield Source(str(path), None, f"cannot read: {exc.strerror or exc}", "read")
+            continue
+        if is_dir:
+            found = False
+            skipped: list[str] = []
+            for item in walk(str(path), matcher(include), skipped):
+                found = True
+                yield item
+            if skipped:
+                yield Skipped(str(path), tuple(skipped))
+            if not found:
+                yield Source(str(path), None, f"no files matching {', '.join(include)} in this folder", "read")
+        elif exists:
+            yield str(path)
+        else:
+            yield Source(str(path), None, "no such file or directory", "read")
+
+
+def iter_sources(
+    arguments: Iterable[str | Path],
+    limits: Limits = DEFAULT_LIMITS,
+    include: tuple[str, ...] = DEFAULT_INCLUDE,
+    stdin: BinaryIO | None = None,
+    *,
+    skipped: bool = False,
+) -> Iterator[Source | Skipped]:
+    """Every input read; with ``skipped``, what a folder's walk left out too (for the run's note)."""
+    for target in iter_targets(arguments, limits, include, stdin):
+        if isinstance(target, str):
+            yield read_file(target, limits)
+        elif skipped or isinstance(target, Source):
+            yield target

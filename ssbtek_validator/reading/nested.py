@@ -1,0 +1,225 @@
+"""Nested payloads: the half of an SSBTEK answer the envelope schema cannot see.
+
+CSN sends base64 XML, SKV a string of XML (v10) or base64 JSON parts (v11), FK base64 JSON from
+LEFI REST v9. Where they are and how they are encoded is data (``[[payload]]`` in each pack.toml);
+this module only decodes, within limits, and says precisely what went wrong. Rules that look inside
+(schemas for the inner documents, code lists on JSON paths) get the decoded documents from here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from ssbtek_validator.reading.encoding import sniff
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.reading.malformed import classify, reason
+from ssbtek_validator.reading.message import (
+    JSON_MARKERS,
+    XML_MARKERS,
+    count_markers,
+    element_path,
+    nodes_text,
+    safe_parser,
+    text_of,
+)
+from ssbtek_validator.results.model import Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadBinding:
+    """One place in a pack's messages that carries a nested document."""
+
+    agency: str
+    direction: str
+    #: XPath relative to the payload element; prefix ``ssbt`` is the pack's namespace.
+    xpath: str
+    #: "base64" or "text" (the element's text is the document itself, e.g. SKV v10 XML in CDATA)
+    encoding: str
+    #: "json" or "xml"
+    format: str
+    #: name of the model the inner document is checked against (e.g. "lefi-v9-svar"), may be empty
+    model: str = ""
+
+    def finder(self, namespace: str) -> etree.XPath:
+        return _compiled_xpath(self.xpath, namespace)
+
+    @classmethod
+    def from_toml(cls, data: dict[str, Any]) -> PayloadBinding:
+        return cls(
+            agency=data["agency"],
+            direction=data["direction"],
+            xpath=data["xpath"],
+            encoding=data["encoding"],
+            format=data["format"],
+            model=data.get("model", ""),
+        )
+
+
+@cache
+def _compiled_xpath(xpath: str, namespace: str) -> etree.XPath:
+    return etree.XPath(xpath, namespaces={"ssbt": namespace})
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A decoded nested document and where it came from."""
+
+    binding: PayloadBinding
+    element: etree._Element
+    #: dict/list for JSON, the root element for XML
+    document: Any
+
+    @property
+    def outer_path(self) -> str:
+        """XPath of the carrying element in the outer message (computed only when a finding needs it)."""
+        return element_path(self.element)
+
+    def locate(self, inner: str) -> str:
+        """Chained location: ``outer XPath → inner XPath or JSON pointer``."""
+        return f"{self.outer_path} → {inner}"
+
+
+def _decode_finding(rule: str, text: str, element: etree._Element, file: str, severity=Severity.ERROR) -> Finding:
+    return Finding(rule, severity, text, file=file, line=element.sourceline, path=element_path(element))
+
+
+def extract(
+    payload_root: etree._Element,
+    bindings: tuple[PayloadBinding, ...],
+    namespace: str,
+    direction: str | None,
+    limits: Limits,
+    file: str,
+    spent: int = 0,
+) -> Iterator[Payload | Finding]:
+    """Yield each decoded nested document, or a finding saying why it could not be decoded.
+
+    ``spent`` is the node budget the outer message used (``Message.nodes``); the payloads share the rest.
+    """
+    budget = [limits.max_nodes - spent]
+    for binding in bindings:
+        if binding.direction != direction:
+            continue
+        for element in binding.finder(namespace)(payload_root):
+            yield _decode(binding, element, limits, file, budget)
+
+
+def _json_too_deep(document: Any, max_depth: int) -> bool:
+    """Iteratively, so that checking depth cannot itself run out of stack; later rules recurse."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
+    return False
+
+
+def _decode(
+    binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: list[int]
+) -> Payload | Finding:
+    what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
+    text = text_of(element).strip()
+    if binding.encoding == "base64":
+        compact = "".join(text.split())
+        if len(compact) * 3 // 4 > limits.max_decoded_bytes:
+            return _decode_finding(
+                "SSBT-LIMIT",
+                f"{what} would decode to more than the limit of {limits.max_decoded_bytes:,} bytes "
+                "(raise it with --max-decoded-bytes); not decoded.",
+                element,
+                file,
+            )
+        try:
+            raw = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError):
+            return _decode_finding("SSBT-PAYLOAD-BASE64", f"{what} is not valid base64.", element, file)
+    else:
+        raw = text.encode("utf-8")
+        if len(raw) > limits.max_decoded_bytes:
+            return _decode_finding(
+                "SSBT-LIMIT",
+                f"{what} is larger than the limit of {limits.max_decoded_bytes:,} bytes "
+                "(raise it with --max-decoded-bytes); not checked.",
+                element,
+                file,
+            )
+    budget[0] -= count_markers(raw, JSON_MARKERS if binding.format == "json" else XML_MARKERS)
+    if budget[0] < 0:
+        return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
+    if binding.format == "json":
+        return _decode_json(binding, element, raw, what, limits, file)
+    try:
+        document = etree.fromstring(raw, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        problem = classify(exc, raw, sniff(raw))
+        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD"):
+            return _decode_finding(problem.rule, f"{what}: {problem.message}", element, file)
+        return _decode_finding(
+            "SSBT-PAYLOAD-XML",
+            f"{what} is not well-formed XML: {reason(exc)} (decoded line {exc.lineno}, column {problem.column}).",
+            element,
+            file,
+        )
+    if document is None:
+        return _decode_finding("SSBT-PAYLOAD-XML", f"{what} holds no XML element.", element, file)
+    docinfo = document.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        return _decode_finding("SSBT-DTD", f"{what} declares a DOCTYPE; nothing in it was loaded.", element, file)
+    return Payload(binding, element, document)
+
+
+class _NotJsonConstant(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    """``json.loads`` accepts ``NaN``, ``Infinity`` and ``-Infinity`` by default; JSON does not."""
+    raise _NotJsonConstant(name)
+
+
+def _decode_json(
+    binding: PayloadBinding, element: etree._Element, raw: bytes, what: str, limits: Limits, file: str
+) -> Payload | Finding:
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
+        )
+    deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
+    try:
+        document = json.loads(decoded, parse_constant=_not_json)
+    except _NotJsonConstant as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} is not JSON: {exc.args[0]} is no JSON value (JSON has no NaN or infinities; RFC 8259 "
+            "section 6), though some JSON libraries write it.",
+            element,
+            file,
+        )
+    except RecursionError:
+        return _decode_finding("SSBT-LIMIT", deep, element, file)
+    except json.JSONDecodeError as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the decoded text.",
+            element,
+            file,
+        )
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
+        return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
+    if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
+        return _decode_finding("SSBT-LIMIT", deep, element, file)
+    return Payload(binding, element, document)

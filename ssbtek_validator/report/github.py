@@ -1,0 +1,59 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the file and line.
+
+``::error file=…,line=…,col=…,title=…::message`` lines printed by a step are turned by the runner
+into annotations on the pull request. Values are escaped as the runner requires (``%``, CR, LF
+everywhere; ``:`` and ``,`` also in properties), so a message cannot end the command early or
+inject another one. The last line is the plain summary. GitHub shows a limited number of
+annotations per step; the SARIF upload has no such limit.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report.locations import display_path, is_real_file
+from ssbtek_validator.report.text import exchange_summary_line, notice_line, summary_line
+from ssbtek_validator.results.model import Finding, RunResult, Severity
+
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(finding: Finding) -> str:
+    properties = []
+    if is_real_file(finding.file):
+        properties.append(("file", display_path(finding.file)))
+        if finding.line:
+            properties.append(("line", str(finding.line)))
+            if finding.column:
+                properties.append(("col", str(finding.column)))
+    properties.append(("title", finding.rule))
+    text = finding.message
+    if finding.path:
+        text += f" [at {finding.path}]"
+    if finding.value is not None:
+        text += f" (value: {finding.value!r})"
+    if not is_real_file(finding.file) and finding.file:
+        text = f"{finding.file}: {text}"
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
+    return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(text)}"
+
+
+def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
+    for finding in result.run_findings:
+        stream.write(annotation(finding) + "\n")
+    for item in [*result.messages, *result.exchanges]:
+        for finding in item.findings:
+            stream.write(annotation(finding) + "\n")
+    stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
+    if result.exchanges:
+        stream.write(exchange_summary_line(result) + "\n")
+    stream.write(summary_line(result) + "\n")

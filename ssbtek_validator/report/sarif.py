@@ -1,0 +1,115 @@
+"""SARIF 2.1.0, the format GitHub code scanning (and most security dashboards) ingest.
+
+Every rule a finding can carry is declared in ``tool.driver.rules`` with its one-line summary and
+its explanation as help, so a reviewer sees why a finding matters without our docs at hand. Each
+finding becomes a result with a physical location (file, line, column) and a logical one (the
+XPath). The verdict and the packs used travel in the run's properties.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ssbtek_validator import __version__
+from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report.locations import file_uri, is_real_file
+from ssbtek_validator.results.masking import values_notice
+from ssbtek_validator.results.model import Finding, RunResult, Severity
+from ssbtek_validator.rules.catalog import describe, rule_table
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _rule_name(rule_id: str) -> str:
+    """SARIF's ``name`` is an identifier-like word: SSBT-PAYLOAD-BASE64 → SsbtPayloadBase64."""
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def _descriptor(rule_id: str) -> dict[str, Any]:
+    doc = describe(rule_id)
+    help_text = doc.help
+    return {
+        "id": rule_id,
+        "name": _rule_name(rule_id),
+        "shortDescription": {"text": doc.summary},
+        "fullDescription": {"text": help_text},
+        "help": {"text": help_text, "markdown": f"**{rule_id}**: {doc.summary}\n\n{help_text}"},
+        "defaultConfiguration": {"level": LEVELS[doc.level]},
+        "properties": {"tags": ["ssbtek", doc.kind]},
+    }
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": index[finding.rule],
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+    }
+    location: dict[str, Any] = {}
+    if is_real_file(finding.file):
+        physical: dict[str, Any] = {"artifactLocation": {"uri": file_uri(finding.file)}}
+        if finding.line and finding.line > 0:
+            region: dict[str, Any] = {"startLine": finding.line}
+            if finding.column and finding.column > 0:
+                region["startColumn"] = finding.column
+            physical["region"] = region
+        location["physicalLocation"] = physical
+    if finding.path:
+        location["logicalLocations"] = [{"fullyQualifiedName": finding.path, "kind": "element"}]
+    if location:
+        result["locations"] = [location]
+    if finding.value is not None:
+        result["properties"] = {"value": finding.value}
+    return result
+
+
+def as_dict(result: RunResult, packs: dict[int, Pack]) -> dict[str, Any]:
+    findings = [
+        *result.run_findings,
+        *(f for m in result.messages for f in m.findings),
+        *(f for e in result.exchanges for f in e.findings),
+    ]
+    rule_ids = list(rule_table())
+    rule_ids += sorted({f.rule for f in findings} - set(rule_ids))
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    used = {m.detection.pack_id for m in result.messages if m.detection.pack_id}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ssbtek-validator",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_descriptor(rule_id) for rule_id in rule_ids],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": result.exit_code != 3,
+                        "exitCode": result.exit_code,
+                    }
+                ],
+                "results": [_result(f, index) for f in findings],
+                "properties": {
+                    "verdict": str(result.verdict),
+                    "values": values_notice(result.show_values),
+                    "summary": result.totals(),
+                    "exchange_summary": result.exchange_totals(),
+                    "packs": [
+                        {"id": p.id, "version": p.version, "status": p.status} for p in packs.values() if p.id in used
+                    ],
+                },
+            }
+        ],
+    }
+
+
+def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
+    json.dump(as_dict(result, packs), stream, ensure_ascii=False, indent=2)
+    stream.write("\n")

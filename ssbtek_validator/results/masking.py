@@ -1,0 +1,162 @@
+"""Keep personal data out of every output unless the user asks for it (``--show-values``).
+
+Every real SSBTEK message is about a person receiving social assistance. We therefore mask by
+default and let a value through only when it is in a field that holds codes, dates, flags, counts or
+ids AND looks like what that field holds (``ssbtek_validator/masking.toml``): an allow list, because a deny
+list would leak the first field nobody thought of, and a check of the value's shape, because a
+personnummer typed into a date field is still a personnummer. Free text produced by libraries
+(schema error messages) is scrubbed of the values it quotes and of anything that looks like a
+personnummer, in any digits (fullwidth, Arabic-Indic: every Unicode decimal digit) and with any of
+the usual separators.
+
+A masked value is visibly masked: ``•`` per character (the length stays as a hint), or
+``•••(N chars)`` for a long value, so no reader takes it for data.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+#: The one character a masked value is made of; never part of a real SSBTEK value.
+MASK_CHAR = "•"
+#: Longer values are shortened to ``•••(N chars)``: a masked payload should not fill a screen.
+_SHOWN_LENGTH = 24
+
+#: Said once in every report (text, json, junit, sarif, github, html, certification evidence).
+MASKED_NOTICE = (
+    f"Personal data is masked: each masked character is shown as {MASK_CHAR} (long values as "
+    f"{MASK_CHAR * 3}(N chars)); codes, dates, flags and korrelationsid stay readable. "
+    "Run with --show-values to show the values."
+)
+UNMASKED_NOTICE = "Values are shown unmasked (--show-values): this report may contain personal data."
+
+
+def values_notice(show_values: bool) -> str:
+    """What every report says about its values: masked (and how to show them), or shown."""
+    return UNMASKED_NOTICE if show_values else MASKED_NOTICE
+
+
+_SEPARATOR = r"[ _.+\-]"
+#: A personnummer, samordningsnummer or organisationsnummer in any spelling: 10 or 12 decimal digits of any
+#: script (``\d`` is Unicode-aware), with at most one separator between any two of them.
+_IDENTITY = re.compile(rf"(?<!\d)(?<!\d{_SEPARATOR})\d(?:{_SEPARATOR}?\d){{9,11}}(?!{_SEPARATOR}?\d)")
+#: UUIDs (korrelationsid) are not personal data, though their last group can be 12 digits.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_QUOTED_VALUE = re.compile(r"(The value |^|[\s(])'([^']*)'( is not)")
+_THE_VALUE = re.compile(r"The value '([^']*)'")
+
+
+@cache
+def _rules() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
+    """(kind -> shape, field -> kind), read once from masking.toml."""
+    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    shapes = {kind: re.compile(pattern) for kind, pattern in data["shapes"].items()}
+    fields = dict(data["fields"])
+    unknown = set(fields.values()) - set(shapes)
+    if unknown:
+        raise ValueError(f"masking.toml: fields name kinds with no shape: {sorted(unknown)}")
+    return shapes, fields
+
+
+@cache
+def public_values() -> frozenset[str]:
+    """Values that are never personal wherever they stand: the authorities and countries a message names."""
+    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    return frozenset(data.get("public_values", ()))
+
+
+@cache
+def _public_entities() -> frozenset[str]:
+    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    return frozenset(data.get("public_entities", ()))
+
+
+#: how libxml2 quotes an entity name ("Entity 'Tolvan' not defined")
+_ENTITY_NAME = re.compile(r"(Entity ')([^']+)(')")
+
+
+def mask_entity_names(text: str) -> str:
+    """Mask the entity names libxml2 quotes, but HTML's (``&nbsp;``): an undeclared entity is named by the
+    message's author, and may name a person."""
+    if "Entity '" not in text:
+        return text
+    return _ENTITY_NAME.sub(
+        lambda m: m.group() if m.group(2) in _public_entities() else f"{m.group(1)}{mask(m.group(2))}{m.group(3)}",
+        text,
+    )
+
+
+def personal_words(uri: str) -> list[str]:
+    """The words of a namespace URI that may name a person (capitalised words, identities): a foreign
+    namespace is quoted by the findings that reject it."""
+    return _CAPITALISED.findall(uri) + [m.group() for m in _IDENTITY.finditer(uri)]
+
+
+_CAPITALISED = re.compile(r"[A-ZÅÄÖ][a-zåäö]{2,}")
+
+
+def field_kind(field: str | None) -> str | None:
+    """The kind of value a field holds ("date", "code", …), or None for a field that may hold personal data."""
+    return _rules()[1].get(field) if field else None
+
+
+def looks_like(value: str, kind: str) -> bool:
+    """Whether ``value`` has the shape of ``kind`` (``masking.toml`` [shapes])."""
+    return _rules()[0][kind].fullmatch(value.strip()) is not None
+
+
+def looks_public(value: str) -> bool:
+    """A value that has the shape of a code, date, flag, number, version or UUID, wherever it stands."""
+    stripped = value.strip()
+    return not stripped or any(shape.fullmatch(stripped) for shape in _rules()[0].values())
+
+
+def mask(value: str) -> str:
+    """Visibly masked: ``•`` per character (a length hint), ``•••(N chars)`` past 24 characters."""
+    if len(value) > _SHOWN_LENGTH:
+        return f"{MASK_CHAR * 3}({len(value)} chars)"
+    return MASK_CHAR * len(value)
+
+
+def shown_in(value: str, field: str | None) -> bool:
+    """A value may be shown as it is: its field holds non-personal values and it looks like one."""
+    kind = field_kind(field)
+    return kind is not None and looks_like(value, kind)
+
+
+def masked_value(value: str | None, field: str | None, show_values: bool) -> str | None:
+    if value is None or show_values or shown_in(value, field):
+        return value
+    return mask(value)
+
+
+def scrub_text(text: str, field: str | None, show_values: bool) -> str:
+    """Mask the values a library message quotes (lxml: "The value '…'", "'…' is not a valid value")."""
+    if show_values:
+        return text
+
+    def quoted(value: str) -> str:
+        return value if shown_in(value, field) else mask(value)
+
+    text = _THE_VALUE.sub(lambda m: f"The value '{quoted(m.group(1))}'", text)
+    text = _QUOTED_VALUE.sub(lambda m: f"{m.group(1)}'{quoted(m.group(2))}'{m.group(3)}", text)
+    return mask_identities(text)
+
+
+def mask_identities(text: str) -> str:
+    """Mask what looks like a personnummer, samordningsnummer or organisationsnummer, wherever it stands
+    (in any decimal digits, with spaces, ``_``, ``.``, ``-`` or ``+`` between them); UUIDs stay readable."""
+    if not _IDENTITY.search(text):
+        return text
+    uuids = [match.span() for match in _UUID.finditer(text)]
+
+    def masked(match: re.Match[str]) -> str:
+        start, end = match.span()
+        if any(low <= start and end <= high for low, high in uuids):
+            return match.group()
+        return mask(match.group())
+
+    return _IDENTITY.sub(masked, text)

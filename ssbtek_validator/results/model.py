@@ -1,0 +1,268 @@
+"""The one result model every reporter and the library API share.
+
+A run produces a :class:`RunResult`, one :class:`MessageResult` per input, each holding
+:class:`Finding` objects. Reporters never look at parsed XML: whatever they show must be here,
+already masked, so that no output path can leak what the model does not carry.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Verdict(StrEnum):
+    """Per message and per run; ordered by how bad it is for the exit code."""
+
+    CONFORMS = "conforms"
+    NONCONFORMANT = "nonconformant"
+    INCOMPLETE = "incomplete"
+
+
+#: The registry's data about the ids the engine raises (ssbtek_validator/rules/catalog.py reads it in full). Read
+#: here directly and once, so that this module, which everything imports, needs nothing of the rules package.
+ENGINE_FINDINGS = Path(__file__).resolve().parent.parent / "rules" / "engine_findings.toml"
+
+
+@cache
+def engine_findings() -> tuple[dict[str, Any], ...]:
+    """The ``[[finding]]`` entries of engine_findings.toml, parsed once per process."""
+    return tuple(tomllib.loads(ENGINE_FINDINGS.read_text(encoding="utf-8"))["finding"])
+
+
+def flagged(flag: str) -> frozenset[str]:
+    """The ids whose entry in engine_findings.toml sets ``flag`` (``not_checked``, ``unconfigurable``, …)."""
+    return frozenset(item["id"] for item in engine_findings() if item.get(flag))
+
+
+#: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
+INCOMPLETE_RULES = flagged("not_checked")
+#: What the reader says when the input is not a readable, well-formed, DTD-free XML message (an empty file,
+#: bytes that are not their encoding, broken XML, a DOCTYPE: billion laughs and XXE end here). Such input
+#: never conforms, whatever the configuration: these can be neither disabled, lowered nor suppressed.
+READER_RULES = flagged("unconfigurable")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    file: str = ""
+    line: int | None = None
+    column: int | None = None
+    path: str = ""
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        # spelled out: dataclasses.asdict deep-copies every field and was most of a JSON report's time
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "value": self.value,
+        }
+
+    def evolve(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled with the severity as its text: ``--jobs`` sends every finding from a worker to the
+        parent, whose unpickling is serial work, and unpickling the enum member (a call through
+        ``EnumType.__call__``) was half of it."""
+        return _finding, (
+            self.rule,
+            self.severity.value,
+            self.message,
+            self.file,
+            self.line,
+            self.column,
+            self.path,
+            self.value,
+        )
+
+
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+def _finding(rule: str, severity: str, *rest: Any) -> Finding:
+    return Finding(rule, _SEVERITIES[severity], *rest)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What the message is, and why we think so (shown in every report)."""
+
+    version: int | None = None
+    pack_id: str | None = None
+    pack_status: str | None = None
+    operation: str | None = None
+    direction: str | None = None
+    reason: str = ""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the constructor with positional fields: cheaper to unpickle than dataclass's generic __setstate__
+        return Detection, (self.version, self.pack_id, self.pack_status, self.operation, self.direction, self.reason)
+
+
+class _Judged:
+    """A message or an exchange: its verdict follows from its findings alone."""
+
+    __slots__ = ()
+    findings: list[Finding]
+
+    @property
+    def verdict(self) -> Verdict:
+        # one pass: a report asks every message for its verdict several times (summary, exit code, lines)
+        verdict = Verdict.CONFORMS
+        for finding in self.findings:
+            if finding.rule in INCOMPLETE_RULES:
+                return Verdict.INCOMPLETE
+            if finding.severity is Severity.ERROR:
+                verdict = Verdict.NONCONFORMANT
+        return verdict
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+@dataclass(slots=True)
+class MessageResult(_Judged):
+    file: str
+    detection: Detection = field(default_factory=Detection)
+    findings: list[Finding] = field(default_factory=list)
+    #: Which date the date-dependent rules used and where it came from ("frageTidpunkt", "--as-of", "today").
+    message_date: str | None = None
+    message_date_source: str | None = None
+    rules_run: list[str] = field(default_factory=list)
+    #: What the message exercised, for certification coverage: "agency:FK:data", "agency:CSN:error",
+    #: "code:<list>:<code>", … Rules add to it; it never contains personal data.
+    observed: list[str] = field(default_factory=list)
+    #: findings hidden by the configuration's suppression baseline (ssbtek_validator/config.py)
+    suppressed: int = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # as Detection's: --jobs pickles one per message
+        return MessageResult, (
+            self.file,
+            self.detection,
+            self.findings,
+            self.message_date,
+            self.message_date_source,
+            self.rules_run,
+            self.observed,
+            self.suppressed,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "verdict": str(self.verdict),
+            "version": self.detection.version,
+            "pack": self.detection.pack_id,
+            "pack_status": self.detection.pack_status,
+            "operation": self.detection.operation,
+            "direction": self.detection.direction,
+            "detection_reason": self.detection.reason,
+            "message_date": self.message_date,
+            "message_date_source": self.message_date_source,
+            "rules_run": list(self.rules_run),
+            "observed": sorted(set(self.observed)),
+            "findings": [f.to_dict() for f in self.findings],
+            "suppressed": self.suppressed,
+        }
+
+
+@dataclass(slots=True)
+class ExchangeResult(_Judged):
+    """A request and its answer judged together (issue 5): one verdict per exchange, beside each message's own.
+
+    ``request`` and ``answer`` name the MessageResult files (None when that side is missing); the
+    findings here are only about how the two relate (echoes, agencies, namespace).
+    """
+
+    name: str
+    request: str | None = None
+    answer: str | None = None
+    #: how the two were paired: "har", "files", "korrelationsid"
+    paired_by: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verdict": str(self.verdict),
+            "request": self.request,
+            "answer": self.answer,
+            "paired_by": self.paired_by,
+            "rules_run": list(self.rules_run),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class RunResult:
+    messages: list[MessageResult] = field(default_factory=list)
+    #: Findings about the run itself (configuration, schema bundles), not tied to one message.
+    run_findings: list[Finding] = field(default_factory=list)
+    strict: bool = False
+    #: whether findings carry unmasked values (--show-values), so a report can say which it shows
+    show_values: bool = False
+    #: Request/answer pairs judged together (HAR captures, `pair`, `--pairs`); empty otherwise.
+    exchanges: list[ExchangeResult] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}
+        if Verdict.INCOMPLETE in verdicts or any(f.rule in INCOMPLETE_RULES for f in self.run_findings):
+            return Verdict.INCOMPLETE
+        if Verdict.NONCONFORMANT in verdicts:
+            return Verdict.NONCONFORMANT
+        if self.strict and any(m.count(Severity.WARNING) for m in [*self.messages, *self.exchanges]):
+            return Verdict.NONCONFORMANT
+        if self.strict and any(f.severity is Severity.WARNING for f in self.run_findings):
+            return Verdict.NONCONFORMANT  # e.g. an expired suppression
+        return Verdict.CONFORMS
+
+    @property
+    def exit_code(self) -> int:
+        """Exit codes by class, never counts (see README)."""
+        return {Verdict.CONFORMS: 0, Verdict.NONCONFORMANT: 1, Verdict.INCOMPLETE: 3}[self.verdict]
+
+    def totals(self) -> dict[str, int]:
+        return {"messages": len(self.messages), **_tally(self.messages)}
+
+    def exchange_totals(self) -> dict[str, int]:
+        tally = _tally(self.exchanges)
+        del tally["infos"]
+        return {"exchanges": len(self.exchanges), **tally}
+
+
+def _tally(judged: list[MessageResult] | list[ExchangeResult]) -> dict[str, int]:
+    """Verdicts and finding severities counted in one pass (a report asks for them over every message)."""
+    verdicts = Counter(item.verdict for item in judged)
+    severities = Counter(finding.severity for item in judged for finding in item.findings)
+    return {
+        "conforms": verdicts[Verdict.CONFORMS],
+        "nonconformant": verdicts[Verdict.NONCONFORMANT],
+        "incomplete": verdicts[Verdict.INCOMPLETE],
+        "errors": severities[Severity.ERROR],
+        "warnings": severities[Severity.WARNING],
+        "infos": severities[Severity.INFO],
+    }

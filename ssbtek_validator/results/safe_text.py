@@ -1,0 +1,94 @@
+"""Make every text a finding carries safe to print: one line, no control characters, no identities.
+
+Findings quote hostile input (namespace URIs, element names, file names, libxml2 messages that
+quote the document). A newline there could forge a report line (a CI log line starting with ``::``
+is a GitHub workflow command), an ANSI escape could repaint a terminal, a bidi override could make
+a line read differently than it is. This is applied once, in the engine, to what every reporter
+shows, so no reporter has to remember it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from ssbtek_validator.results.masking import mask_entity_names, mask_identities
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult
+
+if TYPE_CHECKING:  # built by the run from the message's own values (run/secrets.py)
+    from ssbtek_validator.run.secrets import Secrets
+
+
+def one_line(text: str) -> str:
+    """Escape what is not printable (``\\n``, ``\\x1b``, ``\\u202e``…) so the text stays on one visible line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    )
+
+
+def line_start(name: str) -> str:
+    """A name that begins a report line: one starting with ``::`` gets ``./`` in front (the same relative
+    path), so a file named ``::error file=…::x.xml`` cannot become a GitHub workflow command in a CI log."""
+    return "./" + name if name.lstrip().startswith("::") else name
+
+
+def safe_name(text: str, show_values: bool) -> str:
+    """A name (a file, an input path) as every output may show it: one line, identities masked."""
+    return _clean(text, show_values)
+
+
+@lru_cache(maxsize=8192)
+def _clean(text: str, show_values: bool) -> str:
+    """Cached: a batch repeats the same reasons, paths and messages thousands of times."""
+    text = one_line(text)
+    return text if show_values else mask_entity_names(mask_identities(text))
+
+
+def _untaint(text: str, secrets: Secrets | None) -> str:
+    return secrets.sub(text) if secrets is not None and text else text
+
+
+def safe_finding(finding: Finding, show_values: bool, secrets: Secrets | None = None) -> Finding:
+    """Values are masked by the rules, which know the field; this guards the free text around them.
+    ``secrets``: the message's personal-looking values (``secrets_pattern``), masked wherever they appear."""
+    value = finding.value
+    message = _untaint(_clean(finding.message, show_values), secrets)
+    file = _clean(finding.file, show_values)
+    path = _clean(finding.path, show_values)  # element names and positions: structure, not values
+    shown = _untaint(_clean(value, show_values), secrets) if value is not None else None
+    if message == finding.message and file == finding.file and path == finding.path and shown == value:
+        return finding  # the common case: nothing to change, no copy
+    return replace(finding, message=message, file=file, path=path, value=shown)
+
+
+def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
+    result.file = _clean(result.file, show_values)
+    result.findings = [safe_finding(f, show_values, secrets) for f in result.findings]
+    reason = result.detection.reason
+    if reason:
+        result.detection = replace(result.detection, reason=_untaint(_clean(reason, show_values), secrets))
+    result.observed = [_clean(key, show_values) for key in result.observed]
+    return result
+
+
+def safe_exchange(exchange: ExchangeResult, show_values: bool) -> ExchangeResult:
+    exchange.name = _clean(exchange.name, show_values)
+    exchange.request = _clean(exchange.request, show_values) if exchange.request is not None else None
+    exchange.answer = _clean(exchange.answer, show_values) if exchange.answer is not None else None
+    exchange.findings = [safe_finding(f, show_values) for f in exchange.findings]
+    return exchange
+
+
+def safe_run(result: RunResult, show_values: bool) -> RunResult:
+    """What the run holds beside its messages (each made safe as it was validated): findings about
+    the run, and exchanges."""
+    result.run_findings = [safe_finding(f, show_values) for f in result.run_findings]
+    result.exchanges = [safe_exchange(e, show_values) for e in result.exchanges]
+    return result

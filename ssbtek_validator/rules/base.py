@@ -1,0 +1,132 @@
+"""The small protocol every rule follows, and the context it is given.
+
+A rule is an object with an ``id``, documentation for ``rules`` / ``explain``, ``applies`` (does
+it have anything to say about this message?) and ``check`` (yield findings). Rules never print and
+never decide exit codes; the engine runs them, catches their failures and masks what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import ClassVar, Protocol
+
+from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.reading.message import Message
+from ssbtek_validator.reading.nested import Payload, extract
+from ssbtek_validator.results.model import Detection, Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """The SSBTEK versions a rule concerns, as data: the engine does not run a rule on a message whose pack
+    version it does not concern, and the rule list and docs print :attr:`label`. Contiguous: ``low`` to
+    ``high`` inclusive, either open (``None``), which is every version SSBTEK has had so far for each rule."""
+
+    low: int | None = None
+    high: int | None = None
+
+    @classmethod
+    def of(cls, versions: range) -> Versions:
+        """``Versions.of(range(6, 9))`` is v6–v8, like the ``range`` it is written as."""
+        return cls(versions.start, versions.stop - 1)
+
+    @classmethod
+    def parse(cls, text: str) -> Versions:
+        """The inverse of :attr:`label` ("all", "v6", "v6–v8", "v7–"), for ids documented as data."""
+        if text == "all":
+            return cls()
+        low, dash, high = text.partition("–")
+        try:
+            first = int(low.removeprefix("v"))
+            return cls(first, (int(high.removeprefix("v")) if high else None) if dash else first)
+        except ValueError:
+            raise ValueError(f"versions {text!r}: expected 'all', 'vN', 'vN–vM' or 'vN–'") from None
+
+    def __contains__(self, version: object) -> bool:
+        """A pack whose version is unknown (a bundle that does not name one) is left to the rule's applies()."""
+        if not isinstance(version, int):
+            return True
+        return (self.low is None or version >= self.low) and (self.high is None or version <= self.high)
+
+    @property
+    def label(self) -> str:
+        if self.low is None and self.high is None:
+            return "all"
+        if self.low == self.high:
+            return f"v{self.low}"
+        return f"v{self.low if self.low is not None else 1}–{f'v{self.high}' if self.high is not None else ''}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+#: Every version: rules about the envelope, the XSD, identities that have not changed.
+ALL_VERSIONS = Versions()
+
+
+def concerns(rule: object, version: int | None) -> bool:
+    """Does ``rule`` concern messages of SSBTEK ``version``? Its ``versions`` data decides (text such as
+    "v6–v8" is read the same way, so a rule written before versions were data behaves alike)."""
+    versions = getattr(rule, "versions", ALL_VERSIONS)
+    return version in (versions if isinstance(versions, Versions) else Versions.parse(str(versions)))
+
+
+@dataclass
+class Context:
+    message: Message
+    pack: Pack
+    detection: Detection
+    limits: Limits
+    #: The date the message is judged at: frageTidpunkt, else --as-of, else today.
+    message_date: date
+    show_values: bool = False
+    _payloads: list[Payload | Finding] | None = field(default=None, repr=False)
+    #: coverage facts (see MessageResult.observed); rules call observe()
+    observed: list[str] = field(default_factory=list)
+    #: where message_date came from ("frageTidpunkt", "--as-of", "today"), for messages that cite the date
+    message_date_source: str = ""
+    #: facts a family of rules derives once per message and shares (e.g. the LEFI Online version)
+    shared: dict[str, object] = field(default_factory=dict, repr=False)
+    #: identities a team's configuration accepts as its test persons (``test-persons``): SSBT-PERSONID
+    #: leaves them alone, whatever their date or check digit
+    test_persons: frozenset[str] = frozenset()
+
+    def observe(self, key: str) -> None:
+        self.observed.append(key)
+
+    def payloads(self) -> list[Payload | Finding]:
+        """Nested documents of this message, decoded once however many rules look at them."""
+        if self._payloads is None:
+            payload = self.message.payload
+            self._payloads = (
+                []
+                if payload is None
+                else list(
+                    extract(
+                        payload,
+                        self.pack.payloads,
+                        self.pack.namespace,
+                        self.message.direction,
+                        self.limits,
+                        self.message.name,
+                        self.message.nodes,
+                    )
+                )
+            )
+        return self._payloads
+
+
+class Rule(Protocol):
+    id: ClassVar[str]
+    severity: ClassVar[Severity]
+    #: One line for ``ssbtek-validate rules``.
+    summary: ClassVar[str]
+    #: The SSBTEK versions this rule concerns; the engine runs the rule only on messages of these versions.
+    versions: ClassVar[Versions]
+
+    def applies(self, context: Context) -> bool: ...
+
+    def check(self, context: Context) -> Iterator[Finding]: ...

@@ -1,0 +1,372 @@
+"""Finding the codes in a message fast: element paths by one scan, JSON paths by an index.
+
+A message is checked against some 30 bindings; one XPath call per binding costs more than the rest
+of the code-list check together (lxml sets up an evaluation context per call, and ``local-name()``
+predicates are slow). Most bindings are plain location paths
+(``ssbt:svarsdata/ssbt:MIV/ssbt:data/response/svarCollection/svar/arendeTyp``,
+``.//*[local-name()='Resultat']/*[local-name()='ResultatKod']``), so those are found by one C-level
+scan for their last steps and a check upwards. Anything else in an ``xpath`` is evaluated by lxml as
+XPath 1.0, compiled once. Both give the same elements; tests compare them on the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from ssbtek_validator.packs.codelists import Binding
+from ssbtek_validator.reading.message import is_leaf, text_of
+
+_QNAME = re.compile(r"^(?:([A-Za-z_][\w.\-]*):)?([A-Za-z_][\w.\-]*)$")
+_ANY_NAMESPACE = re.compile(r"""^\*\[local-name\(\)\s*=\s*(['"])([A-Za-z_][\w.\-]*)\1\]$""")
+
+
+def _step(part: str, namespaces: dict[str, str], descendant: bool) -> tuple[str, str] | None:
+    local = _ANY_NAMESPACE.match(part)
+    if local:
+        name = local.group(2)
+        return ("descendant", "{*}" + name) if descendant else ("local", name)
+    qname = _QNAME.match(part)
+    if not qname:
+        return None
+    prefix, name = qname.groups()
+    if prefix and prefix not in namespaces:
+        return None
+    tag = f"{{{namespaces[prefix]}}}{name}" if prefix else name
+    return ("descendant" if descendant else "child", tag)
+
+
+def simple_steps(xpath: str, namespaces: dict[str, str]) -> list[tuple[str, str]] | None:
+    """``[(kind, key)…]`` when ``xpath`` is a plain location path we can walk ourselves, else None.
+
+    Accepted: child steps ``name``, ``prefix:name`` or ``*[local-name()='name']``, and at most one
+    ``//`` (a leading ``.//`` included). Unprefixed names are in no namespace, as in XPath 1.0.
+    """
+    text = xpath.strip()
+    if text.startswith(".//"):
+        text = text[1:]
+    elif text.startswith("./"):
+        text = text[2:]
+    if text.count("//") > 1 or (text.startswith("/") and not text.startswith("//")):
+        return None
+    head, separator, tail = text.partition("//")
+    parts = [(part, False) for part in head.split("/")] if head else []
+    if separator:
+        after = tail.split("/")
+        parts += [(after[0], True)] + [(part, False) for part in after[1:]]
+    steps = []
+    for part, descendant in parts:
+        step = _step(part, namespaces, descendant)
+        if step is None:
+            return None
+        steps.append(step)
+    return steps or None
+
+
+def _matcher(kind: str, key: str) -> tuple[str | None, str | None]:
+    """(exact Clark tag, None) or (None, local name) for a step that matches any namespace."""
+    if kind == "local":
+        return None, key
+    if key.startswith("{*}"):
+        return None, key[3:]
+    return key, None
+
+
+#: a step an element must match: (exact Clark tag, None) or (None, local name in any namespace)
+Matcher = tuple[str | None, str | None]
+#: the steps above a path's last one, nearest first, and whether the topmost is a child of the context
+Above = tuple[tuple[Matcher, ...], bool]
+
+
+class ElementPaths:
+    """The elements every binding selects, without one XPath call per binding.
+
+    A simple path (child steps from the context, or ``.//`` then child steps) is found by one C-level
+    scan of the context's descendants for the last steps of all paths at once; each hit is then checked
+    upwards against the rest of its path, remembering shared ancestors (the four MIV codes of one
+    decision share six). Anything else is evaluated by lxml as XPath 1.0, compiled once.
+    """
+
+    def __init__(self, bindings: list[Binding], namespaces: dict[str, str]) -> None:
+        self.xpaths: list[tuple[Binding, etree.XPath]] = []
+        self.by_tag: dict[str, list[tuple[Binding, Above]]] = {}
+        self.by_local: dict[str, list[tuple[Binding, Above]]] = {}
+        interned: dict[Above, Above] = {}
+        for binding in bindings:
+            steps = simple_steps(binding.xpath, namespaces)
+            if steps is None or any(kind == "descendant" for kind, _ in steps[1:]):
+                self.xpaths.append((binding, etree.XPath(binding.xpath, namespaces=namespaces)))
+                continue
+            exact, local = _matcher(*steps[-1])
+            above = (tuple(_matcher(kind, key) for kind, key in reversed(steps[:-1])), steps[0][0] != "descendant")
+            above = interned.setdefault(above, above)
+            table, key = (self.by_tag, exact) if exact is not None else (self.by_local, local)
+            table.setdefault(key, []).append((binding, above))
+        self.scan_tags = (*self.by_tag, *("{*}" + name for name in self.by_local))
+
+    def __bool__(self) -> bool:
+        return bool(self.xpaths or self.scan_tags)
+
+    def select(self, context: etree._Element) -> list[tuple[Binding, etree._Element]]:
+        """Every (binding, element) the bindings' paths select, in document order per strategy."""
+        return [(binding, element) for binding, element, _code in self.collect(context)]
+
+    def collect(
+        self, context: etree._Element, valid: dict[str, dict[str, str]] | None = None, observed: list | None = None
+    ) -> list[tuple[Binding, etree._Element, str]]:
+        """(binding, element, code) for the selected elements. Given ``valid`` (binding id → code → coverage
+        key), a leaf whose code is in it is settled here, its key appended to ``observed``, and not returned:
+        the common case costs no more than the lookup."""
+        found: list[tuple[Binding, etree._Element, str]] = []
+        if self.scan_tags:
+            by_tag, by_local = self.by_tag, self.by_local
+            memo: dict[tuple[etree._Element, int], bool] = {}
+            for element in context.iterdescendants(*self.scan_tags):  # document order
+                tag = element.tag
+                candidates = by_tag.get(tag)
+                if by_local:
+                    local = by_local.get(tag.rpartition("}")[2])
+                    if local:
+                        candidates = local if candidates is None else candidates + local
+                if not candidates:
+                    continue
+                parent = element.getparent()
+                for binding, above in candidates:
+                    if len(above[0]) > 1:
+                        if not _fits(parent, above, context, memo):
+                            continue
+                    elif not _climb(parent, above, context):  # one step: cheaper than remembering it
+                        continue
+                    if valid is None:
+                        found.append((binding, element, ""))
+                        continue
+                    if not is_leaf(element):
+                        continue  # structure, not a code (a binding selects leaf elements)
+                    code = text_of(element).strip()
+                    key = valid[binding.id].get(code)
+                    if key is None:
+                        found.append((binding, element, code))
+                    else:
+                        observed.append(key)
+        for binding, xpath in self.xpaths:
+            for element in xpath(context):
+                if not isinstance(element, etree._Element):
+                    continue
+                if valid is None:
+                    found.append((binding, element, ""))
+                    continue
+                if not is_leaf(element):
+                    continue
+                code = text_of(element).strip()
+                key = valid[binding.id].get(code)
+                if key is None:
+                    found.append((binding, element, code))
+                else:
+                    observed.append(key)
+        return found
+
+
+def _fits(node, above: Above, context, memo: dict) -> bool:
+    """Does ``node`` (the parent of a scanned element) match the steps ``above`` the last one, ending
+    where the path starts? Remembered per parent: the codes of one MIV decision share it."""
+    key = (node, id(above))
+    fits = memo.get(key)
+    if fits is None:
+        fits = memo[key] = _climb(node, above, context)
+    return fits
+
+
+def _climb(node, above: Above, context) -> bool:
+    steps, anchored = above
+    for exact, local in steps:
+        if node is None or node is context:
+            return False
+        if (node.tag != exact) if exact is not None else (node.tag.rpartition("}")[2] != local):
+            return False
+        node = node.getparent()
+    # a path from the context: its first step is a child of the context. A .// path: its first step is
+    # a proper descendant, which every element scanned below the context (and not above it) is.
+    return node is context if anchored else True
+
+
+_ABSENT = object()
+
+
+class JsonPaths:
+    """JSON property path patterns of several bindings: followed along a trie when all are anchored,
+    otherwise matched on a walk of the document where most leaves cost one set lookup.
+
+    A pattern is a ``/``-separated path of property names, ``*`` for any array index, optionally led by
+    ``**/`` (at any depth). Leaves are matched on their path with array indices replaced by ``*``.
+    """
+
+    def __init__(self, bindings: list[Binding]) -> None:
+        self.anchored: dict[tuple[str, ...], list[Binding]] = {}
+        self.floating: dict[tuple[str, ...], list[tuple[tuple[str, ...], Binding]]] = {}
+        for binding in bindings:
+            for pattern in binding.json:
+                segments = tuple(pattern.strip("/").split("/"))
+                if segments[0] == "**":
+                    suffix = segments[1:]
+                    self.floating.setdefault(suffix[-2:], []).append((suffix, binding))
+                else:
+                    self.anchored.setdefault(segments, []).append(binding)
+        #: a leaf whose last step is none of these cannot match: skip it without building its path
+        self.last_steps = {key[-1] for key in self.anchored} | {key[-1] for key in self.floating}
+        #: anchored patterns as a trie: step → (sub-trie, bindings ending there). With no "**/" pattern the
+        #: document is not walked at all, only looked up along the trie (FK's formansinformation, the bulk
+        #: of an answer, is never touched)
+        self.trie: dict[str, tuple[dict, list[Binding]]] = {}
+        for pattern, matched in self.anchored.items():
+            level = self.trie
+            for depth, step in enumerate(pattern):
+                children, ending = level.setdefault(step, ({}, []))
+                if depth == len(pattern) - 1:
+                    ending.extend(matched)
+                level = children
+        #: normalised leaf path → bindings it matches; bounded by the distinct paths documents have
+        self._cache: dict[tuple[str, ...], tuple[Binding, ...]] = {}
+        try:
+            self._follow: Callable[[Any, Any, Any, list], None] | None = _compile_trie(self.trie)
+        except (SyntaxError, RecursionError):  # a pattern deeper than Python nests blocks: walk instead
+            self._follow = None
+
+    def __bool__(self) -> bool:
+        return bool(self.anchored or self.floating)
+
+    def leaves(
+        self, document: Any, valid: dict[str, dict[str, str]] | None = None, observed: list | None = None
+    ) -> list[tuple[Binding, tuple[str | int, ...], str]]:
+        """(binding, path, code) for every scalar leaf some pattern matches. Given ``valid`` (binding id →
+        code → coverage key), leaves whose code is in it are settled here (key appended to ``observed``)."""
+        found: list[tuple[Binding, tuple[str | int, ...], str]] = []
+        if type(document) is not dict and type(document) is not list:
+            return found
+        if not self.floating and self._follow is not None:
+            settled_before = len(observed) if observed is not None else 0
+            try:
+                self._follow(document, valid, observed, found)
+                return found
+            except _LiteralStar:  # start again by the walk, forgetting what the compiled code settled
+                found.clear()
+                if observed is not None:
+                    del observed[settled_before:]
+        self._walk(document, [], [], found)
+        if valid is None:
+            return found
+        unsettled = []
+        for item in found:
+            key = valid[item[0].id].get(item[2])
+            if key is None:
+                unsettled.append(item)
+            else:
+                observed.append(key)
+        return unsettled
+
+    def _walk(self, node: Any, path: list[str | int], norm: list[str], found: list) -> None:
+        # hot path: one call per container; scalar leaves are handled inline and most are skipped by
+        # their last step alone; which bindings a normalised path matches is worked out once per process
+        last_steps = self.last_steps
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, value in items:
+            kind = type(value)
+            step = key if type(key) is str else "*"
+            if kind is dict or kind is list:
+                path.append(key)
+                norm.append(step)
+                self._walk(value, path, norm, found)
+                path.pop()
+                norm.pop()
+            elif (kind is str or kind is int) and step in last_steps:
+                norm.append(step)
+                bindings = self._matching(tuple(norm))
+                norm.pop()
+                if bindings:
+                    code = value if kind is str else str(value)
+                    where = (*path, key)
+                    found.extend((binding, where, code) for binding in bindings)
+
+    def _matching(self, norm: tuple[str, ...]) -> tuple[Binding, ...]:
+        cached = self._cache.get(norm)
+        if cached is None:
+            matched = list(self.anchored.get(norm, ()))
+            for key in (norm[-2:], norm[-1:]) if len(norm) > 1 else (norm,):
+                matched.extend(b for suffix, b in self.floating.get(key, ()) if norm[-len(suffix) :] == suffix)
+            cached = self._cache[norm] = tuple(matched)
+        return cached
+
+
+class _LiteralStar(Exception):
+    """A document with a property named "*" where a pattern has "*": walked, not followed."""
+
+
+def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any, Any, Any, list], None]:
+    """The trie as one Python function of nested lookups and loops, as fastjsonschema compiles a schema.
+
+    Following the trie step by step cost a method call per container and per value on a pattern's way;
+    this was a third of the code-list rule. The function visits what following the trie visited, in
+    the same order: at an object, each of the level's names; at an array, its items when the level has
+    ``*``. A property literally named ``*`` matches a ``*`` step too (as in the walk); an object with
+    one where a pattern has ``*`` raises :class:`_LiteralStar`, and the caller walks that document
+    instead (one code path for the rare case, not a copy of every subtree below ``*``). A scalar where
+    a pattern ends is a leaf: settled when ``valid`` knows its code (its coverage key appended to
+    ``observed``), else appended to ``found`` as (binding, path, code).
+    """
+    bindings: list[Binding] = []
+    lines = ["def follow(node0, valid, observed, found):"]
+
+    def level_code(level: dict, node: str, path: list[str], depth: int, indent: str) -> None:
+        named = [(key, entry) for key, entry in level.items() if key != "*"]
+        if named or "*" in level:
+            lines.append(f"{indent}if type({node}) is dict:")
+            if "*" in level:  # a property named "*" matches too, as in the walk: rare enough to hand over
+                lines.append(f"{indent}    if '*' in {node}:")
+                lines.append(f"{indent}        raise _LiteralStar")
+            for key, (children, ending) in named:
+                value = f"v{depth}"
+                lines.append(f"{indent}    {value} = {node}.get({key!r}, _ABSENT)")
+                lines.append(f"{indent}    if {value} is not _ABSENT:")
+                value_code(value, children, ending, [*path, repr(key)], depth, indent + "        ")
+        if "*" in level:
+            children, ending = level["*"]
+            index, value = f"i{depth}", f"v{depth}"
+            lines.append(f"{indent}elif type({node}) is list:")
+            lines.append(f"{indent}    for {index}, {value} in enumerate({node}):")
+            value_code(value, children, ending, [*path, index], depth, indent + "        ")
+
+    def value_code(value: str, children: dict, ending: list[Binding], path: list[str], depth: int, indent: str) -> None:
+        lines.append(f"{indent}kind = type({value})")
+        if ending:
+            lines.append(f"{indent}if kind is str or kind is int:")
+            lines.append(f"{indent}    code = {value} if kind is str else str({value})")
+            for binding in ending:
+                bindings.append(binding)
+                number = len(bindings) - 1
+                lines.append(f"{indent}    settled = None if valid is None else valid[{binding.id!r}].get(code)")
+                lines.append(f"{indent}    if settled is None:")
+                lines.append(f"{indent}        found.append((bindings[{number}], ({', '.join(path)},), code))")
+                lines.append(f"{indent}    else:")
+                lines.append(f"{indent}        observed.append(settled)")
+        if children:
+            lines.append(f"{indent}{'elif' if ending else 'if'} kind is dict or kind is list:")
+            level_code(children, value, path, depth + 1, indent + "    ")
+        lines.append(f"{indent}pass")
+
+    level_code(trie, "node0", [], 1, "    ")
+    lines.append("    return None")
+    namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_LiteralStar": _LiteralStar, "bindings": bindings}
+    exec(compile("\n".join(lines), "<code-list json paths>", "exec"), namespace)
+    return namespace["follow"]
+
+
+def json_pointer(path: tuple[str | int, ...]) -> str:
+    """RFC 6901: where a JSON value is, for ``outer XPath → JSON pointer`` locations."""
+    steps = [str(step) for step in path]
+    text = "/".join(steps)
+    if "~" in text or any("/" in step for step in steps):
+        steps = [step.replace("~", "~0").replace("/", "~1") for step in steps]
+        text = "/".join(steps)
+    return "/" + text if steps else ""

@@ -1,0 +1,363 @@
+"""Codes in messages checked against effective-dated code lists, at the message's date.
+
+One rule object runs every binding of ``codelists/bindings.toml``; each binding reports under its
+own id (``SSBT-CODE-MIV-BESLUTSTYP`` …), so a team can disable or re-grade one without the others.
+What to look at is planned once per (pack, direction) — element paths indexed for one scan, JSON
+paths as a trie — and which codes are valid is indexed once per date, so a code that is fine costs
+one dict lookup; only a finding pays for its location and message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from lxml import etree
+
+from ssbtek_validator.packs.codelists import Binding, Catalogue, Lookup, Status, builtin_catalogue, summarise
+from ssbtek_validator.reading.message import element_path, text_of
+from ssbtek_validator.reading.nested import Payload
+from ssbtek_validator.results.masking import looks_like, mask
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.rules.base import ALL_VERSIONS, Context
+from ssbtek_validator.rules.code_lookup import ElementPaths, JsonPaths, json_pointer
+
+#: only a value with a run of digits can be shaped like a personnummer; the others need no scrubbing
+
+#: Words that start each kind of message; tests and the corpus check tell the kinds apart by them.
+UNKNOWN_CLOSED = "is not in"
+UNKNOWN_OPEN = "is not among the known codes of"
+OUT_OF_DATE = "but the message is dated"
+WRONG_PLACE = "may appear only under"
+
+
+@dataclass
+class Plan:
+    """What to look at in messages of one pack and direction."""
+
+    #: elements on the SSBTEK payload element
+    outer: ElementPaths | None = None
+    #: nested XML payload model -> elements on the decoded document's root
+    nested_xml: dict[str, ElementPaths] = field(default_factory=dict)
+    #: nested JSON payload model -> its property paths
+    nested_json: dict[str, JsonPaths] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.outer or self.nested_xml or self.nested_json)
+
+
+class CodeListRule:
+    id = "SSBT-CODE"
+    severity = Severity.ERROR
+    summary = "Codes are in their code lists and valid on the message's date (one id per binding: SSBT-CODE-…)."
+    versions = ALL_VERSIONS
+    explanation = (
+        "Each binding in codelists/bindings.toml names an element (XPath) or a JSON property inside a decoded "
+        "payload, the code lists it uses, the SSBTEK versions it applies to, and whether the list is closed "
+        "(an unknown code is an error) or open (the list is not complete: an unknown code is a warning). A code may "
+        "also be bound to a place: P37/P38 (inkomstpensionstillägg) are beloppstyper under ålderspension "
+        "(Försäkringskassan, SSBTEK release note 2021-06-17), so under another förmån (formanstyp) they are an "
+        "error; the list's context column says where each such code may appear. Every "
+        "code is judged at the message's date (frageTidpunkt, else --as-of, else today): a known code used "
+        "before its valid_from or after its valid_to is an error naming both dates, in open lists too. Where the "
+        "pack's XSD already enumerates the values (schema_enforced), an unknown code is left to SSBT-XSD. Every "
+        "known code seen is recorded for coverage as code:<list>:<code>."
+    )
+    example = (
+        "beslutsTyp 'PUS' (PERMANENT UPPEHÅLLSSTATUS F BRIT MB O FAM) of Migrationsverket beslutstyp has "
+        "valid_from 2020-12-16 and valid_to none, but the message is dated 2020-12-01 (frageTidpunkt): the code "
+        "was not yet in use."
+    )
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self._catalogue = catalogue
+        self._plans: dict[tuple[str, int, str | None], Plan] = {}
+        self._lookups: dict[tuple[str, str, date], Lookup] = {}
+        self._by_day: dict[date, dict[str, dict[str, str]]] = {}
+        self._titles: dict[str, str] = {}
+        self._known: dict[tuple[str, date], str] = {}
+        self._context_paths: dict[str, etree.XPath] = {}
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = builtin_catalogue()
+        return self._catalogue
+
+    def _valid_on(self, when: date) -> dict[str, dict[str, str]]:
+        """Per binding, every code valid on ``when`` → its coverage key; built once per date (a batch has few)."""
+        index = self._by_day.get(when)
+        if index is None:
+            if len(self._by_day) > 256:
+                self._by_day.clear()
+            index = self._by_day[when] = {}
+            for binding in self.catalogue.bindings:
+                codes = index[binding.id] = {}
+                for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
+                    for row in self.catalogue.lists[name].codes:
+                        if row.valid_on(when) and not row.context:  # a placed code is judged where it is
+                            codes[row.code] = f"code:{name}:{row.code}"
+        return index
+
+    def plan(self, namespace: str, version: int, direction: str | None) -> Plan:
+        key = (namespace, version, direction)
+        found = self._plans.get(key)
+        if found is None:
+            found = self._plans[key] = self._make_plan(namespace, version, direction)
+        return found
+
+    def _make_plan(self, namespace: str, version: int, direction: str | None) -> Plan:
+        namespaces = {"ssbt": namespace, **self.catalogue.namespaces}
+        outer: list[Binding] = []
+        nested_xml: dict[str, list[Binding]] = {}
+        nested_json: dict[str, list[Binding]] = {}
+        for binding in self.catalogue.bindings:
+            if not binding.applies_to(version, direction):
+                continue
+            if binding.json:
+                nested_json.setdefault(binding.payload, []).append(binding)
+            elif binding.payload:
+                nested_xml.setdefault(binding.payload, []).append(binding)
+            else:
+                outer.append(binding)
+        return Plan(
+            outer=ElementPaths(outer, namespaces) if outer else None,
+            nested_xml={model: ElementPaths(items, namespaces) for model, items in nested_xml.items()},
+            nested_json={model: JsonPaths(items) for model, items in nested_json.items()},
+        )
+
+    def _plan_for(self, context: Context) -> Plan | None:
+        if context.message.payload is None or context.pack.version is None:
+            return None
+        return self.plan(context.pack.namespace, context.pack.version, context.message.direction)
+
+    def applies(self, context: Context) -> bool:
+        return bool(self._plan_for(context))
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        plan = self._plan_for(context)
+        if not plan:
+            return
+        # hot path, inlined: one dict lookup settles every code that is valid on the message's date
+        observed = context.observed
+        valid = self._valid_on(context.message_date)
+        outer_paths: dict[int, str] = {}  # a payload's XPath, once however many of its codes are reported
+        findings: list[Finding] = []
+        json_findings: list[Finding] = []  # reported after the XML ones, as the payloads come after the envelope
+        batches: list[tuple[ElementPaths, etree._Element, Payload | None]] = []
+        if plan.outer:
+            batches.append((plan.outer, context.message.payload, None))
+        if plan.nested_xml or plan.nested_json:
+            for item in context.payloads():
+                if not isinstance(item, Payload):
+                    continue  # a payload that did not decode is SSBT-PAYLOAD's finding
+                elements = plan.nested_xml.get(item.binding.model)
+                if elements and isinstance(item.document, etree._Element):
+                    batches.append((elements, item.document, item))
+                paths = plan.nested_json.get(item.binding.model)
+                if paths:
+                    for binding, raw, code in paths.leaves(item.document, valid, observed):
+                        finding = self._judge(context, binding, code, _json_place(item, raw, outer_paths))
+                        if finding is not None:
+                            json_findings.append(finding)
+        for elements, root, nested in batches:
+            for binding, element, code in elements.collect(root, valid, observed):
+                place = _element_place(element, nested, outer_paths)
+                finding = self._judge(context, binding, code, place, lambda b=binding, e=element: self._where(b, e))
+                if finding is not None:
+                    findings.append(finding)
+        yield from findings
+        yield from json_findings
+
+    def _where(self, binding: Binding, element: etree._Element) -> str | None:
+        """The text of the element naming where a code sits (its förmån's formanstyp), or None if there is none."""
+        if not binding.context_xpath:
+            return None
+        path = self._context_paths.get(binding.id)
+        if path is None:
+            namespaces = {"ssbt": "urn:unused", **self.catalogue.namespaces}
+            path = self._context_paths[binding.id] = etree.XPath(binding.context_xpath, namespaces=namespaces)
+        for found in path(element):
+            if isinstance(found, etree._Element):
+                return text_of(found).strip()
+        return None
+
+    def _judge(
+        self,
+        context: Context,
+        binding: Binding,
+        code: str,
+        place: Callable[[], Place],
+        where_found: Callable[[], str | None] = lambda: None,
+    ) -> Finding | None:
+        """Judge a code that may have dates, a place, or be unknown; ``place`` is worked out only for a finding."""
+        when = context.message_date
+        memo = (binding.id, code, when)  # a batch holds many messages of the same day
+        found = self._lookups.get(memo)
+        if found is None:
+            if len(self._lookups) > 100_000:
+                self._lookups.clear()
+            found = self._lookups[memo] = self.catalogue.lookup(binding, code, when)
+        if found.status is Status.VALID:
+            context.observe(f"code:{found.list_name}:{code}")
+            row = found.code
+            if row is None or not row.context:
+                return None
+            under = where_found()
+            if under is None or under in row.context:  # no förmån around it: nothing says it is misplaced
+                return None
+            if binding.context_list and under not in self.catalogue.lists[binding.context_list]:
+                return None  # an unknown förmån (its own warning) may be the right one: no false alarm
+            where = place()
+            message = self.placed_message(binding, where.field, code, row, under, when)
+            return self._finding(context, binding, Severity.ERROR, message, where, code)
+        where = place()
+        if found.status is Status.UNKNOWN:
+            if binding.schema_enforced:
+                return None
+            # a field bound to a code list holds codes, so an unknown code is shown when it looks like one;
+            # a personnummer or a name typed into a code field does not, and is masked (ssbtek_validator/masking.toml)
+            shown = code if context.show_values or looks_like(code, "code") else mask(code)
+            message = self.unknown_message(binding, where.field, shown, when)
+            severity = Severity.ERROR if binding.closed else Severity.WARNING
+            return self._finding(context, binding, severity, message, where, shown)
+        context.observe(f"code:{found.list_name}:{code}")
+        source = context.message_date_source or "message date"
+        message = self.dated_message(where.field, code, found, when, source)
+        return self._finding(context, binding, Severity.ERROR, message, where, code)
+
+    def unknown_message(self, binding: Binding, field_name: str, shown: str, when: date) -> str:
+        catalogue = self.catalogue
+        known = self._known.get((binding.id, when))
+        if known is None:
+            valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
+            known = self._known[(binding.id, when)] = summarise(dict.fromkeys(valid)) or "(none on that date)"
+        shown_text = f"{shown!r}" if shown else "(empty)"
+        titles = self._titles.get(binding.id)
+        if titles is None:
+            titles = self._titles[binding.id] = catalogue.titles(binding)
+        if binding.closed:
+            return (
+                f"{field_name} {shown_text} {UNKNOWN_CLOSED} {titles} (a closed list); "
+                f"expected one of {known} on {when.isoformat()}."
+            )
+        files = ", ".join(f"codelists/{name}.csv" for name in binding.lists)
+        return (
+            f"{field_name} {shown_text} {UNKNOWN_OPEN} {titles} (an open list, known to be incomplete); "
+            f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
+        )
+
+    def placed_message(self, binding: Binding, field_name: str, code: str, row, under: str, when: date) -> str:
+        """``P37 … may appear only under formanstyp AP (Ålderspension), but it is under SJP (Sjukpenning)``."""
+        described = f" ({row.description})" if row.description else ""
+        title = self.catalogue.titles(binding)
+        allowed = ", ".join(f"{value}{self._describe(binding, value, when)}" for value in row.context)
+        shown = under if looks_like(under, "code") else mask(under)  # a known förmån code, or masked
+        return (
+            f"{field_name} {code!r}{described} of {title} {WRONG_PLACE} {binding.context_field} {allowed}, but "
+            f"it is under {binding.context_field} {shown!r}{self._describe(binding, under, when)}. "
+            f"Source: {row.source}."
+        )
+
+    def _describe(self, binding: Binding, value: str, when: date) -> str:
+        if not binding.context_list:
+            return ""
+        found = self.catalogue.lists[binding.context_list].lookup(value, when)
+        return f" ({found.code.description})" if found.code is not None and found.code.description else ""
+
+    def dated_message(self, field_name: str, code: str, found: Lookup, when: date, source: str) -> str:
+        row = found.code
+        assert row is not None
+        described = f" ({row.description})" if row.description else ""
+        title = self.catalogue.lists[found.list_name].title
+        start = row.valid_from.isoformat() if row.valid_from else "none"
+        end = row.valid_to.isoformat() if row.valid_to else "none"
+        why = "the code was not yet in use" if found.status is Status.NOT_YET else "the code was no longer in use"
+        return (
+            f"{field_name} {code!r}{described} of {title} has valid_from {start} and valid_to {end}, "
+            f"{OUT_OF_DATE} {when.isoformat()} ({source}): {why}. Source: {row.source}."
+        )
+
+    def _finding(self, context: Context, binding: Binding, severity: Severity, message: str, where: Place, value):
+        return Finding(
+            rule=binding.id,
+            severity=severity,
+            message=message,
+            file=context.message.name,
+            line=where.line,
+            path=where.path,
+            value=value,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a code is: the name a reader looks for, the line in the file, the (chained) path."""
+
+    field: str
+    line: int | None
+    path: str
+
+
+def _outer_path(nested: Payload, cache: dict[int, str]) -> str:
+    """The carrying element's XPath, computed once per payload however many findings it has."""
+    path = cache.get(id(nested))
+    if path is None:
+        path = cache[id(nested)] = nested.outer_path
+    return path
+
+
+def _element_place(element, nested: Payload | None, cache: dict[int, str]) -> Callable[[], Place]:
+    """Lines in a decoded payload are not lines of the file: there the carrying element's line counts."""
+    if nested is None:
+        return lambda: Place(etree.QName(element).localname, element.sourceline, element_path(element))
+    return lambda: Place(
+        etree.QName(element).localname,
+        nested.element.sourceline,
+        f"{_outer_path(nested, cache)} → {document_path(element)}",
+    )
+
+
+_STEP = re.compile(r"(?:\{([^}]*)\})?([^/{}\[\]]+)(\[\d+\])?")
+
+
+def document_path(element) -> str:
+    """What :func:`element_path` says for an element of a decoded payload, from libxml2's own paths.
+
+    Payloads such as CSN's use a default namespace, for which ``element_path`` counts siblings level by
+    level in Python; ``getelementpath`` (C) already names every step and numbers same-named siblings.
+    """
+    tree = element.getroottree()
+    fast = tree.getpath(element)
+    if "*" not in fast:
+        return fast
+    root = tree.getroot()
+    default = root.nsmap.get(None)
+    if default is None or len(root.nsmap) != 1:
+        return element_path(element)  # prefixes in play: let element_path read each element's own
+    steps = [root.tag.rpartition("}")[2]]
+    if element is not root:
+        for uri, local, index in _STEP.findall(tree.getelementpath(element)):
+            if uri and uri != default:
+                return element_path(element)
+            steps.append(local + index)
+    return "/" + "/".join(steps)
+
+
+def _json_place(nested: Payload, raw: tuple[str | int, ...], cache: dict[int, str]) -> Callable[[], Place]:
+    return lambda: Place(
+        _json_field(raw), nested.element.sourceline, f"{_outer_path(nested, cache)} → {json_pointer(raw)}"
+    )
+
+
+def _json_field(raw: tuple[str | int, ...]) -> str:
+    """``tillstand.kod`` or ``formansinformation[]``: the property a reader looks for in the JSON."""
+    if raw and type(raw[-1]) is int:
+        names = [step for step in raw if type(step) is str]
+        return f"{names[-1] if names else ''}[]"
+    if len(raw) > 1 and type(raw[-2]) is str:
+        return f"{raw[-2]}.{raw[-1]}"
+    names = [step for step in raw if type(step) is str]
+    return ".".join(names[-2:])

@@ -1,0 +1,74 @@
+"""One answer that contradicts itself: the question it echoes says it should not have been echoed, or
+names another exchange.
+
+An answer echoes the question in ``fraga`` only when the question's ``fraganSkallInkluderasISvaret``
+is true, and echoes the question's ``korrelationsid``. Both facts are inside the answer itself, so a
+capture without its request can be judged too. The facts are read, and the korrelationsid compared,
+by the exchange rules' own code (:mod:`ssbtek_validator.rules.exchange`), so a single answer and a pair never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.rules.base import ALL_VERSIONS, Context
+
+if TYPE_CHECKING:
+    from ssbtek_validator.rules.exchange import Side, Spot
+
+
+class AnswerEchoRule:
+    id = "SSBT-ANSWER-ECHO"
+    severity = Severity.ERROR
+    summary = (
+        "An answer that echoes fraga agrees with it: the echoed fraganSkallInkluderasISvaret is true and the "
+        "answer's korrelationsid is the echoed question's."
+    )
+    versions = ALL_VERSIONS
+    explanation = (
+        "The SSBTEK contract echoes the question in the answer's fraga only when the question's "
+        "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid in the answer. An "
+        "answer holding a fraga whose flag is false (or absent), or whose own korrelationsid differs from the "
+        "echoed question's, contradicts itself: the caller cannot tell which exchange it belongs to. Checked "
+        "inside one answer, without its request; SSBT-PAIR-FRAGA and SSBT-PAIR-KORRELATIONSID check the same "
+        "facts against the request when both sides are given."
+    )
+    example = (
+        "the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret is false: the question "
+        "is echoed only when it is true."
+    )
+
+    def applies(self, context: Context) -> bool:
+        message = context.message
+        return (
+            message.payload is not None
+            and message.direction == "answer"
+            and message.operation == "hamtaBastjanstInformation"
+        )
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        # the pair rules' own reading of a question, imported here: the pair rules import this package
+        from ssbtek_validator.rules.exchange import PairKorrelationsidRule, echoed_question, side_of
+
+        question = echoed_question(context.message)
+        if question is None:
+            return
+        answer = side_of(context.message)
+        if not question.echo_wanted:
+            flag = question.echo_flag
+            said = f"is {flag[0] or '(empty)'}" if flag is not None else "is absent"
+            yield self._finding(
+                question,
+                flag[1] if flag is not None else None,
+                f"the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret {said}: the "
+                "question is echoed only when it is true.",
+            )
+        problem = PairKorrelationsidRule().echo_problem(question, answer, "the echoed question")
+        if problem is not None:
+            yield self._finding(answer, *problem)
+
+    def _finding(self, side: Side, spot: Spot | None, message: str) -> Finding:
+        spot = spot or side.where
+        return Finding(self.id, self.severity, message, file=side.name, line=spot.line, path=spot.path)

@@ -1,0 +1,471 @@
+"""A request and its answer, judged together: what one message alone cannot show.
+
+Each side is reduced to the few facts the exchange rules need (:class:`Side`: namespace,
+korrelationsid, which agencies were asked and which answered, the question in a normalised form),
+so a folder of thousands of captures can be paired by korrelationsid without keeping every parsed
+tree. Rules here follow the message rules' protocol, with ``check(request, answer)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from ssbtek_validator.reading.message import Message, element_path, text_of
+from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
+from ssbtek_validator.rules.base import ALL_VERSIONS
+
+AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
+
+#: A normalised element: (namespace, local name, attributes, text, children); whitespace-only text is layout.
+Node = tuple[str, str, tuple[tuple[str, str], ...], str, tuple["Node", ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where a fact sits in its message, for the finding that mentions it."""
+
+    line: int | None
+    path: str
+
+
+@dataclass(slots=True)
+class Side:
+    name: str
+    #: False when the message has no SSBTEK payload (unreadable, not SOAP, generic fault)
+    usable: bool = False
+    namespace: str | None = None
+    operation: str | None = None
+    direction: str | None = None
+    where: Spot = Spot(None, "")
+    korrelationsid: tuple[str, Spot] | None = None
+    frage_tidpunkt: tuple[str, Spot] | None = None
+    #: request: fraganSkallInkluderasISvaret; answer: None
+    echo_wanted: bool = False
+    #: request: fraganSkallInkluderasISvaret as written, with where it is (None when absent)
+    echo_flag: tuple[str, Spot] | None = None
+    #: request: agency → inkludera; answer: agency → where it answered
+    included: dict[str, bool] = field(default_factory=dict)
+    answered: dict[str, Spot] = field(default_factory=dict)
+    #: request: the question itself; answer: the echoed fraga (with where it is)
+    question: Node | None = None
+    echoed: tuple[Node, Spot] | None = None
+
+
+def side_of(message: Message) -> Side:
+    """The facts of one parsed message; cheap, and the only thing kept for pairing."""
+    side = Side(message.name, direction=message.direction)
+    payload = message.payload
+    if payload is None or message.operation is None:
+        return side
+    side.usable = True
+    side.namespace, side.operation, side.direction = message.namespace, message.operation, message.direction
+    side.where = Spot(payload.sourceline, element_path(payload))
+    if message.direction == "request":
+        _question_facts(side, payload)
+    elif message.direction == "answer":
+        side.korrelationsid = _fact(payload, "korrelationsid")
+        side.frage_tidpunkt = _fact(payload, "frageTidpunkt")
+        answers = payload.find("{*}svarsdata") if message.operation == "hamtaBastjanstInformation" else payload
+        for agency in answers if answers is not None else ():
+            if isinstance(agency.tag, str):
+                side.answered[etree.QName(agency).localname] = Spot(agency.sourceline, element_path(agency))
+        fraga = payload.find("{*}fraga")
+        if fraga is not None:
+            side.echoed = (_normalise(fraga), Spot(fraga.sourceline, element_path(fraga)))
+    return side
+
+
+def _question_facts(side: Side, question: etree._Element) -> None:
+    """A question's facts, from a request's payload or from the ``fraga`` an answer echoes: one reading,
+    so a pair and a single answer judge the echo by the same facts."""
+    general = question.find("{*}generellaFrageparametrar")
+    side.korrelationsid = _fact(general, "korrelationsid")
+    side.frage_tidpunkt = _fact(general, "frageTidpunkt")
+    wanted = _fact(general, "fraganSkallInkluderasISvaret")
+    side.echo_wanted = wanted is not None and wanted[0] in ("true", "1")
+    side.echo_flag = wanted
+    for agency in question.iterfind("{*}specifikaFrageparametrar/{*}*"):
+        side.included[etree.QName(agency).localname] = (agency.get("inkludera") or "").strip() in ("true", "1")
+    side.question = _normalise(question)
+
+
+def echoed_question(message: Message) -> Side | None:
+    """The question an answer echoes in its ``fraga``, read as a request's facts; None without an echo."""
+    payload = message.payload
+    if payload is None or message.direction != "answer":
+        return None
+    fraga = payload.find("{*}fraga")
+    if fraga is None:
+        return None
+    side = Side(message.name, usable=True, namespace=message.namespace, operation=message.operation)
+    side.direction = "request"
+    side.where = Spot(fraga.sourceline, element_path(fraga))
+    _question_facts(side, fraga)
+    return side
+
+
+def _fact(parent, name: str) -> tuple[str, Spot] | None:
+    element = parent.find(f"{{*}}{name}") if parent is not None else None
+    if element is None:
+        return None
+    return text_of(element).strip(), Spot(element.sourceline, element_path(element))
+
+
+def _normalise(element) -> Node:
+    """Namespace-aware and indifferent to prefixes and indentation: what 'the same question' means."""
+    qname = etree.QName(element)
+    children = tuple(_normalise(child) for child in element if isinstance(child.tag, str))
+    text = text_of(element).strip()
+    return qname.namespace or "", qname.localname, tuple(sorted(element.attrib.items())), text, children
+
+
+def first_difference(expected: Node, got: Node, path: str = "") -> str | None:
+    """The path (local names) of the first place two elements differ, or None when they are equal."""
+    here = f"{path}/{expected[1]}"
+    if expected[:2] != got[:2]:
+        return f"{path}/{got[1]} (expected {expected[1]})"
+    if expected[2] != got[2]:
+        return f"{here} (attributes)"
+    if expected[3] != got[3]:
+        return f"{here} (text)"
+    return children_difference(expected[4], got[4], here)
+
+
+def children_difference(expected: tuple[Node, ...], got: tuple[Node, ...], path: str) -> str | None:
+    for mine, theirs in zip(expected, got, strict=False):
+        found = first_difference(mine, theirs, path)
+        if found:
+            return found
+    if len(expected) != len(got):
+        return f"{path} ({len(got)} child elements, expected {len(expected)})"
+    return None
+
+
+# ---------------------------------------------------------------- rules
+
+
+class _ExchangeRule:
+    id = ""
+    severity = Severity.ERROR
+
+    def finding(self, side: Side, spot: Spot | None, message: str, severity: Severity | None = None, **extra):
+        spot = spot or side.where
+        return Finding(
+            self.id, severity or self.severity, message, file=side.name, line=spot.line, path=spot.path, **extra
+        )
+
+
+class PairShapeRule(_ExchangeRule):
+    id = "SSBT-PAIR-OPERATION"
+    summary = "The answer answers the request: same operation, a request first, an answer or fault second."
+    versions = ALL_VERSIONS
+    explanation = (
+        "An exchange is a request (hamtaBastjanstInformation or testaBastjanstInformation) and the answer "
+        "to that operation, or its fault. Two requests, two answers, or an answer to the other "
+        "operation cannot be a pair: error."
+    )
+    example = "answer is testaBastjanstInformation but the request is hamtaBastjanstInformation."
+
+    def check(self, request: Side, answer: Side) -> Iterator[Finding]:
+        if request.direction != "request":
+            yield self.finding(
+                request, None, f"the first message of the pair is {_a(request.direction)}, expected a request."
+            )
+        if answer.direction not in ("answer", "fault"):
+            yield self.finding(
+                answer, None, f"the second message of the pair is {_a(answer.direction)}, expected an answer or fault."
+            )
+        if request.operation != answer.operation:
+            yield self.finding(
+                answer, None, f"the answer is to {answer.operation} but the request is {request.operation}."
+            )
+
+
+class PairNamespaceRule(_ExchangeRule):
+    id = "SSBT-PAIR-NAMESPACE"
+    summary = "Request and answer use the same SSBTEK namespace (version)."
+    versions = ALL_VERSIONS
+    explanation = (
+        "Försäkringskassan routes on the namespace (…/integration/ssbt/N) and answers in the namespace it "
+        "was asked in; an answer in another version's namespace is not an answer to this request (its "
+        "v11 test environment answers a /10 envelope with a generic SOAP fault instead): error."
+    )
+    example = "request in …/ssbt/10, answer in …/ssbt/11."
+
+    def check(self, request: Side, answer: Side) -> Iterator[Finding]:
+        if request.namespace != answer.namespace:
+            yield self.finding(
+                answer, None, f"the answer is in namespace {answer.namespace}; the request was in {request.namespace}."
+            )
+
+
+class PairAgencyRule(_ExchangeRule):
+    id = "SSBT-PAIR-AGENCY"
+    summary = 'The answer holds only agencies the request included (inkludera="true").'
+    versions = ALL_VERSIONS
+    explanation = (
+        'Each agency in the request carries inkludera; SSBTEK asks only those with inkludera="true" and '
+        "answers each of them with data or an error. An agency in svarsdata that was not included was "
+        "never asked: error. An included agency missing from the answer is SSBT-PAIR-AGENCY-MISSING "
+        "(warning: the answer says nothing about an agency it should have asked)."
+    )
+    example = 'svarsdata holds MIV, but the request has MIV inkludera="false".'
+
+    def check(self, request: Side, answer: Side) -> Iterator[Finding]:
+        if request.operation != "hamtaBastjanstInformation" or answer.direction != "answer":
+            return
+        for agency, spot in answer.answered.items():
+            if not request.included.get(agency, False):
+                said = "not in the request" if agency not in request.included else 'inkludera="false" in the request'
+                yield self.finding(
+                    answer, spot, f"the answer holds {agency}, which was {said}; only included agencies are answered."
+                )
+        for agency, wanted in request.included.items():
+            if wanted and agency not in answer.answered:
+                yield Finding(
+                    "SSBT-PAIR-AGENCY-MISSING",
+                    Severity.WARNING,
+                    f'{agency} was included (inkludera="true") but the answer has neither data nor an error for it.',
+                    file=answer.name,
+                    line=answer.where.line,
+                    path=answer.where.path,
+                )
+
+
+class _EchoRule(_ExchangeRule):
+    fact = ""
+
+    def check(self, request: Side, answer: Side) -> Iterator[Finding]:
+        if answer.direction != "answer" or request.operation != "hamtaBastjanstInformation":
+            return
+        problem = self.echo_problem(request, answer, "the request")
+        if problem is not None:
+            yield self.finding(answer, *problem)
+
+    def echo_problem(self, question: Side, answer: Side, source: str) -> tuple[Spot | None, str] | None:
+        """Where and why the answer does not echo this fact of the question (``source`` says whose it is:
+        the request of a pair, or the question an answer itself echoes), or None."""
+        asked = getattr(question, self.attribute)
+        if asked is None:
+            return None
+        echoed = getattr(answer, self.attribute)
+        if echoed is None:
+            return None, f"{source} has {self.fact} {asked[0]} but the answer does not echo it."
+        if not self.same(asked[0], echoed[0]):
+            return echoed[1], f"the answer's {self.fact} is {echoed[0]}; {source}'s is {asked[0]}."
+        return None
+
+    @staticmethod
+    def same(a: str, b: str) -> bool:
+        return a == b
+
+
+class PairKorrelationsidRule(_EchoRule):
+    id = "SSBT-PAIR-KORRELATIONSID"
+    attribute = "korrelationsid"
+    fact = "korrelationsid"
+    summary = "The answer echoes the request's korrelationsid."
+    versions = ALL_VERSIONS
+    explanation = (
+        "korrelationsid is the caller's handle on the exchange; the contract echoes it in the answer when "
+        "the request gives one (SSBTEK v10 contract). Missing or different: error (the caller cannot match them)."
+    )
+    example = "the answer's korrelationsid is 00000000-…; the request's is b1e0c4d2-…."
+
+
+class PairFrageTidpunktRule(_EchoRule):
+    id = "SSBT-PAIR-FRAGETIDPUNKT"
+    attribute = "frage_tidpunkt"
+    fact = "frageTidpunkt"
+    summary = "The answer echoes the request's frageTidpunkt (the same instant)."
+    versions = ALL_VERSIONS
+    explanation = (
+        "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract). The same instant "
+        "written in another offset is the same value; another instant, or none, is an error."
+    )
+    example = "the answer's frageTidpunkt is 2026-10-15T08:00:00Z; the request's is 2026-10-14T09:12:33+02:00."
+
+    @staticmethod
+    def same(a: str, b: str) -> bool:
+        if a == b:
+            return True
+        try:
+            first, second = (datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (a, b))
+            return (first.tzinfo is None) == (second.tzinfo is None) and first == second
+        except ValueError:
+            return False
+
+
+class PairFragaRule(_ExchangeRule):
+    id = "SSBT-PAIR-FRAGA"
+    summary = "The answer echoes the question (fraga) exactly when fraganSkallInkluderasISvaret is true, unchanged."
+    versions = ALL_VERSIONS
+    explanation = (
+        "fraganSkallInkluderasISvaret=true asks SSBTEK to return the question in the answer's fraga; "
+        "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "
+        "for, or not the question that was sent (compared element by element, whatever the prefixes "
+        "and indentation) is an error."
+    )
+    example = "fraganSkallInkluderasISvaret is true but the answer has no fraga."
+
+    def check(self, request: Side, answer: Side) -> Iterator[Finding]:
+        if answer.direction != "answer" or request.operation != "hamtaBastjanstInformation":
+            return
+        if request.echo_wanted and answer.echoed is None:
+            yield self.finding(
+                answer, None, "fraganSkallInkluderasISvaret is true in the request but the answer has no fraga."
+            )
+        elif not request.echo_wanted and answer.echoed is not None:
+            yield self.finding(
+                answer,
+                answer.echoed[1],
+                "the answer echoes fraga but the request's fraganSkallInkluderasISvaret is not true.",
+            )
+        elif answer.echoed is not None and request.question is not None:
+            where = children_difference(request.question[4], answer.echoed[0][4], "/fraga")
+            if where:
+                yield self.finding(
+                    answer, answer.echoed[1], f"the echoed fraga differs from the question sent, first at {where}."
+                )
+
+
+EXCHANGE_RULES: tuple[_ExchangeRule, ...] = (
+    PairShapeRule(),
+    PairNamespaceRule(),
+    PairAgencyRule(),
+    PairKorrelationsidRule(),
+    PairFrageTidpunktRule(),
+    PairFragaRule(),
+)
+
+INCOMPLETE_EXPLANATION = (
+    "SSBT-PAIR-INCOMPLETE: one side of an exchange is missing or holds no SSBTEK message (unreadable, "
+    "not SOAP, a generic SOAP fault), so the pair could not be judged: the exchange is incomplete (exit 3)."
+)
+
+
+def judge(name: str, request: Side | None, answer: Side | None, paired_by: str) -> ExchangeResult:
+    """Run the exchange rules on a pair; a side that is missing or unusable makes it incomplete."""
+    result = ExchangeResult(
+        name, request.name if request else None, answer.name if answer else None, paired_by=paired_by
+    )
+    for label, side in (("request", request), ("answer", answer)):
+        if side is None:
+            result.findings.append(
+                Finding(
+                    "SSBT-PAIR-INCOMPLETE",
+                    Severity.ERROR,
+                    f"The exchange has no {label}; it cannot be judged.",
+                    file=name,
+                )
+            )
+        elif not side.usable:
+            result.findings.append(
+                Finding(
+                    "SSBT-PAIR-INCOMPLETE",
+                    Severity.ERROR,
+                    f"The {label} holds no SSBTEK message (see its own findings); the exchange cannot be judged.",
+                    file=side.name,
+                )
+            )
+    if answer is not None and not answer.usable and answer.direction == "fault" and request and request.usable:
+        result.findings = [
+            Finding(
+                "SSBT-PAIR-FAULT",
+                Severity.INFO,
+                "The answer is a generic SOAP fault without an SSBTEK detail; the pair rules do not apply.",
+                file=answer.name,
+            )
+        ]
+    if result.findings:
+        return result
+    for rule in EXCHANGE_RULES:
+        result.rules_run.append(rule.id)
+        result.findings.extend(rule.check(request, answer))
+        if rule.id == "SSBT-PAIR-OPERATION" and result.findings:
+            break  # not a request and its answer: the other rules would only repeat it
+    return result
+
+
+def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
+    """Requests and answers of a folder matched by korrelationsid, in input order; the unmatched are said so.
+
+    A korrelationsid shared by several requests (a resend, a copy-paste) pairs its first request with
+    the first answer, and so on. What is left over (a ping or a fault carries no korrelationsid) is
+    paired by file name when a request ``NAME-request.EXT`` has its ``NAME-answer.EXT`` (as
+    ``ssbtek-validate proxy --record`` writes them); the rest is reported unmatched rather than guessed at.
+    """
+    requests: dict[str, list[Side]] = {}
+    answers: dict[str, list[Side]] = {}
+    exchanges: list[ExchangeResult] = []
+    left: list[tuple[Side, str]] = []
+    for side in sides:
+        if not side.usable:
+            continue  # its own findings say why
+        if side.korrelationsid is None or not side.korrelationsid[0]:
+            left.append((side, side.direction or "message"))
+            continue
+        key = side.korrelationsid[0]
+        if side.direction == "request":
+            requests.setdefault(key, []).append(side)
+        elif side.direction in ("answer", "fault"):
+            answers.setdefault(key, []).append(side)
+    for key in dict.fromkeys([*requests, *answers]):
+        asked, answered = requests.get(key, []), answers.get(key, [])
+        for request, answer in zip(asked, answered, strict=False):
+            exchanges.append(judge(f"korrelationsid {key}", request, answer, "korrelationsid"))
+        left.extend((side, "request") for side in asked[len(answered) :])
+        left.extend((side, "answer") for side in answered[len(asked) :])
+    return exchanges + _pair_by_name(left)
+
+
+_RECORDED_NAME = re.compile(r"^(?P<stem>.+)-(?P<side>request|answer)(?P<ext>\.[^./\\]+)$")
+
+
+def _pair_by_name(left: list[tuple[Side, str]]) -> list[ExchangeResult]:
+    """``NAME-request.EXT`` with ``NAME-answer.EXT`` among what korrelationsid left unpaired; the rest unmatched."""
+    answers: dict[tuple[str, str], Side] = {}
+    for side, what in left:
+        found = _RECORDED_NAME.match(side.name)
+        if found and found["side"] == "answer" and what != "request":
+            answers.setdefault((found["stem"], found["ext"]), side)
+    exchanges: list[ExchangeResult] = []
+    used: set[int] = set()
+    for side, what in left:
+        found = _RECORDED_NAME.match(side.name)
+        answer = answers.get((found["stem"], found["ext"])) if found and found["side"] == "request" else None
+        if answer is not None and what == "request" and id(answer) not in used:
+            used.add(id(answer))
+            used.add(id(side))
+            exchanges.append(judge(f"file name {found['stem']}", side, answer, "file name"))
+    exchanges.extend(_unmatched(side, what) for side, what in left if id(side) not in used)
+    return exchanges
+
+
+def _unmatched(side: Side, what: str) -> ExchangeResult:
+    other = "answer" if what == "request" else "request"
+    result = ExchangeResult(
+        side.name, side.name if what == "request" else None, side.name if what != "request" else None
+    )
+    result.paired_by = "korrelationsid"
+    if side.korrelationsid and side.korrelationsid[0]:
+        text = f"No {other} with korrelationsid {side.korrelationsid[0]} among the inputs; this {what} was not paired."
+        spot = side.korrelationsid[1]
+    else:
+        text = f"This {what} has no korrelationsid, so it cannot be paired in a folder (use `pair REQUEST ANSWER`)."
+        spot = side.where
+    result.findings.append(
+        Finding("SSBT-PAIR-UNMATCHED", Severity.WARNING, text, file=side.name, line=spot.line, path=spot.path)
+    )
+    return result
+
+
+def _a(noun: str | None) -> str:
+    """``an answer``, ``a request``, ``a fault``: the article a reader expects (no direction: ``an unknown``)."""
+    noun = noun or "unknown"
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"

@@ -1,0 +1,294 @@
+"""Request rules the XSD cannot say, each one a reason a real request is rejected or answered badly.
+
+The contract types ``personidentitet`` as twelve digits and ``organisationsnummer`` as a pattern;
+the agencies behind SSBTEK expect real numbers, a period that runs forwards, a case id CSN can
+store, and (v11) an SKV question block. Facts and their sources are in each rule's ``explanation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from lxml import etree
+
+from ssbtek_validator.reading.message import child, element_path, integer, shown_number, text_of
+from ssbtek_validator.results.masking import masked_value
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
+from ssbtek_validator.rules.identity import organisationsnummer_problem, personidentitet_problem
+
+#: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
+#: description, ResultatKod -1005).
+CSN_ARENDEID_MAX = 31
+SKV_PARTS = ("foretagsinformation", "individuppgifter", "skattekonto", "skatteuppgifter", "beskattningsbilagor")
+
+
+def _is_request(context: Context) -> bool:
+    message = context.message
+    return (
+        message.payload is not None
+        and message.operation == "hamtaBastjanstInformation"
+        and message.direction == "request"
+    )
+
+
+def _text(element: etree._Element | None) -> str:
+    return text_of(element).strip() if element is not None else ""
+
+
+def agency(context: Context, name: str) -> etree._Element | None:
+    return child(context.message.payload, "specifikaFrageparametrar", name)
+
+
+def included(element: etree._Element | None) -> bool:
+    return element is not None and (element.get("inkludera") or "").strip() in ("true", "1")
+
+
+def _finding(rule, context: Context, element, message: str, field: str | None = None, **extra) -> Finding:
+    value = extra.pop("value", _text(element) if field else None)
+    return Finding(
+        rule=rule.id,
+        severity=extra.pop("severity", rule.severity),
+        message=message,
+        file=context.message.name,
+        line=element.sourceline,
+        path=element_path(element),
+        value=masked_value(value, field, context.show_values) if value is not None else None,
+    )
+
+
+class PersonidentitetRule:
+    id = "SSBT-PERSONID"
+    severity = Severity.ERROR
+    summary = "personidentitet is a real personnummer or samordningsnummer: a real date and a correct check digit."
+    versions = ALL_VERSIONS
+    explanation = (
+        "The schema accepts any twelve digits. The agencies look the person up: a number whose date of "
+        "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
+        "personnummer, and CSN answers it with ResultatKod -1004 (Felaktigt format på personnummer, CSN "
+        "Kommunfråga description). A samordningsnummer has 60 added to the day (Skatteverket; SFS 1991:481). "
+        "An impossible date (month 99, day 40) is named before the check digit. Test persons a vendor's test "
+        "traffic uses can be accepted by configuration (test-persons). Error: the "
+        "request cannot be answered for the person meant."
+    )
+    example = "personidentitet: its check digit is wrong for a personnummer (Luhn over the last 10 digits)."
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        element = child(context.message.payload, "generellaFrageparametrar", "personidentitet")
+        if _text(element) in context.test_persons:  # a vendor's placeholder, accepted by its configuration
+            return
+        problem = personidentitet_problem(_text(element))
+        if problem:
+            yield _finding(
+                self,
+                context,
+                element,
+                _personid_message(problem),
+                field="personidentitet",
+            )
+
+
+def _personid_message(problem: str) -> str:
+    """An impossible date is named first ("a real date"); a wrong check digit alone is said as such."""
+    if problem.startswith("it does not start with a real date"):
+        return (
+            f"personidentitet {problem.removeprefix('it ')}, so it is no personnummer or samordningsnummer "
+            "(expected YYYYMMDD, day + 60 for a samordningsnummer, then a Luhn check digit)."
+        )
+    return (
+        f"personidentitet is not a real personnummer or samordningsnummer: {problem}; expected YYYYMMDD "
+        "(day + 60 for a samordningsnummer) and a Luhn check digit."
+    )
+
+
+class OrganisationsnummerRule:
+    id = "SSBT-ORGNR"
+    severity = Severity.WARNING
+    summary = "Every organisationsnummer (ingivare, personuppgiftsbiträde) has a correct check digit."
+    versions = ALL_VERSIONS
+    explanation = (
+        "An organisationsnummer ends in a Luhn check digit over its ten digits; SSBTEK writes it with a "
+        "two-digit prefix (twelve digits, pattern [\\d]{4}[2-9][\\d]{7}). No source says SSBTEK rejects a "
+        "wrong check digit, so this is a warning: the number identifies no organisation, and the "
+        "ingivare is who the agencies log as having asked."
+    )
+    example = "ingivare/organisationsnummer: its check digit is wrong (Luhn over the last 10 digits)."
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        general = child(context.message.payload, "generellaFrageparametrar")
+        if general is None:
+            return
+        for element in general.iterfind("{*}*/{*}organisationsnummer"):
+            problem = organisationsnummer_problem(_text(element))
+            if problem:
+                owner = etree.QName(element.getparent()).localname
+                yield _finding(
+                    self,
+                    context,
+                    element,
+                    f"{owner}/organisationsnummer is not a real organisationsnummer: {problem}.",
+                    field="organisationsnummer",
+                )
+
+
+class TidsperiodRule:
+    id = "SSBT-TIDSPERIOD"
+    severity = Severity.ERROR
+    summary = "Every tidsperiod runs forwards: fromDatum on or before tomDatum."
+    versions = ALL_VERSIONS
+    explanation = (
+        "The schema types fromDatum and tomDatum as dates but cannot relate them. A period that ends "
+        "before it starts selects nothing; CSN answers such a question with ResultatKod -1006 (Felaktigt "
+        "datumintervall). Checked for the general tidsperiod and each agency's own."
+    )
+    example = "tidsperiod: fromDatum 2026-10-31 is after tomDatum 2026-09-01."
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for period in context.message.payload.iter("{*}tidsperiod"):
+            start, end = _date(child(period, "fromDatum")), _date(child(period, "tomDatum"))
+            if start and end and start > end:
+                owner = etree.QName(period.getparent()).localname
+                yield _finding(
+                    self,
+                    context,
+                    period,
+                    f"{owner}/tidsperiod: fromDatum {start} is after tomDatum {end}; expected from ≤ tom.",
+                )
+
+
+def _date(element: etree._Element | None) -> date | None:
+    text = _text(element)[:10]
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+class ArendeidentitetCsnRule:
+    id = "SSBT-ARENDEID-CSN"
+    severity = Severity.ERROR
+    summary = f"arendeidentitet has at most {CSN_ARENDEID_MAX} characters when CSN is included."
+    versions = ALL_VERSIONS
+    explanation = (
+        "SSBTEK passes arendeidentitet to CSN as ArendeId, which CSN's Kommunfråga description limits to "
+        f"{CSN_ARENDEID_MAX} characters. CSN rejects the whole request (ResultatKod -1005, Inparametrar "
+        "bryter mot specifikation/kontrakt) when it has 32 or more (CSN's Kommunfråga description). The SSBTEK "
+        "schema allows "
+        "longer, so only requests that include CSN are affected."
+    )
+    example = f"arendeidentitet has 36 characters; CSN accepts at most {CSN_ARENDEID_MAX}."
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context) and included(agency(context, "CSN"))
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        element = child(context.message.payload, "generellaFrageparametrar", "arendeidentitet")
+        if element is None:
+            return
+        length = len(text_of(element))
+        if length > CSN_ARENDEID_MAX:
+            yield _finding(
+                self,
+                context,
+                element,
+                f'arendeidentitet has {length} characters and CSN is included (inkludera="true"); CSN accepts '
+                f"at most {CSN_ARENDEID_MAX} and rejects the whole request with ResultatKod -1005.",
+                field="arendeidentitet",
+            )
+
+
+class SkvFragaRule:
+    id = "SSBT-SKV-FRAGA"
+    severity = Severity.ERROR
+    summary = "v11: a request that includes SKV carries SKV/fraga, with sensible years."
+    versions = Versions(11)
+    explanation = (
+        "SSBTEK v11 added SKV/fraga (ar+, then five booleans naming the parts wanted). The provisional "
+        "schema makes it optional, but Försäkringskassan rejects a request that includes SKV without it "
+        "as a whole (as the v11 test environment answers, per Sundsvalls kommun's v11 reconstruction): error. "
+        "Each ar must be a year SKV can have data for: not after the "
+        "year of the message (frageTidpunkt, else --as-of, else today) and not before 1900: error. A "
+        "fraga that asks for none of the five parts gets nothing from SKV: warning."
+    )
+    example = 'SKV is included (inkludera="true") but has no fraga; SSBTEK v11 rejects the whole request.'
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context) and context.pack.version in self.versions and included(agency(context, "SKV"))
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        skv = agency(context, "SKV")
+        fraga = child(skv, "fraga")
+        if fraga is None:
+            yield _finding(
+                self,
+                context,
+                skv,
+                'SKV is included (inkludera="true") but has no fraga; from SSBTEK v11 a request that '
+                "includes SKV must say which years and parts it wants, or the whole request is rejected.",
+            )
+            return
+        latest = context.message_date.year
+        for element in fraga.iterfind("{*}ar"):
+            text = _text(element)
+            year = integer(text)
+            if year is None:
+                continue  # not an integer: the schema (SSBT-XSD) says so
+            if year > latest or year < 1900:
+                why = f"after {latest}, the year of the message" if year > latest else "before 1900"
+                yield _finding(
+                    self,
+                    context,
+                    element,
+                    f"SKV fraga/ar {shown_number(text)} is {why}; "
+                    f"expected a year SKV can have data for (1900–{latest}).",
+                    field="ar",
+                )
+        wanted = [_text(child(fraga, part)) in ("true", "1") for part in SKV_PARTS]
+        if not any(wanted) and all(child(fraga, part) is not None for part in SKV_PARTS):
+            yield _finding(
+                self,
+                context,
+                fraga,
+                f"SKV fraga asks for none of its parts ({', '.join(SKV_PARTS)} are all false); SKV will "
+                'answer nothing. Set SKV inkludera="false" instead, or ask for a part.',
+                severity=Severity.WARNING,
+            )
+
+
+class FkFragaRule:
+    id = "SSBT-FK-FRAGA"
+    severity = Severity.ERROR
+    summary = "A request that includes FK carries FK/fraga (aktorsid and the LEFI JSON question)."
+    versions = Versions(10)
+    explanation = (
+        "From SSBTEK v10 FK's data comes from LEFI REST v9: FK/fraga carries the LEFI question "
+        "(version?, aktorsid, lefiJsonFraga). The schema makes fraga optional, but without it there is "
+        "no LEFI question to send, so an included FK gets no data: error. Which LEFI version the "
+        "question is in is SSBT-FK-VERSION's concern."
+    )
+    example = 'FK is included (inkludera="true") but has no fraga; LEFI cannot be asked anything.'
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context) and context.pack.version in self.versions and agency(context, "FK") is not None
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        fk = agency(context, "FK")
+        fraga = child(fk, "fraga")
+        if fraga is None and included(fk):
+            yield _finding(
+                self,
+                context,
+                fk,
+                'FK is included (inkludera="true") but has no fraga; expected fraga{version?, aktorsid, '
+                "lefiJsonFraga} with the LEFI question.",
+            )

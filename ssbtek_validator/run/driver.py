@@ -1,0 +1,210 @@
+"""Run the flow for each input: read → parse → detect → rules → findings.
+
+This is the library's centre; the CLI only wires options to :func:`validate_sources`. A rule that
+raises is reported as SSBT-RULE-FAILED (the message is then *incomplete*), never as a pass, and
+never stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, datetime
+from itertools import chain, islice
+from pathlib import Path
+
+from ssbtek_validator.packs.schema_packs import Pack, builtin_packs, detect
+from ssbtek_validator.reading.inputs import SKIPPED, Skipped, Source, iter_sources
+from ssbtek_validator.reading.message import Message, parse, text_of
+from ssbtek_validator.results.masking import personal_words
+from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.safe_text import safe_result, safe_run
+from ssbtek_validator.rules import Context
+from ssbtek_validator.rules.base import concerns
+from ssbtek_validator.run.coverage import observe
+from ssbtek_validator.run.options import DEFAULT_OPTIONS, Options, today_fixed
+from ssbtek_validator.run.pairing import Exchanges, judge_pair
+from ssbtek_validator.run.secrets import message_values, secrets_pattern
+
+
+def validate_sources(
+    sources: Iterable[Source | Skipped],
+    options: Options = DEFAULT_OPTIONS,
+    packs: dict[int, Pack] | None = None,
+    exchanges: Exchanges | None = None,
+) -> RunResult:
+    """``exchanges``: given by a caller that splits one run over several calls (ssbtek_validator.run.executor, --jobs);
+    it then keeps the sides for --pairs and pairs them itself at the end of the whole run."""
+    packs = builtin_packs() if packs is None else packs
+    options = today_fixed(options)
+    if options.config is not None:  # a disabled rule is not run at all
+        options = replace(options, rules=options.config.enabled_rules(options.rules))
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    pairs_here = exchanges is None
+    exchanges = Exchanges(options, packs, validate_message) if exchanges is None else exchanges
+    for source in sources:
+        if isinstance(source, Skipped):  # what a folder's walk left out: said once, for the run
+            if options.config is None or not options.config.is_disabled(SKIPPED):
+                result.run_findings.append(source.finding())
+            continue
+        try:
+            if exchanges.takes(source):  # a HAR capture: its messages and its exchanges
+                exchanges.capture(source, result)
+                continue
+            message = parse(source, options.limits)
+            result.messages.append(validate_message(source, options, packs, message))
+            exchanges.remember(message)
+        except Exception as exc:  # last resort: one input must never stop the batch nor pass
+            result.messages.append(_failed(source, exc, options.show_values))
+    if pairs_here:  # the whole run in this call (ssbtek_validator.run.executor configures a split run at its end)
+        exchanges.finish(result)
+        configure_run(result, options)
+    return safe_run(result, options.show_values)
+
+
+def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:
+    """A bug met on this input, reported as one (the fuzz target treats this finding as a failure).
+    Memory running out is no bug of the input's: a limit it is, and the rest of the batch goes on."""
+    if isinstance(exc, MemoryError):
+        text = (
+            "Input not checked: memory ran out while checking it (lower --max-nodes or --max-message-bytes "
+            "so that such inputs are refused before they are read)."
+        )
+        out = MessageResult(file=source.name, findings=[Finding("SSBT-LIMIT", Severity.ERROR, text, source.name)])
+        return safe_result(out, show_values)
+    text = (
+        f"The validator failed on this input ({type(exc).__name__}) and did not check it; "
+        "this is a bug in the validator, please report it."
+    )
+    return not_checked(source.name, text, show_values)
+
+
+def not_checked(name: str, text: str, show_values: bool) -> MessageResult:
+    """An input the validator itself failed on: SSBT-RULE-FAILED, so the message is incomplete, never passed."""
+    failed = MessageResult(file=name, findings=[Finding("SSBT-RULE-FAILED", Severity.ERROR, text, name)])
+    return safe_result(failed, show_values)
+
+
+def validate_paths(
+    paths: Iterable[str | Path], options: Options = DEFAULT_OPTIONS, packs: dict[int, Pack] | None = None
+) -> RunResult:
+    return validate_sources(iter_sources(paths, options.limits, options.include, skipped=True), options, packs)
+
+
+def validate_message(
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
+) -> MessageResult:
+    """One message, whatever it holds: the rule configuration is applied once, here, and the texts of
+    the result are made safe to print once, here."""
+    message = parse(source, options.limits) if message is None else message
+    result = _validate_message(source, options, packs, message)
+    if options.config is not None:  # the one place configuration changes findings, for every output
+        options.config.apply(result)
+    secrets = None
+    if result.findings and not options.show_values:  # a conforming message has nothing to quote
+        foreign = personal_words(message.namespace) if message.namespace and not result.detection.pack_id else []
+        secrets = secrets_pattern(chain(message_values(message.root), foreign))
+    return safe_result(result, options.show_values, secrets)
+
+
+def configure_run(result: RunResult, options: Options) -> None:
+    """The same configuration on what the run found beyond single messages: exchanges, and the run's own
+    findings about it (an expired suppression, what the baseline hid)."""
+    if options.config is None:
+        return
+    hidden = sum(message.suppressed for message in result.messages)
+    for exchange in result.exchanges:
+        exchange.findings, suppressed = options.config.filter(exchange.findings)
+        hidden += suppressed
+    result.run_findings.extend(options.config.run_findings(hidden))
+
+
+def _validate_message(
+    source: Source, options: Options, packs: dict[int, Pack], message: Message | None = None
+) -> MessageResult:
+    message = parse(source, options.limits) if message is None else message
+    result = MessageResult(file=source.name)
+    result.findings.extend(message.findings)
+    if message.payload is None:  # nothing to route: say why, and do not pretend a forced pack applied
+        result.detection, _ = detect(message, packs)
+        return result
+    detection, findings = detect(message, packs, options.version)
+    result.detection = detection
+    result.findings.extend(findings)
+    pack = packs.get(detection.version) if detection.pack_id else None
+    if pack is None:
+        return result
+    when, source_of_date = message_date(message, options.as_of, options.as_of_source)
+    result.message_date, result.message_date_source = when.isoformat(), source_of_date
+    context = Context(message, pack, detection, options.limits, when, options.show_values)
+    context.message_date_source = source_of_date
+    if options.config is not None:
+        context.test_persons = options.config.test_persons
+    for rule in options.rules:
+        try:
+            if not concerns(rule, pack.version) or not rule.applies(context):
+                continue
+            result.rules_run.append(rule.id)
+            result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))
+        except Exception as exc:  # a broken rule must not pass silently nor stop the batch
+            result.findings.append(
+                Finding(
+                    "SSBT-RULE-FAILED",
+                    Severity.ERROR,
+                    f"Rule {rule.id} could not run ({type(exc).__name__}); this message is not fully checked.",
+                    file=message.name,
+                )
+            )
+    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
+    result.observed = context.observed
+    return result
+
+
+def message_date(message: Message, as_of: date | None, as_of_source: str = "--as-of") -> tuple[date, str]:
+    """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
+    payload = message.payload
+    if payload is not None:
+        for element in payload.iter("{*}frageTidpunkt"):
+            parsed = _parse_datetime(text_of(element))
+            if parsed:
+                return parsed, "frageTidpunkt"
+            break
+    if as_of is not None:
+        return as_of, as_of_source
+    return date.today(), "today"
+
+
+def _parse_datetime(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> list[Finding]:
+    """At most ``most`` findings from one rule, then one info saying there were more.
+
+    The rule stops being pulled (a lazy rule does no more work): tens of thousands of findings
+    would cost time in every reporter and tell a reader nothing the first thousand do not.
+    A list, not a generator: this runs for every rule on every message, and most return nothing.
+    """
+    taken = list(islice(findings, most + 1))
+    if len(taken) <= most:
+        return taken
+    taken[most] = Finding(
+        rule,
+        Severity.INFO,
+        f"More {rule} findings not listed: only the first {most:,} per rule and message are reported.",
+        file=file,
+    )
+    return taken
+
+
+def validate_pair(request: Source, answer: Source, options: Options, packs: dict[int, Pack]) -> RunResult:
+    """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+    options = today_fixed(options)
+    result = judge_pair(request, answer, Exchanges(options, packs, validate_message))
+    configure_run(result, options)  # the rule configuration, as in validate_sources
+    return safe_run(result, options.show_values)

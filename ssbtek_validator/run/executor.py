@@ -1,0 +1,394 @@
+"""Large batches: one process or several (``--jobs N``), results in input order, with progress.
+
+The arguments are expanded to a list of files first (cheap: names only), so the work can be split
+into chunks and a progress bar knows its total. Each worker process compiles every pack once, in its
+initializer, then validates chunk after chunk; the parent only walks folders and collects results.
+``validate_batch(..., jobs=N)`` returns the same :class:`RunResult` as ``jobs=1``, message for
+message, which the tests check.
+
+When ``digests`` is asked for (certification evidence), the SHA-256 of every input is taken from
+the very bytes that were validated, in the process that read them: no input is read twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ssbtek_validator.packs.schema_packs import Pack, builtin_packs
+from ssbtek_validator.reading.inputs import Skipped, Source, iter_sources, iter_targets
+from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.safe_text import safe_run
+from ssbtek_validator.rules.exchange import Side
+from ssbtek_validator.run.driver import (
+    Options,
+    configure_run,
+    not_checked,
+    today_fixed,
+    validate_message,
+    validate_sources,
+)
+from ssbtek_validator.run.pairing import Exchanges
+from ssbtek_validator.run.progress import Progress
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+
+def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
+    """(ProcessPoolExecutor, BrokenProcessPool), imported here rather than at the top of the module:
+    they pull in multiprocessing, pickle, socket and logging (~15 ms), which a run with --jobs 1 — one
+    message from a pre-commit hook or an editor — never uses. tests/test_cold_start.py checks it."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    return ProcessPoolExecutor, BrokenProcessPool
+
+
+#: A named input, an input already known to be unreadable (or read from stdin), or what a folder's walk
+#: skipped (a note for the run, kept in input order so --jobs reports it where one process does).
+Target = str | Source | Skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What certification evidence records about one input (a file, stdin, a HAR capture)."""
+
+    file: str
+    sha256: str | None
+    size: int | None
+
+
+@dataclass
+class BatchResult:
+    result: RunResult
+    #: one per input source, in input order (a HAR capture is one source, many messages); empty
+    #: unless digests were asked for
+    digests: list[Digest] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk gives back to the parent: its part of the run, and the sides --pairs needs."""
+
+    result: RunResult
+    sides: list[Side]
+    digests: list[Digest]
+    #: inputs in the chunk (the progress counts inputs: a HAR capture is one input, many messages)
+    inputs: int
+
+
+def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> list[Target]:
+    """Arguments → files, in the order ``iter_sources`` would read them, without reading any file."""
+    return list(iter_targets(arguments, options.limits, options.include, stdin))
+
+
+def _sources(chunk: list[Target], options: Options) -> Iterator[Source | Skipped]:
+    for target in chunk:
+        if not isinstance(target, str):
+            yield target
+        else:  # an explicit file: iter_sources reads it with the limits, as a plain run would
+            yield from iter_sources([target], options.limits, options.include)
+
+
+def _digest(source: Source) -> Digest:
+    if source.data is None:
+        return Digest(source.name, None, None)
+    return Digest(source.name, hashlib.sha256(source.data).hexdigest(), len(source.data))
+
+
+def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
+    """One chunk through the engine; pairing by korrelationsid (--pairs) is left to the whole run."""
+    sources = list(_sources(chunk, options))
+    exchanges = Exchanges(options, packs, validate_message)
+    result = validate_sources(sources, options, packs, exchanges)
+    read = [_digest(s) for s in sources if isinstance(s, Source)] if digests else []
+    return ChunkOutcome(result, exchanges.sides, read, len(chunk))
+
+
+# --- worker process state: set once by the initializer, so packs are compiled once per process ---
+_worker: dict = {}
+
+
+def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent: int | None = None) -> None:
+    # The parent decides when the run stops: Ctrl-C is its to handle (it then stops the workers), and
+    # SIGTERM ends a worker outright, as its pool expects, whatever handler a forked worker inherited.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent is not None:
+        _die_with_parent(parent)
+    for pack in packs.values():
+        pack.schema()
+    _worker.update(options=options, packs=packs, digests=digests)
+
+
+#: how often a worker looks for its parent where the system cannot tell it (seconds)
+PARENT_POLL = 0.5
+#: prctl(2) option: the signal this process gets when the thread that forked it ends
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker ends when the main process is gone, however it went.
+
+    Killed with SIGKILL (the out-of-memory killer), the main process cannot stop its workers: they
+    would wait for work forever, holding the run's stdout and stderr open, so ``… | cat`` or a CI step
+    would hang. On Linux the kernel kills the worker when its parent dies (PR_SET_PDEATHSIG); everywhere
+    on POSIX a daemon thread also looks every PARENT_POLL seconds whether the parent is still there (the
+    parent of a worker changes when it dies; with the forkserver start method the worker's parent is not
+    the main process, so the main process's own pid is checked too)."""
+    if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
+        return
+    first = os.getppid()
+    if first == parent:
+        _kernel_kills_us_with_parent()
+    if os.getppid() != first or not _alive(parent):  # gone before we could ask
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL)
+            if os.getppid() != first or not _alive(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ssbtek-parent-watch", daemon=True).start()
+
+
+def _kernel_kills_us_with_parent() -> None:
+    """Linux: SIGKILL when the thread that forked this worker ends (the pool forks from the thread that
+    submits, which waits for the results); elsewhere, or without a C library to ask, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here, not at the top: only a --jobs worker needs it
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc to load, or one without prctl: the watcher remains
+        return
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists
+        return True
+    return True
+
+
+def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
+    return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"])
+
+
+def chunk_size(total: int, jobs: int) -> int:
+    """Small enough to balance the workers and move the progress bar, large enough to amortise pickling."""
+    return max(8, min(256, total // (jobs * 8) or 1))
+
+
+def _chunks(targets: list[Target], size: int) -> list[list[Target]]:
+    return [targets[i : i + size] for i in range(0, len(targets), size)]
+
+
+def validate_batch(
+    arguments: Iterable[str | Path],
+    options: Options | None = None,
+    packs: dict[int, Pack] | None = None,
+    *,
+    jobs: int = 1,
+    digests: bool = False,
+    progress: Progress | None = None,
+    stdin=None,
+    on_messages: Callable[[list[MessageResult]], None] | None = None,
+) -> BatchResult:
+    """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count.
+    ``on_messages`` is given each chunk's message results as they arrive, in input order (a report can
+    be prepared while workers still validate)."""
+    packs = builtin_packs() if packs is None else packs
+    options = options or Options()
+    options = today_fixed(options)  # once for the whole batch, not once per worker
+    targets = expand(arguments, options, stdin)
+    if progress is not None:
+        progress.start(len(targets))
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    batch = BatchResult(result)
+    chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)))
+    jobs = max(1, min(jobs, len(chunks)))
+    if jobs == 1:
+        outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
+        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
+        return batch
+    outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests))
+    _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
+    return batch
+
+
+class _Workers:
+    """The batch's worker processes: replaced when one dies, given up when none can run.
+
+    A worker can die under the batch (the system's out-of-memory killer, a crash in a C library on a
+    hostile input): its pool is then broken and a new one is started. After a death a worker is first
+    asked to do nothing at all; when even that dies (workers cannot start here), the workers are given
+    up and the batch goes on in this process, so that a broken environment costs a pool start or two,
+    not one per input, and no input is blamed for it."""
+
+    def __init__(self, jobs: int, options: Options, packs: dict[int, Pack], digests: bool) -> None:
+        self.jobs, self.options, self.packs, self.digests = jobs, options, packs, digests
+        self.given_up = False
+        #: the run is told once, with the first outcome made in this process, why it went on here
+        self._tell_run = False
+
+    def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
+        executor, _ = _pools()
+        return executor(
+            max_workers=jobs or self.jobs,
+            initializer=_init_worker,
+            initargs=(self.options, self.packs, self.digests, os.getpid()),
+        )
+
+    def died(self) -> None:
+        """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
+        if self.given_up:
+            return
+        _, BrokenProcessPool = _pools()
+        try:
+            with self.pool(1) as pool:
+                pool.submit(_nothing).result()
+        except BrokenProcessPool:
+            self.given_up = self._tell_run = True
+
+    def in_this_process(self, chunk: list[Target]) -> ChunkOutcome:
+        outcome = validate_chunk(chunk, self.options, self.packs, self.digests)
+        if self._tell_run:
+            self._tell_run = False
+            text = (
+                "Worker processes die here even when given nothing to do; the rest of the batch was "
+                "validated in the main process, as with --jobs 1."
+            )
+            outcome.result.run_findings.append(Finding("SSBT-JOBS", Severity.INFO, text))
+        return outcome
+
+
+def _nothing() -> None:
+    """The work a worker is given to learn whether workers can run at all."""
+
+
+def _in_workers(chunks: list[list[Target]], workers: _Workers) -> Iterator[ChunkOutcome]:
+    """Chunks through worker processes, outcomes in input order, surviving a worker that dies.
+
+    When a worker dies, every chunk not yet delivered fails with its pool: the first of them is run
+    again on its own, and the rest in a new pool. Every input still appears in the report."""
+    _, BrokenProcessPool = _pools()
+    done = 0
+    while done < len(chunks):
+        if workers.given_up:
+            yield from (workers.in_this_process(chunk) for chunk in chunks[done:])
+            return
+        pool = workers.pool()
+        try:
+            for outcome in pool.map(_run_chunk, chunks[done:]):
+                yield outcome
+                done += 1
+        except BrokenProcessPool:
+            pool.shutdown()
+            workers.died()
+            yield from _alone(chunks[done], workers)
+            done += 1
+            continue
+        except BaseException:  # interrupted, terminated, or the caller stopped reading: stop the workers now
+            _stop(pool)
+            raise
+        pool.shutdown()
+        return
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Queued chunks dropped; the workers finish the chunk in hand (a fraction of a second) and exit.
+
+    Left alone (Python's default for SIGTERM ends the parent at once), workers whose parent is gone
+    wait for work forever, each holding the others' end of the task queue, and keep the parent's
+    stdout and stderr open, so a CI step that cancelled the run would hang on them. Killing them
+    instead races the pool's own bookkeeping (Python 3.11 then prints a traceback)."""
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _alone(chunk: list[Target], workers: _Workers) -> list[ChunkOutcome]:
+    """A chunk that was in a pool when a worker died: in a worker of its own; if that dies too, the chunk
+    is to blame, and its inputs go one by one, so that only the input a worker dies on is lost. The
+    outcomes are in input order, one for the chunk or one per input."""
+    if workers.given_up:
+        return [workers.in_this_process(chunk)]
+    _, BrokenProcessPool = _pools()
+    try:
+        with workers.pool(1) as pool:
+            return [pool.submit(_run_chunk, chunk).result()]
+    except BrokenProcessPool:
+        workers.died()
+    outcomes = []
+    pool = None
+    for target in chunk:
+        if workers.given_up:
+            outcomes.append(workers.in_this_process([target]))
+            continue
+        pool = pool or workers.pool(1)
+        try:
+            outcomes.append(pool.submit(_run_chunk, [target]).result())
+        except BrokenProcessPool:
+            pool.shutdown()
+            pool = None
+            workers.died()
+            # the input is to blame only where workers can run at all
+            outcomes.append(workers.in_this_process([target]) if workers.given_up else _worker_died(target, workers))
+    if pool is not None:
+        pool.shutdown()
+    return outcomes
+
+
+def _worker_died(target: Target, workers: _Workers) -> ChunkOutcome:
+    """The one input a worker process died on, twice: reported, never dropped, never passed."""
+    options = workers.options
+    if isinstance(target, Skipped):  # a note, not an input: nothing was lost with the worker
+        noted = RunResult(strict=options.strict, show_values=options.show_values, run_findings=[target.finding()])
+        return ChunkOutcome(noted, [], [], 1)
+    name = target.name if isinstance(target, Source) else str(target)
+    text = (
+        "The worker process checking this input died (killed by the system, or a crash in a library it "
+        "uses), twice; the input was not checked. Run it alone with --jobs 1 to see more, and please "
+        "report it."
+    )
+    result = RunResult(strict=options.strict, show_values=options.show_values)
+    result.messages.append(not_checked(name, text, options.show_values))
+    read = list(_sources([target], options)) if workers.digests else []  # the evidence still records its bytes
+    return ChunkOutcome(result, [], [_digest(source) for source in read if isinstance(source, Source)], 1)
+
+
+def _collect(
+    batch: BatchResult,
+    outcomes: Iterable[ChunkOutcome],
+    progress: Progress | None,
+    exchanges: Exchanges,
+    on_messages: Callable[[list[MessageResult]], None] | None = None,
+) -> None:
+    """Chunks in input order make the run; pairs across chunks are made once, at the end, as in one call."""
+    result = batch.result
+    for outcome in outcomes:
+        result.messages.extend(outcome.result.messages)
+        result.run_findings.extend(outcome.result.run_findings)
+        result.exchanges.extend(outcome.result.exchanges)
+        exchanges.sides.extend(outcome.sides)
+        batch.digests.extend(outcome.digests)
+        if on_messages is not None:
+            on_messages(outcome.result.messages)
+        if progress is not None:
+            progress.advance(outcome.inputs)
+    exchanges.finish(result)
+    configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
+    safe_run(result, exchanges.options.show_values)

@@ -1,0 +1,104 @@
+"""The personal-looking values of one message, so that every finding's text can be cleaned of them.
+
+A rule masks the value it reports, knowing its field; but a finding's free text (a libxml2 message, an
+entity name, a faultstring) may quote any value of the message. The run gathers the message's values
+once, keeps those that do not look like codes, dates, flags, numbers, versions or ids, and hands the
+pattern to :func:`ssbtek_validator.results.safe_text.safe_result`, which masks them wherever they appear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+from ssbtek_validator.reading.message import text_of
+from ssbtek_validator.results.masking import looks_public, mask, public_values
+
+#: Values shorter than this are not looked for in findings' texts: "ab" would match inside ordinary words.
+_SHORTEST_SECRET = 3
+#: Bounds, so a hostile message (a million values, a 10 MB value) costs neither time nor memory here: the
+#: first 2,000 distinct personal-looking values of up to 256 characters are sought. Longer values are
+#: payloads no finding quotes whole; beyond that, the rules' own masking by field and the identity
+#: pattern still apply.
+_MOST_SECRETS = 2000
+_LONGEST_SECRET = 256
+
+_WORD = re.compile(r"\w+")
+
+
+@cache
+def _public_texts() -> frozenset[str]:
+    """Texts a message may hold that are not personal and that our own findings quote: the names in
+    ``masking.toml`` and the code lists' descriptions (an answer may carry a code's description)."""
+    from ssbtek_validator.packs.codelists import (
+        builtin_catalogue,  # the code lists are read only when a message has findings
+    )
+
+    catalogue = builtin_catalogue()
+    described = {row.description for codes in catalogue.lists.values() for row in codes.codes if row.description}
+    return public_values() | described
+
+
+class Secrets:
+    """The personal-looking values of one message, masked wherever a finding's text quotes them.
+
+    One regular expression of up to 2,000 alternatives tried at every position of every finding's text would
+    make a message with 500,000 schema errors cost minutes; so a text is first split into words, and the
+    pattern runs only on a text holding the first word of some value."""
+
+    __slots__ = ("firsts", "pattern")
+
+    def __init__(self, values: list[str]) -> None:
+        ordered = sorted(values, key=len, reverse=True)  # longest first: a name before its part
+        self.pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(value) for value in ordered) + r")(?!\w)")
+        #: first words of the values; None: a value starts with no word, so every text is searched
+        firsts: set[str] | None = set()
+        for value in values:
+            word = _WORD.match(value)
+            if word is None:
+                firsts = None
+                break
+            firsts.add(word.group())
+        self.firsts = firsts
+
+    def sub(self, text: str) -> str:
+        if self.firsts is not None and self.firsts.isdisjoint(_WORD.findall(text)):
+            return text
+        return self.pattern.sub(lambda m: mask(m.group()), text)
+
+
+def secrets_pattern(values: Iterable[str]) -> Secrets | None:
+    """One pattern for the personal-looking values of a message: every text and attribute value that does
+    not have the shape of a code, date, flag, number, version or UUID (``masking.looks_public``).
+
+    Rules mask the values they report by field; this catches the same value wherever else a finding
+    quotes it (a rule's own message, an entity name, a faultstring), whatever rule wrote it."""
+    found: set[str] = set()
+    public = _public_texts()
+    for value in values:
+        stripped = value.strip()
+        short = _SHORTEST_SECRET <= len(stripped) <= _LONGEST_SECRET
+        if short and stripped not in public and not looks_public(stripped):
+            found.add(stripped)
+            if len(found) >= _MOST_SECRETS:
+                break
+    return Secrets(list(found)) if found else None
+
+
+def message_values(root: Any) -> Iterator[str]:
+    """Every text and attribute value of a parsed document, and the names of entity references
+    (``&Tolvan;`` is kept as a reference, and a report may quote its name). Comments and processing
+    instructions are left out: no rule reads or quotes them, and a word in one (``<?pi data?>``) must
+    not mask the same word in our own messages."""
+    if root is None:
+        return
+    for node in root.iter():
+        if isinstance(node.tag, str):
+            value = text_of(node)  # the whole value, as the rules read it, wherever a comment splits it
+            if value:
+                yield value
+            yield from node.attrib.values()
+        elif (reference := text_of(node)).startswith("&"):  # an entity reference: its name
+            yield reference.strip("&;")

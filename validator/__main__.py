@@ -1,5 +1,0 @@
-"""`python -m validator` runs the command line."""
-
-from .cli import main
-
-main()
