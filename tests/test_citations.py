@@ -18,7 +18,7 @@ from ssbtek_validator.rules.catalog import all_rules
 from .conftest import ROOT
 
 #: shipped text: code, data, docs (tests are not shipped; they may load the published bundles beside the repo)
-SHIPPED = ("ssbtek_validator", "codelists", "xsd", "corpus", "benchmarks")
+SHIPPED = ("ssbtek_validator", "docs", "codelists", "xsd", "corpus", "benchmarks")
 SUFFIXES = {".py", ".toml", ".csv", ".md", ".xsd", ".json", ".txt", ".xml", ".wsdl", ".yaml", ".yml", ".html"}
 PRIVATE = re.compile(r"(?<![\w-])(?:shared/|seed/|reference/)|DOMAIN\.md")
 

@@ -143,7 +143,7 @@ def test_findings_per_rule_are_capped_with_a_note():
 
 
 def test_every_limit_is_documented_with_its_default():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "limits-and-hardening.md").read_text(encoding="utf-8")
     rows = {
         "max_message_bytes": f"{DEFAULT_LIMITS.max_message_bytes:,}",
         "max_decoded_bytes": f"{DEFAULT_LIMITS.max_decoded_bytes:,}",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from ssbtek_validator import packs_with
+from ssbtek_validator.api import packs_with
 from ssbtek_validator.cli import options as opt
 from ssbtek_validator.packs.schema_packs import PackError
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE, read_file

@@ -59,7 +59,7 @@ class Pack:
     origin: str = "builtin"
     #: where nested documents travel in this version's messages
     payloads: tuple[PayloadBinding, ...] = ()
-    #: LEFI OpenAPI files of a published bundle; used instead of our LEFI models (ssbtek_validator/nested_models.py)
+    #: LEFI OpenAPI files of a published bundle; used instead of our LEFI models (packs/nested_models.py)
     openapi: tuple[Path, ...] = ()
 
     def schema(self) -> etree.XMLSchema:

@@ -11,14 +11,10 @@ from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
 from ssbtek_validator.results.safe_text import line_start
+from ssbtek_validator.results.wording import plural
 
 #: the finding that says an input (a missing file, an empty folder) could not be read at all
 READ_RULE = "SSBT-READ"
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 message``, ``2 messages``, ``0 messages``: a count with its noun in the right number."""
-    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def location(finding: Finding) -> str:

@@ -153,7 +153,7 @@ class MessageResult(_Judged):
     #: What the message exercised, for certification coverage: "agency:FK:data", "agency:CSN:error",
     #: "code:<list>:<code>", … Rules add to it; it never contains personal data.
     observed: list[str] = field(default_factory=list)
-    #: findings hidden by the configuration's suppression baseline (ssbtek_validator/config.py)
+    #: findings hidden by the configuration's suppression baseline (ssbtek_validator/run/config.py)
     suppressed: int = 0
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:

@@ -16,6 +16,7 @@ from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
+from ssbtek_validator.results.wording import plural
 from ssbtek_validator.rules.exchange import Side, judge, pair_by_korrelationsid, side_of
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ class Exchanges:
                 Finding(
                     "SSBT-HAR",
                     Severity.INFO,
-                    f"{har.skipped} entries without an XML body (pages, scripts, …) were skipped.",
+                    f"{plural(har.skipped, 'entry', 'entries')} without an XML body (pages, scripts, …) "
+                    f"{'was' if har.skipped == 1 else 'were'} skipped.",
                     file=source.name,
                 )
             )

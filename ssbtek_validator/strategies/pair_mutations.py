@@ -1,6 +1,6 @@
 """Inconsistent pairs: a request and its answer, each fine alone, that disagree in one way.
 
-The pair rules (``ssbtek_validator/pairs.py``) judge the exchange: echoed ``korrelationsid`` and
+The pair rules (``ssbtek_validator/rules/exchange.py``) judge the exchange: echoed ``korrelationsid`` and
 ``frageTidpunkt``, the echoed question, and which agencies answer. Each kind below breaks one of
 those on a generated pair and names the rule that must report it.
 """
