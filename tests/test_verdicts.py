@@ -291,3 +291,19 @@ def test_identities_in_other_digits_are_schema_errors_not_crashes(digits):
     rules = [f.rule for f in validate(data).messages[0].findings]
     assert "SSBT-RULE-FAILED" not in rules
     assert set(rules) == {"SSBT-XSD"}
+
+
+@given(st.dates(), st.sampled_from(["", "Z", "+02:00", "-11:30"]))
+def test_a_tidsperiod_date_reads_as_the_calendar_date_it_names(day, zone):
+    from ssbtek_validator.rules.request import _calendar_date
+
+    assert _calendar_date(day.isoformat() + zone) == day
+
+
+@given(st.integers(min_value=10_000, max_value=10**12), st.sampled_from(["", "-"]))
+def test_a_year_beyond_9999_or_before_0001_is_no_period_date(year, sign):
+    """xs:date admits 202026-09-01 and -2026-09-01; reading ten characters once let them pass every rule."""
+    from ssbtek_validator.rules.request import _NOT_A_CALENDAR_DATE, _calendar_date
+
+    assert _calendar_date(f"{sign}{year}-09-01") is _NOT_A_CALENDAR_DATE
+    assert _calendar_date(f"-{year % 10_000:04d}-09-01") is _NOT_A_CALENDAR_DATE

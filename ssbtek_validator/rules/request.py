@@ -7,6 +7,7 @@ store, and (v11) an SKV question block. Facts and their sources are in each rule
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -155,9 +156,24 @@ class TidsperiodRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         for period in context.message.payload.iter("{*}tidsperiod"):
-            start, end = _date(child(period, "fromDatum")), _date(child(period, "tomDatum"))
+            owner = etree.QName(period.getparent()).localname
+            bounds = []
+            for name in ("fromDatum", "tomDatum"):
+                element = child(period, name)
+                text = _text(element).strip() if element is not None else ""
+                bound = _calendar_date(text) if text else None
+                if bound is _NOT_A_CALENDAR_DATE:
+                    yield _finding(
+                        self,
+                        context,
+                        element,
+                        f"{owner}/tidsperiod/{name} is a date the schema's xs:date admits but no period can mean "
+                        "(a year before 0001 or after 9999); expected YYYY-MM-DD.",
+                    )
+                    bound = None
+                bounds.append(bound)
+            start, end = bounds
             if start and end and start > end:
-                owner = etree.QName(period.getparent()).localname
                 yield _finding(
                     self,
                     context,
@@ -166,12 +182,25 @@ class TidsperiodRule:
                 )
 
 
-def _date(element: etree._Element | None) -> date | None:
-    text = _text(element)[:10]
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
+#: xs:date's lexical form: an optional minus, a year of four or more digits, month, day, an optional zone.
+_XS_DATE = re.compile(r"(-?)(\d{4,})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+_NOT_A_CALENDAR_DATE = date.min  # a marker: schema-valid, but outside the years a period can mean
+
+
+def _calendar_date(text: str) -> date | None:
+    """The date ``text`` names, None when it is no xs:date (the schema's finding), or the marker when it is
+    an xs:date outside 0001–9999 (``202026-09-01``, ``-2026-09-01``): valid to the schema, nothing to SSBTEK.
+    The zone, if any, does not move a calendar date."""
+    found = _XS_DATE.fullmatch(text)
+    if found is None:
         return None
+    sign, year, month, day = found.groups()
+    if sign or len(year) > 4:
+        return _NOT_A_CALENDAR_DATE
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None if int(year) else _NOT_A_CALENDAR_DATE
 
 
 class ArendeidentitetCsnRule:
