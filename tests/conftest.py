@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,19 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=5000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def run_cli(*args: object, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    """``ssbtek-validate ARGS…`` in this process, as click's runner sees it: the one way tests call the command."""
+    from ssbtek_validator.cli.main import main  # imported on use: conftest loads before every test
+
+    return CliRunner().invoke(main, [str(arg) for arg in args], input=stdin, env=env)
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """The command line, for a test that asks for it as a fixture: ``cli("--format", "json", path)``."""
+    return run_cli
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.results.model import Finding, Severity
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 VALID = CORPUS / "v10" / "request-full.xml"
 INVALID = CORPUS / "v10" / "invalid-personidentitet-11-digits.xml"
 
 
 def run(*args: str, stdin: bytes | None = None):
-    return CliRunner().invoke(main, [str(a) for a in args], input=stdin)
+    return run_cli(*args, stdin=stdin)
 
 
 def test_valid_message_exits_0_and_says_why_it_chose_the_pack():

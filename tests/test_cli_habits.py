@@ -13,12 +13,11 @@ import termios
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.run.progress import Progress
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 VALID = CORPUS / "v10" / "request-full.xml"
 ANSWER = CORPUS / "v10" / "answer-all-agencies-data.xml"
@@ -27,7 +26,7 @@ WRONG_KORRELATIONSID = CORPUS / "pairs" / "answer-wrong-korrelationsid.xml"
 
 
 def run(*args: object, env: dict[str, str] | None = None, stdin: bytes | None = b""):
-    return CliRunner().invoke(main, [str(a) for a in args], env=env, input=stdin)
+    return run_cli(*args, env=env, stdin=stdin)
 
 
 def _options(command: str) -> set[str]:

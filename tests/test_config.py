@@ -7,13 +7,11 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from click.testing import CliRunner
 
 import ssbtek_validator
-from ssbtek_validator.cli.main import main
 from ssbtek_validator.run.config import ConfigError, load_config, matches
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 WARNED = CORPUS / "v10" / "answer-miv-unknown-beslutskod.xml"  # one SSBT-CODE-MIV-BESLUTSKOD warning
 FAILED = CORPUS / "v10" / "invalid-af-aktivitetsrapport-unknown.xml"  # one SSBT-CODE-AF-AKTIVITETSRAPPORT error
@@ -23,7 +21,7 @@ PAST = (date.today() - timedelta(days=1)).isoformat()
 
 
 def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return run_cli(*args)
 
 
 def json_run(*args):

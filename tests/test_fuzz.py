@@ -7,20 +7,18 @@ import json
 import sys
 from datetime import date
 
-from click.testing import CliRunner
 from lxml import etree
 
 import ssbtek_validator
-from ssbtek_validator.cli.main import main
 from ssbtek_validator.fuzz.run import cases, shrink
 
-from .conftest import ROOT
+from .conftest import ROOT, run_cli
 
 CONSUMER = ROOT / "tests" / "fuzz_consumer.py"
 
 
 def run(*args):
-    return CliRunner().invoke(main, ["fuzz", *[str(a) for a in args]])
+    return run_cli("fuzz", *args)
 
 
 def test_out_writes_documents_and_a_manifest_the_validator_agrees_with(tmp_path):

@@ -11,13 +11,13 @@ from lxml import etree
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.report.outputs import Output, OutputError, plan
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 INVALID = CORPUS / "v10" / "invalid-personidentitet-11-digits.xml"
 
 
 def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return run_cli(*args)
 
 
 @pytest.mark.parametrize(

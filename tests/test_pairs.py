@@ -8,15 +8,13 @@ import tomllib
 from collections import Counter
 
 import pytest
-from click.testing import CliRunner
 
 from ssbtek_validator import builtin_packs, validate
-from ssbtek_validator.cli.main import main
 from ssbtek_validator.reading.inputs import read_file
 from ssbtek_validator.results.model import Severity
 from ssbtek_validator.run.driver import Options, validate_pair
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
 EXCHANGES = MANIFEST["exchange"]
@@ -24,7 +22,7 @@ HARS = MANIFEST["har"]
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return run_cli(*args)
 
 
 def _pair(request: str, answer: str):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 import ssbtek_validator
-from ssbtek_validator.cli.main import main
 from ssbtek_validator.packs.codelists import builtin_catalogue
 from ssbtek_validator.rules import MESSAGE_RULES
 from ssbtek_validator.rules.catalog import all_rules, known_ids
 
-from .conftest import CORPUS
+from .conftest import CORPUS, run_cli
 
 ENGINE_IDS = {
     "SSBT-WELLFORMED", "SSBT-SOAP", "SSBT-SOAP-FAULT", "SSBT-DTD", "SSBT-EMPTY", "SSBT-OPERATION", "SSBT-VERSION",
@@ -23,7 +21,7 @@ ENGINE_IDS = {
 
 
 def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return run_cli(*args)
 
 
 def test_rules_lists_rule_classes_engine_findings_and_every_binding():

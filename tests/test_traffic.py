@@ -23,11 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ssbtek_validator.cli.main import main
-
-from .conftest import CORPUS, ROOT
+from .conftest import CORPUS, ROOT, run_cli
 from .netguard import GUARD
 
 pytest.importorskip("aiohttp")
@@ -122,7 +119,7 @@ def double() -> Iterator[Running]:
 
 
 def _cli(*args: str):
-    return CliRunner().invoke(main, list(args))
+    return run_cli(*args)
 
 
 # ---------------------------------------------------------------- serve
