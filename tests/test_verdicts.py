@@ -307,3 +307,12 @@ def test_a_year_beyond_9999_or_before_0001_is_no_period_date(year, sign):
 
     assert _calendar_date(f"{sign}{year}-09-01") is _NOT_A_CALENDAR_DATE
     assert _calendar_date(f"-{year % 10_000:04d}-09-01") is _NOT_A_CALENDAR_DATE
+
+
+def test_a_frageTidpunkt_past_9999_is_said_not_silently_replaced():
+    """xs:dateTime admits 202026-10-14T09:00:00; the message is judged at --as-of and the report says why."""
+    request = (CORPUS / "v10" / "request-full.xml").read_text(encoding="utf-8")
+    request = re.sub(r"<ssbt:frageTidpunkt>[^<]*<", "<ssbt:frageTidpunkt>202026-10-14T09:00:00<", request, count=1)
+    [message] = validate(request.encode("utf-8"), as_of=date(2026, 11, 1)).messages
+    assert message.message_date == "2026-11-01"
+    assert message.message_date_source == "--as-of; its frageTidpunkt is no date in 0001–9999"

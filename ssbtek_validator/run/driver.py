@@ -163,15 +163,18 @@ def _validate_message(
 def message_date(message: Message, as_of: date | None, as_of_source: str = "--as-of") -> tuple[date, str]:
     """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
     payload = message.payload
+    unread = ""
     if payload is not None:
         for element in payload.iter("{*}frageTidpunkt"):
             parsed = _parse_datetime(text_of(element))
             if parsed:
                 return parsed, "frageTidpunkt"
+            # xs:dateTime admits years past 9999; say the message's own date was not used, never hide it
+            unread = "; its frageTidpunkt is no date in 0001–9999"
             break
     if as_of is not None:
-        return as_of, as_of_source
-    return date.today(), "today"
+        return as_of, as_of_source + unread
+    return date.today(), "today" + unread
 
 
 def _parse_datetime(text: str | None) -> date | None:
