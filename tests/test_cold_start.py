@@ -24,11 +24,15 @@ NEVER = (
     "fastjsonschema",
     "multiprocessing",
     "concurrent.futures.process",
+    "hashlib",  # only certification digests inputs and packs
+    "tempfile",  # only --output FILE writes through a temporary file
 )
 OTHER_REPORTERS = ("html", "junit", "sarif", "github")
 
 PROBE = """
 import json, sys
+OPENED = []
+sys.addaudithook(lambda event, args: OPENED.append(str(args[0])) if event == "open" and args else None)
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
 import ssbtek_validator.cli.main
 try:
@@ -36,15 +40,24 @@ try:
 except SystemExit:
     pass
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+sys.stderr.write("\\nOPENED " + json.dumps(OPENED) + "\\n")
 """
 
 
-def imported_by(*argv: str) -> set[str]:
+def probe(*argv: str) -> dict[str, list[str]]:
+    """What a fresh ``ssbtek-validate *argv`` imported (``MODULES``) and which files it opened (``OPENED``)."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
     )
-    line = next(line for line in done.stderr.splitlines() if line.startswith("MODULES "))
-    return set(json.loads(line[len("MODULES ") :]))
+    seen = {}
+    for key in ("MODULES", "OPENED"):
+        line = next(line for line in done.stderr.splitlines() if line.startswith(key + " "))
+        seen[key] = json.loads(line[len(key) + 1 :])
+    return seen
+
+
+def imported_by(*argv: str) -> set[str]:
+    return set(probe(*argv)["MODULES"])
 
 
 def loaded(modules: set[str], name: str) -> bool:
@@ -52,8 +65,19 @@ def loaded(modules: set[str], name: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def one_message() -> set[str]:
-    return imported_by("--as-of", "2026-11-01", "corpus/v10/request-minimal.xml")
+def one_run() -> dict[str, list[str]]:
+    return probe("--as-of", "2026-11-01", "corpus/v10/request-minimal.xml")
+
+
+@pytest.fixture(scope="module")
+def one_message(one_run: dict[str, list[str]]) -> set[str]:
+    return set(one_run["MODULES"])
+
+
+@pytest.fixture(scope="module")
+def opened(one_run: dict[str, list[str]]) -> set[str]:
+    """The names of the files the one-message run opened (data files, modules' sources and caches)."""
+    return {Path(name).name for name in one_run["OPENED"]}
 
 
 @pytest.mark.parametrize("name", NEVER)
@@ -100,3 +124,18 @@ def test_nested_documents_are_decoded_only_for_rules_that_read_them(monkeypatch:
     validate_paths([folder], Options())
     assert calls, "every rule on: the answers' nested documents are decoded"
     assert len(calls) == len(set(calls)), "once per message, however many rules read them"
+
+
+def test_a_message_without_findings_does_not_read_the_engine_findings(opened: set[str]) -> None:
+    """engine_findings.toml documents the ids the engine raises; which of them mean "incomplete" or are
+    protected from configuration is read from it on first need (results/model.py, run/config.py), not at
+    import: a conforming message never needs it."""
+    assert "pack.toml" in opened  # the probe sees data files being read
+    assert "engine_findings.toml" not in opened
+
+
+def test_a_finding_reads_the_engine_findings_when_it_needs_them() -> None:
+    """The other side: a message with an error asks whether its findings mean "incomplete"."""
+    assert "engine_findings.toml" in {
+        Path(name).name for name in probe("--as-of", "2026-11-01", "corpus/v10/invalid-csn-model.xml")["OPENED"]
+    }

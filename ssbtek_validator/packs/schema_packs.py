@@ -8,7 +8,6 @@ attribute is wrong in every published contract and is never read.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -74,6 +73,8 @@ class Pack:
         never a textual guess at the imports (that one followed an ``xs:import`` hidden in
         ``xs:appinfo`` to files outside the bundle).
         """
+        import hashlib  # here, not at the top: loading OpenSSL's hashes costs ~2 ms of every cold start
+
         digest = hashlib.sha256()
         files = {p for p in self.entry.parent.rglob("*") if p.is_file()} if self.origin == "builtin" else set()
         files |= schema_files(self.entry, self.root) | set(self.openapi)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -131,6 +130,8 @@ def write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
         with path.open("w", encoding="utf-8") as stream:
             write(stream)
         return
+    import tempfile  # only --output FILE needs it; tempfile pulls shutil, random, bz2, lzma into a cold start
+
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:  # named as the user wrote it, not as the temporary file

@@ -41,17 +41,34 @@ def engine_findings() -> tuple[dict[str, Any], ...]:
     return tuple(tomllib.loads(ENGINE_FINDINGS.read_text(encoding="utf-8"))["finding"])
 
 
+@cache
 def flagged(flag: str) -> frozenset[str]:
     """The ids whose entry in engine_findings.toml sets ``flag`` (``not_checked``, ``unconfigurable``, …)."""
     return frozenset(item["id"] for item in engine_findings() if item.get(flag))
 
 
-#: Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong.
-INCOMPLETE_RULES = flagged("not_checked")
-#: What the reader says when the input is not a readable, well-formed, DTD-free XML message (an empty file,
-#: bytes that are not their encoding, broken XML, a DOCTYPE: billion laughs and XXE end here). Such input
-#: never conforms, whatever the configuration: these can be neither disabled, lowered nor suppressed.
-READER_RULES = flagged("unconfigurable")
+def incomplete_rules() -> frozenset[str]:
+    """Rules whose findings mean the message could not be fully checked (exit 3), not that it is wrong."""
+    return flagged("not_checked")
+
+
+def reader_rules() -> frozenset[str]:
+    """What the reader says when the input is not a readable, well-formed, DTD-free XML message (an empty file,
+    bytes that are not their encoding, broken XML, a DOCTYPE: billion laughs and XXE end here). Such input
+    never conforms, whatever the configuration: these can be neither disabled, lowered nor suppressed."""
+    return flagged("unconfigurable")
+
+
+#: ``INCOMPLETE_RULES`` and ``READER_RULES`` as module constants, computed on first access (PEP 562): every
+#: process imports this module, and parsing engine_findings.toml at import cost a few ms of each cold start
+#: that a message without findings never needs (tests/test_cold_start.py checks the file is not read then).
+_LAZY = {"INCOMPLETE_RULES": incomplete_rules, "READER_RULES": reader_rules}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _LAZY[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +148,7 @@ class _Judged:
         # one pass: a report asks every message for its verdict several times (summary, exit code, lines)
         verdict = Verdict.CONFORMS
         for finding in self.findings:
-            if finding.rule in INCOMPLETE_RULES:
+            if finding.rule in incomplete_rules():
                 return Verdict.INCOMPLETE
             if finding.severity is Severity.ERROR:
                 verdict = Verdict.NONCONFORMANT
@@ -230,7 +247,7 @@ class RunResult:
     @property
     def verdict(self) -> Verdict:
         verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}
-        if Verdict.INCOMPLETE in verdicts or any(f.rule in INCOMPLETE_RULES for f in self.run_findings):
+        if Verdict.INCOMPLETE in verdicts or any(f.rule in incomplete_rules() for f in self.run_findings):
             return Verdict.INCOMPLETE
         if Verdict.NONCONFORMANT in verdicts:
             return Verdict.NONCONFORMANT

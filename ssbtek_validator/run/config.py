@@ -31,18 +31,36 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ssbtek_validator.results.model import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity, flagged
+from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
 
 TABLE = "ssbtek-validator"
 KEYS = {"disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
-#: the run-level notes that make a configuration visible: silencing them would hide what it did
-NOTES = flagged("config_note")
-#: what no configuration changes
-PROTECTED = INCOMPLETE_RULES | READER_RULES | NOTES
+
+
+def notes() -> frozenset[str]:
+    """The run-level notes that make a configuration visible: silencing them would hide what it did."""
+    return flagged("config_note")
+
+
+@cache
+def protected_rules() -> frozenset[str]:
+    """What no configuration changes. A function, not a constant computed at import: it reads
+    engine_findings.toml, which a one-message run without a configuration never needs."""
+    return incomplete_rules() | reader_rules() | notes()
+
+
+def __getattr__(name: str) -> Any:
+    """``PROTECTED`` and ``NOTES`` for importers that name them, computed on first access."""
+    if name == "PROTECTED":
+        return protected_rules()
+    if name == "NOTES":
+        return notes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigError(Exception):
@@ -156,14 +174,14 @@ class RuleConfig:
         return [s for s in self.suppressions if s.expires < self.today]
 
     def is_disabled(self, rule_id: str) -> bool:
-        return rule_id not in PROTECTED and any(matches(pattern, rule_id) for pattern in self.disabled)
+        return rule_id not in protected_rules() and any(matches(pattern, rule_id) for pattern in self.disabled)
 
     def enabled_rules(self, rules: Iterable[Any]) -> tuple[Any, ...]:
         """Rules a disabled id switches off are not run at all (cheaper than dropping their findings)."""
         return tuple(rule for rule in rules if not self.is_disabled(rule.id))
 
     def severity_of(self, rule_id: str) -> Severity | None:
-        if rule_id in PROTECTED:
+        if rule_id in protected_rules():
             return None
         for pattern, severity in reversed(self.severities):  # the most specific entry should come last
             if matches(pattern, rule_id):
@@ -181,7 +199,7 @@ class RuleConfig:
         kept: list[Finding] = []
         suppressed = 0
         for finding in findings:
-            if finding.rule in PROTECTED:
+            if finding.rule in protected_rules():
                 kept.append(finding)
                 continue
             if self.is_disabled(finding.rule):
@@ -203,18 +221,17 @@ class RuleConfig:
         """
         parts = []
         for pattern in self.disabled:
-            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in PROTECTED)
+            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in protected_rules())
             named = f"{pattern!r} ({len(hits)} rules: {', '.join(hits)})" if hits != [pattern] else pattern
             parts.append(f"disabled {named}")
         for pattern, severity in self.severities:
-            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in PROTECTED)
+            hits = sorted(rule for rule in self.known if matches(pattern, rule) and rule not in protected_rules())
             parts.append(f"{', '.join(hits) if hits != [pattern] else pattern} as {severity}")
         if not parts:
             return None
         patterns = [*self.disabled, *(pattern for pattern, _ in self.severities)]
-        kept = sorted(
-            rule for rule in (INCOMPLETE_RULES | READER_RULES) & self.known if any(matches(p, rule) for p in patterns)
-        )
+        fixed = (incomplete_rules() | reader_rules()) & self.known
+        kept = sorted(rule for rule in fixed if any(matches(p, rule) for p in patterns))
         tail = f" Kept as documented (no configuration changes them): {', '.join(kept)}." if kept else ""
         return Finding(
             "SSBT-CONFIG",
@@ -265,9 +282,9 @@ def _check_rule_pattern(pattern: str, where: str, known: frozenset[str], *, prot
         close = sorted(rule for rule in known if rule.startswith(pattern.split("*")[0][:8]))[:5]
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`ssbtek-validate rules` lists them)"
         raise ConfigError(f"{where}: {pattern!r} matches no rule{hint}")
-    protected = sorted(hits & PROTECTED)
+    protected = sorted(hits & protected_rules())
     wildcard = "*" in pattern or "?" in pattern
-    if protect and protected and not (wildcard and hits - PROTECTED):  # a pattern simply skips them
+    if protect and protected and not (wildcard and hits - protected_rules()):  # a pattern simply skips them
         raise ConfigError(
             f"{where}: {pattern!r} would change {', '.join(protected)}, which mean a message was not checked, "
             "is not a readable, well-formed, DTD-free message, or report the configuration itself; those "
