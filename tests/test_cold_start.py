@@ -31,6 +31,7 @@ OTHER_REPORTERS = ("html", "junit", "sarif", "github")
 
 PROBE = """
 import json, sys
+BEFORE = set(sys.modules)  # what the interpreter's own start-up loaded (site, .pth files): not ours to judge
 OPENED = []
 sys.addaudithook(lambda event, args: OPENED.append(str(args[0])) if event == "open" and args else None)
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
@@ -39,7 +40,7 @@ try:
     ssbtek_validator.cli.main.main()
 except SystemExit:
     pass
-sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(set(sys.modules) - BEFORE)) + "\\n")
 sys.stderr.write("\\nOPENED " + json.dumps(OPENED) + "\\n")
 """
 
