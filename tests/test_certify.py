@@ -239,3 +239,20 @@ def test_observations_of_other_kinds_are_shown_not_dropped():
     cert = certify(outcome.result, builtin_packs()[10], code_lists={})
     assert cert.other == {"lefi-online:6.0": 3}
     assert cert.to_dict()["coverage"]["other"] == {"lefi-online:6.0": 3}
+
+
+def test_a_certification_lists_only_what_applies_to_its_version():
+    """A v10 certification: no v6–v8 rule "not exercised", no list only other versions bind, one pack hashed."""
+    from ssbtek_validator.packs.codelists import builtin_catalogue
+    from ssbtek_validator.rules.catalog import rule_table
+
+    outcome = run(conforming(10), 10, options=OPTIONS)
+    cert, evidence = outcome.certification, outcome.evidence
+    listed = {r.id for r in cert.rules}
+    assert "SSBT-XSD" in listed and "SSBT-LEFI-KARENS" not in listed  # the karens rule is about LEFI before 5.0
+    assert str(rule_table()["SSBT-LEFI-KARENS"].versions) != "all"
+    bound_in_10 = {n for b in builtin_catalogue().bindings if 10 in b.versions for n in b.lists}
+    assert set(cert.code_lists) <= bound_in_10 and set(cert.code_lists)
+    assert "lefi-formaner" not in cert.code_lists and "lefi-formaner" in code_list_files()
+    assert [p["id"] for p in evidence["packs"]] == ["ssbt-v10"]
+    assert "lefi-formaner.csv" not in evidence["code_lists"] and "bindings.toml" in evidence["code_lists"]

@@ -20,7 +20,8 @@ from typing import Any
 
 from ssbtek_validator.packs.schema_packs import Pack, data_root
 from ssbtek_validator.results.model import Finding, RunResult, Severity, Verdict
-from ssbtek_validator.rules.catalog import owner, rule_table
+from ssbtek_validator.rules.base import concerns
+from ssbtek_validator.rules.catalog import RuleDoc, owner, rule_table
 from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
 PASS = "PASS"
@@ -202,8 +203,8 @@ def certify(
         as_of=as_of.isoformat() if as_of else None,
         operations=_operations(result, pack),
         agencies=_agencies(result, pack),
-        code_lists=_code_lists(result, code_lists),
-        rules=_rules(result),
+        code_lists=_code_lists(result, code_lists, pack.version),
+        rules=_rules(result, pack.version),
         other=_other(result, pack),
     )
     certification.problems = _problems(result)
@@ -259,15 +260,26 @@ def _other(result: RunResult, pack: Pack) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _code_lists(result: RunResult, files: dict[str, CodeListFile]) -> dict[str, dict[str, Any]]:
+def bound_lists(version: int) -> set[str]:
+    """The code lists some binding uses in SSBTEK ``version``: the only ones a certification of it lists.
+
+    A v10 certification listing a v9-only list as "0 / 28" reads as a gap the vendor cannot close."""
+    from ssbtek_validator.packs.codelists import builtin_catalogue
+
+    return {name for binding in builtin_catalogue().bindings if version in binding.versions for name in binding.lists}
+
+
+def _code_lists(result: RunResult, files: dict[str, CodeListFile], version: int) -> dict[str, dict[str, Any]]:
     seen: dict[str, Counter[str]] = {}
     for message in result.messages:
+        if message.detection.version != version:  # another version's message is an error, not coverage
+            continue
         for key in message.observed:
             if key.startswith("code:"):
                 _, name, code = key.split(":", 2)
                 seen.setdefault(name, Counter())[code] += 1
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(files) | set(seen)):
+    for name in sorted((set(files) & bound_lists(version)) | set(seen)):
         known = list(files[name].codes) if name in files else None
         counted = seen.get(name, Counter())
         out[name] = {
@@ -278,8 +290,23 @@ def _code_lists(result: RunResult, files: dict[str, CodeListFile]) -> dict[str, 
     return out
 
 
-def _rules(result: RunResult) -> list[RuleOutcome]:
-    docs = rule_table()
+def concerns_version(doc: RuleDoc, version: int) -> bool:
+    """Does the rule (or code-list binding) ``doc`` concern SSBTEK ``version``? Its versions data decides:
+    a rule of v6–v8 is not "not exercised" in a v10 certification, it does not apply there."""
+    if doc.origin == "code list":
+        from ssbtek_validator.packs.codelists import builtin_catalogue
+
+        binding = next((b for b in builtin_catalogue().bindings if b.id == doc.id), None)
+        if binding is not None:
+            return version in binding.versions
+    try:
+        return concerns(doc, version)
+    except ValueError:  # a versions text that is not a range (e.g. "v9, v11"): list the rule rather than hide it
+        return True
+
+
+def _rules(result: RunResult, version: int) -> list[RuleOutcome]:
+    docs = {rule_id: doc for rule_id, doc in rule_table().items() if concerns_version(doc, version)}
     ran: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
