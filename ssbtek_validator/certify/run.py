@@ -55,6 +55,8 @@ def run(
     options = options or Options()
     # never force the pack: a capture in another version must show up as such, not be judged as vN
     options = replace(options, version=None)
+    if requirements.exchanges:  # required exchanges need the requests paired with their answers
+        options = replace(options, pairs=True)
     if options.as_of is None:
         options = replace(options, as_of=date.today(), as_of_source="today")
     batch = validate_batch(paths, options, packs, jobs=jobs, digests=True, progress=progress)

@@ -41,6 +41,9 @@ class Requirements:
     min_agencies_with_error: int = 1
     #: code lists every value of which (valid on the as-of date) must be seen; none by default
     code_lists: tuple[str, ...] = ()
+    #: a conforming exchange (request paired with its answer) for every required operation: a request
+    #: and an answer that conform each on their own may still disagree with each other
+    exchanges: bool = True
 
     def resolved(self, pack: Pack) -> Requirements:
         return Requirements(
@@ -49,6 +52,7 @@ class Requirements:
             agencies_with_data=tuple(pack.agencies) if self.agencies_with_data is None else self.agencies_with_data,
             min_agencies_with_error=self.min_agencies_with_error,
             code_lists=self.code_lists,
+            exchanges=self.exchanges,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +69,8 @@ class Requirements:
             agencies_with_data=tup(data.get("agencies_with_data")),
             min_agencies_with_error=int(data.get("min_agencies_with_error", 1)),
             code_lists=tuple(data.get("code_lists", ())),
+            # evidence recorded before pairs were required did not require them: repeat it as it was
+            exchanges=bool(data.get("exchanges", False)),
         )
 
 
@@ -136,7 +142,7 @@ class Certification:
     pack: dict[str, Any]
     requirements: Requirements
     as_of: str | None
-    #: "operation/direction" -> {"messages": n, "conforming": n}
+    #: "operation/direction" -> {"messages": n, "conforming": n}; "operation/exchange" for paired ones
     operations: dict[str, dict[str, int]]
     #: agency -> counts of request:included, data, error, ping called/not-called/error
     agencies: dict[str, dict[str, int]]
@@ -213,7 +219,8 @@ def certify(
 
 
 def _operations(result: RunResult, pack: Pack) -> dict[str, dict[str, int]]:
-    matrix = {f"{op}/{d}": {"messages": 0, "conforming": 0} for op in pack.operations for d in DIRECTIONS}
+    columns = (*DIRECTIONS, "exchange")
+    matrix = {f"{op}/{d}": {"messages": 0, "conforming": 0} for op in pack.operations for d in columns}
     for message in result.messages:
         detection = message.detection
         if detection.version != pack.version or not (detection.operation and detection.direction):
@@ -221,6 +228,15 @@ def _operations(result: RunResult, pack: Pack) -> dict[str, dict[str, int]]:
         cell = matrix.setdefault(f"{detection.operation}/{detection.direction}", {"messages": 0, "conforming": 0})
         cell["messages"] += 1
         cell["conforming"] += message.verdict is Verdict.CONFORMS
+    operation_of = {m.file: m.detection.operation for m in result.messages if m.detection.version == pack.version}
+    for exchange in result.exchanges:
+        if exchange.request is None or exchange.answer is None:
+            continue  # a message left unpaired is a warning on it, not an exchange
+        operation = operation_of.get(exchange.request)
+        if operation:
+            cell = matrix.setdefault(f"{operation}/exchange", {"messages": 0, "conforming": 0})
+            cell["messages"] += 1
+            cell["conforming"] += exchange.verdict is Verdict.CONFORMS
     return matrix
 
 
@@ -371,6 +387,11 @@ def _gaps(certification: Certification, required: Requirements) -> list[str]:
             cell = certification.operations.get(f"{operation}/{direction}", {"conforming": 0})
             if not cell["conforming"]:
                 gaps.append(f"no conforming {operation} {direction} message")
+        if required.exchanges and not certification.operations.get(f"{operation}/exchange", {}).get("conforming"):
+            gaps.append(
+                f"no conforming {operation} exchange (a request and its answer paired by korrelationsid or "
+                "file name, judged together)"
+            )
     agencies = certification.agencies
     missing_data = [a for a in required.agencies_with_data or () if not agencies.get(a, {}).get("data")]
     if missing_data:

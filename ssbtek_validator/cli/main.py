@@ -364,7 +364,14 @@ def pair(
 )
 @click.option("--require-code-list", multiple=True, help="Code list every value of which must be seen (repeatable).")
 @opt.judging
-@click.option("--pairs", is_flag=True, help="Also pair requests and answers by korrelationsid and judge each exchange.")
+@click.option(
+    "--require-pairs/--no-require-pairs",
+    default=True,
+    show_default=True,
+    help="Pair requests and answers (korrelationsid, file name) and require a conforming exchange per required "
+    "operation; --no-require-pairs for a collection of unrelated examples.",
+)
+@click.option("--pairs", is_flag=True, help="With --no-require-pairs: still pair and judge each exchange.")
 @opt.limits
 @opt.include
 @opt.jobs
@@ -382,6 +389,7 @@ def certify(
     show_values: bool,
     as_of: date | None,
     strict: bool,
+    require_pairs: bool,
     pairs: bool,
     limits: Limits,
     include: tuple[str, ...],
@@ -390,7 +398,7 @@ def certify(
     """Certify captures for SSBTEK vN: every rule, a coverage matrix, a PASS/FAIL verdict and evidence.
 
     Writes report.html, report.json and evidence.json to --output and prints the verdict with every
-    gap. PASS needs no errors, a conforming request and answer for each operation, data from every
+    gap. PASS needs no errors, a conforming request, answer and exchange for each operation, data from every
     agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
     `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
     """
@@ -420,6 +428,7 @@ def certify(
         agencies_with_data=agencies,
         min_agencies_with_error=min_agency_errors,
         code_lists=tuple(require_code_list),
+        exchanges=require_pairs,
     )
     options = Options(
         show_values=show_values,
