@@ -305,3 +305,30 @@ def test_conforming_messages_that_pair_with_nothing_do_not_pass(session):
     result = cli(session, "--pack", 10, "--as-of", "2026-11-01", "--min-agency-errors", 0, "--no-require-pairs",
                  "--out", session.parent / "o2")  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_the_certified_product_is_recorded_from_options_and_pyproject(session, tmp_path, monkeypatch):
+    """Product, version, vendor, environment: options over ./pyproject.toml's [tool.ssbtek-validator.certify]."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ssbtek-validator.certify]\nproduct = "Bistånd Pro"\nvendor = "Acme"\nenvironment = "acceptance"\n'
+    )
+    out = tmp_path / "out"
+    result = cli(session, "--pack", 10, "--as-of", "2026-11-01", "--min-agency-errors", 0, "--out", out,
+                 "--vendor", "Acme AB", "--product-version", "4.2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected = {"product": "Bistånd Pro", "product_version": "4.2", "vendor": "Acme AB", "environment": "acceptance"}
+    line = "product: Bistånd Pro; product version: 4.2; vendor: Acme AB; environment: acceptance"
+    assert f"  of {line}\n" in result.output
+    evidence = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
+    assert evidence["subject"] == evidence["settings"]["subject"] == expected
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["certification"]["subject"] == expected
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<th>Product version</th><td>4.2</td>" in page and "<td>acceptance</td>" in page
+    verified = cli("--verify", out / "evidence.json")
+    assert verified.exit_code == 0 and f"certified: {line}\n" in verified.output
+    # the rule configuration in the same table still loads for check
+    assert CliRunner().invoke(main, ["check", str(session / "ping-request.xml")]).exit_code == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.ssbtek-validator.certify]\nproduct_name = "x"\n')
+    bad = cli(session, "--pack", 10, "--out", out)
+    assert bad.exit_code == 2 and "unknown keys product_name" in bad.output

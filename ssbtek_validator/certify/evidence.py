@@ -79,6 +79,8 @@ def build(
         "tool": {"name": "ssbtek-validator", "version": __version__},
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "settings": settings,
+        # who and what was certified, as the vendor declared it (not checked: the captures do not say)
+        "subject": dict(certification.subject),
         "as_of": certification.as_of,
         "packs": pack_records(packs, used, certification.version),
         "code_lists": code_list_hashes(lists=bound_lists(certification.version)),
@@ -113,6 +115,8 @@ def build(
 class Verification:
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the recorded subject (product, version, vendor, environment), reported with the outcome
+    subject: Any = None
 
     @property
     def verified(self) -> bool:

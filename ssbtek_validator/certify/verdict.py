@@ -152,6 +152,8 @@ class Certification:
     #: every other observation key (e.g. "lefi-online:6.0") -> messages that made it
     other: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: who and what was certified (product, product_version, vendor, environment; see certify/subject.py)
+    subject: dict[str, str | None] = field(default_factory=dict)
     gaps: list[str] = field(default_factory=list)
 
     @property
@@ -162,6 +164,7 @@ class Certification:
         return {
             "verdict": self.verdict,
             "version": self.version,
+            "subject": dict(self.subject),
             "pack": self.pack,
             "as_of": self.as_of,
             "requirements": self.requirements.to_dict(),

@@ -363,6 +363,7 @@ def pair(
     help="How many agencies must be seen answering with an error.",
 )
 @click.option("--require-code-list", multiple=True, help="Code list every value of which must be seen (repeatable).")
+@opt.subject
 @opt.judging
 @click.option(
     "--require-pairs/--no-require-pairs",
@@ -385,6 +386,10 @@ def certify(
     require_agency_data: tuple[str, ...],
     min_agency_errors: int,
     require_code_list: tuple[str, ...],
+    product: str | None,
+    product_version: str | None,
+    vendor: str | None,
+    environment: str | None,
     schemas: str | None,
     show_values: bool,
     as_of: date | None,
@@ -405,6 +410,7 @@ def certify(
     # imported here: certification pulls in modules a plain check (and its cold start) does not need
     from ssbtek_validator.certify import files as certify_files
     from ssbtek_validator.certify import run as certify_run
+    from ssbtek_validator.certify import subject as certify_subject
     from ssbtek_validator.certify import text as certify_text
     from ssbtek_validator.certify.verdict import PASS, Requirements
 
@@ -420,6 +426,13 @@ def certify(
         sys.exit(0 if check_result.verified else 1)
     if version is None or not paths:
         raise click.UsageError("certify needs CAPTURES and --pack N (or --verify EVIDENCE)")
+    try:
+        subject = certify_subject.Subject(product, product_version, vendor, environment).over(
+            certify_subject.defaults()
+        )
+    except certify_subject.SubjectError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     agencies = None
     if require_agency_data:
         agencies = () if [a.lower() for a in require_agency_data] == ["none"] else tuple(require_agency_data)
@@ -446,6 +459,7 @@ def certify(
                 requirements=requirements,
                 options=options,
                 schemas=schemas,
+                subject=subject,
                 jobs=jobs,
                 progress=progress,
             )

@@ -210,6 +210,17 @@ def _packs(result: RunResult, packs: dict[int, Pack], evidence: dict[str, Any] |
 
 def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
     out = [f"<h2>Certification for SSBTEK v{cert.version}: {_badge(cert.verdict)}</h2>"]
+    subject = {
+        "product": "Product",
+        "product_version": "Product version",
+        "vendor": "Vendor",
+        "environment": "Environment",
+    }
+    rows = "".join(
+        f"<tr><th>{label}</th><td>{_e(cert.subject.get(key) or 'not given')}</td></tr>"
+        for key, label in subject.items()
+    )
+    out.append(f"<table class='subject'>{rows}</table>")
     if cert.problems or cert.gaps:
         items = "".join(f'<li class="gap">{_e(p)}</li>' for p in [*cert.problems, *cert.gaps])
         out.append(f"<p>Why not PASS:</p><ul>{items}</ul>")

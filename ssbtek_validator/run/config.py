@@ -37,7 +37,8 @@ from typing import Any
 from ssbtek_validator.results.model import INCOMPLETE_RULES, READER_RULES, Finding, MessageResult, Severity, flagged
 
 TABLE = "ssbtek-validator"
-KEYS = {"disable", "severity", "suppress", "test-persons"}
+#: "certify" holds the certified product's defaults (read by certify, see certify/subject.py), not rule settings
+KEYS = {"certify", "disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
 #: the run-level notes that make a configuration visible: silencing them would hide what it did
 NOTES = flagged("config_note")
