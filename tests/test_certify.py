@@ -332,3 +332,17 @@ def test_the_certified_product_is_recorded_from_options_and_pyproject(session, t
     (tmp_path / "pyproject.toml").write_text('[tool.ssbtek-validator.certify]\nproduct_name = "x"\n')
     bad = cli(session, "--pack", 10, "--out", out)
     assert bad.exit_code == 2 and "unknown keys product_name" in bad.output
+
+
+def test_verify_ignores_code_lists_of_other_versions_in_older_evidence(captures, tmp_path):
+    """Evidence recorded when every code-list file was hashed still verifies; a bound list that changed does not."""
+    outcome = run([captures], 10, requirements=EXAMPLES, options=OPTIONS)
+    recorded = dict(outcome.evidence, code_lists={**outcome.evidence["code_lists"], "lefi-formaner.csv": "0" * 64})
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(recorded))
+    check, _ = verify(evidence)
+    assert check.verified, check.differences
+    recorded["code_lists"]["kalla.csv"] = "0" * 64
+    evidence.write_text(json.dumps(recorded))
+    check, _ = verify(evidence)
+    assert check.differences == ["code list file kalla.csv: changed"]

@@ -155,7 +155,11 @@ def compare(recorded: dict[str, Any], again: dict[str, Any]) -> Verification:
         if old["status"] != new["status"]:
             check.differences.append(f"pack {pack_id}: status {old['status']} recorded, {new['status']} now")
     lists_before, lists_after = recorded.get("code_lists", {}), again["code_lists"]
-    for name in sorted(lists_before.keys() | lists_after.keys()):
+    # evidence from before only the certified version's lists were hashed names every list: the others
+    # played no part in the verdict then either
+    bound = bound_lists(int(again["settings"]["version"]))
+    relevant = {name for name in lists_before if name.endswith(".toml") or name.removesuffix(".csv") in bound}
+    for name in sorted(relevant | lists_after.keys()):
         if lists_before.get(name) != lists_after.get(name):
             state = "missing now" if name not in lists_after else "added" if name not in lists_before else "changed"
             check.differences.append(f"code list file {name}: {state}")
