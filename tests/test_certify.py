@@ -24,6 +24,9 @@ from .conftest import CORPUS
 
 CASES = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))["case"]
 OPTIONS = Options(as_of=date(2026, 11, 1))
+#: the corpus is a collection of unrelated examples (many share one korrelationsid), not a vendor's captures of
+#: exchanges: certified as a whole, pairs are not required (--no-require-pairs); CAPTURES below are a real session
+EXAMPLES = Requirements(exchanges=False)
 
 
 def conforming(version: int, predicate=lambda case: True) -> list[Path]:
@@ -46,7 +49,7 @@ def captures(tmp_path) -> Path:
 
 @pytest.mark.parametrize("version", [10, 11])
 def test_complete_valid_set_passes(version):
-    outcome = run(conforming(version), version, options=OPTIONS)
+    outcome = run(conforming(version), version, requirements=EXAMPLES, options=OPTIONS)
     cert = outcome.certification
     assert (cert.verdict, cert.problems, cert.gaps) == ("PASS", [], [])
     assert all(counts["data"] for counts in cert.agencies.values())
@@ -61,7 +64,8 @@ def test_partial_set_fails_naming_each_gap():
     assert "no conforming testaBastjanstInformation answer message" in cert.gaps
     assert "no answer with data from AF, CSN, FK, SKV, SO, TNS, MIV" in cert.gaps
     assert any(gap.startswith("0 agencies answered with an error") for gap in cert.gaps)
-    assert not any("request" in gap for gap in cert.gaps)
+    assert not any(gap.endswith("request message") for gap in cert.gaps)
+    assert "no conforming hamtaBastjanstInformation exchange" in " ".join(cert.gaps)  # no answer, so no pair
 
 
 def test_gaps_follow_what_is_missing_agency_by_agency():
@@ -77,7 +81,9 @@ def test_gaps_follow_what_is_missing_agency_by_agency():
 
 def test_requirements_are_configurable():
     requests_only = conforming(10, lambda case: case.get("direction") == "request")
-    relaxed = Requirements(directions=("request",), agencies_with_data=(), min_agencies_with_error=0, operations=None)
+    relaxed = Requirements(
+        directions=("request",), agencies_with_data=(), min_agencies_with_error=0, operations=None, exchanges=False
+    )
     assert run(requests_only, 10, requirements=relaxed, options=OPTIONS).certification.verdict == "PASS"
     stricter = Requirements(min_agencies_with_error=8)
     cert = run(conforming(10), 10, requirements=stricter, options=OPTIONS).certification
@@ -86,7 +92,7 @@ def test_requirements_are_configurable():
 
 def test_errors_fail_even_with_full_coverage():
     files = [*conforming(10), CORPUS / "v10" / "invalid-kalla-xyz.xml"]
-    cert = run(files, 10, options=OPTIONS).certification
+    cert = run(files, 10, requirements=EXAMPLES, options=OPTIONS).certification
     assert cert.verdict == "FAIL" and cert.gaps == []
     assert cert.problems == ["1 message(s) nonconformant (1 errors)"]
     [xsd] = [r for r in cert.rules if r.id == "SSBT-XSD"]
@@ -127,7 +133,7 @@ def test_code_list_coverage_reads_observations_and_codelist_files(tmp_path):
 
 
 def test_evidence_records_inputs_packs_rules_and_verdict(captures):
-    outcome = run([captures], 10, options=OPTIONS)
+    outcome = run([captures], 10, requirements=EXAMPLES, options=OPTIONS)
     evidence = outcome.evidence
     files = sorted(captures.iterdir())
     assert [i["file"] for i in evidence["inputs"]] == [str(f) for f in files]
@@ -180,7 +186,7 @@ def cli(*args):
 
 def test_cli_certify_pass_writes_html_json_and_evidence(captures, tmp_path):
     out = tmp_path / "out"
-    result = cli(captures, "--pack", 10, "--as-of", "2026-11-01", "--out", out, "--jobs", 2)
+    result = cli(captures, "--pack", 10, "--as-of", "2026-11-01", "--out", out, "--jobs", 2, "--no-require-pairs")
     assert result.exit_code == 0, result.output
     assert "Certification SSBTEK v10: PASS" in result.output
     report = json.loads((out / "report.json").read_text())
@@ -239,3 +245,104 @@ def test_observations_of_other_kinds_are_shown_not_dropped():
     cert = certify(outcome.result, builtin_packs()[10], code_lists={})
     assert cert.other == {"lefi-online:6.0": 3}
     assert cert.to_dict()["coverage"]["other"] == {"lefi-online:6.0": 3}
+
+
+def test_a_certification_lists_only_what_applies_to_its_version():
+    """A v10 certification: no v6–v8 rule "not exercised", no list only other versions bind, one pack hashed."""
+    from ssbtek_validator.packs.codelists import builtin_catalogue
+    from ssbtek_validator.rules.catalog import rule_table
+
+    outcome = run(conforming(10), 10, options=OPTIONS)
+    cert, evidence = outcome.certification, outcome.evidence
+    listed = {r.id for r in cert.rules}
+    assert "SSBT-XSD" in listed and "SSBT-LEFI-KARENS" not in listed  # the karens rule is about LEFI before 5.0
+    assert str(rule_table()["SSBT-LEFI-KARENS"].versions) != "all"
+    bound_in_10 = {n for b in builtin_catalogue().bindings if 10 in b.versions for n in b.lists}
+    assert set(cert.code_lists) <= bound_in_10 and set(cert.code_lists)
+    assert "lefi-formaner" not in cert.code_lists and "lefi-formaner" in code_list_files()
+    assert [p["id"] for p in evidence["packs"]] == ["ssbt-v10"]
+    assert "lefi-formaner.csv" not in evidence["code_lists"] and "bindings.toml" in evidence["code_lists"]
+
+
+SESSION = ["request-full.xml", "answer-all-agencies-data.xml", "ping-request.xml", "ping-answer.xml"]
+NO_ERRORS_NEEDED = Requirements(min_agencies_with_error=0)
+
+
+@pytest.fixture
+def session(tmp_path) -> Path:
+    """A vendor's captures of one real session: a request with its answer (same korrelationsid) and a ping."""
+    folder = tmp_path / "session"
+    folder.mkdir()
+    for name in SESSION:
+        shutil.copyfile(CORPUS / "v10" / name, folder / name)
+    return folder
+
+
+def test_pairs_are_required_by_default_and_a_session_of_exchanges_passes(session):
+    cert = run([session], 10, requirements=NO_ERRORS_NEEDED, options=OPTIONS).certification
+    assert (cert.verdict, cert.problems, cert.gaps) == ("PASS", [], [])
+    assert cert.operations["hamtaBastjanstInformation/exchange"] == {"messages": 1, "conforming": 1}
+    assert cert.operations["testaBastjanstInformation/exchange"] == {"messages": 1, "conforming": 1}
+
+
+def test_conforming_messages_that_pair_with_nothing_do_not_pass(session):
+    """Each message conforms on its own, but the answer answers some other request: nothing was checked as a pair."""
+    answer = session / "answer-all-agencies-data.xml"
+    answer.write_bytes(
+        answer.read_bytes().replace(b"b1e0c4d2-5a7f-4e93-8c16-0f2d9a3b7e51", b"b1e0c4d2-5a7f-4e93-8c16-000000000000")
+    )
+    cert = run([session], 10, requirements=NO_ERRORS_NEEDED, options=OPTIONS).certification
+    assert cert.problems == [] and cert.operations["hamtaBastjanstInformation/answer"]["conforming"] == 1
+    assert cert.verdict == "FAIL"
+    assert [g for g in cert.gaps if "exchange" in g] == [
+        "no conforming hamtaBastjanstInformation exchange (a request and its answer paired by korrelationsid or "
+        "file name, judged together)"
+    ]
+    opted_out = replace(NO_ERRORS_NEEDED, exchanges=False)
+    assert run([session], 10, requirements=opted_out, options=OPTIONS).certification.verdict == "PASS"
+    result = cli(session, "--pack", 10, "--as-of", "2026-11-01", "--min-agency-errors", 0, "--out", session / "o")
+    assert result.exit_code == 1 and "no conforming hamtaBastjanstInformation exchange" in result.output
+    result = cli(session, "--pack", 10, "--as-of", "2026-11-01", "--min-agency-errors", 0, "--no-require-pairs",
+                 "--out", session.parent / "o2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_the_certified_product_is_recorded_from_options_and_pyproject(session, tmp_path, monkeypatch):
+    """Product, version, vendor, environment: options over ./pyproject.toml's [tool.ssbtek-validator.certify]."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ssbtek-validator.certify]\nproduct = "Bistånd Pro"\nvendor = "Acme"\nenvironment = "acceptance"\n'
+    )
+    out = tmp_path / "out"
+    result = cli(session, "--pack", 10, "--as-of", "2026-11-01", "--min-agency-errors", 0, "--out", out,
+                 "--vendor", "Acme AB", "--product-version", "4.2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected = {"product": "Bistånd Pro", "product_version": "4.2", "vendor": "Acme AB", "environment": "acceptance"}
+    line = "product: Bistånd Pro; product version: 4.2; vendor: Acme AB; environment: acceptance"
+    assert f"  of {line}\n" in result.output
+    evidence = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
+    assert evidence["subject"] == evidence["settings"]["subject"] == expected
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["certification"]["subject"] == expected
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<th>Product version</th><td>4.2</td>" in page and "<td>acceptance</td>" in page
+    verified = cli("--verify", out / "evidence.json")
+    assert verified.exit_code == 0 and f"certified: {line}\n" in verified.output
+    # the rule configuration in the same table still loads for check
+    assert CliRunner().invoke(main, ["check", str(session / "ping-request.xml")]).exit_code == 0
+    (tmp_path / "pyproject.toml").write_text('[tool.ssbtek-validator.certify]\nproduct_name = "x"\n')
+    bad = cli(session, "--pack", 10, "--out", out)
+    assert bad.exit_code == 2 and "unknown keys product_name" in bad.output
+
+
+def test_verify_ignores_code_lists_of_other_versions_in_older_evidence(captures, tmp_path):
+    """Evidence recorded when every code-list file was hashed still verifies; a bound list that changed does not."""
+    outcome = run([captures], 10, requirements=EXAMPLES, options=OPTIONS)
+    recorded = dict(outcome.evidence, code_lists={**outcome.evidence["code_lists"], "lefi-formaner.csv": "0" * 64})
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(recorded))
+    check, _ = verify(evidence)
+    assert check.verified, check.differences
+    recorded["code_lists"]["kalla.csv"] = "0" * 64
+    evidence.write_text(json.dumps(recorded))
+    check, _ = verify(evidence)
+    assert check.differences == ["code list file kalla.csv: changed"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import sys
 from datetime import date
 
@@ -38,6 +39,20 @@ def test_out_writes_documents_and_a_manifest_the_validator_agrees_with(tmp_path)
                 assert checked.verdict == "conforms", (entry, rules)
             else:
                 assert entry["expected"] and all(rule in rules for rule in entry["expected"]), (entry, rules)
+
+
+def test_valid_documents_pass_the_cli_checked_as_the_manifest_says(tmp_path, monkeypatch):
+    """A v6 answer has no date of its own: checked today it answers a closed version. The manifest's
+    ``check`` command (with the document's as-of date) is how the fuzzer's "valid" is to be reproduced."""
+    assert run("--pack", 6, "--direction", "answer", "--count", 3, "--seed", 1, "--out", tmp_path).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    for entry in manifest["documents"]:
+        assert entry["file"].endswith("-valid.xml")
+        argv = shlex.split(entry["check"])
+        assert argv[0] == "ssbtek-validate" and argv[-1] == entry["file"]
+        result = CliRunner().invoke(main, argv[1:])
+        assert result.exit_code == 0, (entry["check"], result.output)
 
 
 def test_same_seed_same_files(tmp_path):

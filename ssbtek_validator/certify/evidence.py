@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ssbtek_validator import __version__
-from ssbtek_validator.certify.verdict import Certification
+from ssbtek_validator.certify.verdict import Certification, bound_lists
 from ssbtek_validator.packs.schema_packs import Pack, data_root
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import RunResult
@@ -32,17 +32,23 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def code_list_hashes(root: Path | None = None) -> dict[str, str]:
-    """SHA-256 of every code-list file (``*.csv``) and bindings file (``*.toml``) in ``codelists/``."""
+def code_list_hashes(root: Path | None = None, lists: Iterable[str] | None = None) -> dict[str, str]:
+    """SHA-256 of the code-list files (``*.csv``; only ``lists`` when given) and bindings files (``*.toml``)."""
     folder = root or data_root("codelists")
+    wanted = None if lists is None else set(lists)
     return {
         path.relative_to(folder).as_posix(): sha256_file(path)
         for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.suffix in {".csv", ".toml"}
+        if path.is_file()
+        and (path.suffix == ".toml" or (path.suffix == ".csv" and (wanted is None or path.stem in wanted)))
     }
 
 
-def pack_records(packs: dict[int, Pack], used: Iterable[str]) -> list[dict[str, Any]]:
+def pack_records(packs: dict[int, Pack], used: Iterable[str], version: int | None = None) -> list[dict[str, Any]]:
+    """The packs the certification rests on: the certified version's, and a ``--schemas`` bundle's.
+
+    The other versions' packs played no part in the verdict; hashing them made a v10 evidence file
+    change (and --verify fail) whenever the v6 pack was touched."""
     used = set(used)
     return [
         {
@@ -54,6 +60,7 @@ def pack_records(packs: dict[int, Pack], used: Iterable[str]) -> list[dict[str, 
             "used": pack.id in used,
         }
         for pack in sorted(packs.values(), key=lambda p: p.version)
+        if version is None or pack.version == version or pack.origin == "bundle"
     ]
 
 
@@ -72,9 +79,11 @@ def build(
         "tool": {"name": "ssbtek-validator", "version": __version__},
         "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "settings": settings,
+        # who and what was certified, as the vendor declared it (not checked: the captures do not say)
+        "subject": dict(certification.subject),
         "as_of": certification.as_of,
-        "packs": pack_records(packs, used),
-        "code_lists": code_list_hashes(),
+        "packs": pack_records(packs, used, certification.version),
+        "code_lists": code_list_hashes(lists=bound_lists(certification.version)),
         # input names are shown as every report shows them: a file named after a person is personal data
         "values": values_notice(result.show_values),
         "inputs": [
@@ -106,6 +115,8 @@ def build(
 class Verification:
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the recorded subject (product, version, vendor, environment), reported with the outcome
+    subject: Any = None
 
     @property
     def verified(self) -> bool:
@@ -144,7 +155,11 @@ def compare(recorded: dict[str, Any], again: dict[str, Any]) -> Verification:
         if old["status"] != new["status"]:
             check.differences.append(f"pack {pack_id}: status {old['status']} recorded, {new['status']} now")
     lists_before, lists_after = recorded.get("code_lists", {}), again["code_lists"]
-    for name in sorted(lists_before.keys() | lists_after.keys()):
+    # evidence from before only the certified version's lists were hashed names every list: the others
+    # played no part in the verdict then either
+    bound = bound_lists(int(again["settings"]["version"]))
+    relevant = {name for name in lists_before if name.endswith(".toml") or name.removesuffix(".csv") in bound}
+    for name in sorted(relevant | lists_after.keys()):
         if lists_before.get(name) != lists_after.get(name):
             state = "missing now" if name not in lists_after else "added" if name not in lists_before else "changed"
             check.differences.append(f"code list file {name}: {state}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ssbtek_validator import packs_with
 from ssbtek_validator.certify.evidence import EVIDENCE_VERSION, Verification, build, compare
+from ssbtek_validator.certify.subject import Subject
 from ssbtek_validator.certify.verdict import Certification, Requirements, certify, mark_other_versions
 from ssbtek_validator.packs.schema_packs import Pack, PackError
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE, read_json_file
@@ -43,6 +44,7 @@ def run(
     requirements: Requirements | None = None,
     options: Options | None = None,
     schemas: str | Path | None = None,
+    subject: Subject | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> CertifyRun:
@@ -55,11 +57,14 @@ def run(
     options = options or Options()
     # never force the pack: a capture in another version must show up as such, not be judged as vN
     options = replace(options, version=None)
+    if requirements.exchanges:  # required exchanges need the requests paired with their answers
+        options = replace(options, pairs=True)
     if options.as_of is None:
         options = replace(options, as_of=date.today(), as_of_source="today")
     batch = validate_batch(paths, options, packs, jobs=jobs, digests=True, progress=progress)
     mark_other_versions(batch.result, version)
     certification = certify(batch.result, pack, requirements, options.as_of)
+    certification.subject = (subject or Subject()).to_dict()
     settings = {
         "version": version,
         # masked like every name in the reports; --verify then needs the CAPTURES given again
@@ -72,6 +77,7 @@ def run(
         "max_message_bytes": options.limits.max_message_bytes,
         "schemas": str(schemas) if schemas is not None else None,
         "requirements": requirements.to_dict(),
+        "subject": certification.subject,
     }
     evidence = build(certification, batch.result, packs, batch.digests, settings)
     return CertifyRun(batch.result, certification, evidence, packs)
@@ -125,12 +131,15 @@ def verify(
             requirements=Requirements.from_dict(settings.get("requirements", {})),
             options=options,
             schemas=settings.get("schemas"),
+            subject=Subject.from_dict(settings.get("subject")),
             jobs=jobs,
             progress=progress,
         )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise EvidenceError(f"{evidence_path}: evidence settings unusable: {exc!r}") from exc
     try:
-        return compare(recorded, again.evidence), again
+        check = compare(recorded, again.evidence)
+        check.subject = Subject.from_dict(recorded.get("subject"))
+        return check, again
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a record of another shape than ours
         raise EvidenceError(f"{evidence_path}: evidence records unusable: {exc!r}") from exc

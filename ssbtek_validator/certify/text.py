@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ssbtek_validator.certify.evidence import Verification
+from ssbtek_validator.certify.subject import Subject
 from ssbtek_validator.certify.verdict import Certification
 from ssbtek_validator.report.text import finding_line, notice_line, summary_line
 from ssbtek_validator.results.model import RunResult, Severity
@@ -45,11 +46,14 @@ def write(result: RunResult, certification: Certification, stream: TextIO) -> No
     stream.write(f" ({', '.join(failed)})" if failed else "")
     stream.write(f", {len(idle)} not exercised ({', '.join(idle)})\n" if idle else ", all exercised\n")
     stream.write(f"\nCertification SSBTEK v{cert.version}: {cert.verdict}\n")
+    stream.write(f"  of {Subject.from_dict(cert.subject).line()}\n")
     for reason in [*cert.problems, *cert.gaps]:
         stream.write(f"  - {reason}\n")
 
 
 def write_verification(check: Verification, evidence_path: str, stream: TextIO) -> None:
+    if check.subject is not None:
+        stream.write(f"certified: {check.subject.line()}\n")
     for note in check.notes:
         stream.write(f"note: {note}\n")
     for difference in check.differences:

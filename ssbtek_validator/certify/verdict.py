@@ -20,7 +20,8 @@ from typing import Any
 
 from ssbtek_validator.packs.schema_packs import Pack, data_root
 from ssbtek_validator.results.model import Finding, RunResult, Severity, Verdict
-from ssbtek_validator.rules.catalog import owner, rule_table
+from ssbtek_validator.rules.base import concerns
+from ssbtek_validator.rules.catalog import RuleDoc, owner, rule_table
 from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
 PASS = "PASS"
@@ -40,6 +41,9 @@ class Requirements:
     min_agencies_with_error: int = 1
     #: code lists every value of which (valid on the as-of date) must be seen; none by default
     code_lists: tuple[str, ...] = ()
+    #: a conforming exchange (request paired with its answer) for every required operation: a request
+    #: and an answer that conform each on their own may still disagree with each other
+    exchanges: bool = True
 
     def resolved(self, pack: Pack) -> Requirements:
         return Requirements(
@@ -48,6 +52,7 @@ class Requirements:
             agencies_with_data=tuple(pack.agencies) if self.agencies_with_data is None else self.agencies_with_data,
             min_agencies_with_error=self.min_agencies_with_error,
             code_lists=self.code_lists,
+            exchanges=self.exchanges,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +69,8 @@ class Requirements:
             agencies_with_data=tup(data.get("agencies_with_data")),
             min_agencies_with_error=int(data.get("min_agencies_with_error", 1)),
             code_lists=tuple(data.get("code_lists", ())),
+            # evidence recorded before pairs were required did not require them: repeat it as it was
+            exchanges=bool(data.get("exchanges", False)),
         )
 
 
@@ -135,7 +142,7 @@ class Certification:
     pack: dict[str, Any]
     requirements: Requirements
     as_of: str | None
-    #: "operation/direction" -> {"messages": n, "conforming": n}
+    #: "operation/direction" -> {"messages": n, "conforming": n}; "operation/exchange" for paired ones
     operations: dict[str, dict[str, int]]
     #: agency -> counts of request:included, data, error, ping called/not-called/error
     agencies: dict[str, dict[str, int]]
@@ -145,6 +152,8 @@ class Certification:
     #: every other observation key (e.g. "lefi-online:6.0") -> messages that made it
     other: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: who and what was certified (product, product_version, vendor, environment; see certify/subject.py)
+    subject: dict[str, str | None] = field(default_factory=dict)
     gaps: list[str] = field(default_factory=list)
 
     @property
@@ -155,6 +164,7 @@ class Certification:
         return {
             "verdict": self.verdict,
             "version": self.version,
+            "subject": dict(self.subject),
             "pack": self.pack,
             "as_of": self.as_of,
             "requirements": self.requirements.to_dict(),
@@ -202,8 +212,8 @@ def certify(
         as_of=as_of.isoformat() if as_of else None,
         operations=_operations(result, pack),
         agencies=_agencies(result, pack),
-        code_lists=_code_lists(result, code_lists),
-        rules=_rules(result),
+        code_lists=_code_lists(result, code_lists, pack.version),
+        rules=_rules(result, pack.version),
         other=_other(result, pack),
     )
     certification.problems = _problems(result)
@@ -212,7 +222,8 @@ def certify(
 
 
 def _operations(result: RunResult, pack: Pack) -> dict[str, dict[str, int]]:
-    matrix = {f"{op}/{d}": {"messages": 0, "conforming": 0} for op in pack.operations for d in DIRECTIONS}
+    columns = (*DIRECTIONS, "exchange")
+    matrix = {f"{op}/{d}": {"messages": 0, "conforming": 0} for op in pack.operations for d in columns}
     for message in result.messages:
         detection = message.detection
         if detection.version != pack.version or not (detection.operation and detection.direction):
@@ -220,6 +231,15 @@ def _operations(result: RunResult, pack: Pack) -> dict[str, dict[str, int]]:
         cell = matrix.setdefault(f"{detection.operation}/{detection.direction}", {"messages": 0, "conforming": 0})
         cell["messages"] += 1
         cell["conforming"] += message.verdict is Verdict.CONFORMS
+    operation_of = {m.file: m.detection.operation for m in result.messages if m.detection.version == pack.version}
+    for exchange in result.exchanges:
+        if exchange.request is None or exchange.answer is None:
+            continue  # a message left unpaired is a warning on it, not an exchange
+        operation = operation_of.get(exchange.request)
+        if operation:
+            cell = matrix.setdefault(f"{operation}/exchange", {"messages": 0, "conforming": 0})
+            cell["messages"] += 1
+            cell["conforming"] += exchange.verdict is Verdict.CONFORMS
     return matrix
 
 
@@ -259,15 +279,26 @@ def _other(result: RunResult, pack: Pack) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _code_lists(result: RunResult, files: dict[str, CodeListFile]) -> dict[str, dict[str, Any]]:
+def bound_lists(version: int) -> set[str]:
+    """The code lists some binding uses in SSBTEK ``version``: the only ones a certification of it lists.
+
+    A v10 certification listing a v9-only list as "0 / 28" reads as a gap the vendor cannot close."""
+    from ssbtek_validator.packs.codelists import builtin_catalogue
+
+    return {name for binding in builtin_catalogue().bindings if version in binding.versions for name in binding.lists}
+
+
+def _code_lists(result: RunResult, files: dict[str, CodeListFile], version: int) -> dict[str, dict[str, Any]]:
     seen: dict[str, Counter[str]] = {}
     for message in result.messages:
+        if message.detection.version != version:  # another version's message is an error, not coverage
+            continue
         for key in message.observed:
             if key.startswith("code:"):
                 _, name, code = key.split(":", 2)
                 seen.setdefault(name, Counter())[code] += 1
     out: dict[str, dict[str, Any]] = {}
-    for name in sorted(set(files) | set(seen)):
+    for name in sorted((set(files) & bound_lists(version)) | set(seen)):
         known = list(files[name].codes) if name in files else None
         counted = seen.get(name, Counter())
         out[name] = {
@@ -278,8 +309,23 @@ def _code_lists(result: RunResult, files: dict[str, CodeListFile]) -> dict[str, 
     return out
 
 
-def _rules(result: RunResult) -> list[RuleOutcome]:
-    docs = rule_table()
+def concerns_version(doc: RuleDoc, version: int) -> bool:
+    """Does the rule (or code-list binding) ``doc`` concern SSBTEK ``version``? Its versions data decides:
+    a rule of v6–v8 is not "not exercised" in a v10 certification, it does not apply there."""
+    if doc.origin == "code list":
+        from ssbtek_validator.packs.codelists import builtin_catalogue
+
+        binding = next((b for b in builtin_catalogue().bindings if b.id == doc.id), None)
+        if binding is not None:
+            return version in binding.versions
+    try:
+        return concerns(doc, version)
+    except ValueError:  # a versions text that is not a range (e.g. "v9, v11"): list the rule rather than hide it
+        return True
+
+
+def _rules(result: RunResult, version: int) -> list[RuleOutcome]:
+    docs = {rule_id: doc for rule_id, doc in rule_table().items() if concerns_version(doc, version)}
     ran: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
@@ -344,6 +390,11 @@ def _gaps(certification: Certification, required: Requirements) -> list[str]:
             cell = certification.operations.get(f"{operation}/{direction}", {"conforming": 0})
             if not cell["conforming"]:
                 gaps.append(f"no conforming {operation} {direction} message")
+        if required.exchanges and not certification.operations.get(f"{operation}/exchange", {}).get("conforming"):
+            gaps.append(
+                f"no conforming {operation} exchange (a request and its answer paired by korrelationsid or "
+                "file name, judged together)"
+            )
     agencies = certification.agencies
     missing_data = [a for a in required.agencies_with_data or () if not agencies.get(a, {}).get("data")]
     if missing_data:

@@ -363,8 +363,16 @@ def pair(
     help="How many agencies must be seen answering with an error.",
 )
 @click.option("--require-code-list", multiple=True, help="Code list every value of which must be seen (repeatable).")
+@opt.subject
 @opt.judging
-@click.option("--pairs", is_flag=True, help="Also pair requests and answers by korrelationsid and judge each exchange.")
+@click.option(
+    "--require-pairs/--no-require-pairs",
+    default=True,
+    show_default=True,
+    help="Pair requests and answers (korrelationsid, file name) and require a conforming exchange per required "
+    "operation; --no-require-pairs for a collection of unrelated examples.",
+)
+@click.option("--pairs", is_flag=True, help="With --no-require-pairs: still pair and judge each exchange.")
 @opt.limits
 @opt.include
 @opt.jobs
@@ -378,10 +386,15 @@ def certify(
     require_agency_data: tuple[str, ...],
     min_agency_errors: int,
     require_code_list: tuple[str, ...],
+    product: str | None,
+    product_version: str | None,
+    vendor: str | None,
+    environment: str | None,
     schemas: str | None,
     show_values: bool,
     as_of: date | None,
     strict: bool,
+    require_pairs: bool,
     pairs: bool,
     limits: Limits,
     include: tuple[str, ...],
@@ -390,13 +403,14 @@ def certify(
     """Certify captures for SSBTEK vN: every rule, a coverage matrix, a PASS/FAIL verdict and evidence.
 
     Writes report.html, report.json and evidence.json to --output and prints the verdict with every
-    gap. PASS needs no errors, a conforming request and answer for each operation, data from every
+    gap. PASS needs no errors, a conforming request, answer and exchange for each operation, data from every
     agency and an error from at least one (configurable). Exit 0 PASS, 1 FAIL, 2 usage, 3 incomplete.
     `certify --verify evidence.json` repeats the recorded run and lists every difference (exit 0/1).
     """
     # imported here: certification pulls in modules a plain check (and its cold start) does not need
     from ssbtek_validator.certify import files as certify_files
     from ssbtek_validator.certify import run as certify_run
+    from ssbtek_validator.certify import subject as certify_subject
     from ssbtek_validator.certify import text as certify_text
     from ssbtek_validator.certify.verdict import PASS, Requirements
 
@@ -412,6 +426,13 @@ def certify(
         sys.exit(0 if check_result.verified else 1)
     if version is None or not paths:
         raise click.UsageError("certify needs CAPTURES and --pack N (or --verify EVIDENCE)")
+    try:
+        subject = certify_subject.Subject(product, product_version, vendor, environment).over(
+            certify_subject.defaults()
+        )
+    except certify_subject.SubjectError as exc:
+        click.echo(f"ssbtek-validate: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     agencies = None
     if require_agency_data:
         agencies = () if [a.lower() for a in require_agency_data] == ["none"] else tuple(require_agency_data)
@@ -420,6 +441,7 @@ def certify(
         agencies_with_data=agencies,
         min_agencies_with_error=min_agency_errors,
         code_lists=tuple(require_code_list),
+        exchanges=require_pairs,
     )
     options = Options(
         show_values=show_values,
@@ -437,6 +459,7 @@ def certify(
                 requirements=requirements,
                 options=options,
                 schemas=schemas,
+                subject=subject,
                 jobs=jobs,
                 progress=progress,
             )

@@ -117,6 +117,20 @@ def config(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def subject(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--product``, ``--product-version``, ``--vendor``, ``--environment``: who and what ``certify`` certifies."""
+    for name, what in (
+        ("--environment", "Environment the captures come from (e.g. test, acceptance)"),
+        ("--vendor", "Vendor of the certified product"),
+        ("--product-version", "Version of the certified product"),
+        ("--product", "Name of the certified product"),
+    ):
+        f = click.option(
+            name, metavar="TEXT", help=f"{what} [default: ./pyproject.toml's [tool.ssbtek-validator.certify]]."
+        )(f)
+    return f
+
+
 def jobs(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--jobs``/``-j``: worker processes."""
     return click.option(

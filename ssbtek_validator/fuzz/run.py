@@ -147,6 +147,11 @@ def make_case(index: int, case_seed: str, choices, invalid: bool) -> Case:
     raise NoMutation("no defect could be planted")  # pragma: no cover
 
 
+def check_command(case: Case) -> str:
+    """The command that checks this document as the generator judged it (as of its date), run in the output folder."""
+    return f"ssbtek-validate check --as-of {case.document.as_of.isoformat()} {shlex.quote(case.filename)}"
+
+
 def write_corpus(out: Path, generated: list[Case], settings: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -160,6 +165,9 @@ def write_corpus(out: Path, generated: list[Case], settings: dict) -> Path:
                 "operation": case.document.operation,
                 "direction": case.document.direction,
                 "as_of": case.document.as_of.isoformat(),
+                # an answer or fault carries no date of its own: checked "today" a v6 answer is one to a
+                # closed version; the date it was generated for is what makes it valid, so say how to check it
+                "check": check_command(case),
                 "valid": case.valid,
                 "expected": list(case.expected),
                 "kind": case.kind,

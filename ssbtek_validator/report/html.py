@@ -210,6 +210,17 @@ def _packs(result: RunResult, packs: dict[int, Pack], evidence: dict[str, Any] |
 
 def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
     out = [f"<h2>Certification for SSBTEK v{cert.version}: {_badge(cert.verdict)}</h2>"]
+    subject = {
+        "product": "Product",
+        "product_version": "Product version",
+        "vendor": "Vendor",
+        "environment": "Environment",
+    }
+    rows = "".join(
+        f"<tr><th>{label}</th><td>{_e(cert.subject.get(key) or 'not given')}</td></tr>"
+        for key, label in subject.items()
+    )
+    out.append(f"<table class='subject'>{rows}</table>")
     if cert.problems or cert.gaps:
         items = "".join(f'<li class="gap">{_e(p)}</li>' for p in [*cert.problems, *cert.gaps])
         out.append(f"<p>Why not PASS:</p><ul>{items}</ul>")
@@ -223,22 +234,28 @@ def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
             f"{', '.join(req.agencies_with_data or ()) or 'no agency'}; an error from at least "
             f"{req.min_agencies_with_error} agenc{'y' if req.min_agencies_with_error == 1 else 'ies'}"
             + (f"; every value of {', '.join(req.code_lists)}" if req.code_lists else "")
+            + ("; a conforming exchange (request paired with its answer) per operation" if req.exchanges else "")
             + f". As of {cert.as_of}."
         )
         + "</p>"
     )
-    directions = ("request", "answer", "fault")
+    directions = ("request", "answer", "fault", "exchange")
     head = "".join(f"<th>{d}</th>" for d in directions)
     rows = []
     for operation in dict.fromkeys(key.split("/")[0] for key in cert.operations):
         cells = []
         for direction in directions:
             cell = cert.operations.get(f"{operation}/{direction}", {"messages": 0, "conforming": 0})
-            required = operation in (req.operations or ()) and direction in req.directions
+            required = operation in (req.operations or ()) and (
+                direction in req.directions or (direction == "exchange" and req.exchanges)
+            )
             missing = " missing" if required and not cell["conforming"] else ""
             cells.append(f'<td class="num{missing}">{cell["messages"]} ({cell["conforming"]} conforming)</td>')
         rows.append(f"<tr><th>{_e(operation)}</th>{''.join(cells)}</tr>")
-    out.append(f"<h3>Operations × directions (messages)</h3><table><tr><th></th>{head}</tr>{''.join(rows)}</table>")
+    out.append(
+        "<h3>Operations × directions (messages; exchange: a request paired with its answer)</h3>"
+        f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+    )
     columns = list(next(iter(cert.agencies.values()), {}))
     rows = []
     for agency, counts in cert.agencies.items():

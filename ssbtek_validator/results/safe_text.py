@@ -13,7 +13,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.results.masking import mask_entity_names, mask_identities
+from ssbtek_validator.results.masking import looks_public, mask, mask_entity_names, mask_identities
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult
 
 if TYPE_CHECKING:  # built by the run from the message's own values (run/secrets.py)
@@ -80,6 +80,11 @@ def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | Non
 
 def safe_exchange(exchange: ExchangeResult, show_values: bool) -> ExchangeResult:
     exchange.name = _clean(exchange.name, show_values)
+    # an exchange paired by korrelationsid is named after it: a UUID stays readable, anything else the
+    # caller put there (a name, a case number) is masked like any other value
+    kind, _, key = exchange.name.partition(" ")
+    if kind == "korrelationsid" and key and not show_values and not looks_public(key):
+        exchange.name = f"korrelationsid {mask(key)}"
     exchange.request = _clean(exchange.request, show_values) if exchange.request is not None else None
     exchange.answer = _clean(exchange.answer, show_values) if exchange.answer is not None else None
     exchange.findings = [safe_finding(f, show_values) for f in exchange.findings]

@@ -16,6 +16,7 @@ from datetime import datetime
 from lxml import etree
 
 from ssbtek_validator.reading.message import Message, element_path, text_of
+from ssbtek_validator.results.masking import looks_public, mask
 from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS
 
@@ -454,7 +455,10 @@ def _unmatched(side: Side, what: str) -> ExchangeResult:
     )
     result.paired_by = "korrelationsid"
     if side.korrelationsid and side.korrelationsid[0]:
-        text = f"No {other} with korrelationsid {side.korrelationsid[0]} among the inputs; this {what} was not paired."
+        key = side.korrelationsid[0]
+        # a UUID is no one's data; whatever else a caller put there (a name, a case number) is masked
+        key = key if looks_public(key) else mask(key)
+        text = f"No {other} with korrelationsid {key} among the inputs; this {what} was not paired."
         spot = side.korrelationsid[1]
     else:
         text = f"This {what} has no korrelationsid, so it cannot be paired in a folder (use `pair REQUEST ANSWER`)."

@@ -38,7 +38,8 @@ from typing import Any
 from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
 
 TABLE = "ssbtek-validator"
-KEYS = {"disable", "severity", "suppress", "test-persons"}
+#: "certify" holds the certified product's defaults (read by certify, see certify/subject.py), not rule settings
+KEYS = {"certify", "disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
 
 
