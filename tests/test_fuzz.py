@@ -51,7 +51,7 @@ def test_valid_documents_pass_the_cli_checked_as_the_manifest_says(tmp_path, mon
         assert entry["file"].endswith("-valid.xml")
         argv = shlex.split(entry["check"])
         assert argv[0] == "ssbtek-validate" and argv[-1] == entry["file"]
-        result = CliRunner().invoke(main, argv[1:])
+        result = run_cli(*argv[1:])
         assert result.exit_code == 0, (entry["check"], result.output)
 
 
