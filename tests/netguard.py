@@ -4,7 +4,7 @@
 with ``socket.connect``/``connect_ex``/``sendto``/``create_connection`` and name resolution
 refusing (AF_UNIX stays allowed: it never leaves the machine). A refused attempt is also
 recorded, and a test during which one happened fails even if the code under test swallowed the
-error. libxml2's own I/O is C and bypasses this; ``tests/test_hardening_attacks.py`` proves it
+error. libxml2's own I/O is C and bypasses this; ``tests/attacks/test_hardening_attacks.py`` proves it
 stays offline with a counting HTTP server on 127.0.0.1.
 
 ``python -m tests.netguard ARGS…`` runs the CLI under the same guard in a child process and exits

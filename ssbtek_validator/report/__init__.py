@@ -27,7 +27,7 @@ class _Reporters(Mapping[str, Reporter]):
 
     Why lazily: a run writes one or two formats, and importing all six (the HTML one alone is ~7 ms)
     is start-up time every run paid, a third of it before a single message was read.
-    tests/test_cold_start.py checks that a one-message text run imports no other reporter."""
+    tests/run/test_cold_start.py checks that a one-message text run imports no other reporter."""
 
     def __getitem__(self, name: str) -> Reporter:
         return import_module(f"{__name__}.{_MODULES[name]}").write

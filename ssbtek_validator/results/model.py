@@ -61,7 +61,7 @@ def reader_rules() -> frozenset[str]:
 
 #: ``INCOMPLETE_RULES`` and ``READER_RULES`` as module constants, computed on first access (PEP 562): every
 #: process imports this module, and parsing engine_findings.toml at import cost a few ms of each cold start
-#: that a message without findings never needs (tests/test_cold_start.py checks the file is not read then).
+#: that a message without findings never needs (tests/run/test_cold_start.py checks the file is not read then).
 _LAZY = {"INCOMPLETE_RULES": incomplete_rules, "READER_RULES": reader_rules}
 
 

@@ -1,6 +1,6 @@
 """docs/rules.md, generated from the one rule registry: ``python -m ssbtek_validator.rules.docs > docs/rules.md``.
 
-The page is never edited by hand; tests/test_rule_registry.py fails when it differs from what this
+The page is never edited by hand; tests/rules/test_rule_registry.py fails when it differs from what this
 module prints, so the published list of rules cannot drift from what `rules` and `explain` say.
 """
 

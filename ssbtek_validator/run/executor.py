@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
     """(ProcessPoolExecutor, BrokenProcessPool), imported here rather than at the top of the module:
     they pull in multiprocessing, pickle, socket and logging (~15 ms), which a run with --jobs 1 — one
-    message from a pre-commit hook or an editor — never uses. tests/test_cold_start.py checks it."""
+    message from a pre-commit hook or an editor — never uses. tests/run/test_cold_start.py checks it."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 

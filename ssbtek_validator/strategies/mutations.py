@@ -4,7 +4,7 @@ Each kind of defect is a small class: where it can be planted in a generated doc
 (``candidates``), how (``apply``), and the rule id that must then appear among the findings. Schema
 defects come from the walker's records (which element was required, which value had an
 enumeration, a pattern, a length), so they are exact by construction; the self-check property in
-``tests/test_strategies.py`` holds every kind to its rule id for every pack.
+``tests/fuzz/test_strategies.py`` holds every kind to its rule id for every pack.
 """
 
 from __future__ import annotations

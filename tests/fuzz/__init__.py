@@ -1,0 +1,1 @@
+"""Generated documents, the fuzz command, the pytest plugin."""

@@ -3,7 +3,7 @@ real attackers break them (truncation, byte flips, splices, DOCTYPE tricks, deep
 re-encoding with honest or lying declarations).
 
 The mutations are written once against a tiny :class:`Chooser` interface, so the same input space
-is explored two ways: by Hypothesis in CI (``tests/test_hardening_fuzz.py``, which shrinks a
+is explored two ways: by Hypothesis in CI (``tests/attacks/test_hardening_fuzz.py``, which shrinks a
 failure to its essence) and by a plain seeded random loop in the long run
 (``tests/fuzz/run_long.py``, about twenty times as many inputs per minute).
 """

@@ -1,0 +1,1 @@
+"""Acceptance over the corpus and the published bundles."""

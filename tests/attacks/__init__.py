@@ -1,0 +1,1 @@
+"""The attack suite: hostile inputs, limits, signals, confinement, leaks."""

@@ -1,0 +1,1 @@
+"""Packs: schema packs, code lists, nested models."""

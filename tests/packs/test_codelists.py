@@ -1,0 +1,519 @@
+"""Effective-dated code lists: the data layer, the rule on real messages, and what the corpus covers."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from lxml import etree
+
+import ssbtek_validator
+from ssbtek_validator.packs import codelists
+from ssbtek_validator.packs.codelists import (
+    Binding,
+    Code,
+    CodeList,
+    CodeListError,
+    Status,
+    builtin_catalogue,
+    load_catalogue,
+    parse_list,
+)
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS
+from ssbtek_validator.reading.message import parse
+from ssbtek_validator.results.model import Severity
+from ssbtek_validator.rules.base import Context
+from ssbtek_validator.rules.code_lookup import JsonPaths
+from ssbtek_validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OPEN, CodeListRule
+from ssbtek_validator.run.driver import Options, validate_paths, validate_sources
+
+from ..conftest import CORPUS, ROOT
+
+CODELISTS = ROOT / "codelists"
+MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
+
+# ---------------------------------------------------------------- the data layer
+
+
+def test_p37_is_not_valid_before_september_2021_and_valid_after():
+    beloppstyp = builtin_catalogue().lists["lefi-beloppstyp"]
+    before = beloppstyp.lookup("P37", date(2021, 6, 1))
+    assert before.status is Status.NOT_YET
+    assert before.code.valid_from == date(2021, 9, 1)
+    assert beloppstyp.lookup("P37", date(2021, 10, 1)).status is Status.VALID
+    assert beloppstyp.lookup("P38", date(2021, 8, 31)).status is Status.NOT_YET
+    assert beloppstyp.lookup("P38", date(2021, 9, 1)).status is Status.VALID
+    assert not {"P37", "P38"} & set(beloppstyp.valid_codes(date(2021, 6, 1)))
+    assert {"P37", "P38"} <= set(beloppstyp.valid_codes(date(2021, 9, 1)))
+
+
+def test_pus_and_the_other_2020_12_16_codes():
+    beslutstyp = builtin_catalogue().lists["miv-beslutstyp"]
+    for code in ("PUS", "UG", "US", "FÖRFALLER"):
+        assert beslutstyp.lookup(code, date(2020, 12, 15)).status is Status.NOT_YET
+        assert beslutstyp.lookup(code, date(2020, 12, 16)).status is Status.VALID
+    assert beslutstyp.lookup("PUT", date(2000, 1, 1)).status is Status.VALID  # SKR's codes have no start date
+    assert beslutstyp.lookup("NOPE", date(2026, 1, 1)).status is Status.UNKNOWN
+
+
+def test_every_list_row_cites_a_source_and_every_list_a_status():
+    catalogue = builtin_catalogue()
+    assert len(catalogue.lists) == len(list(CODELISTS.glob("*.csv")))
+    for code_list in catalogue.lists.values():
+        assert code_list.status in {"official-derived", "provisional", "reconstructed"}, code_list.name
+        assert code_list.codes, code_list.name
+        assert all(row.source for row in code_list.codes), code_list.name
+
+
+def test_bindings_cover_the_lists_the_issue_names():
+    bound = {name for binding in builtin_catalogue().bindings for name in binding.lists}
+    for expected in (
+        "lefi-beloppstyp",
+        "lefi-formaner",
+        "miv-arendetyp",
+        "miv-beslutstyp",
+        "miv-beslutskod",
+        "miv-giltighetstid",
+        "kalla",
+        "tns-resultat",
+        "csn-resultatkod",
+        "csn-stodform",
+        "csn-beloppstyp",
+        "af-aktivitetsrapport",
+    ):
+        assert expected in bound
+    assert bound == set(builtin_catalogue().lists), "a list no binding uses"
+
+
+dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
+
+
+@given(start=st.none() | dates, length=st.none() | st.integers(0, 4000), when=dates)
+def test_a_code_is_valid_exactly_inside_its_dates(start, length, when):
+    end = start + timedelta(days=length) if start is not None and length is not None else None
+    code_list = CodeList("x", "X", "reconstructed", "test", "", (Code("A", "", start, end, "test"),))
+    status = code_list.lookup("A", when).status
+    if start is not None and when < start:
+        assert status is Status.NOT_YET
+    elif end is not None and when > end:
+        assert status is Status.WITHDRAWN
+    else:
+        assert status is Status.VALID
+
+
+def test_a_code_with_two_periods_is_valid_in_either_and_says_which_it_missed():
+    rows = (
+        Code("A", "first", date(2010, 1, 1), date(2012, 12, 31), "s"),
+        Code("A", "second", date(2015, 1, 1), None, "s"),
+    )
+    code_list = CodeList("x", "X", "reconstructed", "s", "", rows)
+    assert code_list.lookup("A", date(2011, 6, 1)).status is Status.VALID
+    assert code_list.lookup("A", date(2016, 6, 1)).status is Status.VALID
+    gap = code_list.lookup("A", date(2013, 6, 1))
+    assert gap.status is Status.NOT_YET and gap.code.description == "second"
+    assert code_list.lookup("A", date(2009, 1, 1)).code.description == "first"
+
+
+HEADER = "# status: x\n# source: y\ncode,description,valid_from,valid_to,source\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("# status: x\n# source: y\ncode,description\nA,a\n", "header"),
+        ("# source: y\ncode,description,valid_from,valid_to,source\nA,a,,,s\n", "status"),
+        (HEADER + "A,a,,,\n", "source"),
+        (HEADER + "A,a,2021-13-01,,s\n", "not a date"),
+        (HEADER + "A,a,2021-02-01,2021-01-01,s\n", "before"),
+        (HEADER + "A,a,,s\n", "columns"),
+    ],
+)
+def test_a_broken_list_is_a_configuration_error(text, problem):
+    with pytest.raises(CodeListError, match=problem):
+        parse_list("x", text)
+
+
+def _folder_with(tmp_path: Path, binding: str) -> Path:
+    (tmp_path / "x.csv").write_text(
+        "# status: reconstructed\n# source: test\ncode,description,valid_from,valid_to,source\nA,a,,,t\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bindings.toml").write_text(binding, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("binding", "problem"),
+    [
+        ('[[binding]]\nid = "SSBT-CODE-X"\nlists = ["nope"]\nversions = [10]\ndirection = "answer"\nclosed = true\n'
+         'summary = "s"\nxpath = "a"\n', "unknown lists"),
+        ('[[binding]]\nid = "SSBT-CODE-X"\nlists = ["x"]\nversions = [10]\ndirection = "answer"\nclosed = true\n'
+         'summary = "s"\nxpath = "a[["\n', "bad xpath"),
+        ('[[binding]]\nid = "CODE-X"\nlists = ["x"]\nversions = [10]\ndirection = "answer"\nclosed = true\n'
+         'summary = "s"\nxpath = "a"\n', "SSBT-CODE-"),
+        ('[[binding]]\nid = "SSBT-CODE-X"\nlists = ["x"]\nversions = [10]\ndirection = "answer"\nclosed = true\n'
+         'summary = "s"\njson = ["a"]\n', "payload model"),
+        ('[[binding]]\nid = "SSBT-CODE-X"\nlists = ["x"]\nversions = [10]\ndirection = "answer"\nclosed = true\n'
+         'summary = "s"\n', "exactly one of xpath or json"),
+    ],
+)  # fmt: skip
+def test_a_broken_binding_is_a_configuration_error(tmp_path, binding, problem):
+    with pytest.raises(CodeListError, match=problem):
+        load_catalogue(_folder_with(tmp_path, binding))
+
+
+def test_the_lists_are_read_once_per_process(monkeypatch):
+    reads: defaultdict[str, int] = defaultdict(int)
+    real = codelists._read_csv
+
+    def counting(path):
+        reads[path.name] += 1
+        return real(path)
+
+    monkeypatch.setattr(codelists, "_read_csv", counting)
+    codelists.builtin_catalogue.cache_clear()
+    try:
+        rule = CodeListRule()  # a fresh rule, as a new process would have
+        options = Options(rules=(rule,))
+        validate_paths([CORPUS / "v10"], options)
+        validate_paths([CORPUS / "v11"], options)
+        ssbtek_validator.validate(CORPUS / "v10" / "answer-all-agencies-data.xml")
+    finally:
+        codelists.builtin_catalogue.cache_clear()
+    assert reads and set(reads.values()) == {1}, dict(reads)
+
+
+# ---------------------------------------------------------------- the rule on messages
+
+V10 = builtin_packs()[10]
+
+
+def _check(path: Path, as_of: date | None = None):
+    [message] = ssbtek_validator.validate(path, as_of=as_of).messages
+    return message
+
+
+def test_pus_dated_before_2020_12_16_names_both_dates_and_the_source_of_the_message_date():
+    message = _check(CORPUS / "v10" / "invalid-miv-pus-before-2020-12-16.xml")
+    finding = next(f for f in message.findings if f.rule == "SSBT-CODE-MIV-BESLUTSTYP")
+    assert finding.severity is Severity.ERROR
+    assert "'PUS'" in finding.message and "valid_from 2020-12-16" in finding.message
+    assert "valid_to none" in finding.message and "2020-12-01 (frageTidpunkt)" in finding.message
+    assert finding.path.endswith("/svarCollection/svar/beslutsTyp") and finding.line
+    assert "code:miv-beslutstyp:PUS" in message.observed
+    assert _check(CORPUS / "v10" / "answer-miv-pus-after-2020-12-16.xml").findings == []
+
+
+def test_an_undated_message_is_judged_at_as_of_and_says_so():
+    path = CORPUS / "v10" / "invalid-miv-pus-undated-as-of.xml"
+    early = _check(path, as_of=date(2020, 12, 1))
+    assert all("2020-12-01 (--as-of)" in f.message for f in early.findings) and len(early.findings) == 2
+    assert _check(path, as_of=date(2020, 12, 16)).findings == []
+
+
+def test_unknown_codes_in_open_lists_warn_and_in_closed_lists_fail():
+    warned = _check(CORPUS / "v10" / "answer-miv-unknown-beslutstyp.xml")
+    [finding] = warned.findings
+    assert finding.severity is Severity.WARNING and UNKNOWN_OPEN in finding.message
+    assert "codelists/miv-beslutstyp.csv" in finding.message and finding.value == "UT-X"
+    failed = _check(CORPUS / "v10" / "invalid-af-aktivitetsrapport-unknown.xml")
+    [finding] = failed.findings
+    assert finding.severity is Severity.ERROR and UNKNOWN_CLOSED in finding.message
+    assert "200, 500, 501, 502" in finding.message
+
+
+def test_json_findings_are_located_by_outer_xpath_and_json_pointer():
+    message = _check(CORPUS / "v10" / "invalid-lefi9-svar-unknown-codes.xml")
+    finding = next(f for f in message.findings if f.rule == "SSBT-CODE-LEFI9-PM-BELOPPSTYP")
+    outer, pointer = finding.path.split(" → ")
+    assert outer.endswith("/ssbt:FK/ssbt:data/ssbt:lefiJsonSvar")
+    assert pointer == "/utbetalningar/0/utbetalningsrader/0/beloppstyp/kod"
+    csn = _check(CORPUS / "v10" / "invalid-csn-stodform-unknown.xml").findings[0]
+    assert csn.path.split(" → ")[1].endswith("/p:Arende/sm:stodform")
+
+
+def test_a_personnummer_in_a_code_field_is_masked_unless_asked(tmp_path):
+    text = (CORPUS / "v10" / "answer-miv-unknown-beslutskod.xml").read_text(encoding="utf-8")
+    path = tmp_path / "m.xml"
+    path.write_text(text.replace("<beslutsKod>AVS<", "<beslutsKod>191212121212<"), encoding="utf-8")
+    [finding] = _check(path).findings
+    assert "191212121212" not in finding.message + (finding.value or "")
+    [shown] = ssbtek_validator.validate(path, show_values=True).messages[0].findings
+    assert shown.value == "191212121212"
+
+
+def test_p37_in_v8_answers_dated_before_and_after_september_2021():
+    early = _check(CORPUS / "v8" / "invalid-p37-before-2021-09-01.xml")
+    [finding] = early.findings
+    assert finding.rule == "SSBT-CODE-LEFI-BELOPPSTYP" and finding.severity is Severity.ERROR
+    assert "'P37'" in finding.message and "valid_from 2021-09-01" in finding.message
+    assert "2021-06-01 (frageTidpunkt)" in finding.message
+    assert finding.path.endswith("/lefi:beloppstyp/lefi:id")
+    late = _check(CORPUS / "v8" / "answer-p37.xml")
+    assert late.findings == [] and "code:lefi-beloppstyp:P37" in late.observed
+
+
+def test_p37_under_sjukpenning_is_a_finding_and_under_alderspension_is_not(tmp_path):
+    """P37/P38 are beloppstyper under ålderspension (Försäkringskassan, SSBTEK release note 2021-06-17)."""
+    [finding] = _check(CORPUS / "v8" / "invalid-p37-under-sjukpenning.xml").findings
+    assert finding.rule == "SSBT-CODE-LEFI-BELOPPSTYP" and finding.severity is Severity.ERROR
+    assert "may appear only under formanstyp AP (Ålderspension)" in finding.message
+    assert "'SJP' (Sjukpenning)" in finding.message and "release note 2021-06-17" in finding.message
+    assert finding.path.endswith("/lefi:beloppstyp/lefi:id")
+    text = (CORPUS / "v8" / "answer-p37.xml").read_text(encoding="utf-8")
+    # P38 under föräldrapenning too; PS (no context) under any förmån stays fine
+    path = tmp_path / "p38-fp.xml"
+    path.write_text(text.replace(">AP<", ">FP<").replace(">P37<", ">P38<"), encoding="utf-8")
+    assert [f.rule for f in _check(path).findings] == ["SSBT-CODE-LEFI-BELOPPSTYP"]
+    path.write_text(text.replace(">AP<", ">FP<").replace(">P37<", ">PS<"), encoding="utf-8")
+    assert _check(path).findings == []
+
+
+def test_a_code_under_an_unknown_forman_is_not_called_misplaced():
+    """The förmån list is open: an unknown förmån has its own warning and may be ålderspension's real code."""
+    findings = _check(CORPUS / "v8" / "answer-lefi-unknown-codes.xml").findings
+    assert not any("may appear only under" in f.message for f in findings)
+
+
+def test_the_context_column_is_read_and_a_binding_must_say_how_to_find_it(tmp_path):
+    listed = parse_list(
+        "x", "# status: x\n# source: y\ncode,description,valid_from,valid_to,source,context\nA,a,,,s,AP FP\nB,b,,,s,\n"
+    )
+    assert [row.context for row in listed.codes] == [("AP", "FP"), ()]
+    (tmp_path / "x.csv").write_text(
+        "# status: x\n# source: y\ncode,description,valid_from,valid_to,source,context\nA,a,,,t,AP\n", encoding="utf-8"
+    )
+    binding = '[[binding]]\nid = "SSBT-CODE-X"\nlists = ["x"]\nversions = [8]\ndirection = "answer"\nclosed = true\n'
+    (tmp_path / "bindings.toml").write_text(binding + 'summary = "s"\nxpath = "a"\n', encoding="utf-8")
+    with pytest.raises(CodeListError, match="have a context"):
+        load_catalogue(tmp_path)
+    placed = binding + 'summary = "s"\nxpath = "a"\ncontext = { xpath = "../f[", field = "f" }\n'
+    (tmp_path / "bindings.toml").write_text(placed, encoding="utf-8")
+    with pytest.raises(CodeListError, match="bad context xpath"):
+        load_catalogue(tmp_path)
+    (tmp_path / "bindings.toml").write_text(placed.replace("../f[", "../f"), encoding="utf-8")
+    assert load_catalogue(tmp_path).bindings[0].context_field == "f"
+
+
+def test_the_same_answer_judged_at_as_of_when_it_carries_no_date(tmp_path):
+    text = (CORPUS / "v8" / "answer-p37.xml").read_text(encoding="utf-8")
+    start, end = text.index("<ssbt:frageTidpunkt>"), text.index("</ssbt:frageTidpunkt>") + len("</ssbt:frageTidpunkt>")
+    path = tmp_path / "undated.xml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert [f.rule for f in _check(path, as_of=date(2021, 8, 31)).findings] == ["SSBT-CODE-LEFI-BELOPPSTYP"]
+    assert _check(path, as_of=date(2021, 9, 1)).findings == []
+
+
+def test_the_forman_codes_are_those_of_the_reconstructed_lefi_online_xml():
+    """The reconstruction (xsd/lefi-online/versions.toml) and our list must not drift apart."""
+    facts = tomllib.loads((ROOT / "xsd" / "lefi-online" / "versions.toml").read_text(encoding="utf-8"))
+    listed = builtin_catalogue().lists["lefi-formaner"]
+    assert {f["code"] for f in facts["forman"]} == {row.code for row in listed.codes}
+    dated = {row.code for row in listed.codes if row.valid_from}
+    assert dated == {"OMV", "MEK"}  # the two förmåner the seed dates (in force 2019-01-01)
+
+
+def test_bindings_apply_only_to_their_versions():
+    v10 = builtin_packs()[10]
+    text = (CORPUS / "v8" / "invalid-p37-before-2021-09-01.xml").read_bytes().replace(b"/ssbt/8", b"/ssbt/10")
+    [message] = validate_sources([Source("v10.xml", text)], Options(rules=(CodeListRule(),)), {10: v10}).messages
+    assert message.findings == []  # LEFI Online XML bindings are for v6–v8 only
+
+
+# ---------------------------------------------------------------- fast paths agree with lxml's XPath
+
+
+def _xpath_select(binding, document, namespace):
+    namespaces = {"ssbt": namespace, **builtin_catalogue().namespaces}
+    return [e for e in etree.XPath(binding.xpath, namespaces=namespaces)(document) if isinstance(e, etree._Element)]
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("v1*/*.xml")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_trie_selects_what_xpath_selects(path):
+    message = parse(Source(str(path), path.read_bytes()))
+    if message.payload is None or message.direction is None:
+        return
+    pack = builtin_packs()[int(message.namespace.rsplit("/", 1)[1])]
+    rule = CodeListRule()
+    plan = rule.plan(pack.namespace, pack.version, message.direction)
+    context = Context(message, pack, None, DEFAULT_LIMITS, date(2026, 1, 1))
+    documents = [(plan.outer, message.payload)] if plan.outer else []
+    for item in context.payloads():
+        elements = plan.nested_xml.get(getattr(getattr(item, "binding", None), "model", None))
+        if elements:
+            documents.append((elements, item.document))
+    compared = 0
+    for paths, document in documents:
+        by_binding = defaultdict(list)
+        for binding, element in paths.select(document):
+            by_binding[binding.id].append(element)
+        for binding in {b for b in builtin_catalogue().bindings if b.xpath}:
+            if binding.applies_to(pack.version, message.direction) and ((paths is plan.outer) == (not binding.payload)):
+                expected = _xpath_select(binding, document, pack.namespace)
+                assert sorted(map(id, by_binding[binding.id])) == sorted(map(id, expected)), binding.id
+                compared += len(expected)
+    if path.name == "answer-all-agencies-data.xml":
+        assert compared >= 13  # MIV ×8, TNS, AF, CSN ×3: the comparison is not vacuous
+
+
+KEYS = ["a", "b", "kod", "beloppstyp", "*"]  # "*" also as a property name: it matches a "*" step
+json_values = st.recursive(
+    st.one_of(st.text(alphabet="AB:", max_size=3), st.integers(-2, 12), st.booleans(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=3)),
+    max_leaves=25,
+)
+json_patterns = st.builds(
+    lambda floating, steps: "/".join((["**"] if floating else []) + steps),
+    st.booleans(),
+    st.lists(st.sampled_from([*KEYS, "*"]), min_size=1, max_size=4),
+)
+
+
+def _reference_leaves(document, patterns):
+    """The obvious, slow matcher: every scalar leaf against every pattern."""
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, dict | list):
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                walk(value, (*path, key))
+            return
+        if isinstance(node, bool) or not isinstance(node, str | int) or not path:
+            return
+        norm = tuple("*" if isinstance(s, int) else s for s in path)
+        for pattern in patterns:
+            steps = tuple(pattern.split("/"))
+            hit = norm[-len(steps[1:]) :] == steps[1:] if steps[0] == "**" else norm == steps
+            if hit:
+                found.append((pattern, path, str(node)))
+
+    walk(document, ())
+    return found
+
+
+@given(
+    document=json_values,
+    patterns=st.lists(json_patterns, min_size=1, max_size=4, unique=True),
+    valid_codes=st.sets(st.sampled_from(["A", "B", "1", "2", "AB"]), max_size=3),
+)
+def test_json_paths_match_what_the_obvious_matcher_matches(document, patterns, valid_codes):
+    """Anchored patterns run as compiled code, "**/" ones as a walk: both must find what the obvious
+    matcher finds, and with codes known to be valid, settle exactly those (coverage keys) and return the rest."""
+    _compare_with_reference(document, patterns, valid_codes)
+
+
+@given(document=json_values, data=st.data(), valid_codes=st.sets(st.sampled_from(["A", "B", "1", "2"]), max_size=2))
+def test_compiled_json_paths_find_the_leaves_they_were_taken_from(document, data, valid_codes):
+    """Anchored patterns drawn from the document's own leaves, so the compiled code has matches to find
+    (random patterns rarely match a random document from its root), a property named "*" included."""
+    leaves = sorted({"/".join("*" if isinstance(s, int) else s for s in path) for _, path, _ in _all_leaves(document)})
+    assume(leaves)
+    patterns = data.draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=3, unique=True))
+    assert JsonPaths(_bindings(patterns))._follow is not None
+    _compare_with_reference(document, patterns, valid_codes)
+
+
+def _all_leaves(document):
+    return _reference_leaves(document, ["**/" + step for step in sorted(set(KEYS))])  # "**/*": list items
+
+
+def _bindings(patterns):
+    return [
+        Binding(f"SSBT-CODE-T{i}", ("x",), (10,), "answer", True, "s", json=(p,), payload="m")
+        for i, p in enumerate(patterns)
+    ]
+
+
+def _compare_with_reference(document, patterns, valid_codes):
+    bindings = _bindings(patterns)
+    paths = JsonPaths(bindings)
+    expected = sorted(_reference_leaves(document, patterns))
+    got = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document))
+    assert got == expected
+    assert sorted((b.json[0], p, c) for b, p, c in paths.leaves(document)) == got  # the cache changes nothing
+    valid = {b.id: {code: f"key:{b.json[0]}:{code}" for code in valid_codes} for b in bindings}
+    observed: list[str] = []
+    unsettled = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document, valid, observed))
+    assert unsettled == [leaf for leaf in expected if leaf[2] not in valid_codes]
+    assert sorted(observed) == sorted(f"key:{pattern}:{code}" for pattern, _, code in expected if code in valid_codes)
+
+
+def test_a_json_pattern_deeper_than_python_nests_blocks_is_still_followed():
+    """Anchored patterns become nested Python blocks; one too deep for Python's compiler is walked instead."""
+    steps = ["a", "*"] * 30 + ["kod"]
+    document: object = "X"
+    for step in reversed(steps):
+        document = [document] if step == "*" else {step: document}
+    binding = Binding("SSBT-CODE-DEEP", ("x",), (10,), "answer", True, "s", json=("/".join(steps),), payload="m")
+    paths = JsonPaths([binding])
+    assert [(code, len(path)) for _, path, code in paths.leaves(document)] == [("X", len(steps))]
+
+
+# ---------------------------------------------------------------- corpus coverage of every binding
+
+
+def test_every_binding_has_a_valid_an_unknown_and_where_dated_an_out_of_date_corpus_case():
+    catalogue = builtin_catalogue()
+    result = ssbtek_validator.validate([CORPUS / case["file"] for case in MANIFEST["case"] if "as_of" not in case])
+    seen_valid, seen_unknown, seen_dated = set(), set(), set()
+    for message in result.messages:
+        codes_without_finding = {o.split(":")[1] for o in message.observed if o.startswith("code:")}
+        for binding in catalogue.bindings:
+            findings = [f for f in message.findings if f.rule == binding.id]
+            if set(binding.lists) & codes_without_finding and not any(OUT_OF_DATE in f.message for f in findings):
+                seen_valid.add(binding.id)
+            if any(UNKNOWN_OPEN in f.message or UNKNOWN_CLOSED in f.message for f in findings):
+                seen_unknown.add(binding.id)
+            if binding.schema_enforced and any(
+                f.rule == "SSBT-XSD" and f.path.endswith(binding.xpath.rsplit("/", 1)[-1]) for f in message.findings
+            ):
+                seen_unknown.add(binding.id)  # the XSD reports unknown values of enumerated fields
+            if any(OUT_OF_DATE in f.message for f in findings):
+                seen_dated.add(binding.id)
+    dated = {
+        b.id
+        for b in catalogue.bindings
+        if any(row.valid_from or row.valid_to for name in b.lists for row in catalogue.lists[name].codes)
+    }
+    every = {b.id for b in catalogue.bindings}
+    assert every - seen_valid == set(), "bindings without a valid-code corpus case"
+    assert every - seen_unknown == set(), "bindings without an unknown-code corpus case"
+    assert dated - seen_dated == set(), "dated bindings without an out-of-date corpus case"
+
+
+def test_paths_inside_decoded_payloads_are_what_element_path_says():
+    """document_path is a faster spelling of element_path for payload documents; it must not differ."""
+    from ssbtek_validator.reading.message import element_path
+    from ssbtek_validator.reading.nested import Payload
+    from ssbtek_validator.rules.codes import document_path
+
+    compared = 0
+    for path in sorted(CORPUS.glob("v1*/*.xml")):
+        message = parse(Source(str(path), path.read_bytes()))
+        if message.payload is None or message.direction is None:
+            continue
+        pack = builtin_packs()[int(message.namespace.rsplit("/", 1)[1])]
+        context = Context(message, pack, None, DEFAULT_LIMITS, date(2026, 1, 1))
+        for item in context.payloads():
+            if isinstance(item, Payload) and isinstance(item.document, etree._Element):
+                for element in item.document.iter(etree.Element):
+                    assert document_path(element) == element_path(element)
+                    compared += 1
+    assert compared > 500
+
+
+@given(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99)), max_size=6))
+def test_json_pointers_decode_back_to_their_steps(steps):
+    from ssbtek_validator.rules.code_lookup import json_pointer
+
+    pointer = json_pointer(tuple(steps))
+    decoded = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]] if pointer else []
+    assert decoded == [str(s) for s in steps]

@@ -1,0 +1,1 @@
+"""The project itself: layout, docs, style, packaging."""

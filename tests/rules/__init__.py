@@ -1,0 +1,1 @@
+"""Rules: each check and the registry."""

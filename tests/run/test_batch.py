@@ -1,0 +1,315 @@
+"""--jobs N gives the same result as one process, in input order; the progress line stays off CI logs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import os
+import pickle
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.report import json_report
+from ssbtek_validator.results.model import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
+from ssbtek_validator.run import executor as batch_module
+from ssbtek_validator.run.driver import Options, validate_paths
+from ssbtek_validator.run.executor import chunk_size, expand, validate_batch
+from ssbtek_validator.run.progress import Progress
+
+from ..conftest import CORPUS
+
+AS_OF = Options(as_of=date(2026, 11, 1))
+
+
+def as_dicts(result):
+    return (
+        [m.to_dict() for m in result.messages],
+        [e.to_dict() for e in result.exchanges],
+        [f.to_dict() for f in result.run_findings],
+    )
+
+
+def test_jobs_give_the_same_messages_in_the_same_order_as_one_process(tmp_path):
+    missing = tmp_path / "missing.xml"
+    arguments = [CORPUS / "v11", CORPUS / "misc", missing, CORPUS / "v10"]
+    plain = validate_paths(arguments, AS_OF)
+    one = validate_batch(arguments, AS_OF, jobs=1).result
+    two = validate_batch(arguments, AS_OF, jobs=2).result
+    assert as_dicts(one) == as_dicts(plain)
+    assert as_dicts(two) == as_dicts(plain)
+    assert two.exit_code == plain.exit_code == 3
+
+
+def test_pairs_across_chunks_and_har_captures_come_out_as_in_one_call():
+    options = replace(AS_OF, pairs=True)
+    arguments = [CORPUS / "v10", CORPUS / "pairs", CORPUS / "har", CORPUS / "v11"]
+    plain = validate_paths(arguments, options)
+    assert len(plain.exchanges) > 10 and plain.run_findings  # korrelationsid pairs, HAR exchanges, HAR info
+    two = validate_batch(arguments, options, jobs=2).result
+    assert as_dicts(two) == as_dicts(plain)
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_digests_are_of_the_bytes_validated_one_per_input(tmp_path):
+    arguments = [CORPUS / "har", CORPUS / "v10", tmp_path / "missing.xml"]
+    batch = validate_batch(arguments, AS_OF, jobs=2, digests=True)
+    files = [str(p) for p in sorted((CORPUS / "har").glob("*.har")) + sorted((CORPUS / "v10").glob("*.xml"))]
+    assert [d.file for d in batch.digests] == [*files, str(tmp_path / "missing.xml")]
+    assert len(batch.result.messages) > len(files)  # a HAR capture is one input and several messages
+    for digest in batch.digests[:-1]:
+        data = Path(digest.file).read_bytes()
+        assert digest.sha256 == hashlib.sha256(data).hexdigest() and digest.size == len(data)
+    assert batch.digests[-1].sha256 is None
+
+
+def test_expand_keeps_unreadable_arguments_and_empty_folders(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    targets = expand([empty, tmp_path / "nope.xml", CORPUS / "v10" / "ping-request.xml"], Options())
+    assert "no files matching" in targets[0].problem
+    assert targets[1].problem == "no such file or directory"
+    assert targets[2] == str(CORPUS / "v10" / "ping-request.xml")
+
+
+def test_chunks_balance_workers_and_stay_bounded():
+    assert chunk_size(10_000, 2) == 256
+    assert chunk_size(59, 2) == 8
+    for total in (1, 7, 100, 5000):
+        assert 1 <= chunk_size(total, 2) <= 256
+
+
+def test_progress_draws_on_a_terminal_and_erases_itself():
+    stream = Tty()
+    progress = Progress(stream=stream, delay=0)
+    progress.start(10)
+    progress.advance(10)
+    progress.close()
+    drawn = stream.getvalue()
+    assert "10/10 inputs" in drawn and drawn.endswith("\r")
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream=stream, delay=0)
+    progress.start(10)
+    progress.advance(10)
+    progress.close()
+    assert stream.getvalue() == ""
+
+
+def test_cli_jobs_and_stdin(tmp_path):
+    copy = tmp_path / "batch"
+    shutil.copytree(CORPUS / "v10", copy)
+    runner = CliRunner()
+    serial = runner.invoke(main, ["--format", "json", "--as-of", "2026-11-01", str(copy)])
+    parallel = runner.invoke(main, ["--jobs", "2", "--format", "json", "--as-of", "2026-11-01", str(copy)])
+    assert serial.exit_code == parallel.exit_code == 1
+    assert serial.output == parallel.output
+    piped = runner.invoke(main, ["--jobs", "2", "-"], input=(CORPUS / "v10" / "request-full.xml").read_bytes())
+    assert piped.exit_code == 0 and "<stdin>: conforms" in piped.output
+
+
+_text = st.text(max_size=20)
+_optional_int = st.none() | st.integers(0, 10**6)
+findings = st.builds(
+    Finding,
+    rule=_text,
+    severity=st.sampled_from(Severity),
+    message=_text,
+    file=_text,
+    line=_optional_int,
+    column=_optional_int,
+    path=_text,
+    value=st.none() | _text,
+)
+message_results = st.builds(
+    MessageResult,
+    file=_text,
+    detection=st.builds(
+        Detection,
+        version=st.none() | st.integers(0, 20),
+        pack_id=st.none() | _text,
+        pack_status=st.none() | _text,
+        operation=st.none() | _text,
+        direction=st.none() | _text,
+        reason=_text,
+    ),
+    findings=st.lists(findings, max_size=4),
+    message_date=st.none() | _text,
+    message_date_source=st.none() | _text,
+    rules_run=st.lists(_text, max_size=3),
+    observed=st.lists(_text, max_size=3),
+    suppressed=st.integers(0, 5),
+)
+
+
+@given(message_results)
+def test_a_result_comes_back_from_a_worker_unchanged(result):
+    """--jobs pickles every result (with a hand-written, faster reduction): nothing may change on the way,
+    and a severity must come back as the enum member reporters compare with ``is``."""
+    back = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == result
+    assert all(a.severity is b.severity for a, b in zip(back.findings, result.findings, strict=True))
+
+
+def test_the_json_report_prepared_during_the_run_is_the_report_written_after_it(tmp_path, monkeypatch):
+    """The JSON lines of messages are encoded while chunks arrive (--jobs): the file must be byte for byte
+    the report written from the finished run, with HAR captures, pairs and run findings in it."""
+    monkeypatch.chdir(tmp_path)  # no pyproject.toml configuration here
+    folders = ("v10", "misc", "har", "pairs", "v11")
+    arguments = [*(str(CORPUS / folder) for folder in folders), str(tmp_path / "missing.xml")]
+    written = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"report-{jobs}.json"
+        options = ["--format", "json", "--output", str(out), "--as-of", "2026-11-01", "--pairs", "--jobs", str(jobs)]
+        done = CliRunner().invoke(main, [*options, *arguments])
+        assert done.exit_code == 3, done.output
+        written[jobs] = out.read_text(encoding="utf-8")
+    after = io.StringIO()
+    json_report.write(validate_paths(arguments, replace(AS_OF, pairs=True)), builtin_packs(), after)
+    assert written[1] == written[2] == after.getvalue()
+    assert '"paired_by": "har"' in after.getvalue() and '"paired_by": "korrelationsid"' in after.getvalue()
+
+
+@given(st.lists(findings | findings.map(lambda f: replace(f, rule="SSBT-READ")), max_size=6))
+def test_a_verdict_is_incomplete_before_nonconformant_before_conforms(found):
+    """The exit code's classes, from a message's findings in any order (the one-pass verdict)."""
+    result = MessageResult(file="m.xml", findings=found)
+    if any(f.rule in INCOMPLETE_RULES for f in found):
+        assert result.verdict is Verdict.INCOMPLETE
+    elif any(f.severity is Severity.ERROR for f in found):
+        assert result.verdict is Verdict.NONCONFORMANT
+    else:
+        assert result.verdict is Verdict.CONFORMS
+
+
+def _forked_workers_only() -> int:
+    """This process's id, for a patch that must act in workers only; skips where workers are not forked
+    (a patch made here would not reach them)."""
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("worker processes are not forked here; the patch would not reach them")
+    return os.getpid()
+
+
+def _dying_worker(monkeypatch, dies_on: str, once_marker: Path | None = None):
+    """Make a worker process exit abruptly (as if killed) when its chunk holds ``dies_on``; with
+    ``once_marker``, only the first time. Needs forked workers, which inherit the patch."""
+    parent = _forked_workers_only()
+    real = batch_module.validate_chunk
+
+    def validate_chunk(chunk, *rest):
+        in_worker = os.getpid() != parent
+        holds = any(dies_on in str(getattr(t, "name", t)) for t in chunk)
+        if in_worker and holds and (once_marker is None or not once_marker.exists()):
+            if once_marker is not None:
+                once_marker.touch()
+            os._exit(1)
+        return real(chunk, *rest)
+
+    monkeypatch.setattr(batch_module, "validate_chunk", validate_chunk)
+
+
+def _corpus_with(tmp_path, name: str) -> Path:
+    folder = tmp_path / "batch"
+    shutil.copytree(CORPUS / "v10", folder)
+    shutil.copyfile(CORPUS / "v10/request-full.xml", folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["poison.xml", "0-poison.xml"])  # the second is the first of its chunk
+def test_an_input_a_worker_dies_on_is_reported_and_the_rest_of_the_batch_is_not_lost(tmp_path, monkeypatch, name):
+    folder = _corpus_with(tmp_path, name)
+    plain = validate_paths([folder], AS_OF)
+    _dying_worker(monkeypatch, name)
+    two = validate_batch([folder], AS_OF, jobs=2, digests=True)
+    names = [m.file for m in two.result.messages]
+    assert names == [m.file for m in plain.messages]  # every input, in input order
+    died = next(m for m in two.result.messages if m.file.endswith("/" + name))
+    assert [f.rule for f in died.findings] == ["SSBT-RULE-FAILED"] and "worker process" in died.findings[0].message
+    others = [m.to_dict() for m in two.result.messages if m is not died]
+    assert others == [m.to_dict() for m in plain.messages if not m.file.endswith("/" + name)]
+    assert two.result.run_findings == []  # workers could run: nothing given up
+    assert two.result.exit_code == 3
+    assert len(two.digests) == len(names) and all(d.sha256 for d in two.digests)
+
+
+def test_a_worker_killed_once_costs_nothing_but_time(tmp_path, monkeypatch):
+    folder = _corpus_with(tmp_path, "killed-once.xml")
+    plain = validate_paths([folder], AS_OF)
+    _dying_worker(monkeypatch, "killed-once.xml", once_marker=tmp_path / "killed")
+    two = validate_batch([folder], AS_OF, jobs=2)
+    assert (tmp_path / "killed").exists()  # it did die once
+    assert as_dicts(two.result) == as_dicts(plain)
+
+
+def test_workers_that_cannot_run_here_are_given_up_for_the_main_process(tmp_path, monkeypatch):
+    """Every worker dies as it starts: the batch goes on in this process, with the result --jobs 1 gives
+    (no input blamed) and one note saying why, instead of a pool started (and lost) per input."""
+    parent = _forked_workers_only()
+    starts = tmp_path / "starts"
+    starts.mkdir()
+
+    def dies_at_start(*_args):
+        if os.getpid() != parent:
+            (starts / str(os.getpid())).touch()
+            os._exit(1)
+
+    monkeypatch.setattr(batch_module, "_init_worker", dies_at_start)
+    plain = validate_paths([CORPUS / "v10", CORPUS / "v11"], AS_OF)
+    two = validate_batch([CORPUS / "v10", CORPUS / "v11"], AS_OF, jobs=2)
+    assert [m.to_dict() for m in two.result.messages] == [m.to_dict() for m in plain.messages]
+    assert [f.rule for f in two.result.run_findings] == ["SSBT-JOBS"]
+    assert two.result.exit_code == plain.exit_code
+    assert len(list(starts.iterdir())) <= 4  # the pool's two workers, the one alone, the one given nothing
+
+
+STOPS = [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")]
+
+
+@pytest.mark.parametrize(("signal_name", "code", "word"), STOPS)
+def test_a_stopped_run_stops_its_workers_and_exits_at_once(tmp_path, signal_name, code, word):
+    """The signal goes to the main process only, as from a CI runner cancelling the step or `timeout`:
+    the run ends with the shell's code for it, and no worker outlives it holding stdout open (the
+    step would hang on them), nor is the rest of the batch validated first."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not Path("/proc/self/task").is_dir():
+        pytest.skip("needs /proc to see the worker processes start")
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for index in range(3000):
+        shutil.copyfile(CORPUS / "v10/answer-all-agencies-data.xml", folder / f"{index:05d}.xml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssbtek_validator", "--jobs", "2", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored, whoever started us
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (children.exists() and children.read_text().split()):
+        time.sleep(0.05)
+    assert children.read_text().split(), "the workers did not start"
+    time.sleep(0.5)  # the workers are validating
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=60)  # returns only once every holder of the pipes is gone
+    assert process.returncode == code
+    assert word in err.decode() and b"Traceback" not in err
+    assert out == b""  # the rest of the batch was not validated and reported

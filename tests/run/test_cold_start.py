@@ -1,0 +1,142 @@
+"""The cold path stays lean: validating one message imports only what that message needs.
+
+A pre-commit hook or an editor starts a new process per message, so every module imported at start-up
+is paid per message. Each test runs the command's entry point in a fresh interpreter and looks at
+``sys.modules`` afterwards: it fails when an import moves back to the top of a module on the cold path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+#: what a one-message run must not import: test-only libraries, the --jobs machinery, formats not asked for
+NEVER = (
+    "hypothesis",
+    "xmlschema",
+    "jsonschema",
+    "yaml",
+    "fastjsonschema",
+    "multiprocessing",
+    "concurrent.futures.process",
+    "hashlib",  # only certification digests inputs and packs
+    "tempfile",  # only --output FILE writes through a temporary file
+)
+OTHER_REPORTERS = ("html", "junit", "sarif", "github")
+
+PROBE = """
+import json, sys
+BEFORE = set(sys.modules)  # what the interpreter's own start-up loaded (site, .pth files): not ours to judge
+OPENED = []
+sys.addaudithook(lambda event, args: OPENED.append(str(args[0])) if event == "open" and args else None)
+sys.argv = ["ssbtek-validate", *sys.argv[1:]]
+import ssbtek_validator.cli.main
+try:
+    ssbtek_validator.cli.main.main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(set(sys.modules) - BEFORE)) + "\\n")
+sys.stderr.write("\\nOPENED " + json.dumps(OPENED) + "\\n")
+"""
+
+
+def probe(*argv: str) -> dict[str, list[str]]:
+    """What a fresh ``ssbtek-validate *argv`` imported (``MODULES``) and which files it opened (``OPENED``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    seen = {}
+    for key in ("MODULES", "OPENED"):
+        line = next(line for line in done.stderr.splitlines() if line.startswith(key + " "))
+        seen[key] = json.loads(line[len(key) + 1 :])
+    return seen
+
+
+def imported_by(*argv: str) -> set[str]:
+    return set(probe(*argv)["MODULES"])
+
+
+def loaded(modules: set[str], name: str) -> bool:
+    return name in modules or any(module.startswith(name + ".") for module in modules)
+
+
+@pytest.fixture(scope="module")
+def one_run() -> dict[str, list[str]]:
+    return probe("--as-of", "2026-11-01", "corpus/v10/request-minimal.xml")
+
+
+@pytest.fixture(scope="module")
+def one_message(one_run: dict[str, list[str]]) -> set[str]:
+    return set(one_run["MODULES"])
+
+
+@pytest.fixture(scope="module")
+def opened(one_run: dict[str, list[str]]) -> set[str]:
+    """The names of the files the one-message run opened (data files, modules' sources and caches)."""
+    return {Path(name).name for name in one_run["OPENED"]}
+
+
+@pytest.mark.parametrize("name", NEVER)
+def test_one_message_does_not_import(one_message: set[str], name: str) -> None:
+    assert not loaded(one_message, name)
+
+
+@pytest.mark.parametrize("name", OTHER_REPORTERS)
+def test_a_text_report_imports_no_other_reporter(one_message: set[str], name: str) -> None:
+    assert "ssbtek_validator.report.text" in one_message  # the probe saw the run write its report
+    assert f"ssbtek_validator.report.{name}" not in one_message
+
+
+def test_a_message_without_lefi_documents_does_not_load_the_json_schema_engine(one_message: set[str]) -> None:
+    assert not loaded(one_message, "jsonschema_rs")
+
+
+def test_the_probe_sees_what_a_run_needs() -> None:
+    """The probe itself can fail: asking for HTML loads the HTML reporter, --jobs 2 loads the pool."""
+    modules = imported_by("--as-of", "2026-11-01", "--jobs", "2", "--format", "html", "corpus/v10")
+    assert "ssbtek_validator.report.html" in modules
+    assert loaded(modules, "concurrent.futures.process")
+
+
+def test_nested_documents_are_decoded_only_for_rules_that_read_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding base64/XML/JSON payloads is a large slice of a message's cost: Context.payloads decodes
+    them on first request, once per message, so a run whose rules never ask (here SSBT-XSD alone) pays
+    nothing for them, and a run with every rule decodes each message's documents once."""
+    import ssbtek_validator.rules.base as base
+    from ssbtek_validator.rules import MESSAGE_RULES
+    from ssbtek_validator.run.driver import Options, validate_paths
+
+    calls: list[str] = []
+    real = base.extract
+
+    def counting(*args, **kwargs):
+        calls.append(args[5])  # the message's name
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base, "extract", counting)
+    folder = ROOT / "corpus" / "v10"
+    validate_paths([folder], Options(rules=tuple(r for r in MESSAGE_RULES if r.id == "SSBT-XSD")))
+    assert calls == []
+    validate_paths([folder], Options())
+    assert calls, "every rule on: the answers' nested documents are decoded"
+    assert len(calls) == len(set(calls)), "once per message, however many rules read them"
+
+
+def test_a_message_without_findings_does_not_read_the_engine_findings(opened: set[str]) -> None:
+    """engine_findings.toml documents the ids the engine raises; which of them mean "incomplete" or are
+    protected from configuration is read from it on first need (results/model.py, run/config.py), not at
+    import: a conforming message never needs it."""
+    assert "pack.toml" in opened  # the probe sees data files being read
+    assert "engine_findings.toml" not in opened
+
+
+def test_a_finding_reads_the_engine_findings_when_it_needs_them() -> None:
+    """The other side: a message with an error asks whether its findings mean "incomplete"."""
+    assert "engine_findings.toml" in {
+        Path(name).name for name in probe("--as-of", "2026-11-01", "corpus/v10/invalid-csn-model.xml")["OPENED"]
+    }

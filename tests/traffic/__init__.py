@@ -1,0 +1,1 @@
+"""proxy and serve."""
