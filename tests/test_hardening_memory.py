@@ -214,3 +214,46 @@ def test_a_certification_whose_write_fails_leaves_the_previous_evidence_whole(tm
         certification.write(outcome, out)
     assert json.loads((out / "evidence.json").read_text()) == {"previous": True}
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _with_bad_attributes(count: int) -> bytes:
+    """The corpus request with ``count`` attributes the schema does not allow on the FK question: one error each."""
+    attributes = b"".join(b' x%d=""' % i for i in range(count))
+    return REQUEST.replace(b"<ssbt:fraga>", b"<ssbt:fraga" + attributes + b">", 1)
+
+
+def test_a_run_keeps_at_most_max_run_findings_and_still_counts_the_rest(tmp_path: Path):
+    """3,635 messages of 150 schema errors each held 545,000 findings (621 MB) until the report was written."""
+    paths = []
+    for index in range(6):
+        path = tmp_path / f"bad{index}.xml"
+        path.write_bytes(_with_bad_attributes(20))
+        paths.append(path)
+    good = tmp_path / "z-good.xml"
+    good.write_bytes(REQUEST)
+    paths.append(good)
+    whole = validate_paths(paths, Options(as_of=date(2026, 11, 1)))
+    bounded = validate_paths(paths, Options(as_of=date(2026, 11, 1), limits=Limits(max_run_findings=50)))
+    kept = sum(len(m.findings) for m in bounded.messages)
+    assert kept <= 50 + 6  # each message past the cap keeps the one finding that decides its verdict
+    assert kept < sum(len(m.findings) for m in whole.messages)
+    assert [m.verdict for m in bounded.messages] == [m.verdict for m in whole.messages]
+    assert bounded.totals() == whole.totals() and bounded.exit_code == whole.exit_code == 1
+    (note,) = bounded.run_findings
+    assert note.rule == "SSBT-LIMIT" and "--max-run-findings" in note.message
+    assert f"{sum(m.count(Severity.ERROR) for m in whole.messages) - kept:,} findings" in note.message
+    assert not whole.run_findings
+
+
+def test_the_run_findings_limit_is_on_the_command_line(tmp_path: Path):
+    for index in range(3):
+        (tmp_path / f"bad{index}.xml").write_bytes(_with_bad_attributes(5))
+    done = CliRunner().invoke(
+        ssbtek_validator.cli.main.main,
+        ["check", "--as-of", "2026-11-01", "--format", "json", "--max-run-findings", "6", str(tmp_path)],
+    )
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.output)
+    assert sum(len(m["findings"]) for m in report["messages"]) < 15
+    assert sum(m["findings_not_kept"] for m in report["messages"]) > 0
+    assert any("--max-run-findings" in f["message"] for f in report.get("run_findings", []))

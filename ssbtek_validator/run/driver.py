@@ -56,9 +56,11 @@ def validate_sources(
             exchanges.remember(message)
         except Exception as exc:  # last resort: one input must never stop the batch nor pass
             result.messages.append(_failed(source, exc, options.show_values))
+        result.bound_findings(options.limits.max_run_findings)
     if pairs_here:  # the whole run in this call (ssbtek_validator.run.executor configures a split run at its end)
         exchanges.finish(result)
         configure_run(result, options)
+        result.note_findings_not_kept(options.limits.max_run_findings)
     return safe_run(result, options.show_values)
 
 

@@ -381,6 +381,8 @@ def _collect(
     result = batch.result
     for outcome in outcomes:
         result.messages.extend(outcome.result.messages)
+        result.findings_not_kept += outcome.result.findings_not_kept
+        result.bound_findings(exchanges.options.limits.max_run_findings)
         result.run_findings.extend(outcome.result.run_findings)
         result.exchanges.extend(outcome.result.exchanges)
         exchanges.sides.extend(outcome.sides)
@@ -391,4 +393,5 @@ def _collect(
             progress.advance(outcome.inputs)
     exchanges.finish(result)
     configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
+    result.note_findings_not_kept(exchanges.options.limits.max_run_findings)
     safe_run(result, exchanges.options.show_values)
