@@ -6,6 +6,7 @@ import io
 import json
 import os
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from ssbtek_validator.report.outputs import Output, write_all
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.run.driver import Options, validate_paths
 
-from .hardening import REQUEST, run_cli
+from .hardening import REQUEST, in_request, run_cli
 
 TINY_ENTRY = json.dumps(
     {
@@ -257,3 +258,54 @@ def test_the_run_findings_limit_is_on_the_command_line(tmp_path: Path):
     assert sum(len(m["findings"]) for m in report["messages"]) < 15
     assert sum(m["findings_not_kept"] for m in report["messages"]) > 0
     assert any("--max-run-findings" in f["message"] for f in report.get("run_findings", []))
+
+
+def _payload(message: bytes):
+    from lxml import etree
+
+    root = etree.fromstring(message)
+    return root, next(e for e in root.iter() if etree.QName(e).localname not in ("Envelope", "Header", "Body"))
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        pytest.param(b"<ssbt:bad/>" * 3000, id="elements"),
+        pytest.param(b"<ssbt:x><ssbt:y/></ssbt:x>" * 1500, id="nested"),
+    ],
+)
+def test_schema_errors_by_prefix_are_the_whole_payloads_first_errors(monkeypatch, inner: bytes):
+    """Validated in prefixes (a small step here, to force several), the first errors are exactly those of
+    validating the payload whole, and the message is left as it was."""
+    from lxml import etree
+
+    from ssbtek_validator.packs.schema_packs import builtin_packs
+    from ssbtek_validator.rules import xsd
+
+    schema = builtin_packs()[10].schema()
+    for message in (in_request(inner), _with_bad_attributes(3000)):
+        root, payload = _payload(message)
+        before = etree.tostring(root)
+        assert not schema.validate(payload)
+        whole = [(e.message, e.line, e.path) for e in islice(schema.error_log, 1001)]
+        monkeypatch.setattr(xsd, "_STEP", 700)
+        cut = [(e.message, e.line, e.path) for e in xsd.schema_errors(schema, payload, 1001)]
+        monkeypatch.setattr(xsd, "_STEP", 50_000)
+        assert cut == whole
+        assert etree.tostring(root) == before
+    _, valid = _payload(REQUEST)
+    monkeypatch.setattr(xsd, "_STEP", 5)
+    assert xsd.schema_errors(schema, valid, 1001) == []
+
+
+def test_a_message_with_a_hundred_thousands_schema_errors_stays_small(tmp_path: Path):
+    """495,000 disallowed attributes peaked at 669 MB: lxml kept every libxml2 error until validation ended.
+    With 150,000 the peak was ~260 MB; validated by prefixes, only what the findings need is ever logged."""
+    source = tmp_path / "errors.xml"
+    source.write_bytes(_with_bad_attributes(150_000))
+    run = run_cli("--as-of", "2026-11-01", "--format", "json", str(source))
+    assert run.exit_code == 1, run.stderr
+    (message,) = json.loads(run.stdout)["messages"]
+    assert len(message["findings"]) == 1001
+    assert "not listed" in message["findings"][-1]["message"]
+    assert run.peak_mib < 150, run.peak_mib

@@ -99,6 +99,7 @@ def message_values(root: Any) -> Iterator[str]:
             value = text_of(node)  # the whole value, as the rules read it, wherever a comment splits it
             if value:
                 yield value
-            yield from node.attrib.values()
+            # lxml looks each value up by name, quadratic in the count: 20,000 attributes took 4 s that way
+            yield from node.attrib.values() if len(node.attrib) < 64 else map(str, node.xpath("@*"))
         elif (reference := text_of(node)).startswith("&"):  # an entity reference: its name
             yield reference.strip("&;")
