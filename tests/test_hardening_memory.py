@@ -309,3 +309,14 @@ def test_a_message_with_a_hundred_thousands_schema_errors_stays_small(tmp_path: 
     assert len(message["findings"]) == 1001
     assert "not listed" in message["findings"][-1]["message"]
     assert run.peak_mib < 150, run.peak_mib
+
+
+def test_the_values_of_an_element_with_many_attributes_are_all_read_for_masking(monkeypatch):
+    """Read in XPath chunks past 64 attributes (lxml's values() is quadratic in the count): none lost, in order."""
+    from lxml import etree
+
+    from ssbtek_validator.run import secrets
+
+    monkeypatch.setattr(secrets, "_CHUNK", 7)
+    element = etree.fromstring(("<a " + " ".join(f'x{i}="v{i}"' for i in range(100)) + "/>").encode())
+    assert list(secrets.message_values(element)) == [f"v{i}" for i in range(100)]
