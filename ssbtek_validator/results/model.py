@@ -277,16 +277,6 @@ class RunResult:
             self.findings_kept += len(message.findings)
         self.bounded = len(self.messages)
 
-    def note_findings_not_kept(self, most: int) -> None:
-        """The one run-level info saying how many findings the report leaves out, if any."""
-        if self.findings_not_kept:
-            text = (
-                f"{self.findings_not_kept:,} findings were counted but not kept: a run keeps at most {most:,} "
-                "(--max-run-findings); past it each message keeps the finding that decides its verdict, "
-                "and verdicts, totals and the exit code count them all."
-            )
-            self.run_findings.append(Finding("SSBT-LIMIT", Severity.INFO, text))
-
     @property
     def verdict(self) -> Verdict:
         verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}

@@ -32,6 +32,7 @@ from ssbtek_validator.run.driver import (
     Options,
     configure_run,
     not_checked,
+    note_findings_not_kept,
     today_fixed,
     validate_message,
     validate_sources,
@@ -393,5 +394,5 @@ def _collect(
             progress.advance(outcome.inputs)
     exchanges.finish(result)
     configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
-    result.note_findings_not_kept(exchanges.options.limits.max_run_findings)
+    note_findings_not_kept(result, exchanges.options.limits.max_run_findings)
     safe_run(result, exchanges.options.show_values)
