@@ -175,6 +175,7 @@ def limits(f: Callable[..., Any]) -> Callable[..., Any]:
         max_depth: int,
         max_nodes: int,
         max_exchanges: int,
+        max_run_findings: int,
         **kwargs: Any,
     ) -> Any:
         bounds = Limits(
@@ -183,6 +184,7 @@ def limits(f: Callable[..., Any]) -> Callable[..., Any]:
             max_depth=max_depth,
             max_nodes=max_nodes,
             max_exchanges=max_exchanges,
+            max_run_findings=max_run_findings,
         )
         return f(*args, limits=bounds, **kwargs)
 
@@ -200,6 +202,9 @@ def limits(f: Callable[..., Any]) -> Callable[..., Any]:
                          "builds, payloads included; bounds memory."),
             click.option("--max-exchanges", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_exchanges,
                          show_default=True, help="Most SOAP exchanges one HAR capture may hold; bounds memory."),
+            click.option("--max-run-findings", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_run_findings,
+                         show_default=True, help="Most findings a run keeps for its report; past it findings are "
+                         "counted (verdicts, exit code), not listed. Bounds memory."),
         )
     ):  # fmt: skip
         with_limits = option(with_limits)

@@ -36,6 +36,10 @@ class Limits:
     #: the report holds to the end of the run: ~10 kB each, so this, with ``max_nodes``, is what bounds the
     #: memory a 16 MiB capture of tiny exchanges costs. A session's capture holds tens.
     max_exchanges: int = 10_000
+    #: Most findings one run keeps in memory for its report (~1 kB each). Past it, the findings of further
+    #: messages are counted, not kept: each such message keeps the one finding that decides its verdict, so
+    #: verdicts, totals and the exit code are unchanged, and one run-level info says how many were left out.
+    max_run_findings: int = 100_000
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_depth <= LIBXML2_MAX_DEPTH:

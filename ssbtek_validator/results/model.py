@@ -155,7 +155,10 @@ class _Judged:
         return verdict
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
+        return sum(1 for f in self.findings if f.severity is severity) + self._not_kept(severity)
+
+    def _not_kept(self, severity: Severity) -> int:
+        return 0
 
 
 @dataclass(slots=True)
@@ -172,6 +175,33 @@ class MessageResult(_Judged):
     observed: list[str] = field(default_factory=list)
     #: findings hidden by the configuration's suppression baseline (ssbtek_validator/run/config.py)
     suppressed: int = 0
+    #: findings counted but not kept, by severity, once the run held ``max_run_findings`` (see leave_out)
+    not_kept: dict[str, int] = field(default_factory=dict)
+
+    def _not_kept(self, severity: Severity) -> int:
+        return self.not_kept.get(severity.value, 0)
+
+    def leave_out(self) -> int:
+        """Drop this message's findings but the one that decides its verdict, counting the rest by severity.
+
+        Its verdict, and so the exit code, stays what the whole list gave: the first "not checked"
+        finding, else the first error, else the first warning (``--strict``) is kept. Returns how many
+        were dropped.
+        """
+        rank = {Severity.ERROR: 1, Severity.WARNING: 2}
+        kept = min(
+            self.findings,
+            key=lambda f: 0 if f.rule in incomplete_rules() else rank.get(f.severity, 3),
+            default=None,
+        )
+        dropped = [f for f in self.findings if f is not kept]
+        for finding in dropped:
+            self.not_kept[finding.severity.value] = self.not_kept.get(finding.severity.value, 0) + 1
+        self.findings = [kept] if kept is not None and kept.severity is not Severity.INFO else []
+        if kept is not None and not self.findings:
+            self.not_kept[kept.severity.value] = self.not_kept.get(kept.severity.value, 0) + 1
+            return len(dropped) + 1
+        return len(dropped)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # as Detection's: --jobs pickles one per message
@@ -184,6 +214,7 @@ class MessageResult(_Judged):
             self.rules_run,
             self.observed,
             self.suppressed,
+            self.not_kept,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +233,7 @@ class MessageResult(_Judged):
             "observed": sorted(set(self.observed)),
             "findings": [f.to_dict() for f in self.findings],
             "suppressed": self.suppressed,
+            "findings_not_kept": sum(self.not_kept.values()),
         }
 
 
@@ -243,11 +275,32 @@ class RunResult:
     show_values: bool = False
     #: Request/answer pairs judged together (HAR captures, `pair`, `--pairs`); empty otherwise.
     exchanges: list[ExchangeResult] = field(default_factory=list)
+    #: findings kept so far, and counted but not kept, under ``max_run_findings`` (see bound_findings)
+    findings_kept: int = 0
+    findings_not_kept: int = 0
+    #: how many of ``messages`` bound_findings has counted
+    bounded: int = 0
+
+    def bound_findings(self, most: int) -> None:
+        """Keep at most ``most`` message findings in memory over the whole run.
+
+        Called as messages are added: a message that would take the run past ``most`` keeps only the
+        finding that decides its verdict (MessageResult.leave_out). A run of thousands of nonconformant
+        messages otherwise held every finding (545,000 of them: 621 MB) until the report was written.
+        """
+        for message in self.messages[self.bounded :]:
+            if self.findings_kept + len(message.findings) > most and message.findings:
+                self.findings_not_kept += message.leave_out()
+            self.findings_kept += len(message.findings)
+        self.bounded = len(self.messages)
 
     @property
     def verdict(self) -> Verdict:
         verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}
-        if Verdict.INCOMPLETE in verdicts or any(f.rule in incomplete_rules() for f in self.run_findings):
+        # an info about the run (findings counted, not kept) says nothing was left unchecked
+        unchecked = incomplete_rules()
+        incomplete = any(f.rule in unchecked and f.severity is not Severity.INFO for f in self.run_findings)
+        if Verdict.INCOMPLETE in verdicts or incomplete:
             return Verdict.INCOMPLETE
         if Verdict.NONCONFORMANT in verdicts:
             return Verdict.NONCONFORMANT
@@ -275,6 +328,9 @@ def _tally(judged: list[MessageResult] | list[ExchangeResult]) -> dict[str, int]
     """Verdicts and finding severities counted in one pass (a report asks for them over every message)."""
     verdicts = Counter(item.verdict for item in judged)
     severities = Counter(finding.severity for item in judged for finding in item.findings)
+    for item in judged:  # counted, not kept (RunResult.bound_findings)
+        for severity in Severity:
+            severities[severity] += item._not_kept(severity)
     return {
         "conforms": verdicts[Verdict.CONFORMS],
         "nonconformant": verdicts[Verdict.NONCONFORMANT],

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import islice
 
 from lxml import etree
 
+from ssbtek_validator.reading.limits import LIBXML2_MAX_DEPTH
 from ssbtek_validator.reading.message import element_path, is_leaf, text_of
 from ssbtek_validator.results.masking import masked_value, scrub_text
 from ssbtek_validator.results.model import Finding, Severity
@@ -52,11 +54,11 @@ class XsdRule:
     def check(self, context: Context) -> Iterator[Finding]:
         schema = context.pack.schema()
         payload = context.message.payload
-        if schema.validate(payload):
+        # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
+        entries = schema_errors(schema, payload, context.limits.max_findings + 1)
+        if not entries:
             return
         lines = _source_lines(context.message)
-        # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
-        entries = islice(schema.error_log, context.limits.max_findings + 1)
         findings = [self._finding(context, payload, entry, lines) for entry in entries]
         yield from sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
 
@@ -90,6 +92,92 @@ class XsdRule:
             path=path,
             value=masked_value(value, field, context.show_values),
         )
+
+
+#: Nodes (elements and attributes) a payload may have to be validated whole. libxml2 reports every violation
+#: and lxml keeps each in the schema's error log (~900 bytes) until validation ends: 495,000 disallowed
+#: attributes held 450 MB there, although only the first thousand become findings. A larger payload is
+#: validated by prefixes growing by this many nodes, so the log never holds more than the findings wanted
+#: plus what one step can add.
+_STEP = 50_000
+#: Errors a cut prefix can add at its end (a missing child at each open ancestor, a missing required
+#: attribute or content of the cut element): at most the depth libxml2 allows and a few.
+_SLACK = LIBXML2_MAX_DEPTH + 44
+
+
+def schema_errors(schema: etree.XMLSchema, payload, most: int) -> list:
+    """The first ``most`` entries of libxml2's error log for ``payload`` (none when it is valid).
+
+    libxml2 validates in document order, so the errors about a prefix of the payload, up to where it is
+    cut, are the whole payload's first errors. A payload of more than ``_STEP`` nodes is therefore
+    validated cut after ``_STEP``, ``2 × _STEP``, … nodes until a prefix yields enough errors beyond those
+    the cut itself can cause, or the whole payload has been validated.
+    """
+    total = sum(1 + len(element.attrib) for element in payload.iter(etree.Element))
+    keep = _STEP
+    while True:
+        with _cut_after(payload, keep, most) as validated:
+            valid = schema.validate(payload if validated is None else validated)
+            log = schema.error_log if not valid else []
+            enough = validated is None or len(log) >= most + _SLACK
+            entries = list(islice(log, most)) if enough else []
+            del log
+        schema._clear_error_log()  # what the log held is freed now, not at the next message's validation
+        if enough:
+            return entries
+        keep = min(keep + _STEP, total)
+
+
+@contextmanager
+def _cut_after(payload, keep: int, most: int) -> Iterator[object | None]:
+    """The payload cut, in place, after its first ``keep`` nodes in document order; restored on exit.
+
+    Yields the element to validate, or None when nothing needed cutting. Nothing is copied: the element
+    where the count runs out is swapped for a childless copy with the attributes that fit (same line,
+    same place, so the same error path), and what follows it at each level moves to a detached holder
+    of the same document (so no namespace is fixed up) and back. When the payload itself is where the
+    count runs out, its childless copy is validated on its own.
+    """
+    counted = 0
+    last = None
+    for element in payload.iter(etree.Element):
+        counted += 1 + len(element.attrib)
+        if counted > keep:
+            last = element
+            break
+    if last is None:
+        yield None
+        return
+    # an element repeats no attribute, so past its few declared ones each is an error: more than the errors
+    # wanted are never needed (and setting each one searches those already set)
+    fits = min(max(0, keep - (counted - len(last.attrib))), most + _SLACK + 100)
+    stand_in = last.makeelement(last.tag, nsmap=last.nsmap)
+    stand_in.sourceline = last.sourceline
+    if last is payload:
+        for name in last.xpath("@*[position() <= $n]", n=fits):
+            stand_in.set(name.attrname, name)
+        yield stand_in
+        return
+    moved: list[tuple[object, object]] = []
+    try:
+        node = last
+        while node is not payload:
+            holder = payload.makeelement("held")
+            while node.getnext() is not None:
+                holder.append(node.getnext())
+            moved.append((node.getparent(), holder))
+            node = node.getparent()
+        last.getparent().replace(last, stand_in)
+        for name in last.xpath("@*[position() <= $n]", n=fits):
+            stand_in.set(name.attrname, name)
+        yield payload
+    finally:
+        if stand_in.getparent() is not None:
+            stand_in.getparent().replace(stand_in, last)
+        for parent, holder in reversed(moved):
+            # len() of an element counts its children: once per moved child it made this quadratic
+            while (child := next(holder.iterchildren(), None)) is not None:
+                parent.append(child)
 
 
 #: libxml2's words when the schema has no global element for the payload's name and namespace

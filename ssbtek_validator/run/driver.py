@@ -56,10 +56,24 @@ def validate_sources(
             exchanges.remember(message)
         except Exception as exc:  # last resort: one input must never stop the batch nor pass
             result.messages.append(_failed(source, exc, options.show_values))
+        result.bound_findings(options.limits.max_run_findings)
     if pairs_here:  # the whole run in this call (ssbtek_validator.run.executor configures a split run at its end)
         exchanges.finish(result)
         configure_run(result, options)
+        note_findings_not_kept(result, options.limits.max_run_findings)
     return safe_run(result, options.show_values)
+
+
+def note_findings_not_kept(result: RunResult, most: int) -> None:
+    """The one run-level info saying how many findings the report leaves out (RunResult.bound_findings), if any.
+    An info: everything was checked, so it does not make the run incomplete."""
+    if result.findings_not_kept:
+        text = (
+            f"{result.findings_not_kept:,} findings were counted but not kept: a run keeps at most {most:,} "
+            "(--max-run-findings); past it each message keeps the finding that decides its verdict, "
+            "and verdicts, totals and the exit code count them all."
+        )
+        result.run_findings.append(Finding("SSBT-LIMIT", Severity.INFO, text))
 
 
 def _failed(source: Source, exc: Exception, show_values: bool) -> MessageResult:

@@ -31,6 +31,7 @@ from ssbtek_validator.run.driver import (
     Options,
     configure_run,
     not_checked,
+    note_findings_not_kept,
     today_fixed,
     validate_message,
     validate_sources,
@@ -382,6 +383,8 @@ def _collect(
     result = batch.result
     for outcome in outcomes:
         result.messages.extend(outcome.result.messages)
+        result.findings_not_kept += outcome.result.findings_not_kept
+        result.bound_findings(exchanges.options.limits.max_run_findings)
         result.run_findings.extend(outcome.result.run_findings)
         result.exchanges.extend(outcome.result.exchanges)
         exchanges.sides.extend(outcome.sides)
@@ -392,4 +395,5 @@ def _collect(
             progress.advance(outcome.inputs)
     exchanges.finish(result)
     configure_run(result, exchanges.options)  # the rule configuration on the whole run's exchanges, once
+    note_findings_not_kept(result, exchanges.options.limits.max_run_findings)
     safe_run(result, exchanges.options.show_values)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from ssbtek_validator.report.outputs import Output, write_all
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.run.driver import Options, validate_paths
 
-from ..hardening import REQUEST, run_cli
+from ..hardening import REQUEST, in_request, run_cli
 
 TINY_ENTRY = json.dumps(
     {
@@ -214,3 +215,108 @@ def test_a_certification_whose_write_fails_leaves_the_previous_evidence_whole(tm
         certification.write(outcome, out)
     assert json.loads((out / "evidence.json").read_text()) == {"previous": True}
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def _with_bad_attributes(count: int) -> bytes:
+    """The corpus request with ``count`` attributes the schema does not allow on the FK question: one error each."""
+    attributes = b"".join(b' x%d=""' % i for i in range(count))
+    return REQUEST.replace(b"<ssbt:fraga>", b"<ssbt:fraga" + attributes + b">", 1)
+
+
+def test_a_run_keeps_at_most_max_run_findings_and_still_counts_the_rest(tmp_path: Path):
+    """3,635 messages of 150 schema errors each held 545,000 findings (621 MB) until the report was written."""
+    paths = []
+    for index in range(6):
+        path = tmp_path / f"bad{index}.xml"
+        path.write_bytes(_with_bad_attributes(20))
+        paths.append(path)
+    good = tmp_path / "z-good.xml"
+    good.write_bytes(REQUEST)
+    paths.append(good)
+    whole = validate_paths(paths, Options(as_of=date(2026, 11, 1)))
+    bounded = validate_paths(paths, Options(as_of=date(2026, 11, 1), limits=Limits(max_run_findings=50)))
+    kept = sum(len(m.findings) for m in bounded.messages)
+    assert kept <= 50 + 6  # each message past the cap keeps the one finding that decides its verdict
+    assert kept < sum(len(m.findings) for m in whole.messages)
+    assert [m.verdict for m in bounded.messages] == [m.verdict for m in whole.messages]
+    assert bounded.totals() == whole.totals() and bounded.exit_code == whole.exit_code == 1
+    (note,) = bounded.run_findings
+    assert note.rule == "SSBT-LIMIT" and "--max-run-findings" in note.message
+    assert f"{sum(m.count(Severity.ERROR) for m in whole.messages) - kept:,} findings" in note.message
+    assert not whole.run_findings
+
+
+def test_the_run_findings_limit_is_on_the_command_line(tmp_path: Path):
+    for index in range(3):
+        (tmp_path / f"bad{index}.xml").write_bytes(_with_bad_attributes(5))
+    done = CliRunner().invoke(
+        ssbtek_validator.cli.main.main,
+        ["check", "--as-of", "2026-11-01", "--format", "json", "--max-run-findings", "6", str(tmp_path)],
+    )
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.output)
+    assert sum(len(m["findings"]) for m in report["messages"]) < 15
+    assert sum(m["findings_not_kept"] for m in report["messages"]) > 0
+    assert any("--max-run-findings" in f["message"] for f in report.get("run_findings", []))
+
+
+def _payload(message: bytes):
+    from lxml import etree
+
+    root = etree.fromstring(message)
+    return root, next(e for e in root.iter() if etree.QName(e).localname not in ("Envelope", "Header", "Body"))
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        pytest.param(b"<ssbt:bad/>" * 3000, id="elements"),
+        pytest.param(b"<ssbt:x><ssbt:y/></ssbt:x>" * 1500, id="nested"),
+    ],
+)
+def test_schema_errors_by_prefix_are_the_whole_payloads_first_errors(monkeypatch, inner: bytes):
+    """Validated in prefixes (a small step here, to force several), the first errors are exactly those of
+    validating the payload whole, and the message is left as it was."""
+    from lxml import etree
+
+    from ssbtek_validator.packs.schema_packs import builtin_packs
+    from ssbtek_validator.rules import xsd
+
+    schema = builtin_packs()[10].schema()
+    for message in (in_request(inner), _with_bad_attributes(3000)):
+        root, payload = _payload(message)
+        before = etree.tostring(root)
+        assert not schema.validate(payload)
+        whole = [(e.message, e.line, e.path) for e in islice(schema.error_log, 1001)]
+        monkeypatch.setattr(xsd, "_STEP", 700)
+        cut = [(e.message, e.line, e.path) for e in xsd.schema_errors(schema, payload, 1001)]
+        monkeypatch.setattr(xsd, "_STEP", 50_000)
+        assert cut == whole
+        assert etree.tostring(root) == before
+    _, valid = _payload(REQUEST)
+    monkeypatch.setattr(xsd, "_STEP", 5)
+    assert xsd.schema_errors(schema, valid, 1001) == []
+
+
+def test_a_message_with_a_hundred_thousands_schema_errors_stays_small(tmp_path: Path):
+    """495,000 disallowed attributes peaked at 669 MB: lxml kept every libxml2 error until validation ended.
+    With 150,000 the log alone took ~170 MB; validated by prefixes, only what the findings need is ever logged."""
+    source = tmp_path / "errors.xml"
+    source.write_bytes(_with_bad_attributes(150_000))
+    run = run_cli("--as-of", "2026-11-01", "--format", "json", str(source))
+    assert run.exit_code == 1, run.stderr
+    (message,) = json.loads(run.stdout)["messages"]
+    assert len(message["findings"]) == 1001
+    assert "not listed" in message["findings"][-1]["message"]
+    assert run.peak_mib < 150, run.peak_mib
+
+
+def test_the_values_of_an_element_with_many_attributes_are_all_read_for_masking(monkeypatch):
+    """Read in XPath chunks past 64 attributes (lxml's values() is quadratic in the count): none lost, in order."""
+    from lxml import etree
+
+    from ssbtek_validator.run import secrets
+
+    monkeypatch.setattr(secrets, "_CHUNK", 7)
+    element = etree.fromstring(("<a " + " ".join(f'x{i}="v{i}"' for i in range(100)) + "/>").encode())
+    assert list(secrets.message_values(element)) == [f"v{i}" for i in range(100)]
