@@ -298,8 +298,7 @@ class RunResult:
     def verdict(self) -> Verdict:
         verdicts = {m.verdict for m in self.messages} | {e.verdict for e in self.exchanges}
         # an info about the run (findings counted, not kept) says nothing was left unchecked
-        unchecked = incomplete_rules()
-        incomplete = any(f.rule in unchecked and f.severity is not Severity.INFO for f in self.run_findings)
+        incomplete = any(f.severity is not Severity.INFO and f.rule in incomplete_rules() for f in self.run_findings)
         if Verdict.INCOMPLETE in verdicts or incomplete:
             return Verdict.INCOMPLETE
         if Verdict.NONCONFORMANT in verdicts:
