@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from ssbtek_validator.cli import options as opt
+from ssbtek_validator.results.model import EXIT_USAGE
 
-EXIT_USAGE = 2
 DIRECTIONS = ("request", "answer", "fault")
 
 

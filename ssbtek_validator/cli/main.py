@@ -28,14 +28,13 @@ from ssbtek_validator.report.json_report import MessageLines
 from ssbtek_validator.report.outputs import OutputError, write_all
 from ssbtek_validator.report.outputs import plan as plan_outputs
 from ssbtek_validator.report.versions import WRITERS
+from ssbtek_validator.results.model import EXIT_INCOMPLETE, EXIT_USAGE
 from ssbtek_validator.run.config import ConfigError, load_config
 from ssbtek_validator.run.driver import Options, validate_pair
 from ssbtek_validator.run.executor import validate_batch
 from ssbtek_validator.run.progress import Progress
 
-EXIT_USAGE = 2
-#: nothing was judged wrong, but the run could not check everything
-EXIT_INCOMPLETE = 3
+#: what an out-of-memory end says (exit 3: the run did not check everything)
 OUT_OF_MEMORY = (
     "out of memory; the run did not finish and no report was written. Lower the limits (--max-message-bytes, "
     "--max-nodes, --max-exchanges) or validate fewer inputs per run, and please report the input."
@@ -482,7 +481,7 @@ from ssbtek_validator.cli.fuzz import fuzz  # noqa: E402
 
 main.add_command(fuzz)
 
-from ssbtek_validator.traffic.commands import proxy, serve  # noqa: E402
+from ssbtek_validator.cli.traffic import proxy, serve  # noqa: E402
 
 main.add_command(proxy)
 main.add_command(serve)

@@ -88,13 +88,29 @@ def pack(help_text: str = "Use this SSBTEK version's pack whatever the namespace
     return click.option("--pack", "version", type=int, multiple=multiple, metavar="N", help=help_text)
 
 
+def show_values(help_text: str = "Show personal data in findings (masked by default).") -> Decorator:
+    """``--show-values``: every command masks personal data unless this is given."""
+    return click.option("--show-values", is_flag=True, help=help_text)
+
+
+def max_message_bytes(help_text: str = "Largest message read.") -> Decorator:
+    """``--max-message-bytes``, for the commands that take this limit alone (proxy, serve)."""
+    return click.option(
+        "--max-message-bytes",
+        type=click.IntRange(min=1),
+        default=DEFAULT_LIMITS.max_message_bytes,
+        show_default=True,
+        help=help_text,
+    )
+
+
 def judging(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--schemas``, ``--show-values``, ``--as-of``, ``--strict``: how every message is judged."""
     for option in reversed(
         (
             click.option("--schemas", type=click.Path(exists=True),
                          help="A published contract bundle (folder, WSDL or XSD)."),
-            click.option("--show-values", is_flag=True, help="Show personal data in findings (masked by default)."),
+            show_values(),
             click.option("--as-of", callback=parse_as_of, metavar="YYYY-MM-DD",
                          help="Judge undated messages as of this date (default today)."),
             click.option("--strict", is_flag=True, help="Warnings make the run nonconformant."),
@@ -190,8 +206,7 @@ def limits(f: Callable[..., Any]) -> Callable[..., Any]:
 
     for option in reversed(
         (
-            click.option("--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes,
-                         show_default=True, help="Largest message read."),
+            max_message_bytes(),
             click.option("--max-decoded-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_decoded_bytes,
                          show_default=True, help="Largest decoded nested payload (base64/JSON/XML inside a message)."),
             click.option("--max-depth", type=click.IntRange(1, LIBXML2_MAX_DEPTH), default=DEFAULT_LIMITS.max_depth,

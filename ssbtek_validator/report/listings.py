@@ -12,9 +12,8 @@ from datetime import date
 import click
 
 from ssbtek_validator.packs.codelists import builtin_catalogue
+from ssbtek_validator.results.model import EXIT_USAGE
 from ssbtek_validator.rules.catalog import all_rules, find
-
-EXIT_USAGE = 2
 
 
 def print_rules(output_format: str = "text") -> int:

@@ -15,6 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+#: Exit codes by class, never counts: what every command (and a CI reading it) relies on.
+EXIT_CONFORMS = 0
+EXIT_NONCONFORMANT = 1
+EXIT_USAGE = 2  # a bad option, an unknown pack, a bundle or configuration that cannot be used
+EXIT_INCOMPLETE = 3  # nothing was judged wrong, but the run could not check everything
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -312,7 +318,11 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """Exit codes by class, never counts (see README)."""
-        return {Verdict.CONFORMS: 0, Verdict.NONCONFORMANT: 1, Verdict.INCOMPLETE: 3}[self.verdict]
+        return {
+            Verdict.CONFORMS: EXIT_CONFORMS,
+            Verdict.NONCONFORMANT: EXIT_NONCONFORMANT,
+            Verdict.INCOMPLETE: EXIT_INCOMPLETE,
+        }[self.verdict]
 
     def totals(self) -> dict[str, int]:
         return {"messages": len(self.messages), **_tally(self.messages)}

@@ -206,7 +206,7 @@ def test_a_broken_scenario_file_is_a_usage_error(tmp_path):
 
 
 def test_without_aiohttp_the_commands_say_how_to_install_it(monkeypatch):
-    import ssbtek_validator.traffic.commands as commands
+    import ssbtek_validator.cli.traffic as commands
 
     monkeypatch.setattr(commands, "aiohttp_missing", lambda: "this command needs the 'serve' extra")
     for command in (["serve"], ["proxy", "--upstream", "http://127.0.0.1:9/"]):

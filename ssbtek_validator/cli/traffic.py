@@ -1,4 +1,5 @@
-"""The ``proxy`` and ``serve`` commands. aiohttp is imported only when one of them runs."""
+"""The ``proxy`` and ``serve`` commands: click wiring for :mod:`ssbtek_validator.traffic`, whose aiohttp is
+imported only when one of them runs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import sys
 
 import click
 
-from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
+from ssbtek_validator.cli import options as opt
+from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.results.model import EXIT_USAGE
 from ssbtek_validator.traffic import aiohttp_missing
-
-EXIT_USAGE = 2
 
 
 def _need_aiohttp() -> None:
@@ -28,14 +29,20 @@ def _listen(value: str) -> tuple[str, int]:
         raise click.BadParameter(str(exc)) from exc
 
 
+#: where proxy and serve listen: loopback unless told otherwise
+LISTEN = click.option(
+    "--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on (port 0: any)."
+)
+
+
 def _announce(text: str) -> None:
     click.echo(text)
     sys.stdout.flush()
 
 
 @click.command()
-@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on (port 0: any).")
-@click.option("--pack", "version", type=int, metavar="N", help="Serve only this SSBTEK version [default: every pack].")
+@LISTEN
+@opt.pack("Serve only this SSBTEK version [default: every pack].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed and korrelationsid, same answer.")
 @click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), help="Scenario file (TOML).")
 @click.option(
@@ -46,10 +53,8 @@ def _announce(text: str) -> None:
     help="Share of answers given one planted defect, to test the caller's own error handling.",
 )
 @click.option("--lenient", is_flag=True, help="Answer nonconformant requests too (their findings are logged).")
-@click.option("--show-values", is_flag=True, help="Show personal data in Faults and the log (masked by default).")
-@click.option(
-    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
-)
+@opt.show_values("Show personal data in Faults and the log (masked by default).")
+@opt.max_message_bytes()
 @click.option(
     "--body-timeout",
     type=click.FloatRange(min=0.1),
@@ -108,7 +113,7 @@ def serve(
 
 @click.command()
 @click.option("--upstream", required=True, help="The SSBTEK endpoint to forward to (http:// or https:// URL).")
-@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on (port 0: any).")
+@LISTEN
 @click.option("--record", "record_dir", type=click.Path(file_okay=False), help="Write each exchange to this folder.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="Trust these CAs for the upstream.")
@@ -121,11 +126,9 @@ def serve(
     show_default=True,
     help="Seconds to wait for the upstream's answer before answering 504.",
 )
-@click.option("--show-values", is_flag=True, help="Show personal data in the verdicts (masked by default).")
+@opt.show_values("Show personal data in the verdicts (masked by default).")
 @click.option("--strict", is_flag=True, help="Warnings make an exchange nonconformant.")
-@click.option(
-    "--max-message-bytes", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_message_bytes, show_default=True
-)
+@opt.max_message_bytes()
 def proxy(
     upstream: str,
     listen: str,
