@@ -19,6 +19,7 @@ from ssbtek_validator.results.model import ENGINE_FINDINGS, Severity, engine_fin
 from ssbtek_validator.rules import MESSAGE_RULES, Rule
 from ssbtek_validator.rules.base import Versions
 from ssbtek_validator.rules.codes import CodeListRule
+from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
 __all__ = ["ENGINE_FINDINGS", "RuleDoc", "all_rules", "describe", "find", "known_ids", "owner", "rule_table"]
 
@@ -161,12 +162,6 @@ def _field(binding: Binding) -> str:
     return last.split("'")[1] if "local-name()" in last else last.rsplit(":", 1)[-1]
 
 
-def _exchange_rules() -> tuple[Rule, ...]:
-    from ssbtek_validator.rules.exchange import EXCHANGE_RULES
-
-    return EXCHANGE_RULES
-
-
 @cache
 def _ordered() -> tuple[RuleDoc, ...]:
     """Every documented id in the order the rule table lists them: engine checks (as engine_findings.toml
@@ -174,9 +169,8 @@ def _ordered() -> tuple[RuleDoc, ...]:
     the ids that belong to a rule and the run's notes."""
     catalogue = builtin_catalogue()
     code_rule = next((r for r in MESSAGE_RULES if isinstance(r, CodeListRule)), None) or CodeListRule(catalogue)
-    exchange_rules = _exchange_rules()
     docs = [_from_rule(rule, "rule") for rule in MESSAGE_RULES]
-    docs += [_from_rule(rule, "exchange") for rule in exchange_rules]
+    docs += [_from_rule(rule, "exchange") for rule in EXCHANGE_RULES]
     kinds = {doc.id: doc.kind for doc in docs}
     engine = [_engine_doc(item, kinds) for item in engine_findings()]
     docs += engine
