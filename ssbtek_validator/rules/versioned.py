@@ -87,7 +87,9 @@ class LefiVersionRule(_LefiRule):
     summary = "A stated lefiOnlineVersion is a LEFI Online version that the message's SSBTEK version serves."
     versions = Versions.of(range(7, 9))
     explanation = (
-        "SSBTEK v7 carries LEFI Online 5.0 and 5.1, v8 carries 6.0 (xsd/lefi-online/versions.toml). A question "
+        "SSBTEK v7 carries LEFI Online 5.0 and 5.1, v8 carries 6.0 (Försäkringskassan's SSBTEK release notes of "
+        "2018-10-08, 2019-05-06 and the summary of versions of 2019-08-23; as data in xsd/lefi-online/versions.toml). "
+        "A question "
         "(or an answer, or an echoed question) naming another LEFI version calls something that SSBTEK version "
         "does not serve. In v6 the field itself did not exist yet: SSBT-LEFI-FIELD reports it there."
     )
@@ -180,9 +182,11 @@ class LefiFieldRule(_LefiRule):
     summary = "LEFI Online fields appear only in the LEFI versions that have them."
     versions = Versions.of(range(6, 9))
     explanation = (
-        "xsd/lefi-online/versions.toml says which LEFI version brought each field: lefiOnlineVersion and "
-        "premiepensionBelopp in 5.0, programanvisning and programersattning detail in 5.1, programjobdagar (JOB "
-        "days) and forhandsbesked (preliminary payments) in 6.0. The one LEFI Online schema accepts them all; "
+        "Which LEFI version brought each field: lefiOnlineVersion and premiepensionBelopp in 5.0 (Försäkringskassan's "
+        "SSBTEK release note of 2018-10-08), programanvisning and programersattning detail in 5.1 (summary of "
+        "versions, 2019-08-23), programjobdagar (JOB days) and forhandsbesked (preliminary payments) in 6.0 (release "
+        "notes of 2019-05-06 and 2019-12-09); as data in xsd/lefi-online/versions.toml. The one LEFI Online "
+        "schema accepts them all; "
         "this rule reports a field used in a message of an earlier LEFI version, naming the version it came with."
     )
     example = (
@@ -220,8 +224,9 @@ class LefiFormanRule(_LefiRule):
     summary = "A förmån code (formanstyp) is used only in the LEFI versions that have the förmån."
     versions = Versions.of(range(6, 9))
     explanation = (
-        "FTH was removed in LEFI Online 4.0 (so in every SSBTEK version modelled here); omvårdnadsbidrag (OMV) "
-        "and merkostnadsersättning (MEK) arrived in 5.0 (in force 2019-01-01). Facts in "
+        "FTH was removed in LEFI Online 4.0 (Försäkringskassan's SSBTEK summary of versions, 2019-08-23), so in "
+        "every SSBTEK version modelled here; omvårdnadsbidrag (OMV) and merkostnadsersättning (MEK) arrived in 5.0, "
+        "in force 2019-01-01 (Försäkringskassan's SSBTEK release note of 2018-10-08). As data in "
         "xsd/lefi-online/versions.toml [[forman]]. Codes the table does not know are left to the code lists."
     )
     example = "formanstyp FTH was removed in LEFI Online 4.0; this answer is LEFI Online 6.0 (…)."
