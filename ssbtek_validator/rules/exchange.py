@@ -399,7 +399,9 @@ def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
     A korrelationsid shared by several requests (a resend, a copy-paste) pairs its first request with
     the first answer, and so on. What is left over (a ping or a fault carries no korrelationsid) is
     paired by file name when a request ``NAME-request.EXT`` has its ``NAME-answer.EXT`` (as
-    ``ssbtek-validate proxy --record`` writes them); the rest is reported unmatched rather than guessed at.
+    ``ssbtek-validate proxy --record`` writes them), even an answer that holds no SSBTEK message (an HTML
+    error page the upstream gave), so that the exchange is said incomplete rather than its request
+    unmatched; the rest is reported unmatched rather than guessed at.
     """
     requests: dict[str, list[Side]] = {}
     answers: dict[str, list[Side]] = {}
@@ -407,7 +409,10 @@ def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
     left: list[tuple[Side, str]] = []
     for side in sides:
         if not side.usable:
-            continue  # its own findings say why
+            # its own findings say why; a recorded NAME-answer still completes its NAME-request below
+            if RECORDED_NAME.match(side.name):
+                left.append((side, "unusable"))
+            continue
         if side.korrelationsid is None or not side.korrelationsid[0]:
             left.append((side, side.direction or "message"))
             continue
@@ -425,26 +430,27 @@ def pair_by_korrelationsid(sides: list[Side]) -> list[ExchangeResult]:
     return exchanges + _pair_by_name(left)
 
 
-_RECORDED_NAME = re.compile(r"^(?P<stem>.+)-(?P<side>request|answer)(?P<ext>\.[^./\\]+)$")
+#: how ``ssbtek-validate proxy --record`` names the two sides of an exchange
+RECORDED_NAME = re.compile(r"^(?P<stem>.+)-(?P<side>request|answer)(?P<ext>\.[^./\\]+)$")
 
 
 def _pair_by_name(left: list[tuple[Side, str]]) -> list[ExchangeResult]:
     """``NAME-request.EXT`` with ``NAME-answer.EXT`` among what korrelationsid left unpaired; the rest unmatched."""
     answers: dict[tuple[str, str], Side] = {}
     for side, what in left:
-        found = _RECORDED_NAME.match(side.name)
+        found = RECORDED_NAME.match(side.name)
         if found and found["side"] == "answer" and what != "request":
             answers.setdefault((found["stem"], found["ext"]), side)
     exchanges: list[ExchangeResult] = []
     used: set[int] = set()
     for side, what in left:
-        found = _RECORDED_NAME.match(side.name)
+        found = RECORDED_NAME.match(side.name)
         answer = answers.get((found["stem"], found["ext"])) if found and found["side"] == "request" else None
         if answer is not None and what == "request" and id(answer) not in used:
             used.add(id(answer))
             used.add(id(side))
             exchanges.append(judge(f"file name {found['stem']}", side, answer, "file name"))
-    exchanges.extend(_unmatched(side, what) for side, what in left if id(side) not in used)
+    exchanges.extend(_unmatched(side, what) for side, what in left if id(side) not in used and what != "unusable")
     return exchanges
 
 
@@ -453,7 +459,6 @@ def _unmatched(side: Side, what: str) -> ExchangeResult:
     result = ExchangeResult(
         side.name, side.name if what == "request" else None, side.name if what != "request" else None
     )
-    result.paired_by = "korrelationsid"
     if side.korrelationsid and side.korrelationsid[0]:
         key = side.korrelationsid[0]
         # a UUID is no one's data; whatever else a caller put there (a name, a case number) is masked

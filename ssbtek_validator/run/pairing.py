@@ -8,16 +8,18 @@ requests and answers are matched by korrelationsid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ssbtek_validator.reading.har import looks_like_har, read_har
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.message import Message, parse
-from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
 from ssbtek_validator.results.wording import plural
-from ssbtek_validator.rules.exchange import Side, judge, pair_by_korrelationsid, side_of
+from ssbtek_validator.rules.exchange import RECORDED_NAME, Side, judge, pair_by_korrelationsid, side_of
 
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
@@ -45,7 +47,7 @@ class Exchanges:
 
     def finish(self, result: RunResult) -> None:
         if self.options.pairs:
-            result.exchanges.extend(pair_by_korrelationsid(self.sides))
+            result.exchanges.extend(recorded_incomplete(exchange) for exchange in pair_by_korrelationsid(self.sides))
 
     def capture(self, source: Source, result: RunResult) -> None:
         """One HAR file: a verdict per message in it, and one per exchange."""
@@ -76,6 +78,40 @@ class Exchanges:
         parsed = parse(source, self.options.limits)
         result.messages.append(self.validate(source, self.options, self.packs, parsed))
         return side_of(parsed)
+
+
+#: what ``ssbtek-validate proxy --record`` writes beside a request the upstream never answered
+_MARKER_REASON = re.compile(r"incomplete exchange: no answer from the upstream \((?P<reason>[^()\n]{1,200})\)")
+
+
+def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
+    """An unmatched request the proxy recorded as incomplete (``NAME-incomplete.txt`` beside
+    ``NAME-request.EXT``) is an exchange without an answer, not a request someone forgot to capture:
+    it is said as incomplete (exit 3), with the proxy's reason, so a certification run over recorded
+    traffic shows that the upstream did not answer."""
+    found = RECORDED_NAME.match(exchange.request or "")
+    if exchange.answer is not None or found is None or found["side"] != "request":
+        return exchange
+    if [finding.rule for finding in exchange.findings] != ["SSBT-PAIR-UNMATCHED"]:
+        return exchange
+    marker = Path(f"{found['stem']}-incomplete.txt")
+    try:
+        with marker.open("rb") as stream:
+            head = stream.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return exchange  # no marker (or none we may read): an ordinary unmatched request
+    said = _MARKER_REASON.search(head)
+    reason = f" ({said['reason']})" if said else ""
+    exchange.findings = [
+        Finding(
+            "SSBT-PAIR-INCOMPLETE",
+            Severity.ERROR,
+            f"The proxy recorded this exchange as incomplete: no answer from the upstream{reason}, "
+            f"see {marker.name}; it cannot be judged.",
+            file=exchange.request,
+        )
+    ]
+    return exchange
 
 
 def judge_pair(request: Source, answer: Source, exchanges: Exchanges) -> RunResult:

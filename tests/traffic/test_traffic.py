@@ -327,6 +327,10 @@ def test_the_proxy_survives_a_misbehaving_upstream_and_records_what_happened(mis
     assert "answer nonconformant" in proxy.out[2]
     assert len(list(record.glob("*-incomplete.txt"))) == 3
     assert (next(record.glob("*-answer.xml"))).read_bytes().startswith(b"<html>")  # what the upstream gave
+    paired = _cli("--pairs", str(record))  # the recording, judged later: unanswered is incomplete, not unmatched
+    assert paired.exit_code == 3, paired.output
+    assert paired.output.count("SSBT-PAIR-INCOMPLETE The proxy recorded this exchange as incomplete") == 3
+    assert "SSBT-PAIR-UNMATCHED" not in paired.output, paired.output
 
 
 def test_the_proxy_forwards_unchanged_and_loses_nothing_under_concurrency(double, tmp_path):
@@ -400,6 +404,21 @@ def test_recorded_pairs_without_korrelationsid_pair_by_file_name(tmp_path):
     result = _cli("--pairs", str(tmp_path))
     assert "paired by file name" in result.output and "SSBT-PAIR-UNMATCHED" not in result.output, result.output
     assert result.exit_code == 0
+
+
+def test_a_request_the_proxy_recorded_as_unanswered_is_an_incomplete_exchange(tmp_path):
+    """Beside NAME-request.xml, the proxy's NAME-incomplete.txt says the upstream never answered: --pairs says
+    so with the proxy's reason (exit 3) instead of calling the request unmatched (a warning, exit 0)."""
+    request = (CORPUS / "v10/request-full.xml").read_bytes()
+    (tmp_path / "t1-000001-abc-request.xml").write_bytes(request)
+    assert _cli("--pairs", str(tmp_path)).exit_code == 0  # no marker: an ordinary unmatched request
+    (tmp_path / "t1-000001-abc-incomplete.txt").write_text(
+        "incomplete exchange: no answer from the upstream (no answer within 30 s).\n", encoding="utf-8"
+    )
+    result = _cli("--pairs", str(tmp_path))
+    assert result.exit_code == 3, result.output
+    assert "no answer from the upstream (no answer within 30 s), see t1-000001-abc-incomplete.txt" in result.output
+    assert "SSBT-PAIR-UNMATCHED" not in result.output and "1 exchange incomplete" in result.output
 
 
 def test_a_named_person_gets_the_same_data_whatever_the_korrelationsid(tmp_path):
