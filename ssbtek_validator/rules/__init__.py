@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ssbtek_validator.rules.agency_answers import AfReportDateRule, MivReasonRule
 from ssbtek_validator.rules.base import Context, Rule
 from ssbtek_validator.rules.codes import CodeListRule
 from ssbtek_validator.rules.echo import AnswerEchoRule
@@ -46,6 +47,8 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     SkvFragaRule(),
     FkFragaRule(),
     PingUntestedAgencyRule(),
+    MivReasonRule(),  # what an agency's answer holds beyond its schema
+    AfReportDateRule(),
     AnswerEchoRule(),  # an answer's echoed fraga agrees with the answer
 )
 

@@ -17,7 +17,7 @@ from ssbtek_validator.reading.message import child, element_path, integer, shown
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
-from ssbtek_validator.rules.identity import organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import date_of_birth, organisationsnummer_problem, personidentitet_problem
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
 #: description, ResultatKod -1005).
@@ -69,7 +69,8 @@ class PersonidentitetRule:
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
         "personnummer, and CSN answers it with ResultatKod -1004 (Felaktigt format på personnummer, CSN "
         "Kommunfråga description). A samordningsnummer has 60 added to the day (Skatteverket; SFS 1991:481). "
-        "An impossible date (month 99, day 40) is named before the check digit. Test persons a vendor's test "
+        "An impossible date (month 99, day 40) is named before the check digit. A date of birth after the "
+        "message's date (frageTidpunkt, else --as-of, else today) names no one yet born. Test persons a vendor's test "
         "traffic uses can be accepted by configuration (test-persons). Error: the "
         "request cannot be answered for the person meant."
     )
@@ -89,6 +90,18 @@ class PersonidentitetRule:
                 context,
                 element,
                 _personid_message(problem),
+                field="personidentitet",
+            )
+            return
+        born = date_of_birth(_text(element))
+        if born is not None and born > context.message_date:
+            yield _finding(
+                self,
+                context,
+                element,
+                f"personidentitet names a date of birth after the message's date {context.message_date.isoformat()} "
+                f"({context.message_date_source or 'message date'}): that person is not born yet; expected the "
+                "personnummer or samordningsnummer of someone born on or before that day.",
                 field="personidentitet",
             )
 

@@ -20,6 +20,7 @@ from lxml import etree
 from ssbtek_validator.packs.lefi_online import LEFI_NAMESPACE, exists_in, lefi_facts, version_key
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.reading.message import OPERATION_ELEMENTS, SOAP11
+from ssbtek_validator.rules.agency_answers import MIV_REASON_ELEMENTS
 from ssbtek_validator.strategies import domain
 from ssbtek_validator.strategies.chooser import Chooser, HypothesisChooser
 from ssbtek_validator.strategies.codes import code_values, description, element_lists, place_of
@@ -171,6 +172,8 @@ class SsbtekHooks(Hooks):
             return int(parent.findtext("giltighetstid") == "TIDBEGRANSAT")
         if local == "SenasteAktivitetsRapportDatum":
             return int((_last_text(parent, "AktivitetsRapportMeddelande") or "") == "200")
+        if local in MIV_REASON_ELEMENTS and where == "svar":
+            return 0  # Migrationsverket discloses no reasons for its decisions (SSBT-MIV-REASON)
         return None
 
     def choose(self, walker: Walker, group: GroupPlan, parent: etree._Element) -> int | None:
@@ -278,7 +281,9 @@ class SsbtekHooks(Hooks):
 
 
 #: elements outside the SSBTEK namespace whose presence depends on a sibling
-_FOREIGN_DECIDED = frozenset({"fordonsinnehav", "felresultat", "tomDatum", "SenasteAktivitetsRapportDatum"})
+_FOREIGN_DECIDED = frozenset(
+    {"fordonsinnehav", "felresultat", "tomDatum", "SenasteAktivitetsRapportDatum", *MIV_REASON_ELEMENTS}
+)
 _AGENCIES = frozenset({"AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV"})
 _LEFI = f"{{{LEFI_NAMESPACE}}}"
 

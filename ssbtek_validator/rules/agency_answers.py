@@ -1,0 +1,130 @@
+"""What an agency's answer holds, beyond its schema: facts the agencies and Försäkringskassan published.
+
+The agency schemas are permissive (every MIV element optional, AF's report date optional); what a real
+agency sends is narrower, and a test double or a hand-written stub that sends something else teaches a
+case system the wrong thing. Each rule cites the public source of its fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from ssbtek_validator.reading.message import child, element_path, text_of
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.rules.base import Context, Versions
+
+#: Migrationsverket's data minimisation was finished on this day (Försäkringskassan, SSBTEK release note
+#: 2020-02-12, "Avtal mellan Migrationsverket och SKR är undertecknat och klart"): from then on no reasons.
+MIV_NO_REASONS_FROM = date(2020, 2, 12)
+#: The MIV answer elements that would carry the reason for a decision (the MIV schema still has them).
+MIV_REASON_ELEMENTS = ("anledning", "anledningNamn")
+#: The AF v2 activity-report code after which the report's date follows (Försäkringskassan's SSBTEK
+#: release information, May 2017 release, AF v2 aktivitetsrapporter: 200 = report submitted, date follows).
+AF_REPORT_SUBMITTED = "200"
+
+
+def _is_answer(context: Context) -> bool:
+    message = context.message
+    return (
+        message.payload is not None
+        and message.operation == "hamtaBastjanstInformation"
+        and message.direction == "answer"
+    )
+
+
+def _data(context: Context, agency: str):
+    return child(context.message.payload, "svarsdata", agency, "data")
+
+
+class MivReasonRule:
+    id = "SSBT-MIV-REASON"
+    severity = Severity.ERROR
+    summary = "A Migrationsverket answer dated from 2020-02-12 carries no reason for a decision (anledning)."
+    versions = Versions(8)
+    explanation = (
+        "Migrationsverket discloses granted and revoked residence and work permits, whether a permit is "
+        "permanent, its validity and the dates of application, decision and revocation, but never the reasons "
+        "for a decision: its data minimisation was finished when Försäkringskassan published 'Avtal mellan "
+        "Migrationsverket och SKR är undertecknat och klart' (SSBTEK release note 2020-02-12), and it changed "
+        "nothing in the XML. The MIV schema still has anledning and anledningNamn, so the schema cannot say "
+        "it: a MIV answer dated on or after 2020-02-12 with a reason in them is not what Migrationsverket "
+        "sends (a test double or stub to fix): error. Empty elements say nothing and are left alone; the "
+        "reason itself is never shown."
+    )
+    example = (
+        "MIV svar/anledning holds a reason for the decision; Migrationsverket discloses no reasons from "
+        "2020-02-12 (Försäkringskassan, SSBTEK release note 2020-02-12)."
+    )
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context) and context.message_date >= MIV_NO_REASONS_FROM
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        data = _data(context, "MIV")
+        if data is None:
+            return
+        for name in MIV_REASON_ELEMENTS:
+            for element in data.iterfind(f"response/svarCollection/svar/{name}"):
+                if not text_of(element).strip():
+                    continue
+                yield Finding(
+                    rule=self.id,
+                    severity=self.severity,
+                    message=(
+                        f"MIV svar/{name} holds a reason for the decision; Migrationsverket discloses no "
+                        "reasons (only granted and revoked permits, permanence, validity and dates: "
+                        "Försäkringskassan, SSBTEK release note 2020-02-12), and the message is dated "
+                        f"{context.message_date.isoformat()} ({context.message_date_source or 'message date'}). "
+                        f"Expected {name} absent or empty."
+                    ),
+                    file=context.message.name,
+                    line=element.sourceline,
+                    path=element_path(element),
+                )
+
+
+class AfReportDateRule:
+    id = "SSBT-AF-RAPPORTDATUM"
+    severity = Severity.ERROR
+    summary = "AF activity report code 200 (report submitted) is followed by SenasteAktivitetsRapportDatum."
+    versions = Versions(6)
+    explanation = (
+        "From AF v2 (live 2017-05-28) Arbetsförmedlingen answers AktivitetsRapportMeddelande with a code: "
+        "200 an activity report was submitted and its date follows, 500 the person is not in ALF, 501 no "
+        "activity report, 502 technical error (Försäkringskassan's SSBTEK release information, May 2017 "
+        "release, AF v2 aktivitetsrapporter). AF's schema makes SenasteAktivitetsRapportDatum optional, so "
+        "only this rule can say that a 200 without the date is not what AF sends: error."
+    )
+    example = (
+        "AktivitetsRapportMeddelande is 200 (activity report submitted) but SenasteAktivitetsRapportDatum "
+        "is missing; AF gives the report's date after code 200."
+    )
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        data = _data(context, "AF")
+        if data is None:
+            return
+        for report in data.iterfind("{*}Svar/{*}ArbetssokandeInfo/{*}AktivetetsRapportDatum"):
+            code = child(report, "AktivitetsRapportMeddelande")
+            if code is None or text_of(code).strip() != AF_REPORT_SUBMITTED:
+                continue
+            if child(report, "SenasteAktivitetsRapportDatum") is not None:
+                continue  # an empty or malformed date is the schema's finding (xs:date)
+            yield Finding(
+                rule=self.id,
+                severity=self.severity,
+                message=(
+                    "AktivitetsRapportMeddelande is 200 (activity report submitted) but "
+                    "SenasteAktivitetsRapportDatum is missing; after "
+                    "code 200 AF gives the report's date (Försäkringskassan's SSBTEK release information, "
+                    "May 2017 release, AF v2 aktivitetsrapporter)."
+                ),
+                file=context.message.name,
+                line=code.sourceline,
+                path=element_path(code),
+                value=AF_REPORT_SUBMITTED,
+            )
