@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ssbtek_validator.rules.agency_answers import AfReportDateRule, MivReasonRule
+from ssbtek_validator.rules.agency_answers import AfReportDateRule, MivReasonRule, MivValidityRule
 from ssbtek_validator.rules.base import Context, Rule
 from ssbtek_validator.rules.codes import CodeListRule
 from ssbtek_validator.rules.echo import AnswerEchoRule
@@ -10,7 +10,7 @@ from ssbtek_validator.rules.lifecycle import ClosedVersionRule, NotLiveRule
 from ssbtek_validator.rules.nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from ssbtek_validator.rules.operations import OperationInPackRule
 from ssbtek_validator.rules.payload_decoding import PayloadDecodingRule
-from ssbtek_validator.rules.ping import PingUntestedAgencyRule
+from ssbtek_validator.rules.ping import PingErrorUncalledRule, PingUntestedAgencyRule
 from ssbtek_validator.rules.request import (
     ArendeidentitetCsnRule,
     FkFragaRule,
@@ -47,7 +47,9 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     SkvFragaRule(),
     FkFragaRule(),
     PingUntestedAgencyRule(),
+    PingErrorUncalledRule(),
     MivReasonRule(),  # what an agency's answer holds beyond its schema
+    MivValidityRule(),
     AfReportDateRule(),
     AnswerEchoRule(),  # an answer's echoed fraga agrees with the answer
 )

@@ -84,6 +84,61 @@ class MivReasonRule:
                 )
 
 
+def _revocation(svar) -> bool:
+    """A decision about revoking a permit (SKR's codes ÅTK, ÅTK-AT, ÅTK-UT, ÅTK-PUT)."""
+    return any(text_of(e).strip().startswith("ÅTK") for e in svar if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod"))
+
+
+class MivValidityRule:
+    id = "SSBT-MIV-VALIDITY"
+    severity = Severity.ERROR
+    summary = "MIV validity matches giltighetstid: no tomDatum when PERMANENT, a tomDatum when TIDBEGRANSAT."
+    versions = Versions(8)
+    explanation = (
+        "Migrationsverket discloses whether a granted permit is permanent or time-limited (giltighetstid "
+        "PERMANENT or TIDBEGRANSAT) and, for a time-limited one, its period of validity (Försäkringskassan, "
+        "SSBTEK release note 2020-02-12). A PERMANENT decision with a tomDatum contradicts itself: error. A "
+        "TIDBEGRANSAT decision without tomDatum leaves out the validity Migrationsverket discloses: warning. "
+        "The MIV schema makes every element optional, so only this rule can say either. Revocations (an "
+        "ÅTK ärendetyp, beslutstyp or beslutskod) are left alone: no source says what their dates mean."
+    )
+    example = "MIV svar has giltighetstid PERMANENT and a tomDatum; a permanent permit has no end date."
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        data = _data(context, "MIV")
+        if data is None:
+            return
+        for svar in data.iterfind("response/svarCollection/svar"):
+            kind = svar.find("giltighetstid")
+            if kind is None or _revocation(svar):
+                continue
+            end = svar.find("tomDatum")
+            validity = text_of(kind).strip()
+            if validity == "PERMANENT" and end is not None:
+                where, severity = end, Severity.ERROR
+                said = "giltighetstid is PERMANENT but the decision has a tomDatum; a permanent permit has no end date"
+            elif validity == "TIDBEGRANSAT" and end is None:
+                where, severity = kind, Severity.WARNING
+                said = (
+                    "giltighetstid is TIDBEGRANSAT but the decision has no tomDatum; Migrationsverket discloses the "
+                    "period of validity of a time-limited permit"
+                )
+            else:
+                continue
+            yield Finding(
+                rule=self.id,
+                severity=severity,
+                message=f"MIV svar: {said} (Försäkringskassan, SSBTEK release note 2020-02-12).",
+                file=context.message.name,
+                line=where.sourceline,
+                path=element_path(where),
+                value=validity,
+            )
+
+
 class AfReportDateRule:
     id = "SSBT-AF-RAPPORTDATUM"
     severity = Severity.ERROR
