@@ -13,7 +13,14 @@ from collections.abc import Iterator
 
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.exchange import PairKorrelationsidRule, Side, Spot, echoed_question, side_of
+from ssbtek_validator.rules.exchange import (
+    PairKorrelationsidRule,
+    Side,
+    Spot,
+    echoed_question,
+    side_of,
+    unasked_answers,
+)
 
 #: the pair rule's own comparison of korrelationsids, so one answer and a pair are judged alike
 _KORRELATIONSID = PairKorrelationsidRule()
@@ -24,14 +31,17 @@ class AnswerEchoRule:
     severity = Severity.ERROR
     summary = (
         "An answer that echoes fraga agrees with it: the echoed fraganSkallInkluderasISvaret is true and the "
-        "answer's korrelationsid is the echoed question's."
+        "answer's korrelationsid is the echoed question's, and it answers only what the echoed question asked."
     )
     versions = ALL_VERSIONS
     explanation = (
         "The SSBTEK contract echoes the question in the answer's fraga only when the question's "
         "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid in the answer. An "
         "answer holding a fraga whose flag is false (or absent), or whose own korrelationsid differs from the "
-        "echoed question's, contradicts itself: the caller cannot tell which exchange it belongs to. Checked "
+        "echoed question's, contradicts itself: the caller cannot tell which exchange it belongs to. So does an "
+        'answer holding an agency the echoed question has with inkludera="false", or (v11) an SKV part its SKV '
+        "fraga set false: SSBTEK asks only the agencies included, and SKV answers only the parts asked for "
+        "(Sundsvalls kommun's v11 reconstruction: each part is one the question asked for). Checked "
         "inside one answer, without its request; SSBT-PAIR-FRAGA and SSBT-PAIR-KORRELATIONSID check the same "
         "facts against the request when both sides are given."
     )
@@ -65,6 +75,8 @@ class AnswerEchoRule:
         problem = _KORRELATIONSID.echo_problem(question, answer, "the echoed question")
         if problem is not None:
             yield self._finding(answer, *problem)
+        for spot, said in unasked_answers(question, answer, "the echoed question"):
+            yield self._finding(answer, spot, said)
 
     def _finding(self, side: Side, spot: Spot | None, message: str) -> Finding:
         spot = spot or side.where
