@@ -14,6 +14,7 @@ from ssbtek_validator.rules.ping import PingErrorUncalledRule, PingUntestedAgenc
 from ssbtek_validator.rules.request import (
     ArendeidentitetCsnRule,
     FkFragaRule,
+    NotIncludedContentRule,
     OrganisationsnummerRule,
     PersonidentitetRule,
     SkvFragaRule,
@@ -46,6 +47,7 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     ArendeidentitetCsnRule(),
     SkvFragaRule(),
     FkFragaRule(),
+    NotIncludedContentRule(),
     PingUntestedAgencyRule(),
     PingErrorUncalledRule(),
     MivReasonRule(),  # what an agency's answer holds beyond its schema

@@ -334,3 +334,37 @@ class FkFragaRule:
                 'FK is included (inkludera="true") but has no fraga; expected fraga{version?, aktorsid, '
                 "lefiJsonFraga} with the LEFI question.",
             )
+
+
+class NotIncludedContentRule:
+    id = "SSBT-INKLUDERA"
+    severity = Severity.WARNING
+    summary = 'An agency with inkludera="false" carries no parameters (tidsperiod, fraga).'
+    versions = ALL_VERSIONS
+    explanation = (
+        "The contract documents specifikaFrageparametrar: 'Om attributet inkludera = true skall underliggande "
+        "element skickas. Om inkludera = false skickas ej underliggande element' (SSBTEK v10 contract): an "
+        'agency that is not asked carries none of its parameters. Parameters under inkludera="false" ask '
+        "nothing and usually mean the flag or the parameters are a mistake (a question meant for that agency "
+        "is not sent). No source says SSBTEK rejects it: warning."
+    )
+    example = 'FK has inkludera="false" but carries fraga; an agency not included carries no parameters.'
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        parameters = child(context.message.payload, "specifikaFrageparametrar")
+        for element in parameters if parameters is not None else ():
+            if not isinstance(element.tag, str) or included(element) or element.get("inkludera") is None:
+                continue
+            carried = [etree.QName(e).localname for e in element if isinstance(e.tag, str)]
+            if carried:
+                name = etree.QName(element).localname
+                yield _finding(
+                    self,
+                    context,
+                    element,
+                    f'{name} has inkludera="false" but carries {", ".join(carried)}; the contract sends an '
+                    'agency\'s parameters only when it is included. Drop them, or set inkludera="true".',
+                )

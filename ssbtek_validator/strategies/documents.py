@@ -158,6 +158,8 @@ class SsbtekHooks(Hooks):
             return int(local in scenario.included)
         if ours and local == "fraga" and where in ("FK", "SKV") and self.direction == "request":
             return int(where in scenario.included)
+        if ours and local == "tidsperiod" and where in _AGENCIES and where not in scenario.included:
+            return 0  # an agency not included carries no parameters (SSBT-INKLUDERA)
         if ours and where == "SKV" and _local(parent.getparent()) == "svarsdata":
             whole_error = scenario.extra["skv_whole_error"]
             if local in SKV_PARTS:
