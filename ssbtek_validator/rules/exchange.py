@@ -16,7 +16,7 @@ from datetime import datetime
 from lxml import etree
 
 from ssbtek_validator.reading.message import Message, element_path, text_of
-from ssbtek_validator.results.masking import looks_public, mask
+from ssbtek_validator.results.masking import looks_public, mask, shown_in
 from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS
 from ssbtek_validator.rules.request import SKV_PARTS
@@ -288,10 +288,15 @@ class _EchoRule(_ExchangeRule):
             return None
         echoed = getattr(answer, self.attribute)
         if echoed is None:
-            return None, f"{source} has {self.fact} {asked[0]} but the answer does not echo it."
+            return None, f"{source} has {self.fact} {self._shown(asked[0])} but the answer does not echo it."
         if not self.same(asked[0], echoed[0]):
-            return echoed[1], f"the answer's {self.fact} is {echoed[0]}; {source}'s is {asked[0]}."
+            said = f"the answer's {self.fact} is {self._shown(echoed[0])}; {source}'s is {self._shown(asked[0])}."
+            return echoed[1], said
         return None
+
+    def _shown(self, value: str) -> str:
+        """The value as a report may show it: a date or UUID as it is, anything else (a name typed there) masked."""
+        return value if shown_in(value, self.fact) else mask(value)
 
     @staticmethod
     def same(a: str, b: str) -> bool:
