@@ -356,7 +356,8 @@ class NotIncludedContentRule:
     def check(self, context: Context) -> Iterator[Finding]:
         parameters = child(context.message.payload, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
-            if not isinstance(element.tag, str) or included(element) or element.get("inkludera") is None:
+            # only an inkludera that says false: a value that is no boolean is the schema's finding
+            if not isinstance(element.tag, str) or (element.get("inkludera") or "").strip() not in ("false", "0"):
                 continue
             carried = [etree.QName(e).localname for e in element if isinstance(e.tag, str)]
             if carried:
