@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ssbtek_validator.rules.agency_answers import AfReportDateRule, MivReasonRule, MivValidityRule
+from ssbtek_validator.rules.agency_answers import AfReportDateRule, AnswerPeriodRule, MivReasonRule, MivValidityRule
 from ssbtek_validator.rules.base import Context, Rule
 from ssbtek_validator.rules.codes import CodeListRule
 from ssbtek_validator.rules.echo import AnswerEchoRule
@@ -53,6 +53,7 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     MivReasonRule(),  # what an agency's answer holds beyond its schema
     MivValidityRule(),
     AfReportDateRule(),
+    AnswerPeriodRule(),
     AnswerEchoRule(),  # an answer's echoed fraga agrees with the answer
 )
 

@@ -7,8 +7,11 @@ case system the wrong thing. Each rule cites the public source of its fact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
+
+from lxml import etree
 
 from ssbtek_validator.reading.message import child, element_path, text_of
 from ssbtek_validator.results.model import Finding, Severity
@@ -182,4 +185,66 @@ class AfReportDateRule:
                 line=code.sourceline,
                 path=element_path(code),
                 value=AF_REPORT_SUBMITTED,
+            )
+
+
+#: start and end of a period in agency data, by local name (AF, SO, MIV, LEFI Online XML)
+PERIOD_BOUNDS = {"fromDatum": "tomDatum", "From": "Tom", "AvserFrom": "AvserTom", "BeslutFrom": "BeslutTom"}
+_PLAIN_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _day(element) -> date | None:
+    found = _PLAIN_DATE.fullmatch(text_of(element).strip())
+    try:
+        return date.fromisoformat(found.group(1)) if found else None
+    except ValueError:
+        return None  # no such day: the schema's finding
+
+
+class AnswerPeriodRule:
+    id = "SSBT-ANSWER-PERIOD"
+    severity = Severity.WARNING
+    summary = "A period in agency data runs forwards: its start (From, fromDatum …) on or before its end."
+    versions = Versions(6)
+    explanation = (
+        "Agencies give periods as a start and an end element side by side: AF's From/Tom and BeslutFrom/"
+        "BeslutTom, SO's From/Tom and AvserFrom/AvserTom, MIV's fromDatum/tomDatum, LEFI Online's period. The "
+        "schemas type both as dates but cannot relate them; a period that ends before it starts is no period an "
+        "agency keeps. A warning, not an error: it is the agency's data, which the caller cannot correct. The "
+        "question's own periods, and an echoed question's, are SSBT-TIDSPERIOD's."
+    )
+    example = "MIV svar: fromDatum 2023-11-20 is after tomDatum 2022-11-19; expected a period that runs forwards."
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        answers = child(context.message.payload, "svarsdata")
+        if answers is None:
+            return
+        for start in answers.iter():
+            if not isinstance(start.tag, str):
+                continue
+            local = etree.QName(start).localname
+            end_name = PERIOD_BOUNDS.get(local)
+            if end_name is None:
+                continue
+            end = next(
+                (e for e in start.itersiblings() if isinstance(e.tag, str) and etree.QName(e).localname == end_name),
+                None,
+            )
+            first, last = _day(start), _day(end) if end is not None else None
+            if first is None or last is None or first <= last:
+                continue
+            owner = etree.QName(start.getparent()).localname
+            yield Finding(
+                rule=self.id,
+                severity=self.severity,
+                message=(
+                    f"{owner}: {local} {first.isoformat()} is after {end_name} {last.isoformat()}; expected a period "
+                    "that runs forwards (start on or before end)."
+                ),
+                file=context.message.name,
+                line=start.sourceline,
+                path=element_path(start),
             )

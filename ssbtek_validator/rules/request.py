@@ -160,15 +160,19 @@ class TidsperiodRule:
     explanation = (
         "The schema types fromDatum and tomDatum as dates but cannot relate them. A period that ends "
         "before it starts selects nothing; CSN answers such a question with ResultatKod -1006 (Felaktigt "
-        "datumintervall). Checked for the general tidsperiod and each agency's own."
+        "datumintervall). Checked for the general tidsperiod and each agency's own, in a request and in the "
+        "question an answer echoes (fraga)."
     )
     example = "tidsperiod: fromDatum 2026-10-31 is after tomDatum 2026-09-01."
 
     def applies(self, context: Context) -> bool:
-        return _is_request(context)
+        message = context.message
+        return message.payload is not None and message.operation == "hamtaBastjanstInformation"
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for period in context.message.payload.iter("{*}tidsperiod"):
+        payload = context.message.payload
+        question = payload if context.message.direction == "request" else child(payload, "fraga")
+        for period in question.iter("{*}tidsperiod") if question is not None else ():
             owner = etree.QName(period.getparent()).localname
             bounds = []
             for name in ("fromDatum", "tomDatum"):
