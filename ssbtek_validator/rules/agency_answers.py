@@ -40,6 +40,12 @@ def _data(context: Context, agency: str):
     return child(context.message.payload, "svarsdata", agency, "data")
 
 
+def _miv_decisions(context: Context):
+    """MIV's svar elements (unqualified, as the contract has them); walked with iterchildren, which matches in C."""
+    collection = child(_data(context, "MIV"), "response", "svarCollection")
+    return collection.iterchildren("svar") if collection is not None else ()
+
+
 class MivReasonRule:
     id = "SSBT-MIV-REASON"
     severity = Severity.ERROR
@@ -64,13 +70,11 @@ class MivReasonRule:
         return _is_answer(context) and context.message_date >= MIV_NO_REASONS_FROM
 
     def check(self, context: Context) -> Iterator[Finding]:
-        data = _data(context, "MIV")
-        if data is None:
-            return
-        for name in MIV_REASON_ELEMENTS:
-            for element in data.iterfind(f"response/svarCollection/svar/{name}"):
+        for svar in _miv_decisions(context):
+            for element in svar.iterchildren(*MIV_REASON_ELEMENTS):
                 if not text_of(element).strip():
                     continue
+                name = element.tag
                 yield Finding(
                     rule=self.id,
                     severity=self.severity,
@@ -111,14 +115,11 @@ class MivValidityRule:
         return _is_answer(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        data = _data(context, "MIV")
-        if data is None:
-            return
-        for svar in data.iterfind("response/svarCollection/svar"):
-            kind = svar.find("giltighetstid")
+        for svar in _miv_decisions(context):
+            kind = next(svar.iterchildren("giltighetstid"), None)
             if kind is None or _revocation(svar):
                 continue
-            end = svar.find("tomDatum")
+            end = next(svar.iterchildren("tomDatum"), None)
             validity = text_of(kind).strip()
             if validity == "PERMANENT" and end is not None:
                 where, severity = end, Severity.ERROR
@@ -163,15 +164,11 @@ class AfReportDateRule:
         return _is_answer(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        data = _data(context, "AF")
-        if data is None:
+        report = child(_data(context, "AF"), "Svar", "ArbetssokandeInfo", "AktivetetsRapportDatum")
+        code = child(report, "AktivitetsRapportMeddelande")
+        if code is None or text_of(code).strip() != AF_REPORT_SUBMITTED:
             return
-        for report in data.iterfind("{*}Svar/{*}ArbetssokandeInfo/{*}AktivetetsRapportDatum"):
-            code = child(report, "AktivitetsRapportMeddelande")
-            if code is None or text_of(code).strip() != AF_REPORT_SUBMITTED:
-                continue
-            if child(report, "SenasteAktivitetsRapportDatum") is not None:
-                continue  # an empty or malformed date is the schema's finding (xs:date)
+        if child(report, "SenasteAktivitetsRapportDatum") is None:  # an empty or bad date is the schema's (xs:date)
             yield Finding(
                 rule=self.id,
                 severity=self.severity,
@@ -190,6 +187,7 @@ class AfReportDateRule:
 
 #: start and end of a period in agency data, by local name (AF, SO, MIV, LEFI Online XML)
 PERIOD_BOUNDS = {"fromDatum": "tomDatum", "From": "Tom", "AvserFrom": "AvserTom", "BeslutFrom": "BeslutTom"}
+_PERIOD_STARTS = tuple(f"{{*}}{name}" for name in PERIOD_BOUNDS)
 _PLAIN_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
 
@@ -222,17 +220,11 @@ class AnswerPeriodRule:
         answers = child(context.message.payload, "svarsdata")
         if answers is None:
             return
-        for start in answers.iter():
-            if not isinstance(start.tag, str):
-                continue
-            local = etree.QName(start).localname
-            end_name = PERIOD_BOUNDS.get(local)
-            if end_name is None:
-                continue
-            end = next(
-                (e for e in start.itersiblings() if isinstance(e.tag, str) and etree.QName(e).localname == end_name),
-                None,
-            )
+        # lxml filters the start elements in C: an answer's svarsdata may hold thousands of elements
+        for start in answers.iter(*_PERIOD_STARTS):
+            local = start.tag.rsplit("}", 1)[-1]
+            end_name = PERIOD_BOUNDS[local]
+            end = next(start.itersiblings(f"{{*}}{end_name}"), None)
             first, last = _day(start), _day(end) if end is not None else None
             if first is None or last is None or first <= last:
                 continue
