@@ -371,5 +371,6 @@ class NotIncludedContentRule:
                     context,
                     element,
                     f'{name} has inkludera="false" but carries {", ".join(carried)}; the contract sends an '
-                    'agency\'s parameters only when it is included. Drop them, or set inkludera="true".',
+                    "agency's parameters only when it is included (SSBTEK v10 contract, specifikaFrageparametrar). "
+                    'Drop them, or set inkludera="true".',
                 )
