@@ -85,6 +85,8 @@ class LefiFacts:
     fields: tuple[FieldFact, ...]
     formaner: dict[str, FormanFact]
     karens_period_since: str
+    #: the day the karensavdrag replaced the karensdag: a karens starting earlier is one day in every version
+    karens_avdrag_from: date
     status: str
     by_ssbtek: dict[int, tuple[LefiVersion, ...]] = field(default_factory=dict)
 
@@ -139,6 +141,7 @@ def lefi_facts() -> LefiFacts:
         fields=fields,
         formaner=formaner,
         karens_period_since=data["karens"]["period_since"],
+        karens_avdrag_from=date.fromisoformat(data["karens"]["avdrag_from"]),
         status=data["meta"]["status"],
     )
 

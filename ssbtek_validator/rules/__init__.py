@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ssbtek_validator.rules.agency_answers import AfReportDateRule, AnswerPeriodRule, MivReasonRule, MivValidityRule
 from ssbtek_validator.rules.base import Context, Rule
 from ssbtek_validator.rules.codes import CodeListRule
 from ssbtek_validator.rules.echo import AnswerEchoRule
@@ -9,10 +10,11 @@ from ssbtek_validator.rules.lifecycle import ClosedVersionRule, NotLiveRule
 from ssbtek_validator.rules.nested import CsnPayloadRule, LefiPayloadRule, SkvPayloadRule
 from ssbtek_validator.rules.operations import OperationInPackRule
 from ssbtek_validator.rules.payload_decoding import PayloadDecodingRule
-from ssbtek_validator.rules.ping import PingUntestedAgencyRule
+from ssbtek_validator.rules.ping import PingErrorUncalledRule, PingUntestedAgencyRule
 from ssbtek_validator.rules.request import (
     ArendeidentitetCsnRule,
     FkFragaRule,
+    NotIncludedContentRule,
     OrganisationsnummerRule,
     PersonidentitetRule,
     SkvFragaRule,
@@ -45,7 +47,13 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     ArendeidentitetCsnRule(),
     SkvFragaRule(),
     FkFragaRule(),
+    NotIncludedContentRule(),
     PingUntestedAgencyRule(),
+    PingErrorUncalledRule(),
+    MivReasonRule(),  # what an agency's answer holds beyond its schema
+    MivValidityRule(),
+    AfReportDateRule(),
+    AnswerPeriodRule(),
     AnswerEchoRule(),  # an answer's echoed fraga agrees with the answer
 )
 

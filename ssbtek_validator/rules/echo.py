@@ -13,10 +13,18 @@ from collections.abc import Iterator
 
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.exchange import PairKorrelationsidRule, Side, Spot, echoed_question, side_of
+from ssbtek_validator.rules.exchange import (
+    PairFrageTidpunktRule,
+    PairKorrelationsidRule,
+    Side,
+    Spot,
+    echoed_question,
+    side_of,
+    unasked_answers,
+)
 
-#: the pair rule's own comparison of korrelationsids, so one answer and a pair are judged alike
-_KORRELATIONSID = PairKorrelationsidRule()
+#: the pair rules' own comparisons of korrelationsid and frageTidpunkt, so one answer and a pair are judged alike
+_ECHOED_FACTS = (PairKorrelationsidRule(), PairFrageTidpunktRule())
 
 
 class AnswerEchoRule:
@@ -24,16 +32,20 @@ class AnswerEchoRule:
     severity = Severity.ERROR
     summary = (
         "An answer that echoes fraga agrees with it: the echoed fraganSkallInkluderasISvaret is true and the "
-        "answer's korrelationsid is the echoed question's."
+        "answer's korrelationsid and frageTidpunkt are the echoed question's, and it answers only what was asked."
     )
     versions = ALL_VERSIONS
     explanation = (
         "The SSBTEK contract echoes the question in the answer's fraga only when the question's "
-        "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid in the answer. An "
-        "answer holding a fraga whose flag is false (or absent), or whose own korrelationsid differs from the "
-        "echoed question's, contradicts itself: the caller cannot tell which exchange it belongs to. Checked "
-        "inside one answer, without its request; SSBT-PAIR-FRAGA and SSBT-PAIR-KORRELATIONSID check the same "
-        "facts against the request when both sides are given."
+        "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid and frageTidpunkt in "
+        "the answer. An answer holding a fraga whose flag is false (or absent), or whose own korrelationsid or "
+        "frageTidpunkt (the same instant) differs from the echoed question's or is missing, contradicts itself: "
+        "the caller cannot tell which exchange it belongs to. So does an answer holding an agency the echoed "
+        'question has with inkludera="false", or (v11) an SKV part its SKV fraga set false: SSBTEK asks only '
+        "the agencies included, and SKV answers only the parts asked for (Sundsvalls kommun's v11 "
+        "reconstruction: each part is one the question asked for). Checked inside one answer, without its "
+        "request; SSBT-PAIR-FRAGA, SSBT-PAIR-KORRELATIONSID, SSBT-PAIR-FRAGETIDPUNKT and SSBT-PAIR-AGENCY check "
+        "the same facts against the request when both sides are given."
     )
     example = (
         "the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret is false: the question "
@@ -62,9 +74,12 @@ class AnswerEchoRule:
                 f"the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret {said}: the "
                 "question is echoed only when it is true.",
             )
-        problem = _KORRELATIONSID.echo_problem(question, answer, "the echoed question")
-        if problem is not None:
-            yield self._finding(answer, *problem)
+        for fact in _ECHOED_FACTS:
+            problem = fact.echo_problem(question, answer, "the echoed question")
+            if problem is not None:
+                yield self._finding(answer, *problem)
+        for spot, said in unasked_answers(question, answer, "the echoed question"):
+            yield self._finding(answer, spot, said)
 
     def _finding(self, side: Side, spot: Spot | None, message: str) -> Finding:
         spot = spot or side.where

@@ -16,9 +16,10 @@ from datetime import datetime
 from lxml import etree
 
 from ssbtek_validator.reading.message import Message, element_path, text_of
-from ssbtek_validator.results.masking import looks_public, mask
+from ssbtek_validator.results.masking import looks_public, mask, shown_in
 from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS
+from ssbtek_validator.rules.request import SKV_PARTS
 
 AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 
@@ -52,6 +53,9 @@ class Side:
     #: request: agency → inkludera; answer: agency → where it answered
     included: dict[str, bool] = field(default_factory=dict)
     answered: dict[str, Spot] = field(default_factory=dict)
+    #: v11 SKV parts: request: part → asked for in SKV/fraga; answer: part → where it answered
+    skv_asked: dict[str, bool] = field(default_factory=dict)
+    skv_answered: dict[str, Spot] = field(default_factory=dict)
     #: request: the question itself; answer: the echoed fraga (with where it is)
     question: Node | None = None
     echoed: tuple[Node, Spot] | None = None
@@ -75,6 +79,12 @@ def side_of(message: Message) -> Side:
         for agency in answers if answers is not None else ():
             if isinstance(agency.tag, str):
                 side.answered[etree.QName(agency).localname] = Spot(agency.sourceline, element_path(agency))
+        skv = (
+            answers.find("{*}SKV") if answers is not None and message.operation == "hamtaBastjanstInformation" else None
+        )
+        for part in skv if skv is not None else ():
+            if isinstance(part.tag, str) and etree.QName(part).localname in SKV_PARTS:
+                side.skv_answered[etree.QName(part).localname] = Spot(part.sourceline, element_path(part))
         fraga = payload.find("{*}fraga")
         if fraga is not None:
             side.echoed = (_normalise(fraga), Spot(fraga.sourceline, element_path(fraga)))
@@ -92,6 +102,10 @@ def _question_facts(side: Side, question: etree._Element) -> None:
     side.echo_flag = wanted
     for agency in question.iterfind("{*}specifikaFrageparametrar/{*}*"):
         side.included[etree.QName(agency).localname] = (agency.get("inkludera") or "").strip() in ("true", "1")
+    skv_fraga = question.find("{*}specifikaFrageparametrar/{*}SKV/{*}fraga")
+    for part in skv_fraga if skv_fraga is not None else ():
+        if isinstance(part.tag, str) and etree.QName(part).localname in SKV_PARTS:
+            side.skv_asked[etree.QName(part).localname] = text_of(part).strip() in ("true", "1")
     side.question = _normalise(question)
 
 
@@ -212,7 +226,9 @@ class PairAgencyRule(_ExchangeRule):
     explanation = (
         'Each agency in the request carries inkludera; SSBTEK asks only those with inkludera="true" and '
         "answers each of them with data or an error. An agency in svarsdata that was not included was "
-        "never asked: error. An included agency missing from the answer is SSBT-PAIR-AGENCY-MISSING "
+        "never asked: error. So is, in v11, an SKV part (foretagsinformation … beskattningsbilagor) the "
+        "request's SKV/fraga set false: each part answers one the question asked for (Sundsvalls kommun's v11 "
+        "reconstruction). An included agency missing from the answer is SSBT-PAIR-AGENCY-MISSING "
         "(warning: the answer says nothing about an agency it should have asked)."
     )
     example = 'svarsdata holds MIV, but the request has MIV inkludera="false".'
@@ -220,12 +236,8 @@ class PairAgencyRule(_ExchangeRule):
     def check(self, request: Side, answer: Side) -> Iterator[Finding]:
         if request.operation != "hamtaBastjanstInformation" or answer.direction != "answer":
             return
-        for agency, spot in answer.answered.items():
-            if not request.included.get(agency, False):
-                said = "not in the request" if agency not in request.included else 'inkludera="false" in the request'
-                yield self.finding(
-                    answer, spot, f"the answer holds {agency}, which was {said}; only included agencies are answered."
-                )
+        for spot, said in unasked_answers(request, answer, "the request"):
+            yield self.finding(answer, spot, said)
         for agency, wanted in request.included.items():
             if wanted and agency not in answer.answered:
                 yield Finding(
@@ -236,6 +248,26 @@ class PairAgencyRule(_ExchangeRule):
                     line=answer.where.line,
                     path=answer.where.path,
                 )
+
+
+def unasked_answers(question: Side, answer: Side, named: str) -> Iterator[tuple[Spot, str]]:
+    """Where ``answer`` answers what ``question`` did not ask: an agency not included, or (v11) an SKV part
+    its SKV/fraga set false. One reading for a pair and for an answer against the fraga it echoes."""
+    for agency, spot in answer.answered.items():
+        if not question.included.get(agency, False):
+            said = f"not in {named}" if agency not in question.included else f'inkludera="false" in {named}'
+            yield spot, f"the answer holds {agency}, which was {said}; only included agencies are answered."
+    if not question.included.get("SKV", False) or not question.skv_asked:
+        return
+    for part, spot in answer.skv_answered.items():
+        if not question.skv_asked.get(part, False):
+            yield (
+                spot,
+                (
+                    f"the answer holds SKV {part}, which SKV/fraga in {named} did not ask for ({part} false or "
+                    "absent); SKV answers only the parts its fraga asks for."
+                ),
+            )
 
 
 class _EchoRule(_ExchangeRule):
@@ -256,10 +288,15 @@ class _EchoRule(_ExchangeRule):
             return None
         echoed = getattr(answer, self.attribute)
         if echoed is None:
-            return None, f"{source} has {self.fact} {asked[0]} but the answer does not echo it."
+            return None, f"{source} has {self.fact} {self._shown(asked[0])} but the answer does not echo it."
         if not self.same(asked[0], echoed[0]):
-            return echoed[1], f"the answer's {self.fact} is {echoed[0]}; {source}'s is {asked[0]}."
+            said = f"the answer's {self.fact} is {self._shown(echoed[0])}; {source}'s is {self._shown(asked[0])}."
+            return echoed[1], said
         return None
+
+    def _shown(self, value: str) -> str:
+        """The value as a report may show it: a date or UUID as it is, anything else (a name typed there) masked."""
+        return value if shown_in(value, self.fact) else mask(value)
 
     @staticmethod
     def same(a: str, b: str) -> bool:

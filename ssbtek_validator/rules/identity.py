@@ -68,6 +68,20 @@ def personidentitet_problem(value: str) -> str | None:
     return None
 
 
+def date_of_birth(value: str) -> date | None:
+    """The date of birth a 12-digit personnummer or samordningsnummer names (day minus 60 for the latter),
+    or None when it names none (the shape and the date are :func:`personidentitet_problem`'s to judge)."""
+    if len(value) != 12 or not (value.isascii() and value.isdigit()):
+        return None
+    day = int(value[6:8])
+    if day > SAMORDNING_DAY_OFFSET:
+        day -= SAMORDNING_DAY_OFFSET
+    try:
+        return date(int(value[0:4]), int(value[4:6]), day)
+    except ValueError:
+        return None
+
+
 def organisationsnummer_problem(value: str) -> str | None:
     """Why a 12-digit organisationsnummer (SSBTEK's form: a 2-digit prefix, then the 10 digits) is not real."""
     if len(value) != 12 or not (value.isascii() and value.isdigit()):

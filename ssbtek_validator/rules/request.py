@@ -17,7 +17,7 @@ from ssbtek_validator.reading.message import child, element_path, integer, shown
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
-from ssbtek_validator.rules.identity import organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import date_of_birth, organisationsnummer_problem, personidentitet_problem
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
 #: description, ResultatKod -1005).
@@ -69,7 +69,8 @@ class PersonidentitetRule:
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
         "personnummer, and CSN answers it with ResultatKod -1004 (Felaktigt format på personnummer, CSN "
         "Kommunfråga description). A samordningsnummer has 60 added to the day (Skatteverket; SFS 1991:481). "
-        "An impossible date (month 99, day 40) is named before the check digit. Test persons a vendor's test "
+        "An impossible date (month 99, day 40) is named before the check digit. A date of birth after the "
+        "message's date (frageTidpunkt, else --as-of, else today) names no one yet born. Test persons a vendor's test "
         "traffic uses can be accepted by configuration (test-persons). Error: the "
         "request cannot be answered for the person meant."
     )
@@ -89,6 +90,18 @@ class PersonidentitetRule:
                 context,
                 element,
                 _personid_message(problem),
+                field="personidentitet",
+            )
+            return
+        born = date_of_birth(_text(element))
+        if born is not None and born > context.message_date:
+            yield _finding(
+                self,
+                context,
+                element,
+                f"personidentitet names a date of birth after the message's date {context.message_date.isoformat()} "
+                f"({context.message_date_source or 'message date'}): that person is not born yet; expected the "
+                "personnummer or samordningsnummer of someone born on or before that day.",
                 field="personidentitet",
             )
 
@@ -147,15 +160,19 @@ class TidsperiodRule:
     explanation = (
         "The schema types fromDatum and tomDatum as dates but cannot relate them. A period that ends "
         "before it starts selects nothing; CSN answers such a question with ResultatKod -1006 (Felaktigt "
-        "datumintervall). Checked for the general tidsperiod and each agency's own."
+        "datumintervall). Checked for the general tidsperiod and each agency's own, in a request and in the "
+        "question an answer echoes (fraga)."
     )
     example = "tidsperiod: fromDatum 2026-10-31 is after tomDatum 2026-09-01."
 
     def applies(self, context: Context) -> bool:
-        return _is_request(context)
+        message = context.message
+        return message.payload is not None and message.operation == "hamtaBastjanstInformation"
 
     def check(self, context: Context) -> Iterator[Finding]:
-        for period in context.message.payload.iter("{*}tidsperiod"):
+        payload = context.message.payload
+        question = payload if context.message.direction == "request" else child(payload, "fraga")
+        for period in question.iter("{*}tidsperiod") if question is not None else ():
             owner = etree.QName(period.getparent()).localname
             bounds = []
             for name in ("fromDatum", "tomDatum"):
@@ -321,3 +338,39 @@ class FkFragaRule:
                 'FK is included (inkludera="true") but has no fraga; expected fraga{version?, aktorsid, '
                 "lefiJsonFraga} with the LEFI question.",
             )
+
+
+class NotIncludedContentRule:
+    id = "SSBT-INKLUDERA"
+    severity = Severity.WARNING
+    summary = 'An agency with inkludera="false" carries no parameters (tidsperiod, fraga).'
+    versions = ALL_VERSIONS
+    explanation = (
+        "The contract documents specifikaFrageparametrar: 'Om attributet inkludera = true skall underliggande "
+        "element skickas. Om inkludera = false skickas ej underliggande element' (SSBTEK v10 contract): an "
+        'agency that is not asked carries none of its parameters. Parameters under inkludera="false" ask '
+        "nothing and usually mean the flag or the parameters are a mistake (a question meant for that agency "
+        "is not sent). No source says SSBTEK rejects it: warning."
+    )
+    example = 'FK has inkludera="false" but carries fraga; an agency not included carries no parameters.'
+
+    def applies(self, context: Context) -> bool:
+        return _is_request(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        parameters = child(context.message.payload, "specifikaFrageparametrar")
+        for element in parameters if parameters is not None else ():
+            # only an inkludera that says false: a value that is no boolean is the schema's finding
+            if not isinstance(element.tag, str) or (element.get("inkludera") or "").strip() not in ("false", "0"):
+                continue
+            carried = [etree.QName(e).localname for e in element if isinstance(e.tag, str)]
+            if carried:
+                name = etree.QName(element).localname
+                yield _finding(
+                    self,
+                    context,
+                    element,
+                    f'{name} has inkludera="false" but carries {", ".join(carried)}; the contract sends an '
+                    "agency's parameters only when it is included (SSBTEK v10 contract, specifikaFrageparametrar). "
+                    'Drop them, or set inkludera="true".',
+                )

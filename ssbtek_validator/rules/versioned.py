@@ -315,7 +315,9 @@ class KarensPeriodRule(_LefiRule):
     explanation = (
         "From 2019-01-01 the karensdag became a karensavdrag, which LEFI Online 5.0 reports with the same code "
         "but as a period that may be longer than one day, with more than one day (release notes 2018-10-08; no "
-        "schema change). In a LEFI Online 4.0 message a karens spanning several days is therefore reported."
+        "schema change). In a LEFI Online 4.0 message a karens spanning several days is therefore reported, and "
+        "so, in any LEFI version, is one spanning several days whose period starts before 2019-01-01: then it "
+        "was still a karensdag, one day."
     )
     example = "karens spans 3 days; a karensavdrag over a period of days arrived in LEFI Online 5.0 (SSBTEK v7); …"
 
@@ -324,21 +326,32 @@ class KarensPeriodRule(_LefiRule):
         judged = view.judgement
         facts = lefi_facts()
         since = facts.karens_period_since
-        if version_key(judged.version) >= version_key(since):
-            return
+        periods_reported = version_key(judged.version) >= version_key(since)
         for karens in view.iter("karens"):
             days = _karens_days(karens)
             if days is None or days <= 1:
                 continue
             spans = f"{days}" if days < 10**MAX_DIGITS else f"over {10**MAX_DIGITS:,}"
-            yield _finding(
-                self,
-                context,
-                karens,
-                f"karens spans {spans} days; a karensavdrag over a period of days arrived in "
-                f"{facts.introduced(since)}, before it a karens is one day (karensdag); "
-                f"{judged.describe(context.pack, context.message.direction)}.",
-            )
+            if not periods_reported:
+                yield _finding(
+                    self,
+                    context,
+                    karens,
+                    f"karens spans {spans} days; a karensavdrag over a period of days arrived in "
+                    f"{facts.introduced(since)}, before it a karens is one day (karensdag); "
+                    f"{judged.describe(context.pack, context.message.direction)}.",
+                )
+                continue
+            start = _karens_start(karens)
+            if start is not None and start < facts.karens_avdrag_from:
+                yield _finding(
+                    self,
+                    context,
+                    karens,
+                    f"karens spans {spans} days but starts {start.isoformat()}, before the karensavdrag replaced "
+                    f"the karensdag on {facts.karens_avdrag_from.isoformat()}: a karens starting before then is "
+                    "one day (Försäkringskassan, SSBTEK release note 2018-10-08).",
+                )
 
 
 def _karens_days(karens: etree._Element) -> int | None:
@@ -357,6 +370,14 @@ def _karens_days(karens: etree._Element) -> int | None:
         except ValueError:
             pass
     return max(counts) if counts else None
+
+
+def _karens_start(karens: etree._Element) -> date | None:
+    period = karens.find(lefi_tag("period"))
+    try:
+        return date.fromisoformat(_text_at(period, "fromDatum")) if period is not None else None
+    except ValueError:
+        return None
 
 
 def _text_at(parent: etree._Element, local: str) -> str:

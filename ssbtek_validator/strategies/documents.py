@@ -20,6 +20,7 @@ from lxml import etree
 from ssbtek_validator.packs.lefi_online import LEFI_NAMESPACE, exists_in, lefi_facts, version_key
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.reading.message import OPERATION_ELEMENTS, SOAP11
+from ssbtek_validator.rules.agency_answers import MIV_REASON_ELEMENTS
 from ssbtek_validator.strategies import domain
 from ssbtek_validator.strategies.chooser import Chooser, HypothesisChooser
 from ssbtek_validator.strategies.codes import code_values, description, element_lists, place_of
@@ -157,12 +158,21 @@ class SsbtekHooks(Hooks):
             return int(local in scenario.included)
         if ours and local == "fraga" and where in ("FK", "SKV") and self.direction == "request":
             return int(where in scenario.included)
+        if ours and local == "tidsperiod" and where in _AGENCIES and where not in scenario.included:
+            return 0  # an agency not included carries no parameters (SSBT-INKLUDERA)
         if ours and where == "SKV" and _local(parent.getparent()) == "svarsdata":
             whole_error = scenario.extra["skv_whole_error"]
             if local in SKV_PARTS:
                 return int(not whole_error and local in scenario.extra["skv_parts"])
             if local == "error" and plan.min == 0:
                 return int(whole_error)
+        if (
+            ours
+            and local == "error"
+            and _local(parent.getparent()) == "testaBastjanstInformationResponse"
+            and (_last_text(parent, "anropad") or "") not in ("true", "1")
+        ):
+            return 0  # a ping reports an error only for a test service it called (SSBT-PING-ERROR)
         if local == "fordonsinnehav":
             return int(_resultat(parent) == "OK")
         if local == "felresultat":
@@ -171,6 +181,8 @@ class SsbtekHooks(Hooks):
             return int(parent.findtext("giltighetstid") == "TIDBEGRANSAT")
         if local == "SenasteAktivitetsRapportDatum":
             return int((_last_text(parent, "AktivitetsRapportMeddelande") or "") == "200")
+        if local in MIV_REASON_ELEMENTS and where == "svar":
+            return 0  # Migrationsverket discloses no reasons for its decisions (SSBT-MIV-REASON)
         return None
 
     def choose(self, walker: Walker, group: GroupPlan, parent: etree._Element) -> int | None:
@@ -278,7 +290,9 @@ class SsbtekHooks(Hooks):
 
 
 #: elements outside the SSBTEK namespace whose presence depends on a sibling
-_FOREIGN_DECIDED = frozenset({"fordonsinnehav", "felresultat", "tomDatum", "SenasteAktivitetsRapportDatum"})
+_FOREIGN_DECIDED = frozenset(
+    {"fordonsinnehav", "felresultat", "tomDatum", "SenasteAktivitetsRapportDatum", *MIV_REASON_ELEMENTS}
+)
 _AGENCIES = frozenset({"AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV"})
 _LEFI = f"{{{LEFI_NAMESPACE}}}"
 

@@ -33,7 +33,12 @@ def _direct(gen: Generated, local: str) -> etree._Element | None:
 def _own_korrelationsid(answer: Generated) -> list[etree._Element]:
     """The answer's korrelationsid, when changing it breaks only the pair: an answer that echoes ``fraga``
     carries the question's korrelationsid too, and disagreeing with its own echo is SSBT-ANSWER-ECHO's."""
-    found = _direct(answer, "korrelationsid")
+    return _own_echo(answer, "korrelationsid")
+
+
+def _own_echo(answer: Generated, local: str) -> list[etree._Element]:
+    """The answer's own korrelationsid or frageTidpunkt, when it holds no echoed ``fraga`` to disagree with."""
+    found = _direct(answer, local)
     return [found] if found is not None and _direct(answer, "fraga") is None else []
 
 
@@ -77,8 +82,7 @@ class FrageTidpunktDiffers(PairKind):
     name, rule = "pair-fragetidpunkt-differs", "SSBT-PAIR-FRAGETIDPUNKT"
 
     def candidates(self, answer):
-        found = _direct(answer, "frageTidpunkt")
-        return [found] if found is not None else []
+        return _own_echo(answer, "frageTidpunkt")  # against its own echo it is SSBT-ANSWER-ECHO's
 
     def apply(self, c, answer, element):
         text = element.text

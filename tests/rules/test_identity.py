@@ -7,7 +7,13 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssbtek_validator.rules.identity import luhn_digit, luhn_ok, organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import (
+    date_of_birth,
+    luhn_digit,
+    luhn_ok,
+    organisationsnummer_problem,
+    personidentitet_problem,
+)
 
 birth_dates = st.dates(min_value=date(1890, 1, 1), max_value=date(2026, 12, 31))
 serials = st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}")
@@ -79,3 +85,13 @@ def test_placeholders_seen_in_test_traffic():
     assert personidentitet_problem("199001011234") == (
         "its check digit is wrong for a personnummer (Luhn over the last 10 digits)"
     )
+
+
+@given(birth_dates, serials, st.booleans())
+def test_the_date_of_birth_is_read_back_from_either_kind_of_number(born, serial, samordning):
+    """SSBT-PERSONID compares it with the message's date: a person born after it is no one yet."""
+    assert date_of_birth(personnummer(born, serial, samordning)) == born
+
+
+def test_no_date_of_birth_where_the_number_names_none():
+    assert date_of_birth("999999999999") is None and date_of_birth("19121212121") is None

@@ -195,3 +195,18 @@ def test_the_pair_rule_still_names_the_request():
     [exchange] = _pair("v10/request-full.xml", "pairs/answer-wrong-korrelationsid.xml").exchanges
     [finding] = [f for f in exchange.findings if f.rule == "SSBT-PAIR-KORRELATIONSID"]
     assert finding.message.startswith("the answer's korrelationsid is ") and "; the request's is " in finding.message
+
+
+def test_an_echo_finding_masks_a_name_typed_where_a_date_or_uuid_belongs(tmp_path):
+    """The pair rules quote frageTidpunkt and korrelationsid: a date or a UUID as it is, anything else masked."""
+    request = (CORPUS / "v10" / "request-full.xml").read_text(encoding="utf-8")
+    stamp = "2026-10-14T09:12:33.418+02:00"
+    (tmp_path / "request.xml").write_text(request.replace(stamp, "Tolvan Tolvansson"), encoding="utf-8")
+    answer = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_text(encoding="utf-8")
+    (tmp_path / "answer.xml").write_text(answer, encoding="utf-8")
+    result = validate_pair(
+        read_file(tmp_path / "request.xml"), read_file(tmp_path / "answer.xml"), Options(), builtin_packs()
+    )
+    [exchange] = result.exchanges
+    [finding] = [f for f in exchange.findings if f.rule == "SSBT-PAIR-FRAGETIDPUNKT"]
+    assert "Tolvan" not in finding.message and stamp in finding.message  # the date stays readable

@@ -1,0 +1,242 @@
+"""What an agency's answer holds, beyond its schema: facts the agencies and Försäkringskassan published.
+
+The agency schemas are permissive (every MIV element optional, AF's report date optional); what a real
+agency sends is narrower, and a test double or a hand-written stub that sends something else teaches a
+case system the wrong thing. Each rule cites the public source of its fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from lxml import etree
+
+from ssbtek_validator.reading.message import child, element_path, text_of
+from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.rules.base import Context, Versions
+
+#: Migrationsverket's data minimisation was finished on this day (Försäkringskassan, SSBTEK release note
+#: 2020-02-12, "Avtal mellan Migrationsverket och SKR är undertecknat och klart"): from then on no reasons.
+MIV_NO_REASONS_FROM = date(2020, 2, 12)
+#: The MIV answer elements that would carry the reason for a decision (the MIV schema still has them).
+MIV_REASON_ELEMENTS = ("anledning", "anledningNamn")
+#: The AF v2 activity-report code after which the report's date follows (Försäkringskassan's SSBTEK
+#: release information, May 2017 release, AF v2 aktivitetsrapporter: 200 = report submitted, date follows).
+AF_REPORT_SUBMITTED = "200"
+
+
+def _is_answer(context: Context) -> bool:
+    message = context.message
+    return (
+        message.payload is not None
+        and message.operation == "hamtaBastjanstInformation"
+        and message.direction == "answer"
+    )
+
+
+def _data(context: Context, agency: str):
+    return child(context.message.payload, "svarsdata", agency, "data")
+
+
+def _miv_decisions(context: Context):
+    """MIV's svar elements (unqualified, as the contract has them); walked with iterchildren, which matches in C."""
+    collection = child(_data(context, "MIV"), "response", "svarCollection")
+    return collection.iterchildren("svar") if collection is not None else ()
+
+
+class MivReasonRule:
+    id = "SSBT-MIV-REASON"
+    severity = Severity.ERROR
+    summary = "A Migrationsverket answer dated from 2020-02-12 carries no reason for a decision (anledning)."
+    versions = Versions(8)
+    explanation = (
+        "Migrationsverket discloses granted and revoked residence and work permits, whether a permit is "
+        "permanent, its validity and the dates of application, decision and revocation, but never the reasons "
+        "for a decision: its data minimisation was finished when Försäkringskassan published 'Avtal mellan "
+        "Migrationsverket och SKR är undertecknat och klart' (SSBTEK release note 2020-02-12), and it changed "
+        "nothing in the XML. The MIV schema still has anledning and anledningNamn, so the schema cannot say "
+        "it: a MIV answer dated on or after 2020-02-12 with a reason in them is not what Migrationsverket "
+        "sends (a test double or stub to fix): error. Empty elements say nothing and are left alone; the "
+        "reason itself is never shown."
+    )
+    example = (
+        "MIV svar/anledning holds a reason for the decision; Migrationsverket discloses no reasons from "
+        "2020-02-12 (Försäkringskassan, SSBTEK release note 2020-02-12)."
+    )
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context) and context.message_date >= MIV_NO_REASONS_FROM
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for svar in _miv_decisions(context):
+            for element in svar.iterchildren(*MIV_REASON_ELEMENTS):
+                if not text_of(element).strip():
+                    continue
+                name = element.tag
+                yield Finding(
+                    rule=self.id,
+                    severity=self.severity,
+                    message=(
+                        f"MIV svar/{name} holds a reason for the decision; Migrationsverket discloses no "
+                        "reasons (only granted and revoked permits, permanence, validity and dates: "
+                        "Försäkringskassan, SSBTEK release note 2020-02-12), and the message is dated "
+                        f"{context.message_date.isoformat()} ({context.message_date_source or 'message date'}). "
+                        f"Expected {name} absent or empty."
+                    ),
+                    file=context.message.name,
+                    line=element.sourceline,
+                    path=element_path(element),
+                )
+
+
+def _revocation(svar) -> bool:
+    """A decision about revoking a permit (SKR's codes ÅTK, ÅTK-AT, ÅTK-UT, ÅTK-PUT)."""
+    return any(text_of(e).strip().startswith("ÅTK") for e in svar if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod"))
+
+
+class MivValidityRule:
+    id = "SSBT-MIV-VALIDITY"
+    severity = Severity.ERROR
+    summary = "MIV validity matches giltighetstid: no tomDatum when PERMANENT, a tomDatum when TIDBEGRANSAT."
+    versions = Versions(8)
+    explanation = (
+        "Migrationsverket discloses whether a granted permit is permanent or time-limited (giltighetstid "
+        "PERMANENT or TIDBEGRANSAT) and, for a time-limited one, its period of validity (Försäkringskassan, "
+        "SSBTEK release note 2020-02-12). A PERMANENT decision with a tomDatum contradicts itself: error. A "
+        "TIDBEGRANSAT decision without tomDatum leaves out the validity Migrationsverket discloses: warning. "
+        "The MIV schema makes every element optional, so only this rule can say either. Revocations (an "
+        "ÅTK ärendetyp, beslutstyp or beslutskod) are left alone: no source says what their dates mean."
+    )
+    example = "MIV svar has giltighetstid PERMANENT and a tomDatum; a permanent permit has no end date."
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for svar in _miv_decisions(context):
+            kind = next(svar.iterchildren("giltighetstid"), None)
+            if kind is None or _revocation(svar):
+                continue
+            end = next(svar.iterchildren("tomDatum"), None)
+            validity = text_of(kind).strip()
+            if validity == "PERMANENT" and end is not None:
+                where, severity = end, Severity.ERROR
+                said = "giltighetstid is PERMANENT but the decision has a tomDatum; a permanent permit has no end date"
+            elif validity == "TIDBEGRANSAT" and end is None:
+                where, severity = kind, Severity.WARNING
+                said = (
+                    "giltighetstid is TIDBEGRANSAT but the decision has no tomDatum; Migrationsverket discloses the "
+                    "period of validity of a time-limited permit"
+                )
+            else:
+                continue
+            yield Finding(
+                rule=self.id,
+                severity=severity,
+                message=f"MIV svar: {said} (Försäkringskassan, SSBTEK release note 2020-02-12).",
+                file=context.message.name,
+                line=where.sourceline,
+                path=element_path(where),
+                value=validity,
+            )
+
+
+class AfReportDateRule:
+    id = "SSBT-AF-RAPPORTDATUM"
+    severity = Severity.ERROR
+    summary = "AF activity report code 200 (report submitted) is followed by SenasteAktivitetsRapportDatum."
+    versions = Versions(6)
+    explanation = (
+        "From AF v2 (live 2017-05-28) Arbetsförmedlingen answers AktivitetsRapportMeddelande with a code: "
+        "200 an activity report was submitted and its date follows, 500 the person is not in ALF, 501 no "
+        "activity report, 502 technical error (Försäkringskassan's SSBTEK release information, May 2017 "
+        "release, AF v2 aktivitetsrapporter). AF's schema makes SenasteAktivitetsRapportDatum optional, so "
+        "only this rule can say that a 200 without the date is not what AF sends: error."
+    )
+    example = (
+        "AktivitetsRapportMeddelande is 200 (activity report submitted) but SenasteAktivitetsRapportDatum "
+        "is missing; AF gives the report's date after code 200."
+    )
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        report = child(_data(context, "AF"), "Svar", "ArbetssokandeInfo", "AktivetetsRapportDatum")
+        code = child(report, "AktivitetsRapportMeddelande")
+        if code is None or text_of(code).strip() != AF_REPORT_SUBMITTED:
+            return
+        if child(report, "SenasteAktivitetsRapportDatum") is None:  # an empty or bad date is the schema's (xs:date)
+            yield Finding(
+                rule=self.id,
+                severity=self.severity,
+                message=(
+                    "AktivitetsRapportMeddelande is 200 (activity report submitted) but "
+                    "SenasteAktivitetsRapportDatum is missing; after "
+                    "code 200 AF gives the report's date (Försäkringskassan's SSBTEK release information, "
+                    "May 2017 release, AF v2 aktivitetsrapporter)."
+                ),
+                file=context.message.name,
+                line=code.sourceline,
+                path=element_path(code),
+                value=AF_REPORT_SUBMITTED,
+            )
+
+
+#: start and end of a period in agency data, by local name (AF, SO, MIV, LEFI Online XML)
+PERIOD_BOUNDS = {"fromDatum": "tomDatum", "From": "Tom", "AvserFrom": "AvserTom", "BeslutFrom": "BeslutTom"}
+_PERIOD_STARTS = tuple(f"{{*}}{name}" for name in PERIOD_BOUNDS)
+_PLAIN_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+
+
+def _day(element) -> date | None:
+    found = _PLAIN_DATE.fullmatch(text_of(element).strip())
+    try:
+        return date.fromisoformat(found.group(1)) if found else None
+    except ValueError:
+        return None  # no such day: the schema's finding
+
+
+class AnswerPeriodRule:
+    id = "SSBT-ANSWER-PERIOD"
+    severity = Severity.WARNING
+    summary = "A period in agency data runs forwards: its start (From, fromDatum …) on or before its end."
+    versions = Versions(6)
+    explanation = (
+        "Agencies give periods as a start and an end element side by side: AF's From/Tom and BeslutFrom/"
+        "BeslutTom, SO's From/Tom and AvserFrom/AvserTom, MIV's fromDatum/tomDatum, LEFI Online's period. The "
+        "schemas type both as dates but cannot relate them; a period that ends before it starts is no period an "
+        "agency keeps. A warning, not an error: it is the agency's data, which the caller cannot correct. The "
+        "question's own periods, and an echoed question's, are SSBT-TIDSPERIOD's."
+    )
+    example = "MIV svar: fromDatum 2023-11-20 is after tomDatum 2022-11-19; expected a period that runs forwards."
+
+    def applies(self, context: Context) -> bool:
+        return _is_answer(context)
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        answers = child(context.message.payload, "svarsdata")
+        if answers is None:
+            return
+        # lxml filters the start elements in C: an answer's svarsdata may hold thousands of elements
+        for start in answers.iter(*_PERIOD_STARTS):
+            local = start.tag.rsplit("}", 1)[-1]
+            end_name = PERIOD_BOUNDS[local]
+            end = next(start.itersiblings(f"{{*}}{end_name}"), None)
+            first, last = _day(start), _day(end) if end is not None else None
+            if first is None or last is None or first <= last:
+                continue
+            owner = etree.QName(start.getparent()).localname
+            yield Finding(
+                rule=self.id,
+                severity=self.severity,
+                message=(
+                    f"{owner}: {local} {first.isoformat()} is after {end_name} {last.isoformat()}; expected a period "
+                    "that runs forwards (start on or before end)."
+                ),
+                file=context.message.name,
+                line=start.sourceline,
+                path=element_path(start),
+            )
