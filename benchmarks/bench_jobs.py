@@ -9,7 +9,7 @@ one process. Process start, folder walk, validation and writing the report are a
 as a pipeline sees them. Writing the report is serial work in the parent process, so the speed-up
 is shown for the default text report and for JSON (whose indented encoder is pure Python and
 costs ~0.5 s per 10,000 messages). It also checks that every setting wrote the same report.
-The target from issue 7: --jobs 2 at least 1.6× faster than --jobs 1 on 10,000 messages, on the
+The target then: --jobs 2 at least 1.6× faster than --jobs 1 on 10,000 messages, on the
 project's 2-core machines. Other load on the machine shows as spread between the runs printed.
 """
 

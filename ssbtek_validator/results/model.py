@@ -245,7 +245,7 @@ class MessageResult(_Judged):
 
 @dataclass(slots=True)
 class ExchangeResult(_Judged):
-    """A request and its answer judged together (issue 5): one verdict per exchange, beside each message's own.
+    """A request and its answer judged together: one verdict per exchange, beside each message's own.
 
     ``request`` and ``answer`` name the MessageResult files (None when that side is missing); the
     findings here are only about how the two relate (echoes, agencies, namespace).

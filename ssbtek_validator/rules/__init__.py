@@ -36,8 +36,8 @@ MESSAGE_RULES: tuple[Rule, ...] = (
     OperationInPackRule(),
     XsdRule(),
     PayloadDecodingRule(),
-    CodeListRule(),  # effective-dated code lists (issue 4)
-    # nested payloads against their models, then request rules the XSD cannot say (issue 5)
+    CodeListRule(),  # effective-dated code lists
+    # nested payloads against their models, then request rules the XSD cannot say
     CsnPayloadRule(),
     SkvPayloadRule(),
     LefiPayloadRule(),

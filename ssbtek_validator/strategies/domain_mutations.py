@@ -180,7 +180,7 @@ class PingCalledUntested(Kind):
 
     def apply(self, c, gen, element):
         element.text = c.choice(("true", "1"))
-        return Planted(f"{_where(element)} = true, but the agency has no test service")
+        return Planted(f"{_where(element)} = true, but the agency is assumed to have no test service")
 
 
 class AgencyOfAnotherVersion(Kind):

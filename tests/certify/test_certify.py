@@ -121,7 +121,7 @@ def test_code_list_coverage_reads_observations_and_codelist_files(tmp_path):
     lists = code_list_files(root=tmp_path, as_of=date(2026, 1, 1))
     assert lists["kalla"].codes == ("SSBT", "BT")
     outcome = run(conforming(10), 10, options=OPTIONS)
-    for message in outcome.result.messages:  # the code-list rule (issue 4) observes kalla itself: start clean
+    for message in outcome.result.messages:  # the code-list rule observes kalla itself: start clean
         message.observed = [key for key in message.observed if not key.startswith("code:kalla:")]
     outcome.result.messages[0].observed.append("code:kalla:BT")
     cert = certify(outcome.result, builtin_packs()[10], Requirements(code_lists=("kalla",)), code_lists=lists)

@@ -2,7 +2,7 @@
 
 Each case is an existing corpus message with one defect put in by a plain text edit, so that the
 file differs from a valid one in exactly the way its name says. Run from the repository root:
-``python corpus/derive_issue5_cases.py`` rewrites the files (the manifest is maintained by hand).
+``python corpus/derive_nested_cases.py`` rewrites the files (the manifest is maintained by hand).
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def cases() -> dict[str, str]:
         v11_answer, first.group(0), first.group(1) + b64(b"[412, -412]") + first.group(3)
     )
     ping = read(V10 / "ping-answer.xml")
-    out["v10/invalid-ping-answer-tns-called.xml"] = once(
+    out["v10/ping-answer-tns-called.xml"] = once(
         ping,
         "<ssbt:TNS>\n        <ssbt:anropad>false</ssbt:anropad>",
         "<ssbt:TNS>\n        <ssbt:anropad>true</ssbt:anropad>",
