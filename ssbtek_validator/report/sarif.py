@@ -130,7 +130,8 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
     document = as_dict(result, packs, results=False)
     index = {rule["id"]: i for i, rule in enumerate(document["runs"][0]["tool"]["driver"]["rules"])}
     head, hole, tail = json.dumps(document, ensure_ascii=False, indent=2).partition(json.dumps(_HOLE))
-    assert hole, "the skeleton lost its place for the results"
+    if not hole:  # not an assert: a report must never come out without its results
+        raise RuntimeError("the report's skeleton lost its place for the results")
     stream.write(head)
     count = 0
     for finding in _findings(result):
