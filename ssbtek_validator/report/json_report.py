@@ -57,7 +57,7 @@ class MessageLines:
         if self._file is None:
             import tempfile  # only a JSON report needs it (see report.outputs.write_atomically)
 
-            # open across calls (one per chunk of the batch): closed by close(), or with the process
+            # open across calls (one per chunk of the batch); unlinked at once, closed with this object
             self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
         for message in messages:
             self._file.write((",\n" if self.count else "") + _line(message.to_dict()))
@@ -70,11 +70,6 @@ class MessageLines:
         self._file.seek(0)
         while piece := self._file.read(1 << 16):
             stream.write(piece)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def _line(item: object) -> str:
