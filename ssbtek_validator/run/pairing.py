@@ -69,7 +69,11 @@ class Exchanges:
                     file=source.name,
                 )
             )
-        for exchange in har.exchanges:
+        # taken from the list as they are checked, so that each exchange's bodies are freed once judged
+        pending = har.exchanges[::-1]
+        del har
+        while pending:
+            exchange = pending.pop()
             request = self.message(exchange.request, result) if exchange.request else None
             answer = self.message(exchange.answer, result) if exchange.answer else None
             result.exchanges.append(judge(exchange.name, request, answer, "har"))
@@ -77,6 +81,9 @@ class Exchanges:
     def message(self, source: Source, result: RunResult) -> Side:
         parsed = parse(source, self.options.limits)
         result.messages.append(self.validate(source, self.options, self.packs, parsed))
+        # bounded message by message: a capture is one input, and its thousands of messages' findings
+        # (550,000 in a 16 MiB capture: 250 MB) were otherwise all held until its last message
+        result.bound_findings(self.options.limits.max_run_findings)
         return side_of(parsed)
 
 

@@ -16,7 +16,7 @@ import ssbtek_validator.cli.main
 from ssbtek_validator import Limits
 from ssbtek_validator.report import html, json_report
 from ssbtek_validator.report.outputs import Output, write_all
-from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.run.driver import Options, validate_paths
 
 from ..hardening import REQUEST, in_request, run_cli
@@ -320,3 +320,145 @@ def test_the_values_of_an_element_with_many_attributes_are_all_read_for_masking(
     monkeypatch.setattr(secrets, "_CHUNK", 7)
     element = etree.fromstring(("<a " + " ".join(f'x{i}="v{i}"' for i in range(100)) + "/>").encode())
     assert list(secrets.message_values(element)) == [f"v{i}" for i in range(100)]
+
+
+@pytest.mark.parametrize("name", ["junit", "sarif", "json"])
+def test_what_a_report_holds_while_written_does_not_grow_with_the_messages(name: str):
+    """JUnit and SARIF were built whole before a byte was written (a tree of every test case, a dict of every
+    result): 20,000 messages took 170 MB (JUnit) and 110 MB (SARIF) beside the run. Now each case or result is
+    made, written and dropped in turn: writing ten times the messages takes about the same memory."""
+    import tracemalloc
+
+    from ssbtek_validator.report import REPORTERS
+
+    class Discard(io.TextIOBase):
+        def write(self, text: str) -> int:
+            return len(text)
+
+    def held_while_writing(count: int) -> int:
+        result = _many(count, failing_every=1)
+        REPORTERS[name](_many(1, 1), {}, Discard())  # imports and caches filled before measuring
+        tracemalloc.start()
+        try:
+            REPORTERS[name](result, {}, Discard())
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = held_while_writing(300), held_while_writing(3000)
+    assert large < small + 1_000_000, (small, large)  # the 3,000-message report is 1-2 MB of text
+
+
+class _Pieces(io.StringIO):
+    """A stream that remembers its largest single write."""
+
+    largest = 0
+
+    def write(self, text: str) -> int:
+        self.largest = max(self.largest, len(text))
+        return super().write(text)
+
+
+def _large_run() -> RunResult:
+    """4,000 messages with a finding each, exchanges, and run findings: every part a report lists."""
+    result = _many(4000, failing_every=1)
+    result.run_findings.append(Finding("SSBT-HAR", Severity.INFO, "entries skipped", "capture.har"))
+    result.exchanges = [
+        ExchangeResult(
+            f"capture.har#{i}", f"m{i}.xml", None, "har", [Finding("SSBT-PAIR", Severity.ERROR, "no answer")]
+        )
+        for i in range(500)
+    ]
+    return result
+
+
+@pytest.mark.parametrize("name", ["junit", "sarif", "json"])
+def test_the_reports_are_written_a_message_at_a_time(name: str):
+    """No reporter hands the stream its whole document (or a list's worth) in one piece."""
+    from ssbtek_validator.report import REPORTERS
+
+    stream = _Pieces()
+    REPORTERS[name](_large_run(), {}, stream)
+    assert len(stream.getvalue()) > 800_000
+    assert stream.largest < 128 * 1024, stream.largest  # the SARIF head, with every rule's help, is the largest
+
+
+def test_the_sarif_report_written_result_by_result_is_the_document_json_would_dump():
+    from ssbtek_validator.report import sarif
+
+    for result in (_large_run(), RunResult()):
+        stream = io.StringIO()
+        sarif.write(result, {}, stream)
+        assert stream.getvalue() == json.dumps(sarif.as_dict(result, {}), ensure_ascii=False, indent=2) + "\n"
+
+
+def test_the_junit_report_written_case_by_case_keeps_every_case_in_order():
+    from lxml import etree
+
+    from ssbtek_validator.report import junit
+
+    stream = io.StringIO()
+    junit.write(_large_run(), {}, stream)
+    suite = etree.fromstring(stream.getvalue().encode()).find("testsuite")
+    names = [case.get("name") for case in suite.iter("testcase")]
+    assert names == ["<run>", *(f"m{i}.xml" for i in range(4000)), *(f"exchange capture.har#{i}" for i in range(500))]
+    assert suite.get("tests") == "4501" and suite[-1].tag == "system-out"
+    assert "ssbtek-validator-test-cases" not in stream.getvalue()
+
+
+def test_the_json_report_is_the_same_with_lines_prepared_during_the_run_or_not():
+    result = _large_run()
+    prepared = json_report.MessageLines()
+    prepared.add(result.messages[:700])
+    prepared.add(result.messages[700:])
+    with_lines, without = io.StringIO(), io.StringIO()
+    json_report.write(result, {}, with_lines, prepared)
+    json_report.write(result, {}, without)
+    assert with_lines.getvalue() == without.getvalue()
+    assert len(json.loads(without.getvalue())["messages"]) == 4000
+
+
+def test_a_capture_keeps_at_most_max_run_findings_while_its_messages_are_checked(tmp_path: Path, monkeypatch):
+    """A HAR capture is one input: its messages' findings were bounded only after its last message, so a
+    16 MiB capture of 3,600 messages with 150 schema errors each held 550,000 findings (250 MB) at once."""
+    entry = json.dumps({"request": {"postData": {"mimeType": "text/xml", "text": _with_bad_attributes(20).decode()}}})
+    capture = tmp_path / "findings.har"
+    capture.write_text('{"log":{"entries":[' + ",".join([entry] * 10) + "]}}")
+    held: list[int] = []
+    real = RunResult.bound_findings
+
+    def bound(self: RunResult, most: int) -> None:
+        held.append(sum(len(m.findings) for m in self.messages))
+        real(self, most)
+
+    monkeypatch.setattr(RunResult, "bound_findings", bound)
+    result = validate_paths([capture], Options(as_of=date(2026, 11, 1), limits=Limits(max_run_findings=30)))
+    assert result.findings_not_kept > 150 and len(result.messages) == 10
+    assert max(held) <= 30 + 21  # the cap, and the findings of the one message that passed it
+
+
+def test_a_batch_reads_one_input_at_a_time(tmp_path: Path, monkeypatch):
+    """A chunk of the batch (up to 256 inputs of up to 16 MiB each) was read whole before its first input
+    was validated."""
+    from ssbtek_validator.reading import inputs
+    from ssbtek_validator.run import driver
+    from ssbtek_validator.run.executor import validate_batch
+
+    for index in range(12):
+        (tmp_path / f"m{index:02}.xml").write_bytes(REQUEST)
+    read, validating = [0], []
+    real_read, real_validate = inputs.read_file, driver.validate_message
+
+    def counted_read(*args, **kwargs):
+        read[0] += 1
+        return real_read(*args, **kwargs)
+
+    def counted_validate(*args, **kwargs):
+        validating.append(read[0])
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(inputs, "read_file", counted_read)
+    monkeypatch.setattr(driver, "validate_message", counted_validate)
+    result = validate_batch([tmp_path], Options(as_of=date(2026, 11, 1))).result
+    assert result.exit_code == 0 and len(result.messages) == 12
+    assert validating == list(range(1, 13))
