@@ -1,0 +1,89 @@
+"""The per-message shortcuts keep doing their job: each test fails if its shortcut stops saving the work it saves.
+
+Speed itself is measured by benchmarks/bench_throughput.py, not asserted here; these tests count the work
+(walks, parses, decodings) a message costs, with spies, and check that a shortcut gives what the long way gives.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.message import parse
+from ssbtek_validator.rules import xsd
+from ssbtek_validator.run.driver import Options, validate_sources
+
+from ..conftest import CORPUS
+
+ANSWER = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+REQUEST = (CORPUS / "v10" / "request-full.xml").read_bytes()
+
+
+def _run(data: bytes, **options):
+    [message] = validate_sources([Source("msg.xml", data)], Options(**options)).messages
+    return message
+
+
+# ---------------------------------------------------------------- SSBT-XSD
+
+
+def test_a_message_known_small_by_its_length_is_validated_whole_without_counting_or_cutting(monkeypatch):
+    """Counting a payload's nodes and walking it for a cut cost as much as validating a message of a few kB;
+    a message whose length alone bounds its nodes under one step needs neither."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a small payload was counted or walked for a cut")
+
+    monkeypatch.setattr(xsd, "_cut_after", refused)
+    monkeypatch.setattr(xsd, "_NODES", refused)
+    broken = ANSWER.replace(b"<ssbt:frageTidpunkt>2026-10-14T", b"<ssbt:frageTidpunkt>yesterday ", 1)
+    assert broken != ANSWER
+    assert not [f for f in _run(ANSWER).findings if f.rule == "SSBT-XSD"]
+    assert [f for f in _run(broken).findings if f.rule == "SSBT-XSD"]
+
+
+def test_the_node_count_in_c_is_the_count_of_elements_and_their_attributes():
+    """_NODES replaces a Python walk; both must count the same nodes (comments, PIs and xmlns are no nodes)."""
+    for data in (ANSWER, REQUEST, b'<a xmlns:p="urn:p" x="1" p:y="2"><!-- c --><?pi d?><b z="3"/>text<c/></a>'):
+        root = parse(Source("msg.xml", data)).root
+        walked = sum(1 + len(element.attrib) for element in root.iter(etree.Element))
+        assert int(xsd._NODES(root)) == walked
+
+
+def test_a_message_of_unknown_size_is_still_cut_by_the_count(monkeypatch):
+    """Without a bound the count decides: a payload over one step is validated in prefixes."""
+    cuts = []
+    real = xsd._cut_after
+
+    def spy(payload, keep, most):
+        cuts.append(keep)
+        return real(payload, keep, most)
+
+    monkeypatch.setattr(xsd, "_cut_after", spy)
+    monkeypatch.setattr(xsd, "_STEP", 20)
+    payload = parse(Source("msg.xml", REQUEST)).payload
+    schema = builtin_packs()[10].schema()
+    assert xsd.schema_errors(schema, payload, 1001) == []
+    assert cuts and cuts[0] == 20
+
+
+# ---------------------------------------------------------------- SSBT-ANSWER-ECHO
+
+
+def test_one_answer_is_not_normalised_for_a_pairing_that_does_not_happen(monkeypatch):
+    """SSBT-ANSWER-ECHO reads korrelationsid and the echo flag; the normalised question (a walk of all of it)
+    is for pairing only, and a single answer's check must not build it, while its verdict stays."""
+    from ssbtek_validator.rules import exchange
+
+    echo = (CORPUS / "v10" / "answer-echo-fraga.xml").read_bytes()
+    walked = []
+    real = exchange._normalise
+    monkeypatch.setattr(exchange, "_normalise", lambda element: walked.append(element) or real(element))
+    assert "SSBT-ANSWER-ECHO" in _run(echo).rules_run
+    assert walked == []
+    other = echo.replace(b"<ssbt:korrelationsid>", b"<ssbt:korrelationsid>X", 1)
+    assert [f.rule for f in _run(other).findings if f.rule == "SSBT-ANSWER-ECHO"]
+    assert walked == []
+    side = exchange.side_of(parse(Source("a.xml", echo)))  # pairing still gets the whole question
+    assert side.echoed is not None and walked
