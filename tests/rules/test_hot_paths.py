@@ -87,3 +87,59 @@ def test_one_answer_is_not_normalised_for_a_pairing_that_does_not_happen(monkeyp
     assert walked == []
     side = exchange.side_of(parse(Source("a.xml", echo)))  # pairing still gets the whole question
     assert side.echoed is not None and walked
+
+
+# ---------------------------------------------------------------- nested documents
+
+
+def test_a_csn_model_finds_its_compiled_schema_without_building_paths(monkeypatch):
+    """Its schema is looked up by the model's own entry path: compile_schema, keyed by (entry, root) with a
+    root built anew per call, is not asked again once the schema is compiled."""
+    from ssbtek_validator.packs import nested_models
+
+    model = nested_models.builtin_models().csn["http://schema.csn.se/v3.0/kommunfraga"]
+    compiled = model.schema()
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compile_schema asked again for a compiled CSN model")
+
+    monkeypatch.setattr(nested_models, "compile_schema", refused)
+    assert model.schema() is compiled
+
+
+def _count_decodings(monkeypatch) -> list:
+    from ssbtek_validator.reading import nested
+
+    decoded = []
+    real = nested._decode
+
+    def spy(binding, element, *args):
+        decoded.append((binding.agency, element))
+        return real(binding, element, *args)
+
+    monkeypatch.setattr(nested, "_decode", spy)
+    return decoded
+
+
+def test_each_nested_document_is_decoded_and_parsed_once_however_many_rules_read_it(monkeypatch):
+    """SSBT-PAYLOAD, the CSN, SKV and LEFI models and the code lists all read the decoded documents of a
+    message: one decoding (base64, then a second parse or JSON) each, shared through the rule context."""
+    decoded = _count_decodings(monkeypatch)
+    message = _run(ANSWER)
+    for rule in ("SSBT-PAYLOAD", "SSBT-CODE", "SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD", "SSBT-LEFI-MODEL"):
+        assert rule in message.rules_run
+    assert sorted(agency for agency, _ in decoded) == ["CSN", "FK", "SKV"]
+    assert len({id(element) for _, element in decoded}) == 3
+
+
+def test_no_nested_document_is_decoded_when_no_rule_that_reads_one_is_enabled(monkeypatch):
+    from ssbtek_validator.rules import MESSAGE_RULES
+
+    readers = {"SSBT-PAYLOAD", "SSBT-CODE", "SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD", "SSBT-LEFI-MODEL"}
+    decoded = _count_decodings(monkeypatch)
+    others = tuple(rule for rule in MESSAGE_RULES if rule.id not in readers)
+    message = _run(ANSWER, rules=others)
+    assert "SSBT-XSD" in message.rules_run and "SSBT-ANSWER-ECHO" in message.rules_run
+    assert decoded == []
+    _run(ANSWER, rules=others + tuple(rule for rule in MESSAGE_RULES if rule.id == "SSBT-LEFI-MODEL"))
+    assert decoded  # the spy sees decodings when a reader is on
