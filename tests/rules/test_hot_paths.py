@@ -6,11 +6,15 @@ Speed itself is measured by benchmarks/bench_throughput.py, not asserted here; t
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.inputs import Source
-from ssbtek_validator.reading.message import parse
+from ssbtek_validator.reading.message import JSON_MARKERS, XML_MARKERS, count_markers, parse
+from ssbtek_validator.reading.nested import NodeBudget
 from ssbtek_validator.rules import xsd
 from ssbtek_validator.run.driver import Options, validate_sources
 
@@ -143,3 +147,47 @@ def test_no_nested_document_is_decoded_when_no_rule_that_reads_one_is_enabled(mo
     assert decoded == []
     _run(ANSWER, rules=others + tuple(rule for rule in MESSAGE_RULES if rule.id == "SSBT-LEFI-MODEL"))
     assert decoded  # the spy sees decodings when a reader is on
+
+
+def test_an_ordinary_messages_documents_are_charged_to_the_node_budget_without_counting(monkeypatch):
+    """Twice a document's length bounds its node count: counting its bytes (a scan per marker) is for a
+    message near the node limit only."""
+    from ssbtek_validator.reading import nested
+
+    def refused(*args):
+        raise AssertionError("an ordinary message's nested document was counted")
+
+    monkeypatch.setattr(nested, "count_markers", refused)
+    assert not [f for f in _run(ANSWER).findings if f.rule == "SSBT-LIMIT"]
+
+
+@given(
+    budget=st.integers(min_value=0, max_value=400),
+    documents=st.lists(st.tuples(st.binary(max_size=120), st.sampled_from([XML_MARKERS, JSON_MARKERS])), max_size=8),
+)
+def test_the_node_budget_trips_where_counting_every_document_would(budget, documents):
+    """The bound-first budget gives each document the verdict exact counting in document order gives."""
+    charged = NodeBudget(budget)
+    left = budget
+    for data, markers in documents:
+        left -= count_markers(data, markers)
+        assert charged.spend(data, markers) == (left >= 0)
+
+
+def test_one_json_decoder_serves_every_payload_and_a_bom_is_refused_in_json_loads_words(monkeypatch):
+    import base64
+    import json
+
+    def refused(self, *args, **kwargs):
+        raise AssertionError("a JSON decoder was built for a payload")
+
+    monkeypatch.setattr(json.JSONDecoder, "__init__", refused)
+    assert "SSBT-LEFI-MODEL" in _run(ANSWER).rules_run
+    monkeypatch.undo()
+    with_bom = base64.b64encode('\ufeff{"utlamnare": []}'.encode()).decode()
+    start = ANSWER.index(b"<ssbt:lefiJsonSvar>") + len(b"<ssbt:lefiJsonSvar>")
+    broken = ANSWER[:start] + with_bom.encode() + ANSWER[ANSWER.index(b"</ssbt:lefiJsonSvar>") :]
+    [finding] = [f for f in _run(broken).findings if f.rule == "SSBT-PAYLOAD-JSON"]
+    with pytest.raises(json.JSONDecodeError) as refused_by_loads:
+        json.loads('\ufeff{"utlamnare": []}')
+    assert f"is not JSON: {refused_by_loads.value.msg} at line 1, column 1" in finding.message
