@@ -29,7 +29,15 @@ class CsnModel:
     status: str
 
     def schema(self) -> etree.XMLSchema:
-        return compile_schema(self.entry, self.entry.parent.parent)
+        return _csn_schema(self.entry)
+
+
+@cache
+def _csn_schema(entry: Path) -> etree.XMLSchema:
+    """A CSN model's compiled schema, found by the entry alone: compile_schema's own cache is keyed by
+    (entry, root), and the root made anew from ``entry.parent.parent`` on every call is a Path whose hash
+    is computed anew each time (~5 µs per CSN payload, more than the dict lookup it serves)."""
+    return compile_schema(entry, entry.parent.parent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,6 @@ _CHECKABLE = re.compile(
     r"ISO[-_]?8859-\d+|LATIN-?\d|WINDOWS-125\d|CP125\d)$",
     re.IGNORECASE,
 )
-_WIDE = re.compile(r"^(UTF-?16|UTF-?32|UCS-?[24]|ISO-10646)", re.IGNORECASE)
 #: "<?xm" in EBCDIC: libxml2 detects these bytes and so do we, to read the declaration they start.
 _EBCDIC_START = b"\x4c\x6f\xa7\x94"
 _DECLARATION = re.compile(r"^<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']{0,40})[\"']")
@@ -59,13 +58,6 @@ class Prolog:
     declared: str | None
     #: UTF-16/32 guessed from NUL bytes when there is no BOM ("UTF-16LE", ...), or None
     guessed: str | None
-
-    @property
-    def ascii_compatible(self) -> bool:
-        if self.bom or self.guessed:
-            return self.bom == "UTF-8"
-        # a wide encoding declared in ASCII bytes: whatever libxml2 makes of it, do not trust a byte scan
-        return self.declared is None or (self.checkable and not _WIDE.match(self.declared))
 
     @property
     def checkable(self) -> bool:
@@ -119,11 +111,6 @@ def _text(head: bytes, unit: str | None, declared: str | None = None) -> str:
         except (LookupError, ValueError):
             return head.decode("cp037" if head.startswith(_EBCDIC_START) else "latin-1")
     return head.decode("latin-1")
-
-
-def may_declare_doctype(data: bytes, prolog: Prolog) -> bool:
-    """False only when the bytes certainly hold no DOCTYPE; cheap enough for every message."""
-    return b"<!" in data if prolog.ascii_compatible else True
 
 
 def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:

@@ -64,7 +64,7 @@ class AnswerEchoRule:
         question = echoed_question(context.message)
         if question is None:
             return
-        answer = side_of(context.message)
+        answer = side_of(context.message, pairing=False)
         if not question.echo_wanted:
             flag = question.echo_flag
             said = f"is {flag[0] or '(empty)'}" if flag is not None else "is absent"

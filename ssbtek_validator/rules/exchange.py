@@ -61,8 +61,11 @@ class Side:
     echoed: tuple[Node, Spot] | None = None
 
 
-def side_of(message: Message) -> Side:
-    """The facts of one parsed message; cheap, and the only thing kept for pairing."""
+def side_of(message: Message, pairing: bool = True) -> Side:
+    """The facts of one parsed message; cheap, and the only thing kept for pairing. ``pairing=False``: only
+    the facts an answer's own rules read (korrelationsid, frageTidpunkt), without the agencies it answered
+    and the question it echoes, which only pairing compares (a walk of the echoed question and a path per
+    agency: half the cost of SSBT-ANSWER-ECHO when it read them for nothing)."""
     side = Side(message.name, direction=message.direction)
     payload = message.payload
     if payload is None or message.operation is None:
@@ -71,10 +74,12 @@ def side_of(message: Message) -> Side:
     side.namespace, side.operation, side.direction = message.namespace, message.operation, message.direction
     side.where = Spot(payload.sourceline, element_path(payload))
     if message.direction == "request":
-        _question_facts(side, payload)
+        _question_facts(side, payload, normalised=pairing)
     elif message.direction == "answer":
         side.korrelationsid = _fact(payload, "korrelationsid")
         side.frage_tidpunkt = _fact(payload, "frageTidpunkt")
+        if not pairing:
+            return side
         answers = payload.find("{*}svarsdata") if message.operation == "hamtaBastjanstInformation" else payload
         for agency in answers if answers is not None else ():
             if isinstance(agency.tag, str):
@@ -91,9 +96,10 @@ def side_of(message: Message) -> Side:
     return side
 
 
-def _question_facts(side: Side, question: etree._Element) -> None:
+def _question_facts(side: Side, question: etree._Element, normalised: bool = True) -> None:
     """A question's facts, from a request's payload or from the ``fraga`` an answer echoes: one reading,
-    so a pair and a single answer judge the echo by the same facts."""
+    so a pair and a single answer judge the echo by the same facts. ``normalised=False`` leaves out the
+    question's normalised form, which only pairing compares (it is a walk of the whole question)."""
     general = question.find("{*}generellaFrageparametrar")
     side.korrelationsid = _fact(general, "korrelationsid")
     side.frage_tidpunkt = _fact(general, "frageTidpunkt")
@@ -106,11 +112,13 @@ def _question_facts(side: Side, question: etree._Element) -> None:
     for part in skv_fraga if skv_fraga is not None else ():
         if isinstance(part.tag, str) and etree.QName(part).localname in SKV_PARTS:
             side.skv_asked[etree.QName(part).localname] = text_of(part).strip() in ("true", "1")
-    side.question = _normalise(question)
+    if normalised:
+        side.question = _normalise(question)
 
 
 def echoed_question(message: Message) -> Side | None:
-    """The question an answer echoes in its ``fraga``, read as a request's facts; None without an echo."""
+    """The question an answer echoes in its ``fraga``, read as a request's facts; None without an echo.
+    Without its normalised form: one answer's own rules compare facts, not the whole question."""
     payload = message.payload
     if payload is None or message.direction != "answer":
         return None
@@ -120,7 +128,7 @@ def echoed_question(message: Message) -> Side | None:
     side = Side(message.name, usable=True, namespace=message.namespace, operation=message.operation)
     side.direction = "request"
     side.where = Spot(fraga.sourceline, element_path(fraga))
-    _question_facts(side, fraga)
+    _question_facts(side, fraga, normalised=False)
     return side
 
 

@@ -1,0 +1,193 @@
+"""The per-message shortcuts keep doing their job: each test fails if its shortcut stops saving the work it saves.
+
+Speed itself is measured by benchmarks/bench_throughput.py, not asserted here; these tests count the work
+(walks, parses, decodings) a message costs, with spies, and check that a shortcut gives what the long way gives.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.message import JSON_MARKERS, XML_MARKERS, count_markers, parse
+from ssbtek_validator.reading.nested import NodeBudget
+from ssbtek_validator.rules import xsd
+from ssbtek_validator.run.driver import Options, validate_sources
+
+from ..conftest import CORPUS
+
+ANSWER = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+REQUEST = (CORPUS / "v10" / "request-full.xml").read_bytes()
+
+
+def _run(data: bytes, **options):
+    [message] = validate_sources([Source("msg.xml", data)], Options(**options)).messages
+    return message
+
+
+# ---------------------------------------------------------------- SSBT-XSD
+
+
+def test_a_message_known_small_by_its_length_is_validated_whole_without_counting_or_cutting(monkeypatch):
+    """Counting a payload's nodes and walking it for a cut cost as much as validating a message of a few kB;
+    a message whose length alone bounds its nodes under one step needs neither."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a small payload was counted or walked for a cut")
+
+    monkeypatch.setattr(xsd, "_cut_after", refused)
+    monkeypatch.setattr(xsd, "_NODES", refused)
+    broken = ANSWER.replace(b"<ssbt:frageTidpunkt>2026-10-14T", b"<ssbt:frageTidpunkt>yesterday ", 1)
+    assert broken != ANSWER
+    assert not [f for f in _run(ANSWER).findings if f.rule == "SSBT-XSD"]
+    assert [f for f in _run(broken).findings if f.rule == "SSBT-XSD"]
+
+
+def test_the_node_count_in_c_is_the_count_of_elements_and_their_attributes():
+    """_NODES replaces a Python walk; both must count the same nodes (comments, PIs and xmlns are no nodes)."""
+    for data in (ANSWER, REQUEST, b'<a xmlns:p="urn:p" x="1" p:y="2"><!-- c --><?pi d?><b z="3"/>text<c/></a>'):
+        root = parse(Source("msg.xml", data)).root
+        walked = sum(1 + len(element.attrib) for element in root.iter(etree.Element))
+        assert int(xsd._NODES(root)) == walked
+
+
+def test_a_message_of_unknown_size_is_still_cut_by_the_count(monkeypatch):
+    """Without a bound the count decides: a payload over one step is validated in prefixes."""
+    cuts = []
+    real = xsd._cut_after
+
+    def spy(payload, keep, most):
+        cuts.append(keep)
+        return real(payload, keep, most)
+
+    monkeypatch.setattr(xsd, "_cut_after", spy)
+    monkeypatch.setattr(xsd, "_STEP", 20)
+    payload = parse(Source("msg.xml", REQUEST)).payload
+    schema = builtin_packs()[10].schema()
+    assert xsd.schema_errors(schema, payload, 1001) == []
+    assert cuts and cuts[0] == 20
+
+
+# ---------------------------------------------------------------- SSBT-ANSWER-ECHO
+
+
+def test_one_answer_is_not_normalised_for_a_pairing_that_does_not_happen(monkeypatch):
+    """SSBT-ANSWER-ECHO reads korrelationsid and the echo flag; the normalised question (a walk of all of it)
+    is for pairing only, and a single answer's check must not build it, while its verdict stays."""
+    from ssbtek_validator.rules import exchange
+
+    echo = (CORPUS / "v10" / "answer-echo-fraga.xml").read_bytes()
+    walked = []
+    real = exchange._normalise
+    monkeypatch.setattr(exchange, "_normalise", lambda element: walked.append(element) or real(element))
+    assert "SSBT-ANSWER-ECHO" in _run(echo).rules_run
+    assert walked == []
+    other = echo.replace(b"<ssbt:korrelationsid>", b"<ssbt:korrelationsid>X", 1)
+    assert [f.rule for f in _run(other).findings if f.rule == "SSBT-ANSWER-ECHO"]
+    assert walked == []
+    side = exchange.side_of(parse(Source("a.xml", echo)))  # pairing still gets the whole question
+    assert side.echoed is not None and walked
+
+
+# ---------------------------------------------------------------- nested documents
+
+
+def test_a_csn_model_finds_its_compiled_schema_without_building_paths(monkeypatch):
+    """Its schema is looked up by the model's own entry path: compile_schema, keyed by (entry, root) with a
+    root built anew per call, is not asked again once the schema is compiled."""
+    from ssbtek_validator.packs import nested_models
+
+    model = nested_models.builtin_models().csn["http://schema.csn.se/v3.0/kommunfraga"]
+    compiled = model.schema()
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compile_schema asked again for a compiled CSN model")
+
+    monkeypatch.setattr(nested_models, "compile_schema", refused)
+    assert model.schema() is compiled
+
+
+def _count_decodings(monkeypatch) -> list:
+    from ssbtek_validator.reading import nested
+
+    decoded = []
+    real = nested._decode
+
+    def spy(binding, element, *args):
+        decoded.append((binding.agency, element))
+        return real(binding, element, *args)
+
+    monkeypatch.setattr(nested, "_decode", spy)
+    return decoded
+
+
+def test_each_nested_document_is_decoded_and_parsed_once_however_many_rules_read_it(monkeypatch):
+    """SSBT-PAYLOAD, the CSN, SKV and LEFI models and the code lists all read the decoded documents of a
+    message: one decoding (base64, then a second parse or JSON) each, shared through the rule context."""
+    decoded = _count_decodings(monkeypatch)
+    message = _run(ANSWER)
+    for rule in ("SSBT-PAYLOAD", "SSBT-CODE", "SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD", "SSBT-LEFI-MODEL"):
+        assert rule in message.rules_run
+    assert sorted(agency for agency, _ in decoded) == ["CSN", "FK", "SKV"]
+    assert len({id(element) for _, element in decoded}) == 3
+
+
+def test_no_nested_document_is_decoded_when_no_rule_that_reads_one_is_enabled(monkeypatch):
+    from ssbtek_validator.rules import MESSAGE_RULES
+
+    readers = {"SSBT-PAYLOAD", "SSBT-CODE", "SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD", "SSBT-LEFI-MODEL"}
+    decoded = _count_decodings(monkeypatch)
+    others = tuple(rule for rule in MESSAGE_RULES if rule.id not in readers)
+    message = _run(ANSWER, rules=others)
+    assert "SSBT-XSD" in message.rules_run and "SSBT-ANSWER-ECHO" in message.rules_run
+    assert decoded == []
+    _run(ANSWER, rules=others + tuple(rule for rule in MESSAGE_RULES if rule.id == "SSBT-LEFI-MODEL"))
+    assert decoded  # the spy sees decodings when a reader is on
+
+
+def test_an_ordinary_messages_documents_are_charged_to_the_node_budget_without_counting(monkeypatch):
+    """Twice a document's length bounds its node count: counting its bytes (a scan per marker) is for a
+    message near the node limit only."""
+    from ssbtek_validator.reading import nested
+
+    def refused(*args):
+        raise AssertionError("an ordinary message's nested document was counted")
+
+    monkeypatch.setattr(nested, "count_markers", refused)
+    assert not [f for f in _run(ANSWER).findings if f.rule == "SSBT-LIMIT"]
+
+
+@given(
+    budget=st.integers(min_value=0, max_value=400),
+    documents=st.lists(st.tuples(st.binary(max_size=120), st.sampled_from([XML_MARKERS, JSON_MARKERS])), max_size=8),
+)
+def test_the_node_budget_trips_where_counting_every_document_would(budget, documents):
+    """The bound-first budget gives each document the verdict exact counting in document order gives."""
+    charged = NodeBudget(budget)
+    left = budget
+    for data, markers in documents:
+        left -= count_markers(data, markers)
+        assert charged.spend(data, markers) == (left >= 0)
+
+
+def test_one_json_decoder_serves_every_payload_and_a_bom_is_refused_in_json_loads_words(monkeypatch):
+    import base64
+    import json
+
+    def refused(self, *args, **kwargs):
+        raise AssertionError("a JSON decoder was built for a payload")
+
+    monkeypatch.setattr(json.JSONDecoder, "__init__", refused)
+    assert "SSBT-LEFI-MODEL" in _run(ANSWER).rules_run
+    monkeypatch.undo()
+    with_bom = base64.b64encode('\ufeff{"utlamnare": []}'.encode()).decode()
+    start = ANSWER.index(b"<ssbt:lefiJsonSvar>") + len(b"<ssbt:lefiJsonSvar>")
+    broken = ANSWER[:start] + with_bom.encode() + ANSWER[ANSWER.index(b"</ssbt:lefiJsonSvar>") :]
+    [finding] = [f for f in _run(broken).findings if f.rule == "SSBT-PAYLOAD-JSON"]
+    with pytest.raises(json.JSONDecodeError) as refused_by_loads:
+        json.loads('\ufeff{"utlamnare": []}')
+    assert f"is not JSON: {refused_by_loads.value.msg} at line 1, column 1" in finding.message
