@@ -63,9 +63,9 @@ class Side:
 
 def side_of(message: Message, pairing: bool = True) -> Side:
     """The facts of one parsed message; cheap, and the only thing kept for pairing. ``pairing=False``: only
-    the facts an answer's own rules read (korrelationsid, frageTidpunkt), without the agencies it answered
-    and the question it echoes, which only pairing compares (a walk of the echoed question and a path per
-    agency: half the cost of SSBT-ANSWER-ECHO when it read them for nothing)."""
+    the facts an answer's own rules read (korrelationsid, frageTidpunkt, what it answered), without the
+    normalised form of the question it echoes, which only pairing compares (a walk of the whole echoed
+    question: half the cost of SSBT-ANSWER-ECHO when it read it for nothing)."""
     side = Side(message.name, direction=message.direction)
     payload = message.payload
     if payload is None or message.operation is None:
@@ -78,8 +78,6 @@ def side_of(message: Message, pairing: bool = True) -> Side:
     elif message.direction == "answer":
         side.korrelationsid = _fact(payload, "korrelationsid")
         side.frage_tidpunkt = _fact(payload, "frageTidpunkt")
-        if not pairing:
-            return side
         answers = payload.find("{*}svarsdata") if message.operation == "hamtaBastjanstInformation" else payload
         for agency in answers if answers is not None else ():
             if isinstance(agency.tag, str):
@@ -90,7 +88,7 @@ def side_of(message: Message, pairing: bool = True) -> Side:
         for part in skv if skv is not None else ():
             if isinstance(part.tag, str) and etree.QName(part).localname in SKV_PARTS:
                 side.skv_answered[etree.QName(part).localname] = Spot(part.sourceline, element_path(part))
-        fraga = payload.find("{*}fraga")
+        fraga = payload.find("{*}fraga") if pairing else None
         if fraga is not None:
             side.echoed = (_normalise(fraga), Spot(fraga.sourceline, element_path(fraga)))
     return side
