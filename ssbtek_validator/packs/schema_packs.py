@@ -386,6 +386,21 @@ def detect(message: Message, packs: dict[int, Pack], forced: int | None = None) 
     pack = packs.get(named)
     if pack is None:
         number = shown_number(found.group(1))
+        if packs and min(packs) < named < max(packs):
+            # a version between two we model existed (SSBTEK v9 came before v10) but has no public contract:
+            # we cannot judge the message, which is not the same as finding it wrong
+            findings.append(
+                Finding(
+                    "SSBT-VERSION-UNMODELLED",
+                    Severity.ERROR,
+                    f"Namespace {shown} names SSBTEK v{number}, a version between v{min(packs)} and "
+                    f"v{max(packs)} that no pack here models (no public contract of it is known): the message "
+                    "is not checked. Give its contract with --schemas DIR to check it.",
+                    file=message.name,
+                    line=message.payload.sourceline if message.payload is not None else None,
+                )
+            )
+            return Detection(named, reason=f"namespace {shown} (no pack for v{number})", **base), findings
         finding(
             f"Namespace {shown} names SSBTEK v{number}, which no pack describes; known versions: "
             f"{known_versions(packs)}."

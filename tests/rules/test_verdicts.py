@@ -232,6 +232,23 @@ def test_a_namespace_almost_a_packs_is_a_version_finding(suffix):
     assert "validation root" not in findings[0].message
 
 
+@pytest.mark.parametrize("version", [9])
+def test_a_version_that_existed_between_two_packs_is_not_checked_rather_than_wrong(version):
+    """v9 was real (before v10) but has no public contract: incomplete (exit 3), never nonconformant."""
+    result = validate(_minimal(f"http://schema.forsakringskassan.se/integration/ssbt/{version}"))
+    [message] = result.messages
+    assert [f.rule for f in message.findings] == ["SSBT-VERSION-UNMODELLED"]
+    assert str(message.verdict) == "incomplete" and result.exit_code == 3
+    assert "--schemas" in message.findings[0].message
+
+
+@pytest.mark.parametrize("version", [5, 12, 99])
+def test_a_version_outside_the_packs_range_is_a_version_finding(version):
+    result = validate(_minimal(f"http://schema.forsakringskassan.se/integration/ssbt/{version}"))
+    assert [f.rule for f in result.messages[0].findings] == ["SSBT-VERSION"]
+    assert result.exit_code == 1
+
+
 def test_a_forced_pack_without_the_element_says_so():
     findings = validate(_minimal(), version=11).messages[0].findings
     assert [f.rule for f in findings] == ["SSBT-XSD"]
