@@ -65,6 +65,21 @@ def test_terminated_is_not_taken_for_a_failed_rule():
         validate_paths([PING], Options(as_of=date(2026, 11, 1), rules=(_Stopped(),)))
 
 
+def _wait_for_sigterm_handler(pid: int) -> None:
+    """Until the command catches SIGTERM (Linux: SigCgt in /proc), so the test sends it to the run and not
+    to an interpreter still importing (which the default action would kill with -15); a fixed sleep elsewhere."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        caught = next((line for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "")
+        if caught and int(caught.split()[1], 16) & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.01)
+
+
 def test_sigterm_stops_a_one_process_run_with_143(tmp_path):
     folder = _many(tmp_path)
     process = subprocess.Popen(
@@ -73,7 +88,7 @@ def test_sigterm_stops_a_one_process_run_with_143(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(1.0)  # started and validating (the whole batch takes several seconds)
+    _wait_for_sigterm_handler(process.pid)  # on a loaded machine the interpreter may still be starting
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 143, err.decode()
