@@ -7,7 +7,6 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import os
 import re
@@ -102,6 +101,8 @@ def _no_such_command(word: str, commands: list[str]) -> None:
     if not re.fullmatch(r"[a-z][a-z-]*", word) or os.path.lexists(word):
         return
     # a high cutoff: a missing folder called "requests" or "session" is a missing input (exit 3), not a typo
+    import difflib  # only a mistyped word needs it: not imported on every start
+
     close = difflib.get_close_matches(word, commands, n=1, cutoff=0.8)
     if close:
         click.echo(f"ssbtek-validate: No such command or file {word!r}. Did you mean {close[0]!r}?", err=True)

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -33,8 +34,7 @@ class CodeListError(PackError):
     """A code list or binding that cannot be loaded: a configuration error (exit 2)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(NamedTuple):
     code: str
     description: str
     valid_from: date | None
@@ -72,8 +72,7 @@ class Status(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
+class Lookup(NamedTuple):
     status: Status
     #: the row that decided it (for NOT_YET the next row to start, for WITHDRAWN the last to end)
     code: Code | None = None
@@ -120,8 +119,7 @@ class CodeList:
         return list(dict.fromkeys(row.code for row in self.as_of(when)))
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(NamedTuple):
     """One place where messages use code lists; one rule id (``SSBT-CODE-…``)."""
 
     id: str

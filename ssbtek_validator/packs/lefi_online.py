@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -42,16 +43,14 @@ def version_key(version: str) -> tuple[int, ...]:
         return (-1,)
 
 
-@dataclass(frozen=True, slots=True)
-class LefiVersion:
+class LefiVersion(NamedTuple):
     version: str
     ssbtek: int
     live_from: date
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class FieldFact:
+class FieldFact(NamedTuple):
     """An element of LEFI Online XML that exists only from (``since``) or until (``removed``) a version."""
 
     element: str
@@ -61,8 +60,7 @@ class FieldFact:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class FormanFact:
+class FormanFact(NamedTuple):
     code: str
     name: str
     since: str | None
@@ -143,8 +141,7 @@ def lefi_facts() -> LefiFacts:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LefiJudgement:
+class LefiJudgement(NamedTuple):
     """The LEFI version a message is judged by, and why."""
 
     version: str

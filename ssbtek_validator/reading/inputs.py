@@ -36,6 +36,16 @@ class Source:
     problem_kind: str | None = None
 
 
+def looks_like_har(source: Source) -> bool:
+    """By name, or by content: an SSBTEK message starts with '<', a HAR capture with '{'. Here beside
+    :class:`Source` rather than in :mod:`~ssbtek_validator.reading.har`, so that asking it of every input does
+    not import the HAR reader into a run that has no capture."""
+    if source.name.lower().endswith(".har"):
+        return True
+    head = (source.data or b"")[:64].lstrip()
+    return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
+
+
 #: the run's note on what a folder's walk skipped
 SKIPPED = "SSBT-SKIPPED"
 

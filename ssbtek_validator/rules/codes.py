@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -292,8 +293,7 @@ class CodeListRule:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """Where a code is: the name a reader looks for, the line in the file, the (chained) path."""
 
     field: str

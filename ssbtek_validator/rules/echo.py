@@ -10,13 +10,13 @@ by the exchange rules' own code (:mod:`ssbtek_validator.rules.exchange`), so a s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.exchange import PairKorrelationsidRule, Side, Spot, echoed_question, side_of
 
-#: the pair rule's own comparison of korrelationsids, so one answer and a pair are judged alike
-_KORRELATIONSID = PairKorrelationsidRule()
+if TYPE_CHECKING:
+    from ssbtek_validator.rules.exchange import Side, Spot
 
 
 class AnswerEchoRule:
@@ -49,6 +49,10 @@ class AnswerEchoRule:
         )
 
     def check(self, context: Context) -> Iterator[Finding]:
+        # the exchange rules (pairing's dataclasses and patterns) are imported by the first answer, not at
+        # start-up: a run of requests never needs them (tests/run/test_cold_start.py)
+        from ssbtek_validator.rules.exchange import PairKorrelationsidRule, echoed_question, side_of
+
         question = echoed_question(context.message)
         if question is None:
             return
@@ -62,7 +66,8 @@ class AnswerEchoRule:
                 f"the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret {said}: the "
                 "question is echoed only when it is true.",
             )
-        problem = _KORRELATIONSID.echo_problem(question, answer, "the echoed question")
+        # the pair rule's own comparison of korrelationsids, so one answer and a pair are judged alike
+        problem = PairKorrelationsidRule().echo_problem(question, answer, "the echoed question")
         if problem is not None:
             yield self._finding(answer, *problem)
 

@@ -377,8 +377,6 @@ def parse_config(
 def load_config(path: str | Path | None = None, cwd: str | Path | None = None, today: date | None = None):
     """``--config FILE`` if given (its ``[tool.ssbtek-validator]`` table, or the whole file), else the
     current directory's pyproject.toml when it has that table, else None (no configuration)."""
-    from ssbtek_validator.rules.catalog import known_ids
-
     if path is not None:
         file = Path(path)
         data = _read(file)
@@ -393,6 +391,10 @@ def load_config(path: str | Path | None = None, cwd: str | Path | None = None, t
         table = data["tool"][TABLE]
     if not isinstance(table, dict):
         raise ConfigError(f"{file}: [tool.{TABLE}] must be a table")
+    # the registry (every rule's documentation, the exchange rules with it) only when there is a
+    # configuration to check against it: most runs have none (tests/run/test_cold_start.py)
+    from ssbtek_validator.rules.catalog import known_ids
+
     return parse_config(table, str(file), known_ids(), base=file.parent, today=today)
 
 

@@ -26,7 +26,6 @@ from ssbtek_validator.packs.schema_packs import Pack, builtin_packs
 from ssbtek_validator.reading.inputs import Skipped, Source, iter_sources, iter_targets
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_run
-from ssbtek_validator.rules.exchange import Side
 from ssbtek_validator.run.driver import (
     Options,
     configure_run,
@@ -41,6 +40,8 @@ from ssbtek_validator.run.progress import Progress
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from ssbtek_validator.rules.exchange import Side
 
 
 def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:

@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.reading.har import looks_like_har, read_har
-from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.inputs import Source, looks_like_har
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
 from ssbtek_validator.results.wording import plural
-from ssbtek_validator.rules.exchange import Side, judge, pair_by_korrelationsid, side_of
 
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
+    from ssbtek_validator.rules.exchange import Side
     from ssbtek_validator.run.options import Options
+
+# The HAR reader (ssbtek_validator.reading.har) and the exchange rules (ssbtek_validator.rules.exchange) are
+# imported by the methods that use them, on the first capture or with --pairs: every run goes through
+# Exchanges, and a plain check of files (one message from a pre-commit hook) needs neither.
+# tests/run/test_cold_start.py checks it.
 
 #: How a message is judged: the run driver's ``validate_message``, handed in so that pairing, which the
 #: driver uses, does not import the driver back.
@@ -41,14 +45,21 @@ class Exchanges:
     def remember(self, message: Message) -> None:
         """Keep what pairing needs of a message read from a file (only with --pairs)."""
         if self.options.pairs:
+            from ssbtek_validator.rules.exchange import side_of
+
             self.sides.append(side_of(message))
 
     def finish(self, result: RunResult) -> None:
         if self.options.pairs:
+            from ssbtek_validator.rules.exchange import pair_by_korrelationsid
+
             result.exchanges.extend(pair_by_korrelationsid(self.sides))
 
     def capture(self, source: Source, result: RunResult) -> None:
         """One HAR file: a verdict per message in it, and one per exchange."""
+        from ssbtek_validator.reading.har import read_har
+        from ssbtek_validator.rules.exchange import judge
+
         har = read_har(source, self.options.limits)
         if har.problem or not har.exchanges:
             problem = har.problem or f"no SOAP exchange among its {har.skipped} entries"
@@ -73,6 +84,8 @@ class Exchanges:
             result.exchanges.append(judge(exchange.name, request, answer, "har"))
 
     def message(self, source: Source, result: RunResult) -> Side:
+        from ssbtek_validator.rules.exchange import side_of
+
         parsed = parse(source, self.options.limits)
         result.messages.append(self.validate(source, self.options, self.packs, parsed))
         return side_of(parsed)
@@ -80,6 +93,8 @@ class Exchanges:
 
 def judge_pair(request: Source, answer: Source, exchanges: Exchanges) -> RunResult:
     """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+    from ssbtek_validator.rules.exchange import judge
+
     options = exchanges.options
     result = RunResult(strict=options.strict, show_values=options.show_values)
     sides = [exchanges.message(source, result) for source in (request, answer)]
