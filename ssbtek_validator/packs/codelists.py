@@ -155,8 +155,7 @@ class Binding(NamedTuple):
         return ", ".join(f"v{v}" for v in versions)
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):
     lists: dict[str, CodeList]
     bindings: tuple[Binding, ...]
     namespaces: dict[str, str]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.results.model import Finding, Severity
@@ -50,8 +50,7 @@ def looks_like_har(source: Source) -> bool:
 SKIPPED = "SSBT-SKIPPED"
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     """Entries of a folder that the walk did not read (hidden ones, symlinked folders): not inputs, but
     the run says what they were, so that captures placed there are not left out without a word."""
 

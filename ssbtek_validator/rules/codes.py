@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
@@ -34,16 +33,15 @@ OUT_OF_DATE = "but the message is dated"
 WRONG_PLACE = "may appear only under"
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
     """What to look at in messages of one pack and direction."""
 
     #: elements on the SSBTEK payload element
-    outer: ElementPaths | None = None
+    outer: ElementPaths | None
     #: nested XML payload model -> elements on the decoded document's root
-    nested_xml: dict[str, ElementPaths] = field(default_factory=dict)
+    nested_xml: dict[str, ElementPaths]
     #: nested JSON payload model -> its property paths
-    nested_json: dict[str, JsonPaths] = field(default_factory=dict)
+    nested_json: dict[str, JsonPaths]
 
     def __bool__(self) -> bool:
         return bool(self.outer or self.nested_xml or self.nested_json)

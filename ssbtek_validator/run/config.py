@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
 
@@ -120,8 +120,7 @@ def _find(piece: str, text: str, start: int, end: int) -> int:
     return -1
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     rule: str
     reason: str
     expires: date

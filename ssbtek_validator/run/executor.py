@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ssbtek_validator.packs.schema_packs import Pack, builtin_packs
 from ssbtek_validator.reading.inputs import Skipped, Source, iter_sources, iter_targets
@@ -59,8 +59,7 @@ def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
 Target = str | Source | Skipped
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
+class Digest(NamedTuple):
     """What certification evidence records about one input (a file, stdin, a HAR capture)."""
 
     file: str
