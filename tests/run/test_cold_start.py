@@ -180,3 +180,13 @@ def test_a_one_message_run_builds_few_dataclasses(one_run: dict[str, list[str]])
     built = one_run["DATACLASSES"]
     assert "ssbtek_validator.results.model.Finding" in built  # the probe sees dataclasses being built
     assert len(built) <= DATACLASS_BUDGET, built
+
+
+def test_a_request_reads_only_the_code_lists_its_bindings_use() -> None:
+    """packs/codelists.py parses each list on first use and rules/codes.py indexes a binding's codes when a
+    message first asks: a v10 request's bindings use 3 of the 31 lists, so an answer's lists stay unread."""
+    opened = probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")["OPENED"]
+    csv_files = {Path(name).name for name in opened if name.endswith(".csv")}
+    assert csv_files, "the probe sees the code lists being read"
+    assert "miv-beslutstyp.csv" not in csv_files
+    assert len(csv_files) <= 3, csv_files
