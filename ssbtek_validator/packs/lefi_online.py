@@ -17,7 +17,6 @@ LEFI version the version-dependent rules apply:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import NamedTuple
@@ -77,19 +76,14 @@ def exists_in(since: str | None, removed: str | None, version: str) -> bool:
     return not (removed is not None and key >= version_key(removed))
 
 
-@dataclass(frozen=True)
-class LefiFacts:
+class LefiFacts(NamedTuple):
     versions: tuple[LefiVersion, ...]
     fields: tuple[FieldFact, ...]
     formaner: dict[str, FormanFact]
     karens_period_since: str
     status: str
-    by_ssbtek: dict[int, tuple[LefiVersion, ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # rules ask this for every message of every version; answer it with one dict lookup
-        for version in self.versions:
-            self.by_ssbtek[version.ssbtek] = (*self.by_ssbtek.get(version.ssbtek, ()), version)
+    #: the LEFI versions of each SSBTEK version, oldest first: rules ask it of every message, in one lookup
+    by_ssbtek: dict[int, tuple[LefiVersion, ...]]
 
     def served_by(self, ssbtek: int) -> tuple[LefiVersion, ...]:
         """The LEFI versions an SSBTEK version carries, oldest first (empty: FK is not LEFI Online XML)."""
@@ -132,12 +126,17 @@ def lefi_facts() -> LefiFacts:
         )
         for item in data["forman"]
     }
+    ordered = tuple(sorted(versions, key=lambda v: version_key(v.version)))
+    by_ssbtek: dict[int, tuple[LefiVersion, ...]] = {}
+    for version in ordered:
+        by_ssbtek[version.ssbtek] = (*by_ssbtek.get(version.ssbtek, ()), version)
     return LefiFacts(
-        versions=tuple(sorted(versions, key=lambda v: version_key(v.version))),
+        versions=ordered,
         fields=fields,
         formaner=formaner,
         karens_period_since=data["karens"]["period_since"],
         status=data["meta"]["status"],
+        by_ssbtek=by_ssbtek,
     )
 
 
