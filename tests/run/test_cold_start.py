@@ -190,3 +190,10 @@ def test_a_request_reads_only_the_code_lists_its_bindings_use() -> None:
     assert csv_files, "the probe sees the code lists being read"
     assert "miv-beslutstyp.csv" not in csv_files
     assert len(csv_files) <= 3, csv_files
+
+
+def test_a_message_reads_only_its_own_pack(one_run: dict[str, list[str]]) -> None:
+    """packs/schema_packs.py's BuiltinPacks reads a pack.toml when its version is first asked for: a v10
+    message (and its text report) needs v10's pack alone."""
+    read = {Path(name).parent.name for name in one_run["OPENED"] if Path(name).name == "pack.toml"}
+    assert read == {"ssbt-v10"}
