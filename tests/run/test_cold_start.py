@@ -197,3 +197,39 @@ def test_a_message_reads_only_its_own_pack(one_run: dict[str, list[str]]) -> Non
     message (and its text report) needs v10's pack alone."""
     read = {Path(name).parent.name for name in one_run["OPENED"] if Path(name).name == "pack.toml"}
     assert read == {"ssbt-v10"}
+
+
+GC_PROBE = """
+import click, gc, json, sys
+state = {"started": False, "entered": False, "while_importing": 0}
+def count(phase, info):
+    if phase == "start" and state["started"] and not state["entered"]:
+        state["while_importing"] += 1
+gc.callbacks.append(count)
+real_main = click.Group.main
+def entered(self, *args, **kwargs):
+    state["entered"], state["enabled"], state["frozen"] = True, gc.isenabled(), gc.get_freeze_count()
+    return real_main(self, *args, **kwargs)
+click.Group.main = entered
+sys.argv = ["ssbtek-validate", "--as-of", "2026-11-01", "corpus/v10/request-minimal.xml"]
+from ssbtek_validator.__main__ import run
+state["started"] = True
+try:
+    run()
+except SystemExit:
+    pass
+sys.stderr.write("\\nGC " + json.dumps(state) + "\\n")
+"""
+
+
+def test_the_command_imports_with_the_collector_paused_and_runs_with_it_on() -> None:
+    """ssbtek_validator/__main__.py (the console scripts and python -m) pauses the cyclic garbage collector while
+    the command's modules are imported and freezes them: no collection walks them while they are made, nor
+    later, nor at exit. The collector must be on again when the command runs (a batch needs it)."""
+    done = subprocess.run([sys.executable, "-c", GC_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("GC "))
+    state = json.loads(line[3:])
+    assert state["entered"], "the probe saw the command start"
+    assert state["while_importing"] == 0
+    assert state["enabled"]
+    assert state["frozen"] > 10_000  # the modules' objects, skipped by every later collection
