@@ -17,17 +17,19 @@ if TYPE_CHECKING:
     from ssbtek_validator.api import packs_with, validate
     from ssbtek_validator.packs.schema_packs import Pack, PackError, builtin_packs, load_bundle
     from ssbtek_validator.reading.inputs import Source
+    from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
     from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
     from ssbtek_validator.run.config import ConfigError, RuleConfig
     from ssbtek_validator.run.driver import validate_pair
     from ssbtek_validator.run.options import Options
 
-from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits  # light (a dataclass), and public
-
 # Public names and the submodule each lives in. They are imported on first use (PEP 562), so that
 # importing a light submodule (the pytest plugin loads ``ssbtek_validator.results.model`` at every pytest start)
-# does not pull in the engine, the packs and lxml's schema compilation with it.
+# does not pull in the engine, the packs and lxml's schema compilation with it, and so that the command
+# (``__main__.run``) imports everything it needs with the garbage collector paused.
 _LAZY = {
+    "DEFAULT_LIMITS": "reading.limits",
+    "Limits": "reading.limits",
     "ConfigError": "run.config",
     "RuleConfig": "run.config",
     "load_config": "run.config",

@@ -7,7 +7,7 @@ which pulls in the packs, the rules and the run, is imported the first time a ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -21,13 +21,15 @@ from ssbtek_validator.run.driver import validate_paths, validate_sources
 from ssbtek_validator.run.options import Options
 
 
-def packs_with(schemas: str | Path | None = None) -> dict[int, Pack]:
-    """The built-in packs, with a published bundle (``--schemas``) replacing the pack of its version."""
+def packs_with(schemas: str | Path | None = None) -> Mapping[int, Pack]:
+    """The built-in packs, with a published bundle (``--schemas``) replacing the pack of its version. Without
+    a bundle, the built-in packs themselves: each read when a message first needs it."""
+    if schemas is None:
+        return builtin_packs()
     packs = dict(builtin_packs())
-    if schemas is not None:
-        bundle = load_bundle(Path(schemas), packs)
-        models_for(bundle.openapi)  # a broken or hostile LEFI OpenAPI file is a configuration error, now
-        packs[bundle.version] = bundle
+    bundle = load_bundle(Path(schemas), packs)
+    models_for(bundle.openapi)  # a broken or hostile LEFI OpenAPI file is a configuration error, now
+    packs[bundle.version] = bundle
     return packs
 
 

@@ -5,7 +5,6 @@ Hypothesis and the generators are imported only when ``fuzz`` runs, so ``check``
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
@@ -110,6 +109,8 @@ def fuzz(
     except OSError as exc:
         click.echo(f"ssbtek-validate fuzz: --target {target!r} could not run: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    import shlex
+
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items()))
     click.echo(f"target ran on {report.ran} documents: {statuses}")
     for finding in report.findings:

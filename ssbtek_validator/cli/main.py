@@ -7,7 +7,6 @@ go to stdout or ``--output``; problems with the invocation go to stderr with exi
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import os
 import re
@@ -45,6 +44,21 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
+#: commands in modules of their own, imported when named (or listed by --help): a plain check does not
+#: build their options (tests/run/test_cold_start.py)
+LATER_COMMANDS = ("fuzz", "proxy", "serve")
+
+
+def _later_command(name: str) -> click.Command:
+    if name == "fuzz":
+        from ssbtek_validator.cli.fuzz import fuzz
+
+        return fuzz
+    from ssbtek_validator.cli import traffic
+
+    return getattr(traffic, name)
+
+
 class DefaultCommandGroup(click.Group):
     """Routes anything that is not a subcommand to ``check``, so ``ssbtek-validate corpus/`` just works."""
 
@@ -57,10 +71,18 @@ class DefaultCommandGroup(click.Group):
                 "ssbtek-validate: no input named; to read a message from stdin give -: … | ssbtek-validate -", err=True
             )
             ctx.exit(EXIT_USAGE)
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V"):
-            _no_such_command(args[0], sorted(self.commands))
+        if args and args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h", "--version", "-V"):
+            _no_such_command(args[0], self.list_commands(ctx))
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LATER_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in LATER_COMMANDS:
+            self.add_command(_later_command(name))
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         """Ctrl-C ends the run with 130, SIGTERM (a cancelled CI job, ``timeout``) with 143, as a shell
@@ -102,6 +124,8 @@ def _no_such_command(word: str, commands: list[str]) -> None:
     if not re.fullmatch(r"[a-z][a-z-]*", word) or os.path.lexists(word):
         return
     # a high cutoff: a missing folder called "requests" or "session" is a missing input (exit 3), not a typo
+    import difflib  # only a mistyped word needs it: not imported on every start
+
     close = difflib.get_close_matches(word, commands, n=1, cutoff=0.8)
     if close:
         click.echo(f"ssbtek-validate: No such command or file {word!r}. Did you mean {close[0]!r}?", err=True)
@@ -476,15 +500,6 @@ def certify(
         sys.exit(0)
     sys.exit(3 if outcome.result.exit_code == 3 else 1)
 
-
-from ssbtek_validator.cli.fuzz import fuzz  # noqa: E402
-
-main.add_command(fuzz)
-
-from ssbtek_validator.cli.traffic import proxy, serve  # noqa: E402
-
-main.add_command(proxy)
-main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -33,8 +34,7 @@ class CodeListError(PackError):
     """A code list or binding that cannot be loaded: a configuration error (exit 2)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(NamedTuple):
     code: str
     description: str
     valid_from: date | None
@@ -72,8 +72,7 @@ class Status(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
+class Lookup(NamedTuple):
     status: Status
     #: the row that decided it (for NOT_YET the next row to start, for WITHDRAWN the last to end)
     code: Code | None = None
@@ -120,8 +119,7 @@ class CodeList:
         return list(dict.fromkeys(row.code for row in self.as_of(when)))
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(NamedTuple):
     """One place where messages use code lists; one rule id (``SSBT-CODE-…``)."""
 
     id: str
@@ -157,9 +155,8 @@ class Binding:
         return ", ".join(f"v{v}" for v in versions)
 
 
-@dataclass(frozen=True)
-class Catalogue:
-    lists: dict[str, CodeList]
+class Catalogue(NamedTuple):
+    lists: Mapping[str, CodeList]
     bindings: tuple[Binding, ...]
     namespaces: dict[str, str]
 
@@ -240,7 +237,46 @@ def parse_list(name: str, text: str, where: str = "") -> CodeList:
     )
 
 
-def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str], where: str) -> Binding:
+class _ListsOnDemand(Mapping[str, CodeList]):
+    """The lists of a folder by name, each read and parsed the first time it is asked for, then kept.
+
+    A run parses only the lists its messages use: a request's bindings use 3 of the 31 bundled lists, and
+    parsing all of them was ~3 ms of every cold start. The names are known from the file names at once,
+    so a binding naming a list that does not exist is still refused on loading."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self._paths = paths
+        self._parsed: dict[str, CodeList] = {}
+
+    def __getitem__(self, name: str) -> CodeList:
+        found = self._parsed.get(name)
+        if found is None:
+            path = self._paths[name]
+            try:
+                text = _read_csv(path)
+            except OSError as exc:
+                raise CodeListError(f"{path}: {exc}") from exc
+            found = self._parsed[name] = parse_list(name, text, str(path))
+        return found
+
+    def parse_all(self) -> None:
+        """Every list now: a bad row is then a configuration error on loading, not on first use."""
+        for name in self._paths:
+            self[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths  # by its file name, without parsing it (Mapping's would)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _binding(
+    data: dict, lists: Mapping[str, CodeList], namespaces: dict[str, str], where: str, check_codes: bool = True
+) -> Binding:
     try:
         binding = Binding(
             id=data["id"],
@@ -270,7 +306,7 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
         raise CodeListError(f"{where}: binding {binding.id}: json paths need a payload model")
     if not binding.directions or not set(binding.directions) <= {"request", "answer"}:
         raise CodeListError(f"{where}: binding {binding.id}: direction must be request, answer or both")
-    _check_context(binding, lists, namespaces, where)
+    _check_context(binding, lists, namespaces, where, check_codes)
     if binding.xpath:
         try:  # syntax errors are configuration errors now, not a failing rule on every message later
             etree.XPath(binding.xpath, namespaces={"ssbt": "urn:syntax-check", **namespaces})
@@ -279,9 +315,12 @@ def _binding(data: dict, lists: dict[str, CodeList], namespaces: dict[str, str],
     return binding
 
 
-def _check_context(binding: Binding, lists: dict[str, CodeList], namespaces: dict[str, str], where: str) -> None:
-    """A list whose codes say where they may appear needs a binding that can tell where a code is."""
-    restricted = [row.code for name in binding.lists for row in lists[name].codes if row.context]
+def _check_context(
+    binding: Binding, lists: Mapping[str, CodeList], namespaces: dict[str, str], where: str, check_codes: bool
+) -> None:
+    """A list whose codes say where they may appear needs a binding that can tell where a code is (a check
+    that reads every list: ``check_codes``)."""
+    restricted = [row.code for name in binding.lists for row in lists[name].codes if row.context] if check_codes else []
     if not binding.context_xpath:
         if restricted:
             raise CodeListError(
@@ -303,21 +342,22 @@ def _check_context(binding: Binding, lists: dict[str, CodeList], namespaces: dic
         ) from exc
 
 
-def load_catalogue(folder: Path) -> Catalogue:
-    lists = {}
-    for path in sorted(folder.glob("*.csv")):
-        try:
-            text = _read_csv(path)
-        except OSError as exc:
-            raise CodeListError(f"{path}: {exc}") from exc
-        lists[path.stem] = parse_list(path.stem, text, str(path))
+def load_catalogue(folder: Path, *, check_codes: bool = True) -> Catalogue:
+    """The lists and bindings of a folder, checked. ``check_codes=False`` leaves each list to be parsed on
+    first use, and with it the checks that need its rows (bad rows, codes with a context their binding
+    cannot tell): for the bundled lists, which the tests load with every check."""
+    lists = _ListsOnDemand({path.stem: path for path in sorted(folder.glob("*.csv"))})
+    if check_codes:
+        lists.parse_all()
     bindings_file = folder / "bindings.toml"
     try:
         data = tomllib.loads(bindings_file.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CodeListError(f"{bindings_file}: {exc}") from exc
     namespaces = dict(data.get("namespaces", {}))
-    bindings = tuple(_binding(item, lists, namespaces, str(bindings_file)) for item in data.get("binding", []))
+    bindings = tuple(
+        _binding(item, lists, namespaces, str(bindings_file), check_codes) for item in data.get("binding", [])
+    )
     ids = [b.id for b in bindings]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -327,8 +367,9 @@ def load_catalogue(folder: Path) -> Catalogue:
 
 @cache
 def builtin_catalogue() -> Catalogue:
-    """The bundled lists and bindings, loaded once per process."""
-    return load_catalogue(data_root("codelists"))
+    """The bundled lists and bindings, loaded once per process; each list parsed when first used (the tests
+    check the bundled lists whole: tests/packs/test_codelists.py)."""
+    return load_catalogue(data_root("codelists"), check_codes=False)
 
 
 def summarise(codes: Iterable[str], limit: int = 12) -> str:

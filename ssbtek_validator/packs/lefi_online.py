@@ -17,9 +17,9 @@ LEFI version the version-dependent rules apply:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -42,16 +42,14 @@ def version_key(version: str) -> tuple[int, ...]:
         return (-1,)
 
 
-@dataclass(frozen=True, slots=True)
-class LefiVersion:
+class LefiVersion(NamedTuple):
     version: str
     ssbtek: int
     live_from: date
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class FieldFact:
+class FieldFact(NamedTuple):
     """An element of LEFI Online XML that exists only from (``since``) or until (``removed``) a version."""
 
     element: str
@@ -61,8 +59,7 @@ class FieldFact:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class FormanFact:
+class FormanFact(NamedTuple):
     code: str
     name: str
     since: str | None
@@ -79,8 +76,7 @@ def exists_in(since: str | None, removed: str | None, version: str) -> bool:
     return not (removed is not None and key >= version_key(removed))
 
 
-@dataclass(frozen=True)
-class LefiFacts:
+class LefiFacts(NamedTuple):
     versions: tuple[LefiVersion, ...]
     fields: tuple[FieldFact, ...]
     formaner: dict[str, FormanFact]
@@ -88,12 +84,8 @@ class LefiFacts:
     #: the day the karensavdrag replaced the karensdag: a karens starting earlier is one day in every version
     karens_avdrag_from: date
     status: str
-    by_ssbtek: dict[int, tuple[LefiVersion, ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # rules ask this for every message of every version; answer it with one dict lookup
-        for version in self.versions:
-            self.by_ssbtek[version.ssbtek] = (*self.by_ssbtek.get(version.ssbtek, ()), version)
+    #: the LEFI versions of each SSBTEK version, oldest first: rules ask it of every message, in one lookup
+    by_ssbtek: dict[int, tuple[LefiVersion, ...]]
 
     def served_by(self, ssbtek: int) -> tuple[LefiVersion, ...]:
         """The LEFI versions an SSBTEK version carries, oldest first (empty: FK is not LEFI Online XML)."""
@@ -136,18 +128,22 @@ def lefi_facts() -> LefiFacts:
         )
         for item in data["forman"]
     }
+    ordered = tuple(sorted(versions, key=lambda v: version_key(v.version)))
+    by_ssbtek: dict[int, tuple[LefiVersion, ...]] = {}
+    for version in ordered:
+        by_ssbtek[version.ssbtek] = (*by_ssbtek.get(version.ssbtek, ()), version)
     return LefiFacts(
-        versions=tuple(sorted(versions, key=lambda v: version_key(v.version))),
+        versions=ordered,
         fields=fields,
         formaner=formaner,
         karens_period_since=data["karens"]["period_since"],
         karens_avdrag_from=date.fromisoformat(data["karens"]["avdrag_from"]),
         status=data["meta"]["status"],
+        by_ssbtek=by_ssbtek,
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LefiJudgement:
+class LefiJudgement(NamedTuple):
     """The LEFI version a message is judged by, and why."""
 
     version: str

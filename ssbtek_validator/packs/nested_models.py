@@ -11,18 +11,16 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
 from ssbtek_validator.packs.schema_packs import PackError, compile_schema, data_root
 
 
-@dataclass(frozen=True, slots=True)
-class CsnModel:
+class CsnModel(NamedTuple):
     namespace: str
     schema_version: str
     entry: Path
@@ -40,8 +38,7 @@ def _csn_schema(entry: Path) -> etree.XMLSchema:
     return compile_schema(entry, entry.parent.parent)
 
 
-@dataclass(frozen=True, slots=True)
-class JsonError:
+class JsonError(NamedTuple):
     """One violation, in the terms the LEFI rule words its finding in (the names python-jsonschema uses):
     the keyword that failed, its value in the schema, the subschema holding it, the instance and where
     the instance sits in the document."""
@@ -100,8 +97,7 @@ def _at(schema: Any, path: Iterable[str | int]) -> Any:
     return node
 
 
-@dataclass(frozen=True, slots=True)
-class LefiModel:
+class LefiModel(NamedTuple):
     version: str
     default: bool
     status: str
@@ -114,8 +110,7 @@ class LefiModel:
         return self.fraga if direction == "request" else self.svar
 
 
-@dataclass(frozen=True, slots=True)
-class NestedModels:
+class NestedModels(NamedTuple):
     csn: dict[str, CsnModel]
     lefi: dict[str, LefiModel]
     skv_roots: tuple[str, ...]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -323,15 +324,46 @@ def _wsdl_operations(path: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-@cache
-def builtin_packs() -> dict[int, Pack]:
-    root = data_root("xsd")
-    packs = {}
-    for folder in sorted(root.glob("ssbt-v*")):
-        if (folder / "pack.toml").is_file():
+class BuiltinPacks(Mapping[int, Pack]):
+    """The bundled packs by version, each pack.toml read the first time its version is asked for.
+
+    A message names its version in its namespace, so a run of v10 messages needs v10's pack alone: reading
+    all five pack.toml files (tomllib is pure Python) was ~2 ms of every cold start. The versions are known
+    at once from the folder names (``ssbt-vN``); a pack.toml that says another version is refused."""
+
+    def __init__(self, folders: dict[int, Path]) -> None:
+        self._folders = folders
+        self._loaded: dict[int, Pack] = {}
+
+    def __getitem__(self, version: int) -> Pack:
+        pack = self._loaded.get(version)
+        if pack is None:
+            folder = self._folders[version]
             pack = load_pack(folder)
-            packs[pack.version] = pack
-    return packs
+            if pack.version != version:
+                raise PackError(f"{folder}/pack.toml: version {pack.version}, but the folder is v{version}'s")
+            self._loaded[version] = pack
+        return pack
+
+    def __contains__(self, version: object) -> bool:
+        return version in self._folders  # without reading its pack.toml (Mapping's would)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._folders)
+
+    def __len__(self) -> int:
+        return len(self._folders)
+
+
+@cache
+def builtin_packs() -> BuiltinPacks:
+    """The packs in ``xsd/ssbt-v*/``, in folder order, read on first use."""
+    folders = {}
+    for folder in sorted(data_root("xsd").glob("ssbt-v*")):
+        number = folder.name.removeprefix("ssbt-v")
+        if number.isdigit() and (folder / "pack.toml").is_file():
+            folders[int(number)] = folder
+    return BuiltinPacks(folders)
 
 
 def known_versions(packs: dict[int, Pack]) -> str:

@@ -10,7 +10,7 @@ encoding problems become findings that say what was found and what was expected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: byte order mark -> the encoding it announces (longest first: the UTF-32 LE mark starts like UTF-16 LE)
 BOMS: tuple[tuple[bytes, str], ...] = (
@@ -50,8 +50,7 @@ _DECLARATION_HEAD = 512
 _CODECS = {"UTF-16LE": "utf-16-le", "UTF-16BE": "utf-16-be", "UTF-32LE": "utf-32-le", "UTF-32BE": "utf-32-be"}
 
 
-@dataclass(frozen=True, slots=True)
-class Prolog:
+class Prolog(NamedTuple):
     #: encoding named by a byte order mark, or None
     bom: str | None
     #: encoding named by the XML declaration, or None

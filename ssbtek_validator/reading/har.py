@@ -39,14 +39,6 @@ class HarCapture:
     problem_kind: str | None = None
 
 
-def looks_like_har(source: Source) -> bool:
-    """By name, or by content: an SSBTEK message starts with '<', a HAR capture with '{'."""
-    if source.name.lower().endswith(".har"):
-        return True
-    head = (source.data or b"")[:64].lstrip()
-    return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
-
-
 def read_har(source: Source, limits: Limits) -> HarCapture:
     """The capture's JSON is parsed whole, so its size in nodes is checked first, as a message's is: a
     16 MiB capture of millions of tiny or empty entries would otherwise build millions of objects."""

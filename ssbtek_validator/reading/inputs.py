@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.results.model import Finding, Severity
@@ -36,12 +36,21 @@ class Source:
     problem_kind: str | None = None
 
 
+def looks_like_har(source: Source) -> bool:
+    """By name, or by content: an SSBTEK message starts with '<', a HAR capture with '{'. Here beside
+    :class:`Source` rather than in :mod:`~ssbtek_validator.reading.har`, so that asking it of every input does
+    not import the HAR reader into a run that has no capture."""
+    if source.name.lower().endswith(".har"):
+        return True
+    head = (source.data or b"")[:64].lstrip()
+    return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
+
+
 #: the run's note on what a folder's walk skipped
 SKIPPED = "SSBT-SKIPPED"
 
 
-@dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(NamedTuple):
     """Entries of a folder that the walk did not read (hidden ones, symlinked folders): not inputs, but
     the run says what they were, so that captures placed there are not left out without a word."""
 

@@ -10,7 +10,7 @@ in ", line N, column M" and sometimes a newline, which our findings carry in the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -37,8 +37,7 @@ DTD_TEXT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxProblem:
+class SyntaxProblem(NamedTuple):
     rule: str
     message: str
     line: int | None

@@ -12,9 +12,8 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -33,8 +32,7 @@ from ssbtek_validator.reading.message import (
 from ssbtek_validator.results.model import Finding, Severity
 
 
-@dataclass(frozen=True, slots=True)
-class PayloadBinding:
+class PayloadBinding(NamedTuple):
     """One place in a pack's messages that carries a nested document."""
 
     agency: str
@@ -68,8 +66,7 @@ def _compiled_xpath(xpath: str, namespace: str) -> etree.XPath:
     return etree.XPath(xpath, namespaces={"ssbt": namespace})
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(NamedTuple):
     """A decoded nested document and where it came from."""
 
     binding: PayloadBinding

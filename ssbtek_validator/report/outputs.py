@@ -17,10 +17,9 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.report import REPORTERS, json_report, text
@@ -31,8 +30,7 @@ class OutputError(ValueError):
     """The formats and outputs asked for do not make one clear plan."""
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     format: str
     #: None means stdout
     path: str | None = None

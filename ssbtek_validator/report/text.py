@@ -123,10 +123,11 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, detail: str
         for finding in exchange.findings:
             stream.write(finding_line(finding) + "\n")
         stream.write(exchange_line(exchange) + "\n")
-    used = sorted({m.detection.pack_id for m in result.messages if m.detection.pack_id})
-    statuses = {p.id: p.status for p in packs.values()}
+    # the packs of the messages, looked up by version: the others need not be read (BuiltinPacks)
+    used = {m.detection.pack_id: m.detection.version for m in result.messages if m.detection.pack_id}
+    statuses = {pid: packs[v].status for pid, v in used.items() if v in packs and packs[v].id == pid}
     if used:
-        stream.write("packs: " + ", ".join(f"{pid} [{statuses.get(pid, '?')}]" for pid in used) + "\n")
+        stream.write("packs: " + ", ".join(f"{pid} [{statuses.get(pid, '?')}]" for pid in sorted(used)) + "\n")
     stream.write(notice_line(result) + "\n")
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")

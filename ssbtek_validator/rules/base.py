@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar, Protocol
+from typing import ClassVar, NamedTuple, Protocol
 
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.reading.limits import Limits
@@ -19,8 +19,7 @@ from ssbtek_validator.reading.nested import Payload, extract
 from ssbtek_validator.results.model import Detection, Finding, Severity
 
 
-@dataclass(frozen=True, slots=True)
-class Versions:
+class Versions(NamedTuple):
     """The SSBTEK versions a rule concerns, as data: the engine does not run a rule on a message whose pack
     version it does not concern, and the rule list and docs print :attr:`label`. Contiguous: ``low`` to
     ``high`` inclusive, either open (``None``), which is every version SSBTEK has had so far for each rule."""

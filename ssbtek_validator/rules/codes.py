@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -33,19 +33,38 @@ OUT_OF_DATE = "but the message is dated"
 WRONG_PLACE = "may appear only under"
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
     """What to look at in messages of one pack and direction."""
 
     #: elements on the SSBTEK payload element
-    outer: ElementPaths | None = None
+    outer: ElementPaths | None
     #: nested XML payload model -> elements on the decoded document's root
-    nested_xml: dict[str, ElementPaths] = field(default_factory=dict)
+    nested_xml: dict[str, ElementPaths]
     #: nested JSON payload model -> its property paths
-    nested_json: dict[str, JsonPaths] = field(default_factory=dict)
+    nested_json: dict[str, JsonPaths]
 
     def __bool__(self) -> bool:
         return bool(self.outer or self.nested_xml or self.nested_json)
+
+
+class _ValidOn(dict):
+    """binding id → code valid on one date → its coverage key, worked out per binding on first lookup, so that
+    a run reads and parses only the code lists its messages' bindings use (a request's use 3 of 31)."""
+
+    def __init__(self, catalogue: Catalogue, when: date) -> None:
+        super().__init__()
+        self._catalogue = catalogue
+        self._when = when
+        self._bindings = {binding.id: binding for binding in catalogue.bindings}
+
+    def __missing__(self, binding_id: str) -> dict[str, str]:
+        codes: dict[str, str] = {}
+        for name in reversed(self._bindings[binding_id].lists):  # the first list wins, as in Catalogue.lookup
+            for row in self._catalogue.lists[name].codes:
+                if row.valid_on(self._when) and not row.context:  # a placed code is judged where it is
+                    codes[row.code] = f"code:{name}:{row.code}"
+        self[binding_id] = codes
+        return codes
 
 
 class CodeListRule:
@@ -87,18 +106,13 @@ class CodeListRule:
         return self._catalogue
 
     def _valid_on(self, when: date) -> dict[str, dict[str, str]]:
-        """Per binding, every code valid on ``when`` → its coverage key; built once per date (a batch has few)."""
+        """Per binding, every code valid on ``when`` → its coverage key; one index per date (a batch has few),
+        each binding's part filled in when a message first asks for it (:class:`_ValidOn`)."""
         index = self._by_day.get(when)
         if index is None:
             if len(self._by_day) > 256:
                 self._by_day.clear()
-            index = self._by_day[when] = {}
-            for binding in self.catalogue.bindings:
-                codes = index[binding.id] = {}
-                for name in reversed(binding.lists):  # the first list wins, as in Catalogue.lookup
-                    for row in self.catalogue.lists[name].codes:
-                        if row.valid_on(when) and not row.context:  # a placed code is judged where it is
-                            codes[row.code] = f"code:{name}:{row.code}"
+            index = self._by_day[when] = _ValidOn(self.catalogue, when)
         return index
 
     def plan(self, namespace: str, version: int, direction: str | None) -> Plan:
@@ -292,8 +306,7 @@ class CodeListRule:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """Where a code is: the name a reader looks for, the line in the file, the (chained) path."""
 
     field: str

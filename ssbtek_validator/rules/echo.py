@@ -10,21 +10,13 @@ by the exchange rules' own code (:mod:`ssbtek_validator.rules.exchange`), so a s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.exchange import (
-    PairFrageTidpunktRule,
-    PairKorrelationsidRule,
-    Side,
-    Spot,
-    echoed_question,
-    side_of,
-    unasked_answers,
-)
 
-#: the pair rules' own comparisons of korrelationsid and frageTidpunkt, so one answer and a pair are judged alike
-_ECHOED_FACTS = (PairKorrelationsidRule(), PairFrageTidpunktRule())
+if TYPE_CHECKING:
+    from ssbtek_validator.rules.exchange import Side, Spot
 
 
 class AnswerEchoRule:
@@ -61,6 +53,16 @@ class AnswerEchoRule:
         )
 
     def check(self, context: Context) -> Iterator[Finding]:
+        # the exchange rules (pairing's dataclasses and patterns) are imported by the first answer, not at
+        # start-up: a run of requests never needs them (tests/run/test_cold_start.py)
+        from ssbtek_validator.rules.exchange import (
+            PairFrageTidpunktRule,
+            PairKorrelationsidRule,
+            echoed_question,
+            side_of,
+            unasked_answers,
+        )
+
         question = echoed_question(context.message)
         if question is None:
             return
@@ -74,7 +76,9 @@ class AnswerEchoRule:
                 f"the answer echoes fraga, but the echoed question's fraganSkallInkluderasISvaret {said}: the "
                 "question is echoed only when it is true.",
             )
-        for fact in _ECHOED_FACTS:
+        # the pair rules' own comparisons of korrelationsid and frageTidpunkt, so one answer and a pair are
+        # judged alike
+        for fact in (PairKorrelationsidRule(), PairFrageTidpunktRule()):
             problem = fact.echo_problem(question, answer, "the echoed question")
             if problem is not None:
                 yield self._finding(answer, *problem)

@@ -11,9 +11,9 @@ not expected". Facts come from ``xsd/lefi-online/versions.toml`` (LEFI) and from
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -42,8 +42,7 @@ def _text(element: etree._Element) -> str:
     return text_of(element).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class LefiView:
+class LefiView(NamedTuple):
     """A message's LEFI Online XML as the LEFI rules see it: its judged version and where it sits."""
 
     judgement: LefiJudgement

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
 
@@ -120,8 +120,7 @@ def _find(piece: str, text: str, start: int, end: int) -> int:
     return -1
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     rule: str
     reason: str
     expires: date
@@ -377,8 +376,6 @@ def parse_config(
 def load_config(path: str | Path | None = None, cwd: str | Path | None = None, today: date | None = None):
     """``--config FILE`` if given (its ``[tool.ssbtek-validator]`` table, or the whole file), else the
     current directory's pyproject.toml when it has that table, else None (no configuration)."""
-    from ssbtek_validator.rules.catalog import known_ids
-
     if path is not None:
         file = Path(path)
         data = _read(file)
@@ -393,6 +390,10 @@ def load_config(path: str | Path | None = None, cwd: str | Path | None = None, t
         table = data["tool"][TABLE]
     if not isinstance(table, dict):
         raise ConfigError(f"{file}: [tool.{TABLE}] must be a table")
+    # the registry (every rule's documentation, the exchange rules with it) only when there is a
+    # configuration to check against it: most runs have none (tests/run/test_cold_start.py)
+    from ssbtek_validator.rules.catalog import known_ids
+
     return parse_config(table, str(file), known_ids(), base=file.parent, today=today)
 
 

@@ -20,13 +20,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ssbtek_validator.packs.schema_packs import Pack, builtin_packs
 from ssbtek_validator.reading.inputs import Skipped, Source, iter_sources, iter_targets
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_run
-from ssbtek_validator.rules.exchange import Side
 from ssbtek_validator.run.driver import (
     Options,
     configure_run,
@@ -41,6 +40,8 @@ from ssbtek_validator.run.progress import Progress
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from ssbtek_validator.rules.exchange import Side
 
 
 def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
@@ -58,8 +59,7 @@ def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
 Target = str | Source | Skipped
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
+class Digest(NamedTuple):
     """What certification evidence records about one input (a file, stdin, a HAR capture)."""
 
     file: str

@@ -13,17 +13,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.reading.har import looks_like_har, read_har
-from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.inputs import Source, looks_like_har
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
 from ssbtek_validator.results.wording import plural
-from ssbtek_validator.rules.exchange import RECORDED_NAME, Side, judge, pair_by_korrelationsid, side_of
-
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
+    from ssbtek_validator.rules.exchange import Side
     from ssbtek_validator.run.options import Options
+
+# The HAR reader (ssbtek_validator.reading.har) and the exchange rules (ssbtek_validator.rules.exchange) are
+# imported by the methods that use them, on the first capture or with --pairs: every run goes through
+# Exchanges, and a plain check of files (one message from a pre-commit hook) needs neither.
+# tests/run/test_cold_start.py checks it.
 
 #: How a message is judged: the run driver's ``validate_message``, handed in so that pairing, which the
 #: driver uses, does not import the driver back.
@@ -43,14 +46,21 @@ class Exchanges:
     def remember(self, message: Message) -> None:
         """Keep what pairing needs of a message read from a file (only with --pairs)."""
         if self.options.pairs:
+            from ssbtek_validator.rules.exchange import side_of
+
             self.sides.append(side_of(message))
 
     def finish(self, result: RunResult) -> None:
         if self.options.pairs:
+            from ssbtek_validator.rules.exchange import pair_by_korrelationsid
+
             result.exchanges.extend(recorded_incomplete(exchange) for exchange in pair_by_korrelationsid(self.sides))
 
     def capture(self, source: Source, result: RunResult) -> None:
         """One HAR file: a verdict per message in it, and one per exchange."""
+        from ssbtek_validator.reading.har import read_har
+        from ssbtek_validator.rules.exchange import judge
+
         har = read_har(source, self.options.limits)
         if har.problem or not har.exchanges:
             problem = har.problem or f"no SOAP exchange among its {har.skipped} entries"
@@ -79,6 +89,8 @@ class Exchanges:
             result.exchanges.append(judge(exchange.name, request, answer, "har"))
 
     def message(self, source: Source, result: RunResult) -> Side:
+        from ssbtek_validator.rules.exchange import side_of
+
         parsed = parse(source, self.options.limits)
         result.messages.append(self.validate(source, self.options, self.packs, parsed))
         # bounded message by message: a capture is one input, and its thousands of messages' findings
@@ -96,6 +108,8 @@ def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
     ``NAME-request.EXT``) is an exchange without an answer, not a request someone forgot to capture:
     it is said as incomplete (exit 3), with the proxy's reason, so a certification run over recorded
     traffic shows that the upstream did not answer."""
+    from ssbtek_validator.rules.exchange import RECORDED_NAME
+
     found = RECORDED_NAME.match(exchange.request or "")
     if exchange.answer is not None or found is None or found["side"] != "request":
         return exchange
@@ -123,6 +137,8 @@ def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
 
 def judge_pair(request: Source, answer: Source, exchanges: Exchanges) -> RunResult:
     """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+    from ssbtek_validator.rules.exchange import judge
+
     options = exchanges.options
     result = RunResult(strict=options.strict, show_values=options.show_values)
     sides = [exchanges.message(source, result) for source in (request, answer)]

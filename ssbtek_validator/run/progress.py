@@ -8,7 +8,6 @@ most ten times a second and erases itself at the end, leaving the terminal as it
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from typing import TextIO
@@ -64,6 +63,8 @@ class Progress:
         try:
             return os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
+            import shutil  # imports bz2 and lzma with it: only here, not on every start
+
             return shutil.get_terminal_size((80, 20)).columns
 
     def line(self, now: float | None = None) -> str:

@@ -167,6 +167,28 @@ def _folder_with(tmp_path: Path, binding: str) -> Path:
 def test_a_broken_binding_is_a_configuration_error(tmp_path, binding, problem):
     with pytest.raises(CodeListError, match=problem):
         load_catalogue(_folder_with(tmp_path, binding))
+    with pytest.raises(CodeListError, match=problem):  # also when the lists are left to be parsed on first use
+        load_catalogue(_folder_with(tmp_path, binding), check_codes=False)
+
+
+def test_the_bundled_lists_pass_every_check():
+    """A run parses each bundled list on first use (builtin_catalogue), so the checks that need every row
+    (a bad row, codes with a context their binding cannot find) are made here, on the whole folder."""
+    checked = load_catalogue(CODELISTS)
+    assert set(checked.lists) == {path.stem for path in CODELISTS.glob("*.csv")}
+    assert [b.id for b in checked.bindings] == [b.id for b in builtin_catalogue().bindings]
+
+
+def test_a_list_is_parsed_when_first_used(tmp_path):
+    """The other side: a broken list does not stop loading, and is a configuration error when a run needs it."""
+    folder = _folder_with(tmp_path, "")
+    (folder / "broken.csv").write_text("# status: x\n# source: y\ncode,description\n", encoding="utf-8")
+    with pytest.raises(CodeListError, match=r"broken\.csv"):
+        load_catalogue(folder)
+    lazy = load_catalogue(folder, check_codes=False)
+    assert lazy.lists["x"].codes[0].code == "A"
+    with pytest.raises(CodeListError, match=r"broken\.csv"):
+        lazy.lists["broken"]  # the lookup is what fails
 
 
 def test_the_lists_are_read_once_per_process(monkeypatch):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ssbtek_validator import validate
 from ssbtek_validator.cli.main import main
-from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.packs.schema_packs import BuiltinPacks, PackError, builtin_packs
 
 from ..conftest import CORPUS, SHARED
 
@@ -195,3 +195,17 @@ def test_xmlschema_and_lxml_agree_on_the_reconstructed_packs(version):
         assert pack.schema().validate(payload) == other.is_valid(payload), path.name
         checked += 1
     assert checked >= 10
+
+
+def test_a_pack_is_read_when_its_version_is_first_asked_for(tmp_path):
+    """BuiltinPacks knows the versions from the folder names and reads a pack.toml only for its version; one
+    that says another version than its folder is refused when read, not mistaken for it."""
+    real = builtin_packs()[10].entry.parent
+    shutil.copytree(real, tmp_path / "ssbt-v10")
+    shutil.copytree(real, tmp_path / "ssbt-v12")  # its pack.toml says version 10
+    packs = BuiltinPacks({10: tmp_path / "ssbt-v10", 12: tmp_path / "ssbt-v12"})
+    assert sorted(packs) == [10, 12] and 12 in packs and 13 not in packs
+    assert packs[10].namespace == builtin_packs()[10].namespace
+    with pytest.raises(PackError, match="version 10, but the folder is v12's"):
+        packs[12]  # the lookup is what fails
+    assert set(builtin_packs()) == {int(p.name.removeprefix("ssbt-v")) for p in real.parent.glob("ssbt-v*")}

@@ -87,8 +87,8 @@ def test_the_wheel_carries_what_an_install_needs(wheel):
     assert not [line for line in core if re.search(r"hypothesis|xmlschema", line)], core
     assert any("hypothesis" in line and "extra == 'fuzz'" in line.replace('"', "'") for line in requires)
     assert any("xmlschema" in line and "extra == 'fuzz'" in line.replace('"', "'") for line in requires)
-    assert "ssbtek-validate = ssbtek_validator.cli.main:main" in entry_points
-    assert "ssbtek-validator = ssbtek_validator.cli.main:main" in entry_points
+    assert "ssbtek-validate = ssbtek_validator.__main__:run" in entry_points
+    assert "ssbtek-validator = ssbtek_validator.__main__:run" in entry_points
 
 
 # ---- GitHub Action -------------------------------------------------------------------------------

@@ -26,12 +26,26 @@ NEVER = (
     "concurrent.futures.process",
     "hashlib",  # only certification digests inputs and packs
     "tempfile",  # only --output FILE writes through a temporary file
+    "ssbtek_validator.reading.har",  # only a HAR capture (run/pairing.py imports it on the first one)
+    "ssbtek_validator.rules.exchange",  # only an answer (rules/echo.py), a capture or --pairs (run/pairing.py)
+    "difflib",  # only a mistyped command (cli/main.py)
+    "shutil",  # with bz2 and lzma: only a progress bar on a stream that is no terminal (run/progress.py)
+    "shlex",  # only fuzz's report of a finding (cli/fuzz.py)
+    "ssbtek_validator.rules.catalog",  # only a rule configuration is checked against the registry (run/config.py)
+    "ssbtek_validator.cli.fuzz",  # the fuzz, proxy and serve commands: built when named (cli/main.py)
+    "ssbtek_validator.cli.traffic",
 )
 OTHER_REPORTERS = ("html", "junit", "sarif", "github")
 
 PROBE = """
-import json, sys
+import dataclasses, json, sys
 BEFORE = set(sys.modules)  # what the interpreter's own start-up loaded (site, .pth files): not ours to judge
+BUILT = []  # every dataclass the run builds: each costs ~0.3-0.7 ms of the cold start on Python 3.11
+_process = dataclasses._process_class
+def _counting(cls, *args, **kwargs):
+    BUILT.append(f"{cls.__module__}.{cls.__qualname__}")
+    return _process(cls, *args, **kwargs)
+dataclasses._process_class = _counting
 OPENED = []
 sys.addaudithook(lambda event, args: OPENED.append(str(args[0])) if event == "open" and args else None)
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
@@ -42,16 +56,18 @@ except SystemExit:
     pass
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(set(sys.modules) - BEFORE)) + "\\n")
 sys.stderr.write("\\nOPENED " + json.dumps(OPENED) + "\\n")
+sys.stderr.write("\\nDATACLASSES " + json.dumps(BUILT) + "\\n")
 """
 
 
 def probe(*argv: str) -> dict[str, list[str]]:
-    """What a fresh ``ssbtek-validate *argv`` imported (``MODULES``) and which files it opened (``OPENED``)."""
+    """What a fresh ``ssbtek-validate *argv`` imported (``MODULES``), which files it opened (``OPENED``) and
+    which dataclasses it built (``DATACLASSES``)."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
     )
     seen = {}
-    for key in ("MODULES", "OPENED"):
+    for key in ("MODULES", "OPENED", "DATACLASSES"):
         line = next(line for line in done.stderr.splitlines() if line.startswith(key + " "))
         seen[key] = json.loads(line[len(key) + 1 :])
     return seen
@@ -140,3 +156,82 @@ def test_a_finding_reads_the_engine_findings_when_it_needs_them() -> None:
     assert "engine_findings.toml" in {
         Path(name).name for name in probe("--as-of", "2026-11-01", "corpus/v10/invalid-csn-model.xml")["OPENED"]
     }
+
+
+def test_what_a_request_leaves_out_an_answer_or_a_capture_imports(tmp_path: Path) -> None:
+    """The other side of the lazy imports above: the exchange rules come with the first answer (its echo is
+    judged by them), the HAR reader with the first capture."""
+    answer = imported_by("--as-of", "2026-11-01", "corpus/v10/answer-echo-fraga.xml")
+    assert "ssbtek_validator.rules.exchange" in answer
+    assert "ssbtek_validator.reading.har" not in answer
+    capture = tmp_path / "session.har"
+    capture.write_text('{"log": {"entries": []}}', encoding="utf-8")
+    assert "ssbtek_validator.reading.har" in imported_by("--as-of", "2026-11-01", str(capture))
+
+
+#: the dataclasses a one-message check builds: the result model and the run's own records (see
+#: docs/architecture.md, "Cold start"); small immutable records inside a stage are typing.NamedTuples
+DATACLASS_BUDGET = 15
+
+
+def test_a_one_message_run_builds_few_dataclasses(one_run: dict[str, list[str]]) -> None:
+    """Python 3.11 compiles each method a dataclass generates separately: a frozen one costs ~0.45 ms to
+    build, a NamedTuple ~0.1 ms, and the cold path once built 44 of them (~20 ms of a 150 ms start).
+    A new dataclass on the cold path fails this: make it a NamedTuple, or import its module where it is
+    used, or raise the budget saying why."""
+    built = one_run["DATACLASSES"]
+    assert "ssbtek_validator.results.model.Finding" in built  # the probe sees dataclasses being built
+    assert len(built) <= DATACLASS_BUDGET, built
+
+
+def test_a_request_reads_only_the_code_lists_its_bindings_use() -> None:
+    """packs/codelists.py parses each list on first use and rules/codes.py indexes a binding's codes when a
+    message first asks: a v10 request's bindings use 3 of the 31 lists, so an answer's lists stay unread."""
+    opened = probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")["OPENED"]
+    csv_files = {Path(name).name for name in opened if name.endswith(".csv")}
+    assert csv_files, "the probe sees the code lists being read"
+    assert "miv-beslutstyp.csv" not in csv_files
+    assert len(csv_files) <= 3, csv_files
+
+
+def test_a_message_reads_only_its_own_pack(one_run: dict[str, list[str]]) -> None:
+    """packs/schema_packs.py's BuiltinPacks reads a pack.toml when its version is first asked for: a v10
+    message (and its text report) needs v10's pack alone."""
+    read = {Path(name).parent.name for name in one_run["OPENED"] if Path(name).name == "pack.toml"}
+    assert read == {"ssbt-v10"}
+
+
+GC_PROBE = """
+import click, gc, json, sys
+state = {"started": False, "entered": False, "while_importing": 0}
+def count(phase, info):
+    if phase == "start" and state["started"] and not state["entered"]:
+        state["while_importing"] += 1
+gc.callbacks.append(count)
+real_main = click.Group.main
+def entered(self, *args, **kwargs):
+    state["entered"], state["enabled"], state["frozen"] = True, gc.isenabled(), gc.get_freeze_count()
+    return real_main(self, *args, **kwargs)
+click.Group.main = entered
+sys.argv = ["ssbtek-validate", "--as-of", "2026-11-01", "corpus/v10/request-minimal.xml"]
+from ssbtek_validator.__main__ import run
+state["started"] = True
+try:
+    run()
+except SystemExit:
+    pass
+sys.stderr.write("\\nGC " + json.dumps(state) + "\\n")
+"""
+
+
+def test_the_command_imports_with_the_collector_paused_and_runs_with_it_on() -> None:
+    """ssbtek_validator/__main__.py (the console scripts and python -m) pauses the cyclic garbage collector while
+    the command's modules are imported and freezes them: no collection walks them while they are made, nor
+    later, nor at exit. The collector must be on again when the command runs (a batch needs it)."""
+    done = subprocess.run([sys.executable, "-c", GC_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("GC "))
+    state = json.loads(line[3:])
+    assert state["entered"], "the probe saw the command start"
+    assert state["while_importing"] == 0
+    assert state["enabled"]
+    assert state["frozen"] > 10_000  # the modules' objects, skipped by every later collection
