@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import tomllib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -174,14 +177,48 @@ def schema_files(entry: Path, root: Path) -> frozenset[Path]:
     return _compiled(entry, root)[1]
 
 
+#: the stop signals a run turns into exceptions (Ctrl-C, and SIGTERM in cli/main.py)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while libxml2 compiles a schema, and deliver them after.
+
+    Compiling calls our resolver (Python) for every import; a signal's handler runs between two Python
+    instructions, so the exception it raises (KeyboardInterrupt, the command's Terminated) would start
+    inside the resolver, and lxml turns an exception raised in a resolver into an XMLSchemaParseError: the
+    stop became "schema does not compile", one message "could not run", and the run went on. Meanwhile a
+    handler that only notes the signal stands in (at most one compilation, some milliseconds); the real
+    one is put back and called after, where nothing swallows what it raises. Python handlers are set in
+    the main thread only: elsewhere there is nothing to hold."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[tuple[int, object]] = []
+    previous = {number: signal.signal(number, lambda *caught: arrived.append(caught)) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number, frame in arrived[:1]:
+            handler = previous[number]
+            if callable(handler):
+                handler(number, frame)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(number)  # the default action, as if it had not been held
+
+
 @cache
 def _compiled(entry: Path, root: Path) -> tuple[etree.XMLSchema, frozenset[Path]]:
     parser, resolver = _schema_parser(root)
     try:
-        document = etree.parse(str(entry), parser)
-        if etree.QName(document.getroot()).namespace == WSDL:
-            document = _schema_from_wsdl(document, entry, parser)
-        schema = etree.XMLSchema(document)
+        with _stop_signals_held():
+            document = etree.parse(str(entry), parser)
+            if etree.QName(document.getroot()).namespace == WSDL:
+                document = _schema_from_wsdl(document, entry, parser)
+            schema = etree.XMLSchema(document)
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
         if resolver.refused:
             raise _refusal(entry, root, resolver.refused) from exc

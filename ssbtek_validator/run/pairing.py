@@ -18,6 +18,7 @@ from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
 from ssbtek_validator.results.wording import plural
+
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
     from ssbtek_validator.rules.exchange import Side
