@@ -56,6 +56,8 @@ class XsdRule:
         payload = context.message.payload
         # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
         entries = schema_errors(schema, payload, context.limits.max_findings + 1)
+        if entries:
+            entries = _collapsed_retry(schema, payload, entries, context.limits.max_findings + 1)
         if not entries:
             return
         lines = _source_lines(context.message)
@@ -178,6 +180,52 @@ def _cut_after(payload, keep: int, most: int) -> Iterator[object | None]:
             # len() of an element counts its children: once per moved child it made this quadratic
             while (child := next(holder.iterchildren(), None)) is not None:
                 parent.append(child)
+
+
+#: libxml2's words when a value is not in the lexical space of a primitive type other than xs:string
+_NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type")
+#: XML Schema 1.0 Part 2 (4.3.6): whiteSpace "collapse" turns these into spaces, joins runs and trims
+_XML_SPACE = re.compile(r"[ \t\n\r]+")
+
+
+def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int) -> list:
+    """The errors again with whitespace collapsed where libxml2 forgot to: none of them false alarms.
+
+    XML Schema 1.0 Part 2 (4.3.6) fixes whiteSpace at "collapse" for every atomic type not derived from
+    xs:string, so ``<fromDatum> 2026-09-01 </fromDatum>`` is a valid xs:date, and the stacks behind the
+    service read it so. libxml2 (2.14) checks the lexical form of the date and time types (xs:date,
+    xs:dateTime, xs:time, xs:gYear, xs:gYearMonth, xs:duration, …) before collapsing, and calls such a
+    value invalid. Only for a message that failed: each value libxml2 refused that way and that has
+    whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
+    A value split by a comment is left to libxml2's verdict.
+    """
+    changed: list[tuple[etree._Element, str | None, str]] = []
+    for entry in entries:
+        if not _NOT_LEXICAL.search(entry.message):
+            continue
+        matched = _ELEMENT.match(entry.message)
+        element = _element_at(payload, entry, matched.group(1) if matched else None)
+        attribute = matched.group(2) if matched else None
+        if element is None or (attribute is None and len(element)) or (attribute and ":" in attribute):
+            continue
+        value = element.get(attribute) if attribute else element.text
+        collapsed = _XML_SPACE.sub(" ", value or "").strip(" ")
+        if value and collapsed != value:
+            changed.append((element, attribute, value))
+            if attribute:
+                element.set(attribute, collapsed)
+            else:
+                element.text = collapsed
+    if not changed:
+        return entries
+    try:
+        return schema_errors(schema, payload, most)
+    finally:
+        for element, attribute, value in changed:
+            if attribute:
+                element.set(attribute, value)
+            else:
+                element.text = value
 
 
 #: libxml2's words when the schema has no global element for the payload's name and namespace

@@ -1,0 +1,82 @@
+"""Verdicts that do not depend on how a message is spelt, and spellings that must not pass.
+
+Each case here was a wrong verdict: a false alarm on what a real stack sends and the service reads, or
+a pass for something the service would read differently from the checker. Every case names the public
+rule it rests on (XML 1.0, XML Schema 1.0, SOAP 1.1, RFC 4648, RFC 8259).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from ssbtek_validator import validate
+from ssbtek_validator.reading.message import safe_parser
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "corpus"
+AS_OF = date(2026, 10, 14)
+#: a value in the lexical space of xs:date, xs:dateTime, xs:gYearMonth (the date and time types libxml2 mishandles)
+_DATE_LIKE = re.compile(r"^-?\d{4}-\d\d(-\d\d)?(T\d\d:\d\d:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
+
+
+def _findings(data: bytes) -> list[tuple]:
+    result = validate(data, as_of=AS_OF)
+    return sorted((f.rule, str(f.severity), f.path, f.message) for m in result.messages for f in m.findings)
+
+
+@cache
+def _corpus() -> list[tuple[str, bytes]]:
+    """Every corpus message lxml reads, by name."""
+    found = []
+    for path in sorted(CORPUS.glob("v*/*.xml")) + sorted(CORPUS.glob("pairs/*.xml")):
+        try:
+            root = etree.fromstring(path.read_bytes(), safe_parser())
+        except etree.XMLSyntaxError:
+            continue
+        if root is not None:
+            found.append((str(path.relative_to(CORPUS)), path.read_bytes()))
+    return found
+
+
+@cache
+def _baseline(name: str) -> list[tuple]:
+    return _findings(dict(_corpus())[name])
+
+
+# --- XML Schema 1.0 Part 2, 4.3.6: every atomic type not derived from xs:string collapses whitespace ---------
+
+
+def _pad_dates(data: bytes, pad: str) -> bytes | None:
+    root = etree.fromstring(data, safe_parser())
+    padded = False
+    for element in root.iter(etree.Element):
+        if len(element) == 0 and element.text and _DATE_LIKE.match(element.text):
+            element.text = pad + element.text + pad[::-1]
+            padded = True
+    return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True) if padded else None
+
+
+def test_whitespace_around_every_date_and_time_value_changes_no_finding():
+    """``<fromDatum> 2026-09-01 </fromDatum>`` is a valid xs:date (whiteSpace is fixed at collapse for it),
+    and the service's stack reads it as 2026-09-01; libxml2 2.14 called it invalid. Every date, dateTime
+    and gYearMonth value of every corpus message padded with XML whitespace gives the same findings."""
+    checked = 0
+    for name, data in _corpus():
+        padded = _pad_dates(data, "\n\t \r\n ")
+        if padded is not None:
+            checked += 1
+            assert _findings(padded) == _findings(_pad_dates(data, "")), name
+    assert checked > 20
+
+
+def test_a_padded_date_that_is_no_date_is_still_refused():
+    data = (CORPUS / "v10/request-minimal.xml").read_bytes().replace(b">2026-09-01<", b">\n  2026-13-01\t<")
+    findings = [f for m in validate(data, as_of=AS_OF).messages for f in m.findings]
+    assert [(f.rule, f.path.rsplit("/", 1)[-1]) for f in findings] == [("SSBT-XSD", "ssbt:fromDatum")]
+    assert "'xs:date'" in findings[0].message
