@@ -121,6 +121,26 @@ def _text(head: bytes, unit: str | None, declared: str | None = None) -> str:
     return head.decode("latin-1")
 
 
+#: The encoding named by a leading XML declaration of a document held as text (group 2 is the name).
+_TEXT_DECLARATION = re.compile(r"^\ufeff?<\?xml\s[^>]*?encoding\s*=\s*([\"'])([^\"']{0,40})\1")
+
+
+def text_as_bytes(text: str) -> bytes:
+    """A document that arrives as characters, not bytes, as the UTF-8 bytes libxml2 is given.
+
+    SKV's v10 answer is a string inside the SOAP message; a HAR capture's body is text its recorder decoded.
+    Their XML declaration names the encoding of bytes that no longer exist: a .NET ``StringWriter`` always
+    writes ``encoding="utf-16"``. A receiver parses such a string as characters and ignores the name (XML
+    1.0, 4.3.3 and appendix F: information outside the document wins), so the name is replaced by UTF-8 for
+    the bytes made here, which would otherwise be read as UTF-16 or Latin-1 and refused or garbled.
+    JSON may carry a lone surrogate; it is kept (as invalid bytes) for the parser to report.
+    """
+    found = _TEXT_DECLARATION.match(text)
+    if found and found.group(2).strip().upper() not in ("UTF-8", "UTF8"):
+        text = text[: found.start(2)] + "UTF-8" + text[found.end(2) :]
+    return text.encode("utf-8", "surrogatepass")
+
+
 def may_declare_doctype(data: bytes, prolog: Prolog) -> bool:
     """False only when the bytes certainly hold no DOCTYPE; cheap enough for every message."""
     return b"<!" in data if prolog.ascii_compatible else True

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ssbtek_validator.reading.encoding import text_as_bytes
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import JSON_MARKERS, node_estimate
@@ -93,12 +94,12 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
         return None
     text = part["text"]
     if part.get("encoding") == "base64":
-        try:
-            data = base64.b64decode(text, validate=True)
+        try:  # line breaks (RFC 2045 wraps at 76) and other whitespace are not data (RFC 4648, 3.3)
+            data = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             return Source(name, None, "the capture's base64 body does not decode", "read")
-    else:  # JSON may escape a lone surrogate; kept as (invalid) bytes, the parser reports it
-        data = text.encode("utf-8", "surrogatepass")
+    else:  # text the recorder decoded: its declaration no longer says what the bytes are
+        data = text_as_bytes(text)
     if len(data) > limits.max_message_bytes:
         return Source(
             name,

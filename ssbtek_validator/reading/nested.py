@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from ssbtek_validator.reading.encoding import sniff
+from ssbtek_validator.reading.encoding import sniff, text_as_bytes
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.malformed import classify, reason
 from ssbtek_validator.reading.message import (
@@ -146,7 +146,7 @@ def _decode(
         except (binascii.Error, ValueError):
             return _decode_finding("SSBT-PAYLOAD-BASE64", f"{what} is not valid base64.", element, file)
     else:
-        raw = text.encode("utf-8")
+        raw = text_as_bytes(text) if binding.format == "xml" else text.encode("utf-8")
         if len(raw) > limits.max_decoded_bytes:
             return _decode_finding(
                 "SSBT-LIMIT",

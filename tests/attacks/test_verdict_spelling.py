@@ -7,13 +7,14 @@ rule it rests on (XML 1.0, XML Schema 1.0, SOAP 1.1, RFC 4648, RFC 8259).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import date
 from functools import cache
 from pathlib import Path
 
-from hypothesis import given
-from hypothesis import strategies as st
+import pytest
 from lxml import etree
 
 from ssbtek_validator import validate
@@ -80,3 +81,70 @@ def test_a_padded_date_that_is_no_date_is_still_refused():
     findings = [f for m in validate(data, as_of=AS_OF).messages for f in m.findings]
     assert [(f.rule, f.path.rsplit("/", 1)[-1]) for f in findings] == [("SSBT-XSD", "ssbt:fromDatum")]
     assert "'xs:date'" in findings[0].message
+
+
+# --- documents that arrive as characters: their declaration names bytes that no longer exist ------------------
+
+_UTF8_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<?xml version="1.0" encoding="utf-16"?>',  # what a .NET StringWriter always writes
+        "<?xml version='1.0' encoding='UTF-16' standalone='yes'?>",
+        '<?xml version="1.0" encoding="ISO-8859-1"?>',
+        '<?xml version="1.0" encoding="windows-1252"?>',
+    ],
+)
+def test_an_skv_string_is_read_as_characters_whatever_encoding_it_declares(declaration):
+    """SKV's v10 answer is a string in the SOAP message; its receiver parses characters and ignores the
+    declared name (XML 1.0, 4.3.3 and appendix F). Encoded as UTF-8 under a UTF-16 name it was refused
+    ("Blank needed here"), under a Latin-1 name its å, ä, ö were garbled."""
+    text = (CORPUS / "v10/answer-skv-sfs2008-975.xml").read_text(encoding="utf-8").replace("Tolvan<", "Tölvan<")
+    assert text.count(_UTF8_DECLARATION) == 2  # the message's own and the SKV string's (inside CDATA)
+    outer, inner = text.split(_UTF8_DECLARATION, 2)[1:]
+    as_declared = (_UTF8_DECLARATION + outer + declaration + inner).encode("utf-8")
+    assert _findings(as_declared) == _findings((_UTF8_DECLARATION + outer + _UTF8_DECLARATION + inner).encode())
+    assert validate(as_declared, as_of=AS_OF).exit_code == 0
+
+
+def _capture(tmp_path: Path, change) -> Path:
+    capture = json.loads((CORPUS / "har/session.har").read_text(encoding="utf-8"))
+    capture["log"]["entries"] = capture["log"]["entries"][:1]
+    change(capture["log"]["entries"][0])
+    path = tmp_path / "capture.har"
+    path.write_text(json.dumps(capture), encoding="utf-8")
+    return path
+
+
+def _capture_findings(path: Path) -> list[tuple]:
+    result = validate(path, as_of=AS_OF)
+    found = [(f.rule, f.message) for m in result.messages for f in m.findings]
+    return sorted(found + [(f.rule, f.message) for e in result.exchanges for f in e.findings])
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "ISO-8859-1"])
+def test_a_har_body_recorded_as_text_is_read_as_characters(tmp_path, charset):
+    """A HAR capture's body text is what the recorder decoded; a UTF-16 message so recorded was refused as not
+    well-formed, a Latin-1 one drew an encoding warning about bytes the capture does not hold."""
+
+    def declare(entry):
+        posted = entry["request"]["postData"]
+        posted["text"] = posted["text"].replace('encoding="UTF-8"', f'encoding="{charset}"')
+        posted["mimeType"] = f"text/xml; charset={charset}"
+
+    baseline = _capture_findings(_capture(tmp_path, lambda entry: None))
+    assert _capture_findings(_capture(tmp_path, declare)) == baseline
+
+
+def test_a_har_base64_body_may_be_wrapped_in_lines(tmp_path):
+    """RFC 2045 wraps base64 at 76 characters; whitespace is no data (RFC 4648, 3.3): the body decodes."""
+
+    def wrap(entry):
+        content = entry["response"]["content"]
+        content["text"] = base64.encodebytes(content["text"].encode("utf-8")).decode("ascii")
+        content["encoding"] = "base64"
+
+    baseline = _capture_findings(_capture(tmp_path, lambda entry: None))
+    assert _capture_findings(_capture(tmp_path, wrap)) == baseline
