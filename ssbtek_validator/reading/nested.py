@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -189,6 +190,38 @@ def _not_json(name: str) -> Any:
     raise _NotJsonConstant(name)
 
 
+class _DuplicateName(ValueError):
+    pass
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose names repeat has no one meaning: ``json.loads`` keeps the last value, other parsers
+    the first or refuse it (RFC 8259, section 4), so a checker that reads one value may pass what the
+    service reads as another."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateName(next(name for name, _ in pairs if name in seen or seen.add(name)))
+    return document
+
+
+#: A ``\uD800``–``\uDFFF`` escape not part of a high-low pair: half a UTF-16 character, no character at all.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _has_lone_surrogate(decoded: str, document: Any) -> bool:
+    """Only where the text has such an escape (rare) is the document itself encoded to make sure."""
+    if "\\u" not in decoded or not _LONE_SURROGATE.search(decoded):
+        return False
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _decode_json(
     binding: PayloadBinding, element: etree._Element, raw: bytes, what: str, limits: Limits, file: str
 ) -> Payload | Finding:
@@ -199,8 +232,25 @@ def _decode_json(
             "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
         )
     deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
+    if decoded.startswith("\ufeff"):
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} starts with a byte order mark; a JSON text sent between systems must not (RFC 8259, "
+            "section 8.1: a receiver may ignore it or refuse the text). Send the JSON without it.",
+            element,
+            file,
+        )
     try:
-        document = json.loads(decoded, parse_constant=_not_json)
+        document = json.loads(decoded, parse_constant=_not_json, object_pairs_hook=_unique_names)
+    except _DuplicateName as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f'{what} has an object with the name "{exc.args[0]}" twice; parsers differ in which value they '
+            "keep (RFC 8259, section 4: names should be unique), so what the service reads cannot be checked. "
+            "Send each name once.",
+            element,
+            file,
+        )
     except _NotJsonConstant as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
@@ -222,4 +272,13 @@ def _decode_json(
         return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
     if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
         return _decode_finding("SSBT-LIMIT", deep, element, file)
+    if _has_lone_surrogate(decoded, document):
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} has a string with a \\u escape of half a surrogate pair (\\uD800–\\uDFFF without its other "
+            "half), which stands for no character; receivers differ in what they make of it (RFC 8259, section "
+            "8.2). Escape each character outside the BMP as its full pair.",
+            element,
+            file,
+        )
     return Payload(binding, element, document)

@@ -197,35 +197,43 @@ def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int)
     xs:dateTime, xs:time, xs:gYear, xs:gYearMonth, xs:duration, …) before collapsing, and calls such a
     value invalid. Only for a message that failed: each value libxml2 refused that way and that has
     whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
-    A value split by a comment is left to libxml2's verdict.
     """
-    changed: list[tuple[etree._Element, str | None, str]] = []
+    attributes: list[tuple[etree._Element, str, str]] = []
+    swapped: list[tuple[etree._Element, etree._Element]] = []
     for entry in entries:
         if not _NOT_LEXICAL.search(entry.message):
             continue
         matched = _ELEMENT.match(entry.message)
         element = _element_at(payload, entry, matched.group(1) if matched else None)
         attribute = matched.group(2) if matched else None
-        if element is None or (attribute is None and len(element)) or (attribute and ":" in attribute):
+        if element is None or element is payload or (attribute is None and not is_leaf(element)):
             continue
-        value = element.get(attribute) if attribute else element.text
+        if attribute and ":" in attribute:
+            continue
+        value = element.get(attribute) if attribute else text_of(element)
         collapsed = _XML_SPACE.sub(" ", value or "").strip(" ")
-        if value and collapsed != value:
-            changed.append((element, attribute, value))
-            if attribute:
-                element.set(attribute, collapsed)
-            else:
-                element.text = collapsed
-    if not changed:
+        if not value or collapsed == value:
+            continue
+        if attribute:
+            attributes.append((element, attribute, value))
+            element.set(attribute, collapsed)
+            continue
+        # a stand-in with the collapsed value takes the element's place (so comments splitting it go too)
+        stand_in = element.makeelement(element.tag, attrib=dict(element.attrib), nsmap=element.nsmap)
+        stand_in.text = collapsed
+        stand_in.tail = element.tail
+        stand_in.sourceline = element.sourceline
+        element.getparent().replace(element, stand_in)
+        swapped.append((element, stand_in))
+    if not (attributes or swapped):
         return entries
     try:
         return schema_errors(schema, payload, most)
     finally:
-        for element, attribute, value in changed:
-            if attribute:
-                element.set(attribute, value)
-            else:
-                element.text = value
+        for element, stand_in in reversed(swapped):
+            stand_in.getparent().replace(stand_in, element)
+        for element, attribute, value in attributes:
+            element.set(attribute, value)
 
 
 #: libxml2's words when the schema has no global element for the payload's name and namespace

@@ -15,6 +15,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from ssbtek_validator import validate
@@ -148,3 +150,112 @@ def test_a_har_base64_body_may_be_wrapped_in_lines(tmp_path):
 
     baseline = _capture_findings(_capture(tmp_path, lambda entry: None))
     assert _capture_findings(_capture(tmp_path, wrap)) == baseline
+
+
+# --- JSON a checker and the service could read differently ------------------------------------------------------
+
+_FK_JSON = re.compile(rb"(<ssbt:lefiJson(?:Fraga|Svar)>)([^<]+)(</ssbt:lefiJson(?:Fraga|Svar)>)")
+#: the FK payload an answer is judged by (an answer may also echo the question's lefiJsonFraga)
+_FK_ANSWER_JSON = re.compile(rb"(<ssbt:lefiJsonSvar>)([^<]+)(</ssbt:lefiJsonSvar>)")
+
+
+def _fk_json(data: bytes) -> re.Pattern[bytes]:
+    return _FK_ANSWER_JSON if b"hamtaBastjanstInformationResponse" in data else _FK_JSON
+
+
+def _no_constant(name: str):
+    raise ValueError(name)  # NaN and Infinity are no JSON: a case of their own in the corpus
+
+
+@cache
+def _json_carriers() -> list[tuple[str, object]]:
+    """Corpus messages whose FK payload decodes to a JSON object, with that object."""
+    found = []
+    for name, data in _corpus():
+        matched = _fk_json(data).search(data)
+        if matched:
+            try:
+                document = json.loads(base64.b64decode(matched.group(2)), parse_constant=_no_constant)
+            except ValueError:
+                continue
+            if isinstance(document, dict):
+                found.append((name, document))
+    return found
+
+
+def _objects(node, path=()):
+    if isinstance(node, dict):
+        if node:
+            yield path
+        for key, value in node.items():
+            yield from _objects(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _objects(value, (*path, index))
+
+
+def _dump_twice(node, path, name: str, first) -> str:
+    """JSON text of ``node`` with member ``name`` of the object at ``path`` written twice, ``first`` first."""
+    if not path:
+        members = [f"{json.dumps(name)}:{json.dumps(first)}"]
+        members += [f"{json.dumps(k)}:{json.dumps(v)}" for k, v in node.items()]
+        return "{" + ",".join(members) + "}"
+    step, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        inner = [
+            f"{json.dumps(k)}:{_dump_twice(v, rest, name, first) if k == step else json.dumps(v)}"
+            for k, v in node.items()
+        ]
+        return "{" + ",".join(inner) + "}"
+    items = (_dump_twice(v, rest, name, first) if i == step else json.dumps(v) for i, v in enumerate(node))
+    return "[" + ",".join(items) + "]"
+
+
+@given(st.data())
+def test_a_json_name_given_twice_is_refused_whichever_value_comes_first(data):
+    """``{"personnummer": "x", "personnummer": "191212121212"}``: Python keeps the last value, other parsers the
+    first (RFC 8259, section 4), so a checker reading one passed what the service may read as the other."""
+    name, document = data.draw(st.sampled_from(_json_carriers()))
+    path = data.draw(st.sampled_from(list(_objects(document))))
+    target = document
+    for step in path:
+        target = target[step]
+    member = data.draw(st.sampled_from(sorted(target)))
+    first = data.draw(st.sampled_from([target[member], "not what the service reads", None]))
+    text = _dump_twice(document, path, member, first).encode("utf-8")
+    original = dict(_corpus())[name]
+    message = _fk_json(original).sub(lambda m: m.group(1) + base64.b64encode(text) + m.group(3), original, count=1)
+    findings = [f for m in validate(message, as_of=AS_OF).messages for f in m.findings if f.rule == "SSBT-PAYLOAD-JSON"]
+    assert len(findings) == 1 and f'"{member}" twice' in findings[0].message, (name, path, member)
+
+
+@pytest.mark.parametrize(
+    "escaped, finding",
+    [
+        ("\\ud800", True),  # a high half alone: no character (RFC 8259, section 8.2)
+        ("1912\\udc00", True),  # a low half alone
+        ("\\ud83d\\ude00", False),  # a pair: one character, U+1F600
+        ("\\\\ud800", False),  # an escaped backslash, then the letters ud800
+        ("\\u0031\\u0039", False),  # escaped digits mean the digits (RFC 8259, section 7)
+    ],
+)
+def test_half_a_surrogate_pair_in_json_is_a_finding_not_a_rule_that_could_not_run(escaped, finding):
+    """A lone surrogate escape made the LEFI rule crash (SSBT-RULE-FAILED: the message was incomplete)."""
+    data = (CORPUS / "v10/bare-request.xml").read_bytes()
+    matched = _FK_JSON.search(data)
+    text = base64.b64decode(matched.group(2)).replace(b'"period"', b'"x' + escaped.encode() + b'":1,"period"')
+    message = data.replace(matched.group(2), base64.b64encode(text))
+    rules = [f.rule for m in validate(message, as_of=AS_OF).messages for f in m.findings]
+    assert "SSBT-RULE-FAILED" not in rules
+    assert ("SSBT-PAYLOAD-JSON" in rules) is finding, rules
+
+
+def test_a_json_payload_with_a_byte_order_mark_says_so():
+    """RFC 8259, section 8.1: a JSON text sent between systems must not start with a BOM; the finding says that,
+    not Python's advice to decode with utf-8-sig."""
+    data = (CORPUS / "v10/bare-request.xml").read_bytes()
+    matched = _FK_JSON.search(data)
+    bom = base64.b64encode(b"\xef\xbb\xbf" + base64.b64decode(matched.group(2)))
+    findings = [f for m in validate(data.replace(matched.group(2), bom), as_of=AS_OF).messages for f in m.findings]
+    assert [f.rule for f in findings] == ["SSBT-PAYLOAD-JSON"]
+    assert "byte order mark" in findings[0].message and "utf-8-sig" not in findings[0].message
