@@ -160,21 +160,22 @@ def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:
     return "<" not in before
 
 
-def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
+def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message") -> list[tuple[bool, str]]:
     """Lies libxml2 accepts, as (fatal?, one sentence saying what was found and what was expected).
 
     Fatal: XML 1.0 calls it a fatal error, so another parser may refuse the message. Not fatal: the
-    message parses everywhere we know of, but its text may not be what the sender meant.
+    message parses everywhere we know of, but its text may not be what the sender meant. ``subject``
+    names the document in the sentences (a nested one is not "the message").
     """
     problems: list[tuple[bool, str]] = []
     declared = prolog.declared.upper() if prolog.declared else None
     if not prolog.checkable:
-        problems.append((True, unchecked_encoding_text(prolog)))
+        problems.append((True, unchecked_encoding_text(prolog, subject)))
     if prolog.bom and declared and declared not in _FAMILIES[prolog.bom]:
         problems.append(
             (
                 True,
-                f'The message starts with a {prolog.bom} byte order mark but declares encoding="{prolog.declared}"; '
+                f'{subject} starts with a {prolog.bom} byte order mark but declares encoding="{prolog.declared}"; '
                 "XML 1.0 (4.3.3) makes a contradicting declaration a fatal error. Declare the encoding the bytes use.",
             )
         )
@@ -182,7 +183,7 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
         problems.append(
             (
                 False,
-                f"The message is {prolog.guessed} without a byte order mark; XML 1.0 (4.3.3) requires UTF-16 "
+                f"{subject} is {prolog.guessed} without a byte order mark; XML 1.0 (4.3.3) requires UTF-16 "
                 "to start with one. Start it with a BOM, or send UTF-8.",
             )
         )
@@ -190,16 +191,16 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
         problems.append(
             (
                 False,
-                f'The message declares encoding="{prolog.declared}" but its non-ASCII bytes are UTF-8 (e.g. å arrives '
+                f'{subject} declares encoding="{prolog.declared}" but its non-ASCII bytes are UTF-8 (e.g. å arrives '
                 "as two characters); declare UTF-8 or convert the content.",
             )
         )
     return problems
 
 
-def unchecked_encoding_text(prolog: Prolog) -> str:
+def unchecked_encoding_text(prolog: Prolog, subject: str = "The message") -> str:
     return (
-        f'The message declares encoding="{prolog.declared}", in which markup need not be ASCII bytes, so it '
+        f'{subject} declares encoding="{prolog.declared}", in which markup need not be ASCII bytes, so it '
         "cannot be checked safely (a DOCTYPE can hide in it); not checked further. SOAP messages are UTF-8 or "
         "UTF-16 (WS-I Basic Profile 1.1, R1012): send UTF-8."
     )

@@ -13,13 +13,13 @@ import binascii
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from lxml import etree
 
-from ssbtek_validator.reading.encoding import sniff, text_as_bytes
+from ssbtek_validator.reading.encoding import encoding_problems, sniff, text_as_bytes
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.malformed import classify, reason
 from ssbtek_validator.reading.message import (
@@ -110,7 +110,9 @@ def extract(
         if binding.direction != direction:
             continue
         for element in binding.finder(namespace)(payload_root):
-            yield _decode(binding, element, limits, file, budget)
+            warnings: list[Finding] = []
+            yield _decode(binding, element, limits, file, budget, warnings)
+            yield from warnings
 
 
 def _json_too_deep(document: Any, max_depth: int) -> bool:
@@ -128,8 +130,14 @@ def _json_too_deep(document: Any, max_depth: int) -> bool:
 
 
 def _decode(
-    binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: list[int]
+    binding: PayloadBinding,
+    element: etree._Element,
+    limits: Limits,
+    file: str,
+    budget: list[int],
+    warnings: list[Finding],
 ) -> Payload | Finding:
+    """The decoded document, or the finding that stopped decoding; ``warnings`` gets what did not stop it."""
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = text_of(element).strip()
     if binding.encoding == "base64":
@@ -161,10 +169,18 @@ def _decode(
         return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
     if binding.format == "json":
         return _decode_json(binding, element, raw, what, limits, file)
+    prolog = sniff(raw)
+    for fatal, text in encoding_problems(raw, prolog, "the decoded document") if binding.encoding == "base64" else ():
+        # the same lies libxml2 accepts in the outer message (a BOM against the declaration, Latin-1 named
+        # for UTF-8 bytes, an encoding a byte scan cannot check), in the bytes CSN's receiver parses
+        found = _decode_finding("SSBT-ENCODING", f"{what}: {text}", element, file, Severity.WARNING)
+        if fatal:
+            return replace(found, severity=Severity.ERROR)
+        warnings.append(found)
     try:
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
-        problem = classify(exc, raw, sniff(raw))
+        problem = classify(exc, raw, prolog)
         if problem.rule in ("SSBT-LIMIT", "SSBT-DTD"):
             return _decode_finding(problem.rule, f"{what}: {problem.message}", element, file)
         return _decode_finding(

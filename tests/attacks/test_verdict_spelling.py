@@ -259,3 +259,41 @@ def test_a_json_payload_with_a_byte_order_mark_says_so():
     findings = [f for m in validate(data.replace(matched.group(2), bom), as_of=AS_OF).messages for f in m.findings]
     assert [f.rule for f in findings] == ["SSBT-PAYLOAD-JSON"]
     assert "byte order mark" in findings[0].message and "utf-8-sig" not in findings[0].message
+
+
+# --- the bytes of a nested XML document are held to what the outer message is held to -----------------------
+
+_CSN = re.compile(rb"(<ssbt:svar>)([^<]+)(</ssbt:svar>)")
+_UTF8_BYTES = _UTF8_DECLARATION.encode()
+
+
+def _csn_answer(change) -> bytes:
+    data = (CORPUS / "v10/answer-minimal.xml").read_bytes()
+    matched = _CSN.search(data)
+    document = base64.b64decode(matched.group(2))
+    assert document.startswith(_UTF8_BYTES) and not document.isascii()  # "för" in a klartext
+    return data.replace(matched.group(2), base64.b64encode(change(document[len(_UTF8_BYTES) :])))
+
+
+@pytest.mark.parametrize(
+    "change, severity",
+    [
+        # a UTF-16 BOM that contradicts the declaration: a fatal error (XML 1.0, 4.3.3) libxml2 lets pass
+        (lambda body: b"\xff\xfe" + (_UTF8_DECLARATION + body.decode()).encode("utf-16-le"), "error"),
+        (lambda body: b"\xef\xbb\xbf" + b'<?xml version="1.0" encoding="ISO-8859-1"?>' + body, "error"),
+        # UTF-8 bytes named Latin-1: "för" arrives as "fÃ¶r"
+        (lambda body: b'<?xml version="1.0" encoding="ISO-8859-1"?>' + body, "warning"),
+    ],
+    ids=["utf16-bom-declares-utf8", "utf8-bom-declares-latin1", "latin1-named-utf8-bytes"],
+)
+def test_a_nested_document_whose_encoding_lies_is_a_finding(change, severity):
+    findings = [f for m in validate(_csn_answer(change), as_of=AS_OF).messages for f in m.findings]
+    assert [(f.rule, str(f.severity)) for f in findings if f.rule == "SSBT-ENCODING"] == [("SSBT-ENCODING", severity)]
+    assert all(f.path.endswith("ssbt:CSN/ssbt:data/ssbt:svar") for f in findings if f.rule == "SSBT-ENCODING")
+
+
+def test_an_honest_nested_document_in_utf16_is_no_finding():
+    def as_utf16(body: bytes) -> bytes:
+        return b"\xff\xfe" + ('<?xml version="1.0" encoding="UTF-16"?>' + body.decode()).encode("utf-16-le")
+
+    assert _findings(_csn_answer(as_utf16)) == _findings(_csn_answer(lambda body: _UTF8_BYTES + body))
