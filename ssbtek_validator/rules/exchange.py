@@ -238,6 +238,12 @@ class PairAgencyRule(_ExchangeRule):
                 )
 
 
+def _quoted(value: str) -> str:
+    """An echoed fact as a finding quotes it: a date or UUID as it is, anything else (a name where a
+    korrelationsid belongs) masked, as pairing names an exchange; exchange findings see no message's values."""
+    return value if looks_public(value) else mask(value)
+
+
 class _EchoRule(_ExchangeRule):
     fact = ""
 
@@ -256,9 +262,9 @@ class _EchoRule(_ExchangeRule):
             return None
         echoed = getattr(answer, self.attribute)
         if echoed is None:
-            return None, f"{source} has {self.fact} {asked[0]} but the answer does not echo it."
+            return None, f"{source} has {self.fact} {_quoted(asked[0])} but the answer does not echo it."
         if not self.same(asked[0], echoed[0]):
-            return echoed[1], f"the answer's {self.fact} is {echoed[0]}; {source}'s is {asked[0]}."
+            return echoed[1], f"the answer's {self.fact} is {_quoted(echoed[0])}; {source}'s is {_quoted(asked[0])}."
         return None
 
     @staticmethod

@@ -19,8 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from ssbtek_validator import validate
+from ssbtek_validator import validate, validate_pair
+from ssbtek_validator.api import packs_with
+from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.message import safe_parser
+from ssbtek_validator.run.options import Options
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "corpus"
 AS_OF = date(2026, 10, 14)
@@ -297,3 +300,14 @@ def test_an_honest_nested_document_in_utf16_is_no_finding():
         return b"\xff\xfe" + ('<?xml version="1.0" encoding="UTF-16"?>' + body.decode()).encode("utf-16-le")
 
     assert _findings(_csn_answer(as_utf16)) == _findings(_csn_answer(lambda body: _UTF8_BYTES + body))
+
+
+def test_an_echo_finding_quotes_no_name_put_where_a_date_belongs():
+    """Exchange findings see no message's values to mask; a name written as frageTidpunkt was quoted whole."""
+    request = (CORPUS / "v10/request-full.xml").read_bytes()
+    request = request.replace(b">2026-10-14T09:12:33.418+02:00<", b">Tolvan Tolvansson<")
+    answer = (CORPUS / "v10/answer-minimal.xml").read_bytes()  # echoes neither korrelationsid nor frageTidpunkt
+    paired = validate_pair(Source("request", request), Source("answer", answer), Options(as_of=AS_OF), packs_with())
+    findings = [f for e in paired.exchanges for f in e.findings]
+    assert "SSBT-PAIR-FRAGETIDPUNKT" in [f.rule for f in findings]
+    assert not any("Tolvan" in f.message for f in findings)
