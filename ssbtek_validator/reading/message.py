@@ -213,7 +213,36 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
         )
         return message
     _locate_payload(message, root)
+    if message.enveloped and _may_hold_pi(source.data, prolog.ascii_compatible):
+        _processing_instructions(message, root)
     return message
+
+
+def _may_hold_pi(data: bytes, ascii_compatible: bool) -> bool:
+    """False only when the bytes certainly hold no processing instruction: a ``<?`` other than the XML
+    declaration's (a C-speed count; CDATA, as in SKV answers, can hold ``<?`` that is no PI, so it is a pre-check)."""
+    if not ascii_compatible:
+        return True
+    declared = data.lstrip(b"\xef\xbb\xbf").startswith((b"<?xml ", b"<?xml\t", b"<?xml\n", b"<?xml\r"))
+    return data.count(b"<?") > int(declared)
+
+
+def _processing_instructions(message: Message, root: etree._Element) -> None:
+    """SOAP 1.1 (section 3): a SOAP message must not contain processing instructions; stacks refuse them
+    (Axis2 answers with a fault). The XML declaration is none. One finding names how many there are."""
+    found = root.getroottree().xpath("//processing-instruction()")
+    if not found:
+        return
+    first = found[0]
+    where = first if first.getparent() is not None else None
+    message.finding(
+        "SSBT-SOAP",
+        Severity.ERROR,
+        f"The message holds {len(found)} processing instruction{'s' if len(found) > 1 else ''} (the first "
+        f"<?{first.target} …?>); {SOAP11_PI_SOURCE} forbids them in a SOAP message. Remove them.",
+        where,
+        **({} if where is not None else {"line": first.sourceline}),
+    )
 
 
 #: Bytes that open a node: every element and text node follows a ``<``, every attribute has a ``=``.
@@ -296,6 +325,9 @@ def _locate_payload(message: Message, root: etree._Element) -> None:
 #: Where the envelope's rules are written down: SOAP 1.1 is a W3C Note; WS-I Basic Profile 1.1 narrows it.
 SOAP11_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.1.1"
 SOAP11_HEADER_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.2"
+SOAP11_PI_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 3"
+SOAP11_MUST_UNDERSTAND_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.2.3"
+WSI_BP_ENCODING_STYLE = "WS-I Basic Profile 1.1, R1005"
 WSI_BP_TRAILER = "WS-I Basic Profile 1.1, R1011"
 
 
@@ -357,6 +389,17 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
                 "requires every child of soap:Header to be namespace-qualified.",
                 entry,
             )
+        _must_understand(message, entry)
+    for element in (envelope, *headers, *bodies):
+        if element.get(_ENCODING_STYLE) is not None:
+            message.finding(
+                "SSBT-SOAP",
+                Severity.ERROR,
+                f"soap:{etree.QName(element).localname} carries soap:encodingStyle; SSBTEK is document/literal "
+                f"and {WSI_BP_ENCODING_STYLE} allows the attribute on no element of the SOAP namespace (its "
+                "content is literal XML, not SOAP-encoded). Remove it.",
+                element,
+            )
     first_body = children.index(bodies[0]) if bodies else len(children)
     for index, extra in enumerate(children):
         if extra.tag in (header, body):
@@ -385,6 +428,27 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
         )
         return True
     return False
+
+
+_ENCODING_STYLE = f"{{{SOAP11}}}encodingStyle"
+_MUST_UNDERSTAND = f"{{{SOAP11}}}mustUnderstand"
+
+
+def _must_understand(message: Message, entry: etree._Element) -> None:
+    """SOAP 1.1 allows mustUnderstand="1" or "0" only. "true"/"false" are SOAP 1.2's spelling, which many
+    1.1 stacks also read (a warning); anything else a receiver may read either way (an error)."""
+    value = entry.get(_MUST_UNDERSTAND)
+    if value is None or value.strip() in ("0", "1"):
+        return
+    spelt_12 = value.strip() in ("true", "false")
+    message.finding(
+        "SSBT-SOAP",
+        Severity.WARNING if spelt_12 else Severity.ERROR,
+        f'Header entry {etree.QName(entry).localname} has soap:mustUnderstand="{value}"; '
+        f'{SOAP11_MUST_UNDERSTAND_SOURCE} allows "1" or "0" only'
+        + (" (true/false is SOAP 1.2's spelling, which not every SOAP 1.1 receiver reads)." if spelt_12 else "."),
+        entry,
+    )
 
 
 def _local_names(elements: list[etree._Element]) -> str:

@@ -311,3 +311,61 @@ def test_an_echo_finding_quotes_no_name_put_where_a_date_belongs():
     findings = [f for e in paired.exchanges for f in e.findings]
     assert "SSBT-PAIR-FRAGETIDPUNKT" in [f.rule for f in findings]
     assert not any("Tolvan" in f.message for f in findings)
+
+
+# --- the SOAP 1.1 envelope: what the note forbids, what stacks write ---------------------------------------------
+
+_REQUEST = (CORPUS / "v10/request-minimal.xml").read_text(encoding="utf-8")
+
+
+def _soap_findings(text: str) -> list[tuple[str, str]]:
+    found = [f for m in validate(text.encode("utf-8"), as_of=AS_OF).messages for f in m.findings]
+    return [(f.rule, str(f.severity)) for f in found]
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("<soapenv:Envelope ", '<?xml-stylesheet href="view.xsl"?>\n<soapenv:Envelope '),
+        ("</soapenv:Envelope>", "</soapenv:Envelope><?trailer?>"),
+        ("<ssbt:personidentitet>1912", "<ssbt:personidentitet>1912<?x y?>"),
+        ("<soapenv:Header/>", "<soapenv:Header><?a?><?b?></soapenv:Header>"),
+    ],
+    ids=["before-the-envelope", "after-it", "inside-a-value", "two-in-the-header"],
+)
+def test_a_processing_instruction_in_a_soap_message_is_one_soap_error(old, new):
+    """SOAP 1.1, section 3: "A SOAP message MUST NOT contain Processing Instructions" (Axis2 faults on one)."""
+    assert _soap_findings(_REQUEST.replace(old, new, 1)) == [("SSBT-SOAP", "error")]
+
+
+def test_a_cdata_section_holding_a_declaration_is_no_processing_instruction():
+    assert _findings((CORPUS / "v10/answer-skv-sfs2008-975.xml").read_bytes()) == []
+
+
+@pytest.mark.parametrize("element", ["soapenv:Envelope", "soapenv:Body", "soapenv:Header"])
+def test_encoding_style_on_the_envelope_is_a_soap_error(element):
+    """WS-I Basic Profile 1.1, R1005: no soap:encodingStyle on an element of the SOAP namespace (document/literal);
+    on the payload the schema already refuses it."""
+    text = _REQUEST.replace("<soapenv:Header/>", "<soapenv:Header></soapenv:Header>")
+    text = text.replace(
+        f"<{element}", f'<{element} soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"', 1
+    )
+    assert _soap_findings(text) == [("SSBT-SOAP", "error")]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("1", []),
+        ("0", []),
+        ("true", [("SSBT-SOAP", "warning")]),  # SOAP 1.2's spelling, read by many 1.1 stacks
+        ("yes", [("SSBT-SOAP", "error")]),
+    ],
+)
+def test_must_understand_is_1_or_0(value, expected):
+    """SOAP 1.1, section 4.2.3: the value of mustUnderstand is "1" or "0"."""
+    header = (
+        '<soapenv:Header><w:Security xmlns:w="urn:example:security" '
+        f'soapenv:mustUnderstand="{value}" soapenv:actor="http://schemas.xmlsoap.org/soap/actor/next"/></soapenv:Header>'
+    )
+    assert _soap_findings(_REQUEST.replace("<soapenv:Header/>", header)) == expected
