@@ -369,3 +369,141 @@ def test_must_understand_is_1_or_0(value, expected):
         f'soapenv:mustUnderstand="{value}" soapenv:actor="http://schemas.xmlsoap.org/soap/actor/next"/></soapenv:Header>'
     )
     assert _soap_findings(_REQUEST.replace("<soapenv:Header/>", header)) == expected
+
+
+# --- re-spelling a message: the same infoset, the same verdict ------------------------------------------------
+#
+# XML 1.0 and Namespaces in XML make all of these the same document: which prefix names a namespace (or a default
+# namespace), namespace declarations repeated where they are in scope already, text as CDATA, character references
+# or predefined entities, attribute values in single or double quotes, <a></a> for <a/>, an XML declaration in
+# either quotes with standalone, or none (UTF-8 and UTF-16 with a BOM need none), CRLF line ends (read as LF),
+# UTF-8 with or without a BOM, UTF-16 either way round. A service's parser sees one document; so must we.
+
+_XML_SPACE_CHARS = "\n\t "
+
+
+class _Spelling:
+    def __init__(self, random, prefixes: dict[str, str | None], quote: str, redundant: bool) -> None:
+        self.random, self.prefixes, self.quote, self.redundant = random, prefixes, quote, redundant
+
+    def text(self, text: str | None) -> str:
+        if not text:
+            return ""
+        style = self.random.choice(["plain", "cdata", "references", "entities"])
+        if style == "cdata" and "]]>" not in text and "\r" not in text:
+            return "<![CDATA[" + text + "]]>"
+        if style == "references":
+            return "".join(c if c in _XML_SPACE_CHARS else f"&#{ord(c)};" for c in text)
+        table = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
+        if style == "entities":
+            table |= {'"': "&quot;", "'": "&apos;"}
+        return "".join(table.get(c, c) for c in text)
+
+    def attribute(self, value: str) -> str:
+        table = {
+            "&": "&amp;",
+            "<": "&lt;",
+            "\n": "&#10;",
+            "\r": "&#13;",
+            "\t": "&#9;",
+            self.quote: f"&#{ord(self.quote)};",
+        }
+        return "".join(table.get(c, c) for c in value)
+
+    def element(self, element, scope: dict[str | None, str]) -> str:
+        if not isinstance(element.tag, str):
+            if isinstance(element, etree._Comment):
+                return f"<!--{element.text or ''}-->" + self.text(element.tail)
+            return f"<?{element.target} {element.text or ''}?>" + self.text(element.tail)
+        scope = dict(scope)
+        declarations: dict[str | None, str] = {}
+        qname = etree.QName(element)
+        if qname.namespace:
+            prefix = self.prefixes[qname.namespace]
+            name = f"{prefix}:{qname.localname}" if prefix else qname.localname
+            if scope.get(prefix) != qname.namespace or self.redundant:
+                declarations[prefix] = qname.namespace
+        else:
+            name = qname.localname
+            if scope.get(None):
+                declarations[None] = ""  # an unqualified element under a default namespace undeclares it
+        attributes = []
+        for key, value in element.attrib.items():
+            attribute = etree.QName(key)
+            if attribute.namespace:
+                prefix = self.prefixes[attribute.namespace] or "a0"  # an attribute takes no default namespace
+                if scope.get(prefix) != attribute.namespace and declarations.get(prefix) != attribute.namespace:
+                    declarations[prefix] = attribute.namespace
+                attributes.append((f"{prefix}:{attribute.localname}", value))
+            else:
+                attributes.append((attribute.localname, value))
+        q = self.quote
+        parts = [name]
+        for prefix, namespace in declarations.items():
+            parts.append(f"{'xmlns' if prefix is None else 'xmlns:' + prefix}={q}{self.attribute(namespace)}{q}")
+            scope[prefix] = namespace
+        parts += [f"{key}={q}{self.attribute(value)}{q}" for key, value in attributes]
+        if len(element) == 0 and not element.text:
+            empty = f"<{' '.join(parts)}/>" if self.random.random() < 0.5 else f"<{' '.join(parts)}></{name}>"
+            return empty + self.text(element.tail)
+        inner = self.text(element.text) + "".join(self.element(child, scope) for child in element)
+        return f"<{' '.join(parts)}>{inner}</{name}>" + self.text(element.tail)
+
+
+@st.composite
+def respelt(draw):
+    """A corpus message (lxml's own UTF-8 serialisation is the baseline) and the same document spelt otherwise."""
+    name, data = draw(st.sampled_from(_corpus()))
+    root = etree.fromstring(data, safe_parser())
+    random = draw(st.randoms(use_true_random=False))
+    namespaces = sorted(
+        {etree.QName(n).namespace for e in root.iter(etree.Element) for n in (e.tag, *e.attrib)} - {None}
+    )
+    default = draw(st.sampled_from([None, *namespaces]))
+    prefixes = {ns: (None if ns == default else f"p{index}") for index, ns in enumerate(namespaces)}
+    spelling = _Spelling(random, prefixes, draw(st.sampled_from(['"', "'"])), draw(st.booleans()))
+    body = "".join(
+        spelling.element(node, {None: ""})
+        for node in (*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings())
+    )
+    encoding = draw(st.sampled_from(["UTF-8", "UTF-8-BOM", "UTF-16LE", "UTF-16BE"]))
+    label = "UTF-16" if encoding.startswith("UTF-16") else "UTF-8"
+    declaration = draw(
+        st.sampled_from(
+            [
+                f'<?xml version="1.0" encoding="{label}"?>\n',
+                f"<?xml version='1.0' encoding='{label}' standalone='yes'?>\r\n",
+                "" if encoding != "UTF-8" else '<?xml version="1.0"?>\n',
+            ]
+        )
+    )
+    text = declaration + body
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")  # also inside CDATA: XML 1.0 (2.11) reads every CRLF as LF
+    codec, bom = {
+        "UTF-8": ("utf-8", b""),
+        "UTF-8-BOM": ("utf-8", b"\xef\xbb\xbf"),
+        "UTF-16LE": ("utf-16-le", b"\xff\xfe"),
+        "UTF-16BE": ("utf-16-be", b"\xfe\xff"),
+    }[encoding]
+    baseline = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
+    return name, baseline, bom + text.encode(codec)
+
+
+_PREFIXED = re.compile(r"(?<![\w.-])[A-Za-z_][\w.-]*:(?=[A-Za-z_])")
+
+
+def _spelling_free(data: bytes) -> list[tuple]:
+    """Findings without what depends on the spelling: prefixes in paths and messages, lines and columns."""
+    result = validate(data, as_of=AS_OF)
+    return sorted(
+        (f.rule, str(f.severity), _PREFIXED.sub("", f.path), _PREFIXED.sub("", f.message))
+        for m in result.messages
+        for f in m.findings
+    )
+
+
+@given(respelt())
+def test_the_same_document_spelt_otherwise_has_the_same_findings(case):
+    name, baseline, respelt_bytes = case
+    assert _spelling_free(respelt_bytes) == _spelling_free(baseline), name
