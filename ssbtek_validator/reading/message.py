@@ -457,8 +457,44 @@ def _local_names(elements: list[etree._Element]) -> str:
     )
 
 
+SOAP11_FAULT_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.4"
+#: soap:Fault's children, unqualified as the SOAP 1.1 envelope schema declares them: name -> (least, most)
+_FAULT_CHILDREN = {"faultcode": (1, 1), "faultstring": (1, 1), "faultactor": (0, 1), "detail": (0, 1)}
+
+
+def _fault_problems(message: Message, fault: etree._Element) -> None:
+    """soap:Fault holds faultcode and faultstring (each once), at most one faultactor and one detail, all
+    unqualified (SOAP 1.1, section 4.4), and nothing else (WS-I Basic Profile 1.1, R1000). A receiver looks
+    for the unqualified names: a qualified soap:faultcode is no faultcode to it."""
+    children = _element_children(fault)
+    for element in children:
+        qname = etree.QName(element)
+        if qname.namespace or qname.localname not in _FAULT_CHILDREN:
+            shown = f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
+            why = (
+                "it is qualified; faultcode, faultstring, faultactor and detail are unqualified elements"
+                if qname.localname in _FAULT_CHILDREN
+                else "WS-I Basic Profile 1.1 (R1000) allows only faultcode, faultstring, faultactor and detail"
+            )
+            message.finding(
+                "SSBT-SOAP", Severity.ERROR, f"soap:Fault holds {shown}: {why} ({SOAP11_FAULT_SOURCE}).", element
+            )
+    for name, (least, most) in _FAULT_CHILDREN.items():
+        found = [c for c in children if c.tag in (name, f"{{{SOAP11}}}{name}")]  # a qualified one is said above
+        if least <= len(found) <= most:
+            continue
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"soap:Fault holds {len(found)} {name} element{'s' if len(found) != 1 else ''}; {SOAP11_FAULT_SOURCE} "
+            + ("requires exactly one." if least else "allows at most one."),
+            found[most] if len(found) > most else fault,
+        )
+
+
 def _locate_in_fault(message: Message, fault: etree._Element) -> None:
     message.direction = "fault"
+    _fault_problems(message, fault)
     detail = fault.find("detail")
     if detail is None:
         detail = fault.find(f"{{{SOAP11}}}detail")

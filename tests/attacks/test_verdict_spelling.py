@@ -507,3 +507,24 @@ def _spelling_free(data: bytes) -> list[tuple]:
 def test_the_same_document_spelt_otherwise_has_the_same_findings(case):
     name, baseline, respelt_bytes = case
     assert _spelling_free(respelt_bytes) == _spelling_free(baseline), name
+
+
+_FAULT = (CORPUS / "v10/fault-ssbt.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("<faultstring>Fel vid hantering av förfrågan</faultstring>", ""),
+        ("<faultcode>soapenv:Server</faultcode>", ""),
+        ("<faultcode>soapenv:Server</faultcode>", "<soapenv:faultcode>soapenv:Server</soapenv:faultcode>"),
+        ("</detail>", "</detail><detail/>"),
+        ("</detail>", "</detail><Reason>SOAP 1.2 only</Reason>"),
+    ],
+    ids=["no-faultstring", "no-faultcode", "qualified-faultcode", "two-details", "other-child"],
+)
+def test_a_soap_fault_not_in_the_shape_of_soap_11_is_one_soap_error(old, new):
+    """SOAP 1.1, section 4.4: faultcode and faultstring once each, faultactor and detail at most once, all
+    unqualified; WS-I Basic Profile 1.1, R1000: nothing else. These all passed while the detail was valid."""
+    assert _soap_findings(_FAULT) == []
+    assert _soap_findings(_FAULT.replace(old, new, 1)) == [("SSBT-SOAP", "error")]
