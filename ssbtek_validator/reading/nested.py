@@ -181,8 +181,9 @@ def _decode(
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
         problem = classify(exc, raw, prolog)
-        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD"):
-            return _decode_finding(problem.rule, f"{what}: {problem.message}", element, file)
+        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD", "SSBT-ENCODING"):  # each says more than libxml2's words
+            text = problem.message.replace("The message", "the decoded document", 1)
+            return _decode_finding(problem.rule, f"{what}: {text}", element, file)
         return _decode_finding(
             "SSBT-PAYLOAD-XML",
             f"{what} is not well-formed XML: {reason(exc)} (decoded line {exc.lineno}, column {problem.column}).",

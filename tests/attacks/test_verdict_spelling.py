@@ -528,3 +528,16 @@ def test_a_soap_fault_not_in_the_shape_of_soap_11_is_one_soap_error(old, new):
     unqualified; WS-I Basic Profile 1.1, R1000: nothing else. These all passed while the detail was valid."""
     assert _soap_findings(_FAULT) == []
     assert _soap_findings(_FAULT.replace(old, new, 1)) == [("SSBT-SOAP", "error")]
+
+
+def test_a_utf16_declaration_over_one_byte_characters_is_an_encoding_finding_that_says_so():
+    """A message re-encoded as UTF-8 with its UTF-16 declaration kept: libxml2 says only "Blank needed here"."""
+    text = _REQUEST.replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
+    findings = [f for m in validate(text.encode("utf-8"), as_of=AS_OF).messages for f in m.findings]
+    assert [f.rule for f in findings] == ["SSBT-ENCODING"]
+    assert 'declares encoding="UTF-16" but has no byte order mark' in findings[0].message
+
+    nested = _csn_answer(lambda body: b'<?xml version="1.0" encoding="UTF-16"?>' + body)
+    findings = [f for m in validate(nested, as_of=AS_OF).messages for f in m.findings]
+    assert [f.rule for f in findings] == ["SSBT-ENCODING"]
+    assert "CSN payload (base64 xml): the decoded document declares" in findings[0].message
