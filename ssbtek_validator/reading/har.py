@@ -108,6 +108,15 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
             "(raise it with --max-message-bytes)",
             "limit",
         )
+    mime = str(part.get("mimeType", ""))
+    if mime.strip().lower().startswith("multipart/related"):  # MTOM: the document is rebuilt from its parts
+        # imported here: the email package costs every run's start-up, and few captures hold MTOM
+        from ssbtek_validator.reading.multipart import MultipartProblem, xop_document
+
+        try:
+            data = xop_document(mime, data)
+        except MultipartProblem as problem:
+            return Source(name, None, f"the capture's MTOM/XOP body cannot be read: {problem}", "read")
     return Source(name, data)
 
 

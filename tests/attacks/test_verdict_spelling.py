@@ -541,3 +541,61 @@ def test_a_utf16_declaration_over_one_byte_characters_is_an_encoding_finding_tha
     findings = [f for m in validate(nested, as_of=AS_OF).messages for f in m.findings]
     assert [f.rule for f in findings] == ["SSBT-ENCODING"]
     assert "CSN payload (base64 xml): the decoded document declares" in findings[0].message
+
+
+# --- MTOM/XOP: another serialisation of the same document (XOP 1.0) ----------------------------------------------
+
+_XOP_INCLUDE = '<xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:{cid}"/>'
+
+
+def _mtom(entry, attachment: bytes | None, *, as_base64: bool = False, quoted_start: bool = True) -> None:
+    """The request of a HAR entry as an MTOM package: lefiJsonFraga moved out into a binary part."""
+    posted = entry["request"]["postData"]
+    matched = re.search(r"(<ssbt:lefiJsonFraga>)([^<]+)(</ssbt:lefiJsonFraga>)", posted["text"])
+    root = posted["text"].replace(
+        matched.group(0), matched.group(1) + _XOP_INCLUDE.format(cid="fraga%40example") + matched.group(3)
+    )
+    json_bytes = base64.b64decode(matched.group(2)) if attachment is None else attachment
+    start = '"<root@example>"' if quoted_start else "<root@example>"
+    body = (
+        b'--MIMEBoundary\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\n'
+        b"Content-Transfer-Encoding: binary\r\nContent-ID: <root@example>\r\n\r\n"
+        + root.encode("utf-8")
+        + b"\r\n--MIMEBoundary\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n"
+        b"Content-ID: <fraga@example>\r\n\r\n" + json_bytes + b"\r\n--MIMEBoundary--\r\n"
+    )
+    posted["mimeType"] = (
+        f'multipart/related; type="application/xop+xml"; boundary="MIMEBoundary"; start={start}; start-info="text/xml"'
+    )
+    if as_base64:
+        posted["text"], posted["encoding"] = base64.b64encode(body).decode("ascii"), "base64"
+    else:
+        posted["text"] = body.decode("utf-8")
+
+
+@pytest.mark.parametrize("as_base64", [False, True])
+def test_an_mtom_request_is_judged_as_the_document_it_stands_for(tmp_path, as_base64):
+    """An MTOM body was "not well-formed XML" (it starts with a MIME boundary): a false alarm on a stack with
+    MTOM switched on. Its document, lefiJsonFraga inlined again, has the findings of the plain request."""
+    baseline = _capture_findings(_capture(tmp_path, lambda entry: None))
+    assert _capture_findings(_capture(tmp_path, lambda entry: _mtom(entry, None, as_base64=as_base64))) == baseline
+
+
+def test_an_mtom_attachment_is_checked_like_the_inline_value(tmp_path):
+    rules = [rule for rule, _ in _capture_findings(_capture(tmp_path, lambda entry: _mtom(entry, b"{not json")))]
+    assert "SSBT-PAYLOAD-JSON" in rules
+
+
+def test_an_mtom_include_without_its_attachment_is_an_input_that_could_not_be_read(tmp_path):
+    def missing(entry):
+        _mtom(entry, None)
+        entry["request"]["postData"]["text"] = entry["request"]["postData"]["text"].replace(
+            "<fraga@example>", "<other@example>"
+        )
+
+    findings = _capture_findings(_capture(tmp_path, missing))
+    assert (
+        "SSBT-READ",
+        "Input not checked: the capture's MTOM/XOP body cannot be read: an xop:Include refers to "
+        "the attachment 'cid:fraga%40example', which the body does not hold.",
+    ) in findings
