@@ -211,6 +211,29 @@ class _DuplicateName(ValueError):
     pass
 
 
+class _OutOfRange(ValueError):
+    pass
+
+
+#: Past this, a number is beyond an IEEE 754 double (about 1.8e308): Python reads 1e400 as infinity
+_DOUBLE_DIGITS = re.compile(rb"[0-9]{310}")
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent, as a double; one beyond a double's range is no value a
+    receiver agrees on (RFC 8259, section 6), and a JSON Schema check would see it as null."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _OutOfRange(text)
+    return value
+
+
+def _finite_integer(text: str) -> int:
+    if len(text.lstrip("-")) >= 310:
+        raise _OutOfRange(text[:12] + "…")
+    return int(text)
+
+
 def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An object whose names repeat has no one meaning: ``json.loads`` keeps the last value, other parsers
     the first or refuse it (RFC 8259, section 4), so a checker that reads one value may pass what the
@@ -258,7 +281,19 @@ def _decode_json(
             file,
         )
     try:
-        document = json.loads(decoded, parse_constant=_not_json, object_pairs_hook=_unique_names)
+        # integers are looked at one by one only where some run of digits (perhaps in a string) is that long
+        whole = _finite_integer if _DOUBLE_DIGITS.search(raw) else int
+        document = json.loads(
+            decoded, parse_constant=_not_json, object_pairs_hook=_unique_names, parse_float=_finite, parse_int=whole
+        )
+    except _OutOfRange as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} has the number {exc.args[0][:24]}, beyond the range of a double (about 1.8e308); receivers "
+            "differ in what they make of it (RFC 8259, section 6). Send a number a double can hold.",
+            element,
+            file,
+        )
     except _DuplicateName as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",

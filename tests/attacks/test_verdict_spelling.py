@@ -599,3 +599,26 @@ def test_an_mtom_include_without_its_attachment_is_an_input_that_could_not_be_re
         "Input not checked: the capture's MTOM/XOP body cannot be read: an xop:Include refers to "
         "the attachment 'cid:fraga%40example', which the body does not hold.",
     ) in findings
+
+
+@pytest.mark.parametrize(
+    "old, new, finding",
+    [
+        (b'"summa":1450.0', b'"summa":1e400', True),  # Python reads infinity; the model check then saw "null"
+        (b'"summa":1450.0', b'"summa":-1E+400', True),
+        (b'"summa":1450.0', b'"summa":' + b"9" * 400, True),
+        (b'"summa":1450.0', b'"summa":1.45e3', False),  # an exponent in range is an ordinary number
+        (b'"namn":"Tolvan Tolvansson"', b'"namn":"' + b"7" * 400 + b'"', False),  # digits in a string are text
+    ],
+    ids=["1e400", "-1E+400", "400-digits", "1.45e3", "digits-in-a-string"],
+)
+def test_a_json_number_beyond_a_double_is_said_as_such(old, new, finding):
+    """RFC 8259, section 6: numbers beyond IEEE 754 double range are where receivers part ways."""
+    data = (CORPUS / "v10/answer-skv-sfs2008-975.xml").read_bytes()
+    matched = _FK_ANSWER_JSON.search(data)
+    document = base64.b64decode(matched.group(2))
+    assert old in document
+    message = data.replace(matched.group(2), base64.b64encode(document.replace(old, new)))
+    findings = [f for m in validate(message, as_of=AS_OF).messages for f in m.findings]
+    assert [f.rule for f in findings] == (["SSBT-PAYLOAD-JSON"] if finding else [])
+    assert all("beyond the range of a double" in f.message for f in findings)
