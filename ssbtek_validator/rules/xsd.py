@@ -72,9 +72,15 @@ class XsdRule:
         if matched:
             attribute = matched.group(2)
             text = text[matched.end() :]
-        field = attribute or (etree.QName(element).localname if element is not None else None)
-        value = _value(entry.message, element)
         nsmap = _namespaces(element if element is not None else payload)
+        if attribute:  # a namespaced attribute comes as {uri}name: shown with the document's prefix
+            attribute = _prefixed(attribute, nsmap)
+        field = (
+            attribute.rsplit(":", 1)[-1]
+            if attribute
+            else (etree.QName(element).localname if element is not None else None)
+        )
+        value = _value(entry.message, element)
         where = _prefixed(matched.group(1), nsmap) if matched else None
         described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
         message = described + _prefixed(text, nsmap).rstrip(".") + "."
@@ -208,7 +214,7 @@ def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int)
         attribute = matched.group(2) if matched else None
         if element is None or element is payload or (attribute is None and not is_leaf(element)):
             continue
-        if attribute and ":" in attribute:
+        if attribute and ":" in attribute and not attribute.startswith("{"):  # a Clark name reads as it is
             continue
         value = element.get(attribute) if attribute else text_of(element)
         collapsed = _XML_SPACE.sub(" ", value or "").strip(" ")

@@ -622,3 +622,13 @@ def test_a_json_number_beyond_a_double_is_said_as_such(old, new, finding):
     findings = [f for m in validate(message, as_of=AS_OF).messages for f in m.findings]
     assert [f.rule for f in findings] == (["SSBT-PAYLOAD-JSON"] if finding else [])
     assert all("beyond the range of a double" in f.message for f in findings)
+
+
+def test_a_namespaced_attribute_in_a_schema_finding_is_named_with_the_documents_prefix():
+    """libxml2 names it {http://schemas.xmlsoap.org/soap/envelope/}encodingStyle; the reader wrote soapenv:."""
+    style = 'soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"'
+    text = _REQUEST.replace("<ssbt:hamtaBastjanstInformation>", f"<ssbt:hamtaBastjanstInformation {style}>")
+    findings = [f for m in validate(text.encode(), as_of=AS_OF).messages for f in m.findings]
+    assert [f.rule for f in findings] == ["SSBT-XSD"]
+    assert findings[0].path.endswith("/ssbt:hamtaBastjanstInformation/@soapenv:encodingStyle")
+    assert "{" not in findings[0].message and "@soapenv:encodingStyle" in findings[0].message
