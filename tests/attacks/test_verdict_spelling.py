@@ -632,3 +632,13 @@ def test_a_namespaced_attribute_in_a_schema_finding_is_named_with_the_documents_
     assert [f.rule for f in findings] == ["SSBT-XSD"]
     assert findings[0].path.endswith("/ssbt:hamtaBastjanstInformation/@soapenv:encodingStyle")
     assert "{" not in findings[0].message and "@soapenv:encodingStyle" in findings[0].message
+
+
+@pytest.mark.parametrize("digits", ["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९"])
+def test_an_organisationsnummer_in_other_digits_than_0_to_9_fails(digits):
+    """The contract's [\\d]{4}[2-9][\\d]{7} is \\p{Nd} in XML Schema, so 162120000142 in full-width digits (with an
+    ASCII fifth digit) passed the schema and, read by int(), the check digit: a pass for what no register holds."""
+    number = "".join(digits[int(c)] if i != 4 else c for i, c in enumerate("162120000142"))
+    text = _REQUEST.replace(">162120000142<", f">{number}<", 1)
+    findings = [(f.rule, str(f.severity)) for m in validate(text.encode(), as_of=AS_OF).messages for f in m.findings]
+    assert findings == ([] if digits.isascii() else [("SSBT-ORGNR", "error")])
