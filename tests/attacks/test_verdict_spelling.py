@@ -642,3 +642,36 @@ def test_an_organisationsnummer_in_other_digits_than_0_to_9_fails(digits):
     text = _REQUEST.replace(">162120000142<", f">{number}<", 1)
     findings = [(f.rule, str(f.severity)) for m in validate(text.encode(), as_of=AS_OF).messages for f in m.findings]
     assert findings == ([] if digits.isascii() else [("SSBT-ORGNR", "error")])
+
+
+def _properties_named(node, name: str):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == name and isinstance(value, dict):
+                yield value
+            yield from _properties_named(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _properties_named(value, name)
+
+
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ("1999", True),
+        ("1999-12", True),
+        ("1999-12-31", True),
+        ("Datum saknas", True),
+        ("1999-99-99", False),  # matched ^(…) of the published ^(…)|Datum saknas$: | binds loosest
+        ("1999 or so", False),
+        ("nej, Datum saknas", False),
+    ],
+)
+def test_a_lefi_dodsfallsdatum_is_judged_as_a_whole_value(value, valid):
+    import jsonschema_rs
+
+    model = json.loads((CORPUS.parent / "xsd/nested/lefi-v9.schema.json").read_text(encoding="utf-8"))
+    (field,) = list(_properties_named(model, "dodsfallsdatum"))
+    assert (
+        jsonschema_rs.validator_for({k: v for k, v in field.items() if not k.startswith("x-")}).is_valid(value) is valid
+    )
