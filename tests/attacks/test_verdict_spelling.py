@@ -675,3 +675,64 @@ def test_a_lefi_dodsfallsdatum_is_judged_as_a_whole_value(value, valid):
     assert (
         jsonschema_rs.validator_for({k: v for k, v in field.items() if not k.startswith("x-")}).is_valid(value) is valid
     )
+
+
+@cache
+def _nested_carriers() -> list[tuple[str, str, int]]:
+    """(corpus message, "base64" or "text", index of the leaf) for every leaf carrying a nested XML document."""
+    found = []
+    for name, data in _corpus():
+        root = etree.fromstring(data, safe_parser())
+        leaves = [e for e in root.iter(etree.Element) if len(e) == 0]
+        for index, leaf in enumerate(leaves):
+            if _nested_document(leaf) is not None:
+                found.append((name, _nested_document(leaf)[0], index))
+    return found
+
+
+def _nested_document(leaf) -> tuple[str, etree._Element] | None:
+    text = "".join(leaf.itertext()).strip()
+    if len(text) < 20:
+        return None
+    if text.startswith("<"):
+        kind, raw = "text", text.encode("utf-8")
+    else:
+        try:
+            kind, raw = "base64", base64.b64decode("".join(text.split()), validate=True)
+        except ValueError:
+            return None
+    try:
+        document = etree.fromstring(raw.replace(b'encoding="UTF-8"', b""), safe_parser())
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    return (kind, document) if document is not None else None
+
+
+@given(st.data())
+def test_a_nested_document_spelt_otherwise_has_the_same_findings(data):
+    """The same for the documents a message carries: CSN's base64 answer (also in UTF-16), SKV's v10 string."""
+    name, kind, index = data.draw(st.sampled_from(_nested_carriers()))
+    random = data.draw(st.randoms(use_true_random=False))
+    quote = data.draw(st.sampled_from(['"', "'"]))
+    utf16 = kind == "base64" and data.draw(st.booleans())
+
+    def carried(respell: bool) -> bytes:
+        root = etree.fromstring(dict(_corpus())[name], safe_parser())
+        leaf = [e for e in root.iter(etree.Element) if len(e) == 0][index]
+        document = _nested_document(leaf)[1]
+        if respell:
+            namespaces = sorted({etree.QName(e).namespace for e in document.iter(etree.Element)} - {None})
+            prefixes = {ns: f"q{number}" for number, ns in enumerate(namespaces)}
+            body = _Spelling(random, prefixes, quote, redundant=True).element(document, {None: ""})
+        else:
+            body = etree.tostring(document, encoding="unicode")
+        label = "UTF-16" if utf16 and respell else "UTF-8"
+        text = f'<?xml version="1.0" encoding="{label}"?>\n' + body
+        if kind == "base64":
+            raw = b"\xff\xfe" + text.encode("utf-16-le") if label == "UTF-16" else text.encode("utf-8")
+            leaf.text = base64.b64encode(raw).decode("ascii")
+        else:
+            leaf.text = text
+        return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
+
+    assert _spelling_free(carried(True)) == _spelling_free(carried(False)), name
