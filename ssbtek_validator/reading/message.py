@@ -391,6 +391,7 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
             )
         _must_understand(message, entry)
     for element in (envelope, *headers, *bodies):
+        _character_content(message, element)
         if element.get(_ENCODING_STYLE) is not None:
             message.finding(
                 "SSBT-SOAP",
@@ -430,6 +431,25 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
     return False
 
 
+#: Whitespace as XML (2.3) counts it; a no-break space is text
+_XML_WHITESPACE = " \t\r\n"
+
+
+def _character_content(message: Message, element: etree._Element) -> None:
+    """Envelope, Header and Body hold elements only (the SOAP 1.1 envelope schema gives none of them mixed
+    content): text beside their children is no header or body entry, and a receiver may refuse or drop it."""
+    texts = [element.text, *(node.tail for node in element)]
+    if all(not text or not text.strip(_XML_WHITESPACE) for text in texts):
+        return
+    message.finding(
+        "SSBT-SOAP",
+        Severity.ERROR,
+        f"soap:{etree.QName(element).localname} holds text beside its elements; in SOAP 1.1 (the envelope schema "
+        "of section 4) it holds elements only. Remove the text.",
+        element,
+    )
+
+
 _ENCODING_STYLE = f"{{{SOAP11}}}encodingStyle"
 _MUST_UNDERSTAND = f"{{{SOAP11}}}mustUnderstand"
 
@@ -466,6 +486,7 @@ def _fault_problems(message: Message, fault: etree._Element) -> None:
     """soap:Fault holds faultcode and faultstring (each once), at most one faultactor and one detail, all
     unqualified (SOAP 1.1, section 4.4), and nothing else (WS-I Basic Profile 1.1, R1000). A receiver looks
     for the unqualified names: a qualified soap:faultcode is no faultcode to it."""
+    _character_content(message, fault)
     children = _element_children(fault)
     for element in children:
         qname = etree.QName(element)

@@ -736,3 +736,24 @@ def test_a_nested_document_spelt_otherwise_has_the_same_findings(data):
         return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)
 
     assert _spelling_free(carried(True)) == _spelling_free(carried(False)), name
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("<soapenv:Body>", "<soapenv:Body>text"),
+        ("</soapenv:Body>", "text</soapenv:Body>"),
+        ("</soapenv:Envelope>", "text</soapenv:Envelope>"),
+        ("<soapenv:Header/>", "<soapenv:Header>text</soapenv:Header>"),
+        ("<soapenv:Body>", "<soapenv:Body>\u00a0"),  # a no-break space is no XML whitespace (XML 1.0, 2.3)
+    ],
+    ids=["body-start", "body-end", "envelope", "header", "no-break-space"],
+)
+def test_text_beside_the_envelopes_elements_is_a_soap_error(old, new):
+    """Envelope, Header, Body (and Fault) have element-only content in the SOAP 1.1 envelope schema."""
+    assert _soap_findings(_REQUEST.replace(old, new, 1)) == [("SSBT-SOAP", "error")]
+    assert _soap_findings(_FAULT.replace("<detail>", "text<detail>", 1)) == [("SSBT-SOAP", "error")]
+
+
+def test_whitespace_and_comments_beside_the_envelopes_elements_are_layout():
+    assert _soap_findings(_REQUEST.replace("<soapenv:Body>", "<soapenv:Body>\r\n\t <!-- note -->  ", 1)) == []
