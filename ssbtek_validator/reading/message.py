@@ -219,18 +219,27 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
 
 
 def _may_hold_pi(data: bytes, ascii_compatible: bool) -> bool:
-    """False only when the bytes certainly hold no processing instruction: a ``<?`` other than the XML
-    declaration's (a C-speed count; CDATA, as in SKV answers, can hold ``<?`` that is no PI, so it is a pre-check)."""
+    """False only when the bytes certainly hold no processing instruction: a ``<?`` other than an XML
+    declaration's (C-speed counts; CDATA can hold ``<?`` that is no PI, so it is a pre-check)."""
     if not ascii_compatible:
         return True
-    declared = data.lstrip(b"\xef\xbb\xbf").startswith((b"<?xml ", b"<?xml\t", b"<?xml\n", b"<?xml\r"))
-    return data.count(b"<?") > int(declared)
+    # "<?xml " is a declaration (the message's, or a nested one's inside CDATA): the target xml is reserved.
+    # One pass: the message's own declaration, then usually nothing.
+    at = data.find(b"<?")
+    while at != -1:
+        if data[at + 2 : at + 6] != b"xml ":
+            return True
+        at = data.find(b"<?", at + 6)
+    return False
+
+
+_INSTRUCTIONS = etree.XPath("//processing-instruction()")
 
 
 def _processing_instructions(message: Message, root: etree._Element) -> None:
     """SOAP 1.1 (section 3): a SOAP message must not contain processing instructions; stacks refuse them
     (Axis2 answers with a fault). The XML declaration is none. One finding names how many there are."""
-    found = root.getroottree().xpath("//processing-instruction()")
+    found = _INSTRUCTIONS(root.getroottree())
     if not found:
         return
     first = found[0]
@@ -438,8 +447,10 @@ _XML_WHITESPACE = " \t\r\n"
 def _character_content(message: Message, element: etree._Element) -> None:
     """Envelope, Header and Body hold elements only (the SOAP 1.1 envelope schema gives none of them mixed
     content): text beside their children is no header or body entry, and a receiver may refuse or drop it."""
-    texts = [element.text, *(node.tail for node in element)]
-    if all(not text or not text.strip(_XML_WHITESPACE) for text in texts):
+    text = element.text
+    if not (text and text.strip(_XML_WHITESPACE)) and not any(
+        node.tail and node.tail.strip(_XML_WHITESPACE) for node in element
+    ):
         return
     message.finding(
         "SSBT-SOAP",

@@ -33,6 +33,12 @@ from ssbtek_validator.reading.message import (
 )
 from ssbtek_validator.results.model import Finding, Severity
 
+#: A document that starts with markup and declares UTF-8 or nothing: no byte order mark, no NUL lanes of
+#: UTF-16, no encoding to check against its bytes (anything else is sniffed)
+_PLAIN_UTF8 = re.compile(
+    rb"<(?!\?xml|\x00)|<\?xml\s(?![^>]*encoding)|<\?xml\s[^>]*?encoding\s*=\s*[\"']utf-?8[\"']", re.I
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PayloadBinding:
@@ -169,8 +175,9 @@ def _decode(
         return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
     if binding.format == "json":
         return _decode_json(binding, element, raw, what, limits, file)
-    prolog = sniff(raw)
-    for fatal, text in encoding_problems(raw, prolog, "the decoded document") if binding.encoding == "base64" else ():
+    prolog = None if _PLAIN_UTF8.match(raw) else sniff(raw)  # the common case costs one match
+    problems = encoding_problems(raw, prolog, "the decoded document") if prolog and binding.encoding == "base64" else ()
+    for fatal, text in problems:
         # the same lies libxml2 accepts in the outer message (a BOM against the declaration, Latin-1 named
         # for UTF-8 bytes, an encoding a byte scan cannot check), in the bytes CSN's receiver parses
         found = _decode_finding("SSBT-ENCODING", f"{what}: {text}", element, file, Severity.WARNING)
@@ -180,7 +187,7 @@ def _decode(
     try:
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
-        problem = classify(exc, raw, prolog)
+        problem = classify(exc, raw, prolog or sniff(raw))
         if problem.rule in ("SSBT-LIMIT", "SSBT-DTD", "SSBT-ENCODING"):  # each says more than libxml2's words
             text = problem.message.replace("The message", "the decoded document", 1)
             return _decode_finding(problem.rule, f"{what}: {text}", element, file)
