@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,11 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
             return Source(name, None, "the capture's base64 body does not decode", "read")
     else:  # text the recorder decoded: its declaration no longer says what the bytes are
         data = text_as_bytes(text)
+    if data.startswith(_GZIP):  # a recorder that kept the body as sent (Content-Encoding: gzip)
+        try:
+            data = _gunzip(data, limits.max_message_bytes + 1)
+        except (OSError, EOFError, zlib.error):
+            return Source(name, None, "the capture's gzip-compressed body does not decompress", "read")
     if len(data) > limits.max_message_bytes:
         return Source(
             name,
@@ -118,6 +124,19 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
         except MultipartProblem as problem:
             return Source(name, None, f"the capture's MTOM/XOP body cannot be read: {problem}", "read")
     return Source(name, data)
+
+
+#: gzip's magic and its one compression method (RFC 1952, 2.3.1): no XML document starts so
+_GZIP = b"\x1f\x8b\x08"
+
+
+def _gunzip(data: bytes, most: int) -> bytes:
+    """At most ``most`` bytes of a gzip stream: a small body that inflates to gigabytes stops at the limit."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, most)
+    if not inflater.eof and len(out) < most:
+        raise EOFError("truncated gzip stream")
+    return out
 
 
 def _is_xml(part: Any, source: Source | None) -> bool:

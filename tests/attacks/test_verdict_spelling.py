@@ -8,6 +8,7 @@ rule it rests on (XML 1.0, XML Schema 1.0, SOAP 1.1, RFC 4648, RFC 8259).
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 from datetime import date
@@ -757,3 +758,25 @@ def test_text_beside_the_envelopes_elements_is_a_soap_error(old, new):
 
 def test_whitespace_and_comments_beside_the_envelopes_elements_are_layout():
     assert _soap_findings(_REQUEST.replace("<soapenv:Body>", "<soapenv:Body>\r\n\t <!-- note -->  ", 1)) == []
+
+
+def test_a_har_body_kept_gzip_compressed_is_read_as_its_document(tmp_path):
+    """Some recorders keep a body as sent (Content-Encoding: gzip), in base64: "not well-formed XML" before."""
+
+    def gzipped(entry):
+        content = entry["response"]["content"]
+        content["text"] = base64.b64encode(gzip.compress(content["text"].encode("utf-8"))).decode("ascii")
+        content["encoding"] = "base64"
+
+    baseline = _capture_findings(_capture(tmp_path, lambda entry: None))
+    assert _capture_findings(_capture(tmp_path, gzipped)) == baseline
+
+
+def test_a_gzip_bomb_in_a_har_body_stops_at_the_size_limit(tmp_path):
+    def bomb(entry):
+        content = entry["response"]["content"]
+        content["text"] = base64.b64encode(gzip.compress(b"<" + b" " * 50_000_000)).decode("ascii")
+        content["encoding"] = "base64"
+
+    findings = _capture_findings(_capture(tmp_path, bomb))
+    assert any(rule == "SSBT-LIMIT" and "size limit" in text for rule, text in findings), findings
