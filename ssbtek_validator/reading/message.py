@@ -504,7 +504,8 @@ def _fault_problems(message: Message, fault: etree._Element) -> None:
         if qname.namespace or qname.localname not in _FAULT_CHILDREN:
             shown = f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
             why = (
-                "it is qualified; faultcode, faultstring, faultactor and detail are unqualified elements"
+                "it is qualified; faultcode, faultstring, faultactor and detail are unqualified elements "
+                "(WS-I Basic Profile 1.1, R1001)"
                 if qname.localname in _FAULT_CHILDREN
                 else "WS-I Basic Profile 1.1 (R1000) allows only faultcode, faultstring, faultactor and detail"
             )
