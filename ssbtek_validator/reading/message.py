@@ -248,7 +248,8 @@ def _processing_instructions(message: Message, root: etree._Element) -> None:
         "SSBT-SOAP",
         Severity.ERROR,
         f"The message holds {len(found)} processing instruction{'s' if len(found) > 1 else ''} (the first "
-        f"<?{first.target} …?>); {SOAP11_PI_SOURCE} forbids them in a SOAP message. Remove them.",
+        f"<?{first.target} …?>); {SOAP11_PI_SOURCE} forbids them in a SOAP message. "
+        f"Remove {'them' if len(found) > 1 else 'it'}.",
         where,
         **({} if where is not None else {"line": first.sourceline}),
     )
