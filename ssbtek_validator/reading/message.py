@@ -533,11 +533,18 @@ def _locate_in_fault(message: Message, fault: etree._Element) -> None:
     if detail is None:
         detail = fault.find(f"{{{SOAP11}}}detail")
     inner = _element_children(detail) if detail is not None else []
-    for element in inner:
-        namespace = etree.QName(element).namespace or ""
-        if SSBT_NAMESPACE.match(namespace):
-            _set_payload(message, element)
-            return
+    ours = [element for element in inner if SSBT_NAMESPACE.match(etree.QName(element).namespace or "")]
+    if ours:
+        _set_payload(message, ours[0])
+        if len(ours) > 1:  # only the first is validated: a second would pass unseen
+            message.finding(
+                "SSBT-SOAP",
+                Severity.ERROR,
+                f"detail holds {len(ours)} SSBTEK fault elements; the operation's fault has one part, one "
+                "element (document/literal), so only the first could be read as the fault.",
+                ours[1],
+            )
+        return
     faultcode = fault.find("faultcode")
     code = (text_of(faultcode) if faultcode is not None else "") or "?"
     message.finding(

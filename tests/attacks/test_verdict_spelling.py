@@ -780,3 +780,10 @@ def test_a_gzip_bomb_in_a_har_body_stops_at_the_size_limit(tmp_path):
 
     findings = _capture_findings(_capture(tmp_path, bomb))
     assert any(rule == "SSBT-LIMIT" and "size limit" in text for rule, text in findings), findings
+
+
+def test_a_second_ssbtek_fault_element_in_the_detail_is_not_passed_unseen():
+    """Only the detail's first SSBTEK element is the fault (and validated); a second, invalid one passed."""
+    second = "<ssbt:hamtaBastjanstInformationFault><ssbt:felkod>X</ssbt:felkod></ssbt:hamtaBastjanstInformationFault>"
+    text = _FAULT.replace("</detail>", second + "</detail>", 1)
+    assert _soap_findings(text) == [("SSBT-SOAP", "error")]
