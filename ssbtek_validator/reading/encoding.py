@@ -112,6 +112,26 @@ def _text(head: bytes, unit: str | None, declared: str | None = None) -> str:
     return head.decode("latin-1")
 
 
+#: The encoding named by a leading XML declaration of a document held as text (group 2 is the name).
+_TEXT_DECLARATION = re.compile(r"^\ufeff?<\?xml\s[^>]*?encoding\s*=\s*([\"'])([^\"']{0,40})\1")
+
+
+def text_as_bytes(text: str) -> bytes:
+    """A document that arrives as characters, not bytes, as the UTF-8 bytes libxml2 is given.
+
+    SKV's v10 answer is a string inside the SOAP message; a HAR capture's body is text its recorder decoded.
+    Their XML declaration names the encoding of bytes that no longer exist: a .NET ``StringWriter`` always
+    writes ``encoding="utf-16"``. A receiver parses such a string as characters and ignores the name (XML
+    1.0, 4.3.3 and appendix F: information outside the document wins), so the name is replaced by UTF-8 for
+    the bytes made here, which would otherwise be read as UTF-16 or Latin-1 and refused or garbled.
+    JSON may carry a lone surrogate; it is kept (as invalid bytes) for the parser to report.
+    """
+    found = _TEXT_DECLARATION.match(text)
+    if found and found.group(2).strip().upper() not in ("UTF-8", "UTF8"):
+        text = text[: found.start(2)] + "UTF-8" + text[found.end(2) :]
+    return text.encode("utf-8", "surrogatepass")
+
+
 def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:
     """For a message libxml2 refused: did it declare a DOCTYPE before its root element?
 
@@ -126,21 +146,22 @@ def has_doctype_in_prolog(data: bytes, prolog: Prolog) -> bool:
     return "<" not in before
 
 
-def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
+def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message") -> list[tuple[bool, str]]:
     """Lies libxml2 accepts, as (fatal?, one sentence saying what was found and what was expected).
 
     Fatal: XML 1.0 calls it a fatal error, so another parser may refuse the message. Not fatal: the
-    message parses everywhere we know of, but its text may not be what the sender meant.
+    message parses everywhere we know of, but its text may not be what the sender meant. ``subject``
+    names the document in the sentences (a nested one is not "the message").
     """
     problems: list[tuple[bool, str]] = []
     declared = prolog.declared.upper() if prolog.declared else None
     if not prolog.checkable:
-        problems.append((True, unchecked_encoding_text(prolog)))
+        problems.append((True, unchecked_encoding_text(prolog, subject)))
     if prolog.bom and declared and declared not in _FAMILIES[prolog.bom]:
         problems.append(
             (
                 True,
-                f'The message starts with a {prolog.bom} byte order mark but declares encoding="{prolog.declared}"; '
+                f'{subject} starts with a {prolog.bom} byte order mark but declares encoding="{prolog.declared}"; '
                 "XML 1.0 (4.3.3) makes a contradicting declaration a fatal error. Declare the encoding the bytes use.",
             )
         )
@@ -148,7 +169,7 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
         problems.append(
             (
                 False,
-                f"The message is {prolog.guessed} without a byte order mark; XML 1.0 (4.3.3) requires UTF-16 "
+                f"{subject} is {prolog.guessed} without a byte order mark; XML 1.0 (4.3.3) requires UTF-16 "
                 "to start with one. Start it with a BOM, or send UTF-8.",
             )
         )
@@ -156,16 +177,16 @@ def encoding_problems(data: bytes, prolog: Prolog) -> list[tuple[bool, str]]:
         problems.append(
             (
                 False,
-                f'The message declares encoding="{prolog.declared}" but its non-ASCII bytes are UTF-8 (e.g. å arrives '
+                f'{subject} declares encoding="{prolog.declared}" but its non-ASCII bytes are UTF-8 (e.g. å arrives '
                 "as two characters); declare UTF-8 or convert the content.",
             )
         )
     return problems
 
 
-def unchecked_encoding_text(prolog: Prolog) -> str:
+def unchecked_encoding_text(prolog: Prolog, subject: str = "The message") -> str:
     return (
-        f'The message declares encoding="{prolog.declared}", in which markup need not be ASCII bytes, so it '
+        f'{subject} declares encoding="{prolog.declared}", in which markup need not be ASCII bytes, so it '
         "cannot be checked safely (a DOCTYPE can hide in it); not checked further. SOAP messages are UTF-8 or "
         "UTF-16 (WS-I Basic Profile 1.1, R1012): send UTF-8."
     )

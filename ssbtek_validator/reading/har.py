@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from ssbtek_validator.reading.encoding import text_as_bytes
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import JSON_MARKERS, node_estimate
@@ -85,12 +87,17 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
         return None
     text = part["text"]
     if part.get("encoding") == "base64":
-        try:
-            data = base64.b64decode(text, validate=True)
+        try:  # line breaks (RFC 2045 wraps at 76) and other whitespace are not data (RFC 4648, 3.3)
+            data = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             return Source(name, None, "the capture's base64 body does not decode", "read")
-    else:  # JSON may escape a lone surrogate; kept as (invalid) bytes, the parser reports it
-        data = text.encode("utf-8", "surrogatepass")
+    else:  # text the recorder decoded: its declaration no longer says what the bytes are
+        data = text_as_bytes(text)
+    if data.startswith(_GZIP):  # a recorder that kept the body as sent (Content-Encoding: gzip)
+        try:
+            data = _gunzip(data, limits.max_message_bytes + 1)
+        except (OSError, EOFError, zlib.error):
+            return Source(name, None, "the capture's gzip-compressed body does not decompress", "read")
     if len(data) > limits.max_message_bytes:
         return Source(
             name,
@@ -99,7 +106,29 @@ def _body(part: Any, name: str, limits: Limits) -> Source | None:
             "(raise it with --max-message-bytes)",
             "limit",
         )
+    mime = str(part.get("mimeType", ""))
+    if mime.strip().lower().startswith("multipart/related"):  # MTOM: the document is rebuilt from its parts
+        # imported here: the email package costs every run's start-up, and few captures hold MTOM
+        from ssbtek_validator.reading.multipart import MultipartProblem, xop_document
+
+        try:
+            data = xop_document(mime, data)
+        except MultipartProblem as problem:
+            return Source(name, None, f"the capture's MTOM/XOP body cannot be read: {problem}", "read")
     return Source(name, data)
+
+
+#: gzip's magic and its one compression method (RFC 1952, 2.3.1): no XML document starts so
+_GZIP = b"\x1f\x8b\x08"
+
+
+def _gunzip(data: bytes, most: int) -> bytes:
+    """At most ``most`` bytes of a gzip stream: a small body that inflates to gigabytes stops at the limit."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(data, most)
+    if not inflater.eof and len(out) < most:
+        raise EOFError("truncated gzip stream")
+    return out
 
 
 def _is_xml(part: Any, source: Source | None) -> bool:

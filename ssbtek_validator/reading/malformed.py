@@ -69,9 +69,23 @@ def classify(exc: etree.XMLSyntaxError, data: bytes, prolog: Prolog) -> SyntaxPr
     wide = explain_wide_without_bom(prolog)
     if wide:
         return SyntaxProblem("SSBT-ENCODING", f"Not readable as XML: {wide}.", line, column)
+    if _declares_wide_in_narrow_bytes(prolog):
+        text = (
+            f'The message declares encoding="{prolog.declared}" but has no byte order mark and its bytes are not '
+            f"{prolog.declared} (every character is one byte, as in UTF-8); a parser reading it as declared stops "
+            f"({why}). Declare the encoding the bytes use (XML 1.0, 4.3.3)."
+        )
+        return SyntaxProblem("SSBT-ENCODING", text, line, column)
     if exc.code in _ENCODING_ERRORS:
         return SyntaxProblem("SSBT-ENCODING", _encoding_text(exc, why, prolog), line, column)
     return SyntaxProblem("SSBT-WELLFORMED", f"Not well-formed XML: {why}.", line, column)
+
+
+def _declares_wide_in_narrow_bytes(prolog: Prolog) -> bool:
+    """A UTF-16/32 name in a declaration written one byte per character: the usual lie of a message re-encoded
+    as UTF-8 with its declaration kept (libxml2 then says only "Blank needed here")."""
+    declared = (prolog.declared or "").upper().replace("_", "-")
+    return not (prolog.bom or prolog.guessed) and declared.startswith(("UTF-16", "UTF16", "UTF-32", "UCS-"))
 
 
 def _encoding_text(exc: etree.XMLSyntaxError, why: str, prolog: Prolog) -> str:

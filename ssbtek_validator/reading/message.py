@@ -213,7 +213,46 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
         )
         return message
     _locate_payload(message, root)
+    if message.enveloped and _may_hold_pi(source.data, prolog.ascii_compatible):
+        _processing_instructions(message, root)
     return message
+
+
+def _may_hold_pi(data: bytes, ascii_compatible: bool) -> bool:
+    """False only when the bytes certainly hold no processing instruction: a ``<?`` other than an XML
+    declaration's (C-speed counts; CDATA can hold ``<?`` that is no PI, so it is a pre-check)."""
+    if not ascii_compatible:
+        return True
+    # "<?xml " is a declaration (the message's, or a nested one's inside CDATA): the target xml is reserved.
+    # One pass: the message's own declaration, then usually nothing.
+    at = data.find(b"<?")
+    while at != -1:
+        if data[at + 2 : at + 6] != b"xml ":
+            return True
+        at = data.find(b"<?", at + 6)
+    return False
+
+
+_INSTRUCTIONS = etree.XPath("//processing-instruction()")
+
+
+def _processing_instructions(message: Message, root: etree._Element) -> None:
+    """SOAP 1.1 (section 3): a SOAP message must not contain processing instructions; stacks refuse them
+    (Axis2 answers with a fault). The XML declaration is none. One finding names how many there are."""
+    found = _INSTRUCTIONS(root.getroottree())
+    if not found:
+        return
+    first = found[0]
+    where = first if first.getparent() is not None else None
+    message.finding(
+        "SSBT-SOAP",
+        Severity.ERROR,
+        f"The message holds {len(found)} processing instruction{'s' if len(found) > 1 else ''} (the first "
+        f"<?{first.target} …?>); {SOAP11_PI_SOURCE} forbids them in a SOAP message. "
+        f"Remove {'them' if len(found) > 1 else 'it'}.",
+        where,
+        **({} if where is not None else {"line": first.sourceline}),
+    )
 
 
 #: Bytes that open a node: every element and text node follows a ``<``, every attribute has a ``=``.
@@ -298,6 +337,9 @@ def _locate_payload(message: Message, root: etree._Element) -> None:
 #: Where the envelope's rules are written down: SOAP 1.1 is a W3C Note; WS-I Basic Profile 1.1 narrows it.
 SOAP11_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.1.1"
 SOAP11_HEADER_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.2"
+SOAP11_PI_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 3"
+SOAP11_MUST_UNDERSTAND_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.2.3"
+WSI_BP_ENCODING_STYLE = "WS-I Basic Profile 1.1, R1005"
 WSI_BP_TRAILER = "WS-I Basic Profile 1.1, R1011"
 
 
@@ -359,6 +401,18 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
                 "requires every child of soap:Header to be namespace-qualified.",
                 entry,
             )
+        _must_understand(message, entry)
+    for element in (envelope, *headers, *bodies):
+        _character_content(message, element)
+        if element.get(_ENCODING_STYLE) is not None:
+            message.finding(
+                "SSBT-SOAP",
+                Severity.ERROR,
+                f"soap:{etree.QName(element).localname} carries soap:encodingStyle; SSBTEK is document/literal "
+                f"and {WSI_BP_ENCODING_STYLE} allows the attribute on no element of the SOAP namespace (its "
+                "content is literal XML, not SOAP-encoded). Remove it.",
+                element,
+            )
     first_body = children.index(bodies[0]) if bodies else len(children)
     for index, extra in enumerate(children):
         if extra.tag in (header, body):
@@ -389,23 +443,110 @@ def _envelope_problems(message: Message, envelope: etree._Element, children: lis
     return False
 
 
+#: Whitespace as XML (2.3) counts it; a no-break space is text
+_XML_WHITESPACE = " \t\r\n"
+
+
+def _character_content(message: Message, element: etree._Element) -> None:
+    """Envelope, Header and Body hold elements only (the SOAP 1.1 envelope schema gives none of them mixed
+    content): text beside their children is no header or body entry, and a receiver may refuse or drop it."""
+    text = element.text
+    if not (text and text.strip(_XML_WHITESPACE)) and not any(
+        node.tail and node.tail.strip(_XML_WHITESPACE) for node in element
+    ):
+        return
+    message.finding(
+        "SSBT-SOAP",
+        Severity.ERROR,
+        f"soap:{etree.QName(element).localname} holds text beside its elements; in SOAP 1.1 (the envelope schema "
+        "of section 4) it holds elements only. Remove the text.",
+        element,
+    )
+
+
+_ENCODING_STYLE = f"{{{SOAP11}}}encodingStyle"
+_MUST_UNDERSTAND = f"{{{SOAP11}}}mustUnderstand"
+
+
+def _must_understand(message: Message, entry: etree._Element) -> None:
+    """SOAP 1.1 allows mustUnderstand="1" or "0" only. "true"/"false" are SOAP 1.2's spelling, which many
+    1.1 stacks also read (a warning); anything else a receiver may read either way (an error)."""
+    value = entry.get(_MUST_UNDERSTAND)
+    if value is None or value.strip() in ("0", "1"):
+        return
+    spelt_12 = value.strip() in ("true", "false")
+    message.finding(
+        "SSBT-SOAP",
+        Severity.WARNING if spelt_12 else Severity.ERROR,
+        f'Header entry {etree.QName(entry).localname} has soap:mustUnderstand="{value}"; '
+        f'{SOAP11_MUST_UNDERSTAND_SOURCE} allows "1" or "0" only'
+        + (" (true/false is SOAP 1.2's spelling, which not every SOAP 1.1 receiver reads)." if spelt_12 else "."),
+        entry,
+    )
+
+
 def _local_names(elements: list[etree._Element]) -> str:
     return ", ".join(
         f"{e.prefix}:{etree.QName(e).localname}" if e.prefix else etree.QName(e).localname for e in elements
     )
 
 
+SOAP11_FAULT_SOURCE = "SOAP 1.1, W3C Note of 8 May 2000, section 4.4"
+#: soap:Fault's children, unqualified as the SOAP 1.1 envelope schema declares them: name -> (least, most)
+_FAULT_CHILDREN = {"faultcode": (1, 1), "faultstring": (1, 1), "faultactor": (0, 1), "detail": (0, 1)}
+
+
+def _fault_problems(message: Message, fault: etree._Element) -> None:
+    """soap:Fault holds faultcode and faultstring (each once), at most one faultactor and one detail, all
+    unqualified (SOAP 1.1, section 4.4), and nothing else (WS-I Basic Profile 1.1, R1000). A receiver looks
+    for the unqualified names: a qualified soap:faultcode is no faultcode to it."""
+    _character_content(message, fault)
+    children = _element_children(fault)
+    for element in children:
+        qname = etree.QName(element)
+        if qname.namespace or qname.localname not in _FAULT_CHILDREN:
+            shown = f"{element.prefix}:{qname.localname}" if element.prefix else qname.localname
+            why = (
+                "it is qualified; faultcode, faultstring, faultactor and detail are unqualified elements "
+                "(WS-I Basic Profile 1.1, R1001)"
+                if qname.localname in _FAULT_CHILDREN
+                else "WS-I Basic Profile 1.1 (R1000) allows only faultcode, faultstring, faultactor and detail"
+            )
+            message.finding(
+                "SSBT-SOAP", Severity.ERROR, f"soap:Fault holds {shown}: {why} ({SOAP11_FAULT_SOURCE}).", element
+            )
+    for name, (least, most) in _FAULT_CHILDREN.items():
+        found = [c for c in children if c.tag in (name, f"{{{SOAP11}}}{name}")]  # a qualified one is said above
+        if least <= len(found) <= most:
+            continue
+        message.finding(
+            "SSBT-SOAP",
+            Severity.ERROR,
+            f"soap:Fault holds {len(found)} {name} element{'s' if len(found) != 1 else ''}; {SOAP11_FAULT_SOURCE} "
+            + ("requires exactly one." if least else "allows at most one."),
+            found[most] if len(found) > most else fault,
+        )
+
+
 def _locate_in_fault(message: Message, fault: etree._Element) -> None:
     message.direction = "fault"
+    _fault_problems(message, fault)
     detail = fault.find("detail")
     if detail is None:
         detail = fault.find(f"{{{SOAP11}}}detail")
     inner = _element_children(detail) if detail is not None else []
-    for element in inner:
-        namespace = etree.QName(element).namespace or ""
-        if SSBT_NAMESPACE.match(namespace):
-            _set_payload(message, element)
-            return
+    ours = [element for element in inner if SSBT_NAMESPACE.match(etree.QName(element).namespace or "")]
+    if ours:
+        _set_payload(message, ours[0])
+        if len(ours) > 1:  # only the first is validated: a second would pass unseen
+            message.finding(
+                "SSBT-SOAP",
+                Severity.ERROR,
+                f"detail holds {len(ours)} SSBTEK fault elements; the operation's fault has one part, one "
+                "element (document/literal), so only the first could be read as the fault.",
+                ours[1],
+            )
+        return
     faultcode = fault.find("faultcode")
     code = (text_of(faultcode) if faultcode is not None else "") or "?"
     message.finding(

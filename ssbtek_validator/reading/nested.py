@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any, NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.reading.encoding import sniff
+from ssbtek_validator.reading.encoding import encoding_problems, sniff, text_as_bytes
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.malformed import classify, reason
 from ssbtek_validator.reading.message import (
@@ -30,6 +32,12 @@ from ssbtek_validator.reading.message import (
     text_of,
 )
 from ssbtek_validator.results.model import Finding, Severity
+
+#: A document that starts with markup and declares UTF-8 or nothing: no byte order mark, no NUL lanes of
+#: UTF-16, no encoding to check against its bytes (anything else is sniffed)
+_PLAIN_UTF8 = re.compile(
+    rb"<(?!\?xml|\x00)|<\?xml\s(?![^>]*encoding)|<\?xml\s[^>]*?encoding\s*=\s*[\"']utf-?8[\"']", re.I
+)
 
 
 class PayloadBinding(NamedTuple):
@@ -106,7 +114,9 @@ def extract(
         if binding.direction != direction:
             continue
         for element in binding.finder(namespace)(payload_root):
-            yield _decode(binding, element, limits, file, budget)
+            warnings: list[Finding] = []
+            yield _decode(binding, element, limits, file, budget, warnings)
+            yield from warnings
 
 
 class NodeBudget:
@@ -154,8 +164,14 @@ def _json_too_deep(document: Any, max_depth: int) -> bool:
 
 
 def _decode(
-    binding: PayloadBinding, element: etree._Element, limits: Limits, file: str, budget: NodeBudget
+    binding: PayloadBinding,
+    element: etree._Element,
+    limits: Limits,
+    file: str,
+    budget: NodeBudget,
+    warnings: list[Finding],
 ) -> Payload | Finding:
+    """The decoded document, or the finding that stopped decoding; ``warnings`` gets what did not stop it."""
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = text_of(element).strip()
     if binding.encoding == "base64":
@@ -173,7 +189,7 @@ def _decode(
         except (binascii.Error, ValueError):
             return _decode_finding("SSBT-PAYLOAD-BASE64", f"{what} is not valid base64.", element, file)
     else:
-        raw = text.encode("utf-8")
+        raw = text_as_bytes(text) if binding.format == "xml" else text.encode("utf-8")
         if len(raw) > limits.max_decoded_bytes:
             return _decode_finding(
                 "SSBT-LIMIT",
@@ -186,12 +202,22 @@ def _decode(
         return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
     if binding.format == "json":
         return _decode_json(binding, element, raw, what, limits, file)
+    prolog = None if _PLAIN_UTF8.match(raw) else sniff(raw)  # the common case costs one match
+    problems = encoding_problems(raw, prolog, "the decoded document") if prolog and binding.encoding == "base64" else ()
+    for fatal, text in problems:
+        # the same lies libxml2 accepts in the outer message (a BOM against the declaration, Latin-1 named
+        # for UTF-8 bytes, an encoding a byte scan cannot check), in the bytes CSN's receiver parses
+        found = _decode_finding("SSBT-ENCODING", f"{what}: {text}", element, file, Severity.WARNING)
+        if fatal:
+            return replace(found, severity=Severity.ERROR)
+        warnings.append(found)
     try:
         document = etree.fromstring(raw, safe_parser())
     except etree.XMLSyntaxError as exc:
-        problem = classify(exc, raw, sniff(raw))
-        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD"):
-            return _decode_finding(problem.rule, f"{what}: {problem.message}", element, file)
+        problem = classify(exc, raw, prolog or sniff(raw))
+        if problem.rule in ("SSBT-LIMIT", "SSBT-DTD", "SSBT-ENCODING"):  # each says more than libxml2's words
+            text = problem.message.replace("The message", "the decoded document", 1)
+            return _decode_finding(problem.rule, f"{what}: {text}", element, file)
         return _decode_finding(
             "SSBT-PAYLOAD-XML",
             f"{what} is not well-formed XML: {reason(exc)} (decoded line {exc.lineno}, column {problem.column}).",
@@ -215,12 +241,69 @@ def _not_json(name: str) -> Any:
     raise _NotJsonConstant(name)
 
 
-#: One decoder for every payload: ``json.loads`` with an option such as ``parse_constant`` builds a new
-#: decoder (and its scanner) per call, ~1.5 µs per FK payload. Safe to share: a call keeps no state between
-#: calls, and the scanner runs holding the GIL.
-_JSON = json.JSONDecoder(parse_constant=_not_json)
-#: What ``json.loads`` says of a text that starts with a byte order mark, which ``JSONDecoder.decode`` does not check
-_BOM_TEXT = "Unexpected UTF-8 BOM (decode using utf-8-sig)"
+class _DuplicateName(ValueError):
+    pass
+
+
+class _OutOfRange(ValueError):
+    pass
+
+
+#: Past this, a number is beyond an IEEE 754 double (about 1.8e308): Python reads 1e400 as infinity
+_DOUBLE_DIGITS = re.compile(rb"[0-9]{310}")
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent, as a double; one beyond a double's range is no value a
+    receiver agrees on (RFC 8259, section 6), and a JSON Schema check would see it as null."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _OutOfRange(text)
+    return value
+
+
+def _finite_integer(text: str) -> int:
+    if len(text.lstrip("-")) >= 310:
+        raise _OutOfRange(text[:12] + "…")
+    return int(text)
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose names repeat has no one meaning: ``json.loads`` keeps the last value, other parsers
+    the first or refuse it (RFC 8259, section 4), so a checker that reads one value may pass what the
+    service reads as another."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateName(next(name for name, _ in pairs if name in seen or seen.add(name)))
+    return document
+
+
+#: A ``\uD800``–``\uDFFF`` escape not part of a high-low pair: half a UTF-16 character, no character at all.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _has_lone_surrogate(decoded: str, document: Any) -> bool:
+    """Only where the text has such an escape (rare) is the document itself encoded to make sure."""
+    if "\\u" not in decoded or not _LONE_SURROGATE.search(decoded):
+        return False
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+#: Two decoders for every payload, built once: ``json.loads`` with an option such as ``parse_constant`` builds
+#: a new decoder (and its scanner) per call, ~1.5 µs per FK payload. Safe to share: a call keeps no state
+#: between calls, and the scanner runs holding the GIL. The second looks at each integer's length, needed
+#: only where some run of digits is that long.
+_JSON = json.JSONDecoder(parse_constant=_not_json, object_pairs_hook=_unique_names, parse_float=_finite)
+_JSON_LONG_NUMBERS = json.JSONDecoder(
+    parse_constant=_not_json, object_pairs_hook=_unique_names, parse_float=_finite, parse_int=_finite_integer
+)
 
 
 def _decode_json(
@@ -233,10 +316,34 @@ def _decode_json(
             "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
         )
     deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
+    if decoded.startswith("\ufeff"):
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} starts with a byte order mark; a JSON text sent between systems must not (RFC 8259, "
+            "section 8.1: a receiver may ignore it or refuse the text). Send the JSON without it.",
+            element,
+            file,
+        )
     try:
-        if decoded.startswith("\ufeff"):  # as json.loads refuses it
-            raise json.JSONDecodeError(_BOM_TEXT, decoded, 0)
-        document = _JSON.decode(decoded)
+        # integers are looked at one by one only where some run of digits (perhaps in a string) is that long
+        document = (_JSON_LONG_NUMBERS if _DOUBLE_DIGITS.search(raw) else _JSON).decode(decoded)
+    except _OutOfRange as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} has the number {exc.args[0][:24]}, beyond the range of a double (about 1.8e308); receivers "
+            "differ in what they make of it (RFC 8259, section 6). Send a number a double can hold.",
+            element,
+            file,
+        )
+    except _DuplicateName as exc:
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f'{what} has an object with the name "{exc.args[0]}" twice; parsers differ in which value they '
+            "keep (RFC 8259, section 4: names should be unique), so what the service reads cannot be checked. "
+            "Send each name once.",
+            element,
+            file,
+        )
     except _NotJsonConstant as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
@@ -258,4 +365,13 @@ def _decode_json(
         return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
     if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
         return _decode_finding("SSBT-LIMIT", deep, element, file)
+    if _has_lone_surrogate(decoded, document):
+        return _decode_finding(
+            "SSBT-PAYLOAD-JSON",
+            f"{what} has a string with a \\u escape of half a surrogate pair (\\uD800–\\uDFFF without its other "
+            "half), which stands for no character; receivers differ in what they make of it (RFC 8259, section "
+            "8.2). Escape each character outside the BMP as its full pair.",
+            element,
+            file,
+        )
     return Payload(binding, element, document)

@@ -83,7 +83,14 @@ def date_of_birth(value: str) -> date | None:
 
 
 def organisationsnummer_problem(value: str) -> str | None:
-    """Why a 12-digit organisationsnummer (SSBTEK's form: a 2-digit prefix, then the 10 digits) is not real."""
+    """Why a 12-digit organisationsnummer (SSBTEK's form: a 2-digit prefix, then the 10 digits) is not real.
+
+    The contract's pattern ``[\\d]`` is any Unicode decimal digit in XML Schema (\\p{Nd}), so "１６２１…" in
+    full-width digits passes the schema; but an organisationsnummer is written in 0–9, and the service
+    compares it with the ingivare's agreement as text, so those digits are said here.
+    """
+    if len(value) == 12 and value.isdecimal() and not value.isascii() and value[4] in "23456789":  # else: SSBT-XSD
+        return "it is written in other digits than 0–9 (the schema's [\\d] admits any Unicode decimal digit)"
     if len(value) != 12 or not (value.isascii() and value.isdigit()):
         return None
     if not luhn_ok(value[2:]):

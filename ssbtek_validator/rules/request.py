@@ -128,7 +128,9 @@ class OrganisationsnummerRule:
         "An organisationsnummer ends in a Luhn check digit over its ten digits; SSBTEK writes it with a "
         "two-digit prefix (twelve digits, pattern [\\d]{4}[2-9][\\d]{7}). No source says SSBTEK rejects a "
         "wrong check digit, so this is a warning: the number identifies no organisation, and the "
-        "ingivare is who the agencies log as having asked."
+        "ingivare is who the agencies log as having asked. The pattern's [\\d] is any Unicode decimal digit in "
+        "XML Schema, so a number in full-width or Arabic-Indic digits passes the schema; it is no "
+        "organisationsnummer in any register and matches no agreement as text: an error."
     )
     example = "ingivare/organisationsnummer: its check digit is wrong (Luhn over the last 10 digits)."
 
@@ -140,7 +142,8 @@ class OrganisationsnummerRule:
         if general is None:
             return
         for element in general.iterfind("{*}*/{*}organisationsnummer"):
-            problem = organisationsnummer_problem(_text(element))
+            value = _text(element)
+            problem = organisationsnummer_problem(value)
             if problem:
                 owner = etree.QName(element.getparent()).localname
                 yield _finding(
@@ -149,6 +152,7 @@ class OrganisationsnummerRule:
                     element,
                     f"{owner}/organisationsnummer is not a real organisationsnummer: {problem}.",
                     field="organisationsnummer",
+                    severity=self.severity if value.isascii() else Severity.ERROR,
                 )
 
 

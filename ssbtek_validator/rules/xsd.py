@@ -56,6 +56,8 @@ class XsdRule:
         payload = context.message.payload
         # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
         entries = schema_errors(schema, payload, context.limits.max_findings + 1, context.message.nodes or None)
+        if entries:
+            entries = _collapsed_retry(schema, payload, entries, context.limits.max_findings + 1)
         if not entries:
             return
         lines = _source_lines(context.message)
@@ -70,9 +72,15 @@ class XsdRule:
         if matched:
             attribute = matched.group(2)
             text = text[matched.end() :]
-        field = attribute or (etree.QName(element).localname if element is not None else None)
-        value = _value(entry.message, element)
         nsmap = _namespaces(element if element is not None else payload)
+        if attribute:  # a namespaced attribute comes as {uri}name: shown with the document's prefix
+            attribute = _prefixed(attribute, nsmap)
+        field = (
+            attribute.rsplit(":", 1)[-1]
+            if attribute
+            else (etree.QName(element).localname if element is not None else None)
+        )
+        value = _value(entry.message, element)
         where = _prefixed(matched.group(1), nsmap) if matched else None
         described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
         message = described + _prefixed(text, nsmap).rstrip(".") + "."
@@ -192,6 +200,60 @@ def _cut_after(payload, keep: int, most: int) -> Iterator[object | None]:
             # len() of an element counts its children: once per moved child it made this quadratic
             while (child := next(holder.iterchildren(), None)) is not None:
                 parent.append(child)
+
+
+#: libxml2's words when a value is not in the lexical space of a primitive type other than xs:string
+_NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type")
+#: XML Schema 1.0 Part 2 (4.3.6): whiteSpace "collapse" turns these into spaces, joins runs and trims
+_XML_SPACE = re.compile(r"[ \t\n\r]+")
+
+
+def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int) -> list:
+    """The errors again with whitespace collapsed where libxml2 forgot to: none of them false alarms.
+
+    XML Schema 1.0 Part 2 (4.3.6) fixes whiteSpace at "collapse" for every atomic type not derived from
+    xs:string, so ``<fromDatum> 2026-09-01 </fromDatum>`` is a valid xs:date, and the stacks behind the
+    service read it so. libxml2 (2.14) checks the lexical form of the date and time types (xs:date,
+    xs:dateTime, xs:time, xs:gYear, xs:gYearMonth, xs:duration, …) before collapsing, and calls such a
+    value invalid. Only for a message that failed: each value libxml2 refused that way and that has
+    whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
+    """
+    attributes: list[tuple[etree._Element, str, str]] = []
+    swapped: list[tuple[etree._Element, etree._Element]] = []
+    for entry in entries:
+        if not _NOT_LEXICAL.search(entry.message):
+            continue
+        matched = _ELEMENT.match(entry.message)
+        element = _element_at(payload, entry, matched.group(1) if matched else None)
+        attribute = matched.group(2) if matched else None
+        if element is None or element is payload or (attribute is None and not is_leaf(element)):
+            continue
+        if attribute and ":" in attribute and not attribute.startswith("{"):  # a Clark name reads as it is
+            continue
+        value = element.get(attribute) if attribute else text_of(element)
+        collapsed = _XML_SPACE.sub(" ", value or "").strip(" ")
+        if not value or collapsed == value:
+            continue
+        if attribute:
+            attributes.append((element, attribute, value))
+            element.set(attribute, collapsed)
+            continue
+        # a stand-in with the collapsed value takes the element's place (so comments splitting it go too)
+        stand_in = element.makeelement(element.tag, attrib=dict(element.attrib), nsmap=element.nsmap)
+        stand_in.text = collapsed
+        stand_in.tail = element.tail
+        stand_in.sourceline = element.sourceline
+        element.getparent().replace(element, stand_in)
+        swapped.append((element, stand_in))
+    if not (attributes or swapped):
+        return entries
+    try:
+        return schema_errors(schema, payload, most)
+    finally:
+        for element, stand_in in reversed(swapped):
+            stand_in.getparent().replace(stand_in, element)
+        for element, attribute, value in attributes:
+            element.set(attribute, value)
 
 
 #: libxml2's words when the schema has no global element for the payload's name and namespace

@@ -174,7 +174,7 @@ def test_the_node_budget_trips_where_counting_every_document_would(budget, docum
         assert charged.spend(data, markers) == (left >= 0)
 
 
-def test_one_json_decoder_serves_every_payload_and_a_bom_is_refused_in_json_loads_words(monkeypatch):
+def test_one_json_decoder_serves_every_payload_and_a_bom_is_still_refused(monkeypatch):
     import base64
     import json
 
@@ -188,6 +188,4 @@ def test_one_json_decoder_serves_every_payload_and_a_bom_is_refused_in_json_load
     start = ANSWER.index(b"<ssbt:lefiJsonSvar>") + len(b"<ssbt:lefiJsonSvar>")
     broken = ANSWER[:start] + with_bom.encode() + ANSWER[ANSWER.index(b"</ssbt:lefiJsonSvar>") :]
     [finding] = [f for f in _run(broken).findings if f.rule == "SSBT-PAYLOAD-JSON"]
-    with pytest.raises(json.JSONDecodeError) as refused_by_loads:
-        json.loads('\ufeff{"utlamnare": []}')
-    assert f"is not JSON: {refused_by_loads.value.msg} at line 1, column 1" in finding.message
+    assert "starts with a byte order mark" in finding.message and "RFC 8259, section 8.1" in finding.message

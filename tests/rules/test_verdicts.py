@@ -1,6 +1,7 @@
 """Verdicts a vendor can trust: what a message says is judged whatever way it is spelled.
 
-- A comment or processing instruction inside a value changes nothing a rule sees.
+- A comment inside a value changes nothing a rule sees; so does a processing instruction where one is allowed
+  (in a bare payload and in nested documents: SOAP 1.1, section 3, forbids them in a SOAP message).
 - Schema messages keep what libxml2 says was expected (enumerations, patterns).
 - A namespace that is almost a pack's, or a forced pack that does not fit, is named as such.
 - Absurd numbers are findings, never a crashed rule.
@@ -72,9 +73,11 @@ def split_values(draw):
     element = _leaves(copy.getroot())[index]
     text = element.text
     at = draw(st.integers(0, len(text)))
-    node = draw(
-        st.sampled_from([etree.Comment(""), etree.Comment(" hidden "), etree.ProcessingInstruction("pi", "data")])
-    )
+    # SOAP 1.1 (section 3) forbids processing instructions in a SOAP message: only a bare payload may hold one
+    nodes = [etree.Comment(""), etree.Comment(" hidden ")]
+    if etree.QName(copy.getroot()).localname != "Envelope":
+        nodes.append(etree.ProcessingInstruction("pi", "data"))
+    node = draw(st.sampled_from(nodes))
     element.text, node.tail = text[:at] or None, text[at:] or None
     element.insert(0, node)
     return name, etree.tostring(copy, encoding="UTF-8", xml_declaration=True)
@@ -147,9 +150,10 @@ def test_a_comment_or_pi_inside_a_nested_value_changes_no_finding(data):
     assert _findings(_with_nested(name, index, split)) == _findings(_with_nested(name, index, lambda d: None)), name
 
 
-def _split_every_leaf(document: etree._ElementTree) -> None:
+def _split_every_leaf(document: etree._ElementTree, instructions: bool = True) -> None:
+    """Every leaf split by a comment, every other one by a processing instruction where ``instructions``."""
     for number, element in enumerate(_leaves(document.getroot())):
-        node = etree.ProcessingInstruction("pi", "data") if number % 2 else etree.Comment("")
+        node = etree.ProcessingInstruction("pi", "data") if number % 2 and instructions else etree.Comment("")
         middle = len(element.text) // 2
         element.text, node.tail = element.text[:middle] or None, element.text[middle:] or None
         element.insert(0, node)
@@ -160,7 +164,7 @@ def test_every_value_split_at_once_changes_no_finding():
     nested documents: a deterministic sweep beside the random properties above."""
     for name, tree, _ in _messages():
         copy = etree.ElementTree(etree.fromstring(etree.tostring(tree), safe_parser()))
-        _split_every_leaf(copy)
+        _split_every_leaf(copy, instructions=etree.QName(copy.getroot()).localname != "Envelope")
         assert _findings(etree.tostring(copy, encoding="UTF-8", xml_declaration=True)) == _baseline(name), name
     for name, index in _carriers():
         split = _with_nested(name, index, _split_every_leaf)
