@@ -39,6 +39,8 @@ _CHECKABLE = re.compile(
     r"ISO[-_]?8859-\d+|LATIN-?\d|WINDOWS-125\d|CP125\d)$",
     re.IGNORECASE,
 )
+#: encodings whose markup is not ASCII bytes: a byte scan for markup cannot be trusted in them
+_WIDE = re.compile(r"^(UTF-?16|UTF-?32|UCS-?[24]|ISO-10646)", re.IGNORECASE)
 #: "<?xm" in EBCDIC: libxml2 detects these bytes and so do we, to read the declaration they start.
 _EBCDIC_START = b"\x4c\x6f\xa7\x94"
 _DECLARATION = re.compile(r"^<\?xml\s[^>]*?encoding\s*=\s*[\"']([^\"']{0,40})[\"']")
@@ -57,6 +59,13 @@ class Prolog(NamedTuple):
     declared: str | None
     #: UTF-16/32 guessed from NUL bytes when there is no BOM ("UTF-16LE", ...), or None
     guessed: str | None
+
+    @property
+    def ascii_compatible(self) -> bool:
+        if self.bom or self.guessed:
+            return self.bom == "UTF-8"
+        # a wide encoding declared in ASCII bytes: whatever libxml2 makes of it, do not trust a byte scan
+        return self.declared is None or (self.checkable and not _WIDE.match(self.declared))
 
     @property
     def checkable(self) -> bool:

@@ -6,7 +6,6 @@ Speed itself is measured by benchmarks/bench_throughput.py, not asserted here; t
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
