@@ -68,6 +68,18 @@ def safe_finding(finding: Finding, show_values: bool, secrets: Secrets | None = 
     return replace(finding, message=message, file=file, path=path, value=shown)
 
 
+def quotable_text(result: MessageResult) -> str:
+    """Every text of ``result`` that :func:`safe_result` masks a message's values in, as it will be masked
+    (cleaned, masked output), joined: a value that occurs in none of them cannot be quoted, and the run
+    need not look for it (``secrets_pattern``'s ``within``). ``_clean`` is cached, so the second cleaning
+    in safe_result costs a lookup."""
+    texts = [_clean(finding.message, False) for finding in result.findings]
+    texts.extend(_clean(finding.value, False) for finding in result.findings if finding.value is not None)
+    if result.detection.reason:
+        texts.append(_clean(result.detection.reason, False))
+    return "\n".join(texts)
+
+
 def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
     result.file = _clean(result.file, show_values)
     result.findings = [safe_finding(f, show_values, secrets) for f in result.findings]

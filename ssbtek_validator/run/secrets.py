@@ -24,6 +24,8 @@ _SHORTEST_SECRET = 3
 #: pattern still apply.
 _MOST_SECRETS = 2000
 _LONGEST_SECRET = 256
+#: The findings' texts of a message that are searched for each of its values (secrets_pattern's ``within``).
+_LONGEST_WITHIN = 65_536
 
 _WORD = re.compile(r"\w+")
 
@@ -69,22 +71,64 @@ class Secrets:
         return self.pattern.sub(lambda m: mask(m.group()), text)
 
 
-def secrets_pattern(values: Iterable[str]) -> Secrets | None:
+def secrets_pattern(values: Iterable[str], within: str | None = None) -> Secrets | None:
     """One pattern for the personal-looking values of a message: every text and attribute value that does
     not have the shape of a code, date, flag, number, version or UUID (``masking.looks_public``).
 
     Rules mask the values they report by field; this catches the same value wherever else a finding
-    quotes it (a rule's own message, an entity name, a faultstring), whatever rule wrote it."""
-    found: set[str] = set()
+    quotes it (a rule's own message, an entity name, a faultstring), whatever rule wrote it.
+
+    ``within``: the texts the pattern will be applied to (``safe_text.quotable_text``). Only values that occur
+    in them can ever match, so only those are classified and compiled: a message with one warning used to
+    pay for shape-testing and compiling every value it holds (~80 µs) to mask none of them. A value left
+    out can never change a match (an alternative that occurs nowhere in a text wins at no position), so
+    the masking is the same as with every value; the one thing that depends on all values, which 2,000
+    personal values are sought in a huge message, is kept exact by :func:`_bounded`. Texts longer than
+    ``_LONGEST_WITHIN`` (thousands of findings) are not searched per value: 2,000 searches of megabytes would
+    cost more than the pattern, which looks only at texts holding a value's first word."""
+    if within is None or len(within) > _LONGEST_WITHIN:
+        return _bounded(values, None, {}, {})
+    seen: dict[str, None] = {}  # distinct candidates, in document order
+    kept: list[str] = []
     public = _public_texts()
+    values = iter(values)
     for value in values:
         stripped = value.strip()
-        short = _SHORTEST_SECRET <= len(stripped) <= _LONGEST_SECRET
-        if short and stripped not in public and not looks_public(stripped):
-            found.add(stripped)
-            if len(found) >= _MOST_SECRETS:
-                break
-    return Secrets(list(found)) if found else None
+        if not _SHORTEST_SECRET <= len(stripped) <= _LONGEST_SECRET or stripped in seen:
+            continue
+        seen[stripped] = None
+        if stripped in within and stripped not in public and not looks_public(stripped):
+            kept.append(stripped)
+        if len(seen) >= _MOST_SECRETS:  # the bound may be reached: count personal values as without `within`
+            personal = {seen_value: None for seen_value in seen if _personal(seen_value, public)}
+            return _bounded(values, within, personal, dict.fromkeys(kept))
+    # fewer candidates than the bound, so fewer personal values: the bound was not reached
+    return Secrets(kept) if kept else None
+
+
+def _personal(value: str, public: frozenset[str]) -> bool:
+    return value not in public and not looks_public(value)
+
+
+def _bounded(
+    values: Iterable[str], within: str | None, personal: dict[str, None], kept: dict[str, None]
+) -> Secrets | None:
+    """The first 2,000 distinct personal values (``personal``: those already met), of which those that occur
+    in ``within`` (every one when it is None) are sought."""
+    public = _public_texts()
+    if len(personal) < _MOST_SECRETS:
+        for value in values:
+            stripped = value.strip()
+            if not _SHORTEST_SECRET <= len(stripped) <= _LONGEST_SECRET or stripped in personal:
+                continue
+            if _personal(stripped, public):
+                personal[stripped] = None
+                if within is None or stripped in within:
+                    kept[stripped] = None
+                if len(personal) >= _MOST_SECRETS:
+                    break
+    chosen = [value for value in personal if value in kept]
+    return Secrets(chosen) if chosen else None
 
 
 #: Attribute values read per XPath call when an element has many (see _many_values)
@@ -106,11 +150,15 @@ def message_values(root: Any) -> Iterator[str]:
     not mask the same word in our own messages."""
     if root is None:
         return
+    # run for every message with a finding, over every node: the attribute proxy is built once, as
+    # lxml builds a proxy per access
     for node in root.iter():
-        if isinstance(node.tag, str):
+        if node.tag.__class__ is str:
             value = text_of(node)  # the whole value, as the rules read it, wherever a comment splits it
             if value:
                 yield value
-            yield from node.attrib.values() if len(node.attrib) < 64 else _many_values(node)
+            attrib = node.attrib
+            if attrib:
+                yield from attrib.values() if len(attrib) < 64 else _many_values(node)
         elif (reference := text_of(node)).startswith("&"):  # an entity reference: its name
             yield reference.strip("&;")
