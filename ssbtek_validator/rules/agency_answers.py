@@ -139,7 +139,7 @@ class MivValidityRule:
                 file=context.message.name,
                 line=where.sourceline,
                 path=element_path(where),
-                value=validity,
+                value=text_of(where).strip(),  # the value at the path: the tomDatum, or the giltighetstid
             )
 
 
