@@ -204,8 +204,27 @@ def chunk_size(total: int, jobs: int) -> int:
     return max(8, min(256, total // (jobs * 8) or 1))
 
 
-def _chunks(targets: list[Target], size: int) -> list[list[Target]]:
-    return [targets[i : i + size] for i in range(0, len(targets), size)]
+#: the smallest chunk the shrinking tail goes down to (see _chunks)
+TAIL_CHUNK = 8
+
+
+def _chunks(targets: list[Target], size: int, jobs: int = 1) -> list[list[Target]]:
+    """Chunks of ``size``, in input order; with several workers, ever smaller towards the end.
+
+    Why: the workers take chunks in turn, so the batch ends when the last one finishes its last chunk;
+    with equal chunks of 256 (~0.1 s each) the other worker sat idle for up to a whole chunk while the
+    parent waited. Each chunk is at most 1/(2·jobs) of what is left (guided self-scheduling), so the
+    last chunks shrink geometrically down to TAIL_CHUNK inputs and the workers finish within a few
+    inputs of each other, for a dozen more chunks (~1 ms of pickling each). Chunk boundaries change
+    nothing in the result: every per-run step (pairing, the findings bound) goes message by message.
+    tests/run/test_batch.py checks the tail shrinks."""
+    chunks, start, total = [], 0, len(targets)
+    while start < total:
+        left = total - start
+        step = size if jobs <= 1 else max(min(size, left // (2 * jobs)), min(TAIL_CHUNK, size))
+        chunks.append(targets[start : start + step])
+        start += step
+    return chunks
 
 
 def validate_batch(
@@ -230,7 +249,7 @@ def validate_batch(
         progress.start(len(targets))
     result = RunResult(strict=options.strict, show_values=options.show_values)
     batch = BatchResult(result)
-    chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)))
+    chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)), max(1, jobs))
     jobs = max(1, min(jobs, len(chunks)))
     if jobs == 1:
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
