@@ -62,9 +62,7 @@ class JsonModel:
 
     @cached_property
     def validator(self) -> Any:
-        import jsonschema_rs  # only FK payloads need it
-
-        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+        return _jsonschema_rs().Draft202012Validator(self.schema, validate_formats=True)
 
     def is_valid(self, document: Any) -> bool:
         return self.validator.is_valid(document)
@@ -82,6 +80,44 @@ class JsonModel:
                 instance=error.instance,
                 absolute_path=tuple(error.instance_path),
             )
+
+
+def _jsonschema_rs() -> Any:
+    """jsonschema-rs, imported on first use (only FK payloads and bundles need it) and without ``email.utils``.
+
+    Its native module imports ``email.utils`` at load only to turn its own build time into a datetime for
+    ``__build__["info-time"]`` (pyo3-built metadata nothing here reads); ``email.utils`` drags in socket,
+    random, calendar and email.charset: ~5 ms of CPU, a tenth of a one-message run. So for the import a
+    stand-in ``email.utils`` with just that function sits in ``sys.modules`` and is removed right after: any
+    later ``import email.utils`` gets the real module. Should a release need more of it, the import fails
+    with the stand-in and is simply done again with the real module.
+    """
+    import sys
+
+    module = sys.modules.get("jsonschema_rs")
+    if module is not None:
+        return module
+    if "email.utils" in sys.modules:  # already paid for: nothing to save
+        import jsonschema_rs
+
+        return jsonschema_rs
+    import types
+    from datetime import datetime
+
+    stand_in: Any = types.ModuleType("email.utils")
+    stand_in.parsedate_to_datetime = lambda text: datetime.strptime(text, "%a, %d %b %Y %H:%M:%S %z")
+    sys.modules["email.utils"] = stand_in
+    try:
+        import jsonschema_rs
+    except Exception:
+        for name in [name for name in sys.modules if name == "jsonschema_rs" or name.startswith("jsonschema_rs.")]:
+            del sys.modules[name]
+        sys.modules.pop("email.utils", None)
+        import jsonschema_rs
+    finally:
+        if sys.modules.get("email.utils") is stand_in:
+            del sys.modules["email.utils"]
+    return jsonschema_rs
 
 
 def _at(schema: Any, path: Iterable[str | int]) -> Any:
@@ -181,8 +217,7 @@ def openapi_model(path: Path) -> LefiModel:
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$defs": {name: _convert(schema) for name, schema in spec["components"]["schemas"].items()},
         }
-        import jsonschema_rs
-
+        jsonschema_rs = _jsonschema_rs()
         try:  # a broken bundle is a configuration error, now
             jsonschema_rs.meta.validate(document)
         except jsonschema_rs.ValidationError as exc:

@@ -184,10 +184,16 @@ def test_a_one_message_run_builds_few_dataclasses(one_run: dict[str, list[str]])
     assert len(built) <= DATACLASS_BUDGET, built
 
 
-def test_a_request_reads_only_the_code_lists_its_bindings_use() -> None:
+@pytest.fixture(scope="module")
+def full_request() -> dict[str, list[str]]:
+    """A v10 request with every agency's question, FK's LEFI JSON among them."""
+    return probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")
+
+
+def test_a_request_reads_only_the_code_lists_its_bindings_use(full_request: dict[str, list[str]]) -> None:
     """packs/codelists.py parses each list on first use and rules/codes.py indexes a binding's codes when a
     message first asks: a v10 request's bindings use 3 of the 31 lists, so an answer's lists stay unread."""
-    opened = probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")["OPENED"]
+    opened = full_request["OPENED"]
     csv_files = {Path(name).name for name in opened if name.endswith(".csv")}
     assert csv_files, "the probe sees the code lists being read"
     assert "miv-beslutstyp.csv" not in csv_files
@@ -199,6 +205,31 @@ def test_a_message_reads_only_its_own_pack(one_run: dict[str, list[str]]) -> Non
     message (and its text report) needs v10's pack alone."""
     read = {Path(name).parent.name for name in one_run["OPENED"] if Path(name).name == "pack.toml"}
     assert read == {"ssbt-v10"}
+
+
+def test_the_json_schema_engine_comes_without_email_utils(full_request: dict[str, list[str]]) -> None:
+    """jsonschema-rs's native module imports email.utils (and with it socket, random, calendar) only to date
+    its own build; packs/nested_models.py imports it with a stand-in for that one function (~5 ms)."""
+    modules = set(full_request["MODULES"])
+    assert "jsonschema_rs" in modules  # the probe saw the LEFI question checked
+    assert "email.utils" not in modules
+    assert "socket" not in modules
+
+
+def test_the_stand_in_email_utils_does_not_outlive_the_import() -> None:
+    """After the import, email.utils is the real module again, and the engine works."""
+    code = (
+        "import sys\n"
+        "from ssbtek_validator.packs.nested_models import _jsonschema_rs\n"
+        "engine = _jsonschema_rs()\n"
+        "assert 'email.utils' not in sys.modules\n"
+        "import email.utils\n"
+        "assert email.utils.format_datetime and email.utils.__file__.endswith('utils.py')\n"
+        "assert not engine.Draft202012Validator({'type': 'string'}).is_valid(1)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 GC_PROBE = """
