@@ -62,7 +62,7 @@ class JsonModel:
 
     @cached_property
     def validator(self) -> Any:
-        return _jsonschema_rs().Draft202012Validator(self.schema, validate_formats=True)
+        return _jsonschema_rs().Draft202012Validator(_reachable(self.schema), validate_formats=True)
 
     def is_valid(self, document: Any) -> bool:
         return self.validator.is_valid(document)
@@ -80,6 +80,37 @@ class JsonModel:
                 instance=error.instance,
                 absolute_path=tuple(error.instance_path),
             )
+
+
+def _reachable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with only the ``$defs`` its entry point reaches: jsonschema-rs compiles every definition
+    of the document, and a question's entry point reaches 4 of LEFI v9's 32 (~0.5 ms of a one-message run).
+    Reports are unchanged: the kept definitions keep their names, so error locations are the same. A
+    reference of another form (an anchor, a dynamic reference, another document) keeps the whole document."""
+    definitions = schema.get("$defs")
+    if not isinstance(definitions, dict):
+        return schema
+    kept: set[str] = set()
+    pending: list[Any] = [{key: value for key, value in schema.items() if key != "$defs"}]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if "$dynamicRef" in node or "$recursiveRef" in node:
+                return schema
+            pending.extend(node.values())
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if not ref.startswith("#/$defs/"):
+                    return schema
+                name = ref[len("#/$defs/") :].split("/", 1)[0]
+                if name not in definitions:
+                    return schema
+                if name not in kept:
+                    kept.add(name)
+                    pending.append(definitions[name])
+    return dict(schema, **{"$defs": {name: value for name, value in definitions.items() if name in kept}})
 
 
 def _jsonschema_rs() -> Any:

@@ -232,6 +232,23 @@ def test_the_stand_in_email_utils_does_not_outlive_the_import() -> None:
     assert done.stdout.strip() == "ok", done.stderr
 
 
+def test_a_lefi_question_compiles_only_the_definitions_it_reaches() -> None:
+    """packs/nested_models.py hands jsonschema-rs the question's definitions alone (4 of LEFI v9's 32), and
+    falls back to the whole document for a reference it cannot follow by name; verdicts stay the same."""
+    from ssbtek_validator.packs.nested_models import _reachable, builtin_models
+
+    model = builtin_models().lefi["v9"]
+    question = _reachable(model.fraga.schema)
+    assert "fraga" in question["$defs"] and "svar" not in question["$defs"]
+    assert len(question["$defs"]) < len(model.fraga.schema["$defs"]) // 4
+    assert "svar" in _reachable(model.svar.schema)["$defs"]
+    assert not model.fraga.is_valid({"version": "v9"})  # the pruned schema still judges
+    anchored = {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#b"}, "b": {"$anchor": "b"}}}
+    assert _reachable(anchored) is anchored
+    dynamic = {"$ref": "#/$defs/a", "$defs": {"a": {"$dynamicRef": "#node"}, "b": {"$dynamicAnchor": "node"}}}
+    assert _reachable(dynamic) is dynamic
+
+
 GC_PROBE = """
 import click, gc, json, sys
 state = {"started": False, "entered": False, "while_importing": 0}
