@@ -214,6 +214,7 @@ def test_the_json_schema_engine_comes_without_email_utils(full_request: dict[str
     assert "jsonschema_rs" in modules  # the probe saw the LEFI question checked
     assert "email.utils" not in modules
     assert "socket" not in modules
+    assert "_strptime" not in modules  # nor the stand-in, to parse that build date
 
 
 def test_the_stand_in_email_utils_does_not_outlive_the_import() -> None:
