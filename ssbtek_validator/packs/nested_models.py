@@ -125,10 +125,10 @@ def _jsonschema_rs() -> Any:
     """
     import sys
 
-    module = sys.modules.get("jsonschema_rs")
-    if module is not None:
-        return module
-    if "email.utils" in sys.modules:  # already paid for: nothing to save
+    # loaded (a plain import then waits for another thread's import to finish), or email.utils already paid
+    # for: the plain import. The threaded command (serve: aiohttp) has imported email.utils before any
+    # message, so no other thread can meet the stand-in.
+    if "jsonschema_rs" in sys.modules or "email.utils" in sys.modules:
         import jsonschema_rs
 
         return jsonschema_rs

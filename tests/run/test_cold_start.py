@@ -233,6 +233,14 @@ def test_the_stand_in_email_utils_does_not_outlive_the_import() -> None:
     assert done.stdout.strip() == "ok", done.stderr
 
 
+def test_the_threaded_server_has_the_real_email_utils_before_any_message() -> None:
+    """serve validates in threads: it must never meet the stand-in, so its HTTP stack (aiohttp) has to
+    have imported the real email.utils before the first message, and _jsonschema_rs takes a plain import."""
+    code = "import sys, ssbtek_validator.traffic.http\nprint('email.utils' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_a_lefi_question_compiles_only_the_definitions_it_reaches() -> None:
     """packs/nested_models.py hands jsonschema-rs the question's definitions alone (4 of LEFI v9's 32), and
     falls back to the whole document for a reference it cannot follow by name; verdicts stay the same."""
