@@ -62,9 +62,7 @@ class JsonModel:
 
     @cached_property
     def validator(self) -> Any:
-        import jsonschema_rs  # only FK payloads need it
-
-        return jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+        return _jsonschema_rs().Draft202012Validator(_reachable(self.schema), validate_formats=True)
 
     def is_valid(self, document: Any) -> bool:
         return self.validator.is_valid(document)
@@ -82,6 +80,75 @@ class JsonModel:
                 instance=error.instance,
                 absolute_path=tuple(error.instance_path),
             )
+
+
+def _reachable(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with only the ``$defs`` its entry point reaches: jsonschema-rs compiles every definition
+    of the document, and a question's entry point reaches 4 of LEFI v9's 32 (~0.5 ms of a one-message run).
+    Reports are unchanged: the kept definitions keep their names, so error locations are the same. A
+    reference of another form (an anchor, a dynamic reference, another document) keeps the whole document."""
+    definitions = schema.get("$defs")
+    if not isinstance(definitions, dict):
+        return schema
+    kept: set[str] = set()
+    pending: list[Any] = [{key: value for key, value in schema.items() if key != "$defs"}]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            if "$dynamicRef" in node or "$recursiveRef" in node:
+                return schema
+            pending.extend(node.values())
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                if not ref.startswith("#/$defs/"):
+                    return schema
+                name = ref[len("#/$defs/") :].split("/", 1)[0]
+                if name not in definitions:
+                    return schema
+                if name not in kept:
+                    kept.add(name)
+                    pending.append(definitions[name])
+    return dict(schema, **{"$defs": {name: value for name, value in definitions.items() if name in kept}})
+
+
+def _jsonschema_rs() -> Any:
+    """jsonschema-rs, imported on first use (only FK payloads and bundles need it) and without ``email.utils``.
+
+    Its native module imports ``email.utils`` at load only to turn its own build time into a datetime for
+    ``__build__["info-time"]`` (pyo3-built metadata nothing here reads); ``email.utils`` drags in socket,
+    random, calendar and email.charset: ~5 ms of CPU, a tenth of a one-message run. So for the import a
+    stand-in ``email.utils`` with just that function sits in ``sys.modules`` and is removed right after: any
+    later ``import email.utils`` gets the real module. Should a release need more of it, the import fails
+    with the stand-in and is simply done again with the real module.
+    """
+    import sys
+
+    # loaded (a plain import then waits for another thread's import to finish), or email.utils already paid
+    # for: the plain import. The threaded command (serve: aiohttp) has imported email.utils before any
+    # message, so no other thread can meet the stand-in.
+    if "jsonschema_rs" in sys.modules or "email.utils" in sys.modules:
+        import jsonschema_rs
+
+        return jsonschema_rs
+    import types
+
+    stand_in: Any = types.ModuleType("email.utils")
+    # the build time stays text: nothing reads it, and datetime.strptime would import _strptime (~1 ms)
+    stand_in.parsedate_to_datetime = str
+    sys.modules["email.utils"] = stand_in
+    try:
+        import jsonschema_rs
+    except Exception:
+        for name in [name for name in sys.modules if name == "jsonschema_rs" or name.startswith("jsonschema_rs.")]:
+            del sys.modules[name]
+        sys.modules.pop("email.utils", None)
+        import jsonschema_rs
+    finally:
+        if sys.modules.get("email.utils") is stand_in:
+            del sys.modules["email.utils"]
+    return jsonschema_rs
 
 
 def _at(schema: Any, path: Iterable[str | int]) -> Any:
@@ -181,8 +248,7 @@ def openapi_model(path: Path) -> LefiModel:
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$defs": {name: _convert(schema) for name, schema in spec["components"]["schemas"].items()},
         }
-        import jsonschema_rs
-
+        jsonschema_rs = _jsonschema_rs()
         try:  # a broken bundle is a configuration error, now
             jsonschema_rs.meta.validate(document)
         except jsonschema_rs.ValidationError as exc:

@@ -184,10 +184,16 @@ def test_a_one_message_run_builds_few_dataclasses(one_run: dict[str, list[str]])
     assert len(built) <= DATACLASS_BUDGET, built
 
 
-def test_a_request_reads_only_the_code_lists_its_bindings_use() -> None:
+@pytest.fixture(scope="module")
+def full_request() -> dict[str, list[str]]:
+    """A v10 request with every agency's question, FK's LEFI JSON among them."""
+    return probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")
+
+
+def test_a_request_reads_only_the_code_lists_its_bindings_use(full_request: dict[str, list[str]]) -> None:
     """packs/codelists.py parses each list on first use and rules/codes.py indexes a binding's codes when a
     message first asks: a v10 request's bindings use 3 of the 31 lists, so an answer's lists stay unread."""
-    opened = probe("--as-of", "2026-11-01", "corpus/v10/request-full.xml")["OPENED"]
+    opened = full_request["OPENED"]
     csv_files = {Path(name).name for name in opened if name.endswith(".csv")}
     assert csv_files, "the probe sees the code lists being read"
     assert "miv-beslutstyp.csv" not in csv_files
@@ -199,6 +205,57 @@ def test_a_message_reads_only_its_own_pack(one_run: dict[str, list[str]]) -> Non
     message (and its text report) needs v10's pack alone."""
     read = {Path(name).parent.name for name in one_run["OPENED"] if Path(name).name == "pack.toml"}
     assert read == {"ssbt-v10"}
+
+
+def test_the_json_schema_engine_comes_without_email_utils(full_request: dict[str, list[str]]) -> None:
+    """jsonschema-rs's native module imports email.utils (and with it socket, random, calendar) only to date
+    its own build; packs/nested_models.py imports it with a stand-in for that one function (~5 ms)."""
+    modules = set(full_request["MODULES"])
+    assert "jsonschema_rs" in modules  # the probe saw the LEFI question checked
+    assert "email.utils" not in modules
+    assert "socket" not in modules
+    assert "_strptime" not in modules  # nor the stand-in, to parse that build date
+
+
+def test_the_stand_in_email_utils_does_not_outlive_the_import() -> None:
+    """After the import, email.utils is the real module again, and the engine works."""
+    code = (
+        "import sys\n"
+        "from ssbtek_validator.packs.nested_models import _jsonschema_rs\n"
+        "engine = _jsonschema_rs()\n"
+        "assert 'email.utils' not in sys.modules\n"
+        "import email.utils\n"
+        "assert email.utils.format_datetime and email.utils.__file__.endswith('utils.py')\n"
+        "assert not engine.Draft202012Validator({'type': 'string'}).is_valid(1)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_threaded_server_has_the_real_email_utils_before_any_message() -> None:
+    """serve validates in threads: it must never meet the stand-in, so its HTTP stack (aiohttp) has to
+    have imported the real email.utils before the first message, and _jsonschema_rs takes a plain import."""
+    code = "import sys, ssbtek_validator.traffic.http\nprint('email.utils' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def test_a_lefi_question_compiles_only_the_definitions_it_reaches() -> None:
+    """packs/nested_models.py hands jsonschema-rs the question's definitions alone (4 of LEFI v9's 32), and
+    falls back to the whole document for a reference it cannot follow by name; verdicts stay the same."""
+    from ssbtek_validator.packs.nested_models import _reachable, builtin_models
+
+    model = builtin_models().lefi["v9"]
+    question = _reachable(model.fraga.schema)
+    assert "fraga" in question["$defs"] and "svar" not in question["$defs"]
+    assert len(question["$defs"]) < len(model.fraga.schema["$defs"]) // 4
+    assert "svar" in _reachable(model.svar.schema)["$defs"]
+    assert not model.fraga.is_valid({"version": "v9"})  # the pruned schema still judges
+    anchored = {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#b"}, "b": {"$anchor": "b"}}}
+    assert _reachable(anchored) is anchored
+    dynamic = {"$ref": "#/$defs/a", "$defs": {"a": {"$dynamicRef": "#node"}, "b": {"$dynamicAnchor": "node"}}}
+    assert _reachable(dynamic) is dynamic
 
 
 GC_PROBE = """
