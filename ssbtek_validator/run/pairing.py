@@ -100,8 +100,17 @@ class Exchanges:
         return side_of(parsed)
 
 
-#: what ``ssbtek-validate proxy --record`` writes beside a request the upstream never answered
+#: what ``ssbtek-validate proxy --record`` writes beside a request the upstream never answered: its name,
+#: and the first line of its text (written by :func:`incomplete_marker`, read back by :func:`recorded_incomplete`)
+MARKER_SUFFIX = "-incomplete.txt"
+_MARKER_FIRST_LINE = "incomplete exchange: no answer from the upstream ({reason})."
 _MARKER_REASON = re.compile(r"incomplete exchange: no answer from the upstream \((?P<reason>[^()\n]{1,200})\)")
+
+
+def incomplete_marker(stem: str, reason: str, request: str, started: str) -> tuple[str, str]:
+    """(file name, text) of the marker the proxy records beside a request the upstream never answered."""
+    text = f"{_MARKER_FIRST_LINE.format(reason=reason)}\nrequest: {request}\nstarted: {started}\n"
+    return f"{stem}{MARKER_SUFFIX}", text
 
 
 def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
@@ -116,7 +125,7 @@ def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
         return exchange
     if [finding.rule for finding in exchange.findings] != ["SSBT-PAIR-UNMATCHED"]:
         return exchange
-    marker = Path(f"{found['stem']}-incomplete.txt")
+    marker = Path(f"{found['stem']}{MARKER_SUFFIX}")
     try:
         with marker.open("rb") as stream:
             head = stream.read(4096).decode("utf-8", errors="replace")

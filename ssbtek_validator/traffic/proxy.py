@@ -33,6 +33,7 @@ from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.results.model import RunResult, Verdict
 from ssbtek_validator.run.driver import Options, validate_pair, validate_sources
+from ssbtek_validator.run.pairing import incomplete_marker
 from ssbtek_validator.traffic.http import BodyProblem, WireLimits, Worker, read_body, serve_until_stopped, soap_fault
 
 #: headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and those aiohttp sets itself
@@ -263,12 +264,8 @@ class Judge:
             (folder / names[1]).write_bytes(exchange.answer)
             written.append(names[1])
         else:
-            marker = f"{stem}-incomplete.txt"
-            (folder / marker).write_text(
-                f"incomplete exchange: no answer from the upstream ({exchange.problem}).\n"
-                f"request: {names[0]}\nstarted: {exchange.started.isoformat()}\n",
-                encoding="utf-8",
-            )
+            marker, text = incomplete_marker(stem, str(exchange.problem), names[0], exchange.started.isoformat())
+            (folder / marker).write_text(text, encoding="utf-8")
             written.append(marker)
         return written
 
