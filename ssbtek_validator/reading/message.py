@@ -117,6 +117,16 @@ def text_of(element: etree._Element) -> str:
     return (element.text or "") + "".join(node.tail or "" for node in element)
 
 
+#: xs:boolean's four spellings (XML Schema 1.0 Part 2, 3.2.2.1)
+_BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
+
+
+def boolean(text: str | None) -> bool | None:
+    """An xs:boolean as the rules read it, surrounding whitespace aside: None when it is no boolean at all
+    (that is the schema's finding), so that a rule can tell "says false" from "says nothing readable"."""
+    return _BOOLEAN.get((text or "").strip())
+
+
 def integer(text: str) -> int | None:
     """The integer ``text`` spells (surrounding space allowed), or None when it is not one.
 

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from lxml import etree
 
-from ssbtek_validator.reading.message import Message, element_path, text_of
+from ssbtek_validator.reading.message import Message, boolean, element_path, text_of
 from ssbtek_validator.results.masking import looks_public, mask, shown_in
 from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS
-from ssbtek_validator.rules.request import SKV_PARTS
+from ssbtek_validator.rules.request import SKV_PARTS, included
 
 AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 
@@ -102,14 +102,14 @@ def _question_facts(side: Side, question: etree._Element, normalised: bool = Tru
     side.korrelationsid = _fact(general, "korrelationsid")
     side.frage_tidpunkt = _fact(general, "frageTidpunkt")
     wanted = _fact(general, "fraganSkallInkluderasISvaret")
-    side.echo_wanted = wanted is not None and wanted[0] in ("true", "1")
+    side.echo_wanted = wanted is not None and boolean(wanted[0]) is True
     side.echo_flag = wanted
     for agency in question.iterfind("{*}specifikaFrageparametrar/{*}*"):
-        side.included[etree.QName(agency).localname] = (agency.get("inkludera") or "").strip() in ("true", "1")
+        side.included[etree.QName(agency).localname] = included(agency)
     skv_fraga = question.find("{*}specifikaFrageparametrar/{*}SKV/{*}fraga")
     for part in skv_fraga if skv_fraga is not None else ():
         if isinstance(part.tag, str) and etree.QName(part).localname in SKV_PARTS:
-            side.skv_asked[etree.QName(part).localname] = text_of(part).strip() in ("true", "1")
+            side.skv_asked[etree.QName(part).localname] = boolean(text_of(part)) is True
     if normalised:
         side.question = _normalise(question)
 

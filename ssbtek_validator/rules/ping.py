@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from ssbtek_validator.reading.message import element_path, text_of
+from ssbtek_validator.reading.message import boolean, element_path, text_of
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
 
@@ -50,7 +50,7 @@ class PingUntestedAgencyRule:
         for name in WITHOUT_TEST_SERVICE:
             for called in context.message.payload.iterfind(f"{{*}}{name}/{{*}}anropad"):
                 flag = text_of(called).strip()
-                if flag in ("true", "1"):
+                if boolean(flag) is True:
                     yield Finding(
                         rule=self.id,
                         severity=self.severity,
@@ -86,7 +86,7 @@ class PingErrorUncalledRule:
         for agency in context.message.payload:
             called = next(agency.iterchildren("{*}anropad"), None) if isinstance(agency.tag, str) else None
             error = next(agency.iterchildren("{*}error"), None) if called is not None else None
-            if error is None or text_of(called).strip() not in ("false", "0"):
+            if error is None or boolean(text_of(called)) is not False:
                 continue
             name = etree.QName(agency).localname
             yield Finding(

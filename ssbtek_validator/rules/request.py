@@ -13,7 +13,7 @@ from datetime import date
 
 from lxml import etree
 
-from ssbtek_validator.reading.message import child, element_path, integer, shown_number, text_of
+from ssbtek_validator.reading.message import boolean, child, element_path, integer, shown_number, text_of
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
@@ -43,7 +43,8 @@ def agency(context: Context, name: str) -> etree._Element | None:
 
 
 def included(element: etree._Element | None) -> bool:
-    return element is not None and (element.get("inkludera") or "").strip() in ("true", "1")
+    """An agency block whose inkludera says true."""
+    return element is not None and boolean(element.get("inkludera")) is True
 
 
 def _finding(rule, context: Context, element, message: str, field: str | None = None, **extra) -> Finding:
@@ -303,7 +304,7 @@ class SkvFragaRule:
                     f"expected a year SKV can have data for (1900–{latest}).",
                     field="ar",
                 )
-        wanted = [_text(child(fraga, part)) in ("true", "1") for part in SKV_PARTS]
+        wanted = [boolean(_text(child(fraga, part))) is True for part in SKV_PARTS]
         if not any(wanted) and all(child(fraga, part) is not None for part in SKV_PARTS):
             yield _finding(
                 self,
@@ -365,7 +366,7 @@ class NotIncludedContentRule:
         parameters = child(context.message.payload, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
             # only an inkludera that says false: a value that is no boolean is the schema's finding
-            if not isinstance(element.tag, str) or (element.get("inkludera") or "").strip() not in ("false", "0"):
+            if not isinstance(element.tag, str) or boolean(element.get("inkludera")) is not False:
                 continue
             carried = [etree.QName(e).localname for e in element if isinstance(e.tag, str)]
             if carried:

@@ -23,6 +23,7 @@ from ssbtek_validator.reading.message import MAX_DIGITS, element_path, integer, 
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
+from ssbtek_validator.rules.request import included
 
 
 def _finding(rule, context: Context, element: etree._Element | None, message: str, value: str | None = None) -> Finding:
@@ -149,7 +150,7 @@ class LefiVersionMissingRule(_LefiRule):
         field = facts.field_fact("lefiOnlineVersion")
         served = [v.version for v in facts.served_by(context.pack.version)]
         for fk in context.message.payload.iterfind(f"{{{ns}}}specifikaFrageparametrar/{{{ns}}}FK"):
-            if _text_attr(fk, "inkludera") not in ("true", "1"):
+            if not included(fk):
                 continue
             fraga = fk.find(f"{{{ns}}}fraga")
             if fraga is not None and fraga.find(lefi_tag("lefiOnlineVersion")) is not None:
@@ -169,10 +170,6 @@ class LefiVersionMissingRule(_LefiRule):
                 f"{what}; from {facts.introduced(field.since)} a question must name the LEFI Online version it "
                 f"calls. Expected {expected}.",
             )
-
-
-def _text_attr(element: etree._Element, name: str) -> str:
-    return (element.get(name) or "").strip()
 
 
 class LefiFieldRule(_LefiRule):

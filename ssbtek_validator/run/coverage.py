@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
-from ssbtek_validator.reading.message import Message, child, text_of
+from ssbtek_validator.reading.message import Message, boolean, child, text_of
+from ssbtek_validator.rules.request import included
 
 HAMTA = "hamtaBastjanstInformation"
 TESTA = "testaBastjanstInformation"
@@ -59,9 +60,7 @@ def _request(payload: etree._Element, agencies: frozenset[str]) -> list[str]:
     if block is None:
         return []
     return [
-        f"request:{agency}:included"
-        for agency, inner in _children(block)
-        if agency in agencies and (inner.get("inkludera") or "").strip() in ("true", "1")
+        f"request:{agency}:included" for agency, inner in _children(block) if agency in agencies and included(inner)
     ]
 
 
@@ -90,7 +89,7 @@ def _ping_answer(payload: etree._Element, agencies: frozenset[str]) -> list[str]
             continue
         for name, state in _children(block):
             if name == "anropad":
-                called = text_of(state).strip() in ("true", "1")
+                called = boolean(text_of(state)) is True
                 keys.append(f"ping:{agency}:{'called' if called else 'not-called'}")
             elif name == "error":
                 keys.append(f"ping:{agency}:error")

@@ -15,7 +15,8 @@ from datetime import date, datetime
 from lxml import etree
 
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.reading.message import SOAP11, Message, child, integer, text_of
+from ssbtek_validator.reading.message import SOAP11, Message, boolean, child, integer, text_of
+from ssbtek_validator.rules.request import included
 from ssbtek_validator.strategies.chooser import RandomChooser
 from ssbtek_validator.strategies.documents import Generated, draw_scenario, generate
 from ssbtek_validator.strategies.domain import Period, Scenario
@@ -50,10 +51,10 @@ def scenario_of(c: RandomChooser, pack: Pack, message: Message, today: date, fix
     payload = message.payload
     general = child(payload, "generellaFrageparametrar")
     moment = _text(child(general, "frageTidpunkt"))
-    included = frozenset(
+    asked = frozenset(
         etree.QName(agency).localname
         for agency in payload.iterfind("{*}specifikaFrageparametrar/{*}*")
-        if (agency.get("inkludera") or "").strip() in ("true", "1")
+        if included(agency)
     )
     period = drawn.period
     start, end = _text(child(general, "tidsperiod", "fromDatum")), _text(child(general, "tidsperiod", "tomDatum"))
@@ -68,8 +69,8 @@ def scenario_of(c: RandomChooser, pack: Pack, message: Message, today: date, fix
         person=_text(child(general, "personidentitet")) or drawn.person,
         frage_tidpunkt=moment,
         korrelationsid=_text(child(general, "korrelationsid")),
-        echo_fraga=_text(child(general, "fraganSkallInkluderasISvaret")) in ("true", "1"),
-        included=included,
+        echo_fraga=boolean(_text(child(general, "fraganSkallInkluderasISvaret"))) is True,
+        included=asked,
         period=period,
         extra=dict(drawn.extra),
     )
@@ -79,7 +80,7 @@ def scenario_of(c: RandomChooser, pack: Pack, message: Message, today: date, fix
         years = tuple(sorted({year for year in read if year is not None and 0 < year < 10_000}))
         if years:
             scenario.extra["skv_years"] = years
-        parts = tuple(p for p in SKV_PARTS if _text(skv.find(f"{{*}}{p}")) in ("true", "1"))
+        parts = tuple(p for p in SKV_PARTS if boolean(_text(skv.find(f"{{*}}{p}"))) is True)
         if parts:
             scenario.extra["skv_parts"] = parts
             scenario.extra["skv_whole_error"] = False
