@@ -55,9 +55,10 @@ class XsdRule:
         schema = context.pack.schema()
         payload = context.message.payload
         # one past the limit, so the engine can say there were more (converting all is quadratic in the count)
-        entries = schema_errors(schema, payload, context.limits.max_findings + 1, context.message.nodes or None)
+        most, nodes = context.limits.max_findings + 1, context.message.nodes or None
+        entries = schema_errors(schema, payload, most, nodes)
         if entries:
-            entries = _collapsed_retry(schema, payload, entries, context.limits.max_findings + 1)
+            entries = _collapsed_retry(schema, payload, entries, most, nodes)
         if not entries:
             return
         lines = _source_lines(context.message)
@@ -208,7 +209,7 @@ _NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type")
 _XML_SPACE = re.compile(r"[ \t\n\r]+")
 
 
-def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int) -> list:
+def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int, nodes_at_most: int | None) -> list:
     """The errors again with whitespace collapsed where libxml2 forgot to: none of them false alarms.
 
     XML Schema 1.0 Part 2 (4.3.6) fixes whiteSpace at "collapse" for every atomic type not derived from
@@ -217,6 +218,7 @@ def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int)
     xs:dateTime, xs:time, xs:gYear, xs:gYearMonth, xs:duration, …) before collapsing, and calls such a
     value invalid. Only for a message that failed: each value libxml2 refused that way and that has
     whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
+    The stand-ins change no element or attribute count, so ``nodes_at_most`` still bounds the payload.
     """
     attributes: list[tuple[etree._Element, str, str]] = []
     swapped: list[tuple[etree._Element, etree._Element]] = []
@@ -248,7 +250,7 @@ def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int)
     if not (attributes or swapped):
         return entries
     try:
-        return schema_errors(schema, payload, most)
+        return schema_errors(schema, payload, most, nodes_at_most)
     finally:
         for element, stand_in in reversed(swapped):
             stand_in.getparent().replace(stand_in, element)
