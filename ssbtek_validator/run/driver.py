@@ -203,8 +203,9 @@ def _plan(rules: tuple[Rule, ...], version: int | None) -> tuple[tuple[Rule, boo
             plan.append((rule, True))
     if len(_PLANS) >= _MOST_PLANS:
         _PLANS.clear()
-    _PLANS[(id(rules), version)] = (rules, tuple(plan))
-    return _PLANS[(id(rules), version)][1]
+    planned = tuple(plan)
+    _PLANS[(id(rules), version)] = (rules, planned)
+    return planned
 
 
 def message_date(message: Message, as_of: date | None, as_of_source: str = "--as-of") -> tuple[date, str]:

@@ -153,7 +153,7 @@ def message_values(root: Any) -> Iterator[str]:
     # run for every message with a finding, over every node: the attribute proxy is built once, as
     # lxml builds a proxy per access
     for node in root.iter():
-        if node.tag.__class__ is str:
+        if isinstance(node.tag, str):
             value = text_of(node)  # the whole value, as the rules read it, wherever a comment splits it
             if value:
                 yield value
