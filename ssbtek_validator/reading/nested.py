@@ -175,8 +175,9 @@ def _decode(
     what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = text_of(element).strip()
     if binding.encoding == "base64":
-        compact = "".join(text.split())
-        if len(compact) * 3 // 4 > limits.max_decoded_bytes:
+        if len(text) * 3 // 4 > limits.max_decoded_bytes and len(_without_whitespace(text)) * 3 // 4 > (
+            limits.max_decoded_bytes
+        ):
             return _decode_finding(
                 "SSBT-LIMIT",
                 f"{what} would decode to more than the limit of {limits.max_decoded_bytes:,} bytes "
@@ -185,7 +186,7 @@ def _decode(
                 file,
             )
         try:
-            raw = base64.b64decode(compact, validate=True)
+            raw = _base64(text)
         except (binascii.Error, ValueError):
             return _decode_finding("SSBT-PAYLOAD-BASE64", f"{what} is not valid base64.", element, file)
     else:
@@ -232,6 +233,27 @@ def _decode(
     return Payload(binding, element, document)
 
 
+def _without_whitespace(text: str) -> str:
+    return "".join(text.split())
+
+
+def _base64(text: str) -> bytes:
+    """Base64 decoded strictly, whitespace (the line breaks of MIME-style base64) not being part of the data.
+
+    The text is decoded as it is first, and rid of whitespace only when that fails: strict decoding refuses
+    any character outside the alphabet (ASCII whitespace by ``binascii``, the rest as not ASCII), so a text
+    with whitespace always takes the second way and one without gets the bytes its compact form would.
+    Payloads are usually one line: this skips a split and a join of the text (~2 µs for a 4 kB CSN payload).
+    """
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        compact = _without_whitespace(text)
+        if compact == text:
+            raise
+        return base64.b64decode(compact, validate=True)
+
+
 class _NotJsonConstant(ValueError):
     pass
 
@@ -249,8 +271,20 @@ class _OutOfRange(ValueError):
     pass
 
 
-#: Past this, a number is beyond an IEEE 754 double (about 1.8e308): Python reads 1e400 as infinity
-_DOUBLE_DIGITS = re.compile(rb"[0-9]{310}")
+#: Past this many digits, a number is beyond an IEEE 754 double (about 1.8e308): Python reads 1e400 as infinity
+_DOUBLE_DIGITS = 310
+#: each ASCII digit as "0", every other byte as a space: a run of digits becomes a run of "0"s
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * _DOUBLE_DIGITS
+
+
+def _has_long_digit_run(raw: bytes) -> bool:
+    """Does some run of :data:`_DOUBLE_DIGITS` ASCII digits occur (perhaps in a string)?
+
+    A translation and a substring search, both in C: the regular expression ``[0-9]{310}`` restarts at every
+    digit of every run of digits, ~20 µs for a 2 kB LEFI answer (dates, amounts, personnummer) against ~1.4 µs.
+    """
+    return len(raw) >= _DOUBLE_DIGITS and _LONG_RUN in raw.translate(_DIGITS_AS_ZEROS)
 
 
 def _finite(text: str) -> float:
@@ -263,7 +297,7 @@ def _finite(text: str) -> float:
 
 
 def _finite_integer(text: str) -> int:
-    if len(text.lstrip("-")) >= 310:
+    if len(text.lstrip("-")) >= _DOUBLE_DIGITS:
         raise _OutOfRange(text[:12] + "…")
     return int(text)
 
@@ -326,7 +360,7 @@ def _decode_json(
         )
     try:
         # integers are looked at one by one only where some run of digits (perhaps in a string) is that long
-        document = (_JSON_LONG_NUMBERS if _DOUBLE_DIGITS.search(raw) else _JSON).decode(decoded)
+        document = (_JSON_LONG_NUMBERS if _has_long_digit_run(raw) else _JSON).decode(decoded)
     except _OutOfRange as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",

@@ -6,6 +6,8 @@ Speed itself is measured by benchmarks/bench_throughput.py, not asserted here; t
 
 from __future__ import annotations
 
+import base64
+
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -188,3 +190,78 @@ def test_one_json_decoder_serves_every_payload_and_a_bom_is_still_refused(monkey
     broken = ANSWER[:start] + with_bom.encode() + ANSWER[ANSWER.index(b"</ssbt:lefiJsonSvar>") :]
     [finding] = [f for f in _run(broken).findings if f.rule == "SSBT-PAYLOAD-JSON"]
     assert "starts with a byte order mark" in finding.message and "RFC 8259, section 8.1" in finding.message
+
+
+_BASE64_PIECES = st.one_of(
+    st.binary(max_size=40).map(lambda data: base64.b64encode(data).decode()),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", max_size=8),
+    st.sampled_from([" ", "\n", "\r\n", "\t", "\x0b", "\x0c", "\x1c", "\x85", "\xa0", "\u2028", "\u3000"]),
+    st.sampled_from(["-", "_", "*", "é", "==", "=A", "\x00"]),
+)
+
+
+@given(st.lists(_BASE64_PIECES, max_size=12).map("".join))
+def test_base64_decoded_as_it_is_first_gives_what_the_compact_text_gives(text):
+    """The text is decoded before its whitespace is taken out: the bytes, or the refusal, are those of
+    decoding the compact text, whatever the whitespace (ASCII or not) and wherever the padding."""
+    import binascii
+
+    from ssbtek_validator.reading import nested
+
+    def outcome(decode, text):
+        try:
+            return decode(text)
+        except (binascii.Error, ValueError):
+            return "refused"
+
+    expected = outcome(lambda text: base64.b64decode("".join(text.split()), validate=True), text)
+    assert outcome(nested._base64, text) == expected
+
+
+def test_a_one_line_base64_payload_is_not_split_and_joined(monkeypatch):
+    from ssbtek_validator.reading import nested
+
+    split = []
+    real = nested._without_whitespace
+    monkeypatch.setattr(nested, "_without_whitespace", lambda text: split.append(text) or real(text))
+    message = _run(ANSWER)
+    assert "SSBT-PAYLOAD" in message.rules_run and message.verdict.value == "conforms"
+    assert split == []
+    start = ANSWER.index(b"<ssbt:lefiJsonSvar>") + len(b"<ssbt:lefiJsonSvar>")
+    wrapped = ANSWER[:start] + b"\n" + ANSWER[start : start + 76] + b"\r\n " + ANSWER[start + 76 :]
+    assert _run(wrapped).findings == _run(ANSWER).findings  # line breaks are still no part of the data
+
+
+_DIGIT_RUNS = st.one_of(
+    st.binary(max_size=30),
+    st.integers(min_value=0, max_value=330).map(lambda length: b"7" * length),
+    st.text(alphabet="0123456789", min_size=300, max_size=320).map(str.encode),
+)
+
+
+@given(st.lists(_DIGIT_RUNS, max_size=6).map(b"".join))
+def test_a_long_run_of_digits_is_found_where_the_regular_expression_finds_it(raw):
+    """The translated search stands for ``[0-9]{310}``: a run of that length anywhere, and only there."""
+    import re
+
+    from ssbtek_validator.reading import nested
+
+    assert nested._has_long_digit_run(raw) == bool(re.search(rb"[0-9]{%d}" % nested._DOUBLE_DIGITS, raw))
+
+
+def test_an_ordinary_lefi_answer_is_decoded_without_looking_at_each_integer(monkeypatch):
+    """Integers are read one by one in Python only where a run of digits could be a number past a double."""
+    from ssbtek_validator.reading import nested
+
+    read = []
+    real = nested._JSON_LONG_NUMBERS
+
+    class Spy:
+        def decode(self, text):
+            read.append(text)
+            return real.decode(text)
+
+    monkeypatch.setattr(nested, "_JSON_LONG_NUMBERS", Spy())
+    message = _run(ANSWER)
+    assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms"
+    assert read == []
