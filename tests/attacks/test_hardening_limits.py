@@ -111,6 +111,7 @@ def test_decoded_payload_past_the_limit_is_never_decoded(monkeypatch):
         raise AssertionError("decoded although past the limit")
 
     monkeypatch.setattr(ssbtek_validator.reading.nested.base64, "b64decode", must_not_run)
+    monkeypatch.setattr(ssbtek_validator.reading.nested, "_base64", must_not_run)  # pybase64 too, once loaded
     result = validate(lefi_request(b"0" * 4096), limits=Limits(max_decoded_bytes=1024))
     [finding] = limit_findings(result)
     assert "--max-decoded-bytes" in finding.message and "FK payload" in finding.message

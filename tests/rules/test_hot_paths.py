@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -200,22 +200,80 @@ _BASE64_PIECES = st.one_of(
 )
 
 
-@given(st.lists(_BASE64_PIECES, max_size=12).map("".join))
-def test_base64_decoded_as_it_is_first_gives_what_the_compact_text_gives(text):
-    """The text is decoded before its whitespace is taken out: the bytes, or the refusal, are those of
-    decoding the compact text, whatever the whitespace (ASCII or not) and wherever the padding."""
+def _outcome(decode, text):
     import binascii
+
+    try:
+        return decode(text)
+    except (binascii.Error, ValueError):
+        return "refused"
+
+
+@given(st.lists(_BASE64_PIECES, max_size=12).map("".join), st.booleans())
+def test_base64_decoded_as_it_is_first_gives_what_the_compact_text_gives(text, loaded):
+    """The text is decoded before its whitespace is taken out, by pybase64 once a run has loaded it: the
+    bytes, or the refusal, are those of the standard library's strict decoding of the compact text, whatever
+    the whitespace (ASCII or not) and wherever the padding."""
+    import pybase64
 
     from ssbtek_validator.reading import nested
 
-    def outcome(decode, text):
-        try:
-            return decode(text)
-        except (binascii.Error, ValueError):
-            return "refused"
+    expected = _outcome(lambda text: base64.b64decode("".join(text.split()), validate=True), text)
+    saved = nested._pybase64, nested._standard_left
+    nested._pybase64, nested._standard_left = (pybase64, 0) if loaded else (None, 1 << 60)
+    try:
+        assert _outcome(nested._base64, text) == expected
+    finally:
+        nested._pybase64, nested._standard_left = saved
 
-    expected = outcome(lambda text: base64.b64decode("".join(text.split()), validate=True), text)
-    assert outcome(nested._base64, text) == expected
+
+_QUANTA = st.lists(
+    st.one_of(
+        st.binary(min_size=1, max_size=6).map(lambda data: base64.b64encode(data).decode()),
+        st.sampled_from(["=", "==", "===", "A", "AB", "ABC", "A=", "AB=", "ABC=", "A==B"]),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(_QUANTA)
+@example("V7KP==")
+@example("ZkdA=")
+@example("QQ==QQ==")
+def test_pybase64_is_trusted_where_it_accepts_and_the_standard_library_decides_where_it_refuses(text):
+    """pybase64 refuses padding the standard library's strict mode lets pass (``V7KP==``): its refusal is
+    checked with the standard library; what it accepts, it decodes to the same bytes."""
+    import pybase64
+
+    from ssbtek_validator.reading import nested
+
+    expected = _outcome(lambda text: base64.b64decode(text, validate=True), text)
+    fast = _outcome(lambda text: pybase64.b64decode(text, validate=True), text)
+    assert fast in (expected, "refused")
+    saved = nested._pybase64, nested._standard_left
+    nested._pybase64, nested._standard_left = pybase64, 0
+    try:
+        assert _outcome(nested._strict_base64, text) == expected
+    finally:
+        nested._pybase64, nested._standard_left = saved
+
+
+def test_pybase64_is_loaded_only_by_a_run_that_decodes_enough_base64_to_pay_for_it(monkeypatch):
+    """Its import costs a one-message run more than it saves; past that many characters a run uses it."""
+    import pybase64
+
+    from ssbtek_validator.reading import nested
+
+    monkeypatch.setattr(nested, "_pybase64", None)
+    monkeypatch.setattr(nested, "_standard_left", nested._STANDARD_FIRST)
+    assert _run(ANSWER).verdict.value == "conforms"
+    assert nested._pybase64 is None  # one answer: the standard library alone
+    used = []
+    real = pybase64.b64decode
+    monkeypatch.setattr(pybase64, "b64decode", lambda *args, **kwargs: used.append(args) or real(*args, **kwargs))
+    monkeypatch.setattr(nested, "_standard_left", 1)
+    assert _run(ANSWER).verdict.value == "conforms"
+    assert nested._pybase64 is pybase64 and len(used) == 2  # the CSN and FK payloads
 
 
 def test_a_one_line_base64_payload_is_not_split_and_joined(monkeypatch):

@@ -292,3 +292,10 @@ def test_the_command_imports_with_the_collector_paused_and_runs_with_it_on() -> 
     assert state["while_importing"] == 0
     assert state["enabled"]
     assert state["frozen"] > 10_000  # the modules' objects, skipped by every later collection
+
+
+def test_one_message_decodes_its_base64_without_loading_pybase64(full_request: dict[str, list[str]]) -> None:
+    """pybase64's import costs more than one message's base64 takes the standard library (reading/nested.py)."""
+    modules = set(full_request["MODULES"])
+    assert "jsonschema_rs" in modules  # the probe saw the LEFI question decoded and checked
+    assert not loaded(modules, "pybase64")
