@@ -71,7 +71,9 @@ class PayloadBinding(NamedTuple):
 
 @cache
 def _compiled_xpath(xpath: str, namespace: str) -> etree.XPath:
-    return etree.XPath(xpath, namespaces={"ssbt": namespace})
+    """Without EXSLT's regular-expression functions, which no payload path uses: lxml registers them anew in
+    every evaluation's context, ~0.5 µs of the ~1.8 µs each finder costs per message."""
+    return etree.XPath(xpath, namespaces={"ssbt": namespace}, regexp=False)
 
 
 class Payload(NamedTuple):

@@ -323,3 +323,16 @@ def test_an_ordinary_lefi_answer_is_decoded_without_looking_at_each_integer(monk
     message = _run(ANSWER)
     assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms"
     assert read == []
+
+
+def test_payload_finders_are_evaluated_without_exslt_regular_expressions():
+    """lxml registers EXSLT's re:test, re:match and re:replace in each evaluation unless told not to."""
+    import pytest
+
+    from ssbtek_validator.reading import nested
+
+    exslt = "http://exslt.org/regular-expressions"
+    root = etree.fromstring(b"<a/>")
+    assert etree.XPath("ssbt:test('a', 'a')", namespaces={"ssbt": exslt})(root) is True  # what the default costs
+    with pytest.raises(etree.XPathError):
+        nested.PayloadBinding("FK", "request", "ssbt:test('a', 'a')", "base64", "json").finder(exslt)(root)
