@@ -100,8 +100,8 @@ class CsnPayloadRule:
             )
             return
         model = models.csn.get(qname.namespace or "")
-        known = ", ".join(f"{m.namespace} ({m.status})" for m in models.csn.values())
         if model is None:
+            known = ", ".join(f"{m.namespace} ({m.status})" for m in models.csn.values())
             yield _finding(
                 self,
                 context,
