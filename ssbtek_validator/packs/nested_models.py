@@ -183,7 +183,10 @@ class NestedModels(NamedTuple):
     skv_roots: tuple[str, ...]
 
     def lefi_default(self) -> LefiModel | None:
-        return next((model for model in self.lefi.values() if model.default), None)
+        for model in self.lefi.values():  # a loop, not next() over a generator: asked for every FK message
+            if model.default:
+                return model
+        return None
 
 
 def _root() -> Path:

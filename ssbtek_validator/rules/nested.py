@@ -253,9 +253,12 @@ class LefiPayloadRule:
         return context.message.direction in ("request", "answer") and bool(context.pack.payloads)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        models = _models(context)
         message = context.message
         version_element = _fk_version(message.payload, message.direction)
+        documents = list(_decoded(context, "FK", "json"))
+        if version_element is None and not documents:  # no LEFI version named, no LEFI document: nothing to say
+            return
+        models = _models(context)
         version = text_of(version_element).strip() if version_element is not None else None
         model = models.lefi.get(version) if version is not None else models.lefi_default()
         if model is None and version is not None:
@@ -279,7 +282,7 @@ class LefiPayloadRule:
             )
         if model is None:
             return
-        for payload in _decoded(context, "FK", "json"):
+        for payload in documents:
             validator = model.validator(payload.binding.direction)
             what = "question" if payload.binding.direction == "request" else "answer"
             for error in _errors(validator.iter_errors(payload.document)):

@@ -336,3 +336,21 @@ def test_payload_finders_are_evaluated_without_exslt_regular_expressions():
     assert etree.XPath("ssbt:test('a', 'a')", namespaces={"ssbt": exslt})(root) is True  # what the default costs
     with pytest.raises(etree.XPathError):
         nested.PayloadBinding("FK", "request", "ssbt:test('a', 'a')", "base64", "json").finder(exslt)(root)
+
+
+def test_a_message_without_lefi_version_or_document_does_not_look_up_the_lefi_models(monkeypatch):
+    """SSBT-LEFI-MODEL runs on every request and answer; with no FK/fraga/version and no FK document it has
+    nothing to say, and says it without looking up the models. A version without a document is still judged."""
+    from ssbtek_validator.rules import nested as rules_nested
+
+    looked = []
+    real = rules_nested._models
+    monkeypatch.setattr(rules_nested, "_models", lambda context: looked.append(context) or real(context))
+    minimal = (CORPUS / "v10" / "request-minimal.xml").read_bytes()
+    message = _run(minimal)
+    assert "SSBT-LEFI-MODEL" in message.rules_run and looked == []
+    assert _run(REQUEST).verdict.value == "conforms" and looked
+    start, end = REQUEST.index(b"<ssbt:lefiJsonFraga>"), REQUEST.index(b"</ssbt:lefiJsonFraga>")
+    bare = REQUEST[:start] + REQUEST[end + len(b"</ssbt:lefiJsonFraga>") :]
+    unknown = bare.replace(b"<ssbt:version>v9</ssbt:version>", b"<ssbt:version>v8</ssbt:version>")
+    assert [f.rule for f in _run(unknown).findings if f.rule == "SSBT-FK-VERSION"] == ["SSBT-FK-VERSION"]
