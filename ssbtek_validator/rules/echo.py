@@ -16,7 +16,7 @@ from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 
 if TYPE_CHECKING:
-    from ssbtek_validator.rules.exchange import Side, Spot
+    from ssbtek_validator.rules.exchange import Place, Side
 
 
 class AnswerEchoRule:
@@ -85,6 +85,6 @@ class AnswerEchoRule:
         for spot, said in unasked_answers(question, answer, "the echoed question"):
             yield self._finding(answer, spot, said)
 
-    def _finding(self, side: Side, spot: Spot | None, message: str) -> Finding:
+    def _finding(self, side: Side, spot: Place | None, message: str) -> Finding:
         spot = spot or side.where
         return Finding(self.id, self.severity, message, file=side.name, line=spot.line, path=spot.path)

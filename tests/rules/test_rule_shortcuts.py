@@ -18,7 +18,7 @@ from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS
 from ssbtek_validator.reading.message import child, parse, text_of
-from ssbtek_validator.rules import MESSAGE_RULES, agency_answers, elements, request
+from ssbtek_validator.rules import MESSAGE_RULES, agency_answers, elements, exchange, request
 from ssbtek_validator.rules.base import Context
 
 from ..conftest import CORPUS
@@ -70,11 +70,35 @@ trees = st.lists(nodes, max_size=8).map(lambda children: _build(etree.Element("r
 
 
 @given(trees)
-def test_first_children_finds_what_child_finds(root):
-    found = elements.first_children(root)
-    for name in NAMES:
-        assert found.get(name) is child(root, name)
+def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
+    """One generated tree for all of them (the trees are the slow part): any namespace, comments and PIs
+    between the elements, names repeated."""
+    for element in root.iter(etree.Element):
+        found = elements.first_children(element)
+        for name in NAMES:
+            assert found.get(name) is child(element, name)
+        # SSBT-ORGNR: a C scan with a grandparent check for ElementPath's "{*}*/{*}organisationsnummer"
+        expected = list(element.iterfind("{*}*/{*}organisationsnummer"))
+        assert [
+            e for e in element.iterdescendants("{*}organisationsnummer") if e.getparent().getparent() is element
+        ] == expected
+        # SSBT-ANSWER-PERIOD: a period's end
+        for end in ("Tom", "tomDatum", "a"):
+            assert agency_answers._end_of(element, end) is next(element.itersiblings("{*}" + end), None)
+        # SSBT-MIV-VALIDITY: one pass over a decision's fields
+        revoked = any(
+            text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
+        )
+        kind, until, got_revoked = agency_answers._validity_fields(element)
+        assert kind is next(element.iterchildren("giltighetstid"), None)
+        assert until is next(element.iterchildren("tomDatum"), None)
+        assert got_revoked == revoked
     assert elements.first_children(None) == {}
+    # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
+    parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
+    _build(parameters, [("element", "{urn:y}SKV", "", []), ("comment", None, "", []), ("element", "FK", "", [])])
+    for tag in ("{*}*", "{*}SKV", "{*}a"):
+        assert list(exchange.agency_blocks(root, tag)) == list(root.iterfind("{*}specifikaFrageparametrar/" + tag))
 
 
 def _context(data: bytes) -> Context:
@@ -122,31 +146,6 @@ def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     assert looked_up.count("CSN") == 1
 
 
-@given(trees)
-def test_the_organisationsnummer_scan_finds_what_iterfind_finds(general):
-    """SSBT-ORGNR's C scan with a grandparent check, against the ElementPath it replaced."""
-    expected = list(general.iterfind("{*}*/{*}organisationsnummer"))
-    got = [e for e in general.iterdescendants("{*}organisationsnummer") if e.getparent().getparent() is general]
-    assert got == expected
-
-
-@given(trees)
-def test_a_periods_end_is_the_sibling_itersiblings_finds(root):
-    for start in root.iter(etree.Element):
-        for end in ("Tom", "tomDatum", "a"):
-            assert agency_answers._end_of(start, end) is next(start.itersiblings("{*}" + end), None)
-
-
-@given(trees)
-def test_one_pass_over_a_miv_decision_reads_what_three_lookups_read(svar):
-    revoked = any(
-        text_of(e).strip().startswith("ÅTK") for e in svar if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
-    )
-    expected = (next(svar.iterchildren("giltighetstid"), None), next(svar.iterchildren("tomDatum"), None), revoked)
-    got = agency_answers._validity_fields(svar)
-    assert got[0] is expected[0] and got[1] is expected[1] and got[2] == expected[2]
-
-
 class _CountingPattern:
     def __init__(self, pattern):
         self.pattern, self.calls = pattern, 0
@@ -171,3 +170,56 @@ def test_a_date_seen_before_is_not_parsed_again(monkeypatch):
         assert parsed > 0
         assert list(rule.check(_context(data))) == first
         assert counting.calls == parsed, rule_id
+
+
+# ---------------------------------------------------------------- one answer's exchange facts
+
+
+def _places(side):
+    """A side's facts with every place as (line, path), however it was worked out."""
+
+    def place(spot):
+        return (spot.line, spot.path)
+
+    def fact(found):
+        return None if found is None else (found[0], place(found[1]))
+
+    return (
+        place(side.where),
+        fact(side.korrelationsid),
+        fact(side.frage_tidpunkt),
+        fact(side.echo_flag),
+        side.echo_wanted,
+        side.included,
+        {name: place(spot) for name, spot in side.answered.items()},
+        side.skv_asked,
+        {name: place(spot) for name, spot in side.skv_answered.items()},
+    )
+
+
+def test_facts_placed_on_demand_are_placed_where_the_pairing_facts_are():
+    compared = 0
+    for path in sorted(CORPUS.glob("v1*/*.xml")):
+        message = parse(Source(path.name, path.read_bytes()))
+        if message.payload is None or message.direction not in ("request", "answer"):
+            continue
+        assert _places(exchange.side_of(message, pairing=False)) == _places(exchange.side_of(message)), path.name
+        echoed = exchange.echoed_question(message)
+        if echoed is not None:
+            eager = exchange.Side(message.name)
+            exchange._question_facts(eager, exchange.child(message.payload, "fraga"), normalised=False)
+            assert _places(echoed)[1:] == _places(eager)[1:], path.name
+            compared += 1
+    assert compared >= 2  # the v10 and v11 answers that echo fraga
+
+
+def test_an_answer_that_echoes_fraga_makes_no_path_for_findings_it_does_not_have(monkeypatch):
+    """Twenty element paths (~1.3 µs each) were two thirds of SSBT-ANSWER-ECHO on such an answer."""
+    paths: list[object] = []
+    monkeypatch.setattr(exchange, "element_path", lambda element: paths.append(element) or "/")
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-ANSWER-ECHO"]
+    context = _context((CORPUS / "v10" / "answer-echo-fraga.xml").read_bytes())
+    assert rule.applies(context)
+    assert exchange.echoed_question(context.message) is not None
+    assert list(rule.check(context)) == []
+    assert paths == []
