@@ -208,7 +208,9 @@ _PLAIN_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 
 
 def _day(element) -> date | None:
-    return _day_of(text_of(element).strip())
+    text = text_of(element).strip()
+    # longer than "YYYY-MM-DD+hh:mm" is no match of _PLAIN_DATE: not read, and not kept by _day_of
+    return _day_of(text) if len(text) <= 16 else None
 
 
 @lru_cache(maxsize=1024)

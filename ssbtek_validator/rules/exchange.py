@@ -123,8 +123,9 @@ def side_of(message: Message, pairing: bool = True) -> Side:
                 side.answered[_local(agency)] = _spot(agency, lazy)
         skv = child(answers, "SKV") if message.operation == "hamtaBastjanstInformation" else None
         for part in skv if skv is not None else ():
-            if isinstance(part.tag, str) and _local(part) in SKV_PARTS:
-                side.skv_answered[_local(part)] = _spot(part, lazy)
+            name = _local(part) if isinstance(part.tag, str) else None
+            if name in SKV_PARTS:
+                side.skv_answered[name] = _spot(part, lazy)
         fraga = fields.get("fraga") if pairing else None
         if fraga is not None:
             side.echoed = (_normalise(fraga), Spot(fraga.sourceline, element_path(fraga)))
@@ -146,8 +147,9 @@ def _question_facts(side: Side, question: etree._Element, normalised: bool = Tru
         side.included[_local(agency)] = included(agency)
     skv_fraga = next((f for a in agency_blocks(question, "{*}SKV") for f in a.iterchildren("{*}fraga")), None)
     for part in skv_fraga if skv_fraga is not None else ():
-        if isinstance(part.tag, str) and _local(part) in SKV_PARTS:
-            side.skv_asked[_local(part)] = boolean(text_of(part)) is True
+        name = _local(part) if isinstance(part.tag, str) else None
+        if name in SKV_PARTS:
+            side.skv_asked[name] = boolean(text_of(part)) is True
     if normalised:
         side.question = _normalise(question)
 

@@ -220,12 +220,25 @@ _XS_DATE = re.compile(r"(-?)(\d{4,})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
 _NOT_A_CALENDAR_DATE = date.min  # a marker: schema-valid, but outside the years a period can mean
 
 
-@lru_cache(maxsize=1024)
 def _calendar_date(text: str) -> date | None:
     """The date ``text`` names, None when it is no xs:date (the schema's finding), or the marker when it is
     an xs:date outside 0001–9999 (``202026-09-01``, ``-2026-09-01``): valid to the schema, nothing to SSBTEK.
-    The zone, if any, does not move a calendar date. Remembered per text: a batch's periods repeat a few
-    dates, and the pattern and the date cost ~0.9 µs a bound where a cache hit costs ~0.05 µs."""
+    The zone, if any, does not move a calendar date. Remembered per text when it is as short as a date: a
+    batch's periods repeat a few dates, and the pattern and the date cost ~0.9 µs a bound where a cache hit
+    costs ~0.05 µs; a longer (hostile) value is read, not kept."""
+    return _remembered_date(text) if len(text) <= _REMEMBERED_LENGTH else _read_date(text)
+
+
+#: "2026-09-01+02:00" and then some: longer texts are not kept by _remembered_date
+_REMEMBERED_LENGTH = 32
+
+
+@lru_cache(maxsize=1024)
+def _remembered_date(text: str) -> date | None:
+    return _read_date(text)
+
+
+def _read_date(text: str) -> date | None:
     found = _XS_DATE.fullmatch(text)
     if found is None:
         return None

@@ -158,7 +158,7 @@ class _CountingPattern:
 def test_a_date_seen_before_is_not_parsed_again(monkeypatch):
     """SSBT-TIDSPERIOD and SSBT-ANSWER-PERIOD read each distinct date text once per process (bounded)."""
     for module, pattern, cached, rule_id, data in (
-        (request, "_XS_DATE", request._calendar_date, "SSBT-TIDSPERIOD", REQUEST),
+        (request, "_XS_DATE", request._remembered_date, "SSBT-TIDSPERIOD", REQUEST),
         (agency_answers, "_PLAIN_DATE", agency_answers._day_of, "SSBT-ANSWER-PERIOD", ANSWER),
     ):
         counting = _CountingPattern(getattr(module, pattern))
@@ -223,3 +223,17 @@ def test_an_answer_that_echoes_fraga_makes_no_path_for_findings_it_does_not_have
     assert exchange.echoed_question(context.message) is not None
     assert list(rule.check(context)) == []
     assert paths == []
+
+
+def test_the_date_caches_keep_no_long_value():
+    """A hostile megabyte in a date field is read, not kept (1024 of them would be a gigabyte)."""
+    request._remembered_date.cache_clear()
+    agency_answers._day_of.cache_clear()
+    year = "2" * 100_000
+    assert request._calendar_date(f"{year}-01-01") is request._NOT_A_CALENDAR_DATE
+    assert request._remembered_date.cache_info().currsize == 0
+    assert request._calendar_date("2026-09-01") == date(2026, 9, 1)
+    assert request._remembered_date.cache_info().currsize == 1
+    assert agency_answers._day(etree.fromstring(f"<From>{year}-01-01</From>")) is None
+    assert agency_answers._day(etree.fromstring("<From> 2026-09-01+02:00 </From>")) == date(2026, 9, 1)
+    assert agency_answers._day_of.cache_info().currsize == 1
