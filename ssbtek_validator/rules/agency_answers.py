@@ -179,7 +179,12 @@ class AfReportDateRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         report = child(
-            payload_child(context, "svarsdata", "AF", "data"), "Svar", "ArbetssokandeInfo", "AktivetetsRapportDatum"
+            payload_child(context, "svarsdata"),  # shared; the rest of the path is AF's own
+            "AF",
+            "data",
+            "Svar",
+            "ArbetssokandeInfo",
+            "AktivetetsRapportDatum",
         )
         code = child(report, "AktivitetsRapportMeddelande")
         if code is None or text_of(code).strip() != AF_REPORT_SUBMITTED:

@@ -37,18 +37,22 @@ _ABSENT = object()
 
 
 def payload_child(context: Context, *names: str) -> etree._Element | None:
-    """``child(context.message.payload, *names)``, remembered per message with every shorter path on the way.
+    """``child(context.message.payload, *names)``, remembered per message, with its first step.
 
-    The rules of one message look up the same blocks again and again (a request's
-    specifikaFrageparametrar/CSN by two rules, applies() and check() each; an answer's svarsdata/MIV/data by
-    three), and each step of ``child`` sets up an lxml iterator (~0.45 µs). Here each path is looked up once
-    per message and each longer path starts from its remembered parent; the memo lives in
+    The rules of one message look up the same blocks again and again (a request's specifikaFrageparametrar
+    by four rules, specifikaFrageparametrar/CSN by applies() and check(); an answer's svarsdata by three, the
+    path to MIV's decisions by two), and each step of ``child`` sets up an lxml iterator (~0.45 µs). Here
+    each path, and the payload block it starts in, is looked up once per message; the steps between are
+    not remembered (no other rule shares them: remembering them cost more than it saved). The memo lives in
     ``context.shared``, so it goes with the message."""
     memo = context.shared.get("payload-children")
     if memo is None:
         memo = context.shared["payload-children"] = {}
     found = memo.get(names, _ABSENT)
     if found is _ABSENT:
-        parent = context.message.payload if len(names) == 1 else payload_child(context, *names[:-1])
-        found = memo[names] = child(parent, names[-1])
+        if len(names) == 1:
+            found = child(context.message.payload, names[0])
+        else:
+            found = child(payload_child(context, names[0]), *names[1:])
+        memo[names] = found
     return found  # type: ignore[return-value]
