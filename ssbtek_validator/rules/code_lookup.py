@@ -134,6 +134,7 @@ class ElementPaths:
                 if not candidates:
                     continue
                 parent = element.getparent()
+                code = None
                 for binding, above in candidates:
                     if len(above[0]) > 1:
                         if not _fits(parent, above, context, memo):
@@ -143,9 +144,10 @@ class ElementPaths:
                     if valid is None:
                         found.append((binding, element, ""))
                         continue
-                    if not is_leaf(element):
-                        continue  # structure, not a code (a binding selects leaf elements)
-                    code = text_of(element).strip()
+                    if code is None:  # read once however many bindings select the element
+                        if len(element) and not is_leaf(element):  # no child node at all: a leaf, no call
+                            break  # structure, not a code (a binding selects leaf elements)
+                        code = text_of(element).strip()
                     key = valid[binding.id].get(code)
                     if key is None:
                         found.append((binding, element, code))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 
 from lxml import etree
 
@@ -17,6 +18,7 @@ from ssbtek_validator.reading.message import boolean, child, element_path, integ
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
+from ssbtek_validator.rules.elements import first_children, payload_child
 from ssbtek_validator.rules.identity import date_of_birth, organisationsnummer_problem, personidentitet_problem
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
@@ -39,7 +41,7 @@ def _text(element: etree._Element | None) -> str:
 
 
 def agency(context: Context, name: str) -> etree._Element | None:
-    return child(context.message.payload, "specifikaFrageparametrar", name)
+    return payload_child(context, "specifikaFrageparametrar", name)
 
 
 def included(element: etree._Element | None) -> bool:
@@ -81,7 +83,7 @@ class PersonidentitetRule:
         return _is_request(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        element = child(context.message.payload, "generellaFrageparametrar", "personidentitet")
+        element = payload_child(context, "generellaFrageparametrar", "personidentitet")
         if _text(element) in context.test_persons:  # a vendor's placeholder, accepted by its configuration
             return
         problem = personidentitet_problem(_text(element))
@@ -139,10 +141,14 @@ class OrganisationsnummerRule:
         return _is_request(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        general = child(context.message.payload, "generellaFrageparametrar")
+        general = payload_child(context, "generellaFrageparametrar")
         if general is None:
             return
-        for element in general.iterfind("{*}*/{*}organisationsnummer"):
+        # what iterfind("{*}*/{*}organisationsnummer") finds, in the same order, without its ElementPath
+        # parsing in Python (~3 µs a request): the C scan's hits whose grandparent is generellaFrageparametrar
+        for element in general.iterdescendants("{*}organisationsnummer"):
+            if element.getparent().getparent() is not general:
+                continue
             value = _text(element)
             problem = organisationsnummer_problem(value)
             if problem:
@@ -178,19 +184,19 @@ class TidsperiodRule:
         payload = context.message.payload
         question = payload if context.message.direction == "request" else child(payload, "fraga")
         for period in question.iter("{*}tidsperiod") if question is not None else ():
-            owner = etree.QName(period.getparent()).localname
+            fields = first_children(period)  # both dates in one pass over its children
             bounds = []
             for name in ("fromDatum", "tomDatum"):
-                element = child(period, name)
-                text = _text(element).strip() if element is not None else ""
+                element = fields.get(name)
+                text = _text(element)
                 bound = _calendar_date(text) if text else None
                 if bound is _NOT_A_CALENDAR_DATE:
                     yield _finding(
                         self,
                         context,
                         element,
-                        f"{owner}/tidsperiod/{name} is a date the schema's xs:date admits but no period can mean "
-                        "(a year before 0001 or after 9999); expected YYYY-MM-DD.",
+                        f"{_owner(period)}/tidsperiod/{name} is a date the schema's xs:date admits but no period "
+                        "can mean (a year before 0001 or after 9999); expected YYYY-MM-DD.",
                     )
                     bound = None
                 bounds.append(bound)
@@ -200,8 +206,13 @@ class TidsperiodRule:
                     self,
                     context,
                     period,
-                    f"{owner}/tidsperiod: fromDatum {start} is after tomDatum {end}; expected from ≤ tom.",
+                    f"{_owner(period)}/tidsperiod: fromDatum {start} is after tomDatum {end}; expected from ≤ tom.",
                 )
+
+
+def _owner(period: etree._Element) -> str:
+    """Whose tidsperiod it is (generellaFrageparametrar, AF …): worked out for a finding only."""
+    return etree.QName(period.getparent()).localname
 
 
 #: xs:date's lexical form: an optional minus, a year of four or more digits, month, day, an optional zone.
@@ -212,7 +223,22 @@ _NOT_A_CALENDAR_DATE = date.min  # a marker: schema-valid, but outside the years
 def _calendar_date(text: str) -> date | None:
     """The date ``text`` names, None when it is no xs:date (the schema's finding), or the marker when it is
     an xs:date outside 0001–9999 (``202026-09-01``, ``-2026-09-01``): valid to the schema, nothing to SSBTEK.
-    The zone, if any, does not move a calendar date."""
+    The zone, if any, does not move a calendar date. Remembered per text when it is as short as a date: a
+    batch's periods repeat a few dates, and the pattern and the date cost ~0.9 µs a bound where a cache hit
+    costs ~0.05 µs; a longer (hostile) value is read, not kept."""
+    return _remembered_date(text) if len(text) <= _REMEMBERED_LENGTH else _read_date(text)
+
+
+#: "2026-09-01+02:00" and then some: longer texts are not kept by _remembered_date
+_REMEMBERED_LENGTH = 32
+
+
+@lru_cache(maxsize=1024)
+def _remembered_date(text: str) -> date | None:
+    return _read_date(text)
+
+
+def _read_date(text: str) -> date | None:
     found = _XS_DATE.fullmatch(text)
     if found is None:
         return None
@@ -243,7 +269,7 @@ class ArendeidentitetCsnRule:
         return _is_request(context) and included(agency(context, "CSN"))
 
     def check(self, context: Context) -> Iterator[Finding]:
-        element = child(context.message.payload, "generellaFrageparametrar", "arendeidentitet")
+        element = payload_child(context, "generellaFrageparametrar", "arendeidentitet")
         if element is None:
             return
         length = len(text_of(element))
@@ -289,7 +315,7 @@ class SkvFragaRule:
             )
             return
         latest = context.message_date.year
-        for element in fraga.iterfind("{*}ar"):
+        for element in fraga.iterchildren("{*}ar"):  # iterfind's ElementPath would parse "{*}ar" in Python
             text = _text(element)
             year = integer(text)
             if year is None:
@@ -304,8 +330,9 @@ class SkvFragaRule:
                     f"expected a year SKV can have data for (1900–{latest}).",
                     field="ar",
                 )
-        wanted = [boolean(_text(child(fraga, part))) is True for part in SKV_PARTS]
-        if not any(wanted) and all(child(fraga, part) is not None for part in SKV_PARTS):
+        parts = first_children(fraga)
+        wanted = [boolean(_text(parts.get(part))) is True for part in SKV_PARTS]
+        if not any(wanted) and all(part in parts for part in SKV_PARTS):
             yield _finding(
                 self,
                 context,
@@ -363,7 +390,7 @@ class NotIncludedContentRule:
         return _is_request(context)
 
     def check(self, context: Context) -> Iterator[Finding]:
-        parameters = child(context.message.payload, "specifikaFrageparametrar")
+        parameters = payload_child(context, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
             # only an inkludera that says false: a value that is no boolean is the schema's finding
             if not isinstance(element.tag, str) or boolean(element.get("inkludera")) is not False:

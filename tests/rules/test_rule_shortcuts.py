@@ -1,0 +1,239 @@
+"""The message rules' shortcuts find what the long way finds, and keep saving the work they save.
+
+Each shortcut (rules/elements.py, the date caches, the one-pass reads of a MIV decision, a period's end and
+the ingivare's organisationsnummer) is compared with the lxml call it replaces on hostile shapes (any
+namespace, comments and processing instructions between the elements, repeated names), and counted where
+it remembers something.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from ssbtek_validator.packs.schema_packs import builtin_packs
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS
+from ssbtek_validator.reading.message import child, parse, text_of
+from ssbtek_validator.rules import MESSAGE_RULES, agency_answers, elements, exchange, request
+from ssbtek_validator.rules.base import Context
+
+from ..conftest import CORPUS
+
+NAMES = ["a", "b", "From", "Tom", "giltighetstid", "tomDatum", "arendeTyp", "organisationsnummer"]
+NAMESPACES = [None, "urn:x", "urn:y"]
+
+
+def _tag(name: str, namespace: str | None) -> str:
+    return f"{{{namespace}}}{name}" if namespace else name
+
+
+#: an element's children: elements (of a few names, in any namespace, nested a little) and other nodes
+nodes = st.recursive(
+    st.one_of(
+        st.builds(
+            lambda n, ns, text: ("element", _tag(n, ns), text, []),
+            st.sampled_from(NAMES),
+            st.sampled_from(NAMESPACES),
+            st.sampled_from(["", "2026-01-01", " ÅTK-UT ", "x"]),
+        ),
+        st.just(("comment", None, "", [])),
+        st.just(("pi", None, "", [])),
+    ),
+    lambda inner: st.builds(
+        lambda n, ns, kids: ("element", _tag(n, ns), "", kids),
+        st.sampled_from(NAMES),
+        st.sampled_from(NAMESPACES),
+        st.lists(inner, max_size=5),
+    ),
+    max_leaves=20,
+)
+
+
+def _build(parent: etree._Element, children: list) -> etree._Element:
+    for kind, tag, text, kids in children:
+        if kind == "comment":
+            parent.append(etree.Comment("c"))
+        elif kind == "pi":
+            parent.append(etree.ProcessingInstruction("p", "d"))
+        else:
+            element = etree.SubElement(parent, tag)
+            element.text = text or None
+            _build(element, kids)
+    return parent
+
+
+trees = st.lists(nodes, max_size=8).map(lambda children: _build(etree.Element("root"), children))
+
+
+@given(trees)
+def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
+    """One generated tree for all of them (the trees are the slow part): any namespace, comments and PIs
+    between the elements, names repeated."""
+    for element in root.iter(etree.Element):
+        found = elements.first_children(element)
+        for name in NAMES:
+            assert found.get(name) is child(element, name)
+        # SSBT-ORGNR: a C scan with a grandparent check for ElementPath's "{*}*/{*}organisationsnummer"
+        expected = list(element.iterfind("{*}*/{*}organisationsnummer"))
+        assert [
+            e for e in element.iterdescendants("{*}organisationsnummer") if e.getparent().getparent() is element
+        ] == expected
+        # SSBT-ANSWER-PERIOD: a period's end
+        for end in ("Tom", "tomDatum", "a"):
+            assert agency_answers._end_of(element, end) is next(element.itersiblings("{*}" + end), None)
+        # SSBT-MIV-VALIDITY: one pass over a decision's fields
+        revoked = any(
+            text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
+        )
+        kind, until, got_revoked = agency_answers._validity_fields(element)
+        assert kind is next(element.iterchildren("giltighetstid"), None)
+        assert until is next(element.iterchildren("tomDatum"), None)
+        assert got_revoked == revoked
+    assert elements.first_children(None) == {}
+    # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
+    parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
+    _build(parameters, [("element", "{urn:y}SKV", "", []), ("comment", None, "", []), ("element", "FK", "", [])])
+    for tag in ("{*}*", "{*}SKV", "{*}a"):
+        assert list(exchange.agency_blocks(root, tag)) == list(root.iterfind("{*}specifikaFrageparametrar/" + tag))
+
+
+def _context(data: bytes) -> Context:
+    message = parse(Source("msg.xml", data))
+    pack = builtin_packs()[int(message.namespace.rsplit("/", 1)[1])]
+    return Context(message, pack, None, DEFAULT_LIMITS, date(2026, 11, 1))
+
+
+REQUEST = (CORPUS / "v10" / "request-full.xml").read_bytes()
+ANSWER = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["generellaFrageparametrar", "specifikaFrageparametrar", "tidsperiod", "CSN", "fromDatum", "nothing"]
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_payload_child_finds_what_child_finds(names):
+    context = _context(REQUEST)
+    for _ in range(2):  # the remembered answer too
+        assert elements.payload_child(context, *names) is child(context.message.payload, *names)
+
+
+def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
+    """Before the memo, specifikaFrageparametrar alone was looked up seven times for one request."""
+    looked_up: list[str] = []
+    real = elements.child
+
+    def counting(element, *names):
+        looked_up.extend(names)
+        return real(element, *names)
+
+    monkeypatch.setattr(elements, "child", counting)
+    context = _context(REQUEST)
+    wanted = ("SSBT-PERSONID", "SSBT-ORGNR", "SSBT-ARENDEID-CSN", "SSBT-FK-FRAGA", "SSBT-INKLUDERA")
+    for rule in MESSAGE_RULES:
+        if rule.id in wanted and rule.applies(context):
+            list(rule.check(context))
+    assert looked_up.count("specifikaFrageparametrar") == 1
+    assert looked_up.count("generellaFrageparametrar") == 1
+    assert looked_up.count("CSN") == 1
+
+
+class _CountingPattern:
+    def __init__(self, pattern):
+        self.pattern, self.calls = pattern, 0
+
+    def fullmatch(self, text):
+        self.calls += 1
+        return self.pattern.fullmatch(text)
+
+
+def test_a_date_seen_before_is_not_parsed_again(monkeypatch):
+    """SSBT-TIDSPERIOD and SSBT-ANSWER-PERIOD read each distinct date text once per process (bounded)."""
+    for module, pattern, cached, rule_id, data in (
+        (request, "_XS_DATE", request._remembered_date, "SSBT-TIDSPERIOD", REQUEST),
+        (agency_answers, "_PLAIN_DATE", agency_answers._day_of, "SSBT-ANSWER-PERIOD", ANSWER),
+    ):
+        counting = _CountingPattern(getattr(module, pattern))
+        monkeypatch.setattr(module, pattern, counting)
+        cached.cache_clear()
+        [rule] = [r for r in MESSAGE_RULES if r.id == rule_id]
+        first = list(rule.check(_context(data)))
+        parsed = counting.calls
+        assert parsed > 0
+        assert list(rule.check(_context(data))) == first
+        assert counting.calls == parsed, rule_id
+
+
+# ---------------------------------------------------------------- one answer's exchange facts
+
+
+def _places(side):
+    """A side's facts with every place as (line, path), however it was worked out."""
+
+    def place(spot):
+        return (spot.line, spot.path)
+
+    def fact(found):
+        return None if found is None else (found[0], place(found[1]))
+
+    return (
+        place(side.where),
+        fact(side.korrelationsid),
+        fact(side.frage_tidpunkt),
+        fact(side.echo_flag),
+        side.echo_wanted,
+        side.included,
+        {name: place(spot) for name, spot in side.answered.items()},
+        side.skv_asked,
+        {name: place(spot) for name, spot in side.skv_answered.items()},
+    )
+
+
+def test_facts_placed_on_demand_are_placed_where_the_pairing_facts_are():
+    compared = 0
+    for path in sorted(CORPUS.glob("v1*/*.xml")):
+        message = parse(Source(path.name, path.read_bytes()))
+        if message.payload is None or message.direction not in ("request", "answer"):
+            continue
+        assert _places(exchange.side_of(message, pairing=False)) == _places(exchange.side_of(message)), path.name
+        echoed = exchange.echoed_question(message)
+        if echoed is not None:
+            eager = exchange.Side(message.name)
+            exchange._question_facts(eager, exchange.child(message.payload, "fraga"), normalised=False)
+            assert _places(echoed)[1:] == _places(eager)[1:], path.name
+            compared += 1
+    assert compared >= 2  # the v10 and v11 answers that echo fraga
+
+
+def test_an_answer_that_echoes_fraga_makes_no_path_for_findings_it_does_not_have(monkeypatch):
+    """Twenty element paths (~1.3 µs each) were two thirds of SSBT-ANSWER-ECHO on such an answer."""
+    paths: list[object] = []
+    monkeypatch.setattr(exchange, "element_path", lambda element: paths.append(element) or "/")
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-ANSWER-ECHO"]
+    context = _context((CORPUS / "v10" / "answer-echo-fraga.xml").read_bytes())
+    assert rule.applies(context)
+    assert exchange.echoed_question(context.message) is not None
+    assert list(rule.check(context)) == []
+    assert paths == []
+
+
+def test_the_date_caches_keep_no_long_value():
+    """A hostile megabyte in a date field is read, not kept (1024 of them would be a gigabyte)."""
+    request._remembered_date.cache_clear()
+    agency_answers._day_of.cache_clear()
+    year = "2" * 100_000
+    assert request._calendar_date(f"{year}-01-01") is request._NOT_A_CALENDAR_DATE
+    assert request._remembered_date.cache_info().currsize == 0
+    assert request._calendar_date("2026-09-01") == date(2026, 9, 1)
+    assert request._remembered_date.cache_info().currsize == 1
+    assert agency_answers._day(etree.fromstring(f"<From>{year}-01-01</From>")) is None
+    assert agency_answers._day(etree.fromstring("<From> 2026-09-01+02:00 </From>")) == date(2026, 9, 1)
+    assert agency_answers._day_of.cache_info().currsize == 1
