@@ -197,3 +197,35 @@ def test_a_short_list_of_values_masks_what_the_lazy_values_mask(values, parts):
     text = "".join(parts)
     listed, lazy = secrets.secrets_pattern(list(values), text), secrets.secrets_pattern(iter(values), text)
     assert (listed.pattern.pattern if listed else None) == (lazy.pattern.pattern if lazy else None)
+
+
+# --- a message routed to a pack, and its detection made safe to print -----------------------------------------------
+
+
+def test_messages_routed_alike_share_one_detection_and_another_pack_gets_its_own():
+    """The detection of a routed message is worked out once per namespace, operation and direction and pack."""
+    from dataclasses import replace
+
+    from ssbtek_validator.packs.schema_packs import builtin_packs, detect
+
+    packs = builtin_packs()
+    first, second = (parse(Source(name, REQUEST)) for name in ("a.xml", "b.xml"))
+    detection, findings = detect(first, packs)
+    assert detect(second, packs) == (detection, []) and detect(second, packs)[0] is detection and not findings
+    bundle = replace(packs[10], id="bundle-v10", status="external", origin="bundle")
+    other, _ = detect(second, {**packs, 10: bundle})
+    assert (other.pack_id, other.pack_status) == ("bundle-v10", "external") and "--schemas" in other.reason
+    assert detect(second, packs)[0].pack_id == "ssbt-v10"
+    forced, _ = detect(second, packs, forced=11)
+    assert forced.version == 11 and forced.reason.startswith("forced by --pack 11")
+
+
+def test_a_detection_is_copied_only_when_its_reason_is_masked():
+    from ssbtek_validator.results.model import Detection, MessageResult
+    from ssbtek_validator.results.safe_text import safe_result
+
+    plain = Detection(10, "ssbt-v10", reason="namespace http://schema.forsakringskassan.se/integration/ssbt/10")
+    assert safe_result(MessageResult("m.xml", plain), False).detection is plain
+    named = Detection(reason="namespace urn:191212121212 is not an SSBTEK namespace")
+    shown = safe_result(MessageResult("m.xml", named), False).detection
+    assert "191212121212" not in shown.reason and shown.version is None
