@@ -167,8 +167,20 @@ def _stripped(values) -> set[str]:
 def test_the_values_read_by_libxml2_are_the_values_the_walk_reads(document):
     """Equivalence on hostile shapes: text split by comments, instructions, CDATA and entity references,
     mixed content, whitespace that XML does not count as such, attributes, a DTD."""
-    root = etree.fromstring(document.encode(), safe_parser())
-    assert _stripped(secrets.message_values(root)) == _stripped(secrets._walked_values(root))
+    data = document.encode()
+    root = etree.fromstring(data, safe_parser())
+    walked = _stripped(secrets._walked_values(root))
+    assert _stripped(secrets.message_values(root)) == walked == _stripped(secrets.message_values(root, len(data)))
+    if "<!DOCTYPE" not in document:  # what lets a small document skip counting its nodes: each takes 4 bytes
+        assert secrets._NODE_COUNT(root) * secrets._SMALLEST_NODE <= len(data)
+
+
+def test_the_nodes_of_a_document_too_small_to_reach_the_bound_are_not_counted(monkeypatch):
+    counted = []
+    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or 0)
+    root = etree.fromstring(b"<a><b>Tolvan</b></a>")
+    assert secrets.message_values(root, 20) == ["Tolvan"] and not counted
+    assert secrets.message_values(root) == ["Tolvan"] and counted
 
 
 def test_an_ordinary_message_is_not_walked_and_a_split_value_is(monkeypatch):
