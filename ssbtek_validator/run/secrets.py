@@ -227,5 +227,5 @@ def _walked_values(root: Any) -> Iterator[str]:
             attrib = node.attrib
             if attrib:
                 yield from attrib.values() if len(attrib) < 64 else _many_values(node)
-        elif (reference := text_of(node)).startswith("&"):  # an entity reference: its name
-            yield reference.strip("&;")
+        elif node.tag is etree.Entity:  # an entity reference ("&Tolvan;"): its name
+            yield node.text.strip("&;")

@@ -241,3 +241,12 @@ def test_a_detection_is_copied_only_when_its_reason_is_masked():
     named = Detection(reason="namespace urn:191212121212 is not an SSBTEK namespace")
     shown = safe_result(MessageResult("m.xml", named), False).detection
     assert "191212121212" not in shown.reason and shown.version is None
+
+
+def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_value():
+    """Only an entity reference gives its name; a comment or instruction reading "&Nisse;" is no value, and
+    a word in one must not mask the same word in the report (it did: both were read as references)."""
+    root = etree.fromstring(
+        b'<!DOCTYPE a [<!ENTITY Tolvan "x">]><a><?pi &Nisse;?><!--&Olle;--><b>&Tolvan;</b></a>', safe_parser()
+    )
+    assert list(secrets.message_values(root)) == ["Tolvan"]
