@@ -135,7 +135,7 @@ def _content(depth: int, entities: bool):
         _TEXT.map(lambda text: f"<![CDATA[{text}]]>"),
         _TEXT.map(lambda text: f"<!--{text}-->"),
         st.sampled_from(["<?pi Tolvan?>", "<?pi &Nisse;?>", "<!--&Nisse;-->"]),
-        *([st.just("&Tolvan;")] if entities else []),
+        *([st.sampled_from(["&Tolvan;", "&Nisse;"])] if entities else []),
     )
     parts = leaf if depth == 0 else st.one_of(leaf, _element(depth - 1, entities))
     return st.lists(parts, max_size=5).map("".join)
@@ -152,7 +152,7 @@ def _element(depth: int, entities: bool):
 
 
 def _document(depth: int = 3):
-    dtd = '<!DOCTYPE x [<!ENTITY Tolvan "Tolvan Tolvansson">]>'
+    dtd = '<!DOCTYPE x [<!ENTITY Tolvan "Tolvan Tolvansson"><!ENTITY Nisse "">]>'
     return st.booleans().flatmap(
         lambda entities: _element(depth, entities).map(lambda body: (dtd if entities else "") + body)
     )
