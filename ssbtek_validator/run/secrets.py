@@ -90,19 +90,9 @@ def secrets_pattern(values: Iterable[str], within: str | None = None) -> Secrets
     cost more than the pattern, which looks only at texts holding a value's first word."""
     if within is None or len(within) > _LONGEST_WITHIN:
         return _bounded(values, None, {}, {})
-    public = _public_texts()
-    if isinstance(values, list) and len(values) < _MOST_SECRETS:
-        # fewer values than the bound, so it cannot be reached: the values in `within` are all that is looked at
-        # (the loop below tests each one for being seen before; ~2 µs instead of ~10 µs for an answer's values)
-        wanted = dict.fromkeys(
-            stripped
-            for value in values
-            if _SHORTEST_SECRET <= len(stripped := value.strip()) <= _LONGEST_SECRET and stripped in within
-        )
-        kept = [value for value in wanted if _personal(value, public)]
-        return Secrets(kept) if kept else None
-    seen: dict[str, None] = {}  # distinct candidates, in document order
+    seen: dict[str, None] = {}  # distinct candidates, in the order given (see message_values)
     kept: list[str] = []
+    public = _public_texts()
     values = iter(values)
     for value in values:
         stripped = value.strip()
