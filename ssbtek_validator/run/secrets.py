@@ -217,4 +217,4 @@ def _walked_values(root: Any) -> Iterator[str]:
             if attrib:
                 yield from attrib.values() if len(attrib) < 64 else _many_values(node)
         elif node.tag is etree.Entity:  # an entity reference ("&Tolvan;"): its name
-            yield node.text.strip("&;")
+            yield text_of(node).strip("&;")
