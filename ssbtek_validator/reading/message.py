@@ -206,7 +206,7 @@ def parse(source: Source, limits: Limits = DEFAULT_LIMITS) -> Message:
         message.finding("SSBT-WELLFORMED", Severity.ERROR, "No root element found.")
         return message
     message.root = root
-    if _has_dtd(root):
+    if has_dtd(root):
         message.finding("SSBT-DTD", Severity.ERROR, DTD_TEXT, line=1)
         return message
     for fatal, text in encoding_problems(source.data, prolog):
@@ -311,7 +311,7 @@ def nodes_text(what: str, limits: Limits) -> str:
     )
 
 
-def _has_dtd(root: etree._Element) -> bool:
+def has_dtd(root: etree._Element) -> bool:
     """What libxml2 recorded while parsing: a fraction of a microsecond, where scanning the bytes for ``<!``
     first cost ~4 µs for a message with many ``<`` (so the scan was no shortcut)."""
     docinfo = root.getroottree().docinfo

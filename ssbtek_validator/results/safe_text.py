@@ -85,7 +85,9 @@ def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | Non
     result.findings = [safe_finding(f, show_values, secrets) for f in result.findings]
     reason = result.detection.reason
     if reason:
-        result.detection = replace(result.detection, reason=_untaint(_clean(reason, show_values), secrets))
+        shown = _untaint(_clean(reason, show_values), secrets)
+        if shown != reason:  # nearly always equal ("namespace … → pack …"): no copy of the detection then
+            result.detection = replace(result.detection, reason=shown)
     result.observed = [_clean(key, show_values) for key in result.observed]
     return result
 

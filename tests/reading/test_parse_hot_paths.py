@@ -105,3 +105,17 @@ def test_the_envelope_shortcut_finds_what_the_general_checks_find(
     fast = _soap_findings(data)
     with patch.object(reading, "_TEXT_OR_ENCODING_STYLE", lambda envelope: True):  # the general checks
         assert fast == _soap_findings(data)
+
+
+def test_a_declared_encoding_is_matched_once_per_name_and_a_mark_is_still_found():
+    """A batch declares one or two encodings: the patterns run once per name, not thrice a message; the
+    shortcut past the byte order marks still finds each of them."""
+    from ssbtek_validator.reading import encoding
+
+    encoding._declared.cache_clear()
+    for index in range(3):
+        reading.parse(Source(f"m{index}.xml", ANSWER))
+    assert encoding._declared.cache_info().misses == 1 and encoding._declared.cache_info().hits >= 6
+    for mark, name in encoding.BOMS:
+        body = '<?xml version="1.0"?><a/>'.encode(encoding._CODECS.get(name, "utf-8"))
+        assert encoding.sniff(mark + body).bom == name

@@ -140,6 +140,25 @@ def test_read_file_reads_all_up_to_the_limit_and_refuses_beyond(tmp_path_factory
     _read_whole_or_refused(read_file(path, Limits(max_message_bytes=limit)), data, limit)
 
 
+def test_a_file_is_read_in_one_read_and_one_that_grew_since_fstat_is_read_whole(tmp_path, monkeypatch):
+    """The common case costs one os.read and no reading loop; when fstat said less than the file holds (it grew
+    in between), the file is read again from its start rather than cut at the size fstat said."""
+    from ssbtek_validator.reading import inputs
+
+    path = tmp_path / "m.xml"
+    data = _content(5000)
+    path.write_bytes(data)
+    reads, loops = [], []
+    real_read, real_loop = os.read, inputs._read_up_to
+    monkeypatch.setattr(inputs.os, "read", lambda fd, size: reads.append(size) or real_read(fd, size))
+    monkeypatch.setattr(inputs, "_read_up_to", lambda *args: loops.append(args) or real_loop(*args))
+    assert read_file(path).data == data and reads == [5001] and not loops
+    real_fstat = os.fstat
+    monkeypatch.setattr(inputs.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 100, *real_fstat(fd)[7:])))
+    reads.clear()
+    assert read_file(path).data == data and reads[0] == 101 and len(reads) > 1 and loops
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 def test_read_file_reads_a_named_pipe_named_on_the_command_line(tmp_path):
     """fstat says 0 bytes for a pipe: the size is a hint, reading goes on until the writer closes."""

@@ -2,6 +2,7 @@
 
 - The rules that concern a pack version are chosen once per rule set and version, not asked per message.
 - A message's own values are sought in its findings' texts only when those texts can quote them.
+- An ordinary message's values are read by libxml2, not walked node by node in Python.
 
 Spies count the work; properties check that the shortcut gives what the long way gives.
 """
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from ssbtek_validator.reading.inputs import Source
-from ssbtek_validator.reading.message import parse
+from ssbtek_validator.reading.message import parse, safe_parser
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules import MESSAGE_RULES
 from ssbtek_validator.rules.base import Versions
@@ -118,3 +120,124 @@ def test_texts_too_long_to_search_per_value_are_masked_the_long_way(monkeypatch)
     pattern = secrets.secrets_pattern(["Tolvan Tolvansson", "Nisse", "Åsa Öst"], text)
     assert pattern is not None and pattern.pattern.pattern.count("|") == 2  # all three sought, "Åsa Öst" too
     assert pattern.sub(text) == "••••• met •••••••••••••••••, not Åsa"
+
+
+# --- a message's values, read by libxml2 for an ordinary message, walked for any other ---------------------------
+
+#: pieces of text a hostile message splits values with or pads them by (a no-break space is no XML whitespace)
+_TEXT = st.sampled_from(["Tolvan", "Tolvansson", "19121212", "12", " ", "\n  ", "\t", "\xa0", "a&amp;b", "å"])
+
+
+def _content(depth: int, entities: bool):
+    """An element's content as XML text: text, CDATA, comments, instructions, entity references, elements."""
+    leaf = st.one_of(
+        _TEXT,
+        _TEXT.map(lambda text: f"<![CDATA[{text}]]>"),
+        _TEXT.map(lambda text: f"<!--{text}-->"),
+        st.sampled_from(["<?pi Tolvan?>", "<?pi &Nisse;?>", "<!--&Nisse;-->"]),
+        *([st.sampled_from(["&Tolvan;", "&Nisse;"])] if entities else []),
+    )
+    parts = leaf if depth == 0 else st.one_of(leaf, _element(depth - 1, entities))
+    return st.lists(parts, max_size=5).map("".join)
+
+
+def _element(depth: int, entities: bool):
+    value = _TEXT.map(lambda text: text.replace("&amp;", "")) | (st.just("&Tolvan; x") if entities else st.nothing())
+    attributes = st.lists(value, max_size=2).map(
+        lambda values: "".join(f' a{index}="{value}"' for index, value in enumerate(values))
+    )
+    return st.tuples(st.sampled_from(["x", "p:y"]), attributes, _content(depth, entities)).map(
+        lambda parts: f'<{parts[0]} xmlns:p="urn:p"{parts[1]}>{parts[2]}</{parts[0]}>'
+    )
+
+
+def _document(depth: int = 3):
+    dtd = '<!DOCTYPE x [<!ENTITY Tolvan "Tolvan Tolvansson"><!ENTITY Nisse "">]>'
+    return st.booleans().flatmap(
+        lambda entities: _element(depth, entities).map(lambda body: (dtd if entities else "") + body)
+    )
+
+
+def _stripped(values) -> set[str]:
+    return {value.strip() for value in values} - {""}
+
+
+@settings(max_examples=150)
+@given(_document())
+def test_the_values_read_by_libxml2_are_the_values_the_walk_reads(document):
+    """Equivalence on hostile shapes: text split by comments, instructions, CDATA and entity references,
+    mixed content, whitespace that XML does not count as such, attributes, a DTD."""
+    data = document.encode()
+    root = etree.fromstring(data, safe_parser())
+    walked = _stripped(secrets._walked_values(root))
+    assert _stripped(secrets.message_values(root)) == walked == _stripped(secrets.message_values(root, len(data)))
+    if "<!DOCTYPE" not in document:  # what lets a small document skip counting its nodes: each takes 4 bytes
+        assert secrets._NODE_COUNT(root) * secrets._SMALLEST_NODE <= len(data)
+
+
+def test_the_nodes_of_a_document_too_small_to_reach_the_bound_are_not_counted(monkeypatch):
+    counted = []
+    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or 0)
+    root = etree.fromstring(b"<a><b>Tolvan</b></a>")
+    assert secrets.message_values(root, 20) == ["Tolvan"] and not counted
+    assert secrets.message_values(root) == ["Tolvan"] and counted
+
+
+def test_an_ordinary_message_is_not_walked_and_a_split_value_is(monkeypatch):
+    """The shortcut keeps doing its job on an ordinary message, and a value split by a comment is read whole."""
+    walked = []
+    real = secrets._walked_values
+    monkeypatch.setattr(secrets, "_walked_values", lambda root: walked.append(root) or real(root))
+    ordinary = parse(Source("m.xml", (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes())).root
+    assert len(_stripped(secrets.message_values(ordinary))) > 20 and not walked
+    split = etree.fromstring(b"<a><b>1912121212<!---->13</b><c>Tolvan<d/>Tolvansson</c></a>")
+    assert _stripped(secrets.message_values(split)) == {"191212121213", "TolvanTolvansson"} and walked
+
+
+def test_a_message_with_too_many_values_to_read_at_once_is_walked(monkeypatch):
+    """Past the bound, which values are sought depends on their order: the walk keeps document order."""
+    monkeypatch.setattr(secrets, "_MOST_SECRETS", 5)
+    root = etree.fromstring(b"<a><b>Tolvan</b><b>Nisse</b><b>Asa</b><b>Olle</b></a>")
+    assert not isinstance(secrets.message_values(root), list)
+    assert list(secrets.message_values(root))[:4] == ["Tolvan", "Nisse", "Asa", "Olle"]
+
+
+# --- a message routed to a pack, and its detection made safe to print -----------------------------------------------
+
+
+def test_messages_routed_alike_share_one_detection_and_another_pack_gets_its_own():
+    """The detection of a routed message is worked out once per namespace, operation and direction and pack."""
+    from dataclasses import replace
+
+    from ssbtek_validator.packs.schema_packs import builtin_packs, detect
+
+    packs = builtin_packs()
+    first, second = (parse(Source(name, REQUEST)) for name in ("a.xml", "b.xml"))
+    detection, findings = detect(first, packs)
+    assert detect(second, packs) == (detection, []) and detect(second, packs)[0] is detection and not findings
+    bundle = replace(packs[10], id="bundle-v10", status="external", origin="bundle")
+    other, _ = detect(second, {**packs, 10: bundle})
+    assert (other.pack_id, other.pack_status) == ("bundle-v10", "external") and "--schemas" in other.reason
+    assert detect(second, packs)[0].pack_id == "ssbt-v10"
+    forced, _ = detect(second, packs, forced=11)
+    assert forced.version == 11 and forced.reason.startswith("forced by --pack 11")
+
+
+def test_a_detection_is_copied_only_when_its_reason_is_masked():
+    from ssbtek_validator.results.model import Detection, MessageResult
+    from ssbtek_validator.results.safe_text import safe_result
+
+    plain = Detection(10, "ssbt-v10", reason="namespace http://schema.forsakringskassan.se/integration/ssbt/10")
+    assert safe_result(MessageResult("m.xml", plain), False).detection is plain
+    named = Detection(reason="namespace urn:191212121212 is not an SSBTEK namespace")
+    shown = safe_result(MessageResult("m.xml", named), False).detection
+    assert "191212121212" not in shown.reason and shown.version is None
+
+
+def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_value():
+    """Only an entity reference gives its name; a comment or instruction reading "&Nisse;" is no value, and
+    a word in one must not mask the same word in the report (it did: both were read as references)."""
+    root = etree.fromstring(
+        b'<!DOCTYPE a [<!ENTITY Tolvan "x">]><a><?pi &Nisse;?><!--&Olle;--><b>&Tolvan;</b></a>', safe_parser()
+    )
+    assert list(secrets.message_values(root)) == ["Tolvan"]
