@@ -117,14 +117,19 @@ def text_of(element: etree._Element) -> str:
     return (element.text or "") + "".join(node.tail or "" for node in element)
 
 
+#: Whitespace as XML (2.3) counts it; a no-break space is text
+XML_WHITESPACE = " \t\r\n"
+
 #: xs:boolean's four spellings (XML Schema 1.0 Part 2, 3.2.2.1)
 _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 
 
 def boolean(text: str | None) -> bool | None:
-    """An xs:boolean as the rules read it, surrounding whitespace aside: None when it is no boolean at all
-    (that is the schema's finding), so that a rule can tell "says false" from "says nothing readable"."""
-    return _BOOLEAN.get((text or "").strip())
+    """An xs:boolean as the rules read it, surrounding XML whitespace aside (the type's whiteSpace facet is
+    collapse: space, tab, CR, LF, and no other; a no-break space makes it no boolean): None when it is no
+    boolean at all (that is the schema's finding), so that a rule can tell "says false" from "says nothing
+    readable"."""
+    return _BOOLEAN.get((text or "").strip(XML_WHITESPACE))
 
 
 def integer(text: str) -> int | None:
@@ -493,16 +498,13 @@ _TEXT_OR_ENCODING_STYLE = etree.XPath(
     namespaces={"s": SOAP11},
 )
 
-#: Whitespace as XML (2.3) counts it; a no-break space is text
-_XML_WHITESPACE = " \t\r\n"
-
 
 def _character_content(message: Message, element: etree._Element) -> None:
     """Envelope, Header and Body hold elements only (the SOAP 1.1 envelope schema gives none of them mixed
     content): text beside their children is no header or body entry, and a receiver may refuse or drop it."""
     text = element.text
-    if not (text and text.strip(_XML_WHITESPACE)) and not any(
-        node.tail and node.tail.strip(_XML_WHITESPACE) for node in element
+    if not (text and text.strip(XML_WHITESPACE)) and not any(
+        node.tail and node.tail.strip(XML_WHITESPACE) for node in element
     ):
         return
     message.finding(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from ssbtek_validator import validate
 from ssbtek_validator.reading.inputs import Source, iter_sources, read_file, read_limited
 from ssbtek_validator.reading.limits import Limits
-from ssbtek_validator.reading.message import parse
+from ssbtek_validator.reading.message import boolean, parse
 
 ENVELOPE = (
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -219,3 +221,32 @@ def test_any_text_inside_a_payload_gives_a_result(text):
 
     result = validate(_msg(f"<ns:hamtaBastjanstInformation>{escape(text)}</ns:hamtaBastjanstInformation>"))
     assert result.exit_code == 1  # the request content is missing, whatever the text
+
+
+@functools.cache
+def _boolean_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(
+        etree.fromstring(
+            b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+            b'<xs:element name="b" type="xs:boolean"/></xs:schema>'
+        )
+    )
+
+
+def _schema_reads_boolean(text: str) -> bool:
+    """Whether libxml2's xs:boolean (whiteSpace collapse) accepts ``text``: the reference the rules' reading follows."""
+    element = etree.Element("b")
+    element.text = text
+    return _boolean_schema().validate(etree.ElementTree(element))
+
+
+@given(
+    st.sampled_from(["true", "false", "1", "0", "TRUE", "yes", ""]),
+    st.text(alphabet=" \t\r\n\u00a0\u2003\u3000\x85", max_size=3),
+    st.text(alphabet=" \t\r\n\u00a0\u2003\u3000\x85", max_size=3),
+)
+def test_rules_read_a_boolean_exactly_when_the_schema_does(word: str, before: str, after: str) -> None:
+    """A no-break space or another Unicode space around ``false`` makes it no xs:boolean for the schema; the
+    rules must not read it as false (str.strip would) while SSBT-XSD calls it invalid."""
+    text = before + word + after
+    assert (boolean(text) is not None) == _schema_reads_boolean(text)
