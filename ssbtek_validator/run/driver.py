@@ -170,8 +170,9 @@ def _validate_message(
                     file=message.name,
                 )
             )
-    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
-    result.observed = context.observed
+    if options.coverage:  # certification coverage, not a rule; what rules observed is dropped without it
+        context.observed.extend(observe(message, pack.agencies))
+        result.observed = context.observed
     return result
 
 
