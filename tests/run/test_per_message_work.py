@@ -336,3 +336,38 @@ def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_
         b'<!DOCTYPE a [<!ENTITY Tolvan "x">]><a><?pi &Nisse;?><!--&Olle;--><b>&Tolvan;</b></a>', safe_parser()
     )
     assert list(secrets.message_values(root)) == ["Tolvan"]
+
+
+# --- the message's date: frageTidpunkt near the top, found without lxml's look-ahead search ----------------------
+
+_NAMES = st.sampled_from(["frageTidpunkt", "p:frageTidpunkt", "q:frageTidpunkt", "x", "p:x", "frageTidpunkt2"])
+
+
+def _tree(depth: int):
+    leaf = st.sampled_from(["", "text", "<!--frageTidpunkt-->", "<?frageTidpunkt x?>"])
+    inner = leaf if depth == 0 else st.one_of(leaf, _tree(depth - 1))
+    return st.tuples(_NAMES, st.lists(inner, max_size=4)).map(
+        lambda parts: f'<{parts[0]} xmlns:p="urn:p" xmlns:q="urn:q">{"".join(parts[1])}</{parts[0]}>'
+    )
+
+
+@settings(max_examples=150)
+@given(_tree(4))
+def test_the_first_element_of_a_name_is_the_one_lxml_finds_first(document):
+    """Equivalence with the filtered iterator: any namespace or none, comments and instructions named like
+    it, before and after the nodes read one by one."""
+    root = etree.fromstring(document.encode())
+    assert driver._first_named(root, "frageTidpunkt") is next(root.iter("{*}frageTidpunkt"), None)
+
+
+def test_the_date_of_a_question_or_an_answer_is_found_without_a_search(monkeypatch):
+    searched = []
+    monkeypatch.setattr(driver, "_search", lambda payload, name: searched.append(name))
+    for path in sorted(CORPUS.glob("v1[01]/*.xml")):
+        message = parse(Source(path.name, path.read_bytes()))
+        if message.payload is not None and message.payload.find(".//{*}frageTidpunkt") is not None:
+            assert driver.message_date(message, None)[1] == "frageTidpunkt", path
+    assert searched == []
+    late = etree.fromstring(b"<a>" + b"<b/>" * 20 + b"<frageTidpunkt>2026-01-02</frageTidpunkt></a>")
+    driver._first_named(late, "frageTidpunkt")
+    assert searched == ["frageTidpunkt"]
