@@ -55,8 +55,9 @@ def run(
         raise PackError(f"--pack {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
     requirements = requirements or Requirements()
     options = options or Options()
-    # never force the pack: a capture in another version must show up as such, not be judged as vN
-    options = replace(options, version=None)
+    # never force the pack: a capture in another version must show up as such, not be judged as vN;
+    # coverage is what a certification is made of, whatever the caller's options said
+    options = replace(options, version=None, coverage=True)
     if requirements.exchanges:  # required exchanges need the requests paired with their answers
         options = replace(options, pairs=True)
     if options.as_of is None:

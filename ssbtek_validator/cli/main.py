@@ -169,6 +169,17 @@ def _setup(
     return packs, config
 
 
+#: the report formats that show what each message exercised (``MessageResult.observed``): the JSON report's
+#: per-message "observed", and HTML (the page a certification extends). A run writing none of them leaves
+#: coverage out (~12 µs of a message's ~300); tests/run/test_coverage_outputs.py checks that every other
+#: format's report is the same without it.
+COVERAGE_FORMATS = frozenset({"json", "html"})
+
+
+def _coverage_shown(outputs) -> bool:
+    return any(output.format in COVERAGE_FORMATS for output in outputs)
+
+
 def _plan(output_format: tuple[str, ...], output: tuple[str, ...]):
     try:
         return plan_outputs(output_format, output)
@@ -273,6 +284,7 @@ def check(
         include=include or DEFAULT_INCLUDE,
         config=config,
         pairs=pairs,
+        coverage=_coverage_shown(outputs),
     )
     json_lines = MessageLines() if any(o.format == "json" for o in outputs) else None
     with Progress(stream=sys.stderr) as progress:
@@ -352,7 +364,13 @@ def pair(
     outputs = _plan(output_format, output)
     packs, config = _setup(schemas, version, config_file)
     options = Options(
-        version=version, show_values=show_values, as_of=as_of, strict=strict, limits=limits, config=config
+        version=version,
+        show_values=show_values,
+        as_of=as_of,
+        strict=strict,
+        limits=limits,
+        config=config,
+        coverage=_coverage_shown(outputs),
     )
     result = validate_pair(read_file(request, limits), read_file(answer, limits), options, packs)
     _report_and_exit(result, packs, outputs, detail=_detail(quiet, verbose))

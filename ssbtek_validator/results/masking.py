@@ -41,8 +41,11 @@ def values_notice(show_values: bool) -> str:
 
 _SEPARATOR = r"[ _.+\-]"
 #: A personnummer, samordningsnummer or organisationsnummer in any spelling: 10 or 12 decimal digits of any
-#: script (``\d`` is Unicode-aware), with at most one separator between any two of them.
-_IDENTITY = re.compile(rf"(?<!\d)(?<!\d{_SEPARATOR})\d(?:{_SEPARATOR}?\d){{9,11}}(?!{_SEPARATOR}?\d)")
+#: script (``\d`` is Unicode-aware), with at most one separator between any two of them, and no digit before
+#: (nor a digit and a separator). The first digit comes before the lookbehinds, which then take it in, so that
+#: the regex engine skips to the next digit instead of trying both lookbehinds at every character (~3 µs → ~1
+#: µs for a finding text of 100 characters; every file name and finding text a run has not seen is masked by it).
+_IDENTITY = re.compile(rf"\d(?<!\d\d)(?<!\d{_SEPARATOR}\d)(?:{_SEPARATOR}?\d){{9,11}}(?!{_SEPARATOR}?\d)")
 #: UUIDs (korrelationsid) are not personal data, though their last group can be 12 digits.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _QUOTED_VALUE = re.compile(r"(The value |^|[\s(])'([^']*)'( is not)")

@@ -116,6 +116,7 @@ class MivValidityRule:
     severity = Severity.ERROR
     summary = "MIV validity matches giltighetstid: no tomDatum when PERMANENT, a tomDatum when TIDBEGRANSAT."
     versions = Versions(8)
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Migrationsverket discloses whether a granted permit is permanent or time-limited (giltighetstid "
         "PERMANENT or TIDBEGRANSAT) and, for a time-limited one, its period of validity (Försäkringskassan, "
@@ -162,6 +163,7 @@ class AfReportDateRule:
     severity = Severity.ERROR
     summary = "AF activity report code 200 (report submitted) is followed by SenasteAktivitetsRapportDatum."
     versions = Versions(6)
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "From AF v2 (live 2017-05-28) Arbetsförmedlingen answers AktivitetsRapportMeddelande with a code: "
         "200 an activity report was submitted and its date follows, 500 the person is not in ALF, 501 no "
@@ -244,6 +246,7 @@ class AnswerPeriodRule:
     severity = Severity.WARNING
     summary = "A period in agency data runs forwards: its start (From, fromDatum …) on or before its end."
     versions = Versions(6)
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Agencies give periods as a start and an end element side by side: AF's From/Tom and BeslutFrom/"
         "BeslutTom, SO's From/Tom and AvserFrom/AvserTom, MIV's fromDatum/tomDatum, LEFI Online's period. The "

@@ -73,6 +73,15 @@ def concerns(rule: object, version: int | None) -> bool:
     return version in (versions if isinstance(versions, Versions) else Versions.parse(str(versions)))
 
 
+def applies_by_kind(rule: object) -> bool:
+    """Does ``rule.applies`` read only the pack and the message's operation and direction (and that it has
+    a payload)? A rule says so with ``applies_by_kind = True``; the engine then asks it once per pack,
+    operation and direction instead of once per message (run/driver.py). A rule that does not say so is
+    asked per message. tests/run/test_per_message_work.py holds each such rule to it: its applies is given
+    a context with nothing else in it."""
+    return getattr(rule, "applies_by_kind", False) is True
+
+
 @dataclass
 class Context:
     message: Message
@@ -125,6 +134,8 @@ class Rule(Protocol):
     summary: ClassVar[str]
     #: The SSBTEK versions this rule concerns; the engine runs the rule only on messages of these versions.
     versions: ClassVar[Versions]
+    # optional: ``applies_by_kind = True`` when applies reads only the pack, operation and direction
+    # (see applies_by_kind)
 
     def applies(self, context: Context) -> bool: ...
 

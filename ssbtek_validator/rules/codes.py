@@ -72,6 +72,7 @@ class CodeListRule:
     severity = Severity.ERROR
     summary = "Codes are in their code lists and valid on the message's date (one id per binding: SSBT-CODE-…)."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Each binding in codelists/bindings.toml names an element (XPath) or a JSON property inside a decoded "
         "payload, the code lists it uses, the SSBTEK versions it applies to, and whether the list is closed "

@@ -29,6 +29,7 @@ class AnswerEchoRule:
         "answer's korrelationsid and frageTidpunkt are the echoed question's, and it answers only what was asked."
     )
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The SSBTEK contract echoes the question in the answer's fraga only when the question's "
         "fraganSkallInkluderasISvaret is true, and echoes the question's korrelationsid and frageTidpunkt in "

@@ -49,6 +49,7 @@ class ClosedVersionRule:
     severity = Severity.ERROR
     summary = "The message is dated on or before the day its SSBTEK version closed."
     versions = Versions.of(range(6, 7))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "A pack with a closed date (v6: 2020-10-31, after two postponements) no longer served messages after "
         "it. The message's date is frageTidpunkt, else --as-of, else today: a captured v6 message without "
@@ -77,6 +78,7 @@ class NotLiveRule:
     severity = Severity.WARNING
     summary = "The message is not dated before its SSBTEK version (or stated LEFI Online version) went live."
     versions = Versions.of(range(6, 9))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "v6 went live 2018-09-16, v7 2018-12-29 (LEFI Online 5.1 on 2019-03-17), v8 2019-11-17. A message dated "
         "earlier was not answered in production: test traffic, a clock error, or the wrong namespace. A warning, "

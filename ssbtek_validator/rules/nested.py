@@ -61,6 +61,7 @@ class CsnPayloadRule:
     severity = Severity.ERROR
     summary = "CSN's answer document (base64 in CSN/data/svar) conforms to our model of its Kommunfråga version."
     versions = Versions.of(range(6, 12))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "CSN/data/svar is base64 of a CSN Kommunfråga answer (CSNSvar). Its root namespace names the "
         "version: http://schema.csn.se/v3.0/kommunfraga (what SSBTEK v10/v11 test traffic published by a "
@@ -183,6 +184,7 @@ class SkvPayloadRule:
     severity = Severity.WARNING
     summary = "SKV's nested documents are what SKV sends: v10 XML with a known root, v11 parts that are JSON objects."
     versions = Versions.of(range(6, 12))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "v10: SKV/data/svar is a string holding SKV's own XML; well-formedness is SSBT-PAYLOAD-XML. Its "
         "root, name and namespace, should be one we know (xsd/nested/models.toml [skv]): the normal answer "
@@ -235,6 +237,7 @@ class LefiPayloadRule:
     severity = Severity.ERROR
     summary = "FK's LEFI JSON (lefiJsonFraga, lefiJsonSvar) conforms to the LEFI version FK/fraga/version names."
     versions = Versions.of(range(6, 12))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "From SSBTEK v10 FK's question and answer are base64 JSON of LEFI REST. FK/fraga/version names "
         "the LEFI version (omitted: v9, per the SSBTEK v10 contract) and so the model: ours is "

@@ -16,6 +16,7 @@ class OperationInPackRule:
     severity = Severity.ERROR
     summary = "The operation exists in the message's SSBTEK version."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Each pack lists its operations (pack.toml). The ping testaBastjanstInformation arrived with "
         "SSBTEK v7 (release notes, 2018-12-29); a ping in an older namespace is not served."

@@ -13,6 +13,7 @@ class PayloadDecodingRule:
     severity = Severity.ERROR
     summary = "Nested payloads (CSN base64 XML, SKV XML/JSON parts, FK LEFI JSON) decode cleanly."
     versions = Versions.of(range(6, 12))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Where a pack says an element carries a nested document (pack.toml [[payload]]), it is decoded: "
         "base64 (SSBT-PAYLOAD-BASE64), UTF-8 (SSBT-PAYLOAD-UTF8), then JSON (SSBT-PAYLOAD-JSON) or XML "

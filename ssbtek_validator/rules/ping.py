@@ -30,6 +30,7 @@ class PingUntestedAgencyRule:
     severity = Severity.WARNING
     summary = "A ping answer reports TNS and MIV absent or anropad=false (assumed to have no test service)."
     versions = Versions(7)
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "testaBastjanstInformation (from v7) answers, per agency, whether that agency's own test service was "
         "called (anropad; SSBTEK v10 contract, TestSvar). When the ping arrived it called no backend at all "
@@ -71,6 +72,7 @@ class PingErrorUncalledRule:
     severity = Severity.ERROR
     summary = "In a ping answer, an agency carries an error only when its test service was called (anropad=true)."
     versions = Versions(7)
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The contract documents the ping answer's TestSvar: anropad says whether the agency's own test "
         "service was called, and error holds what went wrong 'if a test service was called and something "

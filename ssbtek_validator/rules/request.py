@@ -67,6 +67,7 @@ class PersonidentitetRule:
     severity = Severity.ERROR
     summary = "personidentitet is a real personnummer or samordningsnummer: a real date and a correct check digit."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The schema accepts any twelve digits. The agencies look the person up: a number whose date of "
         "birth does not exist or whose Luhn check digit (over the last ten digits) is wrong is no "
@@ -127,6 +128,7 @@ class OrganisationsnummerRule:
     severity = Severity.WARNING
     summary = "Every organisationsnummer (ingivare, personuppgiftsbiträde) has a correct check digit."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "An organisationsnummer ends in a Luhn check digit over its ten digits; SSBTEK writes it with a "
         "two-digit prefix (twelve digits, pattern [\\d]{4}[2-9][\\d]{7}). No source says SSBTEK rejects a "
@@ -168,6 +170,7 @@ class TidsperiodRule:
     severity = Severity.ERROR
     summary = "Every tidsperiod runs forwards: fromDatum on or before tomDatum."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The schema types fromDatum and tomDatum as dates but cannot relate them. A period that ends "
         "before it starts selects nothing; CSN answers such a question with ResultatKod -1006 (Felaktigt "
@@ -377,6 +380,7 @@ class NotIncludedContentRule:
     severity = Severity.WARNING
     summary = 'An agency with inkludera="false" carries no parameters (tidsperiod, fraga).'
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The contract documents specifikaFrageparametrar: 'Om attributet inkludera = true skall underliggande "
         "element skickas. Om inkludera = false skickas ej underliggande element' (SSBTEK v10 contract): an "

@@ -68,6 +68,8 @@ def lefi_view(context: Context) -> LefiView | None:
 class _LefiRule:
     """Shared by the LEFI rules: they apply to messages whose pack carries LEFI Online XML."""
 
+    applies_by_kind = True  # applies reads only the pack, operation and direction
+
     def applies(self, context: Context) -> bool:
         return (
             context.message.payload is not None
@@ -408,6 +410,7 @@ class AgencyVersionRule:
     severity = Severity.ERROR
     summary = "Only the agencies of the message's SSBTEK version appear in it."
     versions = Versions.of(range(6, 8))
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "Agencies joined SSBTEK over time: Transportstyrelsen (TNS) in v6, Migrationsverket (MIV) in v8 (release "
         "notes). Each pack lists its agencies (pack.toml). An agency block in a question, an answer, an echoed "

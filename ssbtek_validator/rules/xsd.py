@@ -34,6 +34,7 @@ class XsdRule:
     severity = Severity.ERROR
     summary = "The SSBTEK payload conforms to the pack's XML Schema."
     versions = ALL_VERSIONS
+    applies_by_kind = True  # applies reads only the pack, operation and direction
     explanation = (
         "The payload (the SOAP Body's first child, a fault's detail, or a bare payload) is validated "
         "against the XSD of the pack chosen by its namespace. Every violation libxml2 reports becomes "

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
 
+from lxml import etree
+
 from ssbtek_validator.packs.schema_packs import Pack, builtin_packs, detect
 from ssbtek_validator.reading.inputs import SKIPPED, Skipped, Source, iter_sources
 from ssbtek_validator.reading.message import Message, parse, text_of
@@ -20,7 +22,7 @@ from ssbtek_validator.results.masking import personal_words
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import quotable_text, safe_result, safe_run
 from ssbtek_validator.rules import Context, Rule
-from ssbtek_validator.rules.base import concerns
+from ssbtek_validator.rules.base import applies_by_kind, concerns
 from ssbtek_validator.run.coverage import observe
 from ssbtek_validator.run.options import DEFAULT_OPTIONS, Options, today_fixed
 from ssbtek_validator.run.pairing import Exchanges, judge_pair
@@ -153,11 +155,11 @@ def _validate_message(
     context.message_date_source = source_of_date
     if options.config is not None:
         context.test_persons = options.config.test_persons
-    for rule, recheck in _plan(options.rules, pack.version):
+    for rule, recheck, ask in _kind_plan(options.rules, pack, message.operation, message.direction, context):
         try:
             if recheck and not concerns(rule, pack.version):  # raises again, here, as the rule's failure
                 continue
-            if not rule.applies(context):
+            if ask and not rule.applies(context):
                 continue
             result.rules_run.append(rule.id)
             result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))
@@ -170,8 +172,9 @@ def _validate_message(
                     file=message.name,
                 )
             )
-    context.observed.extend(observe(message, pack.agencies))  # certification coverage, not a rule
-    result.observed = context.observed
+    if options.coverage:  # certification coverage, not a rule; what rules observed is dropped without it
+        context.observed.extend(observe(message, pack.agencies))
+        result.observed = context.observed
     return result
 
 
@@ -206,21 +209,85 @@ def _plan(rules: tuple[Rule, ...], version: int | None) -> tuple[tuple[Rule, boo
     return planned
 
 
+#: (rule, recheck its versions per message, ask its applies per message), in order
+KindPlan = tuple[tuple[Rule, bool, bool], ...]
+#: (id of a rule tuple, id of a pack, operation, direction) -> (that tuple, that pack, its plan); see _kind_plan
+_KIND_PLANS: dict[tuple[int, int, str | None, str | None], tuple[tuple[Rule, ...], Pack, KindPlan]] = {}
+
+
+def _kind_plan(
+    rules: tuple[Rule, ...], pack: Pack, operation: str | None, direction: str | None, context: Context
+) -> KindPlan:
+    """The rules to run on messages of ``pack`` with this operation and direction, in order: a rule whose
+    applies depends on nothing else (``applies_by_kind``) is asked once, with the first such message's
+    ``context``, and left out when it said no; the others are asked per message. Of ~21 rules a v10/v11
+    message runs, 17 are answered here: ~7 µs of a message's ~290 (CPU, 3,000 files, medians of 7).
+
+    A rule whose applies raises here is asked per message instead, so that it fails as that message's
+    SSBT-RULE-FAILED, as it always has. Keyed by identities (kept in the entry, so a reused id is never
+    mistaken for them); the operation and direction come from the message, so the table is bounded as
+    _PLANS is."""
+    key = (id(rules), id(pack), operation, direction)
+    entry = _KIND_PLANS.get(key)
+    if entry is not None and entry[0] is rules and entry[1] is pack:
+        return entry[2]
+    plan: list[tuple[Rule, bool, bool]] = []
+    for rule, recheck in _plan(rules, pack.version):
+        if recheck or not applies_by_kind(rule):
+            plan.append((rule, recheck, True))
+            continue
+        try:
+            if rule.applies(context):
+                plan.append((rule, False, False))
+        except Exception:  # asked again per message, in the loop
+            plan.append((rule, False, True))
+    if len(_KIND_PLANS) >= _MOST_PLANS:
+        _KIND_PLANS.clear()
+    planned = tuple(plan)
+    _KIND_PLANS[key] = (rules, pack, planned)
+    return planned
+
+
 def message_date(message: Message, as_of: date | None, as_of_source: str = "--as-of") -> tuple[date, str]:
     """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
     payload = message.payload
     unread = ""
-    if payload is not None:
-        for element in payload.iter("{*}frageTidpunkt"):
-            parsed = _parse_datetime(text_of(element))
-            if parsed:
-                return parsed, "frageTidpunkt"
-            # xs:dateTime admits years past 9999; say the message's own date was not used, never hide it
-            unread = "; its frageTidpunkt is no date in 0001–9999"
-            break
+    element = _first_named(payload, "frageTidpunkt") if payload is not None else None
+    if element is not None:
+        parsed = _parse_datetime(text_of(element))
+        if parsed:
+            return parsed, "frageTidpunkt"
+        # xs:dateTime admits years past 9999; say the message's own date was not used, never hide it
+        unread = "; its frageTidpunkt is no date in 0001–9999"
     if as_of is not None:
         return as_of, as_of_source + unread
     return date.today(), "today" + unread
+
+
+#: nodes :func:`_first_named` reads one by one before it asks lxml to search: frageTidpunkt is the first
+#: or second element below the operation in every SSBTEK question and answer
+_NEAR_TOP = 8
+
+
+def _first_named(payload: etree._Element, name: str) -> etree._Element | None:
+    """The first element called ``name`` (in any namespace) in document order: what
+    ``next(payload.iter("{*}" + name), None)`` gives, without its cost. lxml's filtered iterator finds the
+    *next* match before it hands over the current one, so asking it for the first reads the whole tree
+    after that (~2 µs of an answer of 130 elements, and more the larger the answer). The nodes near the
+    top, where frageTidpunkt is, are read one by one (an unfiltered iterator looks one node ahead); only
+    past them does lxml search."""
+    for read, node in enumerate(payload.iter()):
+        tag = node.tag
+        if type(tag) is str and tag.rpartition("}")[2] == name:
+            return node
+        if read == _NEAR_TOP:
+            return _search(payload, name)
+    return None
+
+
+def _search(payload: etree._Element, name: str) -> etree._Element | None:
+    """lxml's search for the first element called ``name``, for a tree where it is not near the top."""
+    return next(payload.iter("{*}" + name), None)
 
 
 def _parse_datetime(text: str | None) -> date | None:

@@ -238,7 +238,8 @@ class Judge:
             return line, str(Verdict.INCOMPLETE), 3
 
     def _judge(self, exchange: Exchange) -> tuple[str, str, int]:
-        options = Options(show_values=self.show_values, strict=self.strict, limits=self.limits)
+        # coverage only for the JSON lines, which carry each message's "observed"
+        options = Options(show_values=self.show_values, strict=self.strict, limits=self.limits, coverage=self.json)
         korrelationsid = _korrelationsid(exchange.request)
         stem = _stem(exchange, korrelationsid)
         names = (f"{stem}-request.xml", f"{stem}-answer.xml")

@@ -150,7 +150,10 @@ class TestDouble:
 
     def _answer(self, body: bytes, scenario: scenarios.Scenarios, name: str) -> Reply:
         settings = self.settings
-        options = Options(show_values=settings.show_values, limits=settings.limits, as_of=settings.today)
+        # the reply and the log line say nothing of coverage
+        options = Options(
+            show_values=settings.show_values, limits=settings.limits, as_of=settings.today, coverage=False
+        )
         result = validate_sources([Source(name, body)], options, settings.packs).messages[0]
         detection = result.detection
         version, operation = detection.version, detection.operation

@@ -293,3 +293,17 @@ def test_no_report_line_starts_with_a_workflow_command_nor_carries_control_chara
 def test_line_start_keeps_the_path_and_defuses_the_command():
     assert line_start("::error::x.xml") == "./::error::x.xml"
     assert line_start("a::b.xml") == "a::b.xml"
+
+
+#: the identity pattern as first written, lookbehinds first: the reference the faster spelling must agree with
+_IDENTITY_AS_WRITTEN = re.compile(r"(?<!\d)(?<!\d[ _.+\-])\d(?:[ _.+\-]?\d){9,11}(?![ _.+\-]?\d)")
+
+
+@settings(max_examples=300)
+@given(st.text(st.sampled_from("0123456789١９ _.+-xa'"), max_size=40))
+def test_the_identity_pattern_finds_what_it_found_as_first_written(text):
+    """Equivalence on digit runs of any script and length, separators alone, doubled, at either end."""
+    from ssbtek_validator.results.masking import _IDENTITY
+
+    assert [m.span() for m in _IDENTITY.finditer(text)] == [m.span() for m in _IDENTITY_AS_WRITTEN.finditer(text)]
+    assert _IDENTITY.pattern.startswith("\\d(")  # a digit first: what lets the engine skip to the next digit

@@ -1,6 +1,7 @@
 """Two per-message shortcuts of the run keep doing their job, and change nothing a report shows.
 
 - The rules that concern a pack version are chosen once per rule set and version, not asked per message.
+- A rule whose applies depends only on the pack, operation and direction is asked once per such kind.
 - A message's own values are sought in its findings' texts only when those texts can quote them.
 - An ordinary message's values are read by libxml2, not walked node by node in Python.
 
@@ -10,16 +11,20 @@ Spies count the work; properties check that the shortcut gives what the long way
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from ssbtek_validator.packs.schema_packs import builtin_packs, detect
 from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.limits import DEFAULT_LIMITS
 from ssbtek_validator.reading.message import parse, safe_parser
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules import MESSAGE_RULES
-from ssbtek_validator.rules.base import Versions
+from ssbtek_validator.rules.base import Context, Versions, applies_by_kind
 from ssbtek_validator.run import driver, secrets
 from ssbtek_validator.run.driver import Options, validate_sources
 
@@ -68,6 +73,96 @@ def test_a_rule_whose_versions_cannot_be_read_still_fails_each_message_it_would_
         assert [f.rule for f in message.findings] == ["SSBT-RULE-FAILED"]
         assert "SSBT-BROKEN" in message.findings[0].message
     assert broken.asked == 0
+
+
+class _Only:
+    """Has the attributes it is made with; reading any other fails the test."""
+
+    def __init__(self, **attributes) -> None:
+        self.__dict__.update(attributes)
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"applies read {name!r}")
+
+
+class _Opaque:
+    """A payload that may be compared with None and nothing else: what it holds varies by message."""
+
+    def __bool__(self) -> bool:
+        raise AssertionError("applies read the payload")
+
+    def __len__(self) -> int:
+        raise AssertionError("applies read the payload")
+
+    def __iter__(self):
+        raise AssertionError("applies read the payload")
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"applies read the payload's {name!r}")
+
+
+def _kind_context(pack, operation, direction):
+    return _Only(message=_Only(payload=_Opaque(), operation=operation, direction=direction), pack=pack)
+
+
+BY_KIND = [rule for rule in MESSAGE_RULES if applies_by_kind(rule)]
+
+
+def test_most_rules_are_asked_once_per_kind():
+    """The shortcut keeps paying: losing the flag from a rule (a refactored class) shows here."""
+    assert len(BY_KIND) >= 24 and len(MESSAGE_RULES) - len(BY_KIND) <= 6
+
+
+@pytest.mark.parametrize("rule", BY_KIND, ids=lambda rule: rule.id)
+def test_a_rule_asked_once_per_kind_reads_only_the_pack_operation_and_direction(rule):
+    """Its applies is given the pack, operation and direction and nothing else, in every combination; and
+    on each corpus message it says what it said for that message's kind."""
+    packs = builtin_packs()
+    said = {}
+    for version in packs:
+        pack = packs[version]
+        for operation in (*pack.operations, "unknownOperation", None):
+            for direction in ("request", "answer", "fault", None):
+                said[(version, operation, direction)] = rule.applies(_kind_context(pack, operation, direction))
+    checked = 0
+    for path in sorted(CORPUS.glob("v*/*.xml")):
+        message = parse(Source(path.name, path.read_bytes()))
+        detection, _findings = detect(message, packs)
+        if message.payload is None or not detection.pack_id:
+            continue
+        pack = packs[detection.version]
+        context = Context(message, pack, detection, DEFAULT_LIMITS, date(2026, 11, 1))
+        kind = (pack.version, message.operation, message.direction)
+        if kind in said:
+            assert rule.applies(context) == said[kind], path
+            checked += 1
+    assert checked > 100
+
+
+def test_a_rule_asked_per_kind_is_asked_once_for_a_batch_of_that_kind():
+    spy = _Spy(Versions())
+    spy.applies_by_kind = True
+    messages = _messages((spy,), count=5)
+    assert spy.asked == 1 and all(message.rules_run == ["SSBT-SPY"] for message in messages)
+    answer = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+    validate_sources([Source(f"a{index}.xml", answer) for index in range(3)], Options(rules=(spy,)))
+    assert spy.asked == 2  # another kind: an answer
+
+
+@dataclass(eq=False)
+class _Failing(_Spy):
+    def applies(self, context) -> bool:
+        self.asked += 1
+        raise RuntimeError("broken")
+
+
+def test_a_rule_asked_per_kind_whose_applies_fails_still_fails_each_message():
+    broken = _Failing(Versions(), "SSBT-BROKEN")
+    broken.applies_by_kind = True
+    for message in _messages((broken,), count=3):
+        assert [f.rule for f in message.findings] == ["SSBT-RULE-FAILED"]
+        assert "SSBT-BROKEN" in message.findings[0].message
+    assert broken.asked == 4  # once for the plan, then per message, as a rule asked per message is
 
 
 def test_a_message_whose_findings_quote_none_of_its_values_classifies_none(monkeypatch):
@@ -241,3 +336,38 @@ def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_
         b'<!DOCTYPE a [<!ENTITY Tolvan "x">]><a><?pi &Nisse;?><!--&Olle;--><b>&Tolvan;</b></a>', safe_parser()
     )
     assert list(secrets.message_values(root)) == ["Tolvan"]
+
+
+# --- the message's date: frageTidpunkt near the top, found without lxml's look-ahead search ----------------------
+
+_NAMES = st.sampled_from(["frageTidpunkt", "p:frageTidpunkt", "q:frageTidpunkt", "x", "p:x", "frageTidpunkt2"])
+
+
+def _tree(depth: int):
+    leaf = st.sampled_from(["", "text", "<!--frageTidpunkt-->", "<?frageTidpunkt x?>"])
+    inner = leaf if depth == 0 else st.one_of(leaf, _tree(depth - 1))
+    return st.tuples(_NAMES, st.lists(inner, max_size=4)).map(
+        lambda parts: f'<{parts[0]} xmlns:p="urn:p" xmlns:q="urn:q">{"".join(parts[1])}</{parts[0]}>'
+    )
+
+
+@settings(max_examples=150)
+@given(_tree(4))
+def test_the_first_element_of_a_name_is_the_one_lxml_finds_first(document):
+    """Equivalence with the filtered iterator: any namespace or none, comments and instructions named like
+    it, before and after the nodes read one by one."""
+    root = etree.fromstring(document.encode())
+    assert driver._first_named(root, "frageTidpunkt") is next(root.iter("{*}frageTidpunkt"), None)
+
+
+def test_the_date_of_a_question_or_an_answer_is_found_without_a_search(monkeypatch):
+    searched = []
+    monkeypatch.setattr(driver, "_search", lambda payload, name: searched.append(name))
+    for path in sorted(CORPUS.glob("v1[01]/*.xml")):
+        message = parse(Source(path.name, path.read_bytes()))
+        if message.payload is not None and message.payload.find(".//{*}frageTidpunkt") is not None:
+            assert driver.message_date(message, None)[1] == "frageTidpunkt", path
+    assert searched == []
+    late = etree.fromstring(b"<a>" + b"<b/>" * 20 + b"<frageTidpunkt>2026-01-02</frageTidpunkt></a>")
+    driver._first_named(late, "frageTidpunkt")
+    assert searched == ["frageTidpunkt"]
