@@ -190,8 +190,15 @@ def _normalise(element) -> Node:
     qname = etree.QName(element)
     children = tuple(_normalise(child) for child in element if isinstance(child.tag, str))
     text = _canonical(qname.localname, text_of(element).strip())
-    attributes = tuple(sorted((name, _canonical(name, value)) for name, value in element.attrib.items()))
+    attributes = tuple(
+        sorted((name, _canonical(name, value)) for name, value in element.attrib.items() if not name.startswith(_XSI))
+    )
     return qname.namespace or "", qname.localname, attributes, text, children
+
+
+#: xsi:type, xsi:nil="false", xsi:schemaLocation say how to validate the element, not what it holds: a question
+#: sent with xsi:type naming its declared types and echoed without them is the same question
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 
 
 def _canonical(name: str, text: str) -> str:
