@@ -464,6 +464,11 @@ class _Spelling:
                 prefix = self.prefixes[attribute.namespace] or "a0"  # an attribute takes no default namespace
                 if scope.get(prefix) != attribute.namespace and declarations.get(prefix) != attribute.namespace:
                     declarations[prefix] = attribute.namespace
+                if key == _XSI_TYPE and ":" in value:
+                    # a QName in content binds its prefix where it stands: spelt on its own prefix, declared here
+                    type_prefix, local = value.strip().split(":", 1)
+                    declarations["q0"] = element.nsmap[type_prefix]
+                    value = f"q0:{local}"
                 attributes.append((f"{prefix}:{attribute.localname}", value))
             else:
                 attributes.append((attribute.localname, value))
@@ -478,6 +483,9 @@ class _Spelling:
             return empty + self.text(element.tail)
         inner = self.text(element.text) + "".join(self.element(child, scope) for child in element)
         return f"<{' '.join(parts)}>{inner}</{name}>" + self.text(element.tail)
+
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 @st.composite
