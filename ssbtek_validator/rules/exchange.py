@@ -438,13 +438,9 @@ class PairFrageTidpunktRule(_EchoRule):
 
     @staticmethod
     def same(a: str, b: str) -> bool:
-        if a == b:
-            return True
-        try:
-            first, second = (datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (a, b))
-            return (first.tzinfo is None) == (second.tzinfo is None) and first == second
-        except ValueError:
-            return False
+        """The same xs:dateTime value: the same instant (both with a zone) or the same local time (both
+        without), to the last fraction digit written (.NET writes seven; Python's datetime keeps six)."""
+        return a == b or _instant(a) == _instant(b)
 
 
 class PairFragaRule(_ExchangeRule):
