@@ -234,3 +234,15 @@ def test_frageTidpunkt_is_the_same_instant_to_the_last_digit(moment, fraction, o
     if fraction < 9_999_999:
         assert not PairFrageTidpunktRule.same(utc, f"{moment.isoformat()}.{fraction + 1:07d}Z")
     assert not PairFrageTidpunktRule.same(utc, utc[:-1])  # a local time is no instant
+
+
+def test_an_empty_echoed_flag_is_the_schemas_default_false():
+    """<fraganSkallInkluderasISvaret/> is valid (default="0"): the echo rule reads it as false and says so."""
+    answer = (CORPUS / "v10/answer-echo-fraga.xml").read_text(encoding="utf-8")
+    answer = answer.replace(
+        "<ssbt:fraganSkallInkluderasISvaret>true</ssbt:fraganSkallInkluderasISvaret>",
+        "<ssbt:fraganSkallInkluderasISvaret/>",
+    )
+    [message] = validate(answer.encode("utf-8")).messages
+    assert [(f.rule, f.severity) for f in message.findings] == [("SSBT-ANSWER-ECHO", Severity.ERROR)]
+    assert "is empty (the schema's default, false)" in message.findings[0].message
