@@ -522,19 +522,44 @@ _MUST_UNDERSTAND = f"{{{SOAP11}}}mustUnderstand"
 
 def _must_understand(message: Message, entry: etree._Element) -> None:
     """SOAP 1.1 allows mustUnderstand="1" or "0" only. "true"/"false" are SOAP 1.2's spelling, which many
-    1.1 stacks also read (a warning); anything else a receiver may read either way (an error)."""
+    1.1 stacks also read (a warning); anything else a receiver may read either way (an error).
+
+    A header entry that must be understood by the receiver (no actor, or the "next" actor) is a warning even
+    when well spelt: the SSBTEK WSDL binds no SOAP header, so a receiver that does not process that header
+    (WS-Security, WS-Addressing, …) must fail the message with a MustUnderstand fault (section 4.2.3) instead of
+    answering. Real clients send them (a WCF binding with message security adds wsse:Security so marked), and
+    whether the service processes them is not in the contract: a warning, not an error."""
     value = entry.get(_MUST_UNDERSTAND)
-    if value is None or value.strip() in ("0", "1"):
+    if value is None:
         return
-    spelt_12 = value.strip() in ("true", "false")
-    message.finding(
-        "SSBT-SOAP",
-        Severity.WARNING if spelt_12 else Severity.ERROR,
-        f'Header entry {etree.QName(entry).localname} has soap:mustUnderstand="{value}"; '
-        f'{SOAP11_MUST_UNDERSTAND_SOURCE} allows "1" or "0" only'
-        + (" (true/false is SOAP 1.2's spelling, which not every SOAP 1.1 receiver reads)." if spelt_12 else "."),
-        entry,
-    )
+    spelling = value.strip()
+    if spelling not in ("0", "1"):
+        spelt_12 = spelling in ("true", "false")
+        message.finding(
+            "SSBT-SOAP",
+            Severity.WARNING if spelt_12 else Severity.ERROR,
+            f'Header entry {etree.QName(entry).localname} has soap:mustUnderstand="{value}"; '
+            f'{SOAP11_MUST_UNDERSTAND_SOURCE} allows "1" or "0" only'
+            + (" (true/false is SOAP 1.2's spelling, which not every SOAP 1.1 receiver reads)." if spelt_12 else "."),
+            entry,
+        )
+    if spelling in ("1", "true") and entry.get(_ACTOR, _ACTOR_NEXT).strip() == _ACTOR_NEXT:
+        qname = etree.QName(entry)
+        message.finding(
+            "SSBT-SOAP",
+            Severity.WARNING,
+            f"Header entry {qname.localname} (namespace {qname.namespace}) must be understood by the receiver "
+            f'(soap:mustUnderstand="{value}"), but the SSBTEK contract binds no SOAP header: a receiver that does '
+            f"not process it must answer with a soap:MustUnderstand fault instead ({SOAP11_MUST_UNDERSTAND_SOURCE}). "
+            "Send it without mustUnderstand unless the receiving service is known to process it.",
+            entry,
+        )
+
+
+_ACTOR = f"{{{SOAP11}}}actor"
+#: SOAP 1.1, 4.2.2: the actor every SOAP application that receives the message plays; no actor means the
+#: ultimate receiver, which in a direct exchange with the service is the same one
+_ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
 
 
 def _local_names(elements: list[etree._Element]) -> str:

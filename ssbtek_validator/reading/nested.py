@@ -116,9 +116,14 @@ def extract(
         if binding.direction != direction:
             continue
         for element in binding.finder(namespace)(payload_root):
+            if element.get(_XSI_NIL, "").strip() in ("true", "1"):
+                continue  # nilled: no document to decode; whether it may be nil is SSBT-XSD's finding
             warnings: list[Finding] = []
             yield _decode(binding, element, limits, file, budget, warnings)
             yield from warnings
+
+
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
 class NodeBudget:

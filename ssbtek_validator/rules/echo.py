@@ -63,7 +63,8 @@ class AnswerEchoRule:
         answer = exchange.side_of(context.message, pairing=False)
         if not question.echo_wanted:
             flag = question.echo_flag
-            said = f"is {flag[0] or '(empty)'}" if flag is not None else "is absent"
+            # an empty element takes the schema's default="0": false, as the service reads it
+            said = (f"is {flag[0]}" if flag[0] else "is empty (the schema's default, false)") if flag else "is absent"
             yield self._finding(
                 question,
                 flag[1] if flag is not None else None,

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from ssbtek_validator.reading.message import Message, boolean, child, element_path, text_of
+from ssbtek_validator.reading.message import Message, boolean, child, element_path, integer, text_of
 from ssbtek_validator.results.masking import looks_public, mask, shown_in
 from ssbtek_validator.results.model import ExchangeResult, Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS
@@ -185,11 +185,66 @@ def _fact(element: etree._Element | None, lazy: bool) -> tuple[str, Place] | Non
 
 
 def _normalise(element) -> Node:
-    """Namespace-aware and indifferent to prefixes and indentation: what 'the same question' means."""
+    """Namespace-aware and indifferent to prefixes and indentation: what 'the same question' means. A typed
+    value is compared as the value it spells (see _canonical), not as the characters that spell it."""
     qname = etree.QName(element)
     children = tuple(_normalise(child) for child in element if isinstance(child.tag, str))
-    text = text_of(element).strip()
-    return qname.namespace or "", qname.localname, tuple(sorted(element.attrib.items())), text, children
+    text = _canonical(qname.localname, text_of(element).strip())
+    attributes = tuple(
+        sorted((name, _canonical(name, value)) for name, value in element.attrib.items() if not name.startswith(_XSI))
+    )
+    return qname.namespace or "", qname.localname, attributes, text, children
+
+
+#: xsi:type, xsi:nil="false", xsi:schemaLocation say how to validate the element, not what it holds: a question
+#: sent with xsi:type naming its declared types and echoed without them is the same question
+_XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+
+
+def _canonical(name: str, text: str) -> str:
+    """The value of a typed field of the question in one spelling, so that an echo written by another
+    serializer is the same question: a service that reads the question into typed objects (JAXB, WCF) writes
+    the echo in its own canonical forms, e.g. ``inkludera="true"`` for a question's legal ``"1"``, a
+    dateTime in another offset, ``1`` for ``+01``. XML Schema 1.0 Part 2 compares these by value. A text
+    that is no such value is kept as it is (the schema's finding)."""
+    kind = _TYPED_FIELDS.get(name)
+    if kind is None:
+        return text
+    if kind == "boolean":
+        value = boolean(text)
+        return text if value is None else str(value).lower()
+    if kind == "integer":
+        number = integer(text)
+        return text if number is None else str(number)
+    return _instant(text)
+
+
+def _instant(text: str) -> str:
+    """An xs:dateTime as its value: an instant in UTC when it has a zone (offsets, ``Z`` and ``-00:00`` alike),
+    a local time without; the fraction of a second exactly, trailing zeros aside (``.418`` = ``.4180000``)."""
+    found = _DATE_TIME.fullmatch(text)
+    if found is None:
+        return text
+    moment, fraction, zone = found.groups()
+    try:
+        when = datetime.fromisoformat(moment + ("+00:00" if zone == "Z" else zone or ""))
+    except ValueError:
+        return text
+    if zone:
+        when = (when - when.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+    return when.isoformat() + (fraction or "").rstrip("0").rstrip(".") + ("Z" if zone else "")
+
+
+_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
+#: the question's fields whose type has more than one spelling of a value (the contract's types)
+_TYPED_FIELDS = {
+    "inkludera": "boolean",
+    "fraganSkallInkluderasISvaret": "boolean",
+    **{part: "boolean" for part in SKV_PARTS},
+    "ordningsnummer": "integer",
+    "ar": "integer",
+    "frageTidpunkt": "dateTime",
+}
 
 
 def first_difference(expected: Node, got: Node, path: str = "") -> str | None:
@@ -383,13 +438,9 @@ class PairFrageTidpunktRule(_EchoRule):
 
     @staticmethod
     def same(a: str, b: str) -> bool:
-        if a == b:
-            return True
-        try:
-            first, second = (datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (a, b))
-            return (first.tzinfo is None) == (second.tzinfo is None) and first == second
-        except ValueError:
-            return False
+        """The same xs:dateTime value: the same instant (both with a zone) or the same local time (both
+        without), to the last fraction digit written (.NET writes seven; Python's datetime keeps six)."""
+        return a == b or _instant(a) == _instant(b)
 
 
 class PairFragaRule(_ExchangeRule):
@@ -400,7 +451,8 @@ class PairFragaRule(_ExchangeRule):
         "fraganSkallInkluderasISvaret=true asks SSBTEK to return the question in the answer's fraga; "
         "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "
         "for, or not the question that was sent (compared element by element, whatever the prefixes "
-        "and indentation) is an error."
+        'and indentation, and typed values by value: inkludera="1" is "true", a frageTidpunkt the same instant '
+        "in another offset or with more fraction digits the same time) is an error."
     )
     example = "fraganSkallInkluderasISvaret is true but the answer has no fraga."
 

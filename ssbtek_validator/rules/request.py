@@ -254,6 +254,14 @@ def _read_date(text: str) -> date | None:
         return None if int(year) else _NOT_A_CALENDAR_DATE
 
 
+def period_day(text: str) -> date | None:
+    """The calendar day an xs:date names, zone and all (``2018-12-27+01:00`` is 27 December, as .NET and
+    JAXB may write it), or None when it is no xs:date or lies outside 0001–9999: for the rules that count
+    days, which ``date.fromisoformat`` alone would make blind to a date written with its zone."""
+    day = _calendar_date(text)
+    return None if day is _NOT_A_CALENDAR_DATE else day
+
+
 class ArendeidentitetCsnRule:
     id = "SSBT-ARENDEID-CSN"
     severity = Severity.ERROR

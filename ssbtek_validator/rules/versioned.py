@@ -23,7 +23,7 @@ from ssbtek_validator.reading.message import MAX_DIGITS, element_path, integer, 
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
-from ssbtek_validator.rules.request import included
+from ssbtek_validator.rules.request import included, period_day
 
 
 def _finding(rule, context: Context, element: etree._Element | None, message: str, value: str | None = None) -> Finding:
@@ -361,21 +361,15 @@ def _karens_days(karens: etree._Element) -> int | None:
         counts.append(days)
     period = karens.find(lefi_tag("period"))
     if period is not None:
-        try:
-            start = date.fromisoformat(_text_at(period, "fromDatum"))
-            end = date.fromisoformat(_text_at(period, "tomDatum"))
+        start, end = period_day(_text_at(period, "fromDatum")), period_day(_text_at(period, "tomDatum"))
+        if start is not None and end is not None:
             counts.append((end - start).days + 1)
-        except ValueError:
-            pass
     return max(counts) if counts else None
 
 
 def _karens_start(karens: etree._Element) -> date | None:
     period = karens.find(lefi_tag("period"))
-    try:
-        return date.fromisoformat(_text_at(period, "fromDatum")) if period is not None else None
-    except ValueError:
-        return None
+    return period_day(_text_at(period, "fromDatum")) if period is not None else None
 
 
 def _text_at(parent: etree._Element, local: str) -> str:

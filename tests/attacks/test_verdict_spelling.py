@@ -364,10 +364,39 @@ def test_encoding_style_on_the_envelope_is_a_soap_error(element):
     ],
 )
 def test_must_understand_is_1_or_0(value, expected):
-    """SOAP 1.1, section 4.2.3: the value of mustUnderstand is "1" or "0"."""
+    """SOAP 1.1, section 4.2.3: the value of mustUnderstand is "1" or "0". The entry is for an intermediary
+    (its own actor), so only the spelling is judged here."""
     header = (
         '<soapenv:Header><w:Security xmlns:w="urn:example:security" '
-        f'soapenv:mustUnderstand="{value}" soapenv:actor="http://schemas.xmlsoap.org/soap/actor/next"/></soapenv:Header>'
+        f'soapenv:mustUnderstand="{value}" soapenv:actor="urn:example:gateway"/></soapenv:Header>'
+    )
+    assert _soap_findings(_REQUEST.replace("<soapenv:Header/>", header)) == expected
+
+
+_MUST_UNDERSTAND_WARNING = [("SSBT-SOAP", "warning")]
+
+
+@pytest.mark.parametrize(
+    "attributes, expected",
+    [
+        ('soapenv:mustUnderstand="1"', _MUST_UNDERSTAND_WARNING),  # the ultimate receiver: the service
+        (
+            'soapenv:mustUnderstand=" 1 " soapenv:actor="http://schemas.xmlsoap.org/soap/actor/next"',
+            _MUST_UNDERSTAND_WARNING,
+        ),
+        ('soapenv:mustUnderstand="true"', [("SSBT-SOAP", "warning")] * 2),  # the spelling, and the demand
+        ('soapenv:mustUnderstand="0"', []),
+        ("", []),  # an entry the receiver may ignore: WS-Addressing as most clients send it
+        ('soapenv:mustUnderstand="1" soapenv:actor="urn:example:gateway"', []),  # for an intermediary
+    ],
+)
+def test_a_header_the_receiver_must_understand_is_a_warning(attributes, expected):
+    """The SSBTEK WSDL binds no SOAP header: a receiver that does not process a header entry it must understand
+    answers with a MustUnderstand fault (SOAP 1.1, 4.2.3), so a message carrying one is warned about; one the
+    receiver may ignore, or one for an intermediary, is nothing to the service."""
+    header = (
+        '<soapenv:Header><wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing" '
+        f"{attributes}>urn:example:action</wsa:Action></soapenv:Header>"
     )
     assert _soap_findings(_REQUEST.replace("<soapenv:Header/>", header)) == expected
 
@@ -435,6 +464,11 @@ class _Spelling:
                 prefix = self.prefixes[attribute.namespace] or "a0"  # an attribute takes no default namespace
                 if scope.get(prefix) != attribute.namespace and declarations.get(prefix) != attribute.namespace:
                     declarations[prefix] = attribute.namespace
+                if key == _XSI_TYPE and ":" in value:
+                    # a QName in content binds its prefix where it stands: spelt on its own prefix, declared here
+                    type_prefix, local = value.strip().split(":", 1)
+                    declarations["q0"] = element.nsmap[type_prefix]
+                    value = f"q0:{local}"
                 attributes.append((f"{prefix}:{attribute.localname}", value))
             else:
                 attributes.append((attribute.localname, value))
@@ -449,6 +483,9 @@ class _Spelling:
             return empty + self.text(element.tail)
         inner = self.text(element.text) + "".join(self.element(child, scope) for child in element)
         return f"<{' '.join(parts)}>{inner}</{name}>" + self.text(element.tail)
+
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 @st.composite

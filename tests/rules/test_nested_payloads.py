@@ -374,3 +374,19 @@ def test_the_generators_csn_fallback_has_the_observed_v3_shape(monkeypatch):
     document = etree.fromstring(nested.csn_svar(chooser, scenario, None))
     assert etree.QName(document[2][0][0]).namespace == "http://schema.csn.se/v3.0/person"
     assert builtin_models().csn[nested.CSN_NAMESPACE].schema().validate(document)
+
+
+@pytest.mark.parametrize(
+    "element",
+    ["<ssbt:svar>", "<ssbt:lefiJsonSvar>", "<svar><![CDATA["],
+    ids=["CSN", "FK", "SKV"],
+)
+def test_a_nilled_payload_element_is_the_schemas_finding_alone(element):
+    """xsi:nil="true" on a payload element (not nillable in the contract) is one SSBT-XSD error; the payload
+    rules do not read the nilled element as an empty document and report it a second time."""
+    name = element[1:].split(">")[0]
+    start = ANSWER.index(element)
+    end = ANSWER.index(f"</{name}>", start) + len(f"</{name}>")
+    nilled = f'<{name} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>'
+    result = validate((ANSWER[:start] + nilled + ANSWER[end:]).encode("utf-8"))
+    assert [(f.rule, str(f.severity)) for m in result.messages for f in m.findings] == [("SSBT-XSD", "error")]

@@ -6,12 +6,16 @@ import json
 import shutil
 import tomllib
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ssbtek_validator import builtin_packs, validate
 from ssbtek_validator.reading.inputs import read_file
 from ssbtek_validator.results.model import Severity
+from ssbtek_validator.rules.exchange import PairFrageTidpunktRule
 from ssbtek_validator.run.driver import Options, validate_pair
 
 from ..conftest import CORPUS, run_cli
@@ -210,3 +214,35 @@ def test_an_echo_finding_masks_a_name_typed_where_a_date_or_uuid_belongs(tmp_pat
     [exchange] = result.exchanges
     [finding] = [f for f in exchange.findings if f.rule == "SSBT-PAIR-FRAGETIDPUNKT"]
     assert "Tolvan" not in finding.message and stamp in finding.message  # the date stays readable
+
+
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(0, 9_999_999),
+    st.integers(-14 * 60, 14 * 60),
+)
+def test_frageTidpunkt_is_the_same_instant_to_the_last_digit(moment, fraction, offset_minutes):
+    """The same instant in two offsets with a seven-digit fraction (as .NET writes a DateTime) is the same
+    frageTidpunkt; one unit more in the seventh digit is another one, though datetime keeps only six."""
+    moment = moment.replace(microsecond=0)
+    local = moment.replace(tzinfo=UTC).astimezone(timezone(timedelta(minutes=offset_minutes)))
+    offset = local.strftime("%z")
+    utc = f"{moment.isoformat()}.{fraction:07d}Z"
+    elsewhere = f"{local.replace(tzinfo=None).isoformat()}.{fraction:07d}{offset[:3]}:{offset[3:]}"
+    assert PairFrageTidpunktRule.same(utc, elsewhere)
+    assert PairFrageTidpunktRule.same(utc, f"{moment.isoformat()}.{fraction:07d}".rstrip("0").rstrip(".") + "Z")
+    if fraction < 9_999_999:
+        assert not PairFrageTidpunktRule.same(utc, f"{moment.isoformat()}.{fraction + 1:07d}Z")
+    assert not PairFrageTidpunktRule.same(utc, utc[:-1])  # a local time is no instant
+
+
+def test_an_empty_echoed_flag_is_the_schemas_default_false():
+    """<fraganSkallInkluderasISvaret/> is valid (default="0"): the echo rule reads it as false and says so."""
+    answer = (CORPUS / "v10/answer-echo-fraga.xml").read_text(encoding="utf-8")
+    answer = answer.replace(
+        "<ssbt:fraganSkallInkluderasISvaret>true</ssbt:fraganSkallInkluderasISvaret>",
+        "<ssbt:fraganSkallInkluderasISvaret/>",
+    )
+    [message] = validate(answer.encode("utf-8")).messages
+    assert [(f.rule, f.severity) for f in message.findings] == [("SSBT-ANSWER-ECHO", Severity.ERROR)]
+    assert "is empty (the schema's default, false)" in message.findings[0].message
