@@ -21,6 +21,7 @@ from ssbtek_validator.results.wording import plural
 
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
+    from ssbtek_validator.reading.http_binding import HttpFacts
     from ssbtek_validator.rules.exchange import Side
     from ssbtek_validator.run.options import Options
 
@@ -85,14 +86,20 @@ class Exchanges:
         del har
         while pending:
             exchange = pending.pop()
-            request = self.message(exchange.request, result) if exchange.request else None
-            answer = self.message(exchange.answer, result) if exchange.answer else None
+            request = self.message(exchange.request, result, exchange.request_http) if exchange.request else None
+            answer = self.message(exchange.answer, result, exchange.answer_http) if exchange.answer else None
             result.exchanges.append(judge(exchange.name, request, answer, "har"))
 
-    def message(self, source: Source, result: RunResult) -> Side:
+    def message(self, source: Source, result: RunResult, http: HttpFacts | None = None) -> Side:
+        """``http``: what HTTP said around the message (a capture, the proxy), judged as the reader's findings
+        (SSBT-HTTP), so that configuration, masking and the verdict treat them like any other."""
         from ssbtek_validator.rules.exchange import side_of
 
         parsed = parse(source, self.options.limits)
+        if http is not None:
+            from ssbtek_validator.reading.http_binding import http_findings  # only where HTTP was recorded
+
+            parsed.findings.extend(http_findings(http, parsed))
         result.messages.append(self.validate(source, self.options, self.packs, parsed))
         # bounded message by message: a capture is one input, and its thousands of messages' findings
         # (550,000 in a 16 MiB capture: 250 MB) were otherwise all held until its last message
@@ -145,12 +152,18 @@ def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
     return exchange
 
 
-def judge_pair(request: Source, answer: Source, exchanges: Exchanges) -> RunResult:
-    """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+def judge_pair(
+    request: Source,
+    answer: Source,
+    exchanges: Exchanges,
+    http: tuple[HttpFacts | None, HttpFacts | None] = (None, None),
+) -> RunResult:
+    """Two messages given as request and answer: a verdict for each, and one for the exchange. ``http``: what
+    HTTP said around each (the proxy sees it live)."""
     from ssbtek_validator.rules.exchange import judge
 
     options = exchanges.options
     result = RunResult(strict=options.strict, show_values=options.show_values)
-    sides = [exchanges.message(source, result) for source in (request, answer)]
+    sides = [exchanges.message(source, result, facts) for source, facts in zip((request, answer), http, strict=True)]
     result.exchanges.append(judge(f"{request.name} ↔ {answer.name}", sides[0], sides[1], "files"))
     return result
