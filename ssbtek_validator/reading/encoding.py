@@ -183,7 +183,7 @@ def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message")
                 "to start with one. Start it with a BOM, or send UTF-8.",
             )
         )
-    version = _declared_version(data, prolog)
+    version = None if data.startswith(_XML_10_STARTS) else _declared_version(data, prolog)  # see _XML_10_STARTS
     if version is not None and version != "1.0":
         problems.append(
             (
@@ -204,7 +204,8 @@ def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message")
     return problems
 
 
-#: How ordinary messages start: an XML 1.0 declaration, checked in C so that the version costs them nothing
+#: How ordinary messages start: an XML 1.0 declaration. encoding_problems checks it before it calls
+#: _declared_version, so that reading the version costs such a message one C-level startswith (~0.1 µs)
 _XML_10_STARTS = (b'<?xml version="1.0"', b"<?xml version='1.0'")
 #: the version of a leading XML declaration (XML 1.0, production VersionNum; libxml2 refuses any other shape)
 _VERSION = re.compile(r"^<\?xml\s+version\s*=\s*([\"'])(1\.[0-9]{1,8})\1")
