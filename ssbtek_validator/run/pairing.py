@@ -96,11 +96,17 @@ class Exchanges:
         from ssbtek_validator.rules.exchange import side_of
 
         parsed = parse(source, self.options.limits)
+        judged_http = None
         if http is not None:
-            from ssbtek_validator.reading.http_binding import http_findings  # only where HTTP was recorded
+            from ssbtek_validator.reading.http_binding import RULE, http_findings  # only where HTTP was recorded
 
-            parsed.findings.extend(http_findings(http, parsed))
-        result.messages.append(self.validate(source, self.options, self.packs, parsed))
+            config = self.options.config
+            judged_http = RULE if config is None or not config.is_disabled(RULE) else None
+            parsed.findings.extend(http_findings(http, parsed) if judged_http else ())
+        judged = self.validate(source, self.options, self.packs, parsed)
+        if judged_http:  # said as run, so that a certification counts it exercised only where HTTP was seen
+            judged.rules_run.append(judged_http)
+        result.messages.append(judged)
         # bounded message by message: a capture is one input, and its thousands of messages' findings
         # (550,000 in a 16 MiB capture: 250 MB) were otherwise all held until its last message
         result.bound_findings(self.options.limits.max_run_findings)

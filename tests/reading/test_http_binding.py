@@ -96,3 +96,26 @@ def test_without_headers_the_capture_mime_type_still_stands_for_content_type(tmp
 
 def test_a_header_list_of_the_wrong_shape_counts_as_not_recorded(tmp_path) -> None:
     assert _capture(tmp_path, [{"name": 1}, "SOAPAction"], "text/xml") == []
+
+
+def test_a_certification_counts_the_http_exercised_only_where_it_was_recorded(tmp_path) -> None:
+    from datetime import date
+
+    from ssbtek_validator.certify.run import run
+    from ssbtek_validator.run.driver import Options
+
+    options = Options(as_of=date(2026, 11, 1))
+    files = run([CORPUS / "v10/request-full.xml", CORPUS / "v10/answer-all-agencies-data.xml"], 10, options=options)
+    [outcome] = [r for r in files.certification.rules if r.id == "SSBT-HTTP"]
+    assert (outcome.status, outcome.messages) == ("not exercised", 0)  # files carry no HTTP: nothing was judged
+    capture = run([CORPUS / "har/http-clean.har"], 10, options=options)
+    [outcome] = [r for r in capture.certification.rules if r.id == "SSBT-HTTP"]
+    assert (outcome.status, outcome.messages) == ("pass", 4)
+
+
+def test_a_configuration_that_disables_it_judges_no_http(tmp_path) -> None:
+    config = tmp_path / "ssbtek.toml"
+    config.write_text('[tool.ssbtek-validator]\ndisable = ["SSBT-HTTP"]\n', encoding="utf-8")
+    result = validate(CORPUS / "har/http-no-soapaction.har", config=config)
+    assert result.exit_code == 0
+    assert all("SSBT-HTTP" not in m.rules_run for m in result.messages)
