@@ -102,7 +102,9 @@ def _http(entry: Any, side: str, part: Any, source: Source) -> HttpFacts:
         if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("value"), str)
     ]
     mime = _field(part, "mimeType")
-    content_type = header(pairs, "content-type") or (mime if isinstance(mime, str) and mime.strip() else None)
+    # Chrome writes "x-unknown" where the body came without a Content-Type: unknown, not a type it was sent with
+    recorded_mime = mime if isinstance(mime, str) and mime.strip() and mime.strip().lower() != "x-unknown" else None
+    content_type = header(pairs, "content-type") or recorded_mime
     method, status = _field(message, "method"), _field(message, "status")
     return HttpFacts(
         side,

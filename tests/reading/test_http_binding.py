@@ -94,6 +94,10 @@ def test_without_headers_the_capture_mime_type_still_stands_for_content_type(tmp
     assert "application/soap+xml" in said
 
 
+def test_chromes_x_unknown_mime_type_is_no_content_type(tmp_path) -> None:
+    assert _capture(tmp_path, [], "x-unknown") == []
+
+
 def test_a_header_list_of_the_wrong_shape_counts_as_not_recorded(tmp_path) -> None:
     assert _capture(tmp_path, [{"name": 1}, "SOAPAction"], "text/xml") == []
 
