@@ -159,9 +159,9 @@ def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message")
     """Lies libxml2 accepts, as (fatal?, one sentence saying what was found and what was expected).
 
     Fatal: XML 1.0 calls it a fatal error, or a receiving stack refuses it (an XML 1.1 declaration), so
-    another parser may refuse the message. Not fatal: the
-    message parses everywhere we know of, but its text may not be what the sender meant. ``subject``
-    names the document in the sentences (a nested one is not "the message").
+    another parser may refuse the message. Not fatal: the message parses everywhere we know of, but its
+    text may not be what the sender meant. ``subject`` names the document in the sentences (a nested one
+    is not "the message").
     """
     problems: list[tuple[bool, str]] = []
     declared = prolog.declared.upper() if prolog.declared else None

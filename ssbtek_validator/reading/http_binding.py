@@ -222,7 +222,7 @@ def _same_encoding(first: str, second: str) -> bool:
     for name in (first, second):
         try:
             names.append(codecs.lookup(name).name)
-        except LookupError:
+        except (LookupError, ValueError):  # a header is input: unknown names, a NUL, a lone surrogate
             names.append(name.strip().lower())
     names = ["utf-16" if name.startswith("utf-16") else name for name in names]
     names = ["utf-32" if name.startswith("utf-32") else name for name in names]

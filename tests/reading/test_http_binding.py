@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ssbtek_validator import validate
 from ssbtek_validator.reading.http_binding import HttpFacts, http_findings
@@ -40,6 +42,12 @@ def _request(content_type: str | None = "text/xml; charset=utf-8", soap_action: 
 )
 def test_what_a_soap_1_1_client_sends_is_no_finding(facts: HttpFacts) -> None:
     assert _said(facts) == []
+
+
+@pytest.mark.parametrize("charset", ["\x00", "x\udcff", "a" * 10_000, "..", "rot13", "ISO-8859-1"])
+def test_any_charset_a_header_names_gives_a_finding_not_an_exception(charset: str) -> None:
+    [said] = _said(_request(f"text/xml; charset={charset}", body_encoding="UTF-8"))
+    assert said.startswith("error:") and "charset=" in said and "\x00" not in said and "aaaa" not in said
 
 
 def test_mtom_naming_soap_1_2_for_its_root_part_is_an_error() -> None:
@@ -123,3 +131,24 @@ def test_a_configuration_that_disables_it_judges_no_http(tmp_path) -> None:
     result = validate(CORPUS / "har/http-no-soapaction.har", config=config)
     assert result.exit_code == 0
     assert all("SSBT-HTTP" not in m.rules_run for m in result.messages)
+
+
+_TEXT = st.text(max_size=80) | st.sampled_from(['""', "text/xml", "application/soap+xml", "multipart/related; type="])
+
+
+@given(
+    side=st.sampled_from(["request", "answer"]),
+    recorded=st.booleans(),
+    method=st.none() | _TEXT,
+    soap_action=st.none() | _TEXT,
+    content_type=st.none() | _TEXT,
+    status=st.none() | st.integers(-(2**40), 2**40),
+    declared=st.none() | _TEXT,
+    body=st.sampled_from([REQUEST, FAULT, b"<html/>", b"not xml"]),
+)
+def test_whatever_a_recorder_wrote_gives_findings_not_an_exception(
+    side, recorded, method, soap_action, content_type, status, declared, body
+) -> None:
+    facts = HttpFacts(side, recorded, method, soap_action, content_type, status, declared)
+    for finding in http_findings(facts, parse(Source("m.xml", body))):
+        assert finding.rule == "SSBT-HTTP" and finding.message and finding.file == "m.xml"
