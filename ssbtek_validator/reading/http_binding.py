@@ -186,12 +186,12 @@ def _content_type(value: str, side: str, declared: str | None) -> list[tuple[Sev
         )
     charset = parameters.get("charset", "")
     if charset and declared and not _same_encoding(charset, declared):
-        shown_charset = charset if _CHARSET.fullmatch(charset) else "another encoding"
+        shown_charset = f"charset={charset}" if _CHARSET.fullmatch(charset) else "a charset that is no encoding name"
         shown_declared = declared if _CHARSET.fullmatch(declared) else "another encoding"
         found.append(
             (
                 Severity.ERROR,
-                f"{the} says charset={shown_charset} but the {side} itself says {shown_declared} (its byte order "
+                f"{the} says {shown_charset} but the {side} itself says {shown_declared} (its byte order "
                 "mark or XML declaration); a reader that follows the charset (RFC 7303) and one that follows the "
                 "document read different characters, and one may refuse it. Make them agree (UTF-8).",
             )

@@ -47,7 +47,7 @@ def test_what_a_soap_1_1_client_sends_is_no_finding(facts: HttpFacts) -> None:
 @pytest.mark.parametrize("charset", ["\x00", "x\udcff", "a" * 10_000, "..", "rot13", "ISO-8859-1"])
 def test_any_charset_a_header_names_gives_a_finding_not_an_exception(charset: str) -> None:
     [said] = _said(_request(f"text/xml; charset={charset}", body_encoding="UTF-8"))
-    assert said.startswith("error:") and "charset=" in said and "\x00" not in said and "aaaa" not in said
+    assert said.startswith("error:") and "charset" in said and "\x00" not in said and "aaaa" not in said
 
 
 def test_mtom_naming_soap_1_2_for_its_root_part_is_an_error() -> None:
