@@ -2,8 +2,9 @@
 
 A capture holds every HTTP exchange of a session; the SSBTEK ones are those whose request or
 answer body is XML. Each becomes two sources (request and answer) that the engine validates like
-files, plus an exchange that ``pairs.py`` judges as a whole. Nothing in the capture but the bodies
-is reported: URLs, headers and cookies may carry secrets and stay out of every output.
+files, plus an exchange that ``pairs.py`` judges as a whole. Beside the bodies, only what SOAP 1.1's
+HTTP binding judges is read (method, status, SOAPAction, Content-Type: see ``http_binding.py``); URLs,
+cookies and other headers may carry secrets and stay out of every output.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from ssbtek_validator.reading.encoding import text_as_bytes
+from ssbtek_validator.reading.encoding import sniff, text_as_bytes
+from ssbtek_validator.reading.http_binding import HttpFacts, body_encoding, header
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import JSON_MARKERS, node_estimate
@@ -28,6 +30,9 @@ class HarExchange:
     name: str
     request: Source | None
     answer: Source | None
+    #: what the capture recorded of the HTTP around each side (None where it has no body)
+    request_http: HttpFacts | None = None
+    answer_http: HttpFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +78,54 @@ def read_har(source: Source, limits: Limits) -> HarCapture:
                 "memory (raise it with --max-exchanges, or split the capture); not checked."
             )
             return HarCapture([], skipped, text, "limit")
-        exchanges.append(HarExchange(name, request, answer))
+        exchanges.append(
+            HarExchange(
+                name,
+                request,
+                answer,
+                _http(entry, "request", posted, request) if request is not None else None,
+                _http(entry, "answer", content, answer) if answer is not None else None,
+            )
+        )
     return HarCapture(exchanges, skipped)
+
+
+def _http(entry: Any, side: str, part: Any, source: Source) -> HttpFacts:
+    """What the capture recorded of the HTTP around one body. An empty or missing header list means the
+    recorder kept none (some strip them all): then only the method, status and the body's mimeType are
+    judged, never a header's absence."""
+    message = _field(entry, "request" if side == "request" else "response")
+    listed = _field(message, "headers")
+    pairs = [
+        (item["name"], item["value"])
+        for item in (listed if isinstance(listed, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("value"), str)
+    ]
+    mime = _field(part, "mimeType")
+    # Chrome writes "x-unknown" where the body came without a Content-Type: unknown, not a type it was sent with
+    recorded_mime = mime if isinstance(mime, str) and mime.strip() and mime.strip().lower() != "x-unknown" else None
+    content_type = header(pairs, "content-type") or recorded_mime
+    method, status = _field(message, "method"), _field(message, "status")
+    return HttpFacts(
+        side,
+        headers_recorded=bool(pairs),
+        method=method if side == "request" and isinstance(method, str) else None,
+        soap_action=header(pairs, "soapaction") if side == "request" else None,
+        content_type=content_type,
+        status=status if side == "answer" and type(status) is int else None,
+        body_encoding=_named_encoding(part, source),
+    )
+
+
+def _named_encoding(part: Any, source: Source) -> str | None:
+    """The encoding the body names itself. A body the recorder kept as text lost its bytes, not its XML
+    declaration (read before :func:`text_as_bytes` rewrites it); an MTOM body's root part is rebuilt, not sent."""
+    if source.data is None or "multipart/" in str(_field(part, "mimeType") or "").lower():
+        return None
+    if _field(part, "encoding") == "base64":
+        return body_encoding(source.data)
+    text = part["text"][:512].lstrip("\ufeff")
+    return sniff(text.encode("utf-8", "surrogatepass")).declared
 
 
 def _field(part: Any, key: str) -> Any:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -27,6 +28,9 @@ from ssbtek_validator.run.coverage import observe
 from ssbtek_validator.run.options import DEFAULT_OPTIONS, Options, today_fixed
 from ssbtek_validator.run.pairing import Exchanges, judge_pair
 from ssbtek_validator.run.secrets import message_values, secrets_pattern
+
+if TYPE_CHECKING:
+    from ssbtek_validator.reading.http_binding import HttpFacts
 
 
 def validate_sources(
@@ -318,9 +322,16 @@ def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> list
     return taken
 
 
-def validate_pair(request: Source, answer: Source, options: Options, packs: dict[int, Pack]) -> RunResult:
-    """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+def validate_pair(
+    request: Source,
+    answer: Source,
+    options: Options,
+    packs: dict[int, Pack],
+    http: tuple[HttpFacts | None, HttpFacts | None] = (None, None),
+) -> RunResult:
+    """Two messages given as request and answer: a verdict for each, and one for the exchange. ``http``: what
+    HTTP said around each side, where it was seen (the proxy), judged as SSBT-HTTP."""
     options = today_fixed(options)
-    result = judge_pair(request, answer, Exchanges(options, packs, validate_message))
+    result = judge_pair(request, answer, Exchanges(options, packs, validate_message), http)
     configure_run(result, options)  # the rule configuration, as in validate_sources
     return safe_run(result, options.show_values)

@@ -21,6 +21,7 @@ from ssbtek_validator.results.wording import plural
 
 if TYPE_CHECKING:
     from ssbtek_validator.packs.schema_packs import Pack
+    from ssbtek_validator.reading.http_binding import HttpFacts
     from ssbtek_validator.rules.exchange import Side
     from ssbtek_validator.run.options import Options
 
@@ -85,15 +86,27 @@ class Exchanges:
         del har
         while pending:
             exchange = pending.pop()
-            request = self.message(exchange.request, result) if exchange.request else None
-            answer = self.message(exchange.answer, result) if exchange.answer else None
+            request = self.message(exchange.request, result, exchange.request_http) if exchange.request else None
+            answer = self.message(exchange.answer, result, exchange.answer_http) if exchange.answer else None
             result.exchanges.append(judge(exchange.name, request, answer, "har"))
 
-    def message(self, source: Source, result: RunResult) -> Side:
+    def message(self, source: Source, result: RunResult, http: HttpFacts | None = None) -> Side:
+        """``http``: what HTTP said around the message (a capture, the proxy), judged as the reader's findings
+        (SSBT-HTTP), so that configuration, masking and the verdict treat them like any other."""
         from ssbtek_validator.rules.exchange import side_of
 
         parsed = parse(source, self.options.limits)
-        result.messages.append(self.validate(source, self.options, self.packs, parsed))
+        judged_http = None
+        if http is not None:
+            from ssbtek_validator.reading.http_binding import RULE, http_findings  # only where HTTP was recorded
+
+            config = self.options.config
+            judged_http = RULE if config is None or not config.is_disabled(RULE) else None
+            parsed.findings.extend(http_findings(http, parsed) if judged_http else ())
+        judged = self.validate(source, self.options, self.packs, parsed)
+        if judged_http:  # said as run, so that a certification counts it exercised only where HTTP was seen
+            judged.rules_run.append(judged_http)
+        result.messages.append(judged)
         # bounded message by message: a capture is one input, and its thousands of messages' findings
         # (550,000 in a 16 MiB capture: 250 MB) were otherwise all held until its last message
         result.bound_findings(self.options.limits.max_run_findings)
@@ -145,12 +158,18 @@ def recorded_incomplete(exchange: ExchangeResult) -> ExchangeResult:
     return exchange
 
 
-def judge_pair(request: Source, answer: Source, exchanges: Exchanges) -> RunResult:
-    """Two messages given as request and answer: a verdict for each, and one for the exchange."""
+def judge_pair(
+    request: Source,
+    answer: Source,
+    exchanges: Exchanges,
+    http: tuple[HttpFacts | None, HttpFacts | None] = (None, None),
+) -> RunResult:
+    """Two messages given as request and answer: a verdict for each, and one for the exchange. ``http``: what
+    HTTP said around each (the proxy sees it live)."""
     from ssbtek_validator.rules.exchange import judge
 
     options = exchanges.options
     result = RunResult(strict=options.strict, show_values=options.show_values)
-    sides = [exchanges.message(source, result) for source in (request, answer)]
+    sides = [exchanges.message(source, result, facts) for source, facts in zip((request, answer), http, strict=True)]
     result.exchanges.append(judge(f"{request.name} ↔ {answer.name}", sides[0], sides[1], "files"))
     return result

@@ -5,6 +5,9 @@ as soon as it arrives; judging and recording happen after, on the worker thread,
 as little latency as it can. When the upstream cannot be reached or does not answer in time, the
 client gets a 502/504 SOAP Fault saying so, and the exchange is recorded as incomplete.
 
+The HTTP around each side is judged too (SSBT-HTTP: POST, text/xml, SOAPAction "", a fault with 500), as it
+passed; the recording keeps the bodies only, so ``--pairs`` over it judges the messages, not their HTTP.
+
 Recording: each exchange is ``<time>-<n>-<korrelationsid>-request.xml`` and ``…-answer.xml``, the
 pair ``--pairs`` matches by korrelationsid; an exchange without an answer gets ``…-incomplete.txt``
 instead, saying why. Certificates and keys are never logged nor recorded.
@@ -29,6 +32,7 @@ import aiohttp
 from aiohttp import web
 
 from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.reading.http_binding import HttpFacts, body_encoding
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.results.model import RunResult, Verdict
@@ -101,6 +105,9 @@ class Exchange:
     #: why there is no usable answer (upstream down, timed out), None when the upstream answered
     problem: str | None
     upstream_ms: float
+    #: the HTTP around each side as it passed (method, SOAPAction, Content-Type, status), judged as SSBT-HTTP
+    request_http: HttpFacts | None = None
+    answer_http: HttpFacts | None = None
 
 
 @dataclass
@@ -169,6 +176,7 @@ class Proxy:
         answer: bytes | None = None
         status: int | None = None
         problem: str | None = None
+        answer_type: str | None = None
         response: web.Response
         try:
             assert self.session is not None
@@ -183,6 +191,7 @@ class Proxy:
             ) as upstream:
                 answer = await _read_up_to(upstream, self.settings.limits.max_message_bytes)
                 status = upstream.status
+                answer_type = upstream.headers.get("Content-Type")
                 back = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
                 response = web.Response(status=status, body=answer, headers=back)
         except AnswerTooLarge:
@@ -200,7 +209,25 @@ class Proxy:
             self.count += 1
             if answer is not None:
                 answer = _decoded(answer, response.headers.get("Content-Encoding"))
-            exchange = Exchange(self.count, started, body, answer, status, problem, elapsed)
+            exchange = Exchange(
+                self.count,
+                started,
+                body,
+                answer,
+                status,
+                problem,
+                elapsed,
+                HttpFacts(
+                    "request",
+                    headers_recorded=True,
+                    method=request.method,
+                    soap_action=request.headers.get("SOAPAction"),
+                    content_type=request.headers.get("Content-Type"),
+                ),
+                HttpFacts("answer", headers_recorded=True, content_type=answer_type, status=status)
+                if answer is not None
+                else None,
+            )
             future = asyncio.ensure_future(self.worker.run(self.judge, exchange))
             self.pending.add(future)
             future.add_done_callback(self._done)
@@ -244,8 +271,13 @@ class Judge:
         stem = _stem(exchange, korrelationsid)
         names = (f"{stem}-request.xml", f"{stem}-answer.xml")
         if exchange.answer is not None:
+            # the bodies' own encodings are read here, in the worker, not on the loop that forwards traffic
+            http = (
+                _with_encoding(exchange.request_http, exchange.request),
+                _with_encoding(exchange.answer_http, exchange.answer),
+            )
             result = validate_pair(
-                Source(names[0], exchange.request), Source(names[1], exchange.answer), options, self.packs
+                Source(names[0], exchange.request), Source(names[1], exchange.answer), options, self.packs, http
             )
         else:
             result = validate_sources([Source(names[0], exchange.request)], options, self.packs)
@@ -269,6 +301,11 @@ class Judge:
             (folder / marker).write_text(text, encoding="utf-8")
             written.append(marker)
         return written
+
+
+def _with_encoding(facts: HttpFacts | None, body: bytes) -> HttpFacts | None:
+    """The facts with the encoding the body names itself, which its Content-Type's charset is compared with."""
+    return facts._replace(body_encoding=body_encoding(body)) if facts is not None else None
 
 
 class AnswerTooLarge(Exception):

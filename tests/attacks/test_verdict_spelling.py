@@ -506,12 +506,13 @@ def respelt(draw):
     )
     encoding = draw(st.sampled_from(["UTF-8", "UTF-8-BOM", "UTF-16LE", "UTF-16BE"]))
     label = "UTF-16" if encoding.startswith("UTF-16") else "UTF-8"
+    version = root.getroottree().docinfo.xml_version or "1.0"  # the version is the document's, not a spelling
     declaration = draw(
         st.sampled_from(
             [
-                f'<?xml version="1.0" encoding="{label}"?>\n',
-                f"<?xml version='1.0' encoding='{label}' standalone='yes'?>\r\n",
-                "" if encoding != "UTF-8" else '<?xml version="1.0"?>\n',
+                f'<?xml version="{version}" encoding="{label}"?>\n',
+                f"<?xml version='{version}' encoding='{label}' standalone='yes'?>\r\n",
+                "" if encoding != "UTF-8" and version == "1.0" else f'<?xml version="{version}"?>\n',
             ]
         )
     )

@@ -51,6 +51,11 @@ def test_har_gives_one_verdict_per_exchange_and_per_message(case):
     assert all(e.paired_by == "har" for e in result.exchanges)
     for exchange in result.exchanges:  # every exchange names the two messages it judged
         assert {exchange.request, exchange.answer} <= {m.file for m in result.messages}
+    if "findings" in case:  # per message, warnings and errors (as a [[case]] lists them)
+        got = [Counter(f.rule for f in m.findings if f.severity is not Severity.INFO) for m in result.messages]
+        assert got == [Counter(expected) for expected in case["findings"]], [
+            [f.message for f in m.findings] for m in result.messages
+        ]
 
 
 def test_findings_of_an_exchange_point_at_the_answer_element():

@@ -339,9 +339,9 @@ def test_the_proxy_forwards_unchanged_and_loses_nothing_under_concurrency(double
                     "--format", "json")  # fmt: skip
     bodies = [(CORPUS / name).read_bytes() for name in ("v10/request-full.xml", "v11/request-minimal.xml")]
     try:
-        direct = [post(double.url, body) for body in bodies]
+        direct = [post(double.url, body, SOAPAction='""') for body in bodies]
         with ThreadPoolExecutor(10) as pool:
-            through = list(pool.map(lambda i: post(proxy.url, bodies[i % 2]), range(40)))
+            through = list(pool.map(lambda i: post(proxy.url, bodies[i % 2], SOAPAction='""'), range(40)))
         assert all(got == direct[i % 2] for i, got in enumerate(through))  # same status, same bytes
         proxy.wait_for(lambda: len(proxy.out) >= 40)
     finally:
@@ -352,6 +352,29 @@ def test_the_proxy_forwards_unchanged_and_loses_nothing_under_concurrency(double
     assert sorted(line["exchange"] for line in lines) == list(range(1, 41))
     assert {line["verdict"] for line in lines} == {"conforms"}
     assert len(list(record.glob("*-request.xml"))) == len(list(record.glob("*-answer.xml"))) == 40
+
+
+def test_the_proxy_judges_the_http_of_the_live_request(double):
+    """What only the wire shows: SOAPAction missing, or SOAP 1.2's media type, makes the request nonconformant."""
+    proxy = Running("proxy", "--upstream", double.url, "--listen", "127.0.0.1:0", "--format", "json")
+    body = (CORPUS / "v10/request-full.xml").read_bytes()
+    try:
+        assert post(proxy.url, body, SOAPAction='""')[0] == 200
+        proxy.wait_for(lambda: len(proxy.out) >= 1)
+        assert post(proxy.url, body)[0] == 200  # the double does not look at SOAPAction; the proxy does
+        proxy.wait_for(lambda: len(proxy.out) >= 2)
+        assert post(proxy.url, body, "application/soap+xml; charset=utf-8", SOAPAction='""')[0] == 415
+        proxy.wait_for(lambda: len(proxy.out) >= 3)
+    finally:
+        assert proxy.stop() == 1
+    import json
+
+    lines = sorted((json.loads(line) for line in proxy.out), key=lambda line: line["exchange"])
+    said = [[f["message"] for f in line["messages"][0]["findings"] if f["rule"] == "SSBT-HTTP"] for line in lines]
+    assert said[0] == [] and lines[0]["verdict"] == "conforms"
+    assert len(said[1]) == 1 and "no SOAPAction header" in said[1][0]
+    assert len(said[2]) == 1 and "application/soap+xml" in said[2][0] and "SOAP 1.2" in said[2][0]
+    assert [line["messages"][0]["verdict"] for line in lines] == ["conforms", "nonconformant", "nonconformant"]
 
 
 # ---------------------------------------------------------------- the double's choices, in process
