@@ -33,10 +33,13 @@ from ssbtek_validator.reading.message import (
 )
 from ssbtek_validator.results.model import Finding, Severity
 
-#: A document that starts with markup and declares UTF-8 or nothing: no byte order mark, no NUL lanes of
-#: UTF-16, no encoding to check against its bytes (anything else is sniffed)
+#: A document that starts with markup, or with an XML 1.0 declaration of UTF-8 or of no encoding: no byte
+#: order mark, no NUL lanes of UTF-16, no encoding to check against its bytes, no other XML version (anything
+#: else is sniffed and its prolog judged, as the outer message's is)
 _PLAIN_UTF8 = re.compile(
-    rb"<(?!\?xml|\x00)|<\?xml\s(?![^>]*encoding)|<\?xml\s[^>]*?encoding\s*=\s*[\"']utf-?8[\"']", re.I
+    rb"<(?!\?xml|\x00)|<\?xml\s+version\s*=\s*[\"']1\.0[\"']"
+    rb"(?:(?![^>]*encoding)|[^>]*?encoding\s*=\s*[\"']utf-?8[\"'])",
+    re.I,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from ssbtek_validator.reading import encoding
@@ -69,3 +71,23 @@ def test_the_ordinary_start_never_decodes_the_head(monkeypatch, data: bytes) -> 
 
     monkeypatch.setattr(encoding, "_text", refuse)
     assert encoding._declared_version(data, prolog) is None
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_a_nested_csn_document_is_held_to_xml_1_0_too(version: str) -> None:
+    """CSN's document travels as base64 and its receiver parses it as XML of its own: a declaration of 1.1 there
+    is the same error as on the envelope, also when it declares UTF-8 (the plain-document fast path)."""
+    import base64
+    import re
+
+    from ssbtek_validator import validate
+
+    answer = (CORPUS / "v10/answer-csn-v4.xml").read_text(encoding="utf-8")
+    encoded = re.search(r"<ssbt:svar>([A-Za-z0-9+/=]+)</ssbt:svar>", answer).group(1)
+    document = base64.b64decode(encoded).replace(b'<?xml version="1.0"', f'<?xml version="{version}"'.encode())
+    assert document.startswith(f'<?xml version="{version}" encoding="UTF-8"?>'.encode())
+    changed = answer.replace(encoded, base64.b64encode(document).decode())
+    [message] = validate(changed.encode("utf-8"), as_of=date(2026, 11, 1)).messages
+    found = [f for f in message.findings if f.rule == "SSBT-ENCODING" and "version=" in f.message]
+    assert len(found) == (version != "1.0")
+    assert all(f.severity == "error" and "CSN" in f.message for f in found)
