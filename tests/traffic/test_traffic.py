@@ -161,6 +161,7 @@ def test_serve_answers_a_namespace_it_does_not_serve_with_a_generic_fault(double
     [
         (b"not xml at all", "text/xml", 500),
         (b"<a/>", "application/json", 415),
+        (b"<a/>", "application/xml", 415),
         (b"<a>" + b"x" * 300_000 + b"</a>", "text/xml", 413),
     ],
 )
