@@ -334,12 +334,18 @@ class RunResult:
 
 
 def _tally(judged: list[MessageResult] | list[ExchangeResult]) -> dict[str, int]:
-    """Verdicts and finding severities counted in one pass (a report asks for them over every message)."""
+    """Verdicts and finding severities counted over every message (each report asks for them once).
+
+    Only messages that hold findings, or counted some without keeping them, are looked into: asking each of
+    15,000 conforming messages for its not-kept count of every severity was half of this (~15 ms of a text
+    report written after the last message of a batch)."""
     verdicts = Counter(item.verdict for item in judged)
-    severities = Counter(finding.severity for item in judged for finding in item.findings)
+    severities = Counter(finding.severity for item in judged if item.findings for finding in item.findings)
     for item in judged:  # counted, not kept (RunResult.bound_findings)
-        for severity in Severity:
-            severities[severity] += item._not_kept(severity)
+        not_kept = getattr(item, "not_kept", None)
+        if not_kept:
+            for severity in Severity:
+                severities[severity] += not_kept.get(severity.value, 0)
     return {
         "conforms": verdicts[Verdict.CONFORMS],
         "nonconformant": verdicts[Verdict.NONCONFORMANT],
