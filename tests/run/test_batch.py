@@ -373,3 +373,23 @@ def test_the_collector_is_off_while_worker_results_arrive_and_as_before_after():
     seen.clear()  # one process: nothing of it changes
     validate_batch([CORPUS / "v10"], AS_OF, jobs=1, on_messages=lambda _messages: seen.append(gc.isenabled()))
     assert seen and all(seen)
+
+
+def test_a_worker_compiles_only_the_packs_its_messages_use(tmp_path, monkeypatch):
+    """As one process does: every pack compiled in every worker's start was ~10 ms of it, for nothing."""
+    from ssbtek_validator.packs.schema_packs import Pack
+
+    parent = _forked_workers_only()
+    asked = tmp_path / "asked"
+    real = Pack.schema
+
+    def schema(self):
+        if os.getpid() != parent:
+            with asked.open("a") as record:
+                record.write(f"{self.version}\n")
+        return real(self)
+
+    monkeypatch.setattr(Pack, "schema", schema)
+    two = validate_batch([CORPUS / "v10"], AS_OF, jobs=2)
+    assert len(two.result.messages) > 20
+    assert set(asked.read_text().split()) == {"10"}
