@@ -98,13 +98,23 @@ def plan(formats: Sequence[str], outputs: Sequence[str] = (), default: str = "te
 
 def prepare(outputs: Iterable[Output], detail: str = "normal") -> dict[str, PreparedMessages]:
     """By format, the message parts of the reports asked for that are made while the batch runs (see
-    PreparedMessages): JSON's lines and the text report's blocks; the text report of ``--quiet`` has none."""
+    PreparedMessages): JSON's lines, the text report's blocks (``--quiet`` has none), JUnit's cases and GitHub's
+    annotations. SARIF numbers its results by the run's whole set of rules, and HTML picks which messages to
+    show from the whole run: theirs are made after it."""
     formats = {output.format for output in outputs}
     prepared: dict[str, PreparedMessages] = {}
     if "json" in formats:
         prepared["json"] = json_report.MessageLines()
     if "text" in formats and detail != "quiet":
         prepared["text"] = text.MessageBlocks(detail)
+    if "junit" in formats:
+        from ssbtek_validator.report import junit  # as REPORTERS does: only a run that writes it imports it
+
+        prepared["junit"] = junit.MessageCases()
+    if "github" in formats:
+        from ssbtek_validator.report import github
+
+        prepared["github"] = github.MessageAnnotations()
     return prepared
 
 

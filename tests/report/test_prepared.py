@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from datetime import date
+from functools import partial
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +16,8 @@ from hypothesis import strategies as st
 
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.packs.schema_packs import builtin_packs
-from ssbtek_validator.report import PreparedMessages, json_report, text
+from ssbtek_validator.report import REPORTERS, PreparedMessages, json_report, text
+from ssbtek_validator.report.outputs import Output, prepare
 from ssbtek_validator.results.model import (
     ExchangeResult,
     Finding,
@@ -31,13 +34,16 @@ from ..run.test_batch import findings, message_results
 FOLDERS = ("v10", "misc", "har", "pairs", "v11")
 
 
-@pytest.mark.parametrize("detail", ["normal", "verbose"])
-def test_the_text_report_prepared_during_the_run_is_the_report_written_after_it(tmp_path, monkeypatch, detail):
+@pytest.mark.parametrize(
+    ("report_format", "detail"), [("text", "normal"), ("text", "verbose"), ("junit", "normal"), ("github", "normal")]
+)
+def test_a_report_prepared_during_the_run_is_the_report_written_after_it(tmp_path, monkeypatch, report_format, detail):
     """With --jobs 1 and 2, with captures, pairs, a missing input, and the run's findings bound changing
-    messages as they arrive (--max-run-findings): byte for byte the report of the finished run."""
+    messages as they arrive (--max-run-findings): byte for byte the report of the finished run.
+    (JSON: tests/run/test_batch.py.)"""
     monkeypatch.chdir(tmp_path)  # no pyproject.toml configuration here
     arguments = [*(str(CORPUS / folder) for folder in FOLDERS), str(tmp_path / "missing.xml")]
-    flags = ["--as-of", "2026-11-01", "--pairs", "--max-run-findings", "40"]
+    flags = ["--as-of", "2026-11-01", "--pairs", "--max-run-findings", "40", "--format", report_format]
     flags += ["--verbose"] if detail == "verbose" else []
     written = {}
     for jobs in (1, 2):
@@ -47,9 +53,11 @@ def test_the_text_report_prepared_during_the_run_is_the_report_written_after_it(
     options = replace(Options(as_of=date(2026, 11, 1)), pairs=True)
     options = replace(options, limits=replace(options.limits, max_run_findings=40))
     after = io.StringIO()
-    text.write(validate_paths(arguments, options), builtin_packs(), after, detail)
+    writer = partial(text.write, detail=detail) if report_format == "text" else REPORTERS[report_format]
+    writer(validate_paths(arguments, options), builtin_packs(), after)
     assert written[1] == written[2] == after.getvalue()
     assert "findings were counted but not kept" in after.getvalue()  # the bound did change messages
+    assert prepare([Output(report_format)], detail)  # and the run did prepare this report
 
 
 def test_a_prepared_text_report_is_copied_not_rendered_again(monkeypatch):
@@ -148,3 +156,31 @@ def test_totals_and_the_summary_line_count_what_the_plain_definitions_count(mess
     del exchange_totals["infos"]
     assert result.exchange_totals() == {"exchanges": len(exchanges), **exchange_totals}
     assert text.summary_line(result) == plain_summary_line(result)
+
+
+class _Marked(PreparedMessages):
+    """Stands for the prepared part of any report: writes a mark instead of the messages."""
+
+    __slots__ = ()
+    verbose = False  # as the text report's blocks say how they were made
+
+    def copy_to(self, stream) -> None:
+        stream.write("<<prepared>>")
+
+
+@pytest.mark.parametrize("report_format", ["text", "json", "junit", "github"])
+def test_a_report_with_its_messages_prepared_does_not_render_them_again(report_format):
+    result = validate_paths([CORPUS / "v10"], Options(as_of=date(2026, 11, 1)))
+    assert report_format in prepare([Output(report_format)])
+    name = Path(next(m for m in result.messages if m.findings).file).name  # in every report
+    marked = _Marked(str)
+    marked.add(result.messages)
+    out = io.StringIO()
+    REPORTERS[report_format](result, builtin_packs(), out, prepared=marked)
+    assert "<<prepared>>" in out.getvalue()
+    assert name not in out.getvalue()
+    fewer = _Marked(str)
+    fewer.add(result.messages[1:])  # not one per message: rendered, not copied
+    out = io.StringIO()
+    REPORTERS[report_format](result, builtin_packs(), out, prepared=fewer)
+    assert "<<prepared>>" not in out.getvalue() and name in out.getvalue()
