@@ -40,10 +40,10 @@ def finding_line(finding: Finding) -> str:
 def message_line(message: MessageResult, verbose: bool = False) -> str:
     """One line per message. A conforming one says only its version (``file: conforms (v10)``) unless
     ``verbose``: the detection reason matters when something is wrong, and is noise on every line otherwise."""
-    detection = message.detection
-    if message.verdict is Verdict.CONFORMS and not verbose:
+    detection, verdict = message.detection, message.verdict
+    if verdict is Verdict.CONFORMS and not verbose:
         version = f" (v{detection.version})" if detection.version else ""
-        return f"{line_start(message.file)}: {message.verdict}{version}"
+        return f"{line_start(message.file)}: {verdict}{version}"
     what = []
     if detection.version is not None:
         what.append(f"v{detection.version}")
@@ -54,7 +54,7 @@ def message_line(message: MessageResult, verbose: bool = False) -> str:
     described = ", ".join(what) or "not identified"
     reason = f"; {detection.reason}" if detection.reason else ""
     dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
-    return f"{line_start(message.file)}: {message.verdict} ({described}{reason}{dated})"
+    return f"{line_start(message.file)}: {verdict} ({described}{reason}{dated})"
 
 
 def exchange_line(exchange: ExchangeResult) -> str:
@@ -110,6 +110,8 @@ def summary_line(result: RunResult) -> str:
 
 def message_block(message: MessageResult, verbose: bool = False) -> str:
     """A message's part of the report: its findings' lines, then its verdict line."""
+    if not message.findings:  # most messages of a batch: no list to build and join
+        return message_line(message, verbose) + "\n"
     lines = [finding_line(finding) for finding in message.findings]
     lines.append(message_line(message, verbose))
     return "\n".join(lines) + "\n"
