@@ -24,7 +24,7 @@ from ssbtek_validator.report import json_report
 from ssbtek_validator.results.model import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
 from ssbtek_validator.run import executor as batch_module
 from ssbtek_validator.run.driver import Options, validate_paths
-from ssbtek_validator.run.executor import TAIL_CHUNK, _chunks, chunk_size, expand, validate_batch
+from ssbtek_validator.run.executor import LARGEST_CHUNK, TAIL_CHUNK, _chunks, chunk_size, expand, validate_batch
 from ssbtek_validator.run.progress import Progress
 
 from ..conftest import CORPUS
@@ -87,22 +87,24 @@ def test_expand_keeps_unreadable_arguments_and_empty_folders(tmp_path):
 
 
 def test_chunks_balance_workers_and_stay_bounded():
-    assert chunk_size(10_000, 2) == 256
+    assert chunk_size(15_000, 2) == LARGEST_CHUNK == 512
     assert chunk_size(59, 2) == 8
     for total in (1, 7, 100, 5000):
-        assert 1 <= chunk_size(total, 2) <= 256
+        assert 1 <= chunk_size(total, 2) <= LARGEST_CHUNK
+    # the main process's work per chunk: a large batch is not cut into more pieces than its balance needs
+    assert len(_chunks([f"{index}.xml" for index in range(15_000)], chunk_size(15_000, 2), 2)) <= 50  # 256: 71
 
 
 def test_the_last_chunks_shrink_so_workers_finish_together():
-    """With several workers, the batch waits for the last chunk: it must be small, not a full 256."""
+    """With several workers, the batch waits for the last chunk: it must be small, not a full one."""
     targets = [f"{index}.xml" for index in range(15_000)]
     chunks = _chunks(targets, chunk_size(len(targets), 2), 2)
     assert [target for chunk in chunks for target in chunk] == targets  # every input, in input order
-    assert len(chunks[0]) == 256
+    assert len(chunks[0]) == LARGEST_CHUNK
     assert len(chunks[-1]) <= TAIL_CHUNK
     sizes = [len(chunk) for chunk in chunks]
     assert sizes == sorted(sizes, reverse=True)
-    assert len(chunks) < 15_000 // 256 + 20  # a few more chunks than equal ones, not one per input
+    assert len(chunks) < 15_000 // LARGEST_CHUNK + 20  # a few more chunks than equal ones, not one per input
     # one process gains nothing from a tail: its chunks stay equal
     assert {len(chunk) for chunk in _chunks(targets, 256, 1)[:-1]} == {256}
 
