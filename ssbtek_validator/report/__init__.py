@@ -98,7 +98,8 @@ class PreparedMessages:
     def copy_to(self, stream: TextIO) -> None:
         """The pieces, joined by the separator, into ``stream``, a part at a time."""
         if self._file is None:
-            stream.writelines(self._held)
+            for part in self._held:  # write() only: that is all a report's stream must have
+                stream.write(part)
             return
         self._file.seek(0)
         while part := self._file.read(1 << 16):
