@@ -328,11 +328,13 @@ class _Workers:
 
     def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
         executor, _ = _pools()
-        return executor(
+        pool = executor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
             initargs=(self.options, self.packs, self.digests, os.getpid()),
         )
+        _widen_result_pipe(pool)
+        return pool
 
     def died(self) -> None:
         """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
@@ -356,6 +358,33 @@ class _Workers:
             )
             outcome.result.run_findings.append(Finding("SSBT-JOBS", Severity.INFO, text))
         return outcome
+
+
+#: how much the pipe the workers send their outcomes through may hold (Linux's limit for a user, by default)
+RESULT_PIPE_BYTES = 1 << 20
+#: fcntl(2): set a pipe's capacity (Linux)
+_F_SETPIPE_SZ = 1031
+
+
+def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let the pipe that carries the workers' outcomes hold a megabyte instead of 64 KiB (Linux only).
+
+    Why: a chunk's outcome is ~120 KB (512 conforming messages), more with findings. Through a 64 KiB pipe a
+    worker's send waited until the main process had read the first part, and the main process reads one
+    outcome only after unpickling the one before, and needs the GIL and a core to do either: the worker sat
+    idle for 2-5 ms per chunk (110-180 ms per worker over 15,000 messages, measured at load ~2.6; 86-108 ms
+    with the wider pipe, of which ~30 ms is pickling). Wider, a send completes at once while the main process
+    keeps up on the whole. Reaches the pool's own queue (a private attribute of ProcessPoolExecutor, the same
+    from Python 3.11 to 3.13); where it is missing or the system refuses, the pipe stays as it was.
+    tests/run/test_batch.py checks the width."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import fcntl
+
+        fcntl.fcntl(pool._result_queue._reader.fileno(), _F_SETPIPE_SZ, RESULT_PIPE_BYTES)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return
 
 
 def _nothing() -> None:

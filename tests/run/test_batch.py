@@ -395,3 +395,23 @@ def test_a_worker_compiles_only_the_packs_its_messages_use(tmp_path, monkeypatch
     two = validate_batch([CORPUS / "v10"], AS_OF, jobs=2)
     assert len(two.result.messages) > 20
     assert set(asked.read_text().split()) == {"10"}
+
+
+def test_the_workers_send_their_outcomes_through_a_wide_pipe():
+    """A chunk's outcome (~120 KB) no longer waits in a 64 KiB pipe for the main process to read it."""
+    import sys
+
+    maximum = Path("/proc/sys/fs/pipe-max-size")
+    if not sys.platform.startswith("linux") or not maximum.exists():
+        pytest.skip("pipe capacities are set on Linux only")
+    if int(maximum.read_text()) < batch_module.RESULT_PIPE_BYTES:
+        pytest.skip("this system does not let a user widen a pipe that far")
+    import fcntl
+
+    workers = batch_module._Workers(2, AS_OF, builtin_packs(), False, batch_module._CollectorPaused())
+    pool = workers.pool()
+    try:
+        width = fcntl.fcntl(pool._result_queue._reader.fileno(), 1032)  # F_GETPIPE_SZ
+    finally:
+        pool.shutdown()
+    assert width >= batch_module.RESULT_PIPE_BYTES
