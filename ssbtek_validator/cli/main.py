@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -22,12 +23,13 @@ from ssbtek_validator.cli import options as opt
 from ssbtek_validator.packs.schema_packs import PackError
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE, read_file
 from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.report import PreparedMessages
 from ssbtek_validator.report import text as text_report
-from ssbtek_validator.report.json_report import MessageLines
 from ssbtek_validator.report.outputs import OutputError, write_all
 from ssbtek_validator.report.outputs import plan as plan_outputs
+from ssbtek_validator.report.outputs import prepare as prepare_outputs
 from ssbtek_validator.report.versions import WRITERS
-from ssbtek_validator.results.model import EXIT_INCOMPLETE, EXIT_USAGE
+from ssbtek_validator.results.model import EXIT_INCOMPLETE, EXIT_USAGE, MessageResult
 from ssbtek_validator.run.config import ConfigError, load_config
 from ssbtek_validator.run.driver import Options, validate_pair
 from ssbtek_validator.run.executor import validate_batch
@@ -208,14 +210,16 @@ def _detail(quiet: bool, verbose: bool) -> str:
     return "quiet" if quiet else "verbose" if verbose else "normal"
 
 
-def _report_and_exit(result, packs, outputs, json_lines: MessageLines | None = None, detail: str = "normal") -> None:
+def _report_and_exit(
+    result, packs, outputs, prepared: Mapping[str, PreparedMessages] | None = None, detail: str = "normal"
+) -> None:
     """Reports written, then the verdict's exit code. A report that cannot reach stdout (a reader that
     stopped reading, a closed or read-only stdout) does not change the verdict: the exit code a CI step
     acts on is still the verdict, and one line on stderr says the report was not written. Any other
     write failure (a full disk, a folder that does not exist) is a usage error (exit 2)."""
     stdout = sys.stdout if sys.stdout is not None else _ClosedStdout()
     try:
-        write_all(result, packs, outputs, stdout, json_lines, detail=detail)
+        write_all(result, packs, outputs, stdout, prepared, detail=detail)
         stdout.flush()
         if all(output.path is not None for output in outputs):  # everything went to files: say how it ended
             click.echo(text_report.summary_line(result), err=True)
@@ -286,11 +290,16 @@ def check(
         pairs=pairs,
         coverage=_coverage_shown(outputs),
     )
-    json_lines = MessageLines() if any(o.format == "json" for o in outputs) else None
+    detail = _detail(quiet, verbose)
+    prepared = prepare_outputs(outputs, detail)  # the reports' message parts, made while the batch runs
+
+    def on_messages(messages: list[MessageResult]) -> None:
+        for parts in prepared.values():
+            parts.add(messages)
+
     with Progress(stream=sys.stderr) as progress:
-        on_messages = json_lines.add if json_lines is not None else None
-        result = validate_batch(paths, options, packs, jobs=jobs, progress=progress, on_messages=on_messages).result
-    _report_and_exit(result, packs, outputs, json_lines, detail=_detail(quiet, verbose))
+        batch = validate_batch(paths, options, packs, jobs=jobs, progress=progress, on_messages=on_messages)
+    _report_and_exit(batch.result, packs, outputs, prepared, detail=detail)
 
 
 @main.command("rules")

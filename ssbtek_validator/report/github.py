@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report import PreparedMessages
 from ssbtek_validator.report.locations import display_path, is_real_file
 from ssbtek_validator.report.text import exchange_summary_line, notice_line, summary_line
-from ssbtek_validator.results.model import Finding, RunResult, Severity
+from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -47,11 +48,33 @@ def annotation(finding: Finding) -> str:
     return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(text)}"
 
 
-def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
+def annotations(message: MessageResult) -> str:
+    """A message's findings, an annotation line each."""
+    return "".join(annotation(finding) + "\n" for finding in message.findings)
+
+
+class MessageAnnotations(PreparedMessages):
+    """Each message's annotation lines, made as its chunk of the batch arrives (see PreparedMessages)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(annotations)
+
+
+def write(
+    result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: MessageAnnotations | None = None
+) -> None:
+    """``prepared``: the messages' annotations made during the run; used when there is one piece per message."""
     for finding in result.run_findings:
         stream.write(annotation(finding) + "\n")
-    for item in [*result.messages, *result.exchanges]:
-        for finding in item.findings:
+    if prepared is not None and prepared.covers(result):
+        prepared.copy_to(stream)
+    else:
+        for message in result.messages:
+            stream.write(annotations(message))
+    for exchange in result.exchanges:
+        for finding in exchange.findings:
             stream.write(annotation(finding) + "\n")
     stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
     if result.exchanges:

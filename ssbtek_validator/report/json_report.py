@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import IO, TextIO
+from typing import TextIO
 
 from ssbtek_validator import __version__
 from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report import PreparedMessages
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import MessageResult, RunResult
 
@@ -37,43 +38,21 @@ def as_dict(result: RunResult, packs: dict[int, Pack], *, messages: bool = True)
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
-class MessageLines:
-    """Each message's line of the report, encoded as its chunk of the batch arrives (``validate_batch``'s
-    ``on_messages``). With ``--jobs`` the parent process waits while the workers validate; encoding then,
-    instead of after the last chunk, takes most of a large report's cost off the serial end of the run.
-    A message result is final when it leaves the engine (its configuration applied, its texts made safe),
-    so the line encoded early is the line encoded late.
+class MessageLines(PreparedMessages):
+    """Each message's line of the JSON report, encoded as its chunk of the batch arrives (see PreparedMessages)."""
 
-    The lines go to an unnamed temporary file, not a list: held in memory they were the report's size
-    again (40 MB for a capture of 3,600 messages with 100,000 findings)."""
-
-    __slots__ = ("_file", "count")
+    __slots__ = ()
 
     def __init__(self) -> None:
-        self.count = 0
-        self._file: IO[str] | None = None
-
-    def add(self, messages: Iterable[MessageResult]) -> None:
-        if self._file is None:
-            import tempfile  # only a JSON report needs it (see report.outputs.write_atomically)
-
-            # open across calls (one per chunk of the batch); unlinked at once, closed with this object
-            self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
-        for message in messages:
-            self._file.write((",\n" if self.count else "") + _line(message.to_dict()))
-            self.count += 1
-
-    def copy_to(self, stream: TextIO) -> None:
-        """The lines, joined by ",\\n", into ``stream``, a piece at a time."""
-        if self._file is None:
-            return
-        self._file.seek(0)
-        while piece := self._file.read(1 << 16):
-            stream.write(piece)
+        super().__init__(_message_line, ",\n")
 
 
 def _line(item: object) -> str:
     return "    " + _ENCODE(item)
+
+
+def _message_line(message: MessageResult) -> str:
+    return _line(message.to_dict())
 
 
 def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: MessageLines | None = None) -> None:
@@ -83,10 +62,10 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: M
     ``prepared``: the messages' lines encoded during the run; used when there is one per message. Messages
     and exchanges are encoded and written one at a time, never gathered (one string of every line joined
     would double the report's size in memory)."""
-    lines = prepared if prepared is not None and prepared.count == len(result.messages) else None
+    lines = prepared if prepared is not None and prepared.covers(result) else None
     document = as_dict(result, packs, messages=False)
     streamed = {
-        "messages": (_line(m.to_dict()) for m in result.messages) if result.messages else None,
+        "messages": (_message_line(m) for m in result.messages) if result.messages else None,
         "exchanges": (_line(e.to_dict()) for e in result.exchanges) if result.exchanges else None,
     }
     last = len(document) - 1

@@ -9,13 +9,13 @@ findings, if any, get a case of their own. Valid against the Jenkins junit-10.xs
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import TextIO
 
 from lxml import etree
 
 from ssbtek_validator import __version__
 from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report import PreparedMessages
 from ssbtek_validator.report.text import exchange_summary_line, finding_line, summary_line
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import (
@@ -117,14 +117,28 @@ def _exchange_case(exchange: ExchangeResult) -> etree._Element:
     return case
 
 
-def _cases(result: RunResult) -> Iterator[etree._Element]:
-    yield from (_message_case(message) for message in result.messages)
-    yield from (_exchange_case(exchange) for exchange in result.exchanges)
+def _case_text(case: etree._Element) -> str:
+    etree.indent(case, level=2)  # as pretty_print indents a case two levels into the document
+    return "    " + etree.tostring(case, encoding="unicode") + "\n"
 
 
-def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
+def _message_text(message: MessageResult) -> str:
+    return _case_text(_message_case(message))
+
+
+class MessageCases(PreparedMessages):
+    """Each message's test case, serialised as its chunk of the batch arrives (see PreparedMessages)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(_message_text)
+
+
+def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: MessageCases | None = None) -> None:
     """Case by case: the skeleton is serialised once, and each message's or exchange's case is built,
-    written and dropped in turn. The whole tree of a 20,000-message run, and its text, took 170 MB."""
+    written and dropped in turn. The whole tree of a 20,000-message run, and its text, took 170 MB.
+    ``prepared``: the messages' cases serialised during the run; used when there is one per message."""
     head, hole, tail = etree.tostring(_skeleton(result, packs), encoding="unicode", pretty_print=True).partition(
         f"    <{_HOLE}/>\n"
     )
@@ -132,7 +146,11 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
         raise RuntimeError("the report's skeleton lost its place for the cases")
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     stream.write(head)
-    for case in _cases(result):
-        etree.indent(case, level=2)  # as pretty_print indents a case two levels into the document
-        stream.write("    " + etree.tostring(case, encoding="unicode") + "\n")
+    if prepared is not None and prepared.covers(result):
+        prepared.copy_to(stream)
+    else:
+        for message in result.messages:
+            stream.write(_message_text(message))
+    for exchange in result.exchanges:
+        stream.write(_case_text(_exchange_case(exchange)))
     stream.write(tail)

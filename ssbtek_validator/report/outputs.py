@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report import REPORTERS, json_report, text
+from ssbtek_validator.report import REPORTERS, PreparedMessages, json_report, text
 from ssbtek_validator.results.model import RunResult
 
 
@@ -96,22 +96,48 @@ def plan(formats: Sequence[str], outputs: Sequence[str] = (), default: str = "te
     return sorted(normalised, key=lambda o: o.path is None)
 
 
+def prepare(outputs: Iterable[Output], detail: str = "normal") -> dict[str, PreparedMessages]:
+    """By format, the message parts of the reports asked for that are made while the batch runs (see
+    PreparedMessages): JSON's lines, the text report's blocks (``--quiet`` has none), JUnit's cases and GitHub's
+    annotations. SARIF numbers its results by the run's whole set of rules, and HTML picks which messages to
+    show from the whole run: theirs are made after it."""
+    formats = {output.format for output in outputs}
+    prepared: dict[str, PreparedMessages] = {}
+    if "json" in formats:
+        prepared["json"] = json_report.MessageLines()
+    if "text" in formats and detail != "quiet":
+        prepared["text"] = text.MessageBlocks(detail)
+    if "junit" in formats:
+        from ssbtek_validator.report import junit  # as REPORTERS does: only a run that writes it imports it
+
+        prepared["junit"] = junit.MessageCases()
+    if "github" in formats:
+        from ssbtek_validator.report import github
+
+        prepared["github"] = github.MessageAnnotations()
+    return prepared
+
+
 def write_all(
     result: RunResult,
     packs: dict[int, Pack],
     outputs: Iterable[Output],
     stdout: TextIO,
-    json_lines: json_report.MessageLines | None = None,
+    prepared: Mapping[str, PreparedMessages] | None = None,
     detail: str = "normal",
 ) -> None:
-    """``json_lines``: the JSON report's message lines, prepared while the batch ran (see MessageLines);
+    """``prepared``: by format, the message parts of its report made while the batch ran (``prepare``);
     ``detail``: how much the text report says (``quiet``, ``normal``, ``verbose``)."""
+    prepared = prepared or {}
     for output in outputs:
         reporter = REPORTERS[output.format]
-        if output.format == "json" and json_lines is not None:
-            reporter = partial(json_report.write, prepared=json_lines)
+        given: dict[str, object] = {}
+        if output.format in prepared:
+            given["prepared"] = prepared[output.format]
         if output.format == "text" and detail != "normal":
-            reporter = partial(text.write, detail=detail)
+            given["detail"] = detail
+        if given:
+            reporter = partial(reporter, **given)
         if output.path is None:
             reporter(result, packs, stdout)
         else:

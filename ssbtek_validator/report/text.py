@@ -5,11 +5,13 @@ The finding line follows the compiler convention that editors and CI log viewers
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
+from ssbtek_validator.report import PreparedMessages
 from ssbtek_validator.results.masking import values_notice
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Verdict
 from ssbtek_validator.results.safe_text import line_start
 from ssbtek_validator.results.wording import plural
 
@@ -38,10 +40,10 @@ def finding_line(finding: Finding) -> str:
 def message_line(message: MessageResult, verbose: bool = False) -> str:
     """One line per message. A conforming one says only its version (``file: conforms (v10)``) unless
     ``verbose``: the detection reason matters when something is wrong, and is noise on every line otherwise."""
-    detection = message.detection
-    if message.verdict is Verdict.CONFORMS and not verbose:
+    detection, verdict = message.detection, message.verdict
+    if verdict is Verdict.CONFORMS and not verbose:
         version = f" (v{detection.version})" if detection.version else ""
-        return f"{line_start(message.file)}: {message.verdict}{version}"
+        return f"{line_start(message.file)}: {verdict}{version}"
     what = []
     if detection.version is not None:
         what.append(f"v{detection.version}")
@@ -52,7 +54,7 @@ def message_line(message: MessageResult, verbose: bool = False) -> str:
     described = ", ".join(what) or "not identified"
     reason = f"; {detection.reason}" if detection.reason else ""
     dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
-    return f"{line_start(message.file)}: {message.verdict} ({described}{reason}{dated})"
+    return f"{line_start(message.file)}: {verdict} ({described}{reason}{dated})"
 
 
 def exchange_line(exchange: ExchangeResult) -> str:
@@ -85,40 +87,67 @@ def _not_read(message: MessageResult) -> bool:
 
 def summary_line(result: RunResult) -> str:
     """The run in one line; its error and warning counts include what the exchange rules found, so a
-    run where only an exchange fails does not read "0 errors → nonconformant"."""
-    messages = [m for m in result.messages if not _not_read(m)]
-    unread = len(result.messages) - len(messages)
-    judged = [*result.messages, *result.exchanges]
-    errors = sum(item.count(Severity.ERROR) for item in judged)
-    warnings = sum(item.count(Severity.WARNING) for item in judged)
-    verdicts = [m.verdict for m in messages]
+    run where only an exchange fails does not read "0 errors → nonconformant". Counted by the run's
+    totals (one pass over the messages: this line ends every report, written after the last message)."""
+    totals, exchanges = result.totals(), result.exchange_totals()
+    unread = [m for m in result.messages if _not_read(m)]
+    for message in unread:  # counted apart from the messages
+        totals[message.verdict.value] -= 1
+    messages = len(result.messages) - len(unread)
     parts = [
-        f"{plural(len(messages), 'message')}: {verdicts.count(Verdict.CONFORMS)} conform, "
-        f"{verdicts.count(Verdict.NONCONFORMANT)} nonconformant, {verdicts.count(Verdict.INCOMPLETE)} incomplete"
+        f"{plural(messages, 'message')}: {totals['conforms']} conform, "
+        f"{totals['nonconformant']} nonconformant, {totals['incomplete']} incomplete"
     ]
     if unread:
-        parts.append(f"{plural(unread, 'input')} not read")
-    failed = {v: sum(e.verdict is v for e in result.exchanges) for v in (Verdict.NONCONFORMANT, Verdict.INCOMPLETE)}
-    for verdict, count in failed.items():
-        if count:
-            parts.append(f"{plural(count, 'exchange')} {verdict}")
+        parts.append(f"{plural(len(unread), 'input')} not read")
+    for verdict in (Verdict.NONCONFORMANT, Verdict.INCOMPLETE):
+        if exchanges[verdict.value]:
+            parts.append(f"{plural(exchanges[verdict.value], 'exchange')} {verdict}")
+    errors, warnings = totals["errors"] + exchanges["errors"], totals["warnings"] + exchanges["warnings"]
     parts.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     return "; ".join(parts) + f" → {result.verdict} (exit {result.exit_code})"
 
 
-def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, detail: str = "normal") -> None:
+def message_block(message: MessageResult, verbose: bool = False) -> str:
+    """A message's part of the report: its findings' lines, then its verdict line."""
+    if not message.findings:  # most messages of a batch: no list to build and join
+        return message_line(message, verbose) + "\n"
+    lines = [finding_line(finding) for finding in message.findings]
+    lines.append(message_line(message, verbose))
+    return "\n".join(lines) + "\n"
+
+
+class MessageBlocks(PreparedMessages):
+    """Each message's part of the text report, made as its chunk of the batch arrives (see PreparedMessages)."""
+
+    __slots__ = ("verbose",)
+
+    def __init__(self, detail: str = "normal") -> None:
+        self.verbose = detail == "verbose"
+        super().__init__(partial(message_block, verbose=self.verbose))
+
+
+def write(
+    result: RunResult,
+    packs: dict[int, Pack],
+    stream: TextIO,
+    detail: str = "normal",
+    prepared: MessageBlocks | None = None,
+) -> None:
     """``detail``: ``quiet`` writes only the summary line; ``verbose`` also says how conforming messages
-    were identified."""
+    were identified. ``prepared``: the messages' parts made during the run, used when there is one per
+    message and they were made with the same detail."""
     if detail == "quiet":
         stream.write(summary_line(result) + "\n")
         return
     verbose = detail == "verbose"
     for finding in result.run_findings:
         stream.write(finding_line(finding) + "\n")
-    for message in result.messages:
-        for finding in message.findings:
-            stream.write(finding_line(finding) + "\n")
-        stream.write(message_line(message, verbose) + "\n")
+    if prepared is not None and prepared.verbose == verbose and prepared.covers(result):
+        prepared.copy_to(stream)
+    else:
+        for message in result.messages:
+            stream.write(message_block(message, verbose))
     for exchange in result.exchanges:
         for finding in exchange.findings:
             stream.write(finding_line(finding) + "\n")

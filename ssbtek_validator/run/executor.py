@@ -1,8 +1,8 @@
 """Large batches: one process or several (``--jobs N``), results in input order, with progress.
 
 The arguments are expanded to a list of files first (cheap: names only), so the work can be split
-into chunks and a progress bar knows its total. Each worker process compiles every pack once, in its
-initializer, then validates chunk after chunk; the parent only walks folders and collects results.
+into chunks and a progress bar knows its total. Each worker process validates chunk after chunk, compiling
+what its messages need on first use, as one process does; the parent only walks folders and collects results.
 ``validate_batch(..., jobs=N)`` returns the same :class:`RunResult` as ``jobs=1``, message for
 message, which the tests check.
 
@@ -12,6 +12,7 @@ the very bytes that were validated, in the process that read them: no input is r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -112,7 +113,7 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
     read: list[Digest] = []
 
     def sources() -> Iterator[Source | Skipped]:
-        """Read one at a time, each dropped once validated: a chunk of up to 256 inputs of up to 16 MiB
+        """Read one at a time, each dropped once validated: a chunk of up to 512 inputs of up to 16 MiB
         each was read whole before the first was validated."""
         for source in _sources(chunk, options):
             if digests and isinstance(source, Source):
@@ -124,7 +125,7 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
     return ChunkOutcome(result, exchanges.sides, read, len(chunk))
 
 
-# --- worker process state: set once by the initializer, so packs are compiled once per process ---
+# --- worker process state: set once by the initializer; what a worker compiles serves all its chunks ---
 _worker: dict = {}
 
 
@@ -135,8 +136,9 @@ def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if parent is not None:
         _die_with_parent(parent)
-    for pack in packs.values():
-        pack.schema()
+    # No pack is compiled here: each is compiled on first use, as in one process. Compiling every pack in
+    # every worker before its first chunk cost ~10 ms of each worker's start for packs a batch of v10 and
+    # v11 messages never uses (~2 ms each).
     _worker.update(options=options, packs=packs, digests=digests)
 
 
@@ -199,9 +201,18 @@ def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
     return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"])
 
 
+#: the most inputs in one chunk. Each chunk costs the main process ~0.6 ms of its own (handing it to a worker,
+#: taking its outcome back, waking the threads between), which with --jobs competes with the workers for the
+#: cores: 512 rather than 256 saved ~20 ms of the main process's CPU over 15,000 messages (71 chunks → 44),
+#: and lets a chunk share more of its results' equal values (results/model.py ``shared``). Balance comes from
+#: the shrinking tail (_chunks), not from small chunks throughout.
+LARGEST_CHUNK = 512
+
+
 def chunk_size(total: int, jobs: int) -> int:
-    """Small enough to balance the workers and move the progress bar, large enough to amortise pickling."""
-    return max(8, min(256, total // (jobs * 8) or 1))
+    """Small enough to balance the workers and move the progress bar, large enough to amortise the per-chunk
+    work of the main process (LARGEST_CHUNK)."""
+    return max(8, min(LARGEST_CHUNK, total // (jobs * 8) or 1))
 
 
 #: the smallest chunk the shrinking tail goes down to (see _chunks)
@@ -255,9 +266,46 @@ def validate_batch(
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
         _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
         return batch
-    outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests))
-    _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
+    with _CollectorPaused() as collector:
+        outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests, collector))
+        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
     return batch
+
+
+class _CollectorPaused:
+    """Python's cyclic garbage collector off while this process gathers what the workers send, as before after.
+
+    Why: the parent's own work during a --jobs run competes with the workers for the cores, and a third of it
+    (~40 ms CPU of ~135 ms over 15,000 messages) was the collector walking the results as they piled up,
+    every one of them a structure without cycles (results, findings, the pool's futures): nothing it could
+    free is made meanwhile, and the first collection after the run takes whatever was. Where chunks are
+    validated in this process after all (workers cannot run here), the collector is on for them, as with
+    --jobs 1. tests/run/test_batch.py checks it is off while outcomes arrive and as before afterwards."""
+
+    def __enter__(self) -> _CollectorPaused:
+        import gc
+
+        self.was_on = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_on:
+            import gc
+
+            gc.enable()
+
+    @contextlib.contextmanager
+    def resumed(self) -> Iterator[None]:
+        """The collector as the caller had it, for validating in this process."""
+        import gc
+
+        if self.was_on:
+            gc.enable()
+        try:
+            yield
+        finally:
+            gc.disable()
 
 
 class _Workers:
@@ -269,19 +317,24 @@ class _Workers:
     up and the batch goes on in this process, so that a broken environment costs a pool start or two,
     not one per input, and no input is blamed for it."""
 
-    def __init__(self, jobs: int, options: Options, packs: dict[int, Pack], digests: bool) -> None:
+    def __init__(
+        self, jobs: int, options: Options, packs: dict[int, Pack], digests: bool, collector: _CollectorPaused
+    ) -> None:
         self.jobs, self.options, self.packs, self.digests = jobs, options, packs, digests
+        self.collector = collector
         self.given_up = False
         #: the run is told once, with the first outcome made in this process, why it went on here
         self._tell_run = False
 
     def pool(self, jobs: int | None = None) -> ProcessPoolExecutor:
         executor, _ = _pools()
-        return executor(
+        pool = executor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
             initargs=(self.options, self.packs, self.digests, os.getpid()),
         )
+        _widen_result_pipe(pool)
+        return pool
 
     def died(self) -> None:
         """A worker died: if a fresh one cannot even start and do nothing, give the workers up."""
@@ -295,7 +348,8 @@ class _Workers:
             self.given_up = self._tell_run = True
 
     def in_this_process(self, chunk: list[Target]) -> ChunkOutcome:
-        outcome = validate_chunk(chunk, self.options, self.packs, self.digests)
+        with self.collector.resumed():
+            outcome = validate_chunk(chunk, self.options, self.packs, self.digests)
         if self._tell_run:
             self._tell_run = False
             text = (
@@ -304,6 +358,33 @@ class _Workers:
             )
             outcome.result.run_findings.append(Finding("SSBT-JOBS", Severity.INFO, text))
         return outcome
+
+
+#: how much the pipe the workers send their outcomes through may hold (Linux's limit for a user, by default)
+RESULT_PIPE_BYTES = 1 << 20
+#: fcntl(2): set a pipe's capacity (Linux)
+_F_SETPIPE_SZ = 1031
+
+
+def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Let the pipe that carries the workers' outcomes hold a megabyte instead of 64 KiB (Linux only).
+
+    Why: a chunk's outcome is ~120 KB (512 conforming messages), more with findings. Through a 64 KiB pipe a
+    worker's send waited until the main process had read the first part, and the main process reads one
+    outcome only after unpickling the one before, and needs the GIL and a core to do either: the worker sat
+    idle for 2-5 ms per chunk (110-180 ms per worker over 15,000 messages, measured at load ~2.6; 86-108 ms
+    with the wider pipe, of which ~30 ms is pickling). Wider, a send completes at once while the main process
+    keeps up on the whole. Reaches the pool's own queue (a private attribute of ProcessPoolExecutor, the same
+    from Python 3.11 to 3.13); where it is missing or the system refuses, the pipe stays as it was.
+    tests/run/test_batch.py checks the width."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import fcntl
+
+        fcntl.fcntl(pool._result_queue._reader.fileno(), _F_SETPIPE_SZ, RESULT_PIPE_BYTES)  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return
 
 
 def _nothing() -> None:
