@@ -109,7 +109,7 @@ def _soap_action(value: str | None) -> list[tuple[Severity, str]]:
                 Severity.ERROR,
                 f"The request has no SOAPAction header; a SOAP 1.1 client MUST send one ({SOAP11_HTTP}, section "
                 '6.1.1), and the WSDL\'s empty soapAction makes it SOAPAction: "" (WS-I Basic Profile 1.1, '
-                "R2745). SOAP 1.1 stacks refuse a request without it.",
+                "R2745). A SOAP 1.1 stack may refuse a request without it.",
             )
         ]
     value = value.strip()
