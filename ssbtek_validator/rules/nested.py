@@ -271,7 +271,12 @@ class LefiPayloadRule:
                 rule="SSBT-FK-VERSION",
                 severity=Severity.ERROR if in_request else Severity.WARNING,
                 message=(
-                    f"FK fraga/version {version!r} names a LEFI version with no model here (known: {known}); "
+                    (
+                        f"FK fraga/version {version!r} names a LEFI version with no model here (known: {known}); "
+                        if version
+                        else f"FK fraga/version is empty: neither a LEFI version (known: {known}) nor left out, "
+                        "which is how a question asks for the default; "
+                    )
                     + (
                         "FK answers an unknown version with an error instead of data."
                         if in_request

@@ -184,6 +184,16 @@ def test_fk_version_decides_the_model_and_an_unknown_one_is_a_finding():
     assert not any(f.rule == "SSBT-LEFI-MODEL" for f in message.findings)  # no model: not checked
 
 
+def test_an_empty_fk_version_is_said_to_be_empty_not_named_as_a_version():
+    """An empty version is neither a LEFI version nor left out (how a question asks for the default)."""
+    request = (CORPUS / "v10" / "request-full.xml").read_text(encoding="utf-8")
+    assert "<ssbt:version>v9</ssbt:version>" in request
+    version = _only(_run(request.replace("<ssbt:version>v9</ssbt:version>", "<ssbt:version/>")), "SSBT-FK-VERSION")
+    assert str(version.severity) == "error"
+    assert version.message.startswith("FK fraga/version is empty: neither a LEFI version (known: v9) nor left out")
+    assert "''" not in version.message
+
+
 def test_models_are_compiled_once_per_process():
     assert builtin_models() is builtin_models()
     model = builtin_models().csn["http://schema.csn.se/v3.0/kommunfraga"]
