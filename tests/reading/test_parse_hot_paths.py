@@ -119,3 +119,19 @@ def test_a_declared_encoding_is_matched_once_per_name_and_a_mark_is_still_found(
     for mark, name in encoding.BOMS:
         body = '<?xml version="1.0"?><a/>'.encode(encoding._CODECS.get(name, "utf-8"))
         assert encoding.sniff(mark + body).bom == name
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    tail=st.binary(max_size=80) | st.sampled_from([b"\x00" * 40, b"<a/>", b"\n<!DOCTYPE a>"]),
+)
+def test_the_common_declaration_reads_as_the_long_way_reads_it(declaration, tail):
+    """sniff's shortcut for the usual UTF-8 declaration gives what the general reading gives, whatever
+    follows it (NUL bytes included, which the UTF-16/32 guess counts), and skips that reading."""
+    from ssbtek_validator.reading import encoding
+
+    data = declaration + tail
+    expected = encoding._sniff(data)
+    with patch.object(encoding, "_sniff", side_effect=AssertionError("the long way was taken")):
+        assert encoding.sniff(data) == expected
+    assert encoding.sniff(ANSWER) == encoding._sniff(ANSWER)
