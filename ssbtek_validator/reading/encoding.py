@@ -106,7 +106,23 @@ def _guess_wide(head: bytes) -> str | None:
     return None
 
 
+#: The declaration nearly every message starts with, and what :func:`_sniff` reads from it: no byte order mark
+#: (a message starting "<" has none), no NUL lanes (every lane of the declaration holds a non-NUL byte), the
+#: declared name UTF-8. Spelt with either quote.
+_COMMON_DECLARATIONS = (b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>")
+_COMMON_PROLOG = Prolog(None, "UTF-8", None)
+
+
 def sniff(data: bytes) -> Prolog:
+    """What the bytes say of their encoding (byte order mark, declared name, UTF-16/32 guessed). A message
+    starting with the common UTF-8 declaration is answered without decoding and matching its head:
+    ~1.4 µs a message alone, ~3 µs in a batch (where the parse before it has left the caches cold)."""
+    if data.startswith(_COMMON_DECLARATIONS):
+        return _COMMON_PROLOG
+    return _sniff(data)
+
+
+def _sniff(data: bytes) -> Prolog:
     head = data[:_DECLARATION_HEAD]
     # every byte order mark starts with one of these bytes; a message starts with "<" (a generator over
     # the marks cost ~0.5 µs a message)
@@ -176,6 +192,8 @@ def encoding_problems(data: bytes, prolog: Prolog, subject: str = "The message")
     text may not be what the sender meant. ``subject`` names the document in the sentences (a nested one
     is not "the message").
     """
+    if prolog is _COMMON_PROLOG and data.startswith(_COMMON_DECLARATIONS):
+        return []  # UTF-8, version 1.0, no mark, no guess: nothing below can be wrong (~1 µs a message in a batch)
     problems: list[tuple[bool, str]] = []
     declared = prolog.declared.upper() if prolog.declared else None
     if not prolog.checkable:

@@ -303,14 +303,23 @@ def _parse_datetime(text: str | None) -> date | None:
         return None
 
 
+#: what :func:`capped` reads from a rule that found nothing (a rule may yield anything, even None)
+_NOTHING = object()
+
+
 def capped(findings: Iterable[Finding], most: int, rule: str, file: str) -> list[Finding]:
     """At most ``most`` findings from one rule, then one info saying there were more.
 
     The rule stops being pulled (a lazy rule does no more work): tens of thousands of findings
     would cost time in every reporter and tell a reader nothing the first thousand do not.
-    A list, not a generator: this runs for every rule on every message, and most return nothing.
+    A list, not a generator: this runs for every rule on every message, and most return nothing. That
+    case is told by one ``next`` before any islice or list is built (~0.1 µs a rule, ~2 µs a message with every rule).
     """
-    taken = list(islice(findings, most + 1))
+    pulled = iter(findings)
+    first = next(pulled, _NOTHING)
+    if first is _NOTHING:
+        return []
+    taken = [first, *islice(pulled, most)]
     if len(taken) <= most:
         return taken
     taken[most] = Finding(

@@ -113,9 +113,34 @@ def test_a_declared_encoding_is_matched_once_per_name_and_a_mark_is_still_found(
     from ssbtek_validator.reading import encoding
 
     encoding._declared.cache_clear()
+    spelt = ANSWER.replace(b'encoding="UTF-8"', b'encoding="utf-8"', 1)  # not the declaration sniff shortcuts
+    assert spelt != ANSWER
     for index in range(3):
-        reading.parse(Source(f"m{index}.xml", ANSWER))
+        reading.parse(Source(f"m{index}.xml", spelt))
     assert encoding._declared.cache_info().misses == 1 and encoding._declared.cache_info().hits >= 6
     for mark, name in encoding.BOMS:
         body = '<?xml version="1.0"?><a/>'.encode(encoding._CODECS.get(name, "utf-8"))
         assert encoding.sniff(mark + body).bom == name
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    tail=st.binary(max_size=80) | st.sampled_from([b"\x00" * 40, b"<a/>", b"\n<!DOCTYPE a>"]),
+)
+def test_the_common_declaration_reads_as_the_long_way_reads_it(declaration, tail):
+    """sniff's shortcut for the usual UTF-8 declaration gives what the general reading gives, whatever
+    follows it (NUL bytes included, which the UTF-16/32 guess counts), and skips that reading; so does
+    encoding_problems' (an equal Prolog that is not the shortcut's takes the long way)."""
+    from ssbtek_validator.reading import encoding
+
+    data = declaration + tail
+    expected = encoding._sniff(data)
+    long_way = encoding.encoding_problems(data, encoding.Prolog(*expected))
+    with (
+        patch.object(encoding, "_sniff", side_effect=AssertionError("the long way was taken")),
+        patch.object(encoding, "_declared", side_effect=AssertionError("the long way was taken")),
+    ):
+        prolog = encoding.sniff(data)
+        assert prolog == expected
+        assert encoding.encoding_problems(data, prolog) == long_way
+    assert encoding.sniff(ANSWER) == encoding._sniff(ANSWER)

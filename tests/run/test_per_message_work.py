@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -371,3 +372,39 @@ def test_the_date_of_a_question_or_an_answer_is_found_without_a_search(monkeypat
     late = etree.fromstring(b"<a>" + b"<b/>" * 20 + b"<frageTidpunkt>2026-01-02</frageTidpunkt></a>")
     driver._first_named(late, "frageTidpunkt")
     assert searched == ["frageTidpunkt"]
+
+
+def _capped_long_way(findings, most: int, rule: str, file: str) -> list:
+    """capped as first written: up to ``most`` + 1 pulled, the last replaced by the note."""
+    from itertools import islice
+
+    taken = list(islice(findings, most + 1))
+    if len(taken) <= most:
+        return taken
+    taken[most] = Finding(rule, Severity.INFO, f"More {rule} findings not listed: only the first {most:,} per rule "
+                          "and message are reported.", file=file)  # fmt: skip
+    return taken
+
+
+@given(count=st.integers(0, 8), most=st.integers(0, 5), as_list=st.booleans(), nones=st.booleans())
+def test_capped_gives_what_the_long_way_gives_and_pulls_as_little(count, most, as_list, nones):
+    """capped's shortcut for a rule that found nothing gives the same list as pulling ``most`` + 1 with islice,
+    for generators and lists, a rule yielding None included, and pulls no more than that."""
+    made = [None if nones else Finding("SSBT-X", Severity.ERROR, f"finding {n}") for n in range(count)]
+    pulled: list[int] = []
+
+    def rule_check():
+        for index, finding in enumerate(made):
+            pulled.append(index)
+            yield finding
+
+    found = driver.capped(made if as_list else rule_check(), most, "SSBT-X", "m.xml")
+    assert found == _capped_long_way(iter(made), most, "SSBT-X", "m.xml")
+    assert len(pulled) <= (0 if as_list else min(count, most + 1))
+
+
+def test_a_rule_that_found_nothing_costs_capped_no_slice():
+    """The common case (most rules find nothing in most messages) builds no islice."""
+    with patch.object(driver, "islice", side_effect=AssertionError("sliced")):
+        assert driver.capped(iter(()), 1000, "SSBT-X", "m.xml") == []
+        assert driver.capped([], 1000, "SSBT-X", "m.xml") == []
