@@ -30,7 +30,7 @@ from ssbtek_validator.reading.limits import DEFAULT_LIMITS
 from ssbtek_validator.reading.message import parse
 from ssbtek_validator.results.model import Severity
 from ssbtek_validator.rules.base import Context
-from ssbtek_validator.rules.code_lookup import JsonPaths
+from ssbtek_validator.rules.code_lookup import ElementPaths, JsonPaths
 from ssbtek_validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OPEN, CodeListRule
 from ssbtek_validator.run.driver import Options, validate_paths, validate_sources
 
@@ -539,3 +539,100 @@ def test_json_pointers_decode_back_to_their_steps(steps):
     pointer = json_pointer(tuple(steps))
     decoded = [s.replace("~1", "/").replace("~0", "~") for s in pointer.split("/")[1:]] if pointer else []
     assert decoded == [str(s) for s in steps]
+
+
+# ---------------------------------------------------------------- the element scan against XPath, in order
+
+_V8 = builtin_packs()[8]
+_SSBT = "{" + _V8.namespace + "}"
+#: the steps of the v8 answer's element bindings: exact names (MIV, ssbt:error/ssbt:kalla) and any-namespace ones
+_TAGS = [
+    *(_SSBT + name for name in ("svarsdata", "MIV", "data", "error", "kalla")),
+    *("response", "svarCollection", "svar", "arendeTyp", "beslutsTyp", "beslutsKod", "giltighetstid"),
+    *("{urn:x}beloppstyp", "id", "{urn:y}id", "formanstyp", "{urn:x}formanstyp"),
+]
+xml_trees = st.recursive(
+    st.tuples(st.sampled_from(_TAGS), st.sampled_from(["A", " B ", "", "1"]), st.just(())),
+    lambda inner: st.tuples(st.sampled_from(_TAGS), st.sampled_from(["A", "", "1"]), st.lists(inner, max_size=4)),
+    max_leaves=30,
+)
+#: the MIV decisions' path down to svarCollection, with generated trees below: random trees seldom reach it
+_MIV_CHAIN = [_SSBT + "svarsdata", _SSBT + "MIV", _SSBT + "data", "response", "svarCollection"]
+_codes = st.tuples(
+    st.sampled_from(["arendeTyp", "beslutsTyp", "id", _SSBT + "kalla"]), st.sampled_from(["A", "1"]), st.just(())
+)
+_svar = st.tuples(st.just("svar"), st.just(""), st.lists(_codes | xml_trees, max_size=4))
+miv_trees = st.lists(_svar | xml_trees, max_size=4).map(
+    lambda below: [
+        (
+            _MIV_CHAIN[0],
+            "",
+            [(_MIV_CHAIN[1], "", [(_MIV_CHAIN[2], "", [(_MIV_CHAIN[3], "", [(_MIV_CHAIN[4], "", below)])])])],
+        )
+    ]
+)
+
+
+def _build(parent, tree) -> None:
+    tag, text, children = tree
+    element = etree.SubElement(parent, tag)
+    element.text = text
+    for child in children:
+        _build(element, child)
+
+
+#: bindings sharing last steps and parents: one element matched by an exact and an any-namespace path, and
+#: siblings under one parent whose paths differ only above it (a memo keyed by the parent alone would mix them)
+_OVERLAPPING = [
+    "ssbt:svarsdata/ssbt:MIV/ssbt:data/response/svarCollection/svar/arendeTyp",
+    "ssbt:svarsdata/ssbt:data/ssbt:data/response/svarCollection/svar/arendeTyp",
+    ".//*[local-name()='svar']/*[local-name()='arendeTyp']",
+    "ssbt:svarsdata/ssbt:MIV/ssbt:data/response/svarCollection/svar/beslutsTyp",
+    ".//ssbt:error/ssbt:kalla",
+    ".//*[local-name()='id']",
+]
+
+
+def _plan_bindings(which: str) -> tuple[list, object]:
+    """The bindings to scan for, in the order the scan tries them on one element (exact last steps first)."""
+    if which == "v8 answer":
+        rule = CodeListRule()
+        bindings = [b for b in rule.catalogue.bindings if b.xpath and not b.payload and b.applies_to(8, "answer")]
+        paths = rule.plan(_V8.namespace, 8, "answer").outer
+    else:
+        bindings = [
+            Binding(f"SSBT-CODE-X{i}", ("x",), (8,), ("answer",), True, "s", xpath=xpath)
+            for i, xpath in enumerate(_OVERLAPPING)
+        ]
+        paths = ElementPaths(bindings, {"ssbt": _V8.namespace})
+    bindings.sort(key=lambda b: b.xpath.rpartition("/")[2].startswith("*"))  # stable: exact, then any-namespace
+    return bindings, paths
+
+
+@pytest.mark.parametrize("which", ["v8 answer", "overlapping"])
+@given(
+    trees=st.lists(xml_trees, max_size=3) | miv_trees, valid_codes=st.sets(st.sampled_from(["A", "B", "1"]), max_size=2)
+)
+def test_the_element_scan_finds_what_xpath_finds_in_document_order(which, trees, valid_codes):
+    """The scan's per-tag candidate lists and its last-parent memo must find, settle and order exactly what
+    each binding's XPath selects: document order, exact-name bindings before any-namespace ones on one element,
+    a known code settled (its coverage key observed in that order), a non-leaf never read as a code."""
+    bindings, paths = _plan_bindings(which)
+    root = etree.Element(_SSBT + "HamtaUppgifterResponse")
+    for tree in trees:
+        _build(root, tree)
+    selected = {b.id: set(_xpath_select(b, root, _V8.namespace)) for b in bindings}
+    valid = {b.id: {code: f"code:{b.id}:{code}" for code in valid_codes} for b in bindings}
+    expected_found, expected_observed = [], []
+    for element in root.iterdescendants():
+        if len(element):
+            continue  # structure, not a code
+        for binding in bindings:
+            if element in selected[binding.id]:
+                code = (element.text or "").strip()
+                key = valid[binding.id].get(code)
+                (expected_found.append((binding.id, element, code)) if key is None else expected_observed.append(key))
+    observed: list[str] = []
+    found = paths.collect(root, valid, observed)
+    assert [(b.id, e, code) for b, e, code in found] == expected_found
+    assert observed == expected_observed
