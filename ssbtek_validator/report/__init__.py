@@ -106,4 +106,16 @@ class PreparedMessages:
             stream.write(part)
 
 
-__all__ = ["REPORTERS", "PreparedMessages", "Reporter"]
+def write_messages(
+    stream: TextIO, result: RunResult, prepared: PreparedMessages | None, render: Callable[[MessageResult], str]
+) -> None:
+    """The message part of a report: the pieces made during the run when they are one per message of
+    ``result``, else each message rendered now (a library call, a run without ``on_messages``)."""
+    if prepared is not None and prepared.covers(result):
+        prepared.copy_to(stream)
+        return
+    for message in result.messages:
+        stream.write(render(message))
+
+
+__all__ = ["REPORTERS", "PreparedMessages", "Reporter", "write_messages"]

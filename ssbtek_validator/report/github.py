@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report import PreparedMessages
+from ssbtek_validator.report import PreparedMessages, write_messages
 from ssbtek_validator.report.locations import display_path, is_real_file
 from ssbtek_validator.report.text import exchange_summary_line, notice_line, summary_line
 from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
@@ -68,11 +68,7 @@ def write(
     """``prepared``: the messages' annotations made during the run; used when there is one piece per message."""
     for finding in result.run_findings:
         stream.write(annotation(finding) + "\n")
-    if prepared is not None and prepared.covers(result):
-        prepared.copy_to(stream)
-    else:
-        for message in result.messages:
-            stream.write(annotations(message))
+    write_messages(stream, result, prepared, annotations)
     for exchange in result.exchanges:
         for finding in exchange.findings:
             stream.write(annotation(finding) + "\n")

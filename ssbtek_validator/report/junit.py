@@ -15,7 +15,7 @@ from lxml import etree
 
 from ssbtek_validator import __version__
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report import PreparedMessages
+from ssbtek_validator.report import PreparedMessages, write_messages
 from ssbtek_validator.report.text import exchange_summary_line, finding_line, summary_line
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import (
@@ -146,11 +146,7 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO, prepared: M
         raise RuntimeError("the report's skeleton lost its place for the cases")
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     stream.write(head)
-    if prepared is not None and prepared.covers(result):
-        prepared.copy_to(stream)
-    else:
-        for message in result.messages:
-            stream.write(_message_text(message))
+    write_messages(stream, result, prepared, _message_text)
     for exchange in result.exchanges:
         stream.write(_case_text(_exchange_case(exchange)))
     stream.write(tail)

@@ -9,7 +9,7 @@ from functools import partial
 from typing import TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report import PreparedMessages
+from ssbtek_validator.report import PreparedMessages, write_messages
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Verdict
 from ssbtek_validator.results.safe_text import line_start
@@ -143,11 +143,8 @@ def write(
     verbose = detail == "verbose"
     for finding in result.run_findings:
         stream.write(finding_line(finding) + "\n")
-    if prepared is not None and prepared.verbose == verbose and prepared.covers(result):
-        prepared.copy_to(stream)
-    else:
-        for message in result.messages:
-            stream.write(message_block(message, verbose))
+    same_detail = prepared if prepared is not None and prepared.verbose == verbose else None
+    write_messages(stream, result, same_detail, partial(message_block, verbose=verbose))
     for exchange in result.exchanges:
         for finding in exchange.findings:
             stream.write(finding_line(finding) + "\n")

@@ -68,7 +68,7 @@ def test_a_prepared_text_report_is_copied_not_rendered_again(monkeypatch):
     prepared.add(result.messages[5:])
     rendered = []
     real = text.message_block
-    monkeypatch.setattr(text, "message_block", lambda *args: rendered.append(args) or real(*args))
+    monkeypatch.setattr(text, "message_block", lambda *args, **kwargs: rendered.append(args) or real(*args, **kwargs))
     with_blocks, without = io.StringIO(), io.StringIO()
     text.write(result, {}, with_blocks, prepared=prepared)
     assert rendered == []
