@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.packs.schema_packs import PackError, data_root
+from ssbtek_validator.packs.schema_packs import OnDemand, PackError, data_root
 
 CSV_COLUMNS = ("code", "description", "valid_from", "valid_to", "source")
 #: an optional sixth column: where a code may appear (values of its binding's ``context``, space-separated;
@@ -237,41 +237,28 @@ def parse_list(name: str, text: str, where: str = "") -> CodeList:
     )
 
 
-class _ListsOnDemand(Mapping[str, CodeList]):
-    """The lists of a folder by name, each read and parsed the first time it is asked for, then kept.
+class _ListsOnDemand(OnDemand[str, CodeList]):
+    """The lists of a folder by name, each read and parsed the first time it is asked for, then kept. The
+    names are known from the file names at once, so a binding naming a list that does not exist is still
+    refused on loading."""
 
-    A run parses only the lists its messages use: a request's bindings use 3 of the 31 bundled lists, and
-    parsing all of them was ~3 ms of every cold start. The names are known from the file names at once,
-    so a binding naming a list that does not exist is still refused on loading."""
+    __slots__ = ()
 
     def __init__(self, paths: dict[str, Path]) -> None:
-        self._paths = paths
-        self._parsed: dict[str, CodeList] = {}
-
-    def __getitem__(self, name: str) -> CodeList:
-        found = self._parsed.get(name)
-        if found is None:
-            path = self._paths[name]
-            try:
-                text = _read_csv(path)
-            except OSError as exc:
-                raise CodeListError(f"{path}: {exc}") from exc
-            found = self._parsed[name] = parse_list(name, text, str(path))
-        return found
+        super().__init__(paths, _read_list)
 
     def parse_all(self) -> None:
         """Every list now: a bad row is then a configuration error on loading, not on first use."""
-        for name in self._paths:
+        for name in self:
             self[name]
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._paths  # by its file name, without parsing it (Mapping's would)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
+def _read_list(name: str, path: Path) -> CodeList:
+    try:
+        text = _read_csv(path)
+    except OSError as exc:
+        raise CodeListError(f"{path}: {exc}") from exc
+    return parse_list(name, text, str(path))
 
 
 def _binding(

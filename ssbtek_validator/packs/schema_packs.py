@@ -13,12 +13,13 @@ import re
 import signal
 import threading
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -361,35 +362,56 @@ def _wsdl_operations(path: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
-class BuiltinPacks(Mapping[int, Pack]):
-    """The bundled packs by version, each pack.toml read the first time its version is asked for.
+K = TypeVar("K")
+V = TypeVar("V")
 
-    A message names its version in its namespace, so a run of v10 messages needs v10's pack alone: reading
-    all five pack.toml files (tomllib is pure Python) was ~2 ms of every cold start. The versions are known
-    at once from the folder names (``ssbt-vN``); a pack.toml that says another version is refused."""
 
-    def __init__(self, folders: dict[int, Path]) -> None:
-        self._folders = folders
-        self._loaded: dict[int, Pack] = {}
+class OnDemand(Mapping[K, V]):
+    """Values by key, each made by ``load(key, path)`` the first time its key is asked for, then kept.
 
-    def __getitem__(self, version: int) -> Pack:
-        pack = self._loaded.get(version)
-        if pack is None:
-            folder = self._folders[version]
-            pack = load_pack(folder)
-            if pack.version != version:
-                raise PackError(f"{folder}/pack.toml: version {pack.version}, but the folder is v{version}'s")
-            self._loaded[version] = pack
-        return pack
+    The keys are known at once (from file or folder names), so membership, iteration and a key that does not
+    exist cost no reading; what is behind a key is read only when a run needs it. The bundled packs and code
+    lists are read this way: reading all of them was ~5 ms of every cold start (tomllib and csv are pure
+    Python), where a run of v10 requests needs one pack.toml and 3 of the 31 lists."""
 
-    def __contains__(self, version: object) -> bool:
-        return version in self._folders  # without reading its pack.toml (Mapping's would)
+    __slots__ = ("_load", "_made", "_paths")
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._folders)
+    def __init__(self, paths: dict[K, Path], load: Callable[[K, Path], V]) -> None:
+        self._paths = paths
+        self._load = load
+        self._made: dict[K, V] = {}
+
+    def __getitem__(self, key: K) -> V:
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = self._load(key, self._paths[key])
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._paths  # by its name, without reading it (Mapping's would)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self._folders)
+        return len(self._paths)
+
+
+class BuiltinPacks(OnDemand[int, Pack]):
+    """The bundled packs by version, each pack.toml read the first time its version is asked for. The versions
+    are known at once from the folder names (``ssbt-vN``); a pack.toml that says another version is refused."""
+
+    __slots__ = ()
+
+    def __init__(self, folders: dict[int, Path]) -> None:
+        super().__init__(folders, _builtin_pack)
+
+
+def _builtin_pack(version: int, folder: Path) -> Pack:
+    pack = load_pack(folder)
+    if pack.version != version:
+        raise PackError(f"{folder}/pack.toml: version {pack.version}, but the folder is v{version}'s")
+    return pack
 
 
 @cache
