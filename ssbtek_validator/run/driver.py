@@ -182,23 +182,16 @@ def _validate_message(
     return result
 
 
-#: (id of a rule tuple, pack version) -> (that tuple, its plan); see _plan
-_PLANS: dict[tuple[int, int | None], tuple[tuple[Rule, ...], tuple[tuple[Rule, bool], ...]]] = {}
-#: distinct rule sets × versions a process meets: a handful (one configuration, a few packs); a caller that
-#: makes rule tuples by the thousand (tests) empties it now and then
+#: distinct rule sets × packs × kinds of message a process meets: a handful (one configuration, a few packs,
+#: two operations, two directions); a caller that makes rule tuples by the thousand (tests) empties it now and then
 _MOST_PLANS = 64
 
 
-def _plan(rules: tuple[Rule, ...], version: int | None) -> tuple[tuple[Rule, bool], ...]:
-    """The rules that concern messages of ``version``, in order, worked out once per rule set and version:
-    asking each of ~24 rules per message (nine of them version rules that never apply to v10/v11) cost
-    ~0.4 µs a rule. ``recheck``: the rule's ``versions`` could not be read; it is asked again per message so
-    that it fails as that message's SSBT-RULE-FAILED, as it always has. Keyed by the tuple's identity (kept
-    in the entry, so a reused id is never mistaken for it): hashing 24 rules per message would cost more than
-    the lookup saves."""
-    entry = _PLANS.get((id(rules), version))
-    if entry is not None and entry[0] is rules:
-        return entry[1]
+def _version_plan(rules: tuple[Rule, ...], version: int | None) -> list[tuple[Rule, bool]]:
+    """The rules that concern messages of ``version``, in order (asking each of ~24 rules per message, nine
+    of them version rules that never apply to v10/v11, cost ~0.4 µs a rule; _kind_plan keeps the answer).
+    ``recheck``: the rule's ``versions`` could not be read; it is asked again per message so that it fails as
+    that message's SSBT-RULE-FAILED, as it always has."""
     plan: list[tuple[Rule, bool]] = []
     for rule in rules:
         try:
@@ -206,11 +199,7 @@ def _plan(rules: tuple[Rule, ...], version: int | None) -> tuple[tuple[Rule, boo
                 plan.append((rule, False))
         except Exception:  # reported per message, in the loop
             plan.append((rule, True))
-    if len(_PLANS) >= _MOST_PLANS:
-        _PLANS.clear()
-    planned = tuple(plan)
-    _PLANS[(id(rules), version)] = (rules, planned)
-    return planned
+    return plan
 
 
 #: (rule, recheck its versions per message, ask its applies per message), in order
@@ -229,14 +218,14 @@ def _kind_plan(
 
     A rule whose applies raises here is asked per message instead, so that it fails as that message's
     SSBT-RULE-FAILED, as it always has. Keyed by identities (kept in the entry, so a reused id is never
-    mistaken for them); the operation and direction come from the message, so the table is bounded as
-    _PLANS is."""
+    mistaken for them; hashing 24 rules per message would cost more than the lookup saves); the operation
+    and direction come from the message, so the table is bounded by _MOST_PLANS."""
     key = (id(rules), id(pack), operation, direction)
     entry = _KIND_PLANS.get(key)
     if entry is not None and entry[0] is rules and entry[1] is pack:
         return entry[2]
     plan: list[tuple[Rule, bool, bool]] = []
-    for rule, recheck in _plan(rules, pack.version):
+    for rule, recheck in _version_plan(rules, pack.version):
         if recheck or not applies_by_kind(rule):
             plan.append((rule, recheck, True))
             continue
