@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from ssbtek_validator.traffic.answers import fault_envelope
-
 #: SOAP 1.1 is sent as text/xml (SOAP 1.1, section 6); a SOAP 1.1 stack answers any other type, application/xml
 #: included, with 415, and SSBT-HTTP calls it an error: the double refuses what the rule says the service refuses
 SOAP11_TYPES = ("text/xml",)
@@ -75,11 +73,15 @@ async def read_body(request: web.Request, limits: WireLimits) -> bytes:
     return b"".join(chunks)
 
 
-def soap_fault(status: int, text: str, *, server: bool = False) -> web.Response:
-    """A plain SOAP 1.1 Fault without SSBTEK detail (for problems before a message could be read)."""
-    return web.Response(
-        status=status, body=fault_envelope(None, None, "", [text], server), content_type="text/xml", charset="utf-8"
-    )
+def refusal(status: int, text: str) -> web.Response:
+    """An HTTP-level refusal (413, 415, 408, 400, 502, 504) as plain text, never as a SOAP Fault.
+
+    These are refused before any envelope was read, or by the proxy standing in as a gateway. A SOAP 1.1
+    Fault goes with HTTP 500 and only with 500 (SOAP 1.1 section 6.2; WS-I Basic Profile 1.1, R1126): a
+    Fault under another status is what SSBT-HTTP calls an error in an answer, so neither the double nor
+    the proxy sends one. A SOAP client reports the status and shows this text.
+    """
+    return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8")
 
 
 def content_type_problem(request: web.Request) -> str | None:

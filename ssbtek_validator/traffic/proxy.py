@@ -38,7 +38,7 @@ from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.results.model import RunResult, Verdict
 from ssbtek_validator.run.driver import Options, validate_pair, validate_sources
 from ssbtek_validator.run.pairing import incomplete_marker
-from ssbtek_validator.traffic.http import BodyProblem, WireLimits, Worker, read_body, serve_until_stopped, soap_fault
+from ssbtek_validator.traffic.http import BodyProblem, WireLimits, Worker, read_body, refusal, serve_until_stopped
 
 #: headers that belong to one connection, not to the message (RFC 9110 §7.6.1), and those aiohttp sets itself
 HOP_BY_HOP = frozenset(
@@ -169,7 +169,7 @@ class Proxy:
         try:
             body = await read_body(request, self.wire)
         except BodyProblem as exc:
-            return soap_fault(exc.status, f"Request not read by the proxy: {exc.text}.")
+            return refusal(exc.status, f"Request not read by the proxy: {exc.text}.")
         started = datetime.now(UTC)
         clock = time.perf_counter()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -197,13 +197,13 @@ class Proxy:
         except AnswerTooLarge:
             answer = None
             problem = f"the upstream's answer is over {self.settings.limits.max_message_bytes:,} bytes"
-            response = soap_fault(502, f"The proxy did not pass on the answer: {problem} (--max-message-bytes).")
+            response = refusal(502, f"The proxy did not pass on the answer: {problem} (--max-message-bytes).")
         except TimeoutError:
             problem = f"the upstream did not answer within {self.settings.timeout:g} s"
-            response = soap_fault(504, f"The proxy got no answer from the upstream: {problem}.", server=True)
+            response = refusal(504, f"The proxy got no answer from the upstream: {problem}.")
         except (aiohttp.ClientError, OSError) as exc:
             problem = f"the upstream could not be reached or broke off ({type(exc).__name__})"
-            response = soap_fault(502, f"The proxy could not get an answer from the upstream: {problem}.", server=True)
+            response = refusal(502, f"The proxy could not get an answer from the upstream: {problem}.")
         elapsed = (time.perf_counter() - clock) * 1000
         if request.method == "POST" and body:
             self.count += 1

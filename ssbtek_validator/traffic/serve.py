@@ -37,8 +37,8 @@ from ssbtek_validator.traffic.http import (
     Worker,
     content_type_problem,
     read_body,
+    refusal,
     serve_until_stopped,
-    soap_fault,
 )
 
 #: how many findings a Fault lists (its detail stays readable; the log has them all)
@@ -117,16 +117,16 @@ class TestDouble:
         problem = content_type_problem(request)
         if problem:
             self._log(f"415 {problem}")
-            return soap_fault(415, problem)
+            return refusal(415, problem)
         try:
             body = await read_body(request, self.wire)
         except BodyProblem as exc:
             self._log(f"{exc.status} {exc.text}")
-            return soap_fault(exc.status, f"Request not read: {exc.text}.")
+            return refusal(exc.status, f"Request not read: {exc.text}.")
         try:
             header = self.settings.scenarios.with_header(request.headers.get(scenarios.HEADER))
         except scenarios.ScenarioError as exc:
-            return soap_fault(400, str(exc))
+            return refusal(400, str(exc))
         self.served += 1
         reply = await self.worker.run(self.answer, body, header, f"request-{self.served}")
         if reply.delay:
