@@ -296,7 +296,7 @@ class LefiPayloadRule:
             if validator.is_valid(payload.document):  # the common case: no error list to build and sort
                 continue
             what = "question" if payload.binding.direction == "request" else "answer"
-            for error in _errors(validator.iter_errors(payload.document)):
+            for error in _errors(validator.errors_of_invalid(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
 
     def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
