@@ -70,6 +70,10 @@ class JsonModel:
     def iter_errors(self, document: Any) -> Iterator[JsonError]:
         if self.validator.is_valid(document):  # the common case, without building error objects
             return
+        yield from self.errors_of_invalid(document)
+
+    def errors_of_invalid(self, document: Any) -> Iterator[JsonError]:
+        """The violations of a document :meth:`is_valid` has said no to, without asking it again."""
         for error in self.validator.iter_errors(document):
             *parent, keyword = error.schema_path
             subschema = _at(self.schema, parent)

@@ -20,6 +20,7 @@ from ssbtek_validator.reading.nested import Payload
 from ssbtek_validator.results.masking import masked_value, scrub_text
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
+from ssbtek_validator.rules.elements import payload_child
 
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
@@ -257,7 +258,7 @@ class LefiPayloadRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         message = context.message
-        version_element = _fk_version(message.payload, message.direction)
+        version_element = _fk_version(context)
         documents = list(_decoded(context, "FK", "json"))
         if version_element is None and not documents:  # no LEFI version named, no LEFI document: nothing to say
             return
@@ -292,8 +293,10 @@ class LefiPayloadRule:
             return
         for payload in documents:
             validator = model.validator(payload.binding.direction)
+            if validator.is_valid(payload.document):  # the common case: no error list to build and sort
+                continue
             what = "question" if payload.binding.direction == "request" else "answer"
-            for error in _errors(validator.iter_errors(payload.document)):
+            for error in _errors(validator.errors_of_invalid(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
 
     def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
@@ -315,12 +318,18 @@ class LefiPayloadRule:
         )
 
 
-def _fk_version(payload, direction: str | None):
-    """FK/fraga/version of a request, or of the question an answer echoes."""
-    if payload is None:
+def _fk_version(context: Context):
+    """FK/fraga/version of a request, or of the question an answer echoes.
+
+    A request's specifikaFrageparametrar/FK is looked up through :func:`payload_child`, which remembers it
+    for the request rules that read the same block (SSBT-INKLUDERA and the agency rules): each step of
+    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them."""
+    message = context.message
+    if message.payload is None:
         return None
-    question = payload if direction == "request" else child(payload, "fraga")
-    return child(question, "specifikaFrageparametrar", "FK", "fraga", "version")
+    if message.direction == "request":
+        return child(payload_child(context, "specifikaFrageparametrar", "FK"), "fraga", "version")
+    return child(message.payload, "fraga", "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
 def _errors(errors: Iterable[JsonError]) -> list[JsonError]:

@@ -354,3 +354,50 @@ def test_a_message_without_lefi_version_or_document_does_not_look_up_the_lefi_mo
     bare = REQUEST[:start] + REQUEST[end + len(b"</ssbt:lefiJsonFraga>") :]
     unknown = bare.replace(b"<ssbt:version>v9</ssbt:version>", b"<ssbt:version>v8</ssbt:version>")
     assert [f.rule for f in _run(unknown).findings if f.rule == "SSBT-FK-VERSION"] == ["SSBT-FK-VERSION"]
+
+
+def test_a_requests_fk_block_is_looked_up_once_for_the_lefi_model_and_the_fk_question_rule(monkeypatch):
+    """SSBT-LEFI-MODEL reads FK/fraga/version through the payload_child memo, so SSBT-FK-FRAGA (and
+    SSBT-INKLUDERA) get specifikaFrageparametrar/FK from it instead of a second walk of lxml iterators."""
+    from ssbtek_validator.rules import agency_answers, elements, exchange, request
+    from ssbtek_validator.rules import nested as rules_nested
+
+    steps: list[tuple[str, ...]] = []
+    for module in (agency_answers, elements, exchange, request, rules_nested):
+        real = module.child
+        monkeypatch.setattr(
+            module, "child", lambda element, *names, real=real: steps.append(names) or real(element, *names)
+        )
+    message = _run(REQUEST)
+    assert {"SSBT-LEFI-MODEL", "SSBT-FK-FRAGA"} <= set(message.rules_run)
+    assert message.verdict.value == "conforms"
+    assert [names for names in steps if "FK" in names] == [("FK",)]
+
+
+def test_a_valid_lefi_document_gets_no_error_list_and_an_invalid_one_is_validated_once(monkeypatch):
+    """The common case is answered by the validator's yes; errors are listed and sorted only for a no, and
+    the no is not asked again before its errors are listed."""
+    from ssbtek_validator.packs.nested_models import builtin_models
+    from ssbtek_validator.rules import nested as rules_nested
+
+    listed, asked = [], []
+    real = rules_nested._errors
+    monkeypatch.setattr(rules_nested, "_errors", lambda errors: listed.append(1) or real(errors))
+    model = builtin_models().lefi_default().fraga
+    real_validator = model.validator
+
+    class Counting:
+        def is_valid(self, document):
+            asked.append(1)
+            return real_validator.is_valid(document)
+
+        def iter_errors(self, document):
+            return real_validator.iter_errors(document)
+
+    monkeypatch.setattr(model, "validator", Counting())
+    assert _run(REQUEST).verdict.value == "conforms" and listed == [] and asked == [1]
+    start = REQUEST.index(b"<ssbt:lefiJsonFraga>") + len(b"<ssbt:lefiJsonFraga>")
+    end = REQUEST.index(b"</ssbt:lefiJsonFraga>")
+    broken = REQUEST[:start] + base64.b64encode(b'{"unknown": 1}') + REQUEST[end:]
+    assert [f.rule for f in _run(broken).findings if f.rule.startswith("SSBT-LEFI")]
+    assert listed == [1] and asked == [1, 1]
