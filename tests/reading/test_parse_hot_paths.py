@@ -207,3 +207,34 @@ def test_the_common_declaration_reads_as_the_long_way_reads_it(declaration, tail
         assert prolog == expected
         assert encoding.encoding_problems(data, prolog) == long_way
     assert encoding.sniff(ANSWER) == encoding._sniff(ANSWER)
+
+
+_AFTER_DECLARATION = st.sampled_from(
+    [b"", b"<?pi x?>", b"\n<?pi?>", b"<!--?-->", b"\n", b"<?xml-stylesheet href='a'?>"]
+)
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    after=_AFTER_DECLARATION,
+    inside=st.sampled_from([b"", b"<?pi?>", b"<![CDATA[<?x?>]]>", b"?", b"<!--<?-->"]),
+)
+def test_the_common_declaration_answers_the_encoding_questions_as_the_long_way_does(declaration, after, inside):
+    """A message starting with the common UTF-8 declaration skips encoding_problems, the prolog's properties
+    and the search for instructions in the declaration, and reads as the long way reads it (an instruction
+    right after the declaration, or inside the Body, is still found)."""
+    from ssbtek_validator.reading import encoding
+
+    body = ANSWER[ANSWER.index(b"<soapenv:Envelope") :].replace(b"<soapenv:Body>", b"<soapenv:Body>" + inside, 1)
+    data = declaration + after + body
+
+    def read() -> tuple:
+        message = reading.parse(Source("msg.xml", data))
+        return [(f.rule, f.message) for f in message.findings], message.ascii_markup, message.operation
+
+    with patch.object(reading, "encoding_problems", side_effect=AssertionError("asked")):
+        fast = read()
+    with patch.object(reading, "common", lambda prolog: False):
+        assert fast == read()
+    assert fast[1] is True
+    assert encoding.common(encoding.sniff(data)) and not encoding.common(encoding.Prolog(None, "UTF-8", None))
