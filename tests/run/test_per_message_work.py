@@ -290,6 +290,23 @@ def test_an_ordinary_message_is_not_walked_and_a_split_value_is(monkeypatch):
     assert _stripped(secrets.message_values(split)) == {"191212121213", "TolvanTolvansson"} and walked
 
 
+def test_an_answer_below_the_counted_size_is_not_counted_and_one_with_too_many_values_is_walked(monkeypatch):
+    """An answer past 8 kB is read into lists without counting its nodes first; past the bound of values it is
+    walked all the same (order decides there), and past _COUNTED_SIZE or of unknown size it is counted."""
+    counted, walked = [], []
+    count, walk = secrets._NODE_COUNT, secrets._walked_values
+    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or count(root))
+    monkeypatch.setattr(secrets, "_walked_values", lambda root: walked.append(root) or walk(root))
+    data = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+    root = parse(Source("m.xml", data)).root
+    assert secrets._SMALLEST_NODE * secrets._MOST_SECRETS <= len(data) < secrets._COUNTED_SIZE
+    values = secrets.message_values(root, len(data))
+    assert isinstance(values, list) and not counted and not walked
+    assert values == secrets.message_values(root, secrets._COUNTED_SIZE) and counted
+    monkeypatch.setattr(secrets, "_MOST_SECRETS", len(values))
+    assert _stripped(secrets.message_values(root, len(data))) == _stripped(values) and walked
+
+
 def test_a_message_with_too_many_values_to_read_at_once_is_walked(monkeypatch):
     """Past the bound, which values are sought depends on their order: the walk keeps document order."""
     monkeypatch.setattr(secrets, "_MOST_SECRETS", 5)
