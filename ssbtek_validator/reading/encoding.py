@@ -111,6 +111,15 @@ def _guess_wide(head: bytes) -> str | None:
 #: declared name UTF-8. Spelt with either quote.
 _COMMON_DECLARATIONS = (b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>")
 _COMMON_PROLOG = Prolog(None, "UTF-8", None)
+#: the bytes of either common declaration
+COMMON_DECLARATION_LENGTH = len(_COMMON_DECLARATIONS[0])
+
+
+def common(prolog: Prolog) -> bool:
+    """The prolog is sniff's answer for a message that starts with the common UTF-8 declaration: checkable,
+    markup in ASCII bytes, nothing encoding_problems could report, and COMMON_DECLARATION_LENGTH bytes of
+    declaration before anything else. An equal Prolog made otherwise is not (its bytes were not seen)."""
+    return prolog is _COMMON_PROLOG
 
 
 def sniff(data: bytes) -> Prolog:

@@ -191,11 +191,13 @@ def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | No
         if entry is None:
             pending.pop()
             continue
-        if entry.name.startswith("."):
+        name = entry.name
+        if name.startswith("."):
             skipped.append(entry.path + ("/" if _is_dir(entry) else ""))
             continue
         is_dir = _is_dir(entry, follow_symlinks=False)
-        if not is_dir and not matches(entry.name) and entry.is_symlink() and _is_dir(entry):
+        matched = not is_dir and matches(name)  # asked once per file: a pattern per name (~0.3 µs)
+        if not is_dir and not matched and entry.is_symlink() and _is_dir(entry):
             skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
             continue
         if is_dir:
@@ -204,7 +206,7 @@ def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | No
                 yield listed
             else:
                 pending.append(iter(listed))
-        elif matches(entry.name):
+        elif matched:
             special = None if _is_file(entry) else _special(entry.path)
             yield Source(entry.path, None, special, "read") if special else entry.path
 

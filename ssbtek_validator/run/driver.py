@@ -245,7 +245,10 @@ def message_date(message: Message, as_of: date | None, as_of_source: str = "--as
     """frageTidpunkt when the message carries it, else --as-of, else today; the report says which."""
     payload = message.payload
     unread = ""
-    element = _first_named(payload, "frageTidpunkt") if payload is not None else None
+    # a quarter of a batch's answers (pings, faults, some answers) hold none: the bytes say so at once, where
+    # reading the top of the tree and then searching all of it cost ~10 µs such a message (~3 µs a message)
+    named = payload is not None and message.may_name(b"frageTidpunkt")
+    element = _first_named(payload, "frageTidpunkt") if named else None
     if element is not None:
         parsed = _parse_datetime(text_of(element))
         if parsed:

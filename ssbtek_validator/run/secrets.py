@@ -175,6 +175,9 @@ def _non_space(data: bytes) -> int:
 
 #: the fewest bytes that spell an element (``<a/>``) or an attribute (`` a=""``)
 _SMALLEST_NODE = 4
+#: from this size on, a document's elements and attributes are counted before its values are read into lists
+#: (see _values_in_c): below it, at most 16,384 of them
+_COUNTED_SIZE = 65_536
 
 
 def _values_in_c(root: Any, size: int | None = None) -> list[str] | None:
@@ -189,19 +192,23 @@ def _values_in_c(root: Any, size: int | None = None) -> list[str] | None:
     joined, so a value split by a comment or an instruction (``1912121212<!---->13``) is found. A DTD sends the
     document to the walk: only with one can it hold entity references (libxml2 refuses an undeclared one), whose
     names the walk yields and whose text libxml2's string-value would read. So does a document with
-    ``_MOST_SECRETS`` or more elements and attributes, where the order of the values decides which are sought.
-    Those are counted (~4 µs) only in a document of ``size`` bytes that could hold so many: without a DTD, every
-    element and attribute is spelt in the bytes, each in ``_SMALLEST_NODE`` bytes at least.
+    ``_MOST_SECRETS`` or more values, where their order decides which are sought (with fewer, secrets_pattern's
+    bound cannot be reached, and any order gives the same pattern). A document of unknown ``size`` or of
+    ``_COUNTED_SIZE`` bytes or more has its elements and attributes counted first, so that a huge one is walked
+    lazily instead of read into lists; below that size the lists are bounded by the bytes (without a DTD, every
+    element and attribute is spelt in them, in ``_SMALLEST_NODE`` bytes at least). Counting them was ~8–15 µs of a
+    message past 8 kB (a third of the messages with findings), where the length of the lists is known anyway.
     """
     if has_dtd(root):
         return None
-    if (size is None or size >= _SMALLEST_NODE * _MOST_SECRETS) and _NODE_COUNT(root) >= _MOST_SECRETS:
+    if (size is None or size >= _COUNTED_SIZE) and _NODE_COUNT(root) >= _MOST_SECRETS:
         return None
     firsts = _FIRST_TEXTS(root)
     every_text = etree.tostring(root, method="text", encoding="utf-8", with_tail=False)  # libxml2's string-value
     if _non_space(every_text) != _non_space("".join(firsts).encode()):  # some element has text in two places
         return None
-    return firsts + _ATTRIBUTE_VALUES(root)
+    values = firsts + _ATTRIBUTE_VALUES(root)
+    return values if len(values) < _MOST_SECRETS else None
 
 
 def _walked_values(root: Any) -> Iterator[str]:

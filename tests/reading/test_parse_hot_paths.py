@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lxml import etree
 
 from ssbtek_validator.reading import message as reading
 from ssbtek_validator.reading.inputs import Source
@@ -62,49 +64,110 @@ def _soap_findings(data: bytes) -> list[tuple[str, str, str]]:
     return [(f.rule, f.message, f.path) for f in message.findings]
 
 
-def test_an_ordinary_envelope_is_checked_by_one_xpath_not_by_the_python_checks(monkeypatch):
-    """Header and Body with nothing beside them: the compiled XPath says so; _character_content is not asked."""
+def test_an_ordinary_envelope_is_read_by_the_shortcut_not_by_the_general_checks(monkeypatch):
+    """Header and Body with nothing beside them: _usual_payload says so with a few attribute reads; neither the
+    compiled XPath nor _character_content nor the lists of children are asked."""
 
     def refused(*args, **kwargs):
         raise AssertionError("the ordinary envelope took the general checks")
 
-    monkeypatch.setattr(reading, "_character_content", refused)
-    message = reading.parse(Source("msg.xml", ANSWER))
-    assert message.payload is not None and message.operation == "hamtaBastjanstInformation"
-    assert not message.findings
+    for name in ("_character_content", "_TEXT_OR_ENCODING_STYLE", "_element_children", "_envelope_problems"):
+        monkeypatch.setattr(reading, name, refused)
+    for data in (ANSWER, ANSWER.replace(b"<soapenv:Header/>", b"")):
+        message = reading.parse(Source("msg.xml", data))
+        assert message.payload is not None and message.operation == "hamtaBastjanstInformation"
+        assert message.namespace == "http://schema.forsakringskassan.se/integration/ssbt/10"
+        assert not message.findings
 
 
 _SOAP = b'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
 _STYLE = b' soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"'
 _HEADER = b"<soapenv:Header/>"
 _OPEN, _CLOSE = b"<soapenv:Body>", b"</soapenv:Body>"
+_ENTRY = b'<h:e xmlns:h="urn:h" soapenv:mustUnderstand="1"/>'
+_FAULT = b"<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>x</faultstring></soapenv:Fault>"
 
 
-@given(
-    before=st.sampled_from([b"", b" \n\t", b"x", b"\xc2\xa0", b"<!--c-->", b"<!--c-->y"]),
-    header=st.sampled_from([b"", _HEADER, b"<soapenv:Header>t</soapenv:Header>", b"<soapenv:Header" + _STYLE + b"/>"]),
-    between=st.sampled_from([b"", b"\r\n", b"z"]),
-    body_style=st.booleans(),
-    inside=st.sampled_from([b"", b" ", b"w", b"<!--c-->v"]),
-    after=st.sampled_from([b"", b" ", b"q", b"<x/>", _HEADER]),
-    envelope_style=st.booleans(),
-)
-def test_the_envelope_shortcut_finds_what_the_general_checks_find(
-    before, header, between, body_style, inside, after, envelope_style
-):
-    """Text (XML whitespace is none; a no-break space is) and encodingStyle on Envelope, Header or Body:
-    the same findings whether the XPath shortcut answers or the general checks do."""
-    payload = ANSWER[ANSWER.index(b"<ssbt:hamta") : ANSWER.index(b"</soapenv:Body>")]
+#: each part of an envelope: its usual spelling first, then what may stand there instead
+_PARTS: dict[str, list[bytes]] = {
+    "envelope_style": [b"", _STYLE],
+    "before": [b"\n ", b"", b"x", b"\xc2\xa0", b"<!--c-->", b"<!--c-->y", b"<?p?>", _OPEN + _CLOSE],
+    "header": [
+        _HEADER,
+        b"",
+        b"<soapenv:Header>t</soapenv:Header>",
+        b"<soapenv:Header" + _STYLE + b"/>",
+        b"<soapenv:Header>" + _ENTRY + b"</soapenv:Header>",
+        b"<soapenv:Header><!--c--></soapenv:Header>",
+        b"<soapenv:Header> </soapenv:Header>",
+        b"<Header/>",
+        b"<soapenv:Header><?p?></soapenv:Header>",
+    ],
+    "between": [b"\r\n", b"", b"z", b"<!--c-->", _HEADER],
+    "body_style": [b"", _STYLE],
+    "inside": [b"\t", b"", b"w", b"<!--c-->v", b"<?p?>", b"<x/>", _FAULT],
+    "payload": [b"answer", _FAULT, b"<ssbt:okand/>", b"<x/>", b"<!--c-->", b"<?p?>", b""],
+    "trailing": [b"\n", b"", b"t", b"<x/>", b"<!--c-->"],
+    "after": [b"\n", b"", b"q", b"<x/>", _HEADER, b"<!--c-->", b"<soapenv:Body/>"],
+}
+
+
+def _envelope(changed: dict[str, int]) -> bytes:
+    """An envelope with each part spelt as usual but those in ``changed`` (by the index of their spelling)."""
+    part = {name: spellings[changed.get(name, 0) % len(spellings)] for name, spellings in _PARTS.items()}
+    answer = ANSWER[ANSWER.index(b"<ssbt:hamta") : ANSWER.index(b"</soapenv:Body>")]
     namespaces = b' xmlns:ssbt="http://schema.forsakringskassan.se/integration/ssbt/10"'
-    data = (
-        b"<soapenv:Envelope " + _SOAP + namespaces + (_STYLE if envelope_style else b"") + b">"
-        + before + header + between
-        + b"<soapenv:Body" + (_STYLE if body_style else b"") + b">" + inside + payload + _CLOSE
-        + after + b"</soapenv:Envelope>"
+    return (
+        b"<soapenv:Envelope " + _SOAP + namespaces + part["envelope_style"] + b">"
+        + part["before"] + part["header"] + part["between"]
+        + b"<soapenv:Body" + part["body_style"] + b">" + part["inside"]
+        + (answer if part["payload"] == b"answer" else part["payload"]) + part["trailing"] + _CLOSE
+        + part["after"] + b"</soapenv:Envelope>"
     )  # fmt: skip
-    fast = _soap_findings(data)
-    with patch.object(reading, "_TEXT_OR_ENCODING_STYLE", lambda envelope: True):  # the general checks
-        assert fast == _soap_findings(data)
+
+
+def _read_envelope(data: bytes) -> tuple:
+    message = reading.parse(Source("msg.xml", data))
+    found = [(f.rule, f.message, f.path) for f in message.findings]
+    payload = message.payload
+    where = (payload.tag, payload.sourceline) if payload is not None else None
+    return where, message.namespace, message.operation, message.direction, found
+
+
+def _same_either_way(data: bytes) -> None:
+    fast = _read_envelope(data)
+    with patch.object(reading, "_usual_payload", lambda envelope: None):  # the general checks
+        assert fast == _read_envelope(data), data
+
+
+def test_the_envelope_shortcut_finds_what_the_general_checks_find_with_one_or_two_parts_unusual():
+    """Text (XML whitespace is none; a no-break space is), comments, instructions, header entries, a fault,
+    elements out of place and encodingStyle on Envelope, Header or Body, every one alone and every two
+    together: the same payload, operation and findings whether the shortcut answers or the general checks do."""
+    unusual = [(name, index) for name, spellings in _PARTS.items() for index in range(len(spellings))]
+    _same_either_way(_envelope({}))
+    for number, (name, index) in enumerate(unusual):
+        _same_either_way(_envelope({name: index}))
+        for other, other_index in unusual[number + 1 :]:
+            if other != name:
+                _same_either_way(_envelope({name: index, other: other_index}))
+
+
+@given(st.dictionaries(st.sampled_from(sorted(_PARTS)), st.integers(1, 20), min_size=3, max_size=5))
+def test_the_envelope_shortcut_finds_what_the_general_checks_find_with_more_parts_unusual(changed: dict[str, int]):
+    _same_either_way(_envelope(changed))
+
+
+@given(st.sampled_from(["a", "{urn:x}a", "{http://schema.forsakringskassan.se/integration/ssbt/10}b", "{}c"]))
+def test_the_parts_of_a_tag_are_those_of_its_qname(tag: str):
+    """tag_parts keeps what etree.QName says of a tag (QName is what it replaces), including its refusal."""
+    try:
+        expected = (etree.QName(tag).namespace, etree.QName(tag).localname)
+    except ValueError:
+        with pytest.raises(ValueError):
+            reading.tag_parts(tag)
+        return
+    assert reading.tag_parts(tag) == expected
 
 
 def test_a_declared_encoding_is_matched_once_per_name_and_a_mark_is_still_found():
@@ -144,3 +207,34 @@ def test_the_common_declaration_reads_as_the_long_way_reads_it(declaration, tail
         assert prolog == expected
         assert encoding.encoding_problems(data, prolog) == long_way
     assert encoding.sniff(ANSWER) == encoding._sniff(ANSWER)
+
+
+_AFTER_DECLARATION = st.sampled_from(
+    [b"", b"<?pi x?>", b"\n<?pi?>", b"<!--?-->", b"\n", b"<?xml-stylesheet href='a'?>"]
+)
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    after=_AFTER_DECLARATION,
+    inside=st.sampled_from([b"", b"<?pi?>", b"<![CDATA[<?x?>]]>", b"?", b"<!--<?-->"]),
+)
+def test_the_common_declaration_answers_the_encoding_questions_as_the_long_way_does(declaration, after, inside):
+    """A message starting with the common UTF-8 declaration skips encoding_problems, the prolog's properties
+    and the search for instructions in the declaration, and reads as the long way reads it (an instruction
+    right after the declaration, or inside the Body, is still found)."""
+    from ssbtek_validator.reading import encoding
+
+    body = ANSWER[ANSWER.index(b"<soapenv:Envelope") :].replace(b"<soapenv:Body>", b"<soapenv:Body>" + inside, 1)
+    data = declaration + after + body
+
+    def read() -> tuple:
+        message = reading.parse(Source("msg.xml", data))
+        return [(f.rule, f.message) for f in message.findings], message.ascii_markup, message.operation
+
+    with patch.object(reading, "encoding_problems", side_effect=AssertionError("asked")):
+        fast = read()
+    with patch.object(reading, "common", lambda prolog: False):
+        assert fast == read()
+    assert fast[1] is True
+    assert encoding.common(encoding.sniff(data)) and not encoding.common(encoding.Prolog(None, "UTF-8", None))

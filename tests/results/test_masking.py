@@ -307,3 +307,42 @@ def test_the_identity_pattern_finds_what_it_found_as_first_written(text):
 
     assert [m.span() for m in _IDENTITY.finditer(text)] == [m.span() for m in _IDENTITY_AS_WRITTEN.finditer(text)]
     assert _IDENTITY.pattern.startswith("\\d(")  # a digit first: what lets the engine skip to the next digit
+
+
+def _masked_the_long_way(text: str) -> str:
+    """mask_identities without its count of digits: the pattern decides alone."""
+    from unittest.mock import patch
+
+    from ssbtek_validator.results import masking
+
+    with patch.object(masking, "_too_few_digits", lambda text: False):
+        return masking.mask_identities(text)
+
+
+@given(st.text(alphabet="0123456789 -_.+/abc\u0663\u0967", max_size=40))
+def test_the_count_of_digits_masks_what_the_pattern_masks(text: str):
+    """Fewer than ten ASCII digits in an ASCII text: no identity; other digits (Arabic-Indic, Devanagari, which
+    \\d matches) leave the answer to the pattern."""
+    assert mask_identities(text) == _masked_the_long_way(text)
+    padded = f"/folder/{text}/1912121212.xml"
+    assert mask_identities(padded) == _masked_the_long_way(padded)
+
+
+def test_a_file_name_with_few_digits_is_not_searched_for_identities(monkeypatch):
+    from ssbtek_validator.results import masking
+
+    searched = []
+
+    class Spy:
+        def search(self, text):
+            searched.append(text)
+            return masking._IDENTITY_PATTERN.search(text)
+
+        def sub(self, replace, text):
+            return masking._IDENTITY_PATTERN.sub(replace, text)
+
+    monkeypatch.setattr(masking, "_IDENTITY_PATTERN", masking._IDENTITY, raising=False)
+    monkeypatch.setattr(masking, "_IDENTITY", Spy())
+    assert mask_identities("/tmp/batch/000123.xml") == "/tmp/batch/000123.xml" and searched == []
+    assert mask_identities("/tmp/batch/19121212-1212.xml") == "/tmp/batch/" + "•" * 13 + ".xml"
+    assert searched == ["/tmp/batch/19121212-1212.xml"]

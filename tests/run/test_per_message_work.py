@@ -290,6 +290,23 @@ def test_an_ordinary_message_is_not_walked_and_a_split_value_is(monkeypatch):
     assert _stripped(secrets.message_values(split)) == {"191212121213", "TolvanTolvansson"} and walked
 
 
+def test_an_answer_below_the_counted_size_is_not_counted_and_one_with_too_many_values_is_walked(monkeypatch):
+    """An answer past 8 kB is read into lists without counting its nodes first; past the bound of values it is
+    walked all the same (order decides there), and past _COUNTED_SIZE or of unknown size it is counted."""
+    counted, walked = [], []
+    count, walk = secrets._NODE_COUNT, secrets._walked_values
+    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or count(root))
+    monkeypatch.setattr(secrets, "_walked_values", lambda root: walked.append(root) or walk(root))
+    data = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+    root = parse(Source("m.xml", data)).root
+    assert secrets._SMALLEST_NODE * secrets._MOST_SECRETS <= len(data) < secrets._COUNTED_SIZE
+    values = secrets.message_values(root, len(data))
+    assert isinstance(values, list) and not counted and not walked
+    assert values == secrets.message_values(root, secrets._COUNTED_SIZE) and counted
+    monkeypatch.setattr(secrets, "_MOST_SECRETS", len(values))
+    assert _stripped(secrets.message_values(root, len(data))) == _stripped(values) and walked
+
+
 def test_a_message_with_too_many_values_to_read_at_once_is_walked(monkeypatch):
     """Past the bound, which values are sought depends on their order: the walk keeps document order."""
     monkeypatch.setattr(secrets, "_MOST_SECRETS", 5)
@@ -372,6 +389,41 @@ def test_the_date_of_a_question_or_an_answer_is_found_without_a_search(monkeypat
     late = etree.fromstring(b"<a>" + b"<b/>" * 20 + b"<frageTidpunkt>2026-01-02</frageTidpunkt></a>")
     driver._first_named(late, "frageTidpunkt")
     assert searched == ["frageTidpunkt"]
+
+
+_CODECS = {"UTF-8": "utf-8", "UTF-16": "utf-16", "ISO-8859-1": "latin-1", "windows-1252": "cp1252"}
+
+
+@settings(max_examples=150)
+@given(_tree(4), st.sampled_from(sorted(_CODECS)), st.booleans())
+def test_a_name_the_bytes_do_not_hold_names_no_element(document, encoding, declared):
+    """may_name says no only where the tree holds no element of the name: in every encoding a message may use
+    (UTF-16's bytes never hold an ASCII name, so it is asked of the tree), declared or not."""
+    head = f'<?xml version="1.0" encoding="{encoding}"?>' if declared or encoding != "UTF-8" else ""
+    message = parse(Source("m.xml", (head + document).encode(_CODECS[encoding])))
+    assert message.root is not None
+    if not message.may_name(b"frageTidpunkt"):
+        assert next(message.root.iter("{*}frageTidpunkt"), None) is None
+        assert encoding != "UTF-16"
+
+
+def test_the_date_of_a_message_without_one_is_not_looked_for_in_its_tree(monkeypatch):
+    """A ping, a fault, an answer without frageTidpunkt: the bytes say there is none, and the tree is not read;
+    the same message in UTF-16 is read as before."""
+    walked = []
+    monkeypatch.setattr(driver, "_first_named", lambda payload, name: walked.append(name))
+    ping = CORPUS / "v10" / "ping-answer.xml"
+    data = ping.read_bytes()
+    assert b"frageTidpunkt" not in data
+    message = parse(Source(ping.name, data))
+    assert message.payload is not None and message.ascii_markup
+    assert driver.message_date(message, date(2026, 1, 2)) == (date(2026, 1, 2), "--as-of")
+    assert walked == []
+    wide = data.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    message = parse(Source(ping.name, wide))
+    assert message.payload is not None and not message.ascii_markup
+    assert driver.message_date(message, date(2026, 1, 2)) == (date(2026, 1, 2), "--as-of")
+    assert walked == ["frageTidpunkt"]
 
 
 def _capped_long_way(findings, most: int, rule: str, file: str) -> list:
