@@ -146,3 +146,20 @@ def test_a_message_quoting_no_value_is_not_searched_for_one(monkeypatch):
     assert the_value.used == quoted.used == 0
     shown = masking.scrub_text("ssbt:namn: 'Tolvan' is not a valid value of the atomic type 'xs:int'.", "namn", False)
     assert "Tolvan" not in shown and quoted.used == 1
+
+
+# --- a message's verdict ------------------------------------------------------------------------------------------
+
+
+def test_a_verdict_looks_up_the_not_checked_ids_once_per_pass(monkeypatch):
+    from ssbtek_validator.results import model
+
+    asked = []
+    real = model.incomplete_rules
+    monkeypatch.setattr(model, "incomplete_rules", lambda: asked.append(1) or real())
+    warning = model.Finding("SSBT-X", model.Severity.WARNING, "w")
+    message = model.MessageResult("m.xml", findings=[warning, warning, warning])
+    assert message.verdict is model.Verdict.CONFORMS and len(asked) == 1
+    message.findings.append(model.Finding("SSBT-RULE-FAILED", model.Severity.ERROR, "x"))
+    assert message.verdict is model.Verdict.INCOMPLETE and len(asked) == 2
+    assert model.MessageResult("n.xml").verdict is model.Verdict.CONFORMS and len(asked) == 2
