@@ -124,7 +124,7 @@ def validate_message(
     if result.findings and not options.show_values:  # a conforming message has nothing to quote
         foreign = personal_words(message.namespace) if message.namespace and not result.detection.pack_id else []
         # only the values the findings' texts can quote are sought (see secrets_pattern)
-        values = chain(message_values(message.root, message.raw), foreign)
+        values = chain(message_values(message.root, len(message.raw)), foreign)
         secrets = secrets_pattern(values, quotable_text(result))
     return safe_result(result, options.show_values, secrets)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from lxml import etree
 
-from ssbtek_validator.reading.encoding import sniff
 from ssbtek_validator.reading.message import has_dtd, text_of
 from ssbtek_validator.results.masking import looks_public, mask, public_values
 
@@ -146,7 +145,7 @@ def _many_values(element: Any) -> Iterator[str]:
         yield from map(str, chunk)
 
 
-def message_values(root: Any, size: int | bytes | None = None) -> Iterable[str]:
+def message_values(root: Any, size: int | None = None) -> Iterable[str]:
     """Every text and attribute value of a parsed document, and the names of entity references
     (``&Tolvan;`` is kept as a reference, and a report may quote its name). Comments and processing
     instructions are left out: no rule reads or quotes them, and a word in one (``<?pi data?>``) must
@@ -154,7 +153,7 @@ def message_values(root: Any, size: int | bytes | None = None) -> Iterable[str]:
 
     The values of an ordinary message are read by libxml2 (see :func:`_values_in_c`), in another order than
     the walk below; order matters only past ``_MOST_SECRETS`` values, which that path never reaches.
-    ``size``: the bytes ``root`` was parsed from, or their length, when known (see _values_in_c)."""
+    ``size``: the length of the bytes ``root`` was parsed from, when known (see _values_in_c)."""
     if root is None:
         return []
     values = _values_in_c(root, size)
@@ -176,9 +175,17 @@ def _non_space(data: bytes) -> int:
 
 #: the fewest bytes that spell an element (``<a/>``) or an attribute (`` a=""``)
 _SMALLEST_NODE = 4
+#: Up to this many bytes, a document that may hold ``_MOST_SECRETS`` nodes has its values read and counted
+#: rather than its nodes counted first: libxml2's count (~4 µs for an answer of 15 kB, more in a batch) was
+#: paid by every message of 8 kB or more with a finding, a fifth of the mixed benchmark's. The same as the
+#: count: with no DTD, an element gives one value when it has text and the walk one when it has text, and each
+#: attribute one in both, so fewer values than the bound here means fewer there, whose order cannot matter
+#: (tests/run/test_findings_path.py). Past this size a hostile document is counted before anything is read:
+#: reading 16,000 nodes' values only to walk them after all would cost a millisecond.
+_READ_WHOLE = 65_536
 
 
-def _values_in_c(root: Any, size: int | bytes | None = None) -> list[str] | None:
+def _values_in_c(root: Any, size: int | None = None) -> list[str] | None:
     """The values :func:`_walked_values` yields, as the same set once stripped, read by three compiled XPaths,
     or None when that cannot be shown for this document (it is then walked).
 
@@ -191,34 +198,23 @@ def _values_in_c(root: Any, size: int | bytes | None = None) -> list[str] | None
     document to the walk: only with one can it hold entity references (libxml2 refuses an undeclared one), whose
     names the walk yields and whose text libxml2's string-value would read. So does a document with
     ``_MOST_SECRETS`` or more elements and attributes, where the order of the values decides which are sought.
-    Those are counted (~4 µs) only in a document of ``size`` bytes that could hold so many: without a DTD, every
-    element and attribute is spelt in the bytes, each in ``_SMALLEST_NODE`` bytes at least. Given the bytes
-    themselves, a larger document is not counted either when it spells fewer ``<`` and ``=`` than the bound
-    (see :func:`_few_nodes`).
+    Those are counted only in a document of ``size`` bytes that could hold so many: without a DTD, every
+    element and attribute is spelt in the bytes, each in ``_SMALLEST_NODE`` bytes at least. Up to
+    ``_READ_WHOLE`` bytes the values are read first and counted instead (see _READ_WHOLE).
     """
     if has_dtd(root):
         return None
-    data = size if isinstance(size, bytes) else None
-    size = len(data) if data is not None else size
-    large = size is None or size >= _SMALLEST_NODE * _MOST_SECRETS
-    if large and not _few_nodes(data) and _NODE_COUNT(root) >= _MOST_SECRETS:
-        return None
+    bounded = size is not None and size < _SMALLEST_NODE * _MOST_SECRETS
+    if not bounded and (size is None or size > _READ_WHOLE):
+        if _NODE_COUNT(root) >= _MOST_SECRETS:
+            return None
+        bounded = True
     firsts = _FIRST_TEXTS(root)
     every_text = etree.tostring(root, method="text", encoding="utf-8", with_tail=False)  # libxml2's string-value
     if _non_space(every_text) != _non_space("".join(firsts).encode()):  # some element has text in two places
         return None
-    return firsts + _ATTRIBUTE_VALUES(root)
-
-
-def _few_nodes(data: bytes | None) -> bool:
-    """Whether the document parsed from ``data`` (with no DTD) has fewer elements and attributes than
-    ``_MOST_SECRETS``, told by two C-speed byte counts (~1 µs for 10 kB) instead of libxml2 counting the nodes
-    (~5 µs, paid by every message of 8 kB or more with a finding). Without a DTD no entity can add a node, so
-    each element is spelt with a ``<`` and each attribute with a ``=``; in the encodings the reader trusts a
-    byte scan of (``Prolog.checkable``: ASCII-compatible ones, UTF-16 and UTF-32) each such character holds its
-    ASCII byte, so the bytes hold at least as many of each. False when the bytes are not known or are in
-    another encoding (EBCDIC spells ``<`` as 0x4C)."""
-    return data is not None and data.count(b"<") + data.count(b"=") < _MOST_SECRETS and sniff(data).checkable
+    values = firsts + _ATTRIBUTE_VALUES(root)
+    return values if bounded or len(values) < _MOST_SECRETS else None
 
 
 def _walked_values(root: Any) -> Iterator[str]:

@@ -1,8 +1,9 @@
 """Shortcuts on the path a message with findings takes keep doing their job, and change nothing a report shows.
 
-- A message's nodes are bounded by counting ``<`` and ``=`` in its bytes before libxml2 is asked to count them.
+- A message's values are read before its nodes are counted, when it is too small for that to cost much.
 - SSBT-XSD's column is found with ``str.find``, not a regex compiled per tag.
 - A library message is scrubbed with a quoted-value pattern only when it holds that pattern's fixed words.
+- A message's verdict looks up the "not checked" rule ids once per pass.
 
 Spies count the work; properties check that the shortcut gives what the long way gives.
 """
@@ -20,62 +21,57 @@ from ssbtek_validator.results import masking
 from ssbtek_validator.rules import xsd
 from ssbtek_validator.run import secrets
 
-from .test_per_message_work import _document, _stripped
+from .test_per_message_work import _document
 
-# --- the bound on a message's nodes, from its bytes -------------------------------------------------------------
+# --- a message's values, read before its nodes are counted ---------------------------------------------------------
+
+
+def _spy_count(monkeypatch) -> list:
+    counted: list = []
+    real = secrets._NODE_COUNT
+    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or real(root))
+    return counted
+
+
+def test_a_message_of_a_few_kilobytes_is_read_not_counted(monkeypatch):
+    counted = _spy_count(monkeypatch)
+    data = b"<a>" + b"".join(b"<v>Tolvan %d</v>" % index for index in range(600)) + b"</a>"  # ~10 kB
+    root = etree.fromstring(data)
+    assert secrets._SMALLEST_NODE * secrets._MOST_SECRETS <= len(data) <= secrets._READ_WHOLE
+    assert len(secrets.message_values(root, len(data))) == 600 and not counted
+    large = b"<a>" + b"".join(b"<v>Tolvan %d</v>" % index for index in range(5000)) + b"</a>"  # ~90 kB
+    assert len(list(secrets.message_values(etree.fromstring(large), len(large)))) == 5000 and len(counted) == 1
+
+
+def test_many_nodes_but_few_values_are_read_and_many_values_walked(monkeypatch):
+    monkeypatch.setattr(secrets, "_MOST_SECRETS", 4)
+    counted = _spy_count(monkeypatch)
+    empty = b"<a><b/><b/><b/><b/><b/><c>Tolvan</c></a>"  # 7 elements, one value
+    assert secrets.message_values(etree.fromstring(empty), len(empty)) == ["Tolvan"]
+    many = b"<a><b>Tolvan</b><b>Nisse</b><b>Asa</b><b>Olle</b></a>"  # four values: order may matter, walked
+    values = secrets.message_values(etree.fromstring(many), len(many))
+    assert not isinstance(values, list) and list(values) == ["Tolvan", "Nisse", "Asa", "Olle"] and not counted
+
+
+_SOUGHT_IN = st.lists(st.sampled_from(["Tolvan", "Tolvansson", "19121212", "a&b", "å", " ", ", ", "x"]), max_size=8)
 
 
 @settings(max_examples=100)
-@given(_document(), st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0'?>"]))
-def test_few_markers_in_the_bytes_means_few_nodes(document, declaration):
-    """The byte count is an upper bound on the elements and attributes (what lets libxml2's count be skipped)."""
-    data = (declaration + document).encode()
+@given(_document(), _SOUGHT_IN.map("".join), st.integers(1, 6))
+def test_values_read_first_mask_what_the_walk_masks_under_any_bound(document, text, bound):
+    """Past the bound the order of the values decides which are sought: reading them first must never
+    change what a text is masked to, whatever the bound."""
+    data = document.encode()
     root = etree.fromstring(data, safe_parser())
-    if "<!DOCTYPE" in document:
-        return
-    nodes = int(secrets._NODE_COUNT(root))
-    assert data.count(b"<") + data.count(b"=") >= nodes
-    for bound in (nodes, nodes + 1):  # just at and just past the count
-        saved = secrets._MOST_SECRETS
-        secrets._MOST_SECRETS = bound
-        try:
-            assert secrets._few_nodes(data) <= (nodes < bound)
-        finally:
-            secrets._MOST_SECRETS = saved
-    assert _stripped(secrets.message_values(root, data)) == _stripped(secrets._walked_values(root))
-
-
-def _large_answer(encoding: str = "UTF-8") -> bytes:
-    values = "".join(f"<v>Tolvan {index}</v>" for index in range(600))  # ~10 kB, ~600 elements
-    return f'<?xml version="1.0" encoding="{encoding}"?><a>{values}</a>'.encode(
-        "utf-16" if encoding == "UTF-16" else "ascii"
-    )
-
-
-def test_a_large_message_with_few_nodes_is_not_counted_when_its_bytes_are_known(monkeypatch):
-    counted = []
-    real = secrets._NODE_COUNT
-    monkeypatch.setattr(secrets, "_NODE_COUNT", lambda root: counted.append(root) or real(root))
-    data = _large_answer()
-    assert len(data) >= secrets._SMALLEST_NODE * secrets._MOST_SECRETS  # too large to be known small by its length
-    root = etree.fromstring(data, safe_parser())
-    assert len(_stripped(secrets.message_values(root, data))) == 600 and not counted
-    assert len(_stripped(secrets.message_values(root, len(data)))) == 600 and len(counted) == 1  # the length only
-    wide = _large_answer("UTF-16")  # each "<" is "<\0": the bytes still hold one 0x3C per "<"
-    assert secrets._few_nodes(wide)
-
-
-def test_a_message_in_an_encoding_that_spells_markup_otherwise_is_counted():
-    """EBCDIC spells "<" as 0x4C: its bytes bound nothing, so libxml2 counts (the reader flags it, but its
-    findings still have their texts masked)."""
-    data = '<?xml version="1.0" encoding="IBM037"?><a><v>Tolvan</v></a>'.encode("cp037")
-    assert data.count(b"<") == 0 and not secrets._few_nodes(data)
-
-
-def test_a_message_with_many_markers_is_counted(monkeypatch):
-    monkeypatch.setattr(secrets, "_MOST_SECRETS", 50)
-    data = _large_answer()
-    assert not secrets._few_nodes(data)
+    saved, secrets._MOST_SECRETS = secrets._MOST_SECRETS, bound
+    try:
+        read, walked = (
+            secrets.secrets_pattern(secrets.message_values(root, len(data)), text),
+            secrets.secrets_pattern(secrets._walked_values(root), text),
+        )
+    finally:
+        secrets._MOST_SECRETS = saved
+    assert (read.sub(text) if read else text) == (walked.sub(text) if walked else text)
 
 
 # --- SSBT-XSD's column --------------------------------------------------------------------------------------------
