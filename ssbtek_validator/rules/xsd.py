@@ -340,8 +340,9 @@ def _column(lines: list[str], line: int | None, element) -> int | None:
     """libxml2 gives no column for schema errors; the element's start tag on its line gives a good one.
 
     The tag is sought with ``str.find`` and the character after it tested (whitespace, ``/`` or ``>``), as
-    ``re.finditer(re.escape(tag) + r"[\\s/>]", …)`` found it at ~3× the cost (escaping, the regex cache, a
-    match object: ~2 of ~4.5 µs a finding); tests/run/test_findings_path.py compares the two."""
+    ``re.finditer(re.escape(tag) + r"[\\s/>]", …)`` found it at twice the cost (escaping, the regex cache, a
+    match object): ~2.8 → ~1.4 µs per finding of the mixed benchmark; tests/run/test_findings_path.py compares
+    the two on hostile lines."""
     if element is None or not line or line > len(lines) or len(lines[line - 1]) > _LONGEST_SCANNED_LINE:
         return None
     local = etree.QName(element).localname

@@ -176,7 +176,7 @@ def _non_space(data: bytes) -> int:
 #: the fewest bytes that spell an element (``<a/>``) or an attribute (`` a=""``)
 _SMALLEST_NODE = 4
 #: Up to this many bytes, a document that may hold ``_MOST_SECRETS`` nodes has its values read and counted
-#: rather than its nodes counted first: libxml2's count (~4 µs for an answer of 15 kB, more in a batch) was
+#: rather than its nodes counted first: libxml2's count (~4-8 µs for an answer of 15 kB) was
 #: paid by every message of 8 kB or more with a finding, a fifth of the mixed benchmark's. The same as the
 #: count: with no DTD, an element gives one value when it has text and the walk one when it has text, and each
 #: attribute one in both, so fewer values than the bound here means fewer there, whose order cannot matter
