@@ -172,10 +172,15 @@ class _Judged:
 
     @property
     def verdict(self) -> Verdict:
-        # one pass: a report asks every message for its verdict several times (summary, exit code, lines)
+        # one pass: a report asks every message for its verdict several times (summary, exit code, lines);
+        # the "not checked" ids are looked up once per pass, not once per finding (~0.15 µs each, five
+        # passes per message of a text report), and not at all for a message without findings
         verdict = Verdict.CONFORMS
+        if not self.findings:
+            return verdict
+        incomplete = incomplete_rules()
         for finding in self.findings:
-            if finding.rule in incomplete_rules():
+            if finding.rule in incomplete:
                 return Verdict.INCOMPLETE
             if finding.severity is Severity.ERROR:
                 verdict = Verdict.NONCONFORMANT
