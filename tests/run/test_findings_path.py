@@ -23,7 +23,7 @@ from ssbtek_validator.run import secrets
 
 from .test_per_message_work import _document
 
-# --- a message's values, read before its nodes are counted (spies: tests/run/test_per_message_work.py) ---------------------------------------------------------
+# --- a message's values, read before its nodes are counted (spies: tests/run/test_per_message_work.py) ---
 
 
 _SOUGHT_IN = st.lists(st.sampled_from(["Tolvan", "Tolvansson", "19121212", "a&b", "å", " ", ", ", "x"]), max_size=8)
