@@ -23,7 +23,7 @@ from ssbtek_validator.rules.base import Context
 
 from ..conftest import CORPUS
 
-NAMES = ["a", "b", "From", "Tom", "giltighetstid", "tomDatum", "arendeTyp", "organisationsnummer"]
+NAMES = ["a", "b", "From", "Tom", "giltighetstid", "tomDatum", "arendeTyp", "organisationsnummer", "anledning"]
 NAMESPACES = [None, "urn:x", "urn:y"]
 
 
@@ -89,10 +89,13 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         revoked = any(
             text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
         )
-        kind, until, got_revoked = agency_answers._validity_fields(element)
+        fields = [(node.tag, node) for node in element]  # as _miv_decisions reads a decision
+        kind, until, got_revoked = agency_answers._validity_fields(fields)
         assert kind is next(element.iterchildren("giltighetstid"), None)
         assert until is next(element.iterchildren("tomDatum"), None)
         assert got_revoked == revoked
+        # SSBT-MIV-REASON: a decision's reasons, from the fields read once
+        assert agency_answers._reasons(fields) == list(element.iterchildren(*agency_answers.MIV_REASON_ELEMENTS))
     assert elements.first_children(None) == {}
     # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
     parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
@@ -144,6 +147,29 @@ def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     assert looked_up.count("specifikaFrageparametrar") == 1
     assert looked_up.count("generellaFrageparametrar") == 1
     assert looked_up.count("CSN") == 1
+
+
+def test_the_miv_rules_read_each_decision_once_per_message(monkeypatch):
+    """SSBT-MIV-REASON and SSBT-MIV-VALIDITY share one reading of the decisions, and find what they found
+    when each read them itself (the corpus's MIV answers, with and without findings)."""
+    made: list[object] = []
+    real = agency_answers._miv_decisions
+
+    def counting(context):
+        made.append(context.shared.get("miv-decisions"))
+        return real(context)
+
+    monkeypatch.setattr(agency_answers, "_miv_decisions", counting)
+    wanted = ("SSBT-MIV-REASON", "SSBT-MIV-VALIDITY")
+    context = _context(ANSWER)
+    for rule in MESSAGE_RULES:
+        if rule.id in wanted:
+            list(rule.check(context))
+    assert len(made) == 2 and made[0] is None and made[1] is not None  # read by the first, kept for the second
+    decisions = context.shared["miv-decisions"]
+    assert [svar for svar, _ in decisions] == list(
+        child(context.message.payload, "svarsdata", "MIV", "data", "response", "svarCollection").iterchildren("svar")
+    )
 
 
 class _CountingPattern:
