@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.elements import payload_child
 
 if TYPE_CHECKING:
     from ssbtek_validator.rules.exchange import Place, Side
@@ -57,8 +56,6 @@ class AnswerEchoRule:
         )
 
     def check(self, context: Context) -> Iterator[Finding]:
-        if payload_child(context, "fraga") is None:  # no echo (most answers): SSBT-TIDSPERIOD looked it up too
-            return
         exchange = _exchange()
         question = exchange.echoed_question(context.message)
         if question is None:

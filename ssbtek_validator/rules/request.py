@@ -185,7 +185,7 @@ class TidsperiodRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         payload = context.message.payload
-        question = payload if context.message.direction == "request" else payload_child(context, "fraga")
+        question = payload if context.message.direction == "request" else child(payload, "fraga")
         for period in question.iter("{*}tidsperiod") if question is not None else ():
             fields = first_children(period)  # both dates in one pass over its children
             bounds = []

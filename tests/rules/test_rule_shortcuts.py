@@ -172,6 +172,25 @@ def test_the_miv_rules_read_each_decision_once_per_message(monkeypatch):
     )
 
 
+def test_a_code_one_any_namespace_step_below_its_parent_is_placed_without_a_climb(monkeypatch):
+    """CSN's codes (``.//*[local-name()='Resultat']/*[local-name()='ResultatKod']`` …) are judged by their parent's
+    tag alone (code_lookup._fits); the climb is left to longer paths. The selection itself is held to XPath's by
+    tests/packs/test_codelists.py."""
+    from ssbtek_validator.packs.codelists import Binding
+    from ssbtek_validator.rules import code_lookup
+
+    def climb(*args):
+        raise AssertionError("climbed")
+
+    monkeypatch.setattr(code_lookup, "_climb", climb)
+    xpath = ".//*[local-name()='Resultat']/*[local-name()='ResultatKod']"
+    paths = code_lookup.ElementPaths([Binding("SSBT-CODE-X", ("x",), (8,), ("answer",), True, "s", xpath=xpath)], {})
+    root = etree.fromstring(
+        b"<a xmlns='urn:csn'><Resultat><ResultatKod>0</ResultatKod></Resultat><b><ResultatKod>1</ResultatKod></b></a>"
+    )
+    assert [code for _, _, code in paths.collect(root, {"SSBT-CODE-X": {}}, [])] == ["0"]
+
+
 class _CountingPattern:
     def __init__(self, pattern):
         self.pattern, self.calls = pattern, 0
