@@ -187,10 +187,8 @@ class TidsperiodRule:
         payload = context.message.payload
         question = payload if context.message.direction == "request" else child(payload, "fraga")
         for period in question.iter("{*}tidsperiod") if question is not None else ():
-            fields = first_children(period)  # both dates in one pass over its children
             bounds = []
-            for name in ("fromDatum", "tomDatum"):
-                element = fields.get(name)
+            for name, element in zip(("fromDatum", "tomDatum"), _bounds(period), strict=True):
                 text = _text(element)
                 bound = _calendar_date(text) if text else None
                 if bound is _NOT_A_CALENDAR_DATE:
@@ -211,6 +209,27 @@ class TidsperiodRule:
                     period,
                     f"{_owner(period)}/tidsperiod: fromDatum {start} is after tomDatum {end}; expected from ≤ tom.",
                 )
+
+
+def _bounds(period: etree._Element) -> tuple[etree._Element | None, etree._Element | None]:
+    """A tidsperiod's first fromDatum and first tomDatum (any namespace), as ``child`` finds them.
+
+    A period is nearly always exactly those two, in that order: then they are read by index (~0.35 µs a
+    period) instead of by :func:`first_children`'s pass (~0.8 µs, an iterator and a dict); a request has four
+    or more periods. Anything else (a comment, another order, a third child) takes the pass.
+    tests/rules/test_rule_shortcuts.py compares the two on hostile shapes."""
+    if len(period) == 2:  # child nodes of every kind, comments and PIs included
+        start, end = period[0], period[1]
+        start_tag, end_tag = start.tag, end.tag
+        if (
+            type(start_tag) is str
+            and type(end_tag) is str
+            and start_tag.rpartition("}")[2] == "fromDatum"
+            and end_tag.rpartition("}")[2] == "tomDatum"
+        ):
+            return start, end
+    fields = first_children(period)
+    return fields.get("fromDatum"), fields.get("tomDatum")
 
 
 def _owner(period: etree._Element) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -23,7 +24,7 @@ from ssbtek_validator.rules.base import Context
 
 from ..conftest import CORPUS
 
-NAMES = ["a", "b", "From", "Tom", "giltighetstid", "tomDatum", "arendeTyp", "organisationsnummer", "anledning"]
+NAMES = ["a", "b", "From", "Tom", "giltighetstid", "fromDatum", "tomDatum", "arendeTyp", "organisationsnummer"]
 NAMESPACES = [None, "urn:x", "urn:y"]
 
 
@@ -77,6 +78,8 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         found = elements.first_children(element)
         for name in NAMES:
             assert found.get(name) is child(element, name)
+        # SSBT-TIDSPERIOD: a period's two dates, by index when they are its only two children
+        assert request._bounds(element) == (child(element, "fromDatum"), child(element, "tomDatum"))
         # SSBT-ORGNR: a C scan with a grandparent check for ElementPath's "{*}*/{*}organisationsnummer"
         expected = list(element.iterfind("{*}*/{*}organisationsnummer"))
         assert [
@@ -89,13 +92,10 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         revoked = any(
             text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
         )
-        fields = [(node.tag, node) for node in element]  # as _miv_decisions reads a decision
-        kind, until, got_revoked = agency_answers._validity_fields(fields)
+        kind, until, got_revoked = agency_answers._validity_fields(element)
         assert kind is next(element.iterchildren("giltighetstid"), None)
         assert until is next(element.iterchildren("tomDatum"), None)
         assert got_revoked == revoked
-        # SSBT-MIV-REASON: a decision's reasons, from the fields read once
-        assert agency_answers._reasons(fields) == list(element.iterchildren(*agency_answers.MIV_REASON_ELEMENTS))
     assert elements.first_children(None) == {}
     # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
     parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
@@ -129,6 +129,17 @@ def test_payload_child_finds_what_child_finds(names):
         assert elements.payload_child(context, *names) is child(context.message.payload, *names)
 
 
+def test_a_period_of_two_dates_is_read_without_a_pass_over_its_children(monkeypatch):
+    """The request's periods are each exactly fromDatum, tomDatum: read by index, first_children is not asked."""
+    monkeypatch.setattr(request, "first_children", lambda element: pytest.fail("a pass over a period's children"))
+    context = _context(REQUEST)
+    periods = list(context.message.payload.iter("{*}tidsperiod"))
+    assert len(periods) >= 4
+    assert all(request._bounds(period)[0] is not None for period in periods)
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-TIDSPERIOD"]
+    assert list(rule.check(context)) == []
+
+
 def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     """Before the memo, specifikaFrageparametrar alone was looked up seven times for one request."""
     looked_up: list[str] = []
@@ -147,29 +158,6 @@ def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     assert looked_up.count("specifikaFrageparametrar") == 1
     assert looked_up.count("generellaFrageparametrar") == 1
     assert looked_up.count("CSN") == 1
-
-
-def test_the_miv_rules_read_each_decision_once_per_message(monkeypatch):
-    """SSBT-MIV-REASON and SSBT-MIV-VALIDITY share one reading of the decisions, and find what they found
-    when each read them itself (the corpus's MIV answers, with and without findings)."""
-    made: list[object] = []
-    real = agency_answers._miv_decisions
-
-    def counting(context):
-        made.append(context.shared.get("miv-decisions"))
-        return real(context)
-
-    monkeypatch.setattr(agency_answers, "_miv_decisions", counting)
-    wanted = ("SSBT-MIV-REASON", "SSBT-MIV-VALIDITY")
-    context = _context(ANSWER)
-    for rule in MESSAGE_RULES:
-        if rule.id in wanted:
-            list(rule.check(context))
-    assert len(made) == 2 and made[0] is None and made[1] is not None  # read by the first, kept for the second
-    decisions = context.shared["miv-decisions"]
-    assert [svar for svar, _ in decisions] == list(
-        child(context.message.payload, "svarsdata", "MIV", "data", "response", "svarCollection").iterchildren("svar")
-    )
 
 
 def test_a_code_one_any_namespace_step_below_its_parent_is_placed_without_a_climb(monkeypatch):
