@@ -85,9 +85,10 @@ class PersonidentitetRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         element = payload_child(context, "generellaFrageparametrar", "personidentitet")
-        if _text(element) in context.test_persons:  # a vendor's placeholder, accepted by its configuration
+        value = _text(element)
+        if value in context.test_persons:  # a vendor's placeholder, accepted by its configuration
             return
-        problem = personidentitet_problem(_text(element))
+        problem = personidentitet_problem(value)
         if problem:
             yield _finding(
                 self,
@@ -97,7 +98,7 @@ class PersonidentitetRule:
                 field="personidentitet",
             )
             return
-        born = date_of_birth(_text(element))
+        born = date_of_birth(value)
         if born is not None and born > context.message_date:
             yield _finding(
                 self,
@@ -423,8 +424,13 @@ class NotIncludedContentRule:
     def check(self, context: Context) -> Iterator[Finding]:
         parameters = payload_child(context, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
-            # only an inkludera that says false: a value that is no boolean is the schema's finding
-            if not isinstance(element.tag, str) or boolean(element.get("inkludera")) is not False:
+            # only an inkludera that says false: a value that is no boolean is the schema's finding. "true" as
+            # written, the common case, is settled without boolean()'s call and strip (~0.15 µs an agency, of
+            # seven or more a request)
+            if type(element.tag) is not str:
+                continue
+            flag = element.get("inkludera")
+            if flag == "true" or boolean(flag) is not False:
                 continue
             carried = [etree.QName(e).localname for e in element if isinstance(e.tag, str)]
             if carried:

@@ -140,6 +140,23 @@ def test_a_period_of_two_dates_is_read_without_a_pass_over_its_children(monkeypa
     assert list(rule.check(context)) == []
 
 
+def test_an_agency_included_as_true_is_settled_without_reading_the_boolean(monkeypatch):
+    """SSBT-INKLUDERA reads inkludera="true" as written; anything else still goes through boolean()."""
+    read: list[object] = []
+    real = request.boolean
+    monkeypatch.setattr(request, "boolean", lambda text: read.append(text) or real(text))
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-INKLUDERA"]
+    context = _context(REQUEST)
+    assert list(rule.check(context)) == []
+    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar")]
+    assert flags.count("true") >= 4 and read == [flag for flag in flags if flag != "true"]
+    for flag in ("false", " 0 ", "1"):  # other spellings are read as before
+        read.clear()
+        data = REQUEST.replace(b'inkludera="true"', f'inkludera="{flag}"'.encode(), 1)
+        findings = list(rule.check(_context(data)))
+        assert read[0] == flag and bool(findings) == (flag != "1")
+
+
 def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     """Before the memo, specifikaFrageparametrar alone was looked up seven times for one request."""
     looked_up: list[str] = []
