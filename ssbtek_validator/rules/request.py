@@ -189,7 +189,8 @@ class TidsperiodRule:
         question = payload if context.message.direction == "request" else child(payload, "fraga")
         for period in question.iter("{*}tidsperiod") if question is not None else ():
             bounds = []
-            for name, element in zip(("fromDatum", "tomDatum"), _bounds(period), strict=True):
+            start_element, end_element = _bounds(period)
+            for name, element in (("fromDatum", start_element), ("tomDatum", end_element)):
                 text = _text(element)
                 bound = _calendar_date(text) if text else None
                 if bound is _NOT_A_CALENDAR_DATE:
@@ -217,7 +218,8 @@ def _bounds(period: etree._Element) -> tuple[etree._Element | None, etree._Eleme
 
     A period is nearly always exactly those two, in that order: then they are read by index (~0.35 µs a
     period) instead of by :func:`first_children`'s pass (~0.8 µs, an iterator and a dict); a request has four
-    or more periods. Anything else (a comment, another order, a third child) takes the pass.
+    or more periods: SSBT-TIDSPERIOD ~7.9 → ~6.9 µs on a full request (in-process, warm, medians of 3
+    interleaved runs). Anything else (a comment, another order, a third child) takes the pass.
     tests/rules/test_rule_shortcuts.py compares the two on hostile shapes."""
     if len(period) == 2:  # child nodes of every kind, comments and PIs included
         start, end = period[0], period[1]
