@@ -139,20 +139,25 @@ class ElementPaths:
             # another, so this answers them as a dict keyed by (parent, path) did, without building the key
             last_parent, last_above, last_fits = None, None, False
             for element in context.iterdescendants(*self.scan_tags):  # document order
-                candidates = merged.get(element.tag)
+                tag = element.tag  # built anew on each read (~0.1 µs for a namespaced element): read once
+                candidates = merged.get(tag)
                 if candidates is None:
-                    candidates = self.candidates(element.tag)
+                    candidates = self.candidates(tag)
                 if not candidates:
                     continue
                 parent = element.getparent()
                 code = None
                 for binding, above in candidates:
-                    if len(above[0]) > 1:
+                    steps = above[0]
+                    if len(steps) > 1:
                         if parent is not last_parent or above is not last_above:
                             last_parent, last_above, last_fits = parent, above, _climb(parent, above, context)
                         if not last_fits:
                             continue
-                    elif not _climb(parent, above, context):  # one step: cheaper than remembering it
+                    elif steps and not above[1]:  # .//parent/name: the parent's tag alone decides
+                        if not _fits(parent, steps[0], context):
+                            continue
+                    elif not _climb(parent, above, context):
                         continue
                     if valid is None:
                         found.append((binding, element, ""))
@@ -182,6 +187,17 @@ class ElementPaths:
                 else:
                     observed.append(key)
         return found
+
+
+def _fits(parent, step: Matcher, context) -> bool:
+    """:func:`_climb` for a ``.//parent/name`` path (one step above, not anchored), without its loop and the
+    grandparent it looks up: CSN's codes are found by such paths (a function call, a loop and a proxy less
+    per code, with the tag read once: the CSN document's ~5.2 µs → ~4.9, in-process, warm, medians)."""
+    if parent is None or parent is context:
+        return False
+    exact, local = step
+    tag = parent.tag
+    return tag == exact if exact is not None else tag.rpartition("}")[2] == local
 
 
 def _climb(node, above: Above, context) -> bool:

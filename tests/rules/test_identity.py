@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ssbtek_validator.rules import identity
 from ssbtek_validator.rules.identity import (
     date_of_birth,
     luhn_digit,
@@ -95,3 +96,18 @@ def test_the_date_of_birth_is_read_back_from_either_kind_of_number(born, serial,
 
 def test_no_date_of_birth_where_the_number_names_none():
     assert date_of_birth("999999999999") is None and date_of_birth("19121212121") is None
+
+
+@given(st.text(alphabet="0123456789²٣a ", max_size=14))
+def test_luhn_in_c_agrees_with_the_loop(digits):
+    """The summing fast path gives the loop's answer for every string, digits or not (others take the loop)."""
+    assert identity.luhn_ok(digits) == identity._luhn_loop(digits)
+
+
+def test_luhn_sums_ascii_digits_without_the_loop(monkeypatch):
+    def loop(digits):
+        raise AssertionError("the loop ran for ASCII digits")
+
+    monkeypatch.setattr(identity, "_luhn_loop", loop)
+    assert identity.luhn_ok("1212121212") and not identity.luhn_ok("1212121213")
+    assert personidentitet_problem("191212121212") is None

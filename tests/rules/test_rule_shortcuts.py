@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -23,7 +24,7 @@ from ssbtek_validator.rules.base import Context
 
 from ..conftest import CORPUS
 
-NAMES = ["a", "b", "From", "Tom", "giltighetstid", "tomDatum", "arendeTyp", "organisationsnummer"]
+NAMES = ["a", "b", "From", "Tom", "giltighetstid", "fromDatum", "tomDatum", "arendeTyp", "organisationsnummer"]
 NAMESPACES = [None, "urn:x", "urn:y"]
 
 
@@ -77,6 +78,8 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         found = elements.first_children(element)
         for name in NAMES:
             assert found.get(name) is child(element, name)
+        # SSBT-TIDSPERIOD: a period's two dates, by index when they are its only two children
+        assert request._bounds(element) == (child(element, "fromDatum"), child(element, "tomDatum"))
         # SSBT-ORGNR: a C scan with a grandparent check for ElementPath's "{*}*/{*}organisationsnummer"
         expected = list(element.iterfind("{*}*/{*}organisationsnummer"))
         assert [
@@ -126,6 +129,34 @@ def test_payload_child_finds_what_child_finds(names):
         assert elements.payload_child(context, *names) is child(context.message.payload, *names)
 
 
+def test_a_period_of_two_dates_is_read_without_a_pass_over_its_children(monkeypatch):
+    """The request's periods are each exactly fromDatum, tomDatum: read by index, first_children is not asked."""
+    monkeypatch.setattr(request, "first_children", lambda element: pytest.fail("a pass over a period's children"))
+    context = _context(REQUEST)
+    periods = list(context.message.payload.iter("{*}tidsperiod"))
+    assert len(periods) >= 4
+    assert all(request._bounds(period)[0] is not None for period in periods)
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-TIDSPERIOD"]
+    assert list(rule.check(context)) == []
+
+
+def test_an_agency_included_as_true_is_settled_without_reading_the_boolean(monkeypatch):
+    """SSBT-INKLUDERA reads inkludera="true" as written; anything else still goes through boolean()."""
+    read: list[object] = []
+    real = request.boolean
+    monkeypatch.setattr(request, "boolean", lambda text: read.append(text) or real(text))
+    [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-INKLUDERA"]
+    context = _context(REQUEST)
+    assert list(rule.check(context)) == []
+    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar")]
+    assert flags.count("true") >= 4 and read == [flag for flag in flags if flag != "true"]
+    for flag in ("false", " 0 ", "1"):  # other spellings are read as before
+        read.clear()
+        data = REQUEST.replace(b'inkludera="true"', f'inkludera="{flag}"'.encode(), 1)
+        findings = list(rule.check(_context(data)))
+        assert read[0] == flag and bool(findings) == (flag != "1")
+
+
 def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     """Before the memo, specifikaFrageparametrar alone was looked up seven times for one request."""
     looked_up: list[str] = []
@@ -144,6 +175,25 @@ def test_the_request_rules_look_each_block_up_once_per_message(monkeypatch):
     assert looked_up.count("specifikaFrageparametrar") == 1
     assert looked_up.count("generellaFrageparametrar") == 1
     assert looked_up.count("CSN") == 1
+
+
+def test_a_code_one_any_namespace_step_below_its_parent_is_placed_without_a_climb(monkeypatch):
+    """CSN's codes (``.//*[local-name()='Resultat']/*[local-name()='ResultatKod']`` …) are judged by their parent's
+    tag alone (code_lookup._fits); the climb is left to longer paths. The selection itself is held to XPath's by
+    tests/packs/test_codelists.py."""
+    from ssbtek_validator.packs.codelists import Binding
+    from ssbtek_validator.rules import code_lookup
+
+    def climb(*args):
+        raise AssertionError("climbed")
+
+    monkeypatch.setattr(code_lookup, "_climb", climb)
+    xpath = ".//*[local-name()='Resultat']/*[local-name()='ResultatKod']"
+    paths = code_lookup.ElementPaths([Binding("SSBT-CODE-X", ("x",), (8,), ("answer",), True, "s", xpath=xpath)], {})
+    root = etree.fromstring(
+        b"<a xmlns='urn:csn'><Resultat><ResultatKod>0</ResultatKod></Resultat><b><ResultatKod>1</ResultatKod></b></a>"
+    )
+    assert [code for _, _, code in paths.collect(root, {"SSBT-CODE-X": {}}, [])] == ["0"]
 
 
 class _CountingPattern:
