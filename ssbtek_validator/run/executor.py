@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -68,16 +67,18 @@ class Digest(NamedTuple):
     size: int | None
 
 
-@dataclass
-class BatchResult:
+class BatchResult(NamedTuple):
+    """The run, and what certification evidence records of its inputs. A NamedTuple, as ChunkOutcome: both
+    are built on every run, and a dataclass costs ~0.3 ms of a one-message run's start to build (Python 3.11
+    compiles each method it generates; tests/run/test_cold_start.py counts them)."""
+
     result: RunResult
     #: one per input source, in input order (a HAR capture is one source, many messages); empty
     #: unless digests were asked for
-    digests: list[Digest] = field(default_factory=list)
+    digests: list[Digest]
 
 
-@dataclass
-class ChunkOutcome:
+class ChunkOutcome(NamedTuple):
     """What one chunk gives back to the parent: its part of the run, and the sides --pairs needs."""
 
     result: RunResult
@@ -262,7 +263,7 @@ def validate_batch(
     if progress is not None:
         progress.start(len(targets))
     result = RunResult(strict=options.strict, show_values=options.show_values)
-    batch = BatchResult(result)
+    batch = BatchResult(result, [])
     chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)), max(1, jobs))
     jobs = max(1, min(jobs, len(chunks)))
     if jobs == 1:

@@ -171,7 +171,7 @@ def test_what_a_request_leaves_out_an_answer_or_a_capture_imports(tmp_path: Path
 
 #: the dataclasses a one-message check builds: the result model and the run's own records (see
 #: docs/architecture.md, "Cold start"); small immutable records inside a stage are typing.NamedTuples
-DATACLASS_BUDGET = 15
+DATACLASS_BUDGET = 13
 
 
 def test_a_one_message_run_builds_few_dataclasses(one_run: dict[str, list[str]]) -> None:
