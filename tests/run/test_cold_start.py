@@ -32,8 +32,12 @@ NEVER = (
     "shutil",  # with bz2 and lzma: only a progress bar on a stream that is no terminal (run/progress.py)
     "shlex",  # only fuzz's report of a finding (cli/fuzz.py)
     "ssbtek_validator.rules.catalog",  # only a rule configuration is checked against the registry (run/config.py)
-    "ssbtek_validator.cli.fuzz",  # the fuzz, proxy and serve commands: built when named (cli/main.py)
+    "ssbtek_validator.cli.fuzz",  # every command but check: built when named (cli/main.py)
     "ssbtek_validator.cli.traffic",
+    "ssbtek_validator.cli.pair",
+    "ssbtek_validator.cli.certify",
+    "ssbtek_validator.cli.listings",
+    "ssbtek_validator.report.versions",
 )
 OTHER_REPORTERS = ("html", "junit", "sarif", "github")
 
