@@ -97,7 +97,8 @@ def _sources(chunk: list[Target], options: Options) -> Iterator[Source | Skipped
     """The chunk's inputs read, in order. A name in a chunk is a file ``expand`` already found (named, or met
     in a folder's walk), so it is read as it is, with the limits (``read_file``), as ``iter_sources`` reads the
     files of a walk: asking ``iter_sources`` again, for each name alone, made a Path and two ``stat`` calls per
-    file to learn again that it is a file (~7 µs a message of ~300, 5,000 conforming files, CPU, medians of 7).
+    file to learn again that it is a file. The whole command on 5,000 conforming files: 312 -> 289 µs CPU a
+    message ((T(N) − T(1)) / (N − 1), medians of 5, trees interleaved; mixed batch 372 -> 347 µs).
     tests/run/test_batch.py checks no file is looked at twice."""
     limits = options.limits
     for target in chunk:
