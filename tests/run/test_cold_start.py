@@ -39,7 +39,7 @@ NEVER = (
     "ssbtek_validator.cli.listings",
     "ssbtek_validator.report.versions",
 )
-OTHER_REPORTERS = ("html", "junit", "sarif", "github")
+OTHER_REPORTERS = ("html", "junit", "sarif", "github", "json_report")
 
 PROBE = """
 import dataclasses, json, sys
