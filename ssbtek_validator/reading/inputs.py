@@ -195,20 +195,17 @@ def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | No
         if name.startswith("."):
             skipped.append(entry.path + ("/" if _is_dir(entry) else ""))
             continue
-        is_dir = _is_dir(entry, follow_symlinks=False)
-        matched = not is_dir and matches(name)  # asked once per file: a pattern per name (~0.3 µs)
-        if not is_dir and not matched and entry.is_symlink() and _is_dir(entry):
-            skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
-            continue
-        if is_dir:
+        if _is_dir(entry, follow_symlinks=False):
             listed = _listing(entry.path)
             if isinstance(listed, Source):
                 yield listed
             else:
                 pending.append(iter(listed))
-        elif matched:
+        elif matches(entry.name):  # asked once per entry: it was asked twice for every file read (~0.3 µs)
             special = None if _is_file(entry) else _special(entry.path)
             yield Source(entry.path, None, special, "read") if special else entry.path
+        elif entry.is_symlink() and _is_dir(entry):
+            skipped.append(entry.path + "/")  # a symlinked folder named like a message is reported as one
 
 
 def _listing(directory: str) -> list[os.DirEntry] | Source:
@@ -248,7 +245,19 @@ def _special(path: str) -> str | None:
     return f"not a regular file (a {kind}); files in folders are read only when regular"
 
 
+#: a pattern that is a star and a plain ending (``*.xml``): no wildcard or bracket after the star
+_SUFFIX_GLOB = re.compile(r"\*([^*?\[]*)")
+
+
 def matcher(include: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a name in a folder matches one of the ``--include`` patterns, as ``fnmatch`` reads them (case
+    as given). Patterns that are all ``*`` and an ending (the default ones) are asked with ``str.endswith``:
+    the regex ``fnmatch.translate`` makes scans the name once per pattern from its start (~0.4 against ~0.1 µs
+    a name, for every entry of a walk). tests/reading/test_reading.py holds the two to the same answers."""
+    endings = [_SUFFIX_GLOB.fullmatch(glob) for glob in include]
+    if include and all(endings):
+        suffixes = tuple(ending[1] for ending in endings if ending is not None)
+        return lambda name: name.endswith(suffixes)
     pattern = re.compile("|".join(fnmatch.translate(glob) for glob in include))
     return lambda name: pattern.match(name) is not None
 

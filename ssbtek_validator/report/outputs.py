@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report import REPORTERS, PreparedMessages, json_report, text
+from ssbtek_validator.report import REPORTERS, PreparedMessages, text
 from ssbtek_validator.results.model import RunResult
 
 
@@ -104,6 +104,8 @@ def prepare(outputs: Iterable[Output], detail: str = "normal") -> dict[str, Prep
     formats = {output.format for output in outputs}
     prepared: dict[str, PreparedMessages] = {}
     if "json" in formats:
+        from ssbtek_validator.report import json_report  # as junit below: only a run that writes it imports it
+
         prepared["json"] = json_report.MessageLines()
     if "text" in formats and detail != "quiet":
         prepared["text"] = text.MessageBlocks(detail)

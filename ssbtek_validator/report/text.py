@@ -42,8 +42,7 @@ def message_line(message: MessageResult, verbose: bool = False) -> str:
     ``verbose``: the detection reason matters when something is wrong, and is noise on every line otherwise."""
     detection, verdict = message.detection, message.verdict
     if verdict is Verdict.CONFORMS and not verbose:
-        version = f" (v{detection.version})" if detection.version else ""
-        return f"{line_start(message.file)}: {verdict}{version}"
+        return _conforms_line(message)
     what = []
     if detection.version is not None:
         what.append(f"v{detection.version}")
@@ -55,6 +54,12 @@ def message_line(message: MessageResult, verbose: bool = False) -> str:
     reason = f"; {detection.reason}" if detection.reason else ""
     dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
     return f"{line_start(message.file)}: {verdict} ({described}{reason}{dated})"
+
+
+def _conforms_line(message: MessageResult) -> str:
+    """A conforming message's line: ``file: conforms (v10)``."""
+    version = f" (v{message.detection.version})" if message.detection.version else ""
+    return f"{line_start(message.file)}: {Verdict.CONFORMS.value}{version}"
 
 
 def exchange_line(exchange: ExchangeResult) -> str:
@@ -111,7 +116,9 @@ def summary_line(result: RunResult) -> str:
 def message_block(message: MessageResult, verbose: bool = False) -> str:
     """A message's part of the report: its findings' lines, then its verdict line."""
     if not message.findings:  # most messages of a batch: no list to build and join
-        return message_line(message, verbose) + "\n"
+        # and no verdict to ask: without findings a message conforms (its verdict is read from its findings
+        # alone), and asking, then formatting the enum, was ~0.5 µs of the ~0.75 µs of its block
+        return (message_line(message, verbose) if verbose else _conforms_line(message)) + "\n"
     lines = [finding_line(finding) for finding in message.findings]
     lines.append(message_line(message, verbose))
     return "\n".join(lines) + "\n"

@@ -442,7 +442,7 @@ def test_a_batch_reads_one_input_at_a_time(tmp_path: Path, monkeypatch):
     """A chunk of the batch (up to 256 inputs of up to 16 MiB each) was read whole before its first input
     was validated."""
     from ssbtek_validator.reading import inputs
-    from ssbtek_validator.run import driver
+    from ssbtek_validator.run import driver, executor
     from ssbtek_validator.run.executor import validate_batch
 
     for index in range(12):
@@ -459,6 +459,7 @@ def test_a_batch_reads_one_input_at_a_time(tmp_path: Path, monkeypatch):
         return real_validate(*args, **kwargs)
 
     monkeypatch.setattr(inputs, "read_file", counted_read)
+    monkeypatch.setattr(executor, "read_file", counted_read)  # a chunk reads the files expand found itself
     monkeypatch.setattr(driver, "validate_message", counted_validate)
     result = validate_batch([tmp_path], Options(as_of=date(2026, 11, 1))).result
     assert result.exit_code == 0 and len(result.messages) == 12

@@ -30,7 +30,8 @@ def run(*args: object, env: dict[str, str] | None = None, stdin: bytes | None = 
 
 
 def _options(command: str) -> set[str]:
-    return {name for p in main.commands[command].params for name in p.opts if isinstance(p, click.Option)}
+    built = main.get_command(click.Context(main), command)  # pair and certify are built when named
+    return {name for p in built.params for name in p.opts if isinstance(p, click.Option)}
 
 
 # one options module

@@ -250,3 +250,44 @@ def test_rules_read_a_boolean_exactly_when_the_schema_does(word: str, before: st
     rules must not read it as false (str.strip would) while SSBT-XSD calls it invalid."""
     text = before + word + after
     assert (boolean(text) is not None) == _schema_reads_boolean(text)
+
+
+_name_text = st.text(st.sampled_from("ax.XMLsoap*?[]\n-_é"), max_size=12)
+_globs = st.lists(
+    st.sampled_from(["*.xml", "*.XML", "*.soap", "*.msg", "*", "*.har", "x*", "*.x?l", "*[.]xml"]), max_size=4
+)
+
+
+@given(_globs | st.lists(_name_text.map(lambda t: "*" + t), max_size=3), _name_text)
+def test_a_folder_s_names_match_the_include_patterns_as_fnmatch_reads_them(include, name):
+    """The ``*.xml``-style patterns are asked with str.endswith: the same answers as fnmatch's regex."""
+    import fnmatch
+    import re
+
+    from ssbtek_validator.reading.inputs import matcher
+
+    plain = re.compile("|".join(fnmatch.translate(glob) for glob in include))
+    assert matcher(tuple(include))(name) is (plain.match(name) is not None)
+
+
+def test_a_walk_asks_the_patterns_once_per_entry(tmp_path):
+    from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE, matcher, walk
+
+    for name in ("a.xml", "b.txt", "c.soap"):
+        (tmp_path / name).write_bytes(b"<x/>")
+    asked: list[str] = []
+    matches = matcher(DEFAULT_INCLUDE)
+    found = list(walk(str(tmp_path), lambda name: asked.append(name) or matches(name)))
+    assert found == [str(tmp_path / "a.xml"), str(tmp_path / "c.soap")]
+    assert sorted(asked) == ["a.xml", "b.txt", "c.soap"]
+
+
+def test_the_default_patterns_are_asked_without_a_regex(monkeypatch):
+    from ssbtek_validator.reading import inputs
+
+    def no_regex(glob):
+        raise AssertionError(f"a regex was built for {glob}")
+
+    monkeypatch.setattr(inputs.fnmatch, "translate", no_regex)
+    matches = inputs.matcher(inputs.DEFAULT_INCLUDE)
+    assert matches("a.xml") and matches("b.har") and not matches("c.xml.bak")

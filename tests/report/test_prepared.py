@@ -184,3 +184,20 @@ def test_a_report_with_its_messages_prepared_does_not_render_them_again(report_f
     out = io.StringIO()
     REPORTERS[report_format](result, builtin_packs(), out, prepared=fewer)
     assert "<<prepared>>" not in out.getvalue() and name in out.getvalue()
+
+
+@given(message_results, st.booleans())
+def test_a_message_without_findings_gets_its_verdict_line_without_being_asked(message, verbose):
+    """Most blocks of a batch are a conforming message's one line: made without asking the verdict (and
+    formatting the enum), the same line message_line writes."""
+    message = replace(message, findings=[])
+    assert text.message_block(message, verbose) == text.message_line(message, verbose) + "\n"
+
+
+def test_a_conforming_block_does_not_ask_the_verdict(monkeypatch):
+    from ssbtek_validator.results import model
+
+    asked = []
+    monkeypatch.setattr(model._Judged, "verdict", property(lambda self: asked.append(self) or Verdict.CONFORMS))
+    assert text.message_block(MessageResult("::x.xml")) == "./::x.xml: conforms\n"
+    assert asked == []

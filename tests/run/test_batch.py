@@ -415,3 +415,28 @@ def test_the_workers_send_their_outcomes_through_a_wide_pipe():
     finally:
         pool.shutdown()
     assert width >= batch_module.RESULT_PIPE_BYTES
+
+
+def test_a_batch_reads_each_file_it_found_without_looking_at_it_again(tmp_path, monkeypatch):
+    """The folder's walk (and the check of a named file) found the files: reading a chunk asks the system about
+    none of them again (a Path and two stat calls per file were ~7 µs of a message). The same result as the
+    library's one call, named files and a folder's alike."""
+    folder = tmp_path / "batch"
+    shutil.copytree(CORPUS / "v10", folder)
+    named = CORPUS / "v11" / sorted(p.name for p in (CORPUS / "v11").glob("*.xml"))[0]
+    arguments = [folder, named]
+    targets = expand(arguments, AS_OF)
+    inputs = {str(target) for target in targets}
+    looked_at: list[str] = []
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if str(path) in inputs:  # (loading packs and modules stats files of its own)
+            looked_at.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    outcome = batch_module.validate_chunk(targets, AS_OF, builtin_packs(), digests=False)
+    monkeypatch.undo()
+    assert looked_at == []
+    assert as_dicts(outcome.result)[0] == as_dicts(validate_paths(arguments, AS_OF))[0]

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from ssbtek_validator.certify import run as certify_run
-from ssbtek_validator.cli.main import COVERAGE_FORMATS
+from ssbtek_validator.cli.running import COVERAGE_FORMATS
 from ssbtek_validator.report import REPORTERS
 from ssbtek_validator.report import text as text_report
 from ssbtek_validator.run import coverage, driver
