@@ -636,3 +636,21 @@ def test_the_element_scan_finds_what_xpath_finds_in_document_order(which, trees,
     found = paths.collect(root, valid, observed)
     assert [(b.id, e, code) for b, e, code in found] == expected_found
     assert observed == expected_observed
+
+
+def test_tries_of_the_same_paths_share_one_compilation_and_keep_their_own_bindings():
+    """The v10 and v11 packs bind the same LEFI paths: their generated code is compiled once per process,
+    and each trie still reports its own binding objects."""
+    from ssbtek_validator.rules import code_lookup
+
+    code_lookup._compiled_source.cache_clear()
+    patterns = ["a/*/kod", "a/b/kod", "c/kod"]
+    first, second = JsonPaths(_bindings(patterns)), JsonPaths(_bindings(patterns))
+    assert code_lookup._compiled_source.cache_info().misses == 1
+    document = {"a": [{"kod": "X"}], "c": {"kod": "Y"}}
+    for paths in (first, second):
+        leaves = paths.leaves(document)
+        assert sorted(code for _, _, code in leaves) == ["X", "Y"]
+        assert all(
+            any(binding is own for own in paths.anchored[tuple(binding.json[0].split("/"))]) for binding, _, _ in leaves
+        )
