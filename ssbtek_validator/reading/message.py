@@ -432,11 +432,8 @@ def _usual_payload(envelope: etree._Element) -> etree._Element | None:
 
 
 def _holds_text(*texts: str | None) -> bool:
-    """Some text is more than XML whitespace. (A loop, not ``any`` over a generator: asked twice a message.)"""
-    for text in texts:
-        if text and text.strip(XML_WHITESPACE):
-            return True
-    return False
+    """Some text is more than XML whitespace."""
+    return any(text and text.strip(XML_WHITESPACE) for text in texts)
 
 
 def _locate_in_envelope(message: Message, envelope: etree._Element) -> None:
