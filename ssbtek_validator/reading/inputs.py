@@ -201,7 +201,7 @@ def walk(directory: str, matches: Callable[[str], bool], skipped: list[str] | No
                 yield listed
             else:
                 pending.append(iter(listed))
-        elif matches(entry.name):  # asked once per entry: it was asked twice for every file read (~0.3 µs)
+        elif matches(name):  # asked once per entry: it was asked twice for every file read (~0.3 µs)
             special = None if _is_file(entry) else _special(entry.path)
             yield Source(entry.path, None, special, "read") if special else entry.path
         elif entry.is_symlink() and _is_dir(entry):
