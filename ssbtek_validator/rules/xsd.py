@@ -62,31 +62,29 @@ class XsdRule:
             entries = _collapsed_retry(schema, payload, entries, most, nodes)
         if not entries:
             return
+        # what every finding of the message places itself with, read once per message (not once per finding)
         lines = _source_lines(context.message)
-        findings = [self._finding(context, payload, entry, lines) for entry in entries]
+        encoding = payload.getroottree().docinfo.encoding or "utf-8"
+        namespaces = _prefixes(payload)
+        findings = [self._finding(context, payload, entry, lines, encoding, namespaces) for entry in entries]
         yield from sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
 
-    def _finding(self, context: Context, payload, entry, lines: list[str]) -> Finding:
-        matched = _ELEMENT.match(entry.message)
-        element = _element_at(payload, entry, matched.group(1) if matched else None)
-        attribute = None
-        text = entry.message
-        if matched:
-            attribute = matched.group(2)
-            text = text[matched.end() :]
-        nsmap = _namespaces(element if element is not None else payload)
-        if attribute:  # a namespaced attribute comes as {uri}name: shown with the document's prefix
-            attribute = _prefixed(attribute, nsmap)
-        field = (
-            attribute.rsplit(":", 1)[-1]
-            if attribute
-            else (etree.QName(element).localname if element is not None else None)
-        )
-        value = _value(entry.message, element)
-        where = _prefixed(matched.group(1), nsmap) if matched else None
+    def _finding(
+        self, context: Context, payload, entry, lines: list[bytes], encoding: str, namespaces: _Prefixes
+    ) -> Finding:
+        said = entry.message
+        matched = _ELEMENT.match(said)
+        element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
+        # a message with no Clark name in it needs no prefixes (reading an element's nsmap walks its ancestors)
+        nsmap = _namespaces(element if element is not None else payload) if "{" in said else {}
+        where, attribute, text = _respelt(said, nsmap)
+        # the tag's local name, as etree.QName(element).localname spells it without building a QName
+        local = element.tag.rpartition("}")[2] if element is not None else None
+        field = attribute.rsplit(":", 1)[-1] if attribute else local
+        value = _value(said, element)
         described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
-        message = described + _prefixed(text, nsmap).rstrip(".") + "."
-        if _NO_ROOT in text and element is not None:
+        message = described + text.rstrip(".") + "."
+        if element is not None and _NO_ROOT in said:
             message = described + _no_declaration(context, element)
         path = element_path(element) if element is not None else ""
         if attribute:
@@ -98,7 +96,7 @@ class XsdRule:
             message=scrub_text(message, field, context.show_values),
             file=context.message.name,
             line=line,
-            column=_column(lines, line, element),
+            column=_column(lines, line, element, local, encoding),
             path=path,
             value=masked_value(value, field, context.show_values),
         )
@@ -223,11 +221,14 @@ def _collapsed_retry(schema: etree.XMLSchema, payload, entries: list, most: int,
     """
     attributes: list[tuple[etree._Element, str, str]] = []
     swapped: list[tuple[etree._Element, etree._Element]] = []
+    namespaces = None
     for entry in entries:
         if not _NOT_LEXICAL.search(entry.message):
             continue
         matched = _ELEMENT.match(entry.message)
-        element = _element_at(payload, entry, matched.group(1) if matched else None)
+        if namespaces is None:
+            namespaces = _prefixes(payload)
+        element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
         attribute = matched.group(2) if matched else None
         if element is None or element is payload or (attribute is None and not is_leaf(element)):
             continue
@@ -275,17 +276,29 @@ def _no_declaration(context: Context, element) -> str:
     return text + "."
 
 
-def _element_at(payload, entry, named: str | None):
+#: the payload's declared prefixes, sorted: how :func:`_xpath` is keyed
+_Prefixes = tuple[tuple[str, str], ...]
+
+
+def _prefixes(payload) -> _Prefixes:
+    """The prefixes declared on the payload (and above it), as error paths spell them; read once per message:
+    reading ``nsmap`` walks the ancestors, and each finding of a message read it again."""
+    return tuple(sorted((prefix, uri) for prefix, uri in payload.nsmap.items() if prefix))
+
+
+def _element_at(payload, entry, named: str | None, namespaces: _Prefixes | None = None):
     """Find the original element an error is about.
 
     libxml2 gives a path relative to its copy of the payload, spelled with the document's prefixes
     (`/ssbt:a/ssbt:b[2]`) or positions (`/*/*[3]`); when that fails, the line and name decide.
+    ``namespaces``: the payload's :func:`_prefixes`, when the caller has them.
     """
     path = entry.path or ""
     steps = path.lstrip("/").split("/", 1)
     if path.startswith("/") and steps[0]:
         relative = steps[1] if len(steps) > 1 else "."
-        namespaces = tuple(sorted((prefix, uri) for prefix, uri in payload.nsmap.items() if prefix))
+        if namespaces is None:
+            namespaces = _prefixes(payload)
         try:
             found = _xpath(relative, namespaces)(payload)
             if found and isinstance(found[0], etree._Element):
@@ -310,7 +323,23 @@ def _namespaces(element) -> dict[str, str]:
     return {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
 
 
+def _respelt(said: str, nsmap: dict[str, str]) -> tuple[str | None, str | None, str]:
+    """(element, attribute, the rest) of a libxml2 message, each Clark name in them spelt with the document's prefix.
+
+    The whole message is respelt at once: no Clark name spans the quotes between its parts, so this is what
+    respelling each part did (tests/rules/test_xsd_findings_path.py compares the two), with one pass of the pattern
+    and its callback instead of three (~1 µs of an SSBT-XSD finding's ~25 in the mixed benchmark)."""
+    respelt = _prefixed(said, nsmap)
+    matched = _ELEMENT.match(respelt)
+    if matched is None:
+        return None, None, respelt
+    return matched.group(1), matched.group(2), respelt[matched.end() :]
+
+
 def _prefixed(text: str, nsmap: dict[str, str]) -> str:
+    if "{" not in text:  # no Clark name to respell (most attribute names, a name in no namespace)
+        return text
+
     def replace(match: re.Match) -> str:
         prefix = nsmap.get(match.group(1))
         return f"{prefix}:{match.group(2)}" if prefix else match.group(2)
@@ -319,11 +348,22 @@ def _prefixed(text: str, nsmap: dict[str, str]) -> str:
 
 
 def _value(message: str, element) -> str | None:
-    found = _VALUE.search(message.split(": ", 1)[-1])
+    """The value an error quotes, else the element's own text.
+
+    ``_VALUE`` is tried at every character of a message of a few hundred; it is searched from where its first
+    alternative's fixed words stand (its second matches only at the start): the same match, ~2.8 → ~1 µs a finding
+    of the mixed benchmark (tests/rules/test_xsd_findings_path.py compares it with a search of the whole text)."""
+    text = message.split(": ", 1)[-1]
+    if text.startswith("'"):
+        found = _VALUE.search(text)
+    else:
+        at = text.find("The value '")
+        found = _VALUE.search(text, at) if at >= 0 else None
     if found:
         return found.group(1) if found.group(1) is not None else found.group(2)
-    if element is not None and is_leaf(element) and text_of(element).strip():
-        return text_of(element).strip()
+    if element is not None and is_leaf(element):
+        own = text_of(element).strip()
+        return own or None
     return None
 
 
@@ -336,18 +376,24 @@ def _source_lines(message) -> list[bytes]:
     return message.raw.split(b"\n")
 
 
-def _column(lines: list[str], line: int | None, element) -> int | None:
+def _column(
+    lines: list[bytes], line: int | None, element, local: str | None = None, encoding: str | None = None
+) -> int | None:
     """libxml2 gives no column for schema errors; the element's start tag on its line gives a good one.
 
     The tag is sought with ``str.find`` and the character after it tested (whitespace, ``/`` or ``>``), as
     ``re.finditer(re.escape(tag) + r"[\\s/>]", …)`` found it at twice the cost (escaping, the regex cache, a
     match object): ~2.8 → ~1.4 µs per finding of the mixed benchmark; tests/run/test_findings_path.py compares
-    the two on hostile lines."""
+    the two on hostile lines. ``local`` (the element's local name) and ``encoding`` (its document's) when the caller
+    has them: the same for every finding of a message, read once per message."""
     if element is None or not line or line > len(lines) or len(lines[line - 1]) > _LONGEST_SCANNED_LINE:
         return None
-    local = etree.QName(element).localname
-    tag = f"<{element.prefix}:{local}" if element.prefix else f"<{local}"
-    encoding = element.getroottree().docinfo.encoding or "utf-8"
+    if local is None:
+        local = element.tag.rpartition("}")[2]
+    if encoding is None:
+        encoding = element.getroottree().docinfo.encoding or "utf-8"
+    prefix = element.prefix
+    tag = f"<{prefix}:{local}" if prefix else f"<{local}"
     try:
         text = lines[line - 1].decode(encoding, errors="replace")
     except LookupError:

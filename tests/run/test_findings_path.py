@@ -114,7 +114,7 @@ def test_a_message_quoting_no_value_is_not_searched_for_one(monkeypatch):
     assert masking.scrub_text("ssbt:FK: This element is not expected.", None, False).endswith("expected.")
     assert the_value.used == quoted.used == 0
     shown = masking.scrub_text("ssbt:namn: 'Tolvan' is not a valid value of the atomic type 'xs:int'.", "namn", False)
-    assert "Tolvan" not in shown and quoted.used == 1
+    assert "Tolvan" not in shown and quoted.used == 0  # found without trying the pattern at each character
 
 
 # --- a message's verdict ------------------------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""SSBT-XSD's findings path takes shortcuts that change nothing a finding says.
+
+- The value an error quotes is searched from where its fixed words stand: the same value as a search of the whole
+  text.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssbtek_validator.results import masking
+from ssbtek_validator.rules import xsd
+
+# --- the value an error quotes ----------------------------------------------------------------------------------
+
+_MESSAGE_PIECES = st.sampled_from(
+    ["The value '", "'", " is not a valid value", "x", ": ", "The value ", "Tolvan", " ", "\n", "'x'"]
+)
+
+
+def _whole_search(message: str) -> str | None:
+    """The value as a search of the whole text found it before (the long way), for a message about no element."""
+    found = xsd._VALUE.search(message.split(": ", 1)[-1])
+    return (found.group(1) if found.group(1) is not None else found.group(2)) if found else None
+
+
+@settings(max_examples=200)
+@given(st.lists(_MESSAGE_PIECES, max_size=12).map("".join))
+def test_the_value_is_what_a_search_of_the_whole_text_finds(message):
+    assert xsd._value(message, None) == _whole_search(message)
+
+
+# --- quoted values masked in a library message --------------------------------------------------------------------
+
+_QUOTE_PIECES = st.sampled_from(
+    ["The value ", "The value '", "'", " is not", "' is not", "(", " ", "\n", "\xa0", "x", "he value ", "''"]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_QUOTE_PIECES, max_size=14).map("".join))
+def test_quoted_values_are_replaced_where_the_pattern_replaces_them(text):
+    def marked(value: str) -> str:
+        return f"<{value}>"
+
+    expected = masking._QUOTED_VALUE.sub(lambda m: f"{m.group(1)}'{marked(m.group(2))}'{m.group(3)}", text)
+    assert masking._quoted_values_masked(text, marked) == expected
+
+
+# --- a libxml2 message respelt with the document's prefixes -----------------------------------------------------
+
+_NAME = st.sampled_from(["{urn:a}x", "{urn:b}y", "x", "{urn:a}x.y", "{http://e/a}z", "{urn:a}", "{x}y"])
+_REST = st.sampled_from(["{urn:a}x", " ", "'", ": ", "{'SSBT', 'BT'}", "\\d{2}", "( ", " ).", ".", "Element '", "a"])
+_SAID = st.one_of(
+    st.tuples(_NAME, st.one_of(st.none(), _NAME), st.lists(_REST, max_size=8).map("".join)).map(
+        lambda p: f"Element '{p[0]}'" + (f", attribute '{p[1]}'" if p[1] else "") + ": " + p[2]
+    ),
+    st.lists(st.one_of(_REST, _NAME), max_size=10).map("".join),
+)
+
+
+@settings(max_examples=200)
+@given(_SAID)
+def test_a_message_respelt_at_once_is_its_parts_respelt(said):
+    nsmap = {"urn:a": "p", "http://e/a": "e"}
+    matched = xsd._ELEMENT.match(said)
+    if matched:
+        attribute = matched.group(2)
+        parts = (
+            xsd._prefixed(matched.group(1), nsmap),
+            xsd._prefixed(attribute, nsmap) if attribute else attribute,
+            xsd._prefixed(said[matched.end() :], nsmap),
+        )
+    else:
+        parts = (None, None, xsd._prefixed(said, nsmap))
+    assert xsd._respelt(said, nsmap) == parts
