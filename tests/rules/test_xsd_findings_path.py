@@ -2,15 +2,28 @@
 
 - The value an error quotes is searched from where its fixed words stand: the same value as a search of the whole
   text.
+- A library message's quoted values are masked without trying the pattern at each character: the same text as the
+  pattern's substitution.
+- A message's Clark names are respelt in one pass: the same parts as respelling each part.
+- A padded date of a message without CDATA is collapsed in its own text node, not in a stand-in element: a spy
+  that no stand-in is made, the same findings, and the payload as it was after.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
+from ssbtek_validator.packs.schema_packs import builtin_packs, detect
+from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.message import parse
 from ssbtek_validator.results import masking
-from ssbtek_validator.rules import xsd
+from ssbtek_validator.rules import Context, xsd
+from ssbtek_validator.run.options import DEFAULT_OPTIONS
+from tests.conftest import CORPUS
 
 # --- the value an error quotes ----------------------------------------------------------------------------------
 
@@ -75,3 +88,35 @@ def test_a_message_respelt_at_once_is_its_parts_respelt(said):
     else:
         parts = (None, None, xsd._prefixed(said, nsmap))
     assert xsd._respelt(said, nsmap) == parts
+
+
+# --- padded dates collapsed in place ----------------------------------------------------------------------------
+
+
+def _checked(data: bytes) -> tuple[list, bytes, bytes]:
+    """(SSBT-XSD's findings, the payload serialised before, and after) for one message."""
+    message = parse(Source("m.xml", data), DEFAULT_OPTIONS.limits)
+    packs = builtin_packs()
+    detection, _ = detect(message, packs)
+    context = Context(message, packs[detection.version], detection, DEFAULT_OPTIONS.limits, date(2026, 11, 1), False)
+    before = etree.tostring(message.payload)
+    return list(xsd.XsdRule().check(context)), before, etree.tostring(message.payload)
+
+
+def test_a_padded_date_is_collapsed_in_its_own_text_node_and_set_back(monkeypatch):
+    made = []
+    monkeypatch.setattr(
+        xsd, "_stand_in", lambda element, text, real=xsd._stand_in: made.append(1) or real(element, text)
+    )
+    data = (CORPUS / "v10" / "request-dates-with-whitespace.xml").read_bytes()
+    findings, before, after = _checked(data)
+    assert findings == [] and before == after and not made
+    # padded dates in CDATA sections: a stand-in for each, the same verdict, the payload set back as it was
+    cdata = data.replace(b"2026-09-01\n", b"<![CDATA[2026-09-01]]>\n")
+    findings, before, after = _checked(cdata)
+    assert findings == [] and before == after and made
+    # a padded date that is wrong all the same is found as before, in place or in a stand-in
+    wrong = data.replace(b"2026-09-01\n", b"2026-13-01\n", 1)
+    for variant in (wrong, wrong.replace(b"2026-10-31\n", b"<![CDATA[2026-10-31]]>\n")):
+        findings, before, after = _checked(variant)
+        assert [f.line for f in findings] == [20] and "xs:date" in findings[0].message and before == after
