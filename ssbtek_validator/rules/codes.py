@@ -325,10 +325,11 @@ def _outer_path(nested: Payload, cache: dict[int, str]) -> str:
 
 def _element_place(element, nested: Payload | None, cache: dict[int, str]) -> Callable[[], Place]:
     """Lines in a decoded payload are not lines of the file: there the carrying element's line counts."""
+    # the tag's local name, as etree.QName(element).localname spells it, without building a QName per finding
     if nested is None:
-        return lambda: Place(etree.QName(element).localname, element.sourceline, element_path(element))
+        return lambda: Place(element.tag.rpartition("}")[2], element.sourceline, element_path(element))
     return lambda: Place(
-        etree.QName(element).localname,
+        element.tag.rpartition("}")[2],
         nested.element.sourceline,
         f"{_outer_path(nested, cache)} → {document_path(element)}",
     )

@@ -61,3 +61,12 @@ def test_a_default_namespace_path_is_not_walked(monkeypatch):
     held = root.makeelement("{urn:csn}held", nsmap={None: "urn:csn"})  # of the document, in no tree (_cut_after's)
     etree.SubElement(held, "{urn:csn}x")
     assert element_path(held[0]) == "/held/x" and walked
+
+
+@settings(max_examples=50)
+@given(_DOCUMENT)
+def test_a_tags_last_part_is_its_qnames_local_name(document):
+    """SSBT-XSD and SSBT-CODE name a finding's field by ``tag.rpartition("}")[2]`` instead of building a QName."""
+    root = etree.fromstring(document.encode(), safe_parser())
+    for element in root.iter(etree.Element):
+        assert element.tag.rpartition("}")[2] == etree.QName(element).localname
