@@ -5,6 +5,8 @@
 - A library message's quoted values are masked without trying the pattern at each character: the same text as the
   pattern's substitution.
 - A message's Clark names are respelt in one pass: the same parts as respelling each part.
+- A text whose only non-ASCII characters are the mask's is counted for digits, not searched for an identity: the
+  same text as the pattern alone makes it, and a spy that the pattern is not tried on a masked pattern message.
 - A padded date of a message without CDATA is collapsed in its own text node, not in a stand-in element: a spy
   that no stand-in is made, the same findings, and the payload as it was after.
 """
@@ -120,3 +122,35 @@ def test_a_padded_date_is_collapsed_in_its_own_text_node_and_set_back(monkeypatc
     for variant in (wrong, wrong.replace(b"2026-10-31\n", b"<![CDATA[2026-10-31]]>\n")):
         findings, before, after = _checked(variant)
         assert [f.line for f in findings] == [20] and "xs:date" in findings[0].message and before == after
+
+
+# --- identities sought in a message whose value is masked ---------------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="0123456789 -.•abcå\u0663\u0967", max_size=40))
+def test_a_count_beside_the_mask_masks_what_the_pattern_masks(text):
+    """The mask's characters aside, fewer than ten ASCII digits: no identity; any other script leaves it to the
+    pattern."""
+    from tests.results.test_masking import _masked_the_long_way
+
+    assert masking.mask_identities(text) == _masked_the_long_way(text)
+
+
+def test_a_masked_pattern_message_is_not_searched_for_an_identity(monkeypatch):
+    real = masking._IDENTITY
+    searched = []
+
+    class Spy:
+        def search(self, text):
+            searched.append(text)
+            return real.search(text)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    said = "ssbt:personidentitet: [facet 'pattern'] The value '19121212121' is not accepted by the pattern '[0-9]{12}'."
+    shown = masking.scrub_text(said, "personidentitet", False)
+    monkeypatch.setattr(masking, "_IDENTITY", Spy())
+    assert masking.mask_identities(shown) == shown and "•" in shown and not searched
+    assert "191212121212" not in masking.mask_identities(shown + " 191212121212") and searched  # ten digits: sought
