@@ -168,8 +168,8 @@ def _quoted_values_masked(text: str, quoted: Callable[[str], str]) -> str:
     Every match ends at an ``' is not``, and its opening quote is the last quote before that (the value holds no
     quote); what stands before the opening quote decides whether it matches (``The value ``, the start of the text,
     whitespace or ``(``), and no match may begin before the previous one ended. The alternation tried at every
-    character cost ~2.5 µs of a schema message of ~120 characters quoting a value (about half of SSBT-XSD's
-    findings), this ~0.5 (tests/run/test_findings_path.py compares scrub_text with the patterns' long way)."""
+    character cost ~2.4 µs of a schema message of ~120 characters quoting a value (about half of SSBT-XSD's
+    findings), this ~0.9 (tests/run/test_findings_path.py compares scrub_text with the patterns' long way)."""
     pieces = []
     done = 0  # where the previous match ended: the regex resumes there
     end = text.find(_IS_NOT)
