@@ -22,7 +22,7 @@ def test_every_corpus_file_has_a_manifest_entry():
     on_disk = {
         p.relative_to(CORPUS).as_posix()
         for p in CORPUS.rglob("*")
-        if p.is_file() and p.suffix not in {".md", ".toml", ".har", ".py"} and not p.name.startswith(".")
+        if p.is_file() and p.suffix not in {".md", ".toml", ".har", ".http", ".py"} and not p.name.startswith(".")
     }
     assert on_disk - listed == set(), "corpus files without a manifest entry"
     assert listed - on_disk == set(), "manifest entries without a file"
