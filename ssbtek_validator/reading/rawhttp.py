@@ -257,18 +257,20 @@ class _Reader:
             )
         headers = self._fields(data[begin : blank.start() + 1].split(b"\n")[1:], begin)
         self.position = blank.end()
-        self.messages += 1
         body_start = self.position
         if request:
             method = request[1].decode("ascii")
             message = RawMessage("request", method, None, headers, self._body(headers, "request", begin, False))
             self.bodiless_request = body_start if not message.body else None
+            self.messages += 1
             return message
         assert status is not None
         code = int(status[1])
         no_body = 100 <= code <= 199 or code in (204, 304) or (request_method or "").upper() == "HEAD"
+        body = b"" if no_body else self._body(headers, "answer", begin, True)
         self.bodiless_request = None
-        return RawMessage("answer", None, code, headers, b"" if no_body else self._body(headers, "answer", begin, True))
+        self.messages += 1
+        return RawMessage("answer", None, code, headers, body)
 
     def _not_a_start_line(self, begin: int, line: bytes) -> str:
         where = self.line(begin)
