@@ -5,6 +5,10 @@ Each case is one or two exchanges of v10 corpus messages wrapped in HTTP/1.1 as 
 header fields, a blank line, the body byte for byte. The headers that are not SOAP's (Host, Authorization,
 Cookie) hold made-up values that no report may show. Run from the repository root:
 ``python corpus/derive_http_cases.py`` rewrites the files (the manifest is maintained by hand).
+
+The two cases that leave an exchange incomplete are named ``.txt``, as Wireshark saves a followed stream: a walk
+of the corpus (which must come out nonconformant, never incomplete) passes over them, and named explicitly
+they are detected by their content, as any capture is.
 """
 
 from __future__ import annotations
@@ -76,9 +80,9 @@ def main() -> None:
         + message("HTTP/1.1 100 Continue", [])
         + answer(ANSWER),
         "no-soapaction.http": request(REQUEST, [("Content-Type", "text/xml; charset=UTF-8")]) + answer(ANSWER),
-        "truncated-answer.http": request(REQUEST)
+        "truncated-answer.txt": request(REQUEST)
         + answer(ANSWER[: len(ANSWER) // 2], [("Content-Length", str(len(ANSWER)))]),
-        "answer-only.http": message(
+        "answer-only.txt": message(
             "HTTP/1.1 200 OK", [("Content-Type", "text/xml;charset=UTF-8"), ("Connection", "close")], ANSWER
         ),
     }

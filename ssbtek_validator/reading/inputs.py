@@ -47,7 +47,9 @@ def looks_like_har(source: Source) -> bool:
 
 
 #: an HTTP/1.x request line or status line (RFC 9112, sections 3 and 4) at the start of a raw HTTP capture
-_HTTP_START = re.compile(rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ \t\r\n]+ +HTTP/1\.[0-9]|HTTP/1\.[0-9] +[0-9]{3})[ \t\r\n]")
+_HTTP_START = re.compile(
+    rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ \t\r\n]+ +HTTP/1\.[0-9]|HTTP/1\.[0-9] +[0-9]{3})[ \t\r\n]"
+)
 
 
 def looks_like_raw_http(source: Source) -> bool:

@@ -277,16 +277,18 @@ class _Reader:
         other = _OTHER_VERSION.fullmatch(line)
         if other:
             return (
-                f"line {where} is an HTTP/{other[1].decode('ascii')} start line; only HTTP/1.x is text that can be read "
-                "this way (save an HTTP/2 or HTTP/3 exchange as a HAR capture instead)"
+                f"line {where} is an HTTP/{other[1].decode('ascii')} start line; only HTTP/1.x is text that can be "
+                "read this way (save an HTTP/2 or HTTP/3 exchange as a HAR capture instead)"
             )
         text = (
             f"line {where} is not an HTTP request line (METHOD target HTTP/1.1) or status line "
             "(HTTP/1.1 200 OK) where a message should start"
         )
+        if self.messages == 0 and line.startswith(b"<"):
+            text += "; it looks like a bare XML message: name it *.xml to check it as one"
         if self.bodiless_request is not None and self.bodiless_request == begin:
             text += (
-                f"; the request before it has neither Content-Length nor Transfer-Encoding, so it has no body "
+                "; the request before it has neither Content-Length nor Transfer-Encoding, so it has no body "
                 "(RFC 9112, section 6.3): if these lines are its body, its Content-Length is missing"
             )
         return text
@@ -302,7 +304,7 @@ class _Reader:
                 continue
             if line[:1] in b" \t":
                 if index == 1:
-                    raise FramingError(f"line {self.line(begin) + 1} starts with white space right after the start line")
+                    raise FramingError(f"line {self.line(begin) + 1} starts with white space after the start line")
                 if last_kept:
                     name, value = kept[-1]
                     kept[-1] = (name, f"{value} {line.strip().decode('latin-1')}")
@@ -310,8 +312,8 @@ class _Reader:
             name, colon, value = line.partition(b":")
             if not colon or not _FIELD_NAME.fullmatch(name):
                 raise FramingError(
-                    f"line {self.line(begin) + index} is not a header field (a name, a colon, a value; RFC 9112, section 5), in the "
-                    f"header block starting at line {self.line(begin)}"
+                    f"line {self.line(begin) + index} is not a header field (a name, a colon, a value; RFC 9112, "
+                    f"section 5), in the header block starting at line {self.line(begin)}"
                 )
             lowered = name.lower()
             last_kept = lowered in _KEPT
@@ -443,5 +445,5 @@ def _content_length(values: list[str], where: _Where) -> int:
     """One length: several equal ones are one (RFC 9112, section 6.3, item 5); different ones frame nothing."""
     found = {part.strip() for value in values for part in value.split(",")}
     if len(found) != 1 or not (text := found.pop()).isdigit() or not text.isascii() or len(text) > 15:
-        raise FramingError(f"{where} has an invalid Content-Length (RFC 9112, section 6.3): its body cannot be delimited")
+        raise FramingError(f"{where} has an invalid Content-Length (RFC 9112, section 6.3): its body has no known end")
     return int(text)
