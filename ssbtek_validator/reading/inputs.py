@@ -57,11 +57,10 @@ def looks_like_raw_http(source: Source) -> bool:
     starts with a request line or status line, after white space or a byte order mark. A message starts with
     '<' and is answered by its first byte; the reader (:mod:`~ssbtek_validator.reading.rawhttp`) is imported
     only for a capture, as the HAR reader is."""
-    if source.name.lower().endswith(".http"):
-        return True
+    named = source.name[-5:].lower() == ".http"  # the last five characters: lowering a long path costs more
     data = source.data or b""
-    if data[:1] == b"<":
-        return False
+    if named or data[:1] == b"<":
+        return named
     return _HTTP_START.match(data[:256].removeprefix(b"\xef\xbb\xbf").lstrip()) is not None
 
 

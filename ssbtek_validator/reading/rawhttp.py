@@ -142,7 +142,8 @@ def _add(
     file: str,
     limits: Limits,
 ) -> tuple[list[HarExchange], int, HarCapture | None]:
-    if not (_is_xml(request) or _is_xml(answer)):
+    fetch = request is not None and not request.body and request.method in ("GET", "HEAD", "OPTIONS")
+    if fetch or not (_is_xml(request) or _is_xml(answer)):  # a page, or a client fetching the WSDL (GET ?wsdl)
         return exchanges, skipped + 1, None
     if len(exchanges) == limits.max_exchanges:
         text = (

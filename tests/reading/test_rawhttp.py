@@ -116,6 +116,15 @@ def test_exchanges_pair_in_order_and_interim_answers_are_skipped():
     assert capture.exchanges[0].request_http.soap_action == '""'
 
 
+def test_a_wsdl_fetch_and_a_page_are_skipped():
+    wsdl = b"GET /s?wsdl HTTP/1.1\r\nHost: x\r\n\r\n" + _answer(b"<definitions/>")
+    page = b"GET / HTTP/1.1\r\n\r\n" + _message(
+        "HTTP/1.1 404 Not Found", [("Content-Type", "text/html"), ("Content-Length", "3")], b"<p>"
+    )
+    capture = _read(wsdl + page + _request() + _answer())
+    assert capture.skipped == 2 and [e.name for e in capture.exchanges] == ["c.http#3"]
+
+
 def test_only_soaps_headers_are_kept():
     capture = _read(_request(extra=[("Authorization", f"Basic {PNR}"), ("Cookie", PNR), ("X-Folded", "a")]))
     [exchange] = capture.exchanges
