@@ -74,8 +74,8 @@ class Exchanges:
 
             har, paired_by = read_raw_http(source, self.options.limits), "http"
         if har.problem or not har.exchanges:
-            entries = "exchanges" if paired_by == "http" else "entries"
-            problem = har.problem or f"no SOAP exchange among its {har.skipped} {entries}"
+            among = plural(har.skipped, *_ENTRY[paired_by]) if paired_by == "http" else f"{har.skipped} entries"
+            problem = har.problem or f"no SOAP exchange among its {among}"
             rule = "SSBT-LIMIT" if har.problem_kind == "limit" else "SSBT-READ"
             text = problem if rule == "SSBT-LIMIT" else f"Input not checked: {problem}."
             unread = MessageResult(file=source.name, findings=[Finding(rule, Severity.ERROR, text, file=source.name)])

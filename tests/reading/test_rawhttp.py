@@ -94,6 +94,37 @@ def test_any_body_reads_back_byte_identical(body, chunked, sizes, eol, answer_bo
     assert exchange.answer is not None and exchange.answer.data == answer_body  # to the end of the file
 
 
+_PIECES = [
+    b"\r\n",
+    b"\n",
+    b"Content-Length: 5\r\n",
+    b"Content-Length: 5, 6\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"Content-Encoding: gzip\r\n",
+    b"Content-Encoding: deflate\n",
+    b"SOAPAction: x\n",
+    b" folded\r\n",
+    b"0\r\n",
+    b"ff;x=1\r\n",
+    b"HTTP/1.1 100 Continue\r\n",
+    b"HTTP/1.1 204 No Content\n",
+    b"POST / HTTP/1.1\r\n",
+    b"HEAD / HTTP/1.0\n",
+    b"<x/>",
+    b"\x1f\x8b\x08",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES) | st.binary(max_size=8), max_size=30).map(b"".join))
+def test_any_input_is_read_or_said_unreadable_never_raised(data):
+    """A capture is input like any other: whatever its bytes, the reader returns exchanges or says why not."""
+    capture = _read(b"POST /s HTTP/1.1\r\n" + data)
+    assert (capture.problem is None) == bool(capture.exchanges) or capture.skipped
+    for exchange in capture.exchanges:
+        for side in (exchange.request, exchange.answer):
+            assert side is None or (side.data is None) == bool(side.problem)
+
+
 def test_exchanges_pair_in_order_and_interim_answers_are_skipped():
     data = (
         _request()
