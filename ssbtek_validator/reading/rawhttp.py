@@ -70,7 +70,7 @@ class FramingError(Exception):
 
     def __init__(self, text: str, kind: str = "read") -> None:
         super().__init__(text)
-        self.text = text
+        self.reason = text
         self.kind = kind
 
 
@@ -104,14 +104,14 @@ def read_raw_http(source: Source, limits: Limits) -> HarCapture:
             message = reader.next_message(pending.method if pending else None)
         except FramingError as problem:
             if reader.messages == 0:  # not one message could be read: the capture itself is unreadable
-                text = problem.text if problem.kind == "read" else f"Input not checked: {problem.text}."
+                text = problem.reason if problem.kind == "read" else f"Input not checked: {problem.reason}."
                 return HarCapture([], 0, text, problem.kind)
             name = f"{source.name}#{len(exchanges) + skipped + 1}"
             if pending is None:
-                exchanges.append(HarExchange(name, Source(f"{name} request", None, problem.text, problem.kind), None))
+                exchanges.append(HarExchange(name, Source(f"{name} request", None, problem.reason, problem.kind), None))
             else:
                 request, request_http = _side(pending, f"{name} request", limits)
-                broken = Source(f"{name} answer", None, problem.text, problem.kind)
+                broken = Source(f"{name} answer", None, problem.reason, problem.kind)
                 exchanges.append(HarExchange(name, request, broken, request_http, None))
                 pending = None
             break
