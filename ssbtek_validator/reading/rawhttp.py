@@ -396,15 +396,25 @@ class _Reader:
                     f"{where} has a broken chunked body: the chunk whose size is on line {self.line(end)} is not "
                     "followed by a line end, so its size does not match its data"
                 )
-        blank = _BLANK_LINE.search(data, position - 1, position - 1 + MAX_HEADER_BYTES)  # trailer fields, if any
-        if blank is None:
-            if len(data) - position > MAX_HEADER_BYTES:
-                raise FramingError(f"{where} has trailer fields larger than {MAX_HEADER_BYTES // 1024} KiB", "limit")
-            position = len(data)  # a recording that stops after the last chunk's line has lost only the blank line
-        else:
-            position = blank.end()
-        self.position = position
+        self.position = self._trailer(position, where)
         return b"".join(parts)
+
+    def _trailer(self, position: int, where: _Where) -> int:
+        """Where the trailer section after the last chunk ends: field lines up to a blank line. A recording that
+        lost that blank line (it ends, or the next message starts) has lost nothing else."""
+        data, start = self.data, position
+        while position < len(data):
+            end = data.find(b"\n", position, position + MAX_HEADER_BYTES + 1)
+            if position - start > MAX_HEADER_BYTES or (end < 0 and len(data) - position > MAX_HEADER_BYTES):
+                raise FramingError(f"{where} has trailer fields larger than {MAX_HEADER_BYTES // 1024} KiB", "limit")
+            line = data[position : end if end >= 0 else len(data)].rstrip(b"\r")
+            if not line:
+                return end + 1 if end >= 0 else len(data)
+            name, colon, _ = line.partition(b":")
+            if not colon or not _FIELD_NAME.fullmatch(name):
+                return position  # no field line: the next message
+            position = end + 1 if end >= 0 else len(data)
+        return position
 
     def _decoded(self, body: bytes, coding: str, where: _Where) -> bytes:
         """One coding undone (RFC 9110, section 8.4.1), to at most one byte past the message size limit."""

@@ -147,6 +147,17 @@ def test_exchanges_pair_in_order_and_interim_answers_are_skipped():
     assert capture.exchanges[0].request_http.soap_action == '""'
 
 
+def test_chunked_messages_follow_each_other_with_or_without_the_blank_line_after_their_trailer():
+    chunked = b"Transfer-Encoding: chunked\r\n\r\n" + _chunked(REQUEST, [100, 7])
+    request = b"POST /s HTTP/1.1\r\n" + chunked
+    lost_blank = request[:-2]  # "0\r\n" and no blank line: a recorder that dropped it
+    with_trailer = request[:-2] + b"X-Trace: 1\r\n\r\n"
+    capture = _read(lost_blank + _answer() + with_trailer + _answer() + request + _answer())
+    assert [(e.request.data, e.answer.data) for e in capture.exchanges] == [(REQUEST, ANSWER)] * 3
+    too_long = _read(request[:-2] + b"X: " + b"a" * (MAX_HEADER_BYTES + 5))
+    assert too_long.problem_kind == "limit" and "trailer fields" in too_long.problem
+
+
 def test_a_wsdl_fetch_and_a_page_are_skipped():
     wsdl = b"GET /s?wsdl HTTP/1.1\r\nHost: x\r\n\r\n" + _answer(b"<definitions/>")
     page = b"GET / HTTP/1.1\r\n\r\n" + _message(
