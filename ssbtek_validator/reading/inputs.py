@@ -46,9 +46,10 @@ def looks_like_har(source: Source) -> bool:
     return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
 
 
-#: an HTTP/1.x request line or status line (RFC 9112, sections 3 and 4) at the start of a raw HTTP capture
+#: an HTTP request line or status line (RFC 9112, sections 3 and 4) at the start of a raw HTTP capture; an HTTP/2
+#: one too, so that its reader can say that only HTTP/1.x is read this way
 _HTTP_START = re.compile(
-    rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ \t\r\n]+ +HTTP/1\.[0-9]|HTTP/1\.[0-9] +[0-9]{3})[ \t\r\n]"
+    rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ \t\r\n]+ +HTTP/[0-9](?:\.[0-9])?|HTTP/[0-9](?:\.[0-9])? +[0-9]{3})[ \t\r\n]"
 )
 
 

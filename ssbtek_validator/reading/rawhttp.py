@@ -68,10 +68,12 @@ class _Where:
 class FramingError(Exception):
     """Why a message cannot be framed; ``kind`` is "limit" where a limit stopped the reading."""
 
-    def __init__(self, text: str, kind: str = "read") -> None:
+    def __init__(self, text: str, kind: str = "read", about_request: bool = False) -> None:
         super().__init__(text)
         self.reason = text
         self.kind = kind
+        #: the problem is the request before (a body that its headers do not announce), not a message of its own
+        self.about_request = about_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,8 @@ def read_raw_http(source: Source, limits: Limits) -> HarCapture:
                 text = problem.reason if problem.kind == "read" else f"Input not checked: {problem.reason}."
                 return HarCapture([], 0, text, problem.kind)
             name = f"{source.name}#{len(exchanges) + skipped + 1}"
-            if pending is None:
+            if pending is None or problem.about_request:
+                pending = None
                 exchanges.append(HarExchange(name, Source(f"{name} request", None, problem.reason, problem.kind), None))
             else:
                 request, request_http = _side(pending, f"{name} request", limits)
@@ -214,7 +217,7 @@ class _Reader:
         self.limits = limits
         #: messages read so far (interim answers included); bounds a file of countless tiny ones
         self.messages = 0
-        #: where the last request without a body ended, and its line (for a hint when a body follows it)
+        #: where the message before began, when it was a request without a body (for a hint when a body follows it)
         self.bodiless_request: int | None = None
 
     def line(self, offset: int) -> int:
@@ -241,7 +244,7 @@ class _Reader:
         request = _REQUEST_LINE.fullmatch(start_line)
         status = None if request else _STATUS_LINE.fullmatch(start_line)
         if not (request or status):
-            raise FramingError(self._not_a_start_line(begin, start_line))
+            raise self._not_a_start_line(begin, start_line)
         blank = _BLANK_LINE.search(data, begin, begin + MAX_HEADER_BYTES + 2)
         if blank is None:
             if len(data) - begin > MAX_HEADER_BYTES:
@@ -258,11 +261,11 @@ class _Reader:
             )
         headers = self._fields(data[begin : blank.start() + 1].split(b"\n")[1:], begin)
         self.position = blank.end()
-        body_start = self.position
         if request:
             method = request[1].decode("ascii")
             message = RawMessage("request", method, None, headers, self._body(headers, "request", begin, False))
-            self.bodiless_request = body_start if not message.body else None
+            framed = any(key in ("content-length", "transfer-encoding") for key, _ in headers)
+            self.bodiless_request = None if framed else begin
             self.messages += 1
             return message
         assert status is not None
@@ -273,13 +276,21 @@ class _Reader:
         self.messages += 1
         return RawMessage("answer", None, code, headers, body)
 
-    def _not_a_start_line(self, begin: int, line: bytes) -> str:
+    def _not_a_start_line(self, begin: int, line: bytes) -> FramingError:
         where = self.line(begin)
         other = _OTHER_VERSION.fullmatch(line)
         if other:
-            return (
+            return FramingError(
                 f"line {where} is an HTTP/{other[1].decode('ascii')} start line; only HTTP/1.x is text that can be "
                 "read this way (save an HTTP/2 or HTTP/3 exchange as a HAR capture instead)"
+            )
+        if self.bodiless_request is not None:
+            return FramingError(
+                f"the request at line {self.line(self.bodiless_request)} has neither Content-Length nor "
+                "Transfer-Encoding, so it has no body (RFC 9112, section 6.3), and line "
+                f"{where} after it is not the start of another message: if those lines are its body, the request's "
+                "Content-Length is missing",
+                about_request=True,
             )
         text = (
             f"line {where} is not an HTTP request line (METHOD target HTTP/1.1) or status line "
@@ -287,12 +298,7 @@ class _Reader:
         )
         if self.messages == 0 and line.startswith(b"<"):
             text += "; it looks like a bare XML message: name it *.xml to check it as one"
-        if self.bodiless_request is not None and self.bodiless_request == begin:
-            text += (
-                "; the request before it has neither Content-Length nor Transfer-Encoding, so it has no body "
-                "(RFC 9112, section 6.3): if these lines are its body, its Content-Length is missing"
-            )
-        return text
+        return FramingError(text)
 
     def _fields(self, lines: list[bytes], begin: int) -> tuple[tuple[str, str], ...]:
         """The kept header fields. A field line is ``name: value``; one that starts with white space continues

@@ -220,10 +220,12 @@ def test_a_broken_answer_after_a_good_request_leaves_the_request_judged():
 
 def test_a_body_without_content_length_is_named_as_the_likely_cause():
     capture = _read(b"POST /s HTTP/1.1\r\nHost: x\r\n\r\n" + REQUEST)
-    [exchange] = capture.exchanges  # the request has no body; what follows it is in the answer's place
-    assert exchange.request is None and exchange.answer.data is None
-    assert "line 4 is not an HTTP request line" in exchange.answer.problem
-    assert "its Content-Length is missing" in exchange.answer.problem
+    [exchange] = capture.exchanges  # the request is the message in question, not an answer that is no answer
+    assert exchange.answer is None and exchange.request.data is None
+    assert "the request at line 1 has neither Content-Length nor Transfer-Encoding" in exchange.request.problem
+    assert "line 4 after it" in exchange.request.problem and "Content-Length is missing" in exchange.request.problem
+    announced = _read(b"POST /s HTTP/1.1\r\nContent-Length: 0\r\n\r\n" + REQUEST).exchanges[0].answer.problem
+    assert "line 4 is not an HTTP request line" in announced
 
 
 def test_many_tiny_exchanges_stop_at_the_exchange_limit():
@@ -240,6 +242,7 @@ def test_many_tiny_exchanges_stop_at_the_exchange_limit():
 def test_detection_by_content_and_name():
     assert looks_like_raw_http(Source("a.txt", b"\xef\xbb\xbf\r\n  POST /ssbtek HTTP/1.1\r\n"))
     assert looks_like_raw_http(Source("a.txt", b"HTTP/1.0 500 Internal Server Error\n"))
+    assert looks_like_raw_http(Source("a.txt", b"HTTP/2 200\r\n"))  # to say that HTTP/2 is not read this way
     assert looks_like_raw_http(Source("a.http", b"<x/>"))
     assert not looks_like_raw_http(Source("a.xml", REQUEST))
     assert not looks_like_raw_http(Source("a.txt", b"POST is a word\n"))
