@@ -46,6 +46,8 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.[0-9] +([0-9]{3})(?:[ \t].*)?")
 _OTHER_VERSION = re.compile(rb"(?:" + _TOKEN + rb" +[^ \t]+ +)?HTTP/([02-9](?:\.[0-9])?)\b.*")
 _FIELD_NAME = re.compile(_TOKEN)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+#: white space before a message (one regex step, not a Python loop over a file of blanks)
+_GAP = re.compile(rb"[\r\n \t]*")
 #: the end of a header block: a line end, then an empty line
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 #: the headers kept: what SOAP 1.1's binding judges, and what frames the body. Nothing else is stored.
@@ -227,8 +229,8 @@ class _Reader:
         """The next message, or None at the end of the capture. ``request_method``: the method of the request an
         answer would answer (a HEAD's answer has no body)."""
         data = self.data
-        while self.position < len(data) and data[self.position] in b"\r\n \t":
-            self.position += 1  # blank lines between messages (RFC 9112, section 2.2), a paste's indentation
+        # blank lines between messages (RFC 9112, section 2.2), a paste's indentation
+        self.position = _GAP.match(data, self.position).end()  # type: ignore[union-attr]  # "*" always matches
         if self.position >= len(data):
             return None
         if self.messages >= 4 * self.limits.max_exchanges:  # two a SOAP exchange, and room for interim answers

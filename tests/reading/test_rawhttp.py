@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import tomllib
 import zlib
 from collections import Counter
@@ -237,6 +238,15 @@ def test_many_tiny_exchanges_stop_at_the_exchange_limit():
     [exchange] = capture.exchanges
     assert exchange.request.data == b"<x/>" and exchange.answer.problem_kind == "limit"
     assert "more than 40 HTTP messages" in exchange.answer.problem
+
+
+def test_blank_lines_between_messages_cost_no_time_per_byte():
+    """A capture of one message and 15 MB of line ends (a paste gone wrong) is read in one step, not a loop per byte
+    (which took ~2 s of CPU)."""
+    started = time.process_time()
+    capture = _read(_request() + b"\r\n" * 7_500_000)
+    assert time.process_time() - started < 1.0
+    assert [e.request.data for e in capture.exchanges] == [REQUEST]
 
 
 def test_detection_by_content_and_name():
