@@ -197,7 +197,7 @@ def check(
     pairs: bool,
     jobs: int,
 ) -> None:
-    """Validate captured SSBTEK messages: files, folders (recursive), HAR captures, or - for stdin."""
+    """Validate captured SSBTEK messages: files, folders (recursive), HAR or raw HTTP captures, or - for stdin."""
     outputs = running.plan(output_format, output)
     packs, config = running.setup(schemas, version, config_file)
     options = Options(

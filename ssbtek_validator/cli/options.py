@@ -216,7 +216,8 @@ def limits(f: Callable[..., Any]) -> Callable[..., Any]:
                          show_default=True, help="Most nodes (elements, attributes, text, JSON values) one message "
                          "builds, payloads included; bounds memory."),
             click.option("--max-exchanges", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_exchanges,
-                         show_default=True, help="Most SOAP exchanges one HAR capture may hold; bounds memory."),
+                         show_default=True, help="Most SOAP exchanges one HAR or raw HTTP capture may hold; bounds "
+                         "memory."),
             click.option("--max-run-findings", type=click.IntRange(min=1), default=DEFAULT_LIMITS.max_run_findings,
                          show_default=True, help="Most findings a run keeps for its report; past it findings are "
                          "counted (verdicts, exit code), not listed. Bounds memory."),

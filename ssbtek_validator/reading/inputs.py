@@ -22,7 +22,7 @@ from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.results.model import Finding, Severity
 
 #: Files picked up when walking a directory. Files named explicitly are always read.
-DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg", "*.har")
+DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg", "*.har", "*.http")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,25 @@ def looks_like_har(source: Source) -> bool:
         return True
     head = (source.data or b"")[:64].lstrip()
     return head.startswith(b"{") and b'"log"' in (source.data or b"")[:4096]
+
+
+#: an HTTP request line or status line (RFC 9112, sections 3 and 4) at the start of a raw HTTP capture; an HTTP/2
+#: one too, so that its reader can say that only HTTP/1.x is read this way
+_HTTP_START = re.compile(
+    rb"(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+ +[^ \t\r\n]+ +HTTP/[0-9](?:\.[0-9])?|HTTP/[0-9](?:\.[0-9])? +[0-9]{3})[ \t\r\n]"
+)
+
+
+def looks_like_raw_http(source: Source) -> bool:
+    """By name (``*.http``), or by content: a raw HTTP capture (a Wireshark or Fiddler export, a pasted request)
+    starts with a request line or status line, after white space or a byte order mark. A message starts with
+    '<' and is answered by its first byte; the reader (:mod:`~ssbtek_validator.reading.rawhttp`) is imported
+    only for a capture, as the HAR reader is."""
+    named = source.name[-5:].lower() == ".http"  # the last five characters: lowering a long path costs more
+    data = source.data or b""
+    if named or data[:1] == b"<":
+        return named
+    return _HTTP_START.match(data[:256].removeprefix(b"\xef\xbb\xbf").lstrip()) is not None
 
 
 #: the run's note on what a folder's walk skipped

@@ -280,7 +280,7 @@ class ExchangeResult(_Judged):
     name: str
     request: str | None = None
     answer: str | None = None
-    #: how the two were paired: "har", "files", "korrelationsid"
+    #: how the two were paired: "har", "http" (a raw HTTP capture), "files", "korrelationsid"
     paired_by: str = ""
     findings: list[Finding] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)

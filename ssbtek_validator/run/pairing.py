@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.reading.inputs import Source, looks_like_har
+from ssbtek_validator.reading.inputs import Source, looks_like_har, looks_like_raw_http
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # Exchanges, and a plain check of files (one message from a pre-commit hook) needs neither.
 # tests/run/test_cold_start.py checks it.
 
+#: what a capture's skipped parts are called, by how its exchanges were paired
+_ENTRY = {"har": ("entry", "entries"), "http": ("HTTP exchange", "HTTP exchanges")}
+
 #: How a message is judged: the run driver's ``validate_message``, handed in so that pairing, which the
 #: driver uses, does not import the driver back.
 MessageValidator = Callable[[Source, "Options", dict[int, "Pack"], Message], MessageResult]
@@ -43,7 +46,7 @@ class Exchanges:
         self.sides: list[Side] = []
 
     def takes(self, source: Source) -> bool:
-        return source.data is not None and looks_like_har(source)
+        return source.data is not None and (looks_like_har(source) or looks_like_raw_http(source))
 
     def remember(self, message: Message) -> None:
         """Keep what pairing needs of a message read from a file (only with --pairs)."""
@@ -59,13 +62,20 @@ class Exchanges:
             result.exchanges.extend(recorded_incomplete(exchange) for exchange in pair_by_korrelationsid(self.sides))
 
     def capture(self, source: Source, result: RunResult) -> None:
-        """One HAR file: a verdict per message in it, and one per exchange."""
-        from ssbtek_validator.reading.har import read_har
+        """One HAR file or raw HTTP capture: a verdict per message in it, and one per exchange."""
         from ssbtek_validator.rules.exchange import judge
 
-        har = read_har(source, self.options.limits)
+        if looks_like_har(source):
+            from ssbtek_validator.reading.har import read_har
+
+            har, paired_by = read_har(source, self.options.limits), "har"
+        else:
+            from ssbtek_validator.reading.rawhttp import read_raw_http
+
+            har, paired_by = read_raw_http(source, self.options.limits), "http"
         if har.problem or not har.exchanges:
-            problem = har.problem or f"no SOAP exchange among its {har.skipped} entries"
+            among = plural(har.skipped, *_ENTRY[paired_by]) if paired_by == "http" else f"{har.skipped} entries"
+            problem = har.problem or f"no SOAP exchange among its {among}"
             rule = "SSBT-LIMIT" if har.problem_kind == "limit" else "SSBT-READ"
             text = problem if rule == "SSBT-LIMIT" else f"Input not checked: {problem}."
             unread = MessageResult(file=source.name, findings=[Finding(rule, Severity.ERROR, text, file=source.name)])
@@ -76,7 +86,7 @@ class Exchanges:
                 Finding(
                     "SSBT-HAR",
                     Severity.INFO,
-                    f"{plural(har.skipped, 'entry', 'entries')} without an XML body (pages, scripts, …) "
+                    f"{plural(har.skipped, *_ENTRY[paired_by])} without an XML body (pages, scripts, …) "
                     f"{'was' if har.skipped == 1 else 'were'} skipped.",
                     file=source.name,
                 )
@@ -88,7 +98,7 @@ class Exchanges:
             exchange = pending.pop()
             request = self.message(exchange.request, result, exchange.request_http) if exchange.request else None
             answer = self.message(exchange.answer, result, exchange.answer_http) if exchange.answer else None
-            result.exchanges.append(judge(exchange.name, request, answer, "har"))
+            result.exchanges.append(judge(exchange.name, request, answer, paired_by))
 
     def message(self, source: Source, result: RunResult, http: HttpFacts | None = None) -> Side:
         """``http``: what HTTP said around the message (a capture, the proxy), judged as the reader's findings

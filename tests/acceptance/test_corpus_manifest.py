@@ -18,11 +18,13 @@ CASES = MANIFEST["case"]
 
 
 def test_every_corpus_file_has_a_manifest_entry():
-    listed = {case["file"] for case in CASES}
+    listed = {case["file"] for case in CASES} | {
+        case["file"] for case in MANIFEST["http"] if case["file"].endswith(".txt")
+    }
     on_disk = {
         p.relative_to(CORPUS).as_posix()
         for p in CORPUS.rglob("*")
-        if p.is_file() and p.suffix not in {".md", ".toml", ".har", ".py"} and not p.name.startswith(".")
+        if p.is_file() and p.suffix not in {".md", ".toml", ".har", ".http", ".py"} and not p.name.startswith(".")
     }
     assert on_disk - listed == set(), "corpus files without a manifest entry"
     assert listed - on_disk == set(), "manifest entries without a file"

@@ -53,7 +53,7 @@ def test_jobs_give_the_same_messages_in_the_same_order_as_one_process(tmp_path):
 
 def test_pairs_across_chunks_and_har_captures_come_out_as_in_one_call():
     options = replace(AS_OF, pairs=True)
-    arguments = [CORPUS / "v10", CORPUS / "pairs", CORPUS / "har", CORPUS / "v11"]
+    arguments = [CORPUS / "v10", CORPUS / "pairs", CORPUS / "har", CORPUS / "http", CORPUS / "v11"]
     plain = validate_paths(arguments, options)
     assert len(plain.exchanges) > 10 and plain.run_findings  # korrelationsid pairs, HAR exchanges, HAR info
     two = validate_batch(arguments, options, jobs=2).result

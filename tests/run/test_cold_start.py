@@ -27,6 +27,7 @@ NEVER = (
     "hashlib",  # only certification digests inputs and packs
     "tempfile",  # only --output FILE writes through a temporary file
     "ssbtek_validator.reading.har",  # only a HAR capture (run/pairing.py imports it on the first one)
+    "ssbtek_validator.reading.rawhttp",  # only a raw HTTP capture, likewise
     "ssbtek_validator.rules.exchange",  # only an answer (rules/echo.py), a capture or --pairs (run/pairing.py)
     "difflib",  # only a mistyped command (cli/main.py)
     "shutil",  # with bz2 and lzma: only a progress bar on a stream that is no terminal (run/progress.py)
@@ -171,6 +172,7 @@ def test_what_a_request_leaves_out_an_answer_or_a_capture_imports(tmp_path: Path
     capture = tmp_path / "session.har"
     capture.write_text('{"log": {"entries": []}}', encoding="utf-8")
     assert "ssbtek_validator.reading.har" in imported_by("--as-of", "2026-11-01", str(capture))
+    assert "ssbtek_validator.reading.rawhttp" in imported_by("--as-of", "2026-11-01", "corpus/http/clean.http")
 
 
 #: the dataclasses a one-message check builds: the result model and the run's own records (see
