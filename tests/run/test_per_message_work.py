@@ -307,6 +307,21 @@ def test_an_answer_below_the_counted_size_is_not_counted_and_one_with_too_many_v
     assert _stripped(secrets.message_values(root, len(data))) == _stripped(values) and walked
 
 
+@settings(max_examples=200)
+@given(_document(), st.data())
+def test_the_masking_pass_masks_a_finding_text_as_seeking_every_walked_value_does(document, data):
+    """The whole pass, as the driver runs it (values read by libxml2 where it can, sought only where a finding's
+    text quotes them), against the long way (every value the walk reads, all sought) on hostile documents and
+    texts quoting their values, the pieces of split values and words of our own."""
+    raw = document.encode()
+    root = etree.fromstring(raw, safe_parser())
+    quotable = [*sorted(_stripped(secrets._walked_values(root))), "Tolvan", "sson", "'", ", ", " ", "Ω"]
+    text = "".join(data.draw(st.lists(st.sampled_from(quotable), max_size=6)))
+    fast = secrets.secrets_pattern(secrets.message_values(root, len(raw)), text)
+    slow = secrets.secrets_pattern(secrets._walked_values(root))
+    assert (fast.sub(text) if fast else text) == (slow.sub(text) if slow else text)
+
+
 @given(st.text(st.characters(blacklist_categories=("Cs",))))
 def test_non_whitespace_characters_are_counted_alike_in_latin_1_and_utf_8(text):
     """The split check compares the string-value's count (UTF-8 bytes) with the first texts' (Latin-1 bytes
