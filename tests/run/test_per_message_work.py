@@ -221,7 +221,7 @@ def test_texts_too_long_to_search_per_value_are_masked_the_long_way(monkeypatch)
 # --- a message's values, read by libxml2 for an ordinary message, walked for any other ---------------------------
 
 #: pieces of text a hostile message splits values with or pads them by (a no-break space is no XML whitespace)
-_TEXT = st.sampled_from(["Tolvan", "Tolvansson", "19121212", "12", " ", "\n  ", "\t", "\xa0", "a&amp;b", "å"])
+_TEXT = st.sampled_from(["Tolvan", "Tolvansson", "19121212", "12", " ", "\n  ", "\t", "\xa0", "a&amp;b", "å", "Ω→"])
 
 
 def _content(depth: int, entities: bool):
@@ -305,6 +305,42 @@ def test_an_answer_below_the_counted_size_is_not_counted_and_one_with_too_many_v
     assert values == secrets.message_values(root, secrets._COUNTED_SIZE) and counted
     monkeypatch.setattr(secrets, "_MOST_SECRETS", len(values))
     assert _stripped(secrets.message_values(root, len(data))) == _stripped(values) and walked
+
+
+@settings(max_examples=200)
+@given(_document(), st.data())
+def test_the_masking_pass_masks_a_finding_text_as_seeking_every_walked_value_does(document, data):
+    """The whole pass, as the driver runs it (values read by libxml2 where it can, sought only where a finding's
+    text quotes them), against the long way (every value the walk reads, all sought) on hostile documents and
+    texts quoting their values, the pieces of split values and words of our own."""
+    raw = document.encode()
+    root = etree.fromstring(raw, safe_parser())
+    quotable = [*sorted(_stripped(secrets._walked_values(root))), "Tolvan", "sson", "'", ", ", " ", "Ω"]
+    text = "".join(data.draw(st.lists(st.sampled_from(quotable), max_size=6)))
+    fast = secrets.secrets_pattern(secrets.message_values(root, len(raw)), text)
+    slow = secrets.secrets_pattern(secrets._walked_values(root))
+    assert (fast.sub(text) if fast else text) == (slow.sub(text) if slow else text)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_non_whitespace_characters_are_counted_alike_in_latin_1_and_utf_8(text):
+    """The split check compares the string-value's count (UTF-8 bytes) with the first texts' (Latin-1 bytes
+    where they fit): both must count the characters that are not XML whitespace."""
+    expected = sum(char not in " \t\r\n" for char in text)
+    assert secrets._non_space_in(text) == secrets._non_space_characters(text.encode()) == expected
+
+
+def test_first_texts_in_latin_1_are_not_encoded_to_utf_8(monkeypatch):
+    """Encoding Latin-1 first texts to UTF-8 took the encoder's slow path (~1 µs a message with findings):
+    only the string-value, which libxml2 gives as UTF-8, is counted in UTF-8; text past U+00FF still is."""
+    counted = []
+    real = secrets._non_space_characters
+    monkeypatch.setattr(secrets, "_non_space_characters", lambda data: counted.append(data) or real(data))
+    root = etree.fromstring("<a><b>Åsa Öst</b><c>Tolvan<!---->sson</c></a>".encode())
+    assert _stripped(secrets.message_values(root)) == {"Åsa Öst", "Tolvansson"} and len(counted) == 1
+    counted.clear()
+    root = etree.fromstring("<a><b>Åsa → Öst</b><c>Ω</c></a>".encode())
+    assert _stripped(secrets.message_values(root)) == {"Åsa → Öst", "Ω"} and len(counted) == 2
 
 
 def test_a_message_with_too_many_values_to_read_at_once_is_walked(monkeypatch):
