@@ -52,6 +52,9 @@ _GAP = re.compile(rb"[\r\n \t]*")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 #: the headers kept: what SOAP 1.1's binding judges, and what frames the body. Nothing else is stored.
 _KEPT = frozenset({b"content-type", b"soapaction", b"content-length", b"transfer-encoding", b"content-encoding"})
+#: the first line of an HTTP client's request file (``### name``, ``# @name``, ``// comment``, or a request
+#: with a ``{{variable}}`` or without an HTTP version), which shares the ``.http`` name with captures
+_CLIENT_FILE = re.compile(rb"(?:###|#|//)|.*\{\{|" + _TOKEN + rb" +[^ \t]+[ \t]*$")
 #: a coding name shown in a finding as it is (a token); anything else is said without it
 _CODING_SHOWN = re.compile(r"[A-Za-z0-9._-]{1,20}")
 
@@ -300,6 +303,11 @@ class _Reader:
         )
         if self.messages == 0 and line.startswith(b"<"):
             text += "; it looks like a bare XML message: name it *.xml to check it as one"
+        elif self.messages == 0 and _CLIENT_FILE.match(line):
+            text += (
+                "; it looks like an HTTP client's request file (JetBrains HTTP Client, VS Code REST Client), "
+                "not a capture of what was sent: leave it out of the folder checked, or name the files to check"
+            )
         return FramingError(text)
 
     def _fields(self, lines: list[bytes], begin: int) -> tuple[tuple[str, str], ...]:

@@ -192,6 +192,8 @@ def test_gzip_and_deflate_are_decoded_and_bounded():
     ("data", "kind", "words"),
     [
         (b"HELLO there\r\n\r\n<x/>", "read", "line 1 is not an HTTP request line"),
+        (b"### Fetch\nPOST https://{{host}}/s\n\n<x/>", "read", "an HTTP client's request file"),
+        (b"POST https://example.org/s\nContent-Type: text/xml\n\n<x/>", "read", "an HTTP client's request file"),
         (b"PRI * HTTP/2.0\r\n\r\n", "read", "HTTP/2.0"),
         (_request()[:40], "read", "cut off"),
         (b"POST /s HTTP/1.1\r\nX: " + b"a" * (MAX_HEADER_BYTES + 10), "limit", "larger than 64 KiB"),
