@@ -199,8 +199,9 @@ STAGES: tuple[tuple[str, frozenset[str]], ...] = (
 
 
 #: the last stage: what the command does beyond the rules' verdicts when it masks (its default): the rules'
-#: masking of the values they quote, and the run's pass over a message with findings that reads its values
-#: and masks them wherever a finding's text quotes them (run/secrets.py)
+#: masking of the values they quote, and the run's pass over a message with a finding no rule of ours wrote whole
+#: (a library's message, the engine's), which reads its values and masks them wherever that text quotes them
+#: (run/secrets.py)
 MASKING = "masking personal values (what --show-values skips)"
 
 

@@ -75,6 +75,23 @@ def public_values() -> frozenset[str]:
 
 
 @cache
+def _quoting() -> tuple[frozenset[str], tuple[str, ...]]:
+    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    return frozenset(data.get("masks_its_values", ())), tuple(data.get("masks_its_values_prefixes", ()))
+
+
+def masks_its_values(rule: str) -> bool:
+    """Whether findings of ``rule`` have every message value in their text masked by the rule that wrote it
+    (``masking.toml`` ``masks_its_values``), so the run need not search their texts for the message's values.
+
+    That search read every value of a message with a finding and looked for each in the findings' texts, ~45 µs
+    such a message in a batch (two thirds of a mixed batch); a rule masks what it quotes knowing the field, so
+    only the texts no rule of ours wrote whole (a library's message, the engine's) are searched."""
+    listed, prefixes = _quoting()
+    return rule in listed or rule.startswith(prefixes)
+
+
+@cache
 def _public_entities() -> frozenset[str]:
     data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
     return frozenset(data.get("public_entities", ()))

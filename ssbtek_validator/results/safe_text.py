@@ -13,7 +13,13 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.results.masking import looks_public, mask, mask_entity_names, mask_identities
+from ssbtek_validator.results.masking import (
+    looks_public,
+    mask,
+    mask_entity_names,
+    mask_identities,
+    masks_its_values,
+)
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult
 
 if TYPE_CHECKING:  # built by the run from the message's own values (run/secrets.py)
@@ -68,24 +74,41 @@ def safe_finding(finding: Finding, show_values: bool, secrets: Secrets | None = 
     return replace(finding, message=message, file=file, path=path, value=shown)
 
 
+def _searched(finding: Finding) -> bool:
+    """A finding whose text may quote a value of the message unmasked: one our rules did not write whole."""
+    return not masks_its_values(finding.rule)
+
+
+def _reason_searched(result: MessageResult) -> bool:
+    """The detection's reason quotes the message's namespace: searched when it names no pack (a foreign one,
+    whose words may name a person); a pack's namespace is ours."""
+    return bool(result.detection.reason) and not result.detection.pack_id
+
+
 def quotable_text(result: MessageResult) -> str:
     """Every text of ``result`` that :func:`safe_result` masks a message's values in, as it will be masked
     (cleaned, masked output), joined: a value that occurs in none of them cannot be quoted, and the run
-    need not look for it (``secrets_pattern``'s ``within``). ``_clean`` is cached, so the second cleaning
-    in safe_result costs a lookup."""
-    texts = [_clean(finding.message, False) for finding in result.findings]
-    texts.extend(_clean(finding.value, False) for finding in result.findings if finding.value is not None)
-    if result.detection.reason:
+    need not look for it (``secrets_pattern``'s ``within``); "" when there is none, and the run reads no value.
+    ``_clean`` is cached, so the second cleaning in safe_result costs a lookup."""
+    searched = [finding for finding in result.findings if _searched(finding)]
+    texts = [_clean(finding.message, False) for finding in searched]
+    texts.extend(_clean(finding.value, False) for finding in searched if finding.value is not None)
+    if _reason_searched(result):
         texts.append(_clean(result.detection.reason, False))
     return "\n".join(texts)
 
 
 def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
     result.file = _clean(result.file, show_values)
-    result.findings = [safe_finding(f, show_values, secrets) for f in result.findings]
+    if secrets is None:
+        result.findings = [safe_finding(f, show_values) for f in result.findings]
+    else:  # sought only where quotable_text looked for them
+        result.findings = [safe_finding(f, show_values, secrets if _searched(f) else None) for f in result.findings]
     reason = result.detection.reason
     if reason:
-        shown = _untaint(_clean(reason, show_values), secrets)
+        shown = _clean(reason, show_values)
+        if _reason_searched(result):
+            shown = _untaint(shown, secrets)
         if shown != reason:  # nearly always equal ("namespace … → pack …"): no copy of the detection then
             result.detection = replace(result.detection, reason=shown)
     result.observed = [_clean(key, show_values) for key in result.observed]

@@ -15,6 +15,7 @@ from functools import lru_cache
 from lxml import etree
 
 from ssbtek_validator.reading.message import child, element_path, text_of
+from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
 from ssbtek_validator.rules.elements import payload_child
@@ -154,7 +155,8 @@ class MivValidityRule:
                 file=context.message.name,
                 line=where.sourceline,
                 path=element_path(where),
-                value=text_of(where).strip(),  # the value at the path: the tomDatum, or the giltighetstid
+                # the value at the path: the tomDatum, or the giltighetstid
+                value=masked_value(text_of(where).strip(), etree.QName(where).localname, context.show_values),
             )
 
 

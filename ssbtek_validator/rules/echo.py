@@ -14,6 +14,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 
@@ -64,7 +65,8 @@ class AnswerEchoRule:
         if not question.echo_wanted:
             flag = question.echo_flag
             # an empty element takes the schema's default="0": false, as the service reads it
-            said = (f"is {flag[0]}" if flag[0] else "is empty (the schema's default, false)") if flag else "is absent"
+            shown = masked_value(flag[0], "fraganSkallInkluderasISvaret", context.show_values) if flag else ""
+            said = (f"is {shown}" if shown else "is empty (the schema's default, false)") if flag else "is absent"
             yield self._finding(
                 question,
                 flag[1] if flag is not None else None,

@@ -267,13 +267,14 @@ class LefiPayloadRule:
         model = models.lefi.get(version) if version is not None else models.lefi_default()
         if model is None and version is not None:
             known = ", ".join(models.lefi) or "none"
+            shown = masked_value(version, "version", context.show_values)
             in_request = message.direction == "request"
             yield Finding(
                 rule="SSBT-FK-VERSION",
                 severity=Severity.ERROR if in_request else Severity.WARNING,
                 message=(
                     (
-                        f"FK fraga/version {version!r} names a LEFI version with no model here (known: {known}); "
+                        f"FK fraga/version {shown!r} names a LEFI version with no model here (known: {known}); "
                         if version
                         else f"FK fraga/version is empty: neither a LEFI version (known: {known}) nor left out, "
                         "which is how a question asks for the default; "

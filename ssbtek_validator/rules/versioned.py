@@ -112,16 +112,17 @@ class LefiVersionRule(_LefiRule):
             if stated in served:
                 continue
             known = facts.find(stated)
+            shown = masked_value(stated, "lefiOnlineVersion", context.show_values)
             where = (
-                f"LEFI Online {stated} came with SSBTEK v{known.ssbtek}"
+                f"LEFI Online {shown} came with SSBTEK v{known.ssbtek}"
                 if known
-                else f"no SSBTEK version carries LEFI Online {stated}"
+                else f"no SSBTEK version carries LEFI Online {shown}"
             )
             yield _finding(
                 self,
                 context,
                 element,
-                f"lefiOnlineVersion {stated} is not served by SSBTEK v{context.pack.version}, which carries "
+                f"lefiOnlineVersion {shown} is not served by SSBTEK v{context.pack.version}, which carries "
                 f"LEFI Online {', '.join(served)}; {where}.",
                 stated,
             )
@@ -294,7 +295,8 @@ class ForhandsbeskedFormanRule(_LefiRule):
             if code in allowed:
                 continue
             forman = facts.formaner.get(code)
-            label = f"{code} ({forman.name})" if forman and forman.name != code else code
+            shown = masked_value(code, "formanstyp", context.show_values)
+            label = f"{shown} ({forman.name})" if forman and forman.name != code else shown
             yield _finding(
                 self,
                 context,

@@ -121,11 +121,13 @@ def validate_message(
     if options.config is not None:  # the one place configuration changes findings, for every output
         options.config.apply(result)
     secrets = None
-    if result.findings and not options.show_values:  # a conforming message has nothing to quote
+    # a conforming message has nothing to quote; the findings our rules wrote whole mask what they quote
+    within = quotable_text(result) if result.findings and not options.show_values else ""
+    if within:
         foreign = personal_words(message.namespace) if message.namespace and not result.detection.pack_id else []
         # only the values the findings' texts can quote are sought (see secrets_pattern)
         values = chain(message_values(message.root, len(message.raw)), foreign)
-        secrets = secrets_pattern(values, quotable_text(result))
+        secrets = secrets_pattern(values, within)
     return safe_result(result, options.show_values, secrets)
 
 
