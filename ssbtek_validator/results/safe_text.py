@@ -76,7 +76,7 @@ def safe_finding(finding: Finding, show_values: bool, secrets: Secrets | None = 
 
 def _searched(finding: Finding) -> bool:
     """A finding whose text may quote a value of the message unmasked: one our rules did not write whole."""
-    return not masks_its_values(finding.rule)
+    return not masks_its_values(finding.rule, finding.message)
 
 
 def _reason_searched(result: MessageResult) -> bool:

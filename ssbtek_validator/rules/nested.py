@@ -25,7 +25,8 @@ from ssbtek_validator.rules.elements import payload_child
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
-_VALUE = re.compile(r"The value '([^']*)'|^'([^']*)' is not a valid value")
+#: as rules/xsd.py's _VALUE: to the last quote before libxml2's next words, for a value may hold a quote
+_VALUE = re.compile(r"The value '(.*)'(?= (?:is not|is less|is greater|has |does not))|^'(.*)' is not a valid value")
 
 
 #: how a location names the whole nested JSON document (its JSON pointer is the empty string)

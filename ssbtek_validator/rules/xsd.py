@@ -26,7 +26,11 @@ from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 #: ``\d{2}``, which must reach the reader whole. A sentence's closing full stop is not part of the name.
 _CLARK = re.compile(r"\{([A-Za-z][\w+.\-]*:[^{}'\s]*)\}([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
-_VALUE = re.compile(r"(?:The value '([^']*)'|^'([^']*)' is not a valid value)")
+#: the value a libxml2 message quotes (as results/masking.py's _THE_VALUE and _NOT_VALID read it: to the last quote
+#: before libxml2's next words, for a value may hold a quote)
+_VALUE = re.compile(
+    r"(?:The value '(.*)'(?= (?:is not|is less|is greater|has |does not))|^'(.*)' is not a valid value)"
+)
 
 
 class XsdRule:
