@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 #: The one character a masked value is made of; never part of a real SSBTEK value.
 MASK_CHAR = "•"
@@ -60,9 +61,15 @@ _NOT_VALID = re.compile(r"(^|: )'(.*)'(?= is not a valid value of the )")
 
 
 @cache
+def _masking_toml() -> dict[str, Any]:
+    """masking.toml, read once (~0.5 ms a parse: each of the tables below used to read it again)."""
+    return tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+
+
+@cache
 def _rules() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
     """(kind -> shape, field -> kind), read once from masking.toml."""
-    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    data = _masking_toml()
     shapes = {kind: re.compile(pattern) for kind, pattern in data["shapes"].items()}
     fields = dict(data["fields"])
     unknown = set(fields.values()) - set(shapes)
@@ -74,14 +81,14 @@ def _rules() -> tuple[dict[str, re.Pattern[str]], dict[str, str]]:
 @cache
 def public_values() -> frozenset[str]:
     """Values that are never personal wherever they stand: the authorities and countries a message names."""
-    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    data = _masking_toml()
     return frozenset(data.get("public_values", ()))
 
 
 @cache
 def _quoting() -> tuple[frozenset[str], tuple[str, ...], dict[str, re.Pattern[str]]]:
     """(rules listed, prefixes listed, rule -> the shapes of its texts in one pattern), from masking.toml."""
-    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    data = _masking_toml()
     shapes = {
         rule: re.compile("|".join(f"(?:{shape})" for shape in listed))
         for rule, listed in data.get("masks_its_values_in_shapes", {}).items()
@@ -106,7 +113,7 @@ def masks_its_values(rule: str, text: str = "") -> bool:
 
 @cache
 def _public_entities() -> frozenset[str]:
-    data = tomllib.loads(Path(__file__).with_name("masking.toml").read_text(encoding="utf-8"))
+    data = _masking_toml()
     return frozenset(data.get("public_entities", ()))
 
 
