@@ -67,6 +67,7 @@ class _Proxy:
 def instrument() -> None:
     """Wraps the library calls; the nested modules look them up by module attribute at each call."""
     nested._compiled_xpath.cache_clear()
+    nested._finders.cache_clear()  # holds the finders it looked up; they are timed from here on
     compile_xpath = nested._compiled_xpath.__wrapped__
     finders: dict = {}
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from functools import cache
 from typing import Any, NamedTuple
@@ -109,21 +108,35 @@ def extract(
     limits: Limits,
     file: str,
     spent: int = 0,
-) -> Iterator[Payload | Finding]:
-    """Yield each decoded nested document, or a finding saying why it could not be decoded.
+) -> list[Payload | Finding]:
+    """Each decoded nested document, or a finding saying why it could not be decoded, in document order
+    (a document's warnings follow it).
 
     ``spent`` is the node budget the outer message used (``Message.nodes``); the payloads share the rest.
+    A list, built in one call: the only caller keeps a list, and a generator's resumptions and a list per
+    document for its warnings cost ~1 µs a message.
     """
     budget = NodeBudget(limits.max_nodes - spent)
-    for binding in bindings:
-        if binding.direction != direction:
-            continue
-        for element in binding.finder(namespace)(payload_root):
+    found: list[Payload | Finding] = []
+    warnings: list[Finding] = []
+    for binding, finder in _finders(bindings, namespace, direction):
+        for element in finder(payload_root):
             if element.get(_XSI_NIL, "").strip() in ("true", "1"):
                 continue  # nilled: no document to decode; whether it may be nil is SSBT-XSD's finding
-            warnings: list[Finding] = []
-            yield _decode(binding, element, limits, file, budget, warnings)
-            yield from warnings
+            found.append(_decode(binding, element, limits, file, budget, warnings))
+            if warnings:
+                found.extend(warnings)
+                warnings.clear()
+    return found
+
+
+@cache
+def _finders(
+    bindings: tuple[PayloadBinding, ...], namespace: str, direction: str | None
+) -> tuple[tuple[PayloadBinding, etree.XPath], ...]:
+    """A pack's bindings for one direction, each with its compiled finder: looked up once per pack and
+    direction instead of once per binding and message."""
+    return tuple((binding, binding.finder(namespace)) for binding in bindings if binding.direction == direction)
 
 
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -173,6 +186,15 @@ def _json_too_deep(document: Any, max_depth: int) -> bool:
     return False
 
 
+def _what(binding: PayloadBinding) -> str:
+    """How findings name a payload ("FK payload (base64 json)"): built only for a finding, not per document."""
+    return f"{binding.agency} payload ({binding.encoding} {binding.format})"
+
+
+def _too_deep(binding: PayloadBinding, limits: Limits) -> str:
+    return f"{_what(binding)} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
+
+
 def _decode(
     binding: PayloadBinding,
     element: etree._Element,
@@ -182,7 +204,6 @@ def _decode(
     warnings: list[Finding],
 ) -> Payload | Finding:
     """The decoded document, or the finding that stopped decoding; ``warnings`` gets what did not stop it."""
-    what = f"{binding.agency} payload ({binding.encoding} {binding.format})"
     text = text_of(element).strip()
     if binding.encoding == "base64":
         if len(text) * 3 // 4 > limits.max_decoded_bytes and len(_without_whitespace(text)) * 3 // 4 > (
@@ -190,7 +211,7 @@ def _decode(
         ):
             return _decode_finding(
                 "SSBT-LIMIT",
-                f"{what} would decode to more than the limit of {limits.max_decoded_bytes:,} bytes "
+                f"{_what(binding)} would decode to more than the limit of {limits.max_decoded_bytes:,} bytes "
                 "(raise it with --max-decoded-bytes); not decoded.",
                 element,
                 file,
@@ -198,27 +219,27 @@ def _decode(
         try:
             raw = _base64(text)
         except (binascii.Error, ValueError):
-            return _decode_finding("SSBT-PAYLOAD-BASE64", f"{what} is not valid base64.", element, file)
+            return _decode_finding("SSBT-PAYLOAD-BASE64", f"{_what(binding)} is not valid base64.", element, file)
     else:
         raw = text_as_bytes(text) if binding.format == "xml" else text.encode("utf-8")
         if len(raw) > limits.max_decoded_bytes:
             return _decode_finding(
                 "SSBT-LIMIT",
-                f"{what} is larger than the limit of {limits.max_decoded_bytes:,} bytes "
+                f"{_what(binding)} is larger than the limit of {limits.max_decoded_bytes:,} bytes "
                 "(raise it with --max-decoded-bytes); not checked.",
                 element,
                 file,
             )
     if not budget.spend(raw, JSON_MARKERS if binding.format == "json" else XML_MARKERS):
-        return _decode_finding("SSBT-LIMIT", nodes_text(what, limits), element, file)
+        return _decode_finding("SSBT-LIMIT", nodes_text(_what(binding), limits), element, file)
     if binding.format == "json":
-        return _decode_json(binding, element, raw, what, limits, file)
+        return _decode_json(binding, element, raw, limits, file)
     prolog = None if _PLAIN_UTF8.match(raw) else sniff(raw)  # the common case costs one match
     problems = encoding_problems(raw, prolog, "the decoded document") if prolog and binding.encoding == "base64" else ()
     for fatal, text in problems:
         # the same lies libxml2 accepts in the outer message (a BOM against the declaration, Latin-1 named
         # for UTF-8 bytes, an encoding a byte scan cannot check), in the bytes CSN's receiver parses
-        found = _decode_finding("SSBT-ENCODING", f"{what}: {text}", element, file, Severity.WARNING)
+        found = _decode_finding("SSBT-ENCODING", f"{_what(binding)}: {text}", element, file, Severity.WARNING)
         if fatal:
             return replace(found, severity=Severity.ERROR)
         warnings.append(found)
@@ -228,17 +249,19 @@ def _decode(
         problem = classify(exc, raw, prolog or sniff(raw))
         if problem.rule in ("SSBT-LIMIT", "SSBT-DTD", "SSBT-ENCODING"):  # each says more than libxml2's words
             text = problem.message.replace("The message", "the decoded document", 1)
-            return _decode_finding(problem.rule, f"{what}: {text}", element, file)
+            return _decode_finding(problem.rule, f"{_what(binding)}: {text}", element, file)
         return _decode_finding(
             "SSBT-PAYLOAD-XML",
-            f"{what} is not well-formed XML: {reason(exc)} (decoded line {exc.lineno}, column {problem.column}).",
+            f"{_what(binding)} is not well-formed XML: {reason(exc)} "
+            f"(decoded line {exc.lineno}, column {problem.column}).",
             element,
             file,
         )
     if document is None:
-        return _decode_finding("SSBT-PAYLOAD-XML", f"{what} holds no XML element.", element, file)
+        return _decode_finding("SSBT-PAYLOAD-XML", f"{_what(binding)} holds no XML element.", element, file)
     docinfo = document.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
+        what = _what(binding)
         return _decode_finding("SSBT-DTD", f"{what} declares a DOCTYPE; nothing in it was loaded.", element, file)
     return Payload(binding, element, document)
 
@@ -386,19 +409,18 @@ _JSON_LONG_NUMBERS = json.JSONDecoder(
 
 
 def _decode_json(
-    binding: PayloadBinding, element: etree._Element, raw: bytes, what: str, limits: Limits, file: str
+    binding: PayloadBinding, element: etree._Element, raw: bytes, limits: Limits, file: str
 ) -> Payload | Finding:
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _decode_finding(
-            "SSBT-PAYLOAD-UTF8", f"{what} is not UTF-8 (byte {exc.start} after decoding).", element, file
+            "SSBT-PAYLOAD-UTF8", f"{_what(binding)} is not UTF-8 (byte {exc.start} after decoding).", element, file
         )
-    deep = f"{what} nests deeper than the limit of {limits.max_depth} (--max-depth); not checked."
     if decoded.startswith("\ufeff"):
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f"{what} starts with a byte order mark; a JSON text sent between systems must not (RFC 8259, "
+            f"{_what(binding)} starts with a byte order mark; a JSON text sent between systems must not (RFC 8259, "
             "section 8.1: a receiver may ignore it or refuse the text). Send the JSON without it.",
             element,
             file,
@@ -409,15 +431,15 @@ def _decode_json(
     except _OutOfRange as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f"{what} has the number {exc.args[0][:24]}, beyond the range of a double (about 1.8e308); receivers "
-            "differ in what they make of it (RFC 8259, section 6). Send a number a double can hold.",
+            f"{_what(binding)} has the number {exc.args[0][:24]}, beyond the range of a double (about 1.8e308); "
+            "receivers differ in what they make of it (RFC 8259, section 6). Send a number a double can hold.",
             element,
             file,
         )
     except _DuplicateName as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f'{what} has an object with the name "{exc.args[0]}" twice; parsers differ in which value they '
+            f'{_what(binding)} has an object with the name "{exc.args[0]}" twice; parsers differ in which value they '
             "keep (RFC 8259, section 4: names should be unique), so what the service reads cannot be checked. "
             "Send each name once.",
             element,
@@ -426,29 +448,29 @@ def _decode_json(
     except _NotJsonConstant as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f"{what} is not JSON: {exc.args[0]} is no JSON value (JSON has no NaN or infinities; RFC 8259 "
+            f"{_what(binding)} is not JSON: {exc.args[0]} is no JSON value (JSON has no NaN or infinities; RFC 8259 "
             "section 6), though some JSON libraries write it.",
             element,
             file,
         )
     except RecursionError:
-        return _decode_finding("SSBT-LIMIT", deep, element, file)
+        return _decode_finding("SSBT-LIMIT", _too_deep(binding, limits), element, file)
     except json.JSONDecodeError as exc:
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f"{what} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the decoded text.",
+            f"{_what(binding)} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} of the decoded text.",
             element,
             file,
         )
     except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
-        return _decode_finding("SSBT-PAYLOAD-JSON", f"{what} is not usable JSON: {exc}.", element, file)
+        return _decode_finding("SSBT-PAYLOAD-JSON", f"{_what(binding)} is not usable JSON: {exc}.", element, file)
     if raw.count(b"[") + raw.count(b"{") > limits.max_depth and _json_too_deep(document, limits.max_depth):
-        return _decode_finding("SSBT-LIMIT", deep, element, file)
+        return _decode_finding("SSBT-LIMIT", _too_deep(binding, limits), element, file)
     if _has_lone_surrogate(decoded, document):
         return _decode_finding(
             "SSBT-PAYLOAD-JSON",
-            f"{what} has a string with a \\u escape of half a surrogate pair (\\uD800–\\uDFFF without its other "
-            "half), which stands for no character; receivers differ in what they make of it (RFC 8259, section "
+            f"{_what(binding)} has a string with a \\u escape of half a surrogate pair (\\uD800–\\uDFFF without its "
+            "other half), which stands for no character; receivers differ in what they make of it (RFC 8259, section "
             "8.2). Escape each character outside the BMP as its full pair.",
             element,
             file,

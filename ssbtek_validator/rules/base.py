@@ -7,7 +7,7 @@ never decide exit codes; the engine runs them, catches their failures and masks 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, NamedTuple, Protocol
@@ -101,6 +101,7 @@ class Context:
     #: identities a team's configuration accepts as its test persons (``test-persons``): SSBT-PERSONID
     #: leaves them alone, whatever their date or check digit
     test_persons: frozenset[str] = frozenset()
+    _decoded: dict[tuple[str, str], list[Payload]] | None = field(default=None, repr=False)
 
     def observe(self, key: str) -> None:
         self.observed.append(key)
@@ -112,19 +113,35 @@ class Context:
             self._payloads = (
                 []
                 if payload is None
-                else list(
-                    extract(
-                        payload,
-                        self.pack.payloads,
-                        self.pack.namespace,
-                        self.message.direction,
-                        self.limits,
-                        self.message.name,
-                        self.message.nodes,
-                    )
+                else extract(
+                    payload,
+                    self.pack.payloads,
+                    self.pack.namespace,
+                    self.message.direction,
+                    self.limits,
+                    self.message.name,
+                    self.message.nodes,
                 )
             )
         return self._payloads
+
+    def decoded(self, agency: str, fmt: str) -> Sequence[Payload]:
+        """The nested documents of one agency and format ("json", "xml") that decoded, in document order.
+
+        Sorted out of :meth:`payloads` once per message for the rules that each want one kind (CSN, SKV, FK):
+        a generator per rule filtering every payload cost ~1 µs a message."""
+        index = self._decoded
+        if index is None:
+            index = self._decoded = {}
+            for item in self.payloads():
+                if isinstance(item, Payload):
+                    binding = item.binding
+                    kind = (binding.agency, binding.format)
+                    if kind in index:
+                        index[kind].append(item)
+                    else:
+                        index[kind] = [item]
+        return index.get((agency, fmt), ())
 
 
 class Rule(Protocol):

@@ -37,12 +37,6 @@ def _models(context: Context) -> NestedModels:
     return models_for(getattr(context.pack, "openapi", ()))
 
 
-def _decoded(context: Context, agency: str, fmt: str) -> Iterator[Payload]:
-    for item in context.payloads():
-        if isinstance(item, Payload) and item.binding.agency == agency and item.binding.format == fmt:
-            yield item
-
-
 def _finding(rule, context: Context, payload: Payload, inner: str, message: str, **extra) -> Finding:
     return Finding(
         rule=extra.pop("rule_id", rule.id),
@@ -86,7 +80,7 @@ class CsnPayloadRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         models = _models(context)
-        for payload in _decoded(context, "CSN", "xml"):
+        for payload in context.decoded("CSN", "xml"):
             yield from self._check_one(context, models, payload)
 
     def _check_one(self, context: Context, models: NestedModels, payload: Payload) -> Iterator[Finding]:
@@ -117,7 +111,7 @@ class CsnPayloadRule:
             )
             return
         declared = (root.get("schemaVersion") or "").strip()
-        if declared and _decimal(declared) != _decimal(model.schema_version):
+        if declared and declared != model.schema_version and _decimal(declared) != _decimal(model.schema_version):
             yield _finding(
                 self,
                 context,
@@ -208,7 +202,7 @@ class SkvPayloadRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         roots = _models(context).skv_roots
-        for payload in _decoded(context, "SKV", "xml"):
+        for payload in context.decoded("SKV", "xml"):
             root = payload.document
             if roots and root.tag not in roots:  # the name and its namespace: SKV's answer is namespaced
                 known = "; ".join(_clark_text(root) for root in roots)
@@ -219,7 +213,7 @@ class SkvPayloadRule:
                     element_path(root),
                     f"SKV payload's root element is {_clark_text(root.tag)}; known roots: {known} (provisional).",
                 )
-        for payload in _decoded(context, "SKV", "json"):
+        for payload in context.decoded("SKV", "json"):
             if not isinstance(payload.document, dict):
                 part = etree.QName(payload.element.getparent()).localname
                 yield _finding(
@@ -260,7 +254,7 @@ class LefiPayloadRule:
     def check(self, context: Context) -> Iterator[Finding]:
         message = context.message
         version_element = _fk_version(context)
-        documents = list(_decoded(context, "FK", "json"))
+        documents = context.decoded("FK", "json")
         if version_element is None and not documents:  # no LEFI version named, no LEFI document: nothing to say
             return
         models = _models(context)
@@ -325,12 +319,16 @@ def _fk_version(context: Context):
 
     A request's specifikaFrageparametrar/FK is looked up through :func:`payload_child`, which remembers it
     for the request rules that read the same block (SSBT-INKLUDERA and the agency rules): each step of
-    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them."""
+    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them. An answer echoes the question's
+    parameters only when asked to (fraganSkallInkluderasISvaret): one that does not spell their name in its
+    bytes (:meth:`Message.may_name`) has no version to find, and its five steps (~2.2 µs) are skipped."""
     message = context.message
     if message.payload is None:
         return None
     if message.direction == "request":
         return child(payload_child(context, "specifikaFrageparametrar", "FK"), "fraga", "version")
+    if not message.may_name(b"specifikaFrageparametrar"):  # no echoed question's parameters: five steps saved
+        return None
     return child(message.payload, "fraga", "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
