@@ -85,7 +85,18 @@ def _block(version: int):
             st.sampled_from(SKV11_CONTENT),
         )
         skv = st.lists(part, max_size=4).map(lambda parts: f"<ssbt:SKV>{''.join(parts)}</ssbt:SKV>")
-    other = st.sampled_from(["<ssbt:AF><ssbt:data/></ssbt:AF>", "<ssbt:CSN/>", "<!-- c --><?pi d?>"])
+    other = st.sampled_from(
+        [
+            "<ssbt:AF><ssbt:data/></ssbt:AF>",
+            "<ssbt:CSN/>",
+            "<!-- c --><?pi d?>",
+            # the names the payloads have, in places no binding looks: decoys for the union's names
+            "<ssbt:CSN><ssbt:data><svar>x</svar><ssbt:lefiJsonSvar/></ssbt:data></ssbt:CSN>",
+            "<ssbt:SKV><ssbt:data><ssbt:svar>x</ssbt:svar></ssbt:data><ssbt:svar/></ssbt:SKV>",
+            "<ssbt:FK><ssbt:svar/><ssbt:data><ssbt:data>e30=</ssbt:data></ssbt:data></ssbt:FK>",
+            "<ssbt:svar>x</ssbt:svar><svar/><ssbt:data/>",
+        ]
+    )
     return st.one_of(csn, fk, skv, other)
 
 
@@ -265,3 +276,32 @@ def test_a_schema_version_written_as_the_model_writes_it_is_not_converted(monkey
     assert converted == []
     validate_sources([Source("a.xml", _with_schema_version("03.00"))], Options(rules=CSN_RULE))
     assert converted == ["03.00", "3.0"]
+
+
+# ---------------------------------------------------------------- the usual XML declaration
+
+
+@given(st.sampled_from(nested._USUAL_DECLARATIONS), st.binary(max_size=40))
+def test_a_usual_declaration_is_one_the_plain_utf8_pattern_takes(declaration, rest):
+    """The prefix compare stands for the pattern only where the pattern would say the same (no sniffing)."""
+    assert nested._PLAIN_UTF8.match(declaration + rest)
+
+
+def test_a_csn_document_with_the_usual_declaration_is_not_matched_against_the_pattern(monkeypatch):
+    tried = []
+    real = nested._PLAIN_UTF8
+
+    class Spy:
+        def match(self, raw):
+            tried.append(raw[:40])
+            return real.match(raw)
+
+    monkeypatch.setattr(nested, "_PLAIN_UTF8", Spy())
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert {"SSBT-CSN-MODEL", "SSBT-SKV-PAYLOAD"} <= set(message.rules_run)
+    assert message.verdict.value == "conforms" and tried == []
+    document = base64.b64decode(_carried(ANSWER, b"svar"))
+    latin = document.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"', 1)
+    other = ANSWER.replace(_carried(ANSWER, b"svar").encode(), base64.b64encode(latin), 1)
+    validate_sources([Source("a.xml", other)], Options())
+    assert tried == [latin[:40]]
