@@ -326,16 +326,15 @@ def _fk_version(context: Context):
 
     A request's specifikaFrageparametrar/FK is looked up through :func:`payload_child`, which remembers it
     for the request rules that read the same block (SSBT-INKLUDERA and the agency rules): each step of
-    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them. An answer echoes the question's
-    parameters only when asked to (fraganSkallInkluderasISvaret): one that does not spell their name in its
-    bytes (:meth:`Message.may_name`) has no version to find, and its five steps (~2.2 µs) are skipped."""
+    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them. An answer echoes the question
+    only when asked to (fraganSkallInkluderasISvaret); one that does not has no ``fraga``, and ``child`` stops
+    at that first step. Searching the answer's bytes for the name first (:meth:`Message.may_name`) cost more
+    than the step it would save (~1.4 against ~0.8 µs an answer of the mixed batch, ~8.5 kB on average)."""
     message = context.message
     if message.payload is None:
         return None
     if message.direction == "request":
         return child(payload_child(context, "specifikaFrageparametrar", "FK"), "fraga", "version")
-    if not message.may_name(b"specifikaFrageparametrar"):  # no echoed question's parameters: five steps saved
-        return None
     return child(message.payload, "fraga", "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
