@@ -249,7 +249,9 @@ class LefiPayloadRule:
         "instead. Violations are errors at `outer XPath → JSON pointer` (SSBT-LEFI-MODEL). A question that "
         "names nothing to fetch is rejected by LEFI as a whole (HTTP 400): error. A key the model does "
         "not know where the model is closed (the question, the answer's top level, formansinformation) is "
-        "SSBT-LEFI-UNKNOWN-FIELD (warning: usually a typo or another LEFI version). A version with no "
+        "SSBT-LEFI-UNKNOWN-FIELD (warning: usually a typo or another LEFI version). A null where the model "
+        "asks for a value is an error: OpenAPI 3.0 admits null only in a field marked nullable, the LEFI v9 "
+        "OpenAPI marks none, and it describes data that is not given as left out of the answer. A version with no "
         "model is SSBT-FK-VERSION: an error in a request (FK answers it with an error, not data), a "
         "warning in an answer that echoes it (the JSON is then not checked)."
     )
@@ -373,6 +375,14 @@ _BOUNDS = {
 }
 
 
+#: why a null is wrong where the model asks for a value: OpenAPI 3.0 admits null only where a schema says
+#: ``nullable: true``, and the LEFI v9 OpenAPI file says it of no field; it describes data not given as left out
+_NOT_NULLABLE = (
+    " The LEFI OpenAPI (3.0) admits null only where a field is marked nullable, and LEFI v9 marks none: a value "
+    "that is not given is left out of the JSON."
+)
+
+
 def _describe(error: JsonError, pointer: str) -> str:
     """What is wrong and what was expected, without quoting the (personal) value itself."""
     where = pointer.lstrip("/") or "the document"
@@ -389,7 +399,8 @@ def _describe(error: JsonError, pointer: str) -> str:
         return f"{where}: {custom}." if keyword in ("anyOf", "oneOf") else f"{where} is not {custom}."
     if keyword == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"{where} is {_json_type(error.instance)}; expected {wanted}."
+        found = f"{where} is {_json_type(error.instance)}; expected {wanted}."
+        return found + _NOT_NULLABLE if error.instance is None else found
     if keyword == "pattern":
         return f"{where} does not match the pattern {expected}."
     if keyword == "format":

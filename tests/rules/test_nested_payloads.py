@@ -400,3 +400,18 @@ def test_a_nilled_payload_element_is_the_schemas_finding_alone(element):
     nilled = f'<{name} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>'
     result = validate((ANSWER[:start] + nilled + ANSWER[end:]).encode("utf-8"))
     assert [(f.rule, str(f.severity)) for m in result.messages for f in m.findings] == [("SSBT-XSD", "error")]
+
+
+def test_a_null_in_lefi_json_is_an_error_that_says_why():
+    """LEFI v9's OpenAPI (3.0) marks no field nullable and leaves out data not given: a null is no value there,
+    and the finding says so (a vendor serializer writing nulls, e.g. Json.NET's default, is the usual cause)."""
+    document = _decoded_json(ANSWER, "lefiJsonSvar")
+    document["avvikelser"] = None
+    text = _replace(ANSWER, "lefiJsonSvar", base64.b64encode(json.dumps(document).encode()).decode())
+    found = _only(_run(text), "SSBT-LEFI-MODEL")
+    assert found.path.endswith("→ /avvikelser")
+    assert "is null; expected object" in found.message
+    assert "nullable" in found.message and "left out" in found.message
+    del document["avvikelser"]
+    left_out = _replace(ANSWER, "lefiJsonSvar", base64.b64encode(json.dumps(document).encode()).decode())
+    assert not [f for f in _run(left_out).findings if f.rule == "SSBT-LEFI-MODEL"]
