@@ -235,6 +235,30 @@ def _instant(text: str) -> str:
     return when.isoformat() + (fraction or "").rstrip("0").rstrip(".") + ("Z" if zone else "")
 
 
+def _changed_by_serializer(asked: str, echoed: str) -> str | None:
+    """Why an echoed xs:dateTime is not the value asked, where it is the same time changed the way a
+    serializer changes one: a zone added or dropped, or fraction digits cut; None otherwise."""
+    mine, theirs = _DATE_TIME.fullmatch(asked.strip()), _DATE_TIME.fullmatch(echoed.strip())
+    if mine is None or theirs is None:
+        return None
+    (moment, fraction, zone), (moment2, fraction2, zone2) = mine.groups(), theirs.groups()
+    digits, digits2 = (fraction or ".")[1:].rstrip("0"), (fraction2 or ".")[1:].rstrip("0")
+    if bool(zone) != bool(zone2) and moment == moment2 and digits == digits2:
+        added = "adds a time zone to" if zone2 else "drops the time zone of"
+        return (
+            f"The answer {added} the time given: a time with a zone and one without are not the same "
+            "xs:dateTime value (XML Schema 1.0 Part 2, 3.2.7.4), so it was not returned as given."
+        )
+    cut_short = bool(zone) == bool(zone2) and len(digits2) < len(digits) and digits.startswith(digits2)
+    if cut_short and _instant(moment + (fraction2 or "") + (zone or "")) == _instant(echoed.strip()):
+        cut = f"{len(digits2)} fraction digits" if digits2 else "whole seconds"
+        return (
+            f"The answer's time is the request's cut to {cut}: another instant, so it was not returned as "
+            "given (a date-time type that holds less precision than the request's was used on the way)."
+        )
+    return None
+
+
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 #: the question's fields whose type has more than one spelling of a value (the contract's types)
 _TYPED_FIELDS = {
@@ -431,10 +455,23 @@ class PairFrageTidpunktRule(_EchoRule):
     summary = "The answer echoes the request's frageTidpunkt (the same instant)."
     versions = ALL_VERSIONS
     explanation = (
-        "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract). The same instant "
-        "written in another offset is the same value; another instant, or none, is an error."
+        "frageTidpunkt is echoed in the answer when the request gives one (SSBTEK v10 contract: returned as "
+        "given). It is an xs:dateTime, compared by value (XML Schema 1.0 Part 2, 3.2.7): the same instant "
+        "written in another offset, or with trailing zeros in its fraction, is the same value. Another instant, "
+        "or none, is an error; so is the request's time cut to fewer fraction digits (.4181234 echoed as .418 is "
+        "another instant) and a zone added to or dropped from it (a time without a zone is not comparable with "
+        "one with a zone within 14 hours, 3.2.7.4, so it is not the value given): the finding names either cause."
     )
     example = "the answer's frageTidpunkt is 2026-10-15T08:00:00Z; the request's is 2026-10-14T09:12:33+02:00."
+
+    def echo_problem(self, question: Side, answer: Side, source: str) -> tuple[Place | None, str] | None:
+        """As every echo, and where the two differ only as a serializer changes a value (a zone added or dropped,
+        fraction digits cut), the finding says which, so the reader knows where to look."""
+        problem = super().echo_problem(question, answer, source)
+        if problem is None or answer.frage_tidpunkt is None:
+            return problem
+        cause = _changed_by_serializer(question.frage_tidpunkt[0], answer.frage_tidpunkt[0])  # type: ignore[index]
+        return (problem[0], f"{problem[1]} {cause}") if cause else problem
 
     @staticmethod
     def same(a: str, b: str) -> bool:

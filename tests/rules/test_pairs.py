@@ -251,3 +251,36 @@ def test_an_empty_echoed_flag_is_the_schemas_default_false():
     [message] = validate(answer.encode("utf-8")).messages
     assert [(f.rule, f.severity) for f in message.findings] == [("SSBT-ANSWER-ECHO", Severity.ERROR)]
     assert "is empty (the schema's default, false)" in message.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("asked", "echoed", "cause"),
+    [
+        ("2026-10-14T09:12:33.4181234+02:00", "2026-10-14T09:12:33.418+02:00", "cut to 3 fraction digits"),
+        ("2026-10-14T07:12:33.418Z", "2026-10-14T09:12:33+02:00", "cut to whole seconds"),
+        ("2026-10-14T09:12:33.418", "2026-10-14T09:12:33.418+02:00", "adds a time zone"),
+        ("2026-10-14T09:12:33.418+02:00", "2026-10-14T09:12:33.418", "drops the time zone"),
+        ("2026-10-14T09:12:33.418+02:00", "2026-10-15T09:12:33.418+02:00", None),  # another day: no such cause
+        ("2026-10-14T09:12:33.418+02:00", "2026-10-14T09:12:33.41+02:00", "cut to 2 fraction digits"),
+        ("2026-10-14T09:12:33.418+02:00", "2026-10-14T09:12:33.42+02:00", None),  # rounded, not cut: just another
+    ],
+)
+def test_a_frageTidpunkt_changed_by_a_serializer_is_an_error_that_names_the_change(tmp_path, asked, echoed, cause):
+    """The contract returns frageTidpunkt as given: a zone added or dropped, or fraction digits cut, is not the
+    value given (XML Schema compares xs:dateTime by value; a zoned and an unzoned time are not comparable
+    within 14 hours), so it stays an error, and the finding says which change it was."""
+    stamp = "2026-10-14T09:12:33.418+02:00"
+    request = (CORPUS / "v10" / "request-full.xml").read_text(encoding="utf-8")
+    answer = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_text(encoding="utf-8")
+    (tmp_path / "request.xml").write_text(request.replace(stamp, asked), encoding="utf-8")
+    (tmp_path / "answer.xml").write_text(answer.replace(stamp, echoed), encoding="utf-8")
+    result = validate_pair(
+        read_file(tmp_path / "request.xml"), read_file(tmp_path / "answer.xml"), Options(), builtin_packs()
+    )
+    [exchange] = result.exchanges
+    [finding] = [f for f in exchange.findings if f.rule == "SSBT-PAIR-FRAGETIDPUNKT"]
+    assert finding.severity.value == "error"
+    if cause is None:
+        assert "not returned as given" not in finding.message
+    else:
+        assert cause in finding.message and "not returned as given" in finding.message
