@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from lxml import etree
@@ -299,10 +300,41 @@ class LefiPayloadRule:
         for payload in documents:
             validator = model.validator(payload.binding.direction)
             if validator.is_valid(payload.document):  # the common case: no error list to build and sort
+                if payload.binding.direction == "request":
+                    yield from self._long_period(context, payload, f"LEFI {model.version} question")
                 continue
             what = "question" if payload.binding.direction == "request" else "answer"
             for error in _errors(validator.errors_of_invalid(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
+
+    def _long_period(self, context: Context, payload: Payload, what: str) -> Iterator[Finding]:
+        """A question whose period is longer than two years: LEFI rejects the whole call (HTTP 400) unless the
+        actor's agreement makes an exception for every group asked for, which a message cannot show: a warning.
+        Read only from a question the model accepted."""
+        period = payload.document.get("period") if isinstance(payload.document, dict) else None
+        if not isinstance(period, dict):
+            return
+        try:
+            start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["tom"])
+        except (KeyError, TypeError, ValueError):  # an open end, or a model (--schemas) that checks no dates
+            return
+        # two years on from the start; from a 29 February, 1 March (the later reading, so never a false alarm)
+        limit = (
+            date(start.year + 2, 3, 1) if (start.month, start.day) == (2, 29) else start.replace(year=start.year + 2)
+        )
+        if end > limit:
+            yield _finding(
+                self,
+                context,
+                payload,
+                "/period",
+                f"FK payload ({what}): period runs from {start.isoformat()} to {end.isoformat()}, longer than two "
+                "years; LEFI rejects such a call as a whole (HTTP 400) unless the actor's agreement makes an "
+                "exception for every förmånsgrupp and type of övrig information asked for (LEFI REST v9 OpenAPI, "
+                "hamtaFormansinformation).",
+                rule_id="SSBT-LEFI-PERIOD",
+                severity=Severity.WARNING,
+            )
 
     def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
         pointer = _pointer(error.absolute_path)

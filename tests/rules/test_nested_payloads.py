@@ -415,3 +415,27 @@ def test_a_null_in_lefi_json_is_an_error_that_says_why():
     del document["avvikelser"]
     left_out = _replace(ANSWER, "lefiJsonSvar", base64.b64encode(json.dumps(document).encode()).decode())
     assert not [f for f in _run(left_out).findings if f.rule == "SSBT-LEFI-MODEL"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "warned"),
+    [
+        ("2024-10-31", "2026-10-31", False),  # two years to the day
+        ("2024-10-31", "2026-11-01", True),
+        ("2024-02-29", "2026-03-01", False),  # from a 29 February: the later reading, 1 March
+        ("2024-02-29", "2026-03-02", True),
+        ("2023-01-01", "2026-10-31", True),
+    ],
+)
+def test_a_lefi_question_longer_than_two_years_is_a_warning(start, end, warned):
+    """LEFI rejects a question whose period is longer than two years (HTTP 400) unless an agreement makes an
+    exception, which no message shows: a warning at the period, never an error."""
+    document = _decoded_json(REQUEST, "lefiJsonFraga")
+    document["period"] = {"from": start, "tom": end}
+    text = _replace(REQUEST, "lefiJsonFraga", base64.b64encode(json.dumps(document).encode()).decode())
+    message = _run(text)
+    found = [f for f in message.findings if f.rule == "SSBT-LEFI-PERIOD"]
+    assert len(found) == warned, [(f.rule, f.message) for f in message.findings]
+    assert str(message.verdict) == "conforms"
+    if warned:
+        assert found[0].severity.value == "warning" and found[0].path.endswith("→ /period")
