@@ -16,6 +16,7 @@ LEFI version the version-dependent rules apply:
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from functools import cache
@@ -31,6 +32,20 @@ LEFI_NAMESPACE = "urn:ssbtek-validator:reconstructed:lefi-online"
 
 def lefi_tag(local: str) -> str:
     return f"{{{LEFI_NAMESPACE}}}{local}"
+
+
+def stated_version(text: str) -> str:
+    """A stated lefiOnlineVersion as the release notes name LEFI versions (major.minor): "5.0.0" is "5.0".
+    LEFI Online 5.0 brought "ny semantisk versionshantering" (Försäkringskassan's release note 2018-10-08),
+    and a semantic version is major.minor.patch, where a patch changes nothing a message may carry; the
+    notes themselves write "5.0", "5.1", "6.0". No public message shows which spelling the field holds,
+    so both are read as the same version."""
+    value = text.strip()
+    found = _SEMANTIC.fullmatch(value)
+    return found.group(1) if found else value
+
+
+_SEMANTIC = re.compile(r"([0-9]+\.[0-9]+)\.[0-9]+")
 
 
 @cache
@@ -205,7 +220,7 @@ def _stated(holders: list[tuple[etree._Element, str]]) -> tuple[str | None, etre
     for holder, reason in holders:
         element = holder.find(tag)
         if element is not None and text_of(element).strip():
-            return text_of(element).strip(), element, reason
+            return stated_version(text_of(element)), element, reason
     return None, None, ""
 
 

@@ -17,7 +17,15 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.packs.lefi_online import LefiJudgement, exists_in, inspect, lefi_facts, lefi_tag, version_key
+from ssbtek_validator.packs.lefi_online import (
+    LefiJudgement,
+    exists_in,
+    inspect,
+    lefi_facts,
+    lefi_tag,
+    stated_version,
+    version_key,
+)
 from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.message import MAX_DIGITS, element_path, integer, is_leaf, text_of
 from ssbtek_validator.results.masking import masked_value
@@ -108,11 +116,12 @@ class LefiVersionRule(_LefiRule):
         facts = lefi_facts()
         served = [v.version for v in facts.served_by(context.pack.version)]
         for element in self.view(context).iter("lefiOnlineVersion"):
-            stated = _text(element)
+            stated = stated_version(text_of(element))
             if stated in served:
                 continue
             known = facts.find(stated)
             shown = masked_value(stated, "lefiOnlineVersion", context.show_values)
+            written = masked_value(_text(element), "lefiOnlineVersion", context.show_values)
             where = (
                 f"LEFI Online {shown} came with SSBTEK v{known.ssbtek}"
                 if known
@@ -122,9 +131,9 @@ class LefiVersionRule(_LefiRule):
                 self,
                 context,
                 element,
-                f"lefiOnlineVersion {shown} is not served by SSBTEK v{context.pack.version}, which carries "
+                f"lefiOnlineVersion {written} is not served by SSBTEK v{context.pack.version}, which carries "
                 f"LEFI Online {', '.join(served)}; {where}.",
-                stated,
+                _text(element),
             )
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from ssbtek_validator import validate
 from ssbtek_validator.cli.main import main
+from ssbtek_validator.packs.lefi_online import stated_version
 from ssbtek_validator.packs.schema_packs import BuiltinPacks, PackError, builtin_packs
 
 from ..conftest import CORPUS, SHARED
@@ -209,3 +210,13 @@ def test_a_pack_is_read_when_its_version_is_first_asked_for(tmp_path):
     with pytest.raises(PackError, match="version 10, but the folder is v12's"):
         packs[12]  # the lookup is what fails
     assert set(builtin_packs()) == {int(p.name.removeprefix("ssbt-v")) for p in real.parent.glob("ssbt-v*")}
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [("6.0", "6.0"), (" 6.0.0 ", "6.0"), ("5.1.2", "5.1"), ("6", "6"), ("v6.0", "v6.0"), ("6.0.0.1", "6.0.0.1")],
+)
+def test_a_stated_lefi_version_is_read_as_major_minor(text, version):
+    """LEFI Online 5.0 brought semantic versioning (major.minor.patch); the release notes write major.minor.
+    A patch is the same version; anything else is kept as written, for the rules to name it."""
+    assert stated_version(text) == version
