@@ -216,6 +216,10 @@ def _canonical(name: str, text: str) -> str:
     if kind == "integer":
         number = integer(text)
         return text if number is None else str(number)
+    if kind == "base64Binary":
+        # the octets, not their lines: base64 wrapped at 76 columns (MIME, .NET's InsertLineBreaks) and the same
+        # base64 on one line are one xs:base64Binary value (XML Schema 1.0 Part 2, 3.2.16: whitespace collapses)
+        return "".join(text.split())
     return _instant(text)
 
 
@@ -268,6 +272,7 @@ _TYPED_FIELDS = {
     "ordningsnummer": "integer",
     "ar": "integer",
     "frageTidpunkt": "dateTime",
+    "lefiJsonFraga": "base64Binary",
 }
 
 
@@ -489,7 +494,8 @@ class PairFragaRule(_ExchangeRule):
         "false (or absent) means no fraga (SSBTEK v10 contract). An echo that is missing, present when not asked "
         "for, or not the question that was sent (compared element by element, whatever the prefixes "
         'and indentation, and typed values by value: inkludera="1" is "true", a frageTidpunkt the same instant '
-        "in another offset or with more fraction digits the same time) is an error."
+        "in another offset or with more fraction digits the same time, the LEFI question's base64 the same "
+        "bytes however its lines are broken) is an error."
     )
     example = "fraganSkallInkluderasISvaret is true but the answer has no fraga."
 

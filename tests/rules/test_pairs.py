@@ -284,3 +284,14 @@ def test_a_frageTidpunkt_changed_by_a_serializer_is_an_error_that_names_the_chan
         assert "not returned as given" not in finding.message
     else:
         assert cause in finding.message and "not returned as given" in finding.message
+
+
+def test_the_lefi_question_is_compared_as_bytes_not_as_lines():
+    """xs:base64Binary collapses whitespace: line breaks are no part of the value, a changed character is."""
+    from ssbtek_validator.rules.exchange import _canonical
+
+    one_line = "eyJwZXJzb25udW1tZXIiOiIxOTEyMTIxMjEyMTIifQ=="
+    wrapped = "eyJwZXJzb25udW1tZXIiOiIx\r\nOTEyMTIxMjEyMTIifQ==\n"
+    assert _canonical("lefiJsonFraga", one_line) == _canonical("lefiJsonFraga", wrapped)
+    assert _canonical("lefiJsonFraga", one_line) != _canonical("lefiJsonFraga", one_line.replace("IifQ", "IiwQ"))
+    assert _canonical("arendeidentitet", "EB 1") != _canonical("arendeidentitet", "EB1")  # a string keeps its spaces
