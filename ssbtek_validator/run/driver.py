@@ -7,6 +7,7 @@ never stops the rest of the batch.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -299,7 +300,9 @@ def _parse_datetime(text: str | None) -> date | None:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        return None
+        when = _end_of_day(text.strip())
+        if when is None:
+            return None
     offset = when.utcoffset()
     if offset is None:
         return when.date()
@@ -313,6 +316,21 @@ def _parse_datetime(text: str | None) -> date | None:
         return when.date()
     return swedish_day(utc)
 
+
+def _end_of_day(text: str) -> datetime | None:
+    """``2020-12-15T24:00:00``: XML Schema 1.0 (Part 2, 3.2.7) writes the first moment of the next day so too,
+    which Python's datetime refuses; None for anything else it refuses."""
+    found = _END_OF_DAY.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        day = datetime.fromisoformat(found.group(1) + "T00:00:00" + found.group(2).replace("Z", "+00:00"))
+        return day + timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
+
+
+_END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})T24:00:00(?:\.0+)?(Z|[+-]\d{2}:\d{2}|)")
 
 #: Swedish normal time and summer time
 _SWEDISH_OFFSETS = (timedelta(hours=1), timedelta(hours=2))

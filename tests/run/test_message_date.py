@@ -21,6 +21,9 @@ from ssbtek_validator.run.driver import _parse_datetime, swedish_day
         ("2020-12-16T00:30:00", date(2020, 12, 16)),  # no zone: Swedish local time as written
         ("2026-10-14T09:12:33.4181234+02:00", date(2026, 10, 14)),
         ("9999-12-31T23:30:00Z", date(9999, 12, 31)),  # no later day to move to: never raises
+        ("2020-12-15T24:00:00", date(2020, 12, 16)),  # xs:dateTime's end of day: the next day's first moment
+        ("2020-12-15T24:00:00.000+01:00", date(2020, 12, 16)),
+        ("2020-12-15T24:00:01", None),  # no time
     ],
 )
 def test_frage_tidpunkt_is_dated_by_the_day_in_sweden(text, day):
