@@ -48,11 +48,15 @@ _SEPARATOR = r"[ _.+\-]"
 #: the regex engine skips to the next digit instead of trying both lookbehinds at every character (~3 µs → ~1
 #: µs for a finding text of 100 characters; every file name and finding text a run has not seen is masked by it).
 _IDENTITY = re.compile(rf"\d(?<!\d\d)(?<!\d{_SEPARATOR}\d)(?:{_SEPARATOR}?\d){{9,11}}(?!{_SEPARATOR}?\d)")
-#: UUIDs (korrelationsid) are not personal data, though their last group can be 12 digits.
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: UUIDs (korrelationsid) are not personal data, though their last group can be 12 digits; nor is a date-time,
+#: though .NET's seven fraction digits and a zone make eleven digits in a row (``33.4181234+02``).
+_READABLE_RUNS = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,12})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 #: a value a library message quotes before "is not": what :func:`_quoted_values_masked` finds (its definition,
 #: which tests compare it with)
-_QUOTED_VALUE = re.compile(r"(The value |^|[\s(])'([^']*)'( is not)")
+_QUOTED_VALUE = re.compile(r"(The value |^|(?<!The attribute)[\s(])'([^']*)'( is not)")
 #: libxml2's "The value '…'" (facet and fixed-value messages): the value ends at the last quote followed by libxml2's
 #: next words, for a value may hold a quote (O'Brien) and everything after it is the schema's (a pattern, a set)
 _THE_VALUE = re.compile(r"The value '(.*)'(?= (?:is not|is less|is greater|has |does not))")
@@ -201,6 +205,8 @@ def scrub_text(text: str, field: str | None, show_values: bool) -> str:
 #: what may stand before a quoted value (``_QUOTED_VALUE``'s third way in), tried at one place
 _BEFORE_QUOTE = re.compile(r"[\s(]")
 _IS_NOT = "' is not"
+#: libxml2's "The attribute 'lang' is not allowed." quotes a name, not a value
+_ATTRIBUTE_NAMED = "The attribute"
 
 
 def _quoted_values_masked(text: str, quoted: Callable[[str], str]) -> str:
@@ -219,7 +225,11 @@ def _quoted_values_masked(text: str, quoted: Callable[[str], str]) -> str:
         if opening >= 0 and (
             (opening >= done + 10 and text.startswith("The value ", opening - 10))
             or opening == 0
-            or (opening > done and _BEFORE_QUOTE.match(text, opening - 1))
+            or (
+                opening > done
+                and _BEFORE_QUOTE.match(text, opening - 1)
+                and not text.endswith(_ATTRIBUTE_NAMED, 0, opening - 1)
+            )
         ):
             pieces.append(text[done : opening + 1])
             pieces.append(quoted(text[opening + 1 : end]))
@@ -252,14 +262,15 @@ _FEWEST_DIGITS = 10
 
 def mask_identities(text: str) -> str:
     """Mask what looks like a personnummer, samordningsnummer or organisationsnummer, wherever it stands
-    (in any decimal digits, with spaces, ``_``, ``.``, ``-`` or ``+`` between them); UUIDs stay readable."""
+    (in any decimal digits, with spaces, ``_``, ``.``, ``-`` or ``+`` between them); UUIDs and date-times stay
+    readable."""
     if _too_few_digits(text) or not _IDENTITY.search(text):
         return text
-    uuids = [match.span() for match in _UUID.finditer(text)]
+    readable = [match.span() for match in _READABLE_RUNS.finditer(text)]
 
     def masked(match: re.Match[str]) -> str:
         start, end = match.span()
-        if any(low <= start and end <= high for low, high in uuids):
+        if any(low <= start and end <= high for low, high in readable):
             return match.group()
         return mask(match.group())
 

@@ -87,7 +87,7 @@ class XsdRule:
         # the tag's local name, as etree.QName(element).localname spells it without building a QName
         local = element.tag.rpartition("}")[2] if element is not None else None
         field = attribute.rsplit(":", 1)[-1] if attribute else local
-        value = _value(said, element)
+        value = _value(said, element, matched.group(2) if matched else None)
         described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
         message = described + text.rstrip(".") + "."
         if element is not None and _NO_ROOT in said:
@@ -373,8 +373,10 @@ def _prefixed(text: str, nsmap: dict[str, str]) -> str:
     return _CLARK.sub(replace, text)
 
 
-def _value(message: str, element) -> str | None:
-    """The value an error quotes, else the element's own text.
+def _value(message: str, element, attribute: str | None = None) -> str | None:
+    """The value an error quotes, else the value at the finding's path: the attribute's, when the message is
+    about one (``The attribute 'lang' is not allowed``: not the element's text), else the element's own text.
+    ``attribute`` is named as libxml2 names it, so it is read by that name, not sought among many.
 
     ``_VALUE`` is tried at every character of a message of a few hundred; it is searched from where its first
     alternative's fixed words stand (its second matches only at the start): the same match, ~2.7 -> ~2.0 µs a
@@ -388,6 +390,8 @@ def _value(message: str, element) -> str | None:
         found = _VALUE.search(text, at) if at >= 0 else None
     if found:
         return found.group(1) if found.group(1) is not None else found.group(2)
+    if attribute is not None:  # libxml2's name for it: a Clark name, or a name in no namespace
+        return element.get(attribute) if element is not None else None
     if element is not None and is_leaf(element):
         own = text_of(element).strip()
         return own or None

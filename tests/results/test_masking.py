@@ -346,3 +346,38 @@ def test_a_file_name_with_few_digits_is_not_searched_for_identities(monkeypatch)
     assert mask_identities("/tmp/batch/000123.xml") == "/tmp/batch/000123.xml" and searched == []
     assert mask_identities("/tmp/batch/19121212-1212.xml") == "/tmp/batch/" + "•" * 13 + ".xml"
     assert searched == ["/tmp/batch/19121212-1212.xml"]
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["2026-10-14T09:12:33.4181234+02:00", "2026-10-14T09:12:33.4181234Z", "2026-10-14T09:12:33.418123456-05:00"],
+)
+def test_a_date_time_with_many_fraction_digits_stays_readable(instant: str):
+    """.NET writes seven fraction digits: with a zone they make eleven digits in a row, which are no identity. An
+    identity beside the date-time is still masked."""
+    text = f"frageTidpunkt {instant} echoed as 2026-10-14T09:12:33.418+02:00 for 19121212-1212"
+    assert mask_identities(text) == text.replace("19121212-1212", "•" * 13)
+
+
+def test_an_attribute_name_libxml2_quotes_is_not_masked_but_a_value_is():
+    from ssbtek_validator.results.masking import scrub_text
+
+    said = "ssbt:korrelationsid @lang: The attribute 'lang' is not allowed."
+    assert scrub_text(said, "lang", show_values=False) == said
+    valued = "ssbt:x @lang: 'Tolvan' is not a valid value of the atomic type 'xs:language'."
+    assert scrub_text(valued, "lang", show_values=False) == valued.replace("Tolvan", "••••••")
+
+
+def test_a_schema_finding_about_an_attribute_gives_the_attribute_s_value(tmp_path: Path):
+    """Its path ends at the attribute, so its value is the attribute's (masked by the attribute's field), not the
+    element's text (which showed a korrelationsid masked as an xml:lang)."""
+    from ssbtek_validator.reading.inputs import Source
+    from ssbtek_validator.run.driver import Options, validate_message
+
+    request = (CORPUS / "v10" / "request-full.xml").read_bytes()
+    marked = request.replace(b"<ssbt:korrelationsid>", b'<ssbt:korrelationsid xml:lang="sv">', 1)
+    options = Options(as_of=date(2026, 11, 1), coverage=False, show_values=True)
+    result = validate_message(Source("m.xml", marked), options, builtin_packs())
+    (finding,) = [finding for finding in result.findings if finding.rule == "SSBT-XSD"]
+    assert finding.path.endswith("/@lang") and finding.value == "sv"
+    assert "'lang'" in finding.message
