@@ -127,7 +127,9 @@ def confine(root: Path, reference: str) -> Path:
         raise BundleEscape(reference)
     if not os.path.isabs(target):
         raise BundleEscape(reference)
-    resolved = Path(target).resolve()
+    # os.path.realpath, not Path.resolve: a symlink loop stays as written (its read then fails, as a missing
+    # file's does) where Path.resolve raised RuntimeError, a traceback out of the bundle's folder scan
+    resolved = Path(os.path.realpath(target))
     if not resolved.is_relative_to(root.resolve()):
         raise BundleEscape(reference)
     return resolved

@@ -218,3 +218,21 @@ def test_certify_evidence_hashes_the_bundle_as_loaded(outside: Path, tmp_path: P
     evidence = json.loads((out / "evidence.json").read_text("utf-8"))
     [record] = [p for p in evidence["packs"] if p["id"] == "bundle-v10"]
     assert record["content_sha256"] == hashlib.sha256(b"core.xsd" + core.read_bytes()).hexdigest()
+
+
+def test_a_bundle_with_a_symlink_loop_is_a_configuration_error_not_a_traceback(tmp_path: Path):
+    """Two symlinks pointing at each other in the folder (found by the folder scan, and included by the core
+    schema) refuse the bundle: exit 2, one line naming the file. Path.resolve raised RuntimeError on the loop."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "core.xsd").write_text(
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{SSBT}">'
+        '<xs:include schemaLocation="loop.xsd"/><xs:element name="x"/></xs:schema>'
+    )
+    (bundle / "loop.xsd").symlink_to(bundle / "loop2.xsd")
+    (bundle / "loop2.xsd").symlink_to(bundle / "loop.xsd")
+    with pytest.raises(PackError, match=r"loop\.xsd"):
+        load_bundle(bundle)
+    result = run_cli("--schemas", str(bundle), str(bundle / "core.xsd"))
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr and "loop.xsd" in result.stderr
