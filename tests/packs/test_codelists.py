@@ -16,6 +16,7 @@ import ssbtek_validator
 from ssbtek_validator.packs import codelists
 from ssbtek_validator.packs.codelists import (
     Binding,
+    Catalogue,
     Code,
     CodeList,
     CodeListError,
@@ -23,6 +24,7 @@ from ssbtek_validator.packs.codelists import (
     builtin_catalogue,
     load_catalogue,
     parse_list,
+    summarise,
 )
 from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.inputs import Source
@@ -249,6 +251,92 @@ def test_unknown_codes_in_open_lists_warn_and_in_closed_lists_fail():
     [finding] = failed.findings
     assert finding.severity is Severity.ERROR and UNKNOWN_CLOSED in finding.message
     assert "200, 500, 501, 502" in finding.message
+
+
+def _unknown_message_the_long_way(catalogue, binding: Binding, field_name: str, shown: str, when: date) -> str:
+    """The unknown-code message worded in full for each finding, as the rule once did."""
+    valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
+    known = summarise(dict.fromkeys(valid)) or "(none on that date)"
+    shown_text = f"{shown!r}" if shown else "(empty)"
+    titles = " / ".join(catalogue.lists[name].title for name in binding.lists)
+    if binding.closed:
+        return (
+            f"{field_name} {shown_text} {UNKNOWN_CLOSED} {titles} (a closed list); "
+            f"expected one of {known} on {when.isoformat()}."
+        )
+    files = ", ".join(f"codelists/{name}.csv" for name in binding.lists)
+    return (
+        f"{field_name} {shown_text} {UNKNOWN_OPEN} {titles} (an open list, known to be incomplete); "
+        f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
+    )
+
+
+_days = st.dates(min_value=date(2019, 1, 1), max_value=date(2023, 12, 31))
+_rows = st.lists(
+    st.tuples(st.sampled_from([*"ABCDEFGHIJKLMNOP", "P37", "x y"]), st.none() | _days, st.none() | _days),
+    max_size=16,
+)
+
+
+@given(
+    lists=st.lists(_rows, min_size=1, max_size=3),
+    bindings=st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 2), min_size=1, max_size=2)), min_size=1),
+    asked=st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from(["kod", "beslutsTyp"]), st.sampled_from(["", "Z", "'"]), _days),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_an_unknown_code_is_worded_as_in_full_whatever_the_list_date_and_code(lists, bindings, asked):
+    """The wording kept per (binding, date) says, for every finding, what wording it in full said: closed and
+    open lists, several lists per binding, no code valid on the date, more codes than are listed, dates on
+    either side of the lists' periods, the same binding asked on several dates and several bindings on one."""
+    code_lists = {}
+    for number, rows in enumerate(lists):
+        codes = tuple(
+            Code(code, "", *sorted((start, end), key=lambda d: d or date.min) if start and end else (start, end), "s")
+            for code, start, end in rows
+        )
+        code_lists[f"l{number}"] = CodeList(f"l{number}", f"List {number}", "published", "s", "", codes)
+    made = tuple(
+        Binding(
+            f"SSBT-CODE-B{i}",
+            tuple(dict.fromkeys(f"l{n % len(lists)}" for n in names)),
+            (10,),
+            ("answer",),
+            closed,
+            "s",
+            xpath="x",
+        )
+        for i, (closed, names) in enumerate(bindings)
+    )
+    catalogue = Catalogue(lists=code_lists, bindings=made, namespaces={})
+    rule = CodeListRule(catalogue)
+    for index, field_name, shown, when in asked:
+        binding = made[index % len(made)]
+        expected = _unknown_message_the_long_way(catalogue, binding, field_name, shown, when)
+        assert rule.unknown_message(binding, field_name, shown, when) == expected
+
+
+def test_an_unknown_codes_wording_is_made_once_per_binding_and_date(monkeypatch):
+    """A batch quoting the same list's unknown codes again and again words the list once per date."""
+    made: list[tuple[str, date]] = []
+    real = CodeListRule._word_unknown
+
+    def counting(self, binding, when):
+        made.append((binding.id, when))
+        return real(self, binding, when)
+
+    monkeypatch.setattr(CodeListRule, "_word_unknown", counting)
+    rule = CodeListRule()
+    path = CORPUS / "v10" / "invalid-lefi9-svar-unknown-codes.xml"
+    options = Options(rules=(rule,), as_of=date(2026, 11, 1))
+    first = validate_paths([path, path, path], options)
+    unknown = [
+        f for m in first.messages for f in m.findings if UNKNOWN_CLOSED in f.message or UNKNOWN_OPEN in f.message
+    ]
+    assert len(unknown) > len(made) > 1
+    assert len(made) == len(set(made))  # once per binding and date, however many findings quote it
 
 
 def test_json_findings_are_located_by_outer_xpath_and_json_pointer():
