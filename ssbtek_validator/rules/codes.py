@@ -347,26 +347,48 @@ _STEP = re.compile(r"(?:\{([^}]*)\})?([^/{}\[\]]+)(\[\d+\])?")
 
 
 def document_path(element) -> str:
-    """What :func:`element_path` says for an element of a decoded payload, from libxml2's own paths.
+    """What :func:`element_path` says for an element of a decoded payload, from libxml2's own two paths.
 
-    Payloads such as CSN's use a default namespace, for which ``element_path`` counts siblings level by
-    level in Python; ``getelementpath`` (C) already names every step and numbers same-named siblings.
+    ``getpath`` (C) spells each step as the document does (``typ:Belopp``) but writes a default-namespace step
+    ``*`` numbered among all its element siblings; ``getelementpath`` (C) numbers each step among its same-named
+    siblings, as ``element_path`` does, but spells Clark names. So each step takes its prefix from the first and
+    its local name and index from the second, where ``element_path`` reads each level's prefix in Python: ~18.6 ->
+    ~15.6 µs for a finding eleven levels down a CSN answer with four namespaces (in-process, best of 7, three
+    interleaved runs; splitting the Clark names is most of what is left). Where the two paths do not line up step
+    for step, ``element_path`` answers. The shortcut this replaces took only documents with one default namespace
+    and no other, and named a prefixed element below their root without its prefix.
     """
     tree = element.getroottree()
     fast = tree.getpath(element)
     if "*" not in fast:
         return fast
+    named = fast.split("/")  # "", the root, then one step per level: a prefix and a local name hold no "/"
     root = tree.getroot()
-    default = root.nsmap.get(None)
-    if default is None or len(root.nsmap) != 1:
-        return element_path(element)  # prefixes in play: let element_path read each element's own
-    steps = [root.tag.rpartition("}")[2]]
-    if element is not root:
-        for uri, local, index in _STEP.findall(tree.getelementpath(element)):
-            if uri and uri != default:
-                return element_path(element)
+    if element is root:
+        indexed: list[tuple[str, str, str]] = []
+    else:
+        try:
+            spelt = tree.getelementpath(element)
+        except (UnicodeDecodeError, ValueError):
+            return element_path(element)
+        indexed = _STEP.findall(spelt)
+        if "/".join(f"{{{uri}}}{local}{index}" if uri else local + index for uri, local, index in indexed) != spelt:
+            return element_path(element)  # an element outside its tree's root, or a name the pattern cannot split
+    if len(named) != len(indexed) + 2 or named[0]:
+        return element_path(element)
+    top = named[1]
+    steps = ["", root.tag.rpartition("}")[2] if top == "*" else top]
+    for (uri, local, index), step in zip(indexed, named[2:], strict=True):
+        if uri == "*":
+            return element_path(element)  # lxml's any-namespace spelling: the walk reads such a tag itself
+        if step.startswith("*"):  # a default namespace: no prefix
             steps.append(local + index)
-    return "/" + "/".join(steps)
+            continue
+        spelling = step.partition("[")[0]
+        if spelling.rpartition(":")[2] != local:
+            return element_path(element)
+        steps.append(spelling + index)
+    return "/".join(steps)
 
 
 def _json_place(nested: Payload, raw: tuple[str | int, ...], cache: dict[int, str]) -> Callable[[], Place]:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -37,6 +37,7 @@ from ssbtek_validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OP
 from ssbtek_validator.run.driver import Options, validate_paths, validate_sources
 
 from ..conftest import CORPUS, ROOT
+from ..reading.test_element_path import _DOCUMENT
 
 CODELISTS = ROOT / "codelists"
 MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
@@ -618,6 +619,46 @@ def test_paths_inside_decoded_payloads_are_what_element_path_says():
                     assert document_path(element) == element_path(element)
                     compared += 1
     assert compared > 500
+
+
+@settings(max_examples=150)
+@given(_DOCUMENT)
+def test_document_path_is_what_element_path_says_on_hostile_namespace_shapes(document):
+    """document_path's two libxml2 paths name every element as element_path does: default namespaces, a prefix
+    bound below the root to the root's default namespace, prefixes redeclared, same-named siblings in other
+    namespaces, comments and instructions beside them, a namespace spelt ``*``, URIs holding "/" and "[1]"."""
+    from ssbtek_validator.reading.message import element_path, safe_parser
+    from ssbtek_validator.rules.codes import document_path
+
+    root = etree.fromstring(document.encode(), safe_parser())
+    for element in root.iter(etree.Element):
+        assert document_path(element) == element_path(element), document
+
+
+def test_document_path_names_a_deep_csn_element_without_element_path(monkeypatch):
+    """The shortcut keeps doing its job: a code deep in a CSN answer's four namespaces is named from libxml2's
+    two paths, without element_path's Python reading of each level."""
+    from ssbtek_validator.rules import codes
+
+    document = etree.fromstring(
+        b'<S xmlns="urn:k" xmlns:p="urn:p" xmlns:typ="urn:t"><P/><P><p:A><typ:B/><typ:B><typ:k>X</typ:k></typ:B>'
+        b"</p:A></P></S>"
+    )
+    deep = document[1][0][1][0]
+    expected = codes.element_path(deep)
+    monkeypatch.setattr(codes, "element_path", lambda element: pytest.fail("element_path was asked"))
+    assert codes.document_path(deep) == expected == "/S/P[2]/p:A/typ:B[2]/typ:k"
+
+
+def test_document_path_spells_a_prefix_bound_below_the_root_to_its_default_namespace():
+    """``p:A`` where p, declared on A, names the root's default namespace: the shortcut for a document with one
+    default namespace said ``A`` there, where element_path (and the document) say ``p:A``."""
+    from ssbtek_validator.reading.message import element_path
+    from ssbtek_validator.rules.codes import document_path
+
+    document = etree.fromstring(b'<S xmlns="urn:c"><P><p:A xmlns:p="urn:c"><B/></p:A><A/></P></S>')
+    assert [document_path(e) for e in document.iter()] == [element_path(e) for e in document.iter()]
+    assert document_path(document[0][0][0]) == "/S/P/p:A[1]/B"
 
 
 @given(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99)), max_size=6))
