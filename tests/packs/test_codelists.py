@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -16,6 +16,7 @@ import ssbtek_validator
 from ssbtek_validator.packs import codelists
 from ssbtek_validator.packs.codelists import (
     Binding,
+    Catalogue,
     Code,
     CodeList,
     CodeListError,
@@ -23,6 +24,7 @@ from ssbtek_validator.packs.codelists import (
     builtin_catalogue,
     load_catalogue,
     parse_list,
+    summarise,
 )
 from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.inputs import Source
@@ -35,6 +37,7 @@ from ssbtek_validator.rules.codes import OUT_OF_DATE, UNKNOWN_CLOSED, UNKNOWN_OP
 from ssbtek_validator.run.driver import Options, validate_paths, validate_sources
 
 from ..conftest import CORPUS, ROOT
+from ..reading.test_element_path import _DOCUMENT
 
 CODELISTS = ROOT / "codelists"
 MANIFEST = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))
@@ -249,6 +252,92 @@ def test_unknown_codes_in_open_lists_warn_and_in_closed_lists_fail():
     [finding] = failed.findings
     assert finding.severity is Severity.ERROR and UNKNOWN_CLOSED in finding.message
     assert "200, 500, 501, 502" in finding.message
+
+
+def _unknown_message_the_long_way(catalogue, binding: Binding, field_name: str, shown: str, when: date) -> str:
+    """The unknown-code message worded in full for each finding, as the rule once did."""
+    valid = [code for name in binding.lists for code in catalogue.lists[name].valid_codes(when)]
+    known = summarise(dict.fromkeys(valid)) or "(none on that date)"
+    shown_text = f"{shown!r}" if shown else "(empty)"
+    titles = " / ".join(catalogue.lists[name].title for name in binding.lists)
+    if binding.closed:
+        return (
+            f"{field_name} {shown_text} {UNKNOWN_CLOSED} {titles} (a closed list); "
+            f"expected one of {known} on {when.isoformat()}."
+        )
+    files = ", ".join(f"codelists/{name}.csv" for name in binding.lists)
+    return (
+        f"{field_name} {shown_text} {UNKNOWN_OPEN} {titles} (an open list, known to be incomplete); "
+        f"known on {when.isoformat()}: {known}. If the code is right, add it with its source to {files}."
+    )
+
+
+_days = st.dates(min_value=date(2019, 1, 1), max_value=date(2023, 12, 31))
+_rows = st.lists(
+    st.tuples(st.sampled_from([*"ABCDEFGHIJKLMNOP", "P37", "x y"]), st.none() | _days, st.none() | _days),
+    max_size=16,
+)
+
+
+@given(
+    lists=st.lists(_rows, min_size=1, max_size=3),
+    bindings=st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 2), min_size=1, max_size=2)), min_size=1),
+    asked=st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from(["kod", "beslutsTyp"]), st.sampled_from(["", "Z", "'"]), _days),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_an_unknown_code_is_worded_as_in_full_whatever_the_list_date_and_code(lists, bindings, asked):
+    """The wording kept per (binding, date) says, for every finding, what wording it in full said: closed and
+    open lists, several lists per binding, no code valid on the date, more codes than are listed, dates on
+    either side of the lists' periods, the same binding asked on several dates and several bindings on one."""
+    code_lists = {}
+    for number, rows in enumerate(lists):
+        codes = tuple(
+            Code(code, "", *sorted((start, end), key=lambda d: d or date.min) if start and end else (start, end), "s")
+            for code, start, end in rows
+        )
+        code_lists[f"l{number}"] = CodeList(f"l{number}", f"List {number}", "published", "s", "", codes)
+    made = tuple(
+        Binding(
+            f"SSBT-CODE-B{i}",
+            tuple(dict.fromkeys(f"l{n % len(lists)}" for n in names)),
+            (10,),
+            ("answer",),
+            closed,
+            "s",
+            xpath="x",
+        )
+        for i, (closed, names) in enumerate(bindings)
+    )
+    catalogue = Catalogue(lists=code_lists, bindings=made, namespaces={})
+    rule = CodeListRule(catalogue)
+    for index, field_name, shown, when in asked:
+        binding = made[index % len(made)]
+        expected = _unknown_message_the_long_way(catalogue, binding, field_name, shown, when)
+        assert rule.unknown_message(binding, field_name, shown, when) == expected
+
+
+def test_an_unknown_codes_wording_is_made_once_per_binding_and_date(monkeypatch):
+    """A batch quoting the same list's unknown codes again and again words the list once per date."""
+    made: list[tuple[str, date]] = []
+    real = CodeListRule._word_unknown
+
+    def counting(self, binding, when):
+        made.append((binding.id, when))
+        return real(self, binding, when)
+
+    monkeypatch.setattr(CodeListRule, "_word_unknown", counting)
+    rule = CodeListRule()
+    path = CORPUS / "v10" / "invalid-lefi9-svar-unknown-codes.xml"
+    options = Options(rules=(rule,), as_of=date(2026, 11, 1))
+    first = validate_paths([path, path, path], options)
+    unknown = [
+        f for m in first.messages for f in m.findings if UNKNOWN_CLOSED in f.message or UNKNOWN_OPEN in f.message
+    ]
+    assert len(unknown) > len(made) > 1
+    assert len(made) == len(set(made))  # once per binding and date, however many findings quote it
 
 
 def test_json_findings_are_located_by_outer_xpath_and_json_pointer():
@@ -530,6 +619,46 @@ def test_paths_inside_decoded_payloads_are_what_element_path_says():
                     assert document_path(element) == element_path(element)
                     compared += 1
     assert compared > 500
+
+
+@settings(max_examples=150)
+@given(_DOCUMENT)
+def test_document_path_is_what_element_path_says_on_hostile_namespace_shapes(document):
+    """document_path's two libxml2 paths name every element as element_path does: default namespaces, a prefix
+    bound below the root to the root's default namespace, prefixes redeclared, same-named siblings in other
+    namespaces, comments and instructions beside them, a namespace spelt ``*``, URIs holding "/" and "[1]"."""
+    from ssbtek_validator.reading.message import element_path, safe_parser
+    from ssbtek_validator.rules.codes import document_path
+
+    root = etree.fromstring(document.encode(), safe_parser())
+    for element in root.iter(etree.Element):
+        assert document_path(element) == element_path(element), document
+
+
+def test_document_path_names_a_deep_csn_element_without_element_path(monkeypatch):
+    """The shortcut keeps doing its job: a code deep in a CSN answer's four namespaces is named from libxml2's
+    two paths, without element_path's Python reading of each level."""
+    from ssbtek_validator.rules import codes
+
+    document = etree.fromstring(
+        b'<S xmlns="urn:k" xmlns:p="urn:p" xmlns:typ="urn:t"><P/><P><p:A><typ:B/><typ:B><typ:k>X</typ:k></typ:B>'
+        b"</p:A></P></S>"
+    )
+    deep = document[1][0][1][0]
+    expected = codes.element_path(deep)
+    monkeypatch.setattr(codes, "element_path", lambda element: pytest.fail("element_path was asked"))
+    assert codes.document_path(deep) == expected == "/S/P[2]/p:A/typ:B[2]/typ:k"
+
+
+def test_document_path_spells_a_prefix_bound_below_the_root_to_its_default_namespace():
+    """``p:A`` where p, declared on A, names the root's default namespace: the shortcut for a document with one
+    default namespace said ``A`` there, where element_path (and the document) say ``p:A``."""
+    from ssbtek_validator.reading.message import element_path
+    from ssbtek_validator.rules.codes import document_path
+
+    document = etree.fromstring(b'<S xmlns="urn:c"><P><p:A xmlns:p="urn:c"><B/></p:A><A/></P></S>')
+    assert [document_path(e) for e in document.iter()] == [element_path(e) for e in document.iter()]
+    assert document_path(document[0][0][0]) == "/S/P/p:A[1]/B"
 
 
 @given(st.lists(st.one_of(st.text(max_size=6), st.integers(0, 99)), max_size=6))
