@@ -25,6 +25,7 @@ from ssbtek_validator.rules.base import Context
 from ..conftest import CORPUS
 
 NAMES = ["a", "b", "From", "Tom", "giltighetstid", "fromDatum", "tomDatum", "arendeTyp", "organisationsnummer"]
+NAMES += ["anledning"]  # a reason SSBT-MIV-REASON looks for
 NAMESPACES = [None, "urn:x", "urn:y"]
 
 
@@ -88,14 +89,16 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         # SSBT-ANSWER-PERIOD: a period's end
         for end in ("Tom", "tomDatum", "a"):
             assert agency_answers._end_of(element, end) is next(element.itersiblings("{*}" + end), None)
-        # SSBT-MIV-VALIDITY: one pass over a decision's fields
+        # SSBT-MIV-VALIDITY and SSBT-MIV-REASON: one filtered pass over a decision's fields (unqualified names
+        # only, as the Python loop over every field compared them), the codes read apart
         revoked = any(
             text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
         )
-        kind, until, got_revoked = agency_answers._validity_fields(element)
-        assert kind is next(element.iterchildren("giltighetstid"), None)
-        assert until is next(element.iterchildren("tomDatum"), None)
-        assert got_revoked == revoked
+        kind, until, reasons = agency_answers.decision_fields(element)
+        assert kind is next((e for e in element if e.tag == "giltighetstid"), None)
+        assert until is next((e for e in element if e.tag == "tomDatum"), None)
+        assert reasons == [e for e in element if e.tag in ("anledning", "anledningNamn")]
+        assert agency_answers.revoked(element) == revoked
     assert elements.first_children(None) == {}
     # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
     parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
@@ -282,3 +285,24 @@ def test_the_date_caches_keep_no_long_value():
     assert agency_answers._day(etree.fromstring(f"<From>{year}-01-01</From>")) is None
     assert agency_answers._day(etree.fromstring("<From> 2026-09-01+02:00 </From>")) == date(2026, 9, 1)
     assert agency_answers._day_of.cache_info().currsize == 1
+
+
+def test_the_two_miv_rules_read_each_decision_once_and_its_codes_only_for_a_finding(monkeypatch):
+    """SSBT-MIV-REASON and SSBT-MIV-VALIDITY share one pass per decision, and a decision's three codes (is it a
+    revocation?) are read only for one that would draw SSBT-MIV-VALIDITY's finding."""
+    passes: list[object] = []
+    asked: list[object] = []
+    real_pass, real_revoked = agency_answers.decision_fields, agency_answers.revoked
+    monkeypatch.setattr(agency_answers, "decision_fields", lambda svar: passes.append(svar) or real_pass(svar))
+    monkeypatch.setattr(agency_answers, "revoked", lambda svar: asked.append(svar) or real_revoked(svar))
+    rules = [r for r in MESSAGE_RULES if r.id in ("SSBT-MIV-REASON", "SSBT-MIV-VALIDITY")]
+    context = _context(ANSWER)
+    assert [finding for rule in rules for finding in rule.check(context)] == []
+    decisions = list(next(context.message.payload.iter("svarCollection")).iterchildren("svar"))
+    assert passes == decisions and len(decisions) >= 2 and asked == []
+    # a permanent permit with an end date draws the finding, unless the decision revokes it
+    permanent = (CORPUS / "v10" / "invalid-miv-permanent-with-tomdatum.xml").read_bytes()
+    for code, found in ((b"PUT", 1), (b"\xc3\x85TK-PUT", 0)):
+        asked.clear()
+        data = permanent.replace(b"<beslutsTyp>PUT</beslutsTyp>", b"<beslutsTyp>" + code + b"</beslutsTyp>")
+        assert len(list(rules[1].check(_context(data)))) == found and len(asked) == 1
