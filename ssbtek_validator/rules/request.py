@@ -45,8 +45,12 @@ def agency(context: Context, name: str) -> etree._Element | None:
 
 
 def included(element: etree._Element | None) -> bool:
-    """An agency block whose inkludera says true."""
-    return element is not None and boolean(element.get("inkludera")) is True
+    """An agency block whose inkludera says true. "true" as written, nearly every included agency, is settled
+    without boolean()'s strip and lookup (~0.25 µs; an answer that echoes its question asks it of each agency)."""
+    if element is None:
+        return False
+    flag = element.get("inkludera")
+    return flag == "true" or boolean(flag) is True
 
 
 def _finding(rule, context: Context, element, message: str, field: str | None = None, **extra) -> Finding:
