@@ -19,7 +19,7 @@ from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
 from ssbtek_validator.rules.elements import first_children, payload_child
-from ssbtek_validator.rules.identity import date_of_birth, organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import organisationsnummer_problem, personidentitet_facts
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
 #: description, ResultatKod -1005).
@@ -92,7 +92,7 @@ class PersonidentitetRule:
         value = _text(element)
         if value in context.test_persons:  # a vendor's placeholder, accepted by its configuration
             return
-        problem = personidentitet_problem(value)
+        problem, born = personidentitet_facts(value)
         if problem:
             yield _finding(
                 self,
@@ -102,7 +102,6 @@ class PersonidentitetRule:
                 field="personidentitet",
             )
             return
-        born = date_of_birth(value)
         if born is not None and born > context.message_date:
             yield _finding(
                 self,
