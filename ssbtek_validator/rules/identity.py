@@ -49,7 +49,15 @@ def luhn_digit(nine: str) -> str:
 
 
 def personidentitet_problem(value: str) -> str | None:
-    """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer, or None.
+    """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer, or None (see
+    :func:`personidentitet_facts`)."""
+    return personidentitet_facts(value)[0]
+
+
+def personidentitet_facts(value: str) -> tuple[str | None, date | None]:
+    """Why a 12-digit personidentitet is not a real personnummer or samordningsnummer (or None), and the date
+    of birth it names (what :func:`date_of_birth` says), from one reading of its digits: SSBT-PERSONID asks
+    both of every request, and reading the date twice cost ~0.5 µs.
 
     An impossible date comes first: a number such as ``999999999999`` or one with month 99 is wrong
     because it has no date of birth, and a vendor who only fixes its check digit fixes nothing. The
@@ -58,7 +66,7 @@ def personidentitet_problem(value: str) -> str | None:
     ``str.isdigit`` also accepts "²", which ``int`` refuses.
     """
     if len(value) != 12 or not (value.isascii() and value.isdigit()):
-        return None
+        return None, None
     year, month, day = int(value[0:4]), int(value[4:6]), int(value[6:8])
     kind = "personnummer"
     if day > SAMORDNING_DAY_OFFSET:
@@ -66,7 +74,7 @@ def personidentitet_problem(value: str) -> str | None:
         kind = "samordningsnummer"
     check = luhn_ok(value[2:])
     try:
-        date(year, month, day)
+        born = date(year, month, day)
     except ValueError:
         offset = (
             f" (day minus {SAMORDNING_DAY_OFFSET}, as for a samordningsnummer)" if kind == "samordningsnummer" else ""
@@ -78,10 +86,10 @@ def personidentitet_problem(value: str) -> str | None:
         else:
             why = f"that month has no such day{offset}"
         also = "; its check digit is wrong too" if not check else ""
-        return f"it does not start with a real date of birth (YYYYMMDD): {why}{also}"
+        return f"it does not start with a real date of birth (YYYYMMDD): {why}{also}", None
     if not check:
-        return f"its check digit is wrong for a {kind} (Luhn over the last 10 digits)"
-    return None
+        return f"its check digit is wrong for a {kind} (Luhn over the last 10 digits)", born
+    return None, born
 
 
 def date_of_birth(value: str) -> date | None:

@@ -19,7 +19,7 @@ from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context, Versions
 from ssbtek_validator.rules.elements import first_children, payload_child
-from ssbtek_validator.rules.identity import date_of_birth, organisationsnummer_problem, personidentitet_problem
+from ssbtek_validator.rules.identity import organisationsnummer_problem, personidentitet_facts
 
 #: CSN stores ArendeId in at most 31 characters and rejects the whole request beyond that (CSN's Kommunfråga
 #: description, ResultatKod -1005).
@@ -45,8 +45,12 @@ def agency(context: Context, name: str) -> etree._Element | None:
 
 
 def included(element: etree._Element | None) -> bool:
-    """An agency block whose inkludera says true."""
-    return element is not None and boolean(element.get("inkludera")) is True
+    """An agency block whose inkludera says true. "true" as written, nearly every included agency, is settled
+    without boolean()'s strip and lookup (~0.25 µs; an answer that echoes its question asks it of each agency)."""
+    if element is None:
+        return False
+    flag = element.get("inkludera")
+    return flag == "true" or boolean(flag) is True
 
 
 def _finding(rule, context: Context, element, message: str, field: str | None = None, **extra) -> Finding:
@@ -88,7 +92,7 @@ class PersonidentitetRule:
         value = _text(element)
         if value in context.test_persons:  # a vendor's placeholder, accepted by its configuration
             return
-        problem = personidentitet_problem(value)
+        problem, born = personidentitet_facts(value)
         if problem:
             yield _finding(
                 self,
@@ -98,7 +102,6 @@ class PersonidentitetRule:
                 field="personidentitet",
             )
             return
-        born = date_of_birth(value)
         if born is not None and born > context.message_date:
             yield _finding(
                 self,
@@ -426,11 +429,14 @@ class NotIncludedContentRule:
     def check(self, context: Context) -> Iterator[Finding]:
         parameters = payload_child(context, "specifikaFrageparametrar")
         for element in parameters if parameters is not None else ():
+            # an agency without any child node carries nothing, whatever its flag: nearly every agency a request
+            # does not include (<AF inkludera="false"/>) is told by len() alone, without its flag, boolean() and a
+            # pass over no children: ~5.6 → ~1.7 µs a request whose seven agencies are empty (in-process, warm, medians)
+            if not len(element) or type(element.tag) is not str:
+                continue
             # only an inkludera that says false: a value that is no boolean is the schema's finding. "true" as
             # written, the common case, is settled without boolean()'s call and strip: the rule ~4.5 → ~3.7 µs on
             # a full request (in-process, warm, medians of 3 interleaved runs)
-            if type(element.tag) is not str:
-                continue
             flag = element.get("inkludera")
             if flag == "true" or boolean(flag) is not False:
                 continue

@@ -163,16 +163,22 @@ def _validate_message(
     context.message_date_source = source_of_date
     if options.config is not None:
         context.test_persons = options.config.test_persons
+    # read once per message, not once per rule, and an empty list not extended: a rule that finds nothing cost
+    # the loop ~0.34 µs, now ~0.27 (20 no-op rules over 3,000 files, CPU, medians of 5, six interleaved runs)
+    rules_run, found_here, most, name = result.rules_run, result.findings, options.limits.max_findings, message.name
     for rule, recheck, ask in _kind_plan(options.rules, pack, message.operation, message.direction, context):
         try:
             if recheck and not concerns(rule, pack.version):  # raises again, here, as the rule's failure
                 continue
             if ask and not rule.applies(context):
                 continue
-            result.rules_run.append(rule.id)
-            result.findings.extend(capped(rule.check(context), options.limits.max_findings, rule.id, message.name))
+            rule_id = rule.id
+            rules_run.append(rule_id)
+            found = capped(rule.check(context), most, rule_id, name)
+            if found:  # most rules find nothing
+                found_here.extend(found)
         except Exception as exc:  # a broken rule must not pass silently nor stop the batch
-            result.findings.append(
+            found_here.append(
                 Finding(
                     "SSBT-RULE-FAILED",
                     Severity.ERROR,

@@ -7,6 +7,7 @@ Speed itself is measured by benchmarks/bench_throughput.py; these tests count th
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 from unittest.mock import patch
 
 import pytest
@@ -82,6 +83,8 @@ def test_an_ordinary_envelope_is_read_by_the_shortcut_not_by_the_general_checks(
 
 _SOAP = b'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"'
 _STYLE = b' soapenv:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"'
+#: an attribute that is no encodingStyle (WS-Security signs a Body by its wsu:Id)
+_ID = b' xmlns:wsu="urn:wsu" wsu:Id="id-1"'
 _HEADER = b"<soapenv:Header/>"
 _OPEN, _CLOSE = b"<soapenv:Body>", b"</soapenv:Body>"
 _ENTRY = b'<h:e xmlns:h="urn:h" soapenv:mustUnderstand="1"/>'
@@ -90,13 +93,14 @@ _FAULT = b"<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>x</f
 
 #: each part of an envelope: its usual spelling first, then what may stand there instead
 _PARTS: dict[str, list[bytes]] = {
-    "envelope_style": [b"", _STYLE],
+    "envelope_style": [b"", _STYLE, _ID, _ID + _STYLE],
     "before": [b"\n ", b"", b"x", b"\xc2\xa0", b"<!--c-->", b"<!--c-->y", b"<?p?>", _OPEN + _CLOSE],
     "header": [
         _HEADER,
         b"",
         b"<soapenv:Header>t</soapenv:Header>",
         b"<soapenv:Header" + _STYLE + b"/>",
+        b"<soapenv:Header" + _ID + b"/>",
         b"<soapenv:Header>" + _ENTRY + b"</soapenv:Header>",
         b"<soapenv:Header><!--c--></soapenv:Header>",
         b"<soapenv:Header> </soapenv:Header>",
@@ -104,7 +108,7 @@ _PARTS: dict[str, list[bytes]] = {
         b"<soapenv:Header><?p?></soapenv:Header>",
     ],
     "between": [b"\r\n", b"", b"z", b"<!--c-->", _HEADER],
-    "body_style": [b"", _STYLE],
+    "body_style": [b"", _STYLE, _ID, _STYLE + _ID],
     "inside": [b"\t", b"", b"w", b"<!--c-->v", b"<?p?>", b"<x/>", _FAULT],
     "payload": [b"answer", _FAULT, b"<ssbt:okand/>", b"<x/>", b"<!--c-->", b"<?p?>", b""],
     "trailing": [b"\n", b"", b"t", b"<x/>", b"<!--c-->"],
@@ -156,6 +160,37 @@ def test_the_envelope_shortcut_finds_what_the_general_checks_find_with_one_or_tw
 @given(st.dictionaries(st.sampled_from(sorted(_PARTS)), st.integers(1, 20), min_size=3, max_size=5))
 def test_the_envelope_shortcut_finds_what_the_general_checks_find_with_more_parts_unusual(changed: dict[str, int]):
     _same_either_way(_envelope(changed))
+
+
+class _AskedByName(etree.ElementBase):
+    """An element that records the attributes it is asked for by name."""
+
+    asked: ClassVar[list[str]] = []
+
+    def get(self, key, default=None):  # type: ignore[override]
+        self.asked.append(key)
+        return super().get(key, default)
+
+
+def test_an_envelope_without_attributes_is_not_asked_for_its_encoding_style():
+    """Envelope, Header and Body without attributes: their keys() say there is no encodingStyle; only one that
+    has attributes is asked for it by name."""
+    parser = etree.XMLParser()
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(element=_AskedByName))
+    for data, asked in ((ANSWER, 0), (ANSWER.replace(b"<soapenv:Body>", b"<soapenv:Body" + _ID + b">"), 1)):
+        _AskedByName.asked = []
+        assert reading._usual_payload(etree.fromstring(data, parser)) is not None
+        assert _AskedByName.asked == [reading._ENCODING_STYLE] * asked
+
+
+texts = st.one_of(st.none(), st.text(st.sampled_from(" \t\r\n\xa0\x0b\x85\u2028xé"), max_size=4))
+
+
+@given(st.lists(texts, max_size=5))
+def test_text_beside_the_envelope_s_elements_is_told_as_one_by_one_stripping_tells_it(parts: list[str | None]):
+    """The joined texts stripped at once hold something exactly when one of them does (other Unicode spaces are
+    text to XML)."""
+    assert reading._holds_text(*parts) is any(text and text.strip(" \t\r\n") for text in parts)
 
 
 @given(st.sampled_from(["a", "{urn:x}a", "{http://schema.forsakringskassan.se/integration/ssbt/10}b", "{}c"]))

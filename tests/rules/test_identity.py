@@ -111,3 +111,23 @@ def test_luhn_sums_ascii_digits_without_the_loop(monkeypatch):
     monkeypatch.setattr(identity, "_luhn_loop", loop)
     assert identity.luhn_ok("1212121212") and not identity.luhn_ok("1212121213")
     assert personidentitet_problem("191212121212") is None
+
+
+#: numbers as they come: any digits, real ones of either kind, and real dates with any last digit
+identities = st.one_of(
+    st.text(alphabet="0123456789²٣a ", min_size=11, max_size=13),
+    st.from_regex(r"[0-9]{12}", fullmatch=True),
+    st.builds(personnummer, birth_dates, serials, st.booleans()),
+    st.builds(
+        lambda number, last: number[:-1] + last, st.builds(personnummer, birth_dates, serials), st.sampled_from("09")
+    ),
+)
+
+
+@given(identities)
+def test_one_reading_of_a_personidentitet_gives_its_problem_and_the_date_of_birth_date_of_birth_gives(value):
+    """SSBT-PERSONID reads the digits once for both questions; the date is the one date_of_birth reads alone
+    (days 61-91 a samordningsnummer's, impossible dates none)."""
+    problem, born = identity.personidentitet_facts(value)
+    assert problem == personidentitet_problem(value)
+    assert born == date_of_birth(value)

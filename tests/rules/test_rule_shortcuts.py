@@ -18,13 +18,14 @@ from lxml import etree
 from ssbtek_validator.packs.schema_packs import builtin_packs
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS
-from ssbtek_validator.reading.message import child, parse, text_of
+from ssbtek_validator.reading.message import boolean, child, parse, text_of
 from ssbtek_validator.rules import MESSAGE_RULES, agency_answers, elements, exchange, request
 from ssbtek_validator.rules.base import Context
 
 from ..conftest import CORPUS
 
 NAMES = ["a", "b", "From", "Tom", "giltighetstid", "fromDatum", "tomDatum", "arendeTyp", "organisationsnummer"]
+NAMES += ["anledning"]  # a reason SSBT-MIV-REASON looks for
 NAMESPACES = [None, "urn:x", "urn:y"]
 
 
@@ -88,14 +89,16 @@ def test_each_shortcut_finds_what_the_lxml_call_it_replaces_finds(root):
         # SSBT-ANSWER-PERIOD: a period's end
         for end in ("Tom", "tomDatum", "a"):
             assert agency_answers._end_of(element, end) is next(element.itersiblings("{*}" + end), None)
-        # SSBT-MIV-VALIDITY: one pass over a decision's fields
+        # SSBT-MIV-VALIDITY and SSBT-MIV-REASON: one filtered pass over a decision's fields (unqualified names
+        # only, as the Python loop over every field compared them), the codes read apart
         revoked = any(
             text_of(e).strip().startswith("ÅTK") for e in element if e.tag in ("arendeTyp", "beslutsTyp", "beslutsKod")
         )
-        kind, until, got_revoked = agency_answers._validity_fields(element)
-        assert kind is next(element.iterchildren("giltighetstid"), None)
-        assert until is next(element.iterchildren("tomDatum"), None)
-        assert got_revoked == revoked
+        kind, until, reasons = agency_answers.decision_fields(element)
+        assert kind is next((e for e in element if e.tag == "giltighetstid"), None)
+        assert until is next((e for e in element if e.tag == "tomDatum"), None)
+        assert reasons == [e for e in element if e.tag in ("anledning", "anledningNamn")]
+        assert agency_answers.revoked(element) == revoked
     assert elements.first_children(None) == {}
     # SSBT-ANSWER-ECHO: the agency blocks of an echoed question
     parameters = etree.SubElement(root, "{urn:x}specifikaFrageparametrar")
@@ -148,8 +151,19 @@ def test_an_agency_included_as_true_is_settled_without_reading_the_boolean(monke
     [rule] = [r for r in MESSAGE_RULES if r.id == "SSBT-INKLUDERA"]
     context = _context(REQUEST)
     assert list(rule.check(context)) == []
-    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar")]
+    flags = [e.get("inkludera") for e in elements.payload_child(context, "specifikaFrageparametrar") if len(e)]
     assert flags.count("true") >= 4 and read == [flag for flag in flags if flag != "true"]
+    # an agency with no child node carries nothing: not even its flag is read
+    read.clear()
+    minimal = _context((CORPUS / "v10" / "request-minimal.xml").read_bytes())
+    blocks = list(elements.payload_child(minimal, "specifikaFrageparametrar"))
+    assert sum(e.get("inkludera") == "false" and not len(e) for e in blocks) >= 5
+    assert list(rule.check(minimal)) == [] and read == []
+    for carried, found in ((b"<ssbt:tidsperiod/>", 1), (b"<!--c-->", 0)):  # an element is carried; a comment not
+        data = REQUEST.replace(
+            b'<ssbt:CSN inkludera="true"/>', b'<ssbt:CSN inkludera="false">' + carried + b"</ssbt:CSN>"
+        )
+        assert len(list(rule.check(_context(data)))) == found
     for flag in ("false", " 0 ", "1"):  # other spellings are read as before
         read.clear()
         data = REQUEST.replace(b'inkludera="true"', f'inkludera="{flag}"'.encode(), 1)
@@ -282,3 +296,79 @@ def test_the_date_caches_keep_no_long_value():
     assert agency_answers._day(etree.fromstring(f"<From>{year}-01-01</From>")) is None
     assert agency_answers._day(etree.fromstring("<From> 2026-09-01+02:00 </From>")) == date(2026, 9, 1)
     assert agency_answers._day_of.cache_info().currsize == 1
+
+
+def test_the_two_miv_rules_read_each_decision_once_and_its_codes_only_for_a_finding(monkeypatch):
+    """SSBT-MIV-REASON and SSBT-MIV-VALIDITY share one pass per decision, and a decision's three codes (is it a
+    revocation?) are read only for one that would draw SSBT-MIV-VALIDITY's finding."""
+    passes: list[object] = []
+    asked: list[object] = []
+    real_pass, real_revoked = agency_answers.decision_fields, agency_answers.revoked
+    monkeypatch.setattr(agency_answers, "decision_fields", lambda svar: passes.append(svar) or real_pass(svar))
+    monkeypatch.setattr(agency_answers, "revoked", lambda svar: asked.append(svar) or real_revoked(svar))
+    rules = [r for r in MESSAGE_RULES if r.id in ("SSBT-MIV-REASON", "SSBT-MIV-VALIDITY")]
+    context = _context(ANSWER)
+    assert [finding for rule in rules for finding in rule.check(context)] == []
+    decisions = list(next(context.message.payload.iter("svarCollection")).iterchildren("svar"))
+    assert passes == decisions and len(decisions) >= 2 and asked == []
+    # a permanent permit with an end date draws the finding, unless the decision revokes it
+    permanent = (CORPUS / "v10" / "invalid-miv-permanent-with-tomdatum.xml").read_bytes()
+    for code, found in ((b"PUT", 1), (b"\xc3\x85TK-PUT", 0)):
+        asked.clear()
+        data = permanent.replace(b"<beslutsTyp>PUT</beslutsTyp>", b"<beslutsTyp>" + code + b"</beslutsTyp>")
+        assert len(list(rules[1].check(_context(data)))) == found and len(asked) == 1
+
+
+#: an agency block of a question: its name, namespace, inkludera, and its fraga's parts (None: no fraga)
+blocks = st.tuples(
+    st.sampled_from(["SKV", "FK", "AF"]),
+    st.sampled_from(NAMESPACES),
+    st.sampled_from([None, "true", " true ", "1", "false", "TRUE"]),
+    st.one_of(st.none(), st.dictionaries(st.sampled_from((*request.SKV_PARTS, "ar")), st.sampled_from(["true", "0"]))),
+)
+
+
+def _question(parameters: list[list[tuple]]) -> etree._Element:
+    question = etree.Element("{urn:x}fraga")
+    for blocks_here in parameters:
+        holder = etree.SubElement(question, "{urn:y}specifikaFrageparametrar")
+        holder.append(etree.Comment("c"))
+        for name, namespace, flag, parts in blocks_here:
+            block = etree.SubElement(holder, _tag(name, namespace), {"inkludera": flag} if flag is not None else {})
+            if parts is not None:
+                fraga = etree.SubElement(block, _tag("fraga", namespace))
+                for part, value in parts.items():
+                    etree.SubElement(fraga, _tag(part, namespace)).text = value
+    return question
+
+
+@given(st.lists(st.lists(blocks, max_size=4), max_size=2))
+def test_a_question_s_agencies_and_skv_parts_are_read_in_one_pass_as_the_long_way_reads_them(parameters):
+    """Several specifikaFrageparametrar, SKV blocks in any namespace, the first without a fraga: which agencies
+    are included and which SKV parts are asked are what ElementPath's lookups and boolean() say."""
+    question = _question(parameters)
+    side = exchange.Side("q")
+    exchange._question_facts(side, question, normalised=False)
+    found = question.iterfind("{*}specifikaFrageparametrar/{*}*")
+    assert side.included == {e.tag.rpartition("}")[2]: boolean(e.get("inkludera")) is True for e in found}
+    fraga = next(iter(question.iterfind("{*}specifikaFrageparametrar/{*}SKV/{*}fraga")), None)
+    asked = {
+        e.tag.rpartition("}")[2]: boolean(text_of(e)) is True
+        for e in (fraga if fraga is not None else ())
+        if e.tag.rpartition("}")[2] in request.SKV_PARTS
+    }
+    assert side.skv_asked == asked
+
+
+def test_a_question_s_agency_blocks_are_passed_over_once(monkeypatch):
+    """The SKV block's fraga is taken in the pass that reads every agency's inkludera (a second pass over the
+    blocks cost ~1 µs an answer that echoes its question)."""
+    passes: list[str] = []
+    real = exchange.agency_blocks
+    monkeypatch.setattr(exchange, "agency_blocks", lambda question, *tag: passes.append(tag) or real(question, *tag))
+    answer = (CORPUS / "v11" / "answer-echo-fraga.xml").read_bytes()
+    echoed = exchange.echoed_question(parse(Source("a.xml", answer)))
+    assert echoed is not None and echoed.skv_asked and passes == [()]
+    # and inkludera="true" as written is included without boolean()'s strip and lookup
+    monkeypatch.setattr(request, "boolean", lambda text: pytest.fail(f"boolean({text!r}) asked"))
+    assert request.included(etree.fromstring('<SKV inkludera="true"/>')) is True
