@@ -7,7 +7,9 @@ in ``tmp_path`` (or in memory) by the test that needs them.
 from __future__ import annotations
 
 import base64
+import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -72,6 +74,22 @@ def run_cli(*args: str, stdin=None, timeout: float = 120) -> Run:
     peak, not the largest of everything this test process ever started.
     """
     command = [sys.executable, "-c", _MEASURE, sys.executable, "-m", "tests.netguard", *args]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, stdin=stdin, timeout=timeout)
-    *rest, peak = done.stderr.rstrip("\n").split("\n")
-    return Run(done.returncode, done.stdout, "\n".join(rest), int(peak) / 1024)  # Linux: ru_maxrss in KiB
+    # a session of its own, so that a timeout stops the CLI too: killing only the measuring process left the CLI
+    # running on after the test had failed, using a core for as long as it took
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    *rest, peak = stderr.rstrip("\n").split("\n")
+    return Run(process.returncode, stdout, "\n".join(rest), int(peak) / 1024)  # Linux: ru_maxrss in KiB
