@@ -59,7 +59,11 @@ _READABLE_RUNS = re.compile(
 _QUOTED_VALUE = re.compile(r"(The value |^|(?<!The attribute)[\s(])'([^']*)'( is not)")
 #: libxml2's "The value '…'" (facet and fixed-value messages): the value ends at the last quote followed by libxml2's
 #: next words, for a value may hold a quote (O'Brien) and everything after it is the schema's (a pattern, a set)
-_THE_VALUE = re.compile(r"The value '(.*)'(?= (?:is not|is less|is greater|has |does not))")
+_THE_VALUE_QUOTED = r"The value '(.*)'(?= (?:is not|is less|is greater|has |does not))"
+_THE_VALUE = re.compile(_THE_VALUE_QUOTED)
+#: the value a libxml2 schema message quotes (group 1, or group 2 at the start of the message), read as
+#: scrub_text reads it: what the rules that word such messages (rules/xsd.py, rules/nested.py) report as the value
+LIBXML2_QUOTED_VALUE = re.compile(rf"{_THE_VALUE_QUOTED}|^'(.*)' is not a valid value")
 #: libxml2's "'…' is not a valid value of the … type" after the element's name: the value ends at the last such words
 _NOT_VALID = re.compile(r"(^|: )'(.*)'(?= is not a valid value of the )")
 

@@ -100,10 +100,10 @@ def quotable_text(result: MessageResult) -> str:
 
 def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
     result.file = _clean(result.file, show_values)
-    if secrets is None:
-        result.findings = [safe_finding(f, show_values) for f in result.findings]
-    else:  # sought only where quotable_text looked for them
-        result.findings = [safe_finding(f, show_values, secrets if _searched(f) else None) for f in result.findings]
+    # the message's values are sought only where quotable_text looked for them
+    result.findings = [
+        safe_finding(f, show_values, secrets if secrets is not None and _searched(f) else None) for f in result.findings
+    ]
     reason = result.detection.reason
     if reason:
         shown = _clean(reason, show_values)

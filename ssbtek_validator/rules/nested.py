@@ -18,7 +18,7 @@ from lxml import etree
 from ssbtek_validator.packs.nested_models import JsonError, NestedModels, models_for
 from ssbtek_validator.reading.message import child, element_path, text_of
 from ssbtek_validator.reading.nested import Payload
-from ssbtek_validator.results.masking import masked_value, scrub_text
+from ssbtek_validator.results.masking import LIBXML2_QUOTED_VALUE, masked_value, scrub_text
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
 from ssbtek_validator.rules.elements import payload_child
@@ -26,8 +26,7 @@ from ssbtek_validator.rules.elements import payload_child
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
-#: as rules/xsd.py's _VALUE: to the last quote before libxml2's next words, for a value may hold a quote
-_VALUE = re.compile(r"The value '(.*)'(?= (?:is not|is less|is greater|has |does not))|^'(.*)' is not a valid value")
+_VALUE = LIBXML2_QUOTED_VALUE
 
 
 #: how a location names the whole nested JSON document (its JSON pointer is the empty string)

@@ -116,12 +116,12 @@ class LefiVersionRule(_LefiRule):
         facts = lefi_facts()
         served = [v.version for v in facts.served_by(context.pack.version)]
         for element in self.view(context).iter("lefiOnlineVersion"):
-            stated = stated_version(text_of(element))
+            written = _text(element)
+            stated = stated_version(written)
             if stated in served:
                 continue
             known = facts.find(stated)
             shown = masked_value(stated, "lefiOnlineVersion", context.show_values)
-            written = masked_value(_text(element), "lefiOnlineVersion", context.show_values)
             where = (
                 f"LEFI Online {shown} came with SSBTEK v{known.ssbtek}"
                 if known
@@ -131,9 +131,9 @@ class LefiVersionRule(_LefiRule):
                 self,
                 context,
                 element,
-                f"lefiOnlineVersion {written} is not served by SSBTEK v{context.pack.version}, which carries "
-                f"LEFI Online {', '.join(served)}; {where}.",
-                _text(element),
+                f"lefiOnlineVersion {masked_value(written, 'lefiOnlineVersion', context.show_values)} is not served "
+                f"by SSBTEK v{context.pack.version}, which carries LEFI Online {', '.join(served)}; {where}.",
+                written,
             )
 
 

@@ -17,7 +17,7 @@ from lxml import etree
 
 from ssbtek_validator.reading.limits import LIBXML2_MAX_DEPTH
 from ssbtek_validator.reading.message import element_path, is_leaf, text_of
-from ssbtek_validator.results.masking import masked_value, scrub_text
+from ssbtek_validator.results.masking import LIBXML2_QUOTED_VALUE, masked_value, scrub_text
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 
@@ -26,11 +26,7 @@ from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 #: ``\d{2}``, which must reach the reader whole. A sentence's closing full stop is not part of the name.
 _CLARK = re.compile(r"\{([A-Za-z][\w+.\-]*:[^{}'\s]*)\}([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)")
 _ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
-#: the value a libxml2 message quotes (as results/masking.py's _THE_VALUE and _NOT_VALID read it: to the last quote
-#: before libxml2's next words, for a value may hold a quote)
-_VALUE = re.compile(
-    r"(?:The value '(.*)'(?= (?:is not|is less|is greater|has |does not))|^'(.*)' is not a valid value)"
-)
+_VALUE = LIBXML2_QUOTED_VALUE
 
 
 class XsdRule:
