@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
-from ssbtek_validator.results.model import Finding, Severity
+from ssbtek_validator.results.model import Finding, Origin, Severity
 
 #: Files picked up when walking a directory. Files named explicitly are always read.
 DEFAULT_INCLUDE = ("*.xml", "*.soap", "*.msg", "*.har", "*.http")
@@ -34,6 +34,8 @@ class Source:
     problem: str | None = None
     #: "read" for an I/O failure, "limit" when a size limit stopped us.
     problem_kind: str | None = None
+    #: where in a capture the input was read from (None for a file or stream of its own)
+    origin: Origin | None = None
 
 
 def looks_like_har(source: Source) -> bool:

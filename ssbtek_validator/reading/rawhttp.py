@@ -33,6 +33,7 @@ from ssbtek_validator.reading.har import HarCapture, HarExchange
 from ssbtek_validator.reading.http_binding import HttpFacts, body_encoding
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
+from ssbtek_validator.results.model import Origin
 
 #: Largest start line plus header block read (the blank line included). RFC 9112 (section 2.3) asks a reader to
 #: take request lines of 8,000 octets; servers refuse header blocks past 8–64 KiB (nginx, Apache, IIS).
@@ -92,6 +93,8 @@ class RawMessage:
     headers: tuple[tuple[str, str], ...]
     #: the body as sent, with its transfer and content codings undone
     body: bytes
+    #: the capture's line the body starts on, when the body is the capture's bytes as written (no coding undone)
+    body_line: int | None = None
 
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key == name), None)
@@ -118,7 +121,7 @@ def read_raw_http(source: Source, limits: Limits) -> HarCapture:
                 pending = None
                 exchanges.append(HarExchange(name, Source(f"{name} request", None, problem.reason, problem.kind), None))
             else:
-                request, request_http = _side(pending, f"{name} request", limits)
+                request, request_http = _side(pending, f"{name} request", source.name, limits)
                 broken = Source(f"{name} answer", None, problem.reason, problem.kind)
                 exchanges.append(HarExchange(name, request, broken, request_http, None))
                 pending = None
@@ -159,22 +162,31 @@ def _add(
             "memory (raise it with --max-exchanges, or split the capture); not checked."
         )
         return exchanges, skipped, HarCapture([], skipped, text, "limit")
-    exchanges.append(_exchange(f"{file}#{len(exchanges) + skipped + 1}", request, answer, limits))
+    exchanges.append(_exchange(f"{file}#{len(exchanges) + skipped + 1}", request, answer, file, limits))
     return exchanges, skipped, None
 
 
-def _exchange(name: str, request: RawMessage | None, answer: RawMessage | None, limits: Limits) -> HarExchange:
-    sides = [_side(message, f"{name} {label}", limits) for message, label in ((request, "request"), (answer, "answer"))]
+def _exchange(
+    name: str, request: RawMessage | None, answer: RawMessage | None, capture: str, limits: Limits
+) -> HarExchange:
+    sides = [
+        _side(message, f"{name} {label}", capture, limits)
+        for message, label in ((request, "request"), (answer, "answer"))
+    ]
     return HarExchange(name, sides[0][0], sides[1][0], sides[0][1], sides[1][1])
 
 
-def _side(message: RawMessage | None, name: str, limits: Limits) -> tuple[Source | None, HttpFacts | None]:
-    """A message's body as a source, and the HTTP around it; (None, None) when it has no body."""
+def _side(
+    message: RawMessage | None, name: str, capture: str, limits: Limits
+) -> tuple[Source | None, HttpFacts | None]:
+    """A message's body as a source, and the HTTP around it; (None, None) when it has no body. ``capture``: the
+    capture file's name, for the source's :class:`Origin`."""
     if message is None or not message.body:
         return None, None
     content_type = message.header("content-type")
     data = message.body
     multipart = (content_type or "").strip().lower().startswith("multipart/related")
+    origin = Origin(capture, None if multipart else message.body_line)
     facts = HttpFacts(
         message.side,
         headers_recorded=True,
@@ -190,14 +202,15 @@ def _side(message: RawMessage | None, name: str, limits: Limits) -> tuple[Source
         try:
             data = xop_document(content_type or "", data)
         except MultipartProblem as problem:
-            return Source(name, None, f"the capture's MTOM/XOP body cannot be read: {problem}", "read"), facts
+            text = f"the capture's MTOM/XOP body cannot be read: {problem}"
+            return Source(name, None, text, "read", origin), facts
     if len(data) > limits.max_message_bytes:
         text = (
             f"larger than the message size limit of {limits.max_message_bytes} bytes "
             "(raise it with --max-message-bytes)"
         )
-        return Source(name, None, text, "limit"), facts
-    return Source(name, data), facts
+        return Source(name, None, text, "limit", origin), facts
+    return Source(name, data, origin=origin), facts
 
 
 def _is_xml(message: RawMessage | None) -> bool:
@@ -224,9 +237,17 @@ class _Reader:
         self.messages = 0
         #: where the message before began, when it was a request without a body (for a hint when a body follows it)
         self.bodiless_request: int | None = None
+        #: the last offset a line was counted to, and its line: every body's line is asked for, in order, and
+        #: counting each from the capture's start would cost a long capture's length once per message
+        self._counted = (0, 1)
 
     def line(self, offset: int) -> int:
-        return self.data.count(b"\n", 0, offset) + 1
+        counted_to, line = self._counted
+        if offset < counted_to:
+            return self.data.count(b"\n", 0, offset) + 1
+        line += self.data.count(b"\n", counted_to, offset)
+        self._counted = (offset, line)
+        return line
 
     def next_message(self, request_method: str | None) -> RawMessage | None:
         """The next message, or None at the end of the capture. ``request_method``: the method of the request an
@@ -268,7 +289,8 @@ class _Reader:
         self.position = blank.end()
         if request:
             method = request[1].decode("ascii")
-            message = RawMessage("request", method, None, headers, self._body(headers, "request", begin, False))
+            body, body_line = self._body(headers, "request", begin, False)
+            message = RawMessage("request", method, None, headers, body, body_line)
             framed = any(key in ("content-length", "transfer-encoding") for key, _ in headers)
             self.bodiless_request = None if framed else begin
             self.messages += 1
@@ -276,10 +298,10 @@ class _Reader:
         assert status is not None
         code = int(status[1])
         no_body = 100 <= code <= 199 or code in (204, 304) or (request_method or "").upper() == "HEAD"
-        body = b"" if no_body else self._body(headers, "answer", begin, True)
+        body, body_line = (b"", None) if no_body else self._body(headers, "answer", begin, True)
         self.bodiless_request = None
         self.messages += 1
-        return RawMessage("answer", None, code, headers, body)
+        return RawMessage("answer", None, code, headers, body, body_line)
 
     def _not_a_start_line(self, begin: int, line: bytes) -> FramingError:
         where = self.line(begin)
@@ -338,12 +360,17 @@ class _Reader:
                 kept.append((lowered.decode("ascii"), value.strip(b" \t").decode("latin-1")))
         return tuple(kept)
 
-    def _body(self, headers: tuple[tuple[str, str], ...], side: str, begin: int, to_end: bool) -> bytes:
-        """The body after the header block (RFC 9112, section 6.3), its codings undone."""
+    def _body(
+        self, headers: tuple[tuple[str, str], ...], side: str, begin: int, to_end: bool
+    ) -> tuple[bytes, int | None]:
+        """The body after the header block (RFC 9112, section 6.3), its codings undone, and the line it starts on
+        when it is the capture's bytes as written (None when a coding was undone)."""
+        starts_at = self.position
         fields = dict(reversed(headers))  # the first of each name, as http_binding.header reads them
         transfer = _codings(",".join(value for key, value in headers if key == "transfer-encoding"))
         lengths = [value for key, value in headers if key == "content-length"]
         where = _Where(self, side, begin)
+        rebuilt = bool(transfer or _codings(fields.get("content-encoding", "")))  # not the capture's bytes as written
         if transfer:
             if transfer[-1] == "chunked":
                 body = self._chunked(begin, where)
@@ -368,10 +395,10 @@ class _Reader:
         elif to_end:
             body, self.position = self.data[self.position :], len(self.data)
         else:
-            return b""
+            return b"", None
         for coding in reversed(transfer + _codings(fields.get("content-encoding", ""))):
             body = self._decoded(body, coding, where)
-        return body
+        return body, None if rebuilt or not body else self.line(starts_at)
 
     def _chunked(self, begin: int, where: _Where) -> bytes:
         """The chunked transfer coding (RFC 9112, section 7.1): size lines in hexadecimal with optional

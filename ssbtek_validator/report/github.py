@@ -13,9 +13,9 @@ from typing import TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.report import PreparedMessages, write_messages
-from ssbtek_validator.report.locations import display_path, is_real_file
+from ssbtek_validator.report.locations import display_path, is_real_file, place
 from ssbtek_validator.report.text import exchange_summary_line, notice_line, summary_line
-from ssbtek_validator.results.model import Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.model import Finding, MessageResult, Origin, RunResult, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -28,21 +28,25 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: Finding) -> str:
+def annotation(finding: Finding, origin: Origin | None = None) -> str:
+    """``origin``: the capture the finding's message was read out of (see locations.place)."""
+    file, line, column = place(finding, origin)
     properties = []
-    if is_real_file(finding.file):
-        properties.append(("file", display_path(finding.file)))
-        if finding.line:
-            properties.append(("line", str(finding.line)))
-            if finding.column:
-                properties.append(("col", str(finding.column)))
+    if is_real_file(file):
+        properties.append(("file", display_path(file)))
+        if line:
+            properties.append(("line", str(line)))
+            if column:
+                properties.append(("col", str(column)))
     properties.append(("title", finding.rule))
     text = finding.message
     if finding.path:
         text += f" [at {finding.path}]"
     if finding.value is not None:
         text += f" (value: {finding.value!r})"
-    if not is_real_file(finding.file) and finding.file:
+    if file != finding.file:  # a message of a capture: the annotation is on the capture, the text names the message
+        text = f"{display_path(finding.file)}: {text}"
+    elif not is_real_file(file) and file:
         text = f"{finding.file}: {text}"
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
     return f"::{COMMANDS[finding.severity]} {joined}::{escape_data(text)}"
@@ -50,7 +54,7 @@ def annotation(finding: Finding) -> str:
 
 def annotations(message: MessageResult) -> str:
     """A message's findings, an annotation line each."""
-    return "".join(annotation(finding) + "\n" for finding in message.findings)
+    return "".join(annotation(finding, message.origin) + "\n" for finding in message.findings)
 
 
 class MessageAnnotations(PreparedMessages):
@@ -71,7 +75,7 @@ def write(
     write_messages(stream, result, prepared, annotations)
     for exchange in result.exchanges:
         for finding in exchange.findings:
-            stream.write(annotation(finding) + "\n")
+            stream.write(annotation(finding, exchange.origin) + "\n")
     stream.write(notice_line(result) + "\n")  # a plain line, not an annotation on every run
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")

@@ -11,6 +11,8 @@ import os
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+from ssbtek_validator.results.model import Finding, Origin
+
 
 def is_real_file(name: str) -> bool:
     """Inputs such as ``<stdin>`` or ``<bytes>`` have no file to point at."""
@@ -36,3 +38,14 @@ def file_uri(name: str) -> str:
     if shown.startswith("/"):
         return "file://" + quote(shown)
     return quote(shown)
+
+
+def place(finding: Finding, origin: Origin | None) -> tuple[str, int | None, int | None]:
+    """(file, line, column) a CI format points a finding at. A message read out of a capture is named
+    ``capture.http#1 request``, which no checkout holds: its findings point into the capture, at the line their
+    body line maps to (its column is the same: a body starts a line), or at the capture alone when the body was
+    rebuilt. The finding's own text keeps the message's name."""
+    if origin is None or not finding.file:
+        return finding.file, finding.line, finding.column
+    line = origin.place(finding.line)
+    return origin.file, line, finding.column if line else None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import chain
 from typing import Any, TextIO
 
 from ssbtek_validator import __version__
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report.locations import file_uri, is_real_file
+from ssbtek_validator.report.locations import display_path, file_uri, is_real_file, place
 from ssbtek_validator.results.masking import values_notice
-from ssbtek_validator.results.model import Finding, RunResult, Severity
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult, Severity
 from ssbtek_validator.rules.catalog import describe, rule_table
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -42,20 +43,23 @@ def _descriptor(rule_id: str) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], origin: Origin | None = None) -> dict[str, Any]:
+    """``origin``: the capture the finding's message was read out of (see locations.place)."""
+    file, line, column = place(finding, origin)
+    text = finding.message if file == finding.file else f"{display_path(finding.file)}: {finding.message}"
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index[finding.rule],
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": text},
     }
     location: dict[str, Any] = {}
-    if is_real_file(finding.file):
-        physical: dict[str, Any] = {"artifactLocation": {"uri": file_uri(finding.file)}}
-        if finding.line and finding.line > 0:
-            region: dict[str, Any] = {"startLine": finding.line}
-            if finding.column and finding.column > 0:
-                region["startColumn"] = finding.column
+    if is_real_file(file):
+        physical: dict[str, Any] = {"artifactLocation": {"uri": file_uri(file)}}
+        if line and line > 0:
+            region: dict[str, Any] = {"startLine": line}
+            if column and column > 0:
+                region["startColumn"] = column
             physical["region"] = region
         location["physicalLocation"] = physical
     if finding.path:
@@ -67,13 +71,15 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
-def _findings(result: RunResult) -> Iterator[Finding]:
-    """Every finding of the run in the report's order, walked afresh each time (never gathered in a list)."""
-    yield from result.run_findings
-    for message in result.messages:
-        yield from message.findings
-    for exchange in result.exchanges:
-        yield from exchange.findings
+def _findings(result: RunResult) -> Iterator[tuple[Finding, Origin | None]]:
+    """Every finding of the run in the report's order, with the capture its message was read out of; walked
+    afresh each time (never gathered in a list)."""
+    for finding in result.run_findings:
+        yield finding, None
+    judged_parts: Iterator[MessageResult | ExchangeResult] = chain(result.messages, result.exchanges)
+    for judged in judged_parts:
+        for finding in judged.findings:
+            yield finding, judged.origin
 
 
 #: where the results go in the document's skeleton; a string no report contains unescaped (it holds a NUL)
@@ -83,7 +89,7 @@ _HOLE = "\x00ssbtek-validator-results"
 def as_dict(result: RunResult, packs: dict[int, Pack], *, results: bool = True) -> dict[str, Any]:
     """``results=False``: ``_HOLE`` stands for the results, for ``write``, which writes them one by one."""
     rule_ids = list(rule_table())
-    rule_ids += sorted({f.rule for f in _findings(result)} - set(rule_ids))
+    rule_ids += sorted({f.rule for f, _ in _findings(result)} - set(rule_ids))
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     used = {m.detection.pack_id for m in result.messages if m.detection.pack_id}
     return {
@@ -105,7 +111,7 @@ def as_dict(result: RunResult, packs: dict[int, Pack], *, results: bool = True) 
                         "exitCode": result.exit_code,
                     }
                 ],
-                "results": [_result(f, index) for f in _findings(result)] if results else _HOLE,
+                "results": [_result(f, index, origin) for f, origin in _findings(result)] if results else _HOLE,
                 "properties": {
                     "verdict": str(result.verdict),
                     "values": values_notice(result.show_values),
@@ -134,8 +140,9 @@ def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
         raise RuntimeError("the report's skeleton lost its place for the results")
     stream.write(head)
     count = 0
-    for finding in _findings(result):
-        item = json.dumps(_result(finding, index), ensure_ascii=False, indent=2).replace("\n", "\n" + _RESULT_INDENT)
+    for finding, origin in _findings(result):
+        item = json.dumps(_result(finding, index, origin), ensure_ascii=False, indent=2)
+        item = item.replace("\n", "\n" + _RESULT_INDENT)
         stream.write(("[\n" if not count else ",\n") + _RESULT_INDENT + item)
         count += 1
     stream.write("\n" + _RESULT_INDENT[:-2] + "]" if count else "[]")

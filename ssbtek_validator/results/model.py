@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 #: Exit codes by class, never counts: what every command (and a CI reading it) relies on.
 EXIT_CONFORMS = 0
@@ -193,6 +193,24 @@ class _Judged:
         return 0
 
 
+class Origin(NamedTuple):
+    """Where a message read out of a capture (a HAR file, a raw HTTP capture) lies in it: a CI annotation or a
+    SARIF result must name a file the checkout has, and ``capture.http#1 request`` is none.
+
+    ``line``: the capture's line its body starts on, when the body is the capture's bytes as written; a
+    finding's line in the body then maps to ``line + finding.line - 1``. None where the body was rebuilt
+    (chunked, compressed, MTOM parts) or lies in JSON (a HAR capture): the capture is then named without a line.
+    A NamedTuple, not a dataclass: it is on every run's import path (see tests/run/test_cold_start.py).
+    """
+
+    file: str
+    line: int | None = None
+
+    def place(self, line: int | None) -> int | None:
+        """The capture's line for a line of the body (None when there is no telling)."""
+        return self.line + line - 1 if self.line is not None and line else None
+
+
 @dataclass(slots=True)
 class MessageResult(_Judged):
     file: str
@@ -209,6 +227,8 @@ class MessageResult(_Judged):
     suppressed: int = 0
     #: findings counted but not kept, by severity, once the run held ``max_run_findings`` (see leave_out)
     not_kept: dict[str, int] = field(default_factory=dict)
+    #: the capture the message was read out of (None for a file of its own)
+    origin: Origin | None = None
 
     def _not_kept(self, severity: Severity) -> int:
         return self.not_kept.get(severity.value, 0)
@@ -247,6 +267,7 @@ class MessageResult(_Judged):
             self.observed,
             self.suppressed,
             self.not_kept,
+            self.origin,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -266,6 +287,7 @@ class MessageResult(_Judged):
             "findings": [f.to_dict() for f in self.findings],
             "suppressed": self.suppressed,
             "findings_not_kept": sum(self.not_kept.values()),
+            **_origin_dict(self.origin),
         }
 
 
@@ -284,6 +306,8 @@ class ExchangeResult(_Judged):
     paired_by: str = ""
     findings: list[Finding] = field(default_factory=list)
     rules_run: list[str] = field(default_factory=list)
+    #: the capture the exchange was read out of (None for files or a folder paired by korrelationsid)
+    origin: Origin | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -294,7 +318,13 @@ class ExchangeResult(_Judged):
             "paired_by": self.paired_by,
             "rules_run": list(self.rules_run),
             "findings": [f.to_dict() for f in self.findings],
+            **_origin_dict(self.origin),
         }
+
+
+def _origin_dict(origin: Origin | None) -> dict[str, Any]:
+    """A report's ``capture`` key, only for what was read out of a capture (a file's report is unchanged)."""
+    return {} if origin is None else {"capture": {"file": origin.file, "body_line": origin.line}}
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ssbtek_validator.reading.inputs import Source, looks_like_har, looks_like_raw_http
 from ssbtek_validator.reading.message import Message, parse
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
 from ssbtek_validator.results.wording import plural
 
@@ -94,15 +94,23 @@ class Exchanges:
         # taken from the list as they are checked, so that each exchange's bodies are freed once judged
         pending = har.exchanges[::-1]
         del har
+        capture = Origin(source.name)
         while pending:
             exchange = pending.pop()
-            request = self.message(exchange.request, result, exchange.request_http) if exchange.request else None
-            answer = self.message(exchange.answer, result, exchange.answer_http) if exchange.answer else None
-            result.exchanges.append(judge(exchange.name, request, answer, paired_by))
+            request = (
+                self.message(exchange.request, result, exchange.request_http, capture) if exchange.request else None
+            )
+            answer = self.message(exchange.answer, result, exchange.answer_http, capture) if exchange.answer else None
+            judged = judge(exchange.name, request, answer, paired_by)
+            judged.origin = capture  # its findings may be about either side: the capture is named, not a line
+            result.exchanges.append(judged)
 
-    def message(self, source: Source, result: RunResult, http: HttpFacts | None = None) -> Side:
+    def message(
+        self, source: Source, result: RunResult, http: HttpFacts | None = None, capture: Origin | None = None
+    ) -> Side:
         """``http``: what HTTP said around the message (a capture, the proxy), judged as the reader's findings
-        (SSBT-HTTP), so that configuration, masking and the verdict treat them like any other."""
+        (SSBT-HTTP), so that configuration, masking and the verdict treat them like any other. ``capture``: the
+        capture the message was read out of, where the reader could not say the line (a HAR capture)."""
         from ssbtek_validator.rules.exchange import side_of
 
         parsed = parse(source, self.options.limits)
@@ -114,6 +122,7 @@ class Exchanges:
             judged_http = RULE if config is None or not config.is_disabled(RULE) else None
             parsed.findings.extend(http_findings(http, parsed) if judged_http else ())
         judged = self.validate(source, self.options, self.packs, parsed)
+        judged.origin = source.origin or capture
         if judged_http:  # said as run, so that a certification counts it exercised only where HTTP was seen
             judged.rules_run.append(judged_http)
         result.messages.append(judged)
