@@ -301,3 +301,129 @@ def test_a_csn_document_with_the_usual_declaration_is_not_matched_against_the_pa
     other = ANSWER.replace(_carried(ANSWER, b"svar").encode(), base64.b64encode(latin), 1)
     validate_sources([Source("a.xml", other)], Options())
     assert tried == [latin[:40]]
+
+
+# ---------------------------------------------------------------- JSON read by orjson where it reads what hooks read
+
+#: names drawn from few so that objects repeat them; colons and quotes in them are what the member count must see past
+_NAMES = st.sampled_from(["a", "b", "a:b", ":", 'q"', "q\\", "é", "personnummer"])
+#: numbers as written: ordinary, at and past the edges of a double and of 64 bits, and what JSON has not
+_NUMBERS = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(
+        ["-0", "-0.0", "1E2", "1e400", "-1e400", "1.0e-400", "5e-324", "1.7976931348623159e308", "9007199254740993",
+         "18446744073709551615", "18446744073709551616", "-9223372036854775809", "12345678901234567890.5",
+         "1" * 320, "NaN", "Infinity", "-Infinity", "01", "1.", "+1"]
+    ),
+)  # fmt: skip
+#: pieces of a string's content as written: plain text, characters JSON must escape, escapes of every kind (a colon
+#: and a quote escaped as \u, both halves of a surrogate pair alone and together), a raw control character
+_PIECES = st.sampled_from(
+    ["x", ":", " : ", "\\\"", "\\\":", "\\\\", "\\/", "\\n", "é", "😀", "\u2028", "\\u003a", "\\u003A", "\\u0022:",
+     "\\u00e9", "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\\\ud800", "\x01", "1234567890123456789"]
+)  # fmt: skip
+_SPACE = st.sampled_from(["", "", " ", "\n", "\r\n\t", "\x0c"])
+
+
+@st.composite
+def _json_texts(draw) -> bytes:
+    """JSON texts as senders write them and get them wrong: names given twice, whitespace anywhere (before a colon
+    too), every escape, numbers no double or 64-bit integer holds, NaN, nesting, a byte order mark, trailing text."""
+
+    def string(value) -> str:
+        return '"' + value + '"'
+
+    def value(depth: int) -> str:
+        kind = draw(st.integers(0, 6 if depth < 4 else 3))
+        if kind == 0:
+            return draw(_NUMBERS)
+        if kind == 1:
+            return draw(st.sampled_from(["true", "false", "null"]))
+        if kind in (2, 3):
+            return string("".join(draw(st.lists(_PIECES, max_size=4))))
+        if kind == 4:
+            return "[" + ",".join(draw(_SPACE) + value(depth + 1) for _ in range(draw(st.integers(0, 3)))) + "]"
+        members = []
+        for _ in range(draw(st.integers(0, 4))):
+            name = draw(st.one_of(_NAMES.map(lambda name: name.replace("\\", "\\\\").replace('"', '\\"')), _PIECES))
+            members.append(draw(_SPACE) + string(name) + draw(_SPACE) + ":" + draw(_SPACE) + value(depth + 1))
+        return "{" + ",".join(members) + draw(_SPACE) + "}"
+
+    text = draw(st.sampled_from(["", "", "\ufeff"])) + draw(_SPACE) + value(0) + draw(_SPACE)
+    text += draw(st.sampled_from(["", "", "", "x", "{}", "\x00"]))
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _json_outcome(raw: bytes, reader) -> object:
+    """What SSBT-PAYLOAD makes of an FK document's bytes with ``reader`` as orjson (False: the hooks alone):
+    the finding, or the document written out with its types (1, 1.0 and True are equal in Python)."""
+    binding = nested.PayloadBinding("FK", "answer", "x", "base64", "json")
+    saved = nested._orjson, nested._standard_json_left
+    nested._orjson, nested._standard_json_left = reader, 0
+    try:
+        found = nested._decode_json(binding, etree_element(), raw, DEFAULT_LIMITS, "a.xml")
+    finally:
+        nested._orjson, nested._standard_json_left = saved
+    return repr(found.document) if isinstance(found, Payload) else found
+
+
+def etree_element():
+    from lxml import etree
+
+    return etree.fromstring(b"<lefiJsonSvar/>")
+
+
+@given(_json_texts())
+@example(b'{"a":1,"a":2}')
+@example(b'{"a" :1,"a":"x:y"}')
+@example(b'{"a":"\\u003a","a":"\\u003a"}')
+@example(b'{"a:":1,"a:":1}')
+@example(b'["\\udc00"]')
+@example(b"[18446744073709551616]")
+@example(b"[" * 300 + b"]" * 300)
+@example(b"[" * 1100 + b"]" * 1100)
+def test_json_read_by_orjson_is_what_the_checking_hooks_read(raw):
+    """Where orjson's document is taken, it is the standard decoder's to the type; everywhere else the standard
+    decoder decides, so every finding and its words are the ones the hooks gave (names twice, NaN, a number past
+    a double, half a surrogate pair, a byte order mark, nesting past the limit, text after the document)."""
+    import orjson
+
+    assert _json_outcome(raw, orjson) == _json_outcome(raw, False)
+
+
+def test_an_ordinary_lefi_answer_is_read_by_orjson_alone(monkeypatch):
+    """Once loaded, orjson reads an FK answer without the standard decoder and its Python call per object."""
+    import orjson
+
+    def refused(text):
+        raise AssertionError("the standard decoder read an ordinary LEFI answer")
+
+    monkeypatch.setattr(nested, "_orjson", orjson)
+    monkeypatch.setattr(nested._JSON, "decode", refused)
+    monkeypatch.setattr(nested._JSON_LONG_NUMBERS, "decode", refused)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms"
+    twice = ANSWER.replace(
+        _carried(ANSWER, b"lefiJsonSvar").encode(), base64.b64encode(b'{"utlamnare":[],"utlamnare":[]}'), 1
+    )
+    monkeypatch.undo()
+    monkeypatch.setattr(nested, "_orjson", orjson)
+    [message] = validate_sources([Source("a.xml", twice)], Options()).messages
+    assert [f.rule for f in message.findings] == ["SSBT-PAYLOAD-JSON"]  # the count sent it to the hooks
+
+
+def test_orjson_is_loaded_only_by_a_run_that_decodes_enough_json_to_pay_for_it(monkeypatch):
+    """Its import costs a one-message run more than it saves; past that many bytes a run uses it."""
+    import orjson
+
+    monkeypatch.setattr(nested, "_orjson", None)
+    monkeypatch.setattr(nested, "_standard_json_left", nested._STANDARD_JSON_FIRST)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert message.verdict.value == "conforms" and nested._orjson is None  # one answer: the standard library alone
+    read = []
+    real = orjson.loads
+    monkeypatch.setattr(orjson, "loads", lambda raw: read.append(raw) or real(raw))
+    monkeypatch.setattr(nested, "_standard_json_left", 1)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert message.verdict.value == "conforms" and nested._orjson is orjson and len(read) == 1
