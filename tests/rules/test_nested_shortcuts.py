@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -355,14 +356,14 @@ def _json_texts(draw) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _json_outcome(raw: bytes, reader) -> object:
+def _json_outcome(raw: bytes, reader, limits=DEFAULT_LIMITS) -> object:
     """What SSBT-PAYLOAD makes of an FK document's bytes with ``reader`` as orjson (False: the hooks alone):
     the finding, or the document written out with its types (1, 1.0 and True are equal in Python)."""
     binding = nested.PayloadBinding("FK", "answer", "x", "base64", "json")
     saved = nested._orjson, nested._standard_json_left
     nested._orjson, nested._standard_json_left = reader, 0
     try:
-        found = nested._decode_json(binding, etree_element(), raw, DEFAULT_LIMITS, "a.xml")
+        found = nested._decode_json(binding, etree_element(), raw, limits, "a.xml")
     finally:
         nested._orjson, nested._standard_json_left = saved
     return repr(found.document) if isinstance(found, Payload) else found
@@ -374,22 +375,39 @@ def etree_element():
     return etree.fromstring(b"<lefiJsonSvar/>")
 
 
-@given(_json_texts())
-@example(b'{"a":1,"a":2}')
-@example(b'{"a" :1,"a":"x:y"}')
-@example(b'{"a":"\\u003a","a":"\\u003a"}')
-@example(b'{"a:":1,"a:":1}')
-@example(b'["\\udc00"]')
-@example(b"[18446744073709551616]")
-@example(b"[" * 300 + b"]" * 300)
-@example(b"[" * 1100 + b"]" * 1100)
-def test_json_read_by_orjson_is_what_the_checking_hooks_read(raw):
+#: the default depth limit, and limits a document can pass or exceed with orjson's writing limit on either side
+_DEPTHS = st.sampled_from([DEFAULT_LIMITS.max_depth, 1, 2, 3, nested._ORJSON_DEPTH - 1, nested._ORJSON_DEPTH])
+
+
+@given(_json_texts(), _DEPTHS)
+@example(b'{"a":1,"a":2}', 256)
+@example(b'{"a" :1,"a":"x:y"}', 256)
+@example(b'{"a":"\\u003a","a":"\\u003a"}', 256)
+@example(b'{"a:":1,"a:":1}', 256)
+@example(b'["\\udc00"]', 256)
+@example(b"[18446744073709551616]", 256)
+@example(b"[" * 300 + b"]" * 300, 256)
+@example(b"[" * 1100 + b"]" * 1100, 256)
+@example(b"[" * 254 + b"]" * 254, 254)
+@example(b"[" * 254 + b"]" * 254, 253)
+def test_json_read_by_orjson_is_what_the_checking_hooks_read(raw, depth):
     """Where orjson's document is taken, it is the standard decoder's to the type; everywhere else the standard
     decoder decides, so every finding and its words are the ones the hooks gave (names twice, NaN, a number past
     a double, half a surrogate pair, a byte order mark, nesting past the limit, text after the document)."""
     import orjson
 
-    assert _json_outcome(raw, orjson) == _json_outcome(raw, False)
+    limits = replace(DEFAULT_LIMITS, max_depth=depth)
+    assert _json_outcome(raw, orjson, limits) == _json_outcome(raw, False, limits)
+
+
+def test_orjson_writes_back_no_deeper_than_the_nesting_its_documents_are_trusted_with():
+    """An FK document orjson wrote back is not walked for its depth where the limit is at least orjson's own."""
+    import orjson
+    import pytest
+
+    orjson.dumps(orjson.loads(b"[" * nested._ORJSON_DEPTH + b"]" * nested._ORJSON_DEPTH))
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(orjson.loads(b"[" * (nested._ORJSON_DEPTH + 1) + b"]" * (nested._ORJSON_DEPTH + 1)))
 
 
 def test_an_ordinary_lefi_answer_is_read_by_orjson_alone(monkeypatch):
@@ -402,6 +420,8 @@ def test_an_ordinary_lefi_answer_is_read_by_orjson_alone(monkeypatch):
     monkeypatch.setattr(nested, "_orjson", orjson)
     monkeypatch.setattr(nested._JSON, "decode", refused)
     monkeypatch.setattr(nested._JSON_LONG_NUMBERS, "decode", refused)
+    monkeypatch.setattr(nested, "_has_lone_surrogate", refused)  # orjson refuses half a pair itself
+    monkeypatch.setattr(nested, "_json_too_deep", refused)
     [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
     assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms"
     twice = ANSWER.replace(
