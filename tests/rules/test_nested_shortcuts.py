@@ -355,7 +355,11 @@ def _json_texts(draw) -> bytes:
 
     text = draw(st.sampled_from(["", "", "\ufeff"])) + draw(_SPACE) + value(0) + draw(_SPACE)
     text += draw(st.sampled_from(["", "", "", "x", "{}", "\x00"]))
-    return text.encode("utf-8", "surrogatepass")
+    raw = text.encode("utf-8", "surrogatepass")
+    # bytes that are no UTF-8 (a lone byte, a cut sequence, an encoded surrogate, an overlong form), anywhere
+    bad = draw(st.sampled_from([b"", b"", b"", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"]))
+    at = draw(st.integers(0, len(raw)))
+    return raw[:at] + bad + raw[at:]
 
 
 def _json_outcome(raw: bytes, reader, limits=DEFAULT_LIMITS) -> object:
@@ -388,6 +392,8 @@ _DEPTHS = st.sampled_from([DEFAULT_LIMITS.max_depth, 1, 2, 3, nested._ORJSON_DEP
 @example(b'{"a:":1,"a:":1}', 256)
 @example(b'["\\udc00"]', 256)
 @example(b"[18446744073709551616]", 256)
+@example(b'["\xed\xa0\x80"]', 256)
+@example(b'\xef\xbb\xbf{"a":1}', 256)
 @example(b"[" * 300 + b"]" * 300, 256)
 @example(b"[" * 1100 + b"]" * 1100, 256)
 @example(b"[" * 254 + b"]" * 254, 254)
