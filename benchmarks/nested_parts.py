@@ -6,8 +6,9 @@ bench_throughput.py's stage table gives "nested decode + CSN/SKV models" and "LE
 runs the same batch in this process with only those stages' rules (SSBT-PAYLOAD, SSBT-CSN-MODEL,
 SSBT-SKV-PAYLOAD, SSBT-LEFI-MODEL) and times, around each call, the library work they cannot do without: the
 payload finders' XPath, base64, the XML parse of CSN and SKV documents, the CSN XSD, the JSON decoding of FK
-and SKV documents (with its checking hooks) and the LEFI JSON Schema. What is left is the rules' own Python
-and the findings they make (with the driver's masking of a message that has findings). CPU time, medians of
+and SKV documents (by orjson, or with the standard library's checking hooks) and the LEFI JSON Schema. What
+is left is the rules' own Python and the findings they make (with the driver's masking of a message that has
+findings). CPU time, medians of
 ``repeat`` runs for the stage (without the timers) and for each part (this thread's CPU time around each
 call, less what reading that clock costs, measured here: it is a system call, ~1 µs).
 """
@@ -82,6 +83,10 @@ def instrument() -> None:
     nested.etree = _Proxy(nested.etree, fromstring="XML parse (CSN, SKV documents)")
     nested._JSON = _Proxy(nested._JSON, decode="JSON decode, checking hooks included")
     nested._JSON_LONG_NUMBERS = _Proxy(nested._JSON_LONG_NUMBERS, decode="JSON decode, checking hooks included")
+    if nested._orjson:  # loaded by the batch's first pass: most JSON is read (and written back) by orjson
+        nested._orjson = _Proxy(
+            nested._orjson, loads="JSON by orjson (read, written back)", dumps="JSON by orjson (read, written back)"
+        )
     csn_schema = nested_models._csn_schema
     schemas: dict = {}
 

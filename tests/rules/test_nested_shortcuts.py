@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -301,3 +302,156 @@ def test_a_csn_document_with_the_usual_declaration_is_not_matched_against_the_pa
     other = ANSWER.replace(_carried(ANSWER, b"svar").encode(), base64.b64encode(latin), 1)
     validate_sources([Source("a.xml", other)], Options())
     assert tried == [latin[:40]]
+
+
+# ---------------------------------------------------------------- JSON read by orjson where it reads what hooks read
+
+#: names drawn from few so that objects repeat them; colons and quotes in them are what the member count must see past
+_NAMES = st.sampled_from(["a", "b", "a:b", ":", 'q"', "q\\", "é", "personnummer"])
+#: numbers as written: ordinary, at and past the edges of a double and of 64 bits, and what JSON has not
+_NUMBERS = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    # decimals with more digits than a double holds, each run short enough for orjson: rounded alike?
+    st.from_regex(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+    st.sampled_from(
+        ["-0", "-0.0", "1E2", "1e400", "-1e400", "1.0e-400", "5e-324", "1.7976931348623159e308", "9007199254740993",
+         "18446744073709551615", "18446744073709551616", "-9223372036854775809", "12345678901234567890.5",
+         "1" * 320, "NaN", "Infinity", "-Infinity", "01", "1.", "+1"]
+    ),
+)  # fmt: skip
+#: pieces of a string's content as written: plain text, characters JSON must escape, escapes of every kind (a colon
+#: and a quote escaped as \u, both halves of a surrogate pair alone and together), a raw control character
+_PIECES = st.sampled_from(
+    ["x", ":", " : ", "\\\"", "\\\":", "\\\\", "\\/", "\\n", "é", "😀", "\u2028", "\\u003a", "\\u003A", "\\u0022:",
+     "\\u00e9", "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\\\ud800", "\x01", "1234567890123456789"]
+)  # fmt: skip
+_SPACE = st.sampled_from(["", "", " ", "\n", "\r\n\t", "\x0c"])
+
+
+@st.composite
+def _json_texts(draw) -> bytes:
+    """JSON texts as senders write them and get them wrong: names given twice, whitespace anywhere (before a colon
+    too), every escape, numbers no double or 64-bit integer holds, NaN, nesting, a byte order mark, trailing text."""
+
+    def string(value) -> str:
+        return '"' + value + '"'
+
+    def value(depth: int) -> str:
+        kind = draw(st.integers(0, 6 if depth < 4 else 3))
+        if kind == 0:
+            return draw(_NUMBERS)
+        if kind == 1:
+            return draw(st.sampled_from(["true", "false", "null"]))
+        if kind in (2, 3):
+            return string("".join(draw(st.lists(_PIECES, max_size=4))))
+        if kind == 4:
+            return "[" + ",".join(draw(_SPACE) + value(depth + 1) for _ in range(draw(st.integers(0, 3)))) + "]"
+        members = []
+        for _ in range(draw(st.integers(0, 4))):
+            name = draw(st.one_of(_NAMES.map(lambda name: name.replace("\\", "\\\\").replace('"', '\\"')), _PIECES))
+            members.append(draw(_SPACE) + string(name) + draw(_SPACE) + ":" + draw(_SPACE) + value(depth + 1))
+        return "{" + ",".join(members) + draw(_SPACE) + "}"
+
+    text = draw(st.sampled_from(["", "", "\ufeff"])) + draw(_SPACE) + value(0) + draw(_SPACE)
+    text += draw(st.sampled_from(["", "", "", "x", "{}", "\x00"]))
+    raw = text.encode("utf-8", "surrogatepass")
+    # bytes that are no UTF-8 (a lone byte, a cut sequence, an encoded surrogate, an overlong form), anywhere
+    bad = draw(st.sampled_from([b"", b"", b"", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"]))
+    at = draw(st.integers(0, len(raw)))
+    return raw[:at] + bad + raw[at:]
+
+
+def _json_outcome(raw: bytes, reader, limits=DEFAULT_LIMITS) -> object:
+    """What SSBT-PAYLOAD makes of an FK document's bytes with ``reader`` as orjson (False: the hooks alone):
+    the finding, or the document written out with its types (1, 1.0 and True are equal in Python)."""
+    binding = nested.PayloadBinding("FK", "answer", "x", "base64", "json")
+    saved = nested._orjson, nested._standard_json_left
+    nested._orjson, nested._standard_json_left = reader, 0
+    try:
+        found = nested._decode_json(binding, etree_element(), raw, limits, "a.xml")
+    finally:
+        nested._orjson, nested._standard_json_left = saved
+    return repr(found.document) if isinstance(found, Payload) else found
+
+
+def etree_element():
+    from lxml import etree
+
+    return etree.fromstring(b"<lefiJsonSvar/>")
+
+
+#: the default depth limit, and limits a document can pass or exceed with orjson's writing limit on either side
+_DEPTHS = st.sampled_from([DEFAULT_LIMITS.max_depth, 1, 2, 3, nested._ORJSON_DEPTH - 1, nested._ORJSON_DEPTH])
+
+
+@given(_json_texts(), _DEPTHS)
+@example(b'{"a":1,"a":2}', 256)
+@example(b'{"a" :1,"a":"x:y"}', 256)
+@example(b'{"a":"\\u003a","a":"\\u003a"}', 256)
+@example(b'{"a:":1,"a:":1}', 256)
+@example(b'["\\udc00"]', 256)
+@example(b"[18446744073709551616]", 256)
+@example(b'["\xed\xa0\x80"]', 256)
+@example(b'\xef\xbb\xbf{"a":1}', 256)
+@example(b"[" * 300 + b"]" * 300, 256)
+@example(b"[" * 1100 + b"]" * 1100, 256)
+@example(b"[" * 254 + b"]" * 254, 254)
+@example(b"[" * 254 + b"]" * 254, 253)
+def test_json_read_by_orjson_is_what_the_checking_hooks_read(raw, depth):
+    """Where orjson's document is taken, it is the standard decoder's to the type; everywhere else the standard
+    decoder decides, so every finding and its words are the ones the hooks gave (names twice, NaN, a number past
+    a double, half a surrogate pair, a byte order mark, nesting past the limit, text after the document)."""
+    import orjson
+
+    limits = replace(DEFAULT_LIMITS, max_depth=depth)
+    assert _json_outcome(raw, orjson, limits) == _json_outcome(raw, False, limits)
+
+
+def test_orjson_writes_back_no_deeper_than_the_nesting_its_documents_are_trusted_with():
+    """An FK document orjson wrote back is not walked for its depth where the limit is at least orjson's own."""
+    import orjson
+    import pytest
+
+    orjson.dumps(orjson.loads(b"[" * nested._ORJSON_DEPTH + b"]" * nested._ORJSON_DEPTH))
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(orjson.loads(b"[" * (nested._ORJSON_DEPTH + 1) + b"]" * (nested._ORJSON_DEPTH + 1)))
+
+
+def test_an_ordinary_lefi_answer_is_read_by_orjson_alone(monkeypatch):
+    """Once loaded, orjson reads an FK answer without the standard decoder and its Python call per object."""
+    import orjson
+
+    def refused(text):
+        raise AssertionError("the standard decoder read an ordinary LEFI answer")
+
+    monkeypatch.setattr(nested, "_orjson", orjson)
+    monkeypatch.setattr(nested._JSON, "decode", refused)
+    monkeypatch.setattr(nested._JSON_LONG_NUMBERS, "decode", refused)
+    monkeypatch.setattr(nested, "_has_lone_surrogate", refused)  # orjson refuses half a pair itself
+    monkeypatch.setattr(nested, "_json_too_deep", refused)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms"
+    twice = ANSWER.replace(
+        _carried(ANSWER, b"lefiJsonSvar").encode(), base64.b64encode(b'{"utlamnare":[],"utlamnare":[]}'), 1
+    )
+    monkeypatch.undo()
+    monkeypatch.setattr(nested, "_orjson", orjson)
+    [message] = validate_sources([Source("a.xml", twice)], Options()).messages
+    assert [f.rule for f in message.findings] == ["SSBT-PAYLOAD-JSON"]  # the count sent it to the hooks
+
+
+def test_orjson_is_loaded_only_by_a_run_that_decodes_enough_json_to_pay_for_it(monkeypatch):
+    """Its import costs a one-message run more than it saves; past that many bytes a run uses it."""
+    import orjson
+
+    monkeypatch.setattr(nested, "_orjson", None)
+    monkeypatch.setattr(nested, "_standard_json_left", nested._STANDARD_JSON_FIRST)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert message.verdict.value == "conforms" and nested._orjson is None  # one answer: the standard library alone
+    read = []
+    real = orjson.loads
+    monkeypatch.setattr(orjson, "loads", lambda raw: read.append(raw) or real(raw))
+    monkeypatch.setattr(nested, "_standard_json_left", 1)
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert message.verdict.value == "conforms" and nested._orjson is orjson and len(read) == 1

@@ -305,3 +305,10 @@ def test_one_message_decodes_its_base64_without_loading_pybase64(full_request: d
     modules = set(full_request["MODULES"])
     assert "jsonschema_rs" in modules  # the probe saw the LEFI question decoded and checked
     assert not loaded(modules, "pybase64")
+
+
+def test_one_message_decodes_its_json_without_loading_orjson(full_request: dict[str, list[str]]) -> None:
+    """orjson's import costs more than one message's JSON takes the standard library (reading/nested.py)."""
+    modules = set(full_request["MODULES"])
+    assert "jsonschema_rs" in modules  # the probe saw the LEFI question decoded and checked
+    assert not loaded(modules, "orjson")
