@@ -11,7 +11,7 @@ from typing import TextIO
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.report import PreparedMessages, write_messages
 from ssbtek_validator.results.masking import values_notice
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Verdict
+from ssbtek_validator.results.model import EXIT_CODES, ExchangeResult, Finding, MessageResult, RunResult, Verdict
 from ssbtek_validator.results.safe_text import line_start
 from ssbtek_validator.results.wording import plural
 
@@ -93,9 +93,11 @@ def _not_read(message: MessageResult) -> bool:
 def summary_line(result: RunResult) -> str:
     """The run in one line; its error and warning counts include what the exchange rules found, so a
     run where only an exchange fails does not read "0 errors → nonconformant". Counted by the run's
-    totals (one pass over the messages: this line ends every report, written after the last message)."""
+    totals (one pass over the messages: this line ends every report, written after the last message, and
+    with --jobs that is time no worker shares), its verdict asked once for the verdict and the exit code,
+    and only messages with findings asked whether they were read (an input not read has one)."""
     totals, exchanges = result.totals(), result.exchange_totals()
-    unread = [m for m in result.messages if _not_read(m)]
+    unread = [m for m in result.messages if m.findings and _not_read(m)]
     for message in unread:  # counted apart from the messages
         totals[message.verdict.value] -= 1
     messages = len(result.messages) - len(unread)
@@ -110,7 +112,8 @@ def summary_line(result: RunResult) -> str:
             parts.append(f"{plural(exchanges[verdict.value], 'exchange')} {verdict}")
     errors, warnings = totals["errors"] + exchanges["errors"], totals["warnings"] + exchanges["warnings"]
     parts.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
-    return "; ".join(parts) + f" → {result.verdict} (exit {result.exit_code})"
+    verdict = result.verdict
+    return "; ".join(parts) + f" → {verdict} (exit {EXIT_CODES[verdict]})"
 
 
 def message_block(message: MessageResult, verbose: bool = False) -> str:
