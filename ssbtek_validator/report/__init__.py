@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from importlib import import_module
-from typing import IO, NamedTuple, TextIO
+from typing import IO, TextIO
 
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.results.model import MessageResult, RunResult
@@ -42,16 +43,11 @@ class _Reporters(Mapping[str, Reporter]):
 REPORTERS: Mapping[str, Reporter] = _Reporters()
 
 
-class ChunkPieces(NamedTuple):
-    """A report's message pieces for a run of messages, joined by the report's separator: what
-    PreparedMessages keeps of a chunk. A NamedTuple of a module-level function and a text, so that it pickles:
-    a --jobs worker makes them for the messages it validated (run/executor.py validate_batch's ``pieces``)."""
-
-    render: Callable[[MessageResult], str]
-    separator: str = ""
-
-    def __call__(self, messages: Iterable[MessageResult]) -> str:
-        return self.separator.join([self.render(message) for message in messages])
+def joined_pieces(render: Callable[[MessageResult], str], separator: str, messages: Iterable[MessageResult]) -> str:
+    """A report's message pieces for a run of messages, joined by the report's separator: what PreparedMessages
+    keeps of a chunk. Bound to its render and separator with functools.partial, it pickles: a --jobs worker
+    makes them for the messages it validated (run/executor.py validate_batch's ``pieces``)."""
+    return separator.join([render(message) for message in messages])
 
 
 class PreparedMessages:
@@ -79,7 +75,7 @@ class PreparedMessages:
     __slots__ = ("_file", "_held", "_separator", "_size", "count", "pieces")
 
     def __init__(self, render: Callable[[MessageResult], str], separator: str = "") -> None:
-        self.pieces = ChunkPieces(render, separator)
+        self.pieces = partial(joined_pieces, render, separator)
         self._separator = separator
         self.count = 0
         self._held: list[str] = []
@@ -135,4 +131,4 @@ def write_messages(
         stream.write(render(message))
 
 
-__all__ = ["REPORTERS", "ChunkPieces", "PreparedMessages", "Reporter", "write_messages"]
+__all__ = ["REPORTERS", "PreparedMessages", "Reporter", "joined_pieces", "write_messages"]

@@ -40,8 +40,17 @@ from ssbtek_validator.run.progress import Progress
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from typing import TypeAlias
 
     from ssbtek_validator.rules.exchange import Side
+
+    #: makes a report's message part from a chunk's messages (report.joined_pieces); run where the chunk is
+    #: validated, so with --jobs it must pickle. Only for type checkers: a run-time alias is import time.
+    Pieces: TypeAlias = Callable[[list[MessageResult]], str]
+    #: who is told of each chunk's messages as they arrive: validate_batch's on_messages, pieces and on_pieces
+    _Reports: TypeAlias = tuple[
+        Callable[[list[MessageResult]], None] | None, tuple[Pieces, ...], Callable[[tuple[str, ...], int], None] | None
+    ]
 
 
 def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
@@ -114,11 +123,6 @@ def _digest(source: Source) -> Digest:
     import hashlib  # only certification digests inputs: not paid by a plain run's cold start
 
     return Digest(source.name, hashlib.sha256(source.data).hexdigest(), len(source.data))
-
-
-#: makes a report's message part from a chunk's messages (report.ChunkPieces); run where the chunk is validated,
-#: so with --jobs it must pickle
-Pieces = Callable[[list[MessageResult]], str]
 
 
 def validate_chunk(
@@ -292,7 +296,7 @@ def validate_batch(
     chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)), max(1, jobs))
     jobs = max(1, min(jobs, len(chunks)))
     pieces = tuple(pieces) if on_pieces is not None else ()
-    reports = _Reports(on_messages, pieces, on_pieces)
+    reports = (on_messages, pieces, on_pieces)
     if jobs == 1:
         outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests, pieces) for chunk in chunks)
         _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), reports)
@@ -303,23 +307,17 @@ def validate_batch(
     return batch
 
 
-class _Reports(NamedTuple):
-    """Who is told of each chunk's messages as they arrive (validate_batch's on_messages, pieces, on_pieces)."""
-
-    on_messages: Callable[[list[MessageResult]], None] | None = None
-    pieces: tuple[Pieces, ...] = ()
-    on_pieces: Callable[[tuple[str, ...], int], None] | None = None
-
-    def tell(self, outcome: ChunkOutcome, changed: bool) -> None:
-        """``changed``: a message of the chunk was changed here after its pieces were made (or none were)."""
-        messages = outcome.result.messages
-        if self.on_messages is not None:
-            self.on_messages(messages)
-        if self.on_pieces is not None:
-            texts = outcome.texts
-            if changed or texts is None or len(texts) != len(self.pieces):
-                texts = tuple(piece(messages) for piece in self.pieces)
-            self.on_pieces(texts, len(messages))
+def _tell(reports: _Reports, outcome: ChunkOutcome, changed: bool) -> None:
+    """``changed``: a message of the chunk was changed here after its pieces were made (see validate_batch)."""
+    on_messages, pieces, on_pieces = reports
+    messages = outcome.result.messages
+    if on_messages is not None:
+        on_messages(messages)
+    if on_pieces is not None:
+        texts = outcome.texts
+        if changed or texts is None or len(texts) != len(pieces):
+            texts = tuple(piece(messages) for piece in pieces)
+        on_pieces(texts, len(messages))
 
 
 class _CollectorPaused:
@@ -562,7 +560,7 @@ def _collect(
         result.exchanges.extend(outcome.result.exchanges)
         exchanges.sides.extend(outcome.sides)
         batch.digests.extend(outcome.digests)
-        reports.tell(outcome, changed=result.findings_not_kept != not_kept)
+        _tell(reports, outcome, changed=result.findings_not_kept != not_kept)
         if progress is not None:
             progress.advance(outcome.inputs)
     exchanges.finish(result)

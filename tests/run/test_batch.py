@@ -11,6 +11,7 @@ import pickle
 import shutil
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.packs.schema_packs import builtin_packs
-from ssbtek_validator.report import ChunkPieces, json_report
+from ssbtek_validator.report import joined_pieces, json_report
 from ssbtek_validator.report.text import MessageBlocks, message_block
 from ssbtek_validator.results.model import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
 from ssbtek_validator.run import executor as batch_module
@@ -455,7 +456,7 @@ def _made_where(message: MessageResult) -> str:
 
 def _pieces_of(batch_arguments, options, jobs):
     made: list[tuple[str, ...]] = []
-    pieces = [ChunkPieces(_made_where), MessageBlocks().pieces]
+    pieces = [partial(joined_pieces, _made_where, ""), MessageBlocks().pieces]
     batch = validate_batch(batch_arguments, options, jobs=jobs, pieces=pieces, on_pieces=lambda t, _n: made.append(t))
     where = [line.split(" ", 1) for texts in made for line in texts[0].splitlines()]
     return batch.result, where, "".join(texts[1] for texts in made)
