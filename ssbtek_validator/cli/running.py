@@ -17,7 +17,7 @@ from ssbtek_validator.report import text as text_report
 from ssbtek_validator.report.outputs import OutputError, write_all
 from ssbtek_validator.report.outputs import plan as plan_outputs
 from ssbtek_validator.results.model import EXIT_USAGE
-from ssbtek_validator.run.config import ConfigError, load_config
+from ssbtek_validator.run.config_file import ConfigError, config_table
 
 
 def setup(schemas: str | None, version: int | None = None, config_file: str | None = None, *, with_config: bool = True):
@@ -28,11 +28,23 @@ def setup(schemas: str | None, version: int | None = None, config_file: str | No
         packs = packs_with(schemas)
         if version is not None and version not in packs:
             raise PackError(f"--pack {version}: no pack for it; known: {', '.join(map(str, sorted(packs)))}")
-        config = load_config(config_file) if with_config else None
+        config = _configuration(config_file) if with_config else None
     except (PackError, ConfigError) as exc:
         click.echo(f"ssbtek-validate: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     return packs, config
+
+
+def _configuration(config_file: str | None):
+    """The rule configuration, None without one. What a configuration is (run/config.py: its model, the rules'
+    registry to check it against) is imported only when a table is found: most runs have none, and importing it
+    was ~1.5 ms of a one-message run (run/config_file.py; tests/run/test_cold_start.py)."""
+    found = config_table(config_file)
+    if found is None:
+        return None
+    from ssbtek_validator.run.config import from_table
+
+    return from_table(*found)
 
 
 #: the report formats that show what each message exercised (``MessageResult.observed``): the JSON report's

@@ -33,6 +33,7 @@ NEVER = (
     "shutil",  # with bz2 and lzma: only a progress bar on a stream that is no terminal (run/progress.py)
     "shlex",  # only fuzz's report of a finding (cli/fuzz.py)
     "ssbtek_validator.rules.catalog",  # only a rule configuration is checked against the registry (run/config.py)
+    "ssbtek_validator.run.config",  # only a run that has a configuration (run/config_file.py finds it)
     "ssbtek_validator.cli.fuzz",  # every command but check: built when named (cli/main.py)
     "ssbtek_validator.cli.traffic",
     "ssbtek_validator.cli.pair",
