@@ -65,14 +65,14 @@ def read_toml(path: Path) -> dict[str, Any]:
     run's ~85 ms of CPU (bindings.toml alone ~1.5 ms; its copy loads in ~30 µs). The copy is written as Python
     writes bytecode: not when ``sys.dont_write_bytecode`` (PYTHONDONTWRITEBYTECODE), into a temporary name then
     renamed, and not at all where the folder cannot be written; marshal holds what TOML gives these files (tables,
-    arrays, strings, numbers, booleans), and a file it cannot hold is parsed every time. Any other file (a
-    published bundle's, a configuration) is parsed every time. tests/packs/test_read_toml.py checks the copy is
+    arrays, strings, numbers, booleans), and a file it cannot hold is parsed every time; the copy is trusted as
+    the bytecode beside it is (both are marshal data in the package's folders). Any other file (a published
+    bundle's, a configuration) is parsed every time. tests/packs/test_read_toml.py checks the copy is
     read, replaced when the file changes, and equal to parsing."""
-    text = path.read_text(encoding="utf-8")
     if not str(path.absolute()).startswith(_bundled_folders()):
-        return tomllib.loads(text)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     copy = path.parent / "__pycache__" / f"{path.name}.{sys.implementation.cache_tag}.marshal"
-    stat = path.stat()
+    stat = path.stat()  # before reading, as for bytecode: a file changed meanwhile is parsed again next time
     made_from = (stat.st_mtime_ns, stat.st_size)
     try:
         kept, data = marshal.loads(copy.read_bytes())
@@ -80,7 +80,7 @@ def read_toml(path: Path) -> dict[str, Any]:
             return data
     except (OSError, ValueError, EOFError, TypeError):  # no copy yet, or one that cannot be read
         pass
-    data = tomllib.loads(text)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     if not sys.dont_write_bytecode:
         _keep(copy, made_from, data)
     return data
@@ -89,7 +89,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 def _keep(copy: Path, made_from: tuple[int, int], data: dict[str, Any]) -> None:
     """Write read_toml's copy; silently not where it cannot be (a read-only installation, a value marshal cannot
     hold)."""
-    temporary = copy.with_name(f"{copy.name}.{os.getpid()}.tmp")
+    temporary = copy.with_name(f"{copy.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
     try:
         blob = marshal.dumps((made_from, data))
         copy.parent.mkdir(exist_ok=True)
@@ -137,7 +137,9 @@ class Pack:
         import hashlib  # here, not at the top: loading OpenSSL's hashes costs ~2 ms of every cold start
 
         digest = hashlib.sha256()
-        files = {p for p in self.entry.parent.rglob("*") if p.is_file()} if self.origin == "builtin" else set()
+        files = set()
+        if self.origin == "builtin":  # not read_toml's copies of what pack.toml parsed to: a cache, not content
+            files = {p for p in self.entry.parent.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
         files |= schema_files(self.entry, self.root) | set(self.openapi)
         root = self.root.resolve()
         for path in sorted(files):

@@ -92,3 +92,14 @@ def test_a_folder_that_cannot_be_written_only_costs_the_parse(bundled, parses, m
     assert read_toml(pack)["pack"]["version"] == 11
     assert read_toml(pack)["pack"]["version"] == 11 and len(parses) == 2
     assert [p.name for p in pack.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_packs_content_hash_is_the_same_with_its_copy_beside_it(bundled):
+    """Certification evidence records each pack's content hash, over every file of a built-in pack's folder: the
+    copy beside pack.toml is a cache, and must not change what --verify compares."""
+    folder = bundled / "xsd" / "ssbt-v10"
+    pack = schema_packs.load_pack(folder)  # reading its pack.toml made the copy
+    assert list((folder / "__pycache__").iterdir())
+    with_copy = pack.content_hash()
+    shutil.rmtree(folder / "__pycache__")
+    assert pack.content_hash() == with_copy
