@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ssbtek_validator.packs.nested_models import models_for
 from ssbtek_validator.packs.schema_packs import Pack, builtin_packs, load_bundle
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.results.model import RunResult
-from ssbtek_validator.run.config import RuleConfig, load_config
 from ssbtek_validator.run.driver import validate_paths, validate_sources
 from ssbtek_validator.run.options import Options
+
+if TYPE_CHECKING:
+    from ssbtek_validator.run.config import RuleConfig
 
 
 def packs_with(schemas: str | Path | None = None) -> Mapping[int, Pack]:
@@ -56,8 +59,11 @@ def validate(
     :class:`ConfigError` for a rule configuration that cannot be used; everything wrong with the
     messages themselves is a finding in the result.
     """
-    if config is not None and not isinstance(config, RuleConfig):
-        config = load_config(config)
+    if config is not None:
+        from ssbtek_validator.run.config import RuleConfig, load_config  # only with a configuration
+
+        if not isinstance(config, RuleConfig):
+            config = load_config(config)
     options = Options(
         version=version, show_values=show_values, as_of=as_of, strict=strict, pairs=pairs, limits=limits, config=config
     )

@@ -20,7 +20,7 @@ from ssbtek_validator.cli import running
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.report.outputs import prepare as prepare_outputs
-from ssbtek_validator.results.model import EXIT_INCOMPLETE, EXIT_USAGE, MessageResult
+from ssbtek_validator.results.model import EXIT_INCOMPLETE, EXIT_USAGE
 from ssbtek_validator.run.driver import Options
 from ssbtek_validator.run.executor import validate_batch
 from ssbtek_validator.run.progress import Progress
@@ -213,13 +213,15 @@ def check(
     )
     detail = running.detail(quiet, verbose)
     prepared = prepare_outputs(outputs, detail)  # the reports' message parts, made while the batch runs
+    parts = list(prepared.values())
 
-    def on_messages(messages: list[MessageResult]) -> None:
-        for parts in prepared.values():
-            parts.add(messages)
+    def on_pieces(texts: tuple[str, ...], count: int) -> None:
+        for part, text in zip(parts, texts, strict=True):
+            part.add_joined(text, count)
 
     with Progress(stream=sys.stderr) as progress:
-        batch = validate_batch(paths, options, packs, jobs=jobs, progress=progress, on_messages=on_messages)
+        pieces = [part.pieces for part in parts]
+        batch = validate_batch(paths, options, packs, jobs=jobs, progress=progress, pieces=pieces, on_pieces=on_pieces)
     running.report_and_exit(batch.result, packs, outputs, prepared, detail=detail)
 
 

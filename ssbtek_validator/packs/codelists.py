@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.packs.schema_packs import OnDemand, PackError, data_root
+from ssbtek_validator.packs.schema_packs import OnDemand, PackError, data_root, read_toml
 
 CSV_COLUMNS = ("code", "description", "valid_from", "valid_to", "source")
 #: an optional sixth column: where a code may appear (values of its binding's ``context``, space-separated;
@@ -338,7 +338,7 @@ def load_catalogue(folder: Path, *, check_codes: bool = True) -> Catalogue:
         lists.parse_all()
     bindings_file = folder / "bindings.toml"
     try:
-        data = tomllib.loads(bindings_file.read_text(encoding="utf-8"))
+        data = read_toml(bindings_file)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CodeListError(f"{bindings_file}: {exc}") from exc
     namespaces = dict(data.get("namespaces", {}))

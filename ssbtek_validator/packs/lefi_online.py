@@ -17,14 +17,13 @@ LEFI version the version-dependent rules apply:
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import date
 from functools import cache
 from typing import NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.packs.schema_packs import Pack, data_root
+from ssbtek_validator.packs.schema_packs import Pack, data_root, read_toml
 from ssbtek_validator.reading.message import Message, text_of
 
 LEFI_NAMESPACE = "urn:ssbtek-validator:reconstructed:lefi-online"
@@ -123,7 +122,7 @@ class LefiFacts(NamedTuple):
 
 @cache
 def lefi_facts() -> LefiFacts:
-    data = tomllib.loads((data_root("xsd") / "lefi-online" / "versions.toml").read_text(encoding="utf-8"))
+    data = read_toml(data_root("xsd") / "lefi-online" / "versions.toml")
     versions = tuple(
         LefiVersion(str(item["version"]), int(item["ssbtek"]), date.fromisoformat(item["live_from"]), item["source"])
         for item in data["lefi"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from functools import cache, cached_property
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-from ssbtek_validator.packs.schema_packs import PackError, compile_schema, data_root
+from ssbtek_validator.packs.schema_packs import PackError, compile_schema, data_root, read_toml
 
 
 class CsnModel(NamedTuple):
@@ -200,7 +199,7 @@ def _root() -> Path:
 @cache
 def builtin_models() -> NestedModels:
     root = _root()
-    meta = tomllib.loads((root / "models.toml").read_text(encoding="utf-8"))
+    meta = read_toml(root / "models.toml")
     csn = {
         item["namespace"]: CsnModel(item["namespace"], item["schema_version"], root / item["entry"], item["status"])
         for item in meta.get("csn", [])

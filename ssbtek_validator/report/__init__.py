@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from importlib import import_module
 from typing import IO, TextIO
 
@@ -42,19 +43,28 @@ class _Reporters(Mapping[str, Reporter]):
 REPORTERS: Mapping[str, Reporter] = _Reporters()
 
 
+def joined_pieces(render: Callable[[MessageResult], str], separator: str, messages: Iterable[MessageResult]) -> str:
+    """A report's message pieces for a run of messages, joined by the report's separator: what PreparedMessages
+    keeps of a chunk. Bound to its render and separator with functools.partial, it pickles: a --jobs worker
+    makes them for the messages it validated (run/executor.py validate_batch's ``pieces``)."""
+    return separator.join([render(message) for message in messages])
+
+
 class PreparedMessages:
     """A report's message part, made while the batch runs instead of after its last message.
 
     With ``--jobs`` the main process mostly waits while the workers validate; whatever it does after the last
     chunk arrives is serial time no worker can share (the text report of 15,000 messages: ~50 ms of a 3.4 s
     run). A report whose message part is one piece of text per message in input order (JSON: a line per
-    message; text: a message's finding lines and its verdict line) makes the pieces as chunks arrive
-    (``validate_batch``'s ``on_messages``) and copies them into the report at the end. A message result is
-    final when it reaches ``on_messages`` (configuration applied, texts made safe, the run's findings bound
-    applied), so the piece made early is the piece made late; a reporter uses the pieces only when there is
-    one per message of the run (``covers``), else it renders the messages itself.
+    message; text: a message's finding lines and its verdict line) has each chunk's pieces made where the chunk
+    was validated (``validate_batch``'s ``pieces``: a --jobs worker), takes them as chunks arrive (its
+    ``on_pieces``) and copies them into the report at the end. A message result is final when its chunk's pieces
+    are made (configuration applied, texts made safe; a chunk the run's findings bound changes afterwards has
+    its pieces made again), so the piece made early is the piece made late; a reporter uses the pieces only
+    when there is one per message of the run (``covers``), else it renders the messages itself.
 
-    ``render`` makes one message's piece; ``separator`` goes between two pieces (JSON's ``",\\n"``). Past
+    ``render`` makes one message's piece; ``separator`` goes between two pieces (JSON's ``",\\n"``); ``pieces``
+    makes a chunk's joined, where its messages were validated (``add_joined`` takes them). Past
     ``SPILL`` characters the pieces go to an unnamed temporary file: held in memory they were the report's
     size again (40 MB of JSON for a capture of 3,600 messages with 100,000 findings). Below it they stay in
     memory, so a small run never imports tempfile (tests/run/test_cold_start.py)."""
@@ -62,22 +72,25 @@ class PreparedMessages:
     #: characters held in memory before the pieces move to a temporary file
     SPILL = 1 << 22
 
-    __slots__ = ("_file", "_held", "_render", "_separator", "_size", "count")
+    __slots__ = ("_file", "_held", "_separator", "_size", "count", "pieces")
 
     def __init__(self, render: Callable[[MessageResult], str], separator: str = "") -> None:
-        self._render = render
+        self.pieces = partial(joined_pieces, render, separator)
         self._separator = separator
         self.count = 0
         self._held: list[str] = []
         self._size = 0
         self._file: IO[str] | None = None
 
-    def add(self, messages: Iterable[MessageResult]) -> None:
-        pieces = [self._render(message) for message in messages]
-        if not pieces:
+    def add(self, messages: list[MessageResult]) -> None:
+        self.add_joined(self.pieces(messages), len(messages))
+
+    def add_joined(self, joined: str, count: int) -> None:
+        """The pieces of the next ``count`` messages, joined (what ``pieces`` made of them)."""
+        if not count:
             return
-        text = (self._separator if self.count else "") + self._separator.join(pieces)
-        self.count += len(pieces)
+        text = (self._separator if self.count else "") + joined
+        self.count += count
         if self._file is None and self._size + len(text) <= self.SPILL:
             self._held.append(text)
             self._size += len(text)
@@ -110,7 +123,7 @@ def write_messages(
     stream: TextIO, result: RunResult, prepared: PreparedMessages | None, render: Callable[[MessageResult], str]
 ) -> None:
     """The message part of a report: the pieces made during the run when they are one per message of
-    ``result``, else each message rendered now (a library call, a run without ``on_messages``)."""
+    ``result``, else each message rendered now (a library call, a run without ``on_pieces``)."""
     if prepared is not None and prepared.covers(result):
         prepared.copy_to(stream)
         return
@@ -118,4 +131,4 @@ def write_messages(
         stream.write(render(message))
 
 
-__all__ = ["REPORTERS", "PreparedMessages", "Reporter", "write_messages"]
+__all__ = ["REPORTERS", "PreparedMessages", "Reporter", "joined_pieces", "write_messages"]

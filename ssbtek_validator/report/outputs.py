@@ -127,9 +127,11 @@ def write_all(
     stdout: TextIO,
     prepared: Mapping[str, PreparedMessages] | None = None,
     detail: str = "normal",
+    summary: str | None = None,
 ) -> None:
     """``prepared``: by format, the message parts of its report made while the batch ran (``prepare``);
-    ``detail``: how much the text report says (``quiet``, ``normal``, ``verbose``)."""
+    ``detail``: how much the text report says (``quiet``, ``normal``, ``verbose``); ``summary``: the run's
+    summary line (report.text.summary_line), when the caller has made it already."""
     prepared = prepared or {}
     for output in outputs:
         reporter = REPORTERS[output.format]
@@ -138,6 +140,8 @@ def write_all(
             given["prepared"] = prepared[output.format]
         if output.format == "text" and detail != "normal":
             given["detail"] = detail
+        if output.format == "text" and summary is not None:
+            given["summary"] = summary
         if given:
             reporter = partial(reporter, **given)
         if output.path is None:

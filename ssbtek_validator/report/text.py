@@ -11,7 +11,7 @@ from typing import TextIO
 from ssbtek_validator.packs.schema_packs import Pack
 from ssbtek_validator.report import PreparedMessages, write_messages
 from ssbtek_validator.results.masking import values_notice
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Verdict
+from ssbtek_validator.results.model import EXIT_CODES, ExchangeResult, Finding, MessageResult, RunResult, Verdict
 from ssbtek_validator.results.safe_text import line_start
 from ssbtek_validator.results.wording import plural
 
@@ -90,12 +90,15 @@ def _not_read(message: MessageResult) -> bool:
     return message.detection.version is None and any(f.rule == READ_RULE for f in message.findings)
 
 
-def summary_line(result: RunResult) -> str:
+def summary_line(result: RunResult, verdict: Verdict | None = None) -> str:
     """The run in one line; its error and warning counts include what the exchange rules found, so a
     run where only an exchange fails does not read "0 errors → nonconformant". Counted by the run's
-    totals (one pass over the messages: this line ends every report, written after the last message)."""
+    totals (one pass over the messages: this line ends every report, written after the last message, and
+    with --jobs that is time no worker shares), its verdict asked once for the verdict and the exit code,
+    and only messages with findings asked whether they were read (an input not read has one). ``verdict``: the
+    run's, when the caller has asked for it already."""
     totals, exchanges = result.totals(), result.exchange_totals()
-    unread = [m for m in result.messages if _not_read(m)]
+    unread = [m for m in result.messages if m.findings and _not_read(m)]
     for message in unread:  # counted apart from the messages
         totals[message.verdict.value] -= 1
     messages = len(result.messages) - len(unread)
@@ -105,12 +108,13 @@ def summary_line(result: RunResult) -> str:
     ]
     if unread:
         parts.append(f"{plural(len(unread), 'input')} not read")
-    for verdict in (Verdict.NONCONFORMANT, Verdict.INCOMPLETE):
-        if exchanges[verdict.value]:
-            parts.append(f"{plural(exchanges[verdict.value], 'exchange')} {verdict}")
+    for failed in (Verdict.NONCONFORMANT, Verdict.INCOMPLETE):
+        if exchanges[failed.value]:
+            parts.append(f"{plural(exchanges[failed.value], 'exchange')} {failed}")
     errors, warnings = totals["errors"] + exchanges["errors"], totals["warnings"] + exchanges["warnings"]
     parts.append(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
-    return "; ".join(parts) + f" → {result.verdict} (exit {result.exit_code})"
+    verdict = result.verdict if verdict is None else verdict
+    return "; ".join(parts) + f" → {verdict} (exit {EXIT_CODES[verdict]})"
 
 
 def message_block(message: MessageResult, verbose: bool = False) -> str:
@@ -140,12 +144,15 @@ def write(
     stream: TextIO,
     detail: str = "normal",
     prepared: MessageBlocks | None = None,
+    summary: str | None = None,
 ) -> None:
     """``detail``: ``quiet`` writes only the summary line; ``verbose`` also says how conforming messages
     were identified. ``prepared``: the messages' parts made during the run, used when there is one per
-    message and they were made with the same detail."""
+    message and they were made with the same detail. ``summary``: the run's summary line, when the caller
+    has made it already (the command says it on stderr too: cli/running.py)."""
+    summary = summary_line(result) if summary is None else summary
     if detail == "quiet":
-        stream.write(summary_line(result) + "\n")
+        stream.write(summary + "\n")
         return
     verbose = detail == "verbose"
     for finding in result.run_findings:
@@ -164,4 +171,4 @@ def write(
     stream.write(notice_line(result) + "\n")
     if result.exchanges:
         stream.write(exchange_summary_line(result) + "\n")
-    stream.write(summary_line(result) + "\n")
+    stream.write(summary + "\n")

@@ -36,6 +36,14 @@ class Verdict(StrEnum):
     INCOMPLETE = "incomplete"
 
 
+#: a run's exit code by its verdict
+EXIT_CODES = {
+    Verdict.CONFORMS: EXIT_CONFORMS,
+    Verdict.NONCONFORMANT: EXIT_NONCONFORMANT,
+    Verdict.INCOMPLETE: EXIT_INCOMPLETE,
+}
+
+
 #: The registry's data about the ids the engine raises (ssbtek_validator/rules/catalog.py reads it in full). Read
 #: here directly and once, so that this module, which everything imports, needs nothing of the rules package.
 ENGINE_FINDINGS = Path(__file__).resolve().parent.parent / "rules" / "engine_findings.toml"
@@ -376,11 +384,7 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """Exit codes by class, never counts (see README)."""
-        return {
-            Verdict.CONFORMS: EXIT_CONFORMS,
-            Verdict.NONCONFORMANT: EXIT_NONCONFORMANT,
-            Verdict.INCOMPLETE: EXIT_INCOMPLETE,
-        }[self.verdict]
+        return EXIT_CODES[self.verdict]
 
     def totals(self) -> dict[str, int]:
         return {"messages": len(self.messages), **_tally(self.messages)}

@@ -1,8 +1,8 @@
 """A team's tuning of the rules: disable, re-grade, and a suppression baseline with expiry dates.
 
 Read from ``[tool.ssbtek-validator]`` in the current directory's ``pyproject.toml`` or from a file
-given with ``--config``. Applied in one place — to every message's findings as the engine produces
-them (:meth:`RuleConfig.apply`) — so every reporter and the exit code see the same configured
+given with ``--config`` (found by run/config_file.py). Applied in one place — to every message's findings as
+the engine produces them (:meth:`RuleConfig.apply`) — so every reporter and the exit code see the same configured
 findings. Findings that mean "not checked" (SSBT-READ, SSBT-LIMIT, SSBT-RULE-FAILED) can be neither
 disabled, re-graded nor suppressed: a rule that could not run is never a pass. Nor can the reader's
 (SSBT-EMPTY, SSBT-ENCODING, SSBT-WELLFORMED, SSBT-DTD): input that is not a readable, well-formed,
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -36,8 +35,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
+from ssbtek_validator.run.config_file import TABLE, config_table
+from ssbtek_validator.run.config_file import ConfigError as ConfigError  # named here too, where it always was
 
-TABLE = "ssbtek-validator"
 #: "certify" holds the certified product's defaults (read by certify, see certify/subject.py), not rule settings
 KEYS = {"certify", "disable", "severity", "suppress", "test-persons"}
 SUPPRESS_KEYS = {"rule", "file", "path", "reason", "expires"}
@@ -62,10 +62,6 @@ def __getattr__(name: str) -> Any:
     if name == "NOTES":
         return notes()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used as written: a usage error (exit 2)."""
 
 
 def matches(glob: str, text: str) -> bool:
@@ -376,33 +372,14 @@ def parse_config(
 def load_config(path: str | Path | None = None, cwd: str | Path | None = None, today: date | None = None):
     """``--config FILE`` if given (its ``[tool.ssbtek-validator]`` table, or the whole file), else the
     current directory's pyproject.toml when it has that table, else None (no configuration)."""
-    if path is not None:
-        file = Path(path)
-        data = _read(file)
-        table = data.get("tool", {}).get(TABLE, data) if "tool" in data else data
-    else:
-        file = Path(cwd or ".") / "pyproject.toml"
-        if not file.is_file():
-            return None
-        data = _read(file)
-        if TABLE not in data.get("tool", {}):
-            return None
-        table = data["tool"][TABLE]
-    if not isinstance(table, dict):
-        raise ConfigError(f"{file}: [tool.{TABLE}] must be a table")
+    found = config_table(path, cwd)
+    return None if found is None else from_table(*found, today=today)
+
+
+def from_table(table: dict, file: Path, today: date | None = None) -> RuleConfig:
+    """The configuration a table found by config_table says."""
     # the registry (every rule's documentation, the exchange rules with it) only when there is a
     # configuration to check against it: most runs have none (tests/run/test_cold_start.py)
     from ssbtek_validator.rules.catalog import known_ids
 
     return parse_config(table, str(file), known_ids(), base=file.parent, today=today)
-
-
-def _read(file: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"--config {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc

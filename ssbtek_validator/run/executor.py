@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -40,8 +40,17 @@ from ssbtek_validator.run.progress import Progress
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from typing import TypeAlias
 
     from ssbtek_validator.rules.exchange import Side
+
+    #: makes a report's message part from a chunk's messages (report.joined_pieces); run where the chunk is
+    #: validated, so with --jobs it must pickle. Only for type checkers: a run-time alias is import time.
+    Pieces: TypeAlias = Callable[[list[MessageResult]], str]
+    #: who is told of each chunk's messages as they arrive: validate_batch's on_messages, pieces and on_pieces
+    _Reports: TypeAlias = tuple[
+        Callable[[list[MessageResult]], None] | None, tuple[Pieces, ...], Callable[[tuple[str, ...], int], None] | None
+    ]
 
 
 def _pools() -> tuple[type[ProcessPoolExecutor], type[Exception]]:
@@ -86,6 +95,9 @@ class ChunkOutcome(NamedTuple):
     digests: list[Digest]
     #: inputs in the chunk (the progress counts inputs: a HAR capture is one input, many messages)
     inputs: int
+    #: the reports' message parts for the chunk's messages, one text per ``pieces`` of the batch, made where the
+    #: chunk was validated (see validate_batch); None where none were made
+    texts: tuple[str, ...] | None = None
 
 
 def expand(arguments: Iterable[str | Path], options: Options, stdin=None) -> list[Target]:
@@ -113,8 +125,11 @@ def _digest(source: Source) -> Digest:
     return Digest(source.name, hashlib.sha256(source.data).hexdigest(), len(source.data))
 
 
-def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool) -> ChunkOutcome:
-    """One chunk through the engine; pairing by korrelationsid (--pairs) is left to the whole run."""
+def validate_chunk(
+    chunk: list[Target], options: Options, packs: dict[int, Pack], digests: bool, pieces: Sequence[Pieces] = ()
+) -> ChunkOutcome:
+    """One chunk through the engine; pairing by korrelationsid (--pairs) is left to the whole run. ``pieces``: the
+    reports' message parts made from the chunk's messages here, where they were validated (see validate_batch)."""
     read: list[Digest] = []
 
     def sources() -> Iterator[Source | Skipped]:
@@ -127,14 +142,17 @@ def validate_chunk(chunk: list[Target], options: Options, packs: dict[int, Pack]
 
     exchanges = Exchanges(options, packs, validate_message)
     result = validate_sources(sources(), options, packs, exchanges)
-    return ChunkOutcome(result, exchanges.sides, read, len(chunk))
+    texts = tuple(piece(result.messages) for piece in pieces)
+    return ChunkOutcome(result, exchanges.sides, read, len(chunk), texts)
 
 
 # --- worker process state: set once by the initializer; what a worker compiles serves all its chunks ---
 _worker: dict = {}
 
 
-def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent: int | None = None) -> None:
+def _init_worker(
+    options: Options, packs: dict[int, Pack], digests: bool, parent: int | None = None, pieces: Sequence[Pieces] = ()
+) -> None:
     # The parent decides when the run stops: Ctrl-C is its to handle (it then stops the workers), and
     # SIGTERM ends a worker outright, as its pool expects, whatever handler a forked worker inherited.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -144,7 +162,7 @@ def _init_worker(options: Options, packs: dict[int, Pack], digests: bool, parent
     # No pack is compiled here: each is compiled on first use, as in one process. Compiling every pack in
     # every worker before its first chunk cost ~10 ms of each worker's start for packs a batch of v10 and
     # v11 messages never uses (~2 ms each).
-    _worker.update(options=options, packs=packs, digests=digests)
+    _worker.update(options=options, packs=packs, digests=digests, pieces=pieces)
 
 
 #: how often a worker looks for its parent where the system cannot tell it (seconds)
@@ -203,7 +221,7 @@ def _alive(pid: int) -> bool:
 
 
 def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
-    return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"])
+    return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"], _worker["pieces"])
 
 
 #: the most inputs in one chunk. Each chunk costs the main process ~0.6 ms of its own (handing it to a worker,
@@ -253,10 +271,20 @@ def validate_batch(
     progress: Progress | None = None,
     stdin=None,
     on_messages: Callable[[list[MessageResult]], None] | None = None,
+    pieces: Sequence[Pieces] = (),
+    on_pieces: Callable[[tuple[str, ...], int], None] | None = None,
 ) -> BatchResult:
     """Validate everything the arguments name; ``progress`` learns the total, then each chunk's count.
     ``on_messages`` is given each chunk's message results as they arrive, in input order (a report can
-    be prepared while workers still validate)."""
+    be prepared while workers still validate).
+
+    ``on_pieces`` is given, for each chunk in input order, what each of ``pieces`` made of its messages, and how
+    many messages they were: the reports' message parts (report.PreparedMessages), made where the chunk was
+    validated. Why there: with --jobs the main process's own work competes with the workers for the cores, and
+    making the text report's part of 15,000 messages there was ~27 ms of its ~210 ms CPU (the JSON lines more);
+    a worker makes them beside validating. A chunk whose messages the run's findings bound changed after they
+    were made (RunResult.bound_findings, in this process) has its parts made again here. tests/run/test_batch.py
+    checks the parts are the worker's and the reports the same as with --jobs 1."""
     packs = builtin_packs() if packs is None else packs
     options = options or Options()
     options = today_fixed(options)  # once for the whole batch, not once per worker
@@ -267,14 +295,29 @@ def validate_batch(
     batch = BatchResult(result, [])
     chunks = _chunks(targets, chunk_size(len(targets), max(1, jobs)), max(1, jobs))
     jobs = max(1, min(jobs, len(chunks)))
+    pieces = tuple(pieces) if on_pieces is not None else ()
+    reports = (on_messages, pieces, on_pieces)
     if jobs == 1:
-        outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests) for chunk in chunks)
-        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
+        outcomes: Iterable[ChunkOutcome] = (validate_chunk(chunk, options, packs, digests, pieces) for chunk in chunks)
+        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), reports)
         return batch
     with _CollectorPaused() as collector:
-        outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests, collector))
-        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), on_messages)
+        outcomes = _in_workers(chunks, _Workers(jobs, options, packs, digests, collector, pieces))
+        _collect(batch, outcomes, progress, Exchanges(options, packs, validate_message), reports)
     return batch
+
+
+def _tell(reports: _Reports, outcome: ChunkOutcome, changed: bool) -> None:
+    """``changed``: a message of the chunk was changed here after its pieces were made (see validate_batch)."""
+    on_messages, pieces, on_pieces = reports
+    messages = outcome.result.messages
+    if on_messages is not None:
+        on_messages(messages)
+    if on_pieces is not None:
+        texts = outcome.texts
+        if changed or texts is None or len(texts) != len(pieces):
+            texts = tuple(piece(messages) for piece in pieces)
+        on_pieces(texts, len(messages))
 
 
 class _CollectorPaused:
@@ -285,7 +328,14 @@ class _CollectorPaused:
     every one of them a structure without cycles (results, findings, the pool's futures): nothing it could
     free is made meanwhile, and the first collection after the run takes whatever was. Where chunks are
     validated in this process after all (workers cannot run here), the collector is on for them, as with
-    --jobs 1. tests/run/test_batch.py checks it is off while outcomes arrive and as before afterwards."""
+    --jobs 1. tests/run/test_batch.py checks it is off while outcomes arrive and as before afterwards.
+
+    On the way out, what exists is frozen (``gc.freeze``): every object made while the collector was off is in its
+    youngest generation, so the first collection after the run walked all of the run's results (~7.5 ms over
+    15,000 messages, in series after the last chunk, while the report is written). Frozen, no collection walks
+    them again; they are freed by their counts as before. What is garbage in a cycle at that moment would stay:
+    after a run nothing is (gc.collect() finds nothing to free after a --jobs 2 run but the first use's few
+    dozen objects). tests/run/test_batch.py checks the results are frozen."""
 
     def __enter__(self) -> _CollectorPaused:
         import gc
@@ -295,9 +345,10 @@ class _CollectorPaused:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.was_on:
-            import gc
+        import gc
 
+        gc.freeze()
+        if self.was_on:
             gc.enable()
 
     @contextlib.contextmanager
@@ -323,9 +374,15 @@ class _Workers:
     not one per input, and no input is blamed for it."""
 
     def __init__(
-        self, jobs: int, options: Options, packs: dict[int, Pack], digests: bool, collector: _CollectorPaused
+        self,
+        jobs: int,
+        options: Options,
+        packs: dict[int, Pack],
+        digests: bool,
+        collector: _CollectorPaused,
+        pieces: tuple[Pieces, ...] = (),
     ) -> None:
-        self.jobs, self.options, self.packs, self.digests = jobs, options, packs, digests
+        self.jobs, self.options, self.packs, self.digests, self.pieces = jobs, options, packs, digests, pieces
         self.collector = collector
         self.given_up = False
         #: the run is told once, with the first outcome made in this process, why it went on here
@@ -336,7 +393,7 @@ class _Workers:
         pool = executor(
             max_workers=jobs or self.jobs,
             initializer=_init_worker,
-            initargs=(self.options, self.packs, self.digests, os.getpid()),
+            initargs=(self.options, self.packs, self.digests, os.getpid(), self.pieces),
         )
         _widen_result_pipe(pool)
         return pool
@@ -354,7 +411,7 @@ class _Workers:
 
     def in_this_process(self, chunk: list[Target]) -> ChunkOutcome:
         with self.collector.resumed():
-            outcome = validate_chunk(chunk, self.options, self.packs, self.digests)
+            outcome = validate_chunk(chunk, self.options, self.packs, self.digests, self.pieces)
         if self._tell_run:
             self._tell_run = False
             text = (
@@ -490,20 +547,20 @@ def _collect(
     outcomes: Iterable[ChunkOutcome],
     progress: Progress | None,
     exchanges: Exchanges,
-    on_messages: Callable[[list[MessageResult]], None] | None = None,
+    reports: _Reports,
 ) -> None:
     """Chunks in input order make the run; pairs across chunks are made once, at the end, as in one call."""
     result = batch.result
     for outcome in outcomes:
         result.messages.extend(outcome.result.messages)
         result.findings_not_kept += outcome.result.findings_not_kept
+        not_kept = result.findings_not_kept
         result.bound_findings(exchanges.options.limits.max_run_findings)
         result.run_findings.extend(outcome.result.run_findings)
         result.exchanges.extend(outcome.result.exchanges)
         exchanges.sides.extend(outcome.sides)
         batch.digests.extend(outcome.digests)
-        if on_messages is not None:
-            on_messages(outcome.result.messages)
+        _tell(reports, outcome, changed=result.findings_not_kept != not_kept)
         if progress is not None:
             progress.advance(outcome.inputs)
     exchanges.finish(result)

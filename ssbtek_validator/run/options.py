@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.rules import MESSAGE_RULES, Rule
-from ssbtek_validator.run.config import RuleConfig
+
+if TYPE_CHECKING:  # only a run that has a configuration imports its model (run/config_file.py)
+    from ssbtek_validator.run.config import RuleConfig
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,22 @@ def test_the_library_returns_what_the_command_reports(tmp_path, monkeypatch):
     json_report.write(result, builtin_packs(), rendered)
     assert done.exit_code == result.exit_code == 1
     assert done.stdout == rendered.getvalue()
+
+
+def test_the_run_is_asked_for_its_verdict_and_totals_once_however_many_times_they_are_said(tmp_path, monkeypatch):
+    """The text report's summary line, the same line on stderr (every report went to a file) and the exit code:
+    each ask was a pass over the run's messages, in series after the last one. They are made once, in
+    cli/running.py, and given to the text report."""
+    from ssbtek_validator.results import model
+
+    asked: list[str] = []
+    verdict, tally = model.RunResult.verdict, model._tally
+    monkeypatch.setattr(model.RunResult, "verdict", property(lambda run: asked.append("verdict") or verdict.fget(run)))
+    monkeypatch.setattr(model, "_tally", lambda judged: asked.append("tally") or tally(judged))
+    report = tmp_path / "report.txt"
+    done = CliRunner().invoke(main, ["--as-of", "2026-11-01", "--output", str(report), str(CORPUS / "v10")])
+    assert done.exit_code == 1
+    summary = report.read_text(encoding="utf-8").splitlines()[-1]
+    assert summary.endswith("→ nonconformant (exit 1)") and summary in done.output  # said on stderr too
+    assert asked.count("verdict") == 1
+    assert asked.count("tally") == 2  # the messages' totals and the exchanges'

@@ -78,3 +78,26 @@ def test_a_message_without_findings_is_counted_without_being_asked(monkeypatch: 
     assert run.totals()["conforms"] == 100 and run.totals()["nonconformant"] == 1
     assert run.verdict is Verdict.NONCONFORMANT and run.exit_code == 1
     assert set(asked) == {"bad.xml"}
+
+
+def test_the_summary_line_asks_the_run_for_its_verdict_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary line ends every report, after the last message (and is said again on stderr when every report
+    goes to a file): it asked the run for its verdict twice (the verdict, then the exit code), each a pass over
+    every message with findings, and every message whether it was read."""
+    from ssbtek_validator.report import text
+
+    asked: list[str] = []
+    verdict, not_read = RunResult.verdict, text._not_read
+    monkeypatch.setattr(RunResult, "verdict", property(lambda run: asked.append("verdict") or verdict.fget(run)))
+    monkeypatch.setattr(text, "_not_read", lambda message: asked.append(message.file) or not_read(message))
+    failed = MessageResult("bad.xml", findings=[Finding("SSBT-XSD", Severity.ERROR, "x")])
+    run = RunResult(messages=[MessageResult(f"{n}.xml") for n in range(100)] + [failed])
+    assert text.summary_line(run).endswith("→ nonconformant (exit 1)")
+    assert asked == ["bad.xml", "verdict"]
+
+
+@given(runs)
+def test_the_summary_line_ends_with_the_runs_verdict_and_exit_code(run: RunResult) -> None:
+    from ssbtek_validator.report import text
+
+    assert text.summary_line(run).endswith(f"→ {run.verdict} (exit {run.exit_code})")

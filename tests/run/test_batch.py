@@ -11,6 +11,7 @@ import pickle
 import shutil
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from hypothesis import strategies as st
 
 from ssbtek_validator.cli.main import main
 from ssbtek_validator.packs.schema_packs import builtin_packs
-from ssbtek_validator.report import json_report
+from ssbtek_validator.report import joined_pieces, json_report
+from ssbtek_validator.report.text import MessageBlocks, message_block
 from ssbtek_validator.results.model import INCOMPLETE_RULES, Detection, Finding, MessageResult, Severity, Verdict
 from ssbtek_validator.run import executor as batch_module
 from ssbtek_validator.run.driver import Options, validate_paths
@@ -136,6 +138,11 @@ def test_cli_jobs_and_stdin(tmp_path):
     parallel = runner.invoke(main, ["--jobs", "2", "--format", "json", "--as-of", "2026-11-01", str(copy)])
     assert serial.exit_code == parallel.exit_code == 1
     assert serial.output == parallel.output
+    for detail in ([], ["--verbose"]):  # the text report's blocks, made by the workers
+        serial = runner.invoke(main, [*detail, "--as-of", "2026-11-01", str(copy)])
+        parallel = runner.invoke(main, [*detail, "--jobs", "2", "--as-of", "2026-11-01", str(copy)])
+        assert serial.exit_code == parallel.exit_code == 1
+        assert serial.output == parallel.output and ": nonconformant (" in serial.output
     piped = runner.invoke(main, ["--jobs", "2", "-"], input=(CORPUS / "v10" / "request-full.xml").read_bytes())
     assert piped.exit_code == 0 and "<stdin>: conforms" in piped.output
 
@@ -440,3 +447,50 @@ def test_a_batch_reads_each_file_it_found_without_looking_at_it_again(tmp_path, 
     monkeypatch.undo()
     assert looked_at == []
     assert as_dicts(outcome.result)[0] == as_dicts(validate_paths(arguments, AS_OF))[0]
+
+
+def _made_where(message: MessageResult) -> str:
+    """A report piece naming the process that made it (module level: a worker unpickles it by name)."""
+    return f"{os.getpid()} {message.file}\n"
+
+
+def _pieces_of(batch_arguments, options, jobs):
+    made: list[tuple[str, ...]] = []
+    pieces = [partial(joined_pieces, _made_where, ""), MessageBlocks().pieces]
+    batch = validate_batch(batch_arguments, options, jobs=jobs, pieces=pieces, on_pieces=lambda t, _n: made.append(t))
+    where = [line.split(" ", 1) for texts in made for line in texts[0].splitlines()]
+    return batch.result, where, "".join(texts[1] for texts in made)
+
+
+def test_the_reports_parts_are_made_by_the_worker_that_validated_them():
+    """Made in the main process, the text report's blocks of 15,000 messages were ~27 ms of its ~210 ms CPU,
+    competing with the workers for the cores; the workers make them beside validating."""
+    result, where, blocks = _pieces_of([CORPUS / "v10", CORPUS / "v11"], AS_OF, jobs=2)
+    assert [name for _pid, name in where] == [m.file for m in result.messages]
+    assert str(os.getpid()) not in {pid for pid, _name in where}
+    assert blocks == "".join(message_block(m) for m in result.messages)
+
+
+def test_a_chunk_whose_messages_the_run_bound_changed_has_its_parts_made_again_here():
+    """The run's findings bound (RunResult.bound_findings) drops findings in the main process, after a worker
+    made the chunk's parts: those parts are made again from the messages as they are now."""
+    options = replace(AS_OF, limits=replace(AS_OF.limits, max_run_findings=3))
+    result, where, blocks = _pieces_of([CORPUS / "v10"], options, jobs=2)
+    assert result.findings_not_kept  # the bound did drop findings
+    assert blocks == "".join(message_block(m) for m in result.messages)
+    assert str(os.getpid()) in {pid for pid, _name in where}  # made again here
+    assert [name for _pid, name in where] == [m.file for m in result.messages]
+
+
+def test_the_results_of_a_run_with_workers_are_frozen_for_the_collector():
+    """Made while the collector was off, the run's results were all in its youngest generation: the first
+    collection after the run walked them all (~7.5 ms for 15,000 messages, while the report is written)."""
+    before = gc.get_freeze_count()
+    try:
+        batch = validate_batch([CORPUS / "v10"], AS_OF, jobs=2)
+        assert gc.get_freeze_count() - before > len(batch.result.messages)
+        tracked = {id(item) for item in gc.get_objects()}
+        assert not any(id(message) in tracked for message in batch.result.messages)
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -33,6 +33,7 @@ NEVER = (
     "shutil",  # with bz2 and lzma: only a progress bar on a stream that is no terminal (run/progress.py)
     "shlex",  # only fuzz's report of a finding (cli/fuzz.py)
     "ssbtek_validator.rules.catalog",  # only a rule configuration is checked against the registry (run/config.py)
+    "ssbtek_validator.run.config",  # only a run that has a configuration (run/config_file.py finds it)
     "ssbtek_validator.cli.fuzz",  # every command but check: built when named (cli/main.py)
     "ssbtek_validator.cli.traffic",
     "ssbtek_validator.cli.pair",
@@ -75,7 +76,17 @@ def probe(*argv: str) -> dict[str, list[str]]:
     for key in ("MODULES", "OPENED", "DATACLASSES"):
         line = next(line for line in done.stderr.splitlines() if line.startswith(key + " "))
         seen[key] = json.loads(line[len(key) + 1 :])
+    seen["OPENED"] = [_read_from(name) for name in seen["OPENED"]]
     return seen
+
+
+def _read_from(name: str) -> str:
+    """A bundled TOML file's parsed copy (``__pycache__/pack.toml.cpython-311.marshal``, packs/schema_packs.py
+    read_toml) stands for the file it was made from: reading it is reading that file."""
+    path = Path(name)
+    if path.parent.name == "__pycache__" and path.suffix == ".marshal":
+        return str(path.parent.parent / path.name.rsplit(".", 2)[0])
+    return name
 
 
 def imported_by(*argv: str) -> set[str]:
