@@ -318,9 +318,14 @@ class LefiPayloadRule:
         except (KeyError, TypeError, ValueError):  # an open end, or a model (--schemas) that checks no dates
             return
         # two years on from the start; from a 29 February, 1 March (the later reading, so never a false alarm)
-        limit = (
-            date(start.year + 2, 3, 1) if (start.month, start.day) == (2, 29) else start.replace(year=start.year + 2)
-        )
+        try:
+            limit = (
+                date(start.year + 2, 3, 1)
+                if (start.month, start.day) == (2, 29)
+                else start.replace(year=start.year + 2)
+            )
+        except ValueError:  # two years on is past 9999-12-31, where every date ends: no period runs longer
+            return
         if end > limit:
             yield _finding(
                 self,
