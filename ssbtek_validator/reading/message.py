@@ -104,12 +104,20 @@ def child(element: etree._Element | None, *names: str) -> etree._Element | None:
     """The first child element with each local name in turn, in any namespace; None where one is missing.
 
     ``iterchildren`` matches in C, where ``find("{*}name")`` parses its path through lxml's ElementPath
-    in Python: that alone was ~4 % of a batch's time in the request rules.
+    in Python: that alone was ~4 % of a batch's time in the request rules. An element with one child node
+    (most steps down an agency's data: MIV/data/response/svarCollection, AF/data/Svar) has it read directly,
+    without setting up an iterator and its tag matcher: ~0.49 -> ~0.38 µs a step (warm); the rules ~3.5k
+    instructions a message of the mixed batch fewer (callgrind, ~391k in all).
     """
     for name in names:
         if element is None:
             return None
-        element = next(element.iterchildren("{*}" + name), None)
+        if len(element) == 1:  # child nodes of every kind: the one node is the answer or there is none
+            only = element[0]
+            tag = only.tag  # a comment's, PI's or entity's tag is a function: no element
+            element = only if type(tag) is str and tag.rpartition("}")[2] == name else None
+        else:
+            element = next(element.iterchildren("{*}" + name), None)
     return element
 
 

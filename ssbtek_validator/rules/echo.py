@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ssbtek_validator.results.masking import masked_value
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
+from ssbtek_validator.rules.elements import payload_child
 
 if TYPE_CHECKING:
     from ssbtek_validator.rules.exchange import Place, Side
@@ -58,7 +59,8 @@ class AnswerEchoRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         exchange = _exchange()
-        question = exchange.echoed_question(context.message)
+        # the echoed fraga as SSBT-LEFI-MODEL and SSBT-TIDSPERIOD looked it up (payload_child's memo)
+        question = exchange.echoed_question(context.message, payload_child(context, "fraga"))
         if question is None:
             return
         answer = exchange.side_of(context.message, pairing=False)

@@ -43,8 +43,9 @@ def payload_child(context: Context, *names: str) -> etree._Element | None:
     by four rules, specifikaFrageparametrar/CSN by applies() and check(); an answer's svarsdata by three, the
     path to MIV's decisions by two), and each step of ``child`` sets up an lxml iterator (~0.45 µs). Here
     each path, and the payload block it starts in, is looked up once per message; the steps between are
-    not remembered (no other rule shares them: remembering them cost more than it saved). The memo lives in
-    ``context.shared``, so it goes with the message."""
+    not remembered (no other rule shares them: remembering them cost more than it saved), but a path whose
+    parent path a rule has looked up is one step from it (specifikaFrageparametrar/FK/fraga from
+    specifikaFrageparametrar/FK). The memo lives in ``context.shared``, so it goes with the message."""
     memo = context.shared.get("payload-children")
     if memo is None:
         memo = context.shared["payload-children"] = {}
@@ -53,6 +54,10 @@ def payload_child(context: Context, *names: str) -> etree._Element | None:
         if len(names) == 1:
             found = child(context.message.payload, names[0])
         else:
-            found = child(payload_child(context, names[0]), *names[1:])
+            parent = memo.get(names[:-1], _ABSENT)  # a rule looked up the block above already: one step from it
+            if parent is not _ABSENT:
+                found = child(parent, names[-1])
+            else:
+                found = child(payload_child(context, names[0]), *names[1:])
         memo[names] = found
     return found  # type: ignore[return-value]

@@ -24,6 +24,9 @@ from ssbtek_validator.rules.request import SKV_PARTS, included
 
 AGENCIES = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 
+#: echoed_question's fraga not given by its caller: it looks it up itself
+_UNREAD = object()
+
 #: A normalised element: (namespace, local name, attributes, text, children); whitespace-only text is layout.
 Node = tuple[str, str, tuple[tuple[str, str], ...], str, tuple["Node", ...]]
 
@@ -164,13 +167,15 @@ def agency_blocks(question: etree._Element, tag: str = "{*}*") -> Iterator[etree
         yield from parameters.iterchildren(tag)
 
 
-def echoed_question(message: Message) -> Side | None:
+def echoed_question(message: Message, fraga: etree._Element | object | None = _UNREAD) -> Side | None:
     """The question an answer echoes in its ``fraga``, read as a request's facts; None without an echo.
-    Without its normalised form: one answer's own rules compare facts, not the whole question."""
+    Without its normalised form: one answer's own rules compare facts, not the whole question. ``fraga``: the
+    answer's ``child(payload, "fraga")`` when the caller has it already (a rule's payload_child memo)."""
     payload = message.payload
     if payload is None or message.direction != "answer":
         return None
-    fraga = child(payload, "fraga")
+    if fraga is _UNREAD:
+        fraga = child(payload, "fraga")
     if fraga is None:
         return None
     side = Side(message.name, usable=True, namespace=message.namespace, operation=message.operation)

@@ -318,9 +318,14 @@ class LefiPayloadRule:
         except (KeyError, TypeError, ValueError):  # an open end, or a model (--schemas) that checks no dates
             return
         # two years on from the start; from a 29 February, 1 March (the later reading, so never a false alarm)
-        limit = (
-            date(start.year + 2, 3, 1) if (start.month, start.day) == (2, 29) else start.replace(year=start.year + 2)
-        )
+        try:
+            limit = (
+                date(start.year + 2, 3, 1)
+                if (start.month, start.day) == (2, 29)
+                else start.replace(year=start.year + 2)
+            )
+        except ValueError:  # two years on is past 9999-12-31, where every date ends: no period runs longer
+            return
         if end > limit:
             yield _finding(
                 self,
@@ -357,9 +362,10 @@ class LefiPayloadRule:
 def _fk_version(context: Context):
     """FK/fraga/version of a request, or of the question an answer echoes.
 
-    A request's specifikaFrageparametrar/FK is looked up through :func:`payload_child`, which remembers it
-    for the request rules that read the same block (SSBT-INKLUDERA and the agency rules): each step of
-    ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them. An answer echoes the question
+    A request's specifikaFrageparametrar/FK/fraga is looked up through :func:`payload_child`, which remembers it
+    for the request rules that read the same blocks (SSBT-INKLUDERA and the agency rules, SSBT-FK-FRAGA its
+    fraga), and so is an answer's echoed fraga (SSBT-TIDSPERIOD and SSBT-ANSWER-ECHO look it up too): each step
+    of ``child`` is an lxml iterator (~0.45 µs), and this rule runs before them. An answer echoes the question
     only when asked to (fraganSkallInkluderasISvaret); one that does not has no ``fraga``, and ``child`` stops
     at that first step. Searching the answer's bytes for the name first (:meth:`Message.may_name`) cost more
     than the step it would save (~1.4 against ~0.8 µs an answer of the mixed batch, ~8.5 kB on average)."""
@@ -367,8 +373,10 @@ def _fk_version(context: Context):
     if message.payload is None:
         return None
     if message.direction == "request":
-        return child(payload_child(context, "specifikaFrageparametrar", "FK"), "fraga", "version")
-    return child(message.payload, "fraga", "specifikaFrageparametrar", "FK", "fraga", "version")
+        if payload_child(context, "specifikaFrageparametrar", "FK") is None:
+            return None
+        return child(payload_child(context, "specifikaFrageparametrar", "FK", "fraga"), "version")
+    return child(payload_child(context, "fraga"), "specifikaFrageparametrar", "FK", "fraga", "version")
 
 
 def _errors(errors: Iterable[JsonError]) -> list[JsonError]:

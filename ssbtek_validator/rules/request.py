@@ -188,8 +188,9 @@ class TidsperiodRule:
         return message.payload is not None and message.operation == "hamtaBastjanstInformation"
 
     def check(self, context: Context) -> Iterator[Finding]:
-        payload = context.message.payload
-        question = payload if context.message.direction == "request" else child(payload, "fraga")
+        # an answer's echoed fraga through the memo SSBT-LEFI-MODEL filled and SSBT-ANSWER-ECHO reads
+        message = context.message
+        question = message.payload if message.direction == "request" else payload_child(context, "fraga")
         for period in question.iter("{*}tidsperiod") if question is not None else ():
             bounds = []
             start_element, end_element = _bounds(period)
@@ -397,7 +398,7 @@ class FkFragaRule:
 
     def check(self, context: Context) -> Iterator[Finding]:
         fk = agency(context, "FK")
-        fraga = child(fk, "fraga")
+        fraga = payload_child(context, "specifikaFrageparametrar", "FK", "fraga")  # SSBT-LEFI-MODEL's lookup
         if fraga is None and included(fk):
             yield _finding(
                 self,

@@ -783,3 +783,43 @@ def test_tries_of_the_same_paths_share_one_compilation_and_keep_their_own_bindin
         assert all(
             any(binding is own for own in paths.anchored[tuple(binding.json[0].split("/"))]) for binding, _, _ in leaves
         )
+
+
+# ---------------------------------------------------------------- the plan as the check walks it
+
+
+@pytest.mark.parametrize("direction", ["request", "answer", "fault", None])
+def test_the_route_looks_at_what_the_plan_looks_at(direction):
+    """_route keeps of a plan exactly the parts that look at something, for every bundled pack and direction."""
+    rule = CodeListRule()
+    for pack in builtin_packs().values():
+        plan = rule.plan(pack.namespace, pack.version, direction)
+        message = type("M", (), {"payload": etree.Element("p"), "direction": direction})()
+        route = rule._route(type("C", (), {"message": message, "pack": pack})())
+        if not plan:
+            assert route is None
+            continue
+        assert route.outer is (plan.outer if plan.outer else None)
+        expected = {
+            model: (plan.nested_xml.get(model) or None, plan.nested_json.get(model) or None)
+            for model in {*plan.nested_xml, *plan.nested_json}
+            if plan.nested_xml.get(model) or plan.nested_json.get(model)
+        }
+        assert route.nested == expected
+
+
+def test_a_message_is_routed_without_asking_the_plan_its_truth(monkeypatch):
+    """The route is worked out once per pack and direction; a message asks no part of the plan whether it looks
+    at something (a Python __bool__ per part and message, ~4k instructions a message of the mixed batch)."""
+    rule = CodeListRule()
+    answer = (CORPUS / "v10" / "answer-all-agencies-data.xml").read_bytes()
+    pack = builtin_packs()[10]
+
+    def context():
+        return Context(parse(Source("a.xml", answer)), pack, None, DEFAULT_LIMITS, date(2026, 11, 1))
+
+    first = list(rule.check(context()))
+    asked = []
+    for kind in (ElementPaths, JsonPaths):
+        monkeypatch.setattr(kind, "__bool__", lambda self: asked.append(self) or True)
+    assert list(rule.check(context())) == first and asked == []

@@ -374,6 +374,26 @@ def test_a_requests_fk_block_is_looked_up_once_for_the_lefi_model_and_the_fk_que
     assert [names for names in steps if "FK" in names] == [("FK",)]
 
 
+def test_an_answers_echoed_fraga_is_looked_up_once_for_the_rules_that_read_it(monkeypatch):
+    """SSBT-LEFI-MODEL, SSBT-TIDSPERIOD and SSBT-ANSWER-ECHO each read the fraga an answer echoes; it is looked
+    up once (payload_child's memo), not once per rule, whether the answer echoes its question or not."""
+    from ssbtek_validator.rules import agency_answers, elements, exchange, request
+    from ssbtek_validator.rules import nested as rules_nested
+
+    steps: list[tuple[str, ...]] = []
+    for module in (agency_answers, elements, exchange, request, rules_nested):
+        real = module.child
+        monkeypatch.setattr(
+            module, "child", lambda element, *names, real=real: steps.append(names) or real(element, *names)
+        )
+    for path in ("v10/answer-echo-fraga.xml", "v10/answer-minimal.xml", "v11/answer-echo-fraga.xml"):
+        steps.clear()
+        message = _run((CORPUS / path).read_bytes())
+        assert {"SSBT-LEFI-MODEL", "SSBT-TIDSPERIOD", "SSBT-ANSWER-ECHO"} <= set(message.rules_run), path
+        assert message.verdict.value == "conforms", path
+        assert [names for names in steps if names[0] == "fraga"] == [("fraga",)], path
+
+
 def test_a_valid_lefi_document_gets_no_error_list_and_an_invalid_one_is_validated_once(monkeypatch):
     """The common case is answered by the validator's yes; errors are listed and sorted only for a no, and
     the no is not asked again before its errors are listed."""

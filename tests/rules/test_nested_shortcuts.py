@@ -194,9 +194,12 @@ def _counting_child(monkeypatch) -> list[tuple[str, ...]]:
 
 def test_an_answer_with_the_echoed_question_still_finds_its_fk_version(monkeypatch):
     steps = _counting_child(monkeypatch)
-    found = rules_nested._fk_version(_context(ECHO))
+    context = _context(ECHO)
+    found = rules_nested._fk_version(context)
     assert found is not None and found.text == "v9"
-    assert steps == [("fraga", "specifikaFrageparametrar", "FK", "fraga", "version")]
+    # the echoed fraga through the payload_child memo (SSBT-TIDSPERIOD and SSBT-ANSWER-ECHO read it again)
+    assert steps == [("specifikaFrageparametrar", "FK", "fraga", "version")]
+    assert context.shared["payload-children"][("fraga",)] is child(context.message.payload, "fraga")
 
 
 @pytest.mark.parametrize(

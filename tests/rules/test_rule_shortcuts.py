@@ -9,6 +9,7 @@ it remembers something.
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 import pytest
 from hypothesis import given
@@ -372,3 +373,61 @@ def test_a_question_s_agency_blocks_are_passed_over_once(monkeypatch):
     # and inkludera="true" as written is included without boolean()'s strip and lookup
     monkeypatch.setattr(request, "boolean", lambda text: pytest.fail(f"boolean({text!r}) asked"))
     assert request.included(etree.fromstring('<SKV inkludera="true"/>')) is True
+
+
+# ---------------------------------------------------------------- child's one-child-node shortcut
+
+
+def _iterator_child(element, *names):
+    """``child`` as it was defined: an lxml iterator per step."""
+    for name in names:
+        if element is None:
+            return None
+        element = next(element.iterchildren("{*}" + name), None)
+    return element
+
+
+@given(trees, st.lists(st.sampled_from(NAMES), min_size=1, max_size=3))
+def test_child_finds_what_an_iterator_per_step_finds(root, names):
+    """Hostile shapes: any namespace, comments and PIs as the only child node or beside it, names repeated."""
+    for element in root.iter(etree.Element):
+        assert child(element, *names) is _iterator_child(element, *names)
+
+
+class _CountingElement(etree.ElementBase):
+    """An element that records every iterchildren asked of it."""
+
+    asked: ClassVar[list[tuple]] = []
+
+    def iterchildren(self, *args, **kwargs):
+        _CountingElement.asked.append(args)
+        return super().iterchildren(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "only",
+    [
+        "<!--fromDatum-->",
+        "<?fromDatum x?>",
+        "&amp2;",
+        "<x:fromDatum xmlns:x='urn:x'/>",
+        "<fromDatum/>",
+        "<x:x xmlns:x='urn:fromDatum'/>",
+        "<fromDatumX/>",
+        "text <fromDatum/>",
+    ],
+)
+def test_child_reads_a_one_child_node_element_without_an_iterator(only):
+    """The shortcut keeps doing its job: an element with one child node is answered without iterchildren, and
+    agrees with it whatever the node is (text beside an element is no node: still one child)."""
+    parser = etree.XMLParser(resolve_entities=False)
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(element=_CountingElement))
+    doctype = "<!DOCTYPE p [<!ENTITY amp2 'x'>]>"
+    parent = etree.fromstring(f"{doctype}<p>{only}</p>".encode(), parser)
+    assert len(parent) == 1
+    expected = _iterator_child(parent, "fromDatum")
+    _CountingElement.asked.clear()
+    assert child(parent, "fromDatum") is expected
+    assert _CountingElement.asked == []
+    two = etree.fromstring(f"{doctype}<p>{only}<!--c--></p>".encode(), parser)
+    assert child(two, "fromDatum") is _iterator_child(two, "fromDatum") and _CountingElement.asked
