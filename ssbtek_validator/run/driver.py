@@ -62,6 +62,9 @@ def validate_sources(
             message = parse(source, options.limits)
             result.messages.append(validate_message(source, options, packs, message))
             exchanges.remember(message)
+            # the tree is freed here, before the next input is read and parsed: held until the next parse had
+            # built its own, two trees alternated in memory and the parse met colder caches
+            del message
         except Exception as exc:  # last resort: one input must never stop the batch nor pass
             result.messages.append(_failed(source, exc, options.show_values))
         result.bound_findings(options.limits.max_run_findings)

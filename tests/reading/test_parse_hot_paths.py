@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from ssbtek_validator.reading import inputs
 from ssbtek_validator.reading import message as reading
-from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.inputs import Source, looks_like_capture, looks_like_har, looks_like_raw_http
 
 from ..conftest import CORPUS
 
@@ -273,3 +274,58 @@ def test_the_common_declaration_answers_the_encoding_questions_as_the_long_way_d
         assert fast == read()
     assert fast[1] is True
     assert encoding.common(encoding.sniff(data)) and not encoding.common(encoding.Prolog(None, "UTF-8", None))
+
+
+# ---------------------------------------------------------------- is an input a capture?
+
+_NAME_ENDINGS = st.sampled_from(
+    [
+        "a.xml",
+        "a.har",
+        "a.HAR",
+        "b.Har",
+        "a.http",
+        "a.HTTP",
+        "x.htt",
+        "har",
+        ".http",
+        "İ.har",
+        "K.http",
+        "a.har.xml",
+        "",
+    ]
+)
+_DATA_STARTS = st.sampled_from(
+    [
+        b"<",
+        b"<?xml",
+        b"{",
+        b' {"log": {}}',
+        b"\xef\xbb\xbfPOST /x HTTP/1.1\r\n",
+        b"GET / HTTP/1.1\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"",
+    ]
+)
+
+
+@given(st.text(max_size=6), _NAME_ENDINGS, _DATA_STARTS, st.binary(max_size=20))
+def test_a_capture_is_told_as_the_two_questions_tell_it(stem: str, ending: str, start: bytes, rest: bytes):
+    """looks_like_capture answers what looks_like_har or looks_like_raw_http answers, for any name (cases,
+    characters whose lower case is longer) and bytes starting like a message, a HAR file, a raw capture or none."""
+    for source in (Source(stem + ending, start + rest), Source(stem + ending, None)):
+        expected = source.data is not None and (looks_like_har(source) or looks_like_raw_http(source))
+        assert looks_like_capture(source) is expected
+
+
+def test_a_message_is_told_no_capture_by_its_first_byte_and_name(monkeypatch):
+    """An input starting with "<" is not asked the two content questions (each lowered its name and sliced its
+    bytes); one that does not start so still is."""
+    asked = []
+    monkeypatch.setattr(inputs, "looks_like_har", lambda source: asked.append("har"))
+    monkeypatch.setattr(inputs, "looks_like_raw_http", lambda source: asked.append("http"))
+    assert looks_like_capture(Source("m.xml", ANSWER)) is False
+    assert looks_like_capture(Source("m.HAR", ANSWER)) is True
+    assert asked == []
+    looks_like_capture(Source("m.xml", b'{"log": {}}'))
+    assert asked == ["har", "http"]

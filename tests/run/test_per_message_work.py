@@ -383,6 +383,33 @@ def test_a_detection_is_copied_only_when_its_reason_is_masked():
     assert "191212121212" not in shown.reason and shown.version is None
 
 
+@given(st.text(st.sampled_from("m.xl/1912-0 \n\x1b\u202e:&;Entity'"), max_size=30), st.booleans())
+def test_a_message_s_name_is_cleaned_as_the_cached_cleaning_cleans_it(name: str, show_values: bool):
+    from ssbtek_validator.results import safe_text
+    from ssbtek_validator.results.model import MessageResult
+
+    assert safe_text.safe_result(MessageResult(name), show_values).file == safe_text._clean(name, show_values)
+
+
+def test_a_message_without_findings_keeps_its_lists_and_its_name_is_not_looked_up(monkeypatch):
+    """A batch names each file once: looking its name up in the cleaning's cache only missed. The empty lists of a
+    message that found and observed nothing are kept as they are; one with findings still has them made safe."""
+    from ssbtek_validator.results import safe_text
+    from ssbtek_validator.results.model import Detection, MessageResult
+
+    looked_up: list[str] = []
+    cached = safe_text._clean
+    monkeypatch.setattr(safe_text, "_clean", lambda text, show: looked_up.append(text) or cached(text, show))
+    result = MessageResult("19121212-1212.xml", Detection(10, "ssbt-v10", reason="namespace x"))
+    findings, observed = result.findings, result.observed
+    safe = safe_text.safe_result(result, False)
+    assert looked_up == ["namespace x"] and safe.file == "•••••••••••••.xml"
+    assert safe.findings is findings and safe.observed is observed
+    found = Finding("SSBT-SOAP", Severity.ERROR, "a\nb", "m.xml")
+    safe = safe_text.safe_result(MessageResult("m.xml", findings=[found], observed=["agency:FK:data"]), False)
+    assert [f.message for f in safe.findings] == ["a\\nb"] and safe.observed == ["agency:FK:data"]
+
+
 def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_value():
     """Only an entity reference gives its name; a comment or instruction reading "&Nisse;" is no value, and
     a word in one must not mask the same word in the report (it did: both were read as references)."""
@@ -496,3 +523,22 @@ def test_a_rule_that_found_nothing_costs_capped_no_slice():
     with patch.object(driver, "islice", side_effect=AssertionError("sliced")):
         assert driver.capped(iter(()), 1000, "SSBT-X", "m.xml") == []
         assert driver.capped([], 1000, "SSBT-X", "m.xml") == []
+
+
+def test_a_message_s_tree_is_freed_before_the_next_input_is_parsed(monkeypatch):
+    """Held until the next parse had built its own tree, two trees alternated in memory and each parse met
+    colder caches: when the next message is parsed, no earlier one is alive."""
+    import gc
+
+    from ssbtek_validator.reading.message import Message
+
+    alive_at_parse: list[int] = []
+
+    def counting_parse(source, limits):
+        alive_at_parse.append(sum(1 for obj in gc.get_objects() if type(obj) is Message))
+        return parse(source, limits)
+
+    monkeypatch.setattr(driver, "parse", counting_parse)
+    sources = [Source(f"{index}.xml", REQUEST) for index in range(3)]
+    result = validate_sources(sources, Options(rules=(), as_of=date(2026, 11, 1), coverage=False), builtin_packs())
+    assert len(result.messages) == 3 and alive_at_parse == [0, 0, 0]
