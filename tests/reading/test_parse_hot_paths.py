@@ -329,3 +329,64 @@ def test_a_message_is_told_no_capture_by_its_first_byte_and_name(monkeypatch):
     assert asked == []
     looks_like_capture(Source("m.xml", b'{"log": {}}'))
     assert asked == ["har", "http"]
+
+
+# ---------------------------------------------------------------- a DOCTYPE after the common declaration
+
+_PROLOG_PIECES = st.sampled_from(
+    [
+        b"",
+        b"\n",
+        b" \t\r\n",
+        b"<!--c-->",
+        b"<!---->",
+        b"<?pi x?>",
+        b"<!DOCTYPE a>",
+        b'<!DOCTYPE a SYSTEM "urn:x">',
+        b'<!DOCTYPE a [<!ENTITY e "x">]>',
+        b"<!DOCTYPE a [<!ELEMENT a ANY>]>",
+    ]
+)
+_ROOTS = st.sampled_from(
+    [b"<a/>", b"<a>&e;</a>", b'<a b="<!DOCTYPE"/>', b"<a><![CDATA[<!DOCTYPE a>]]></a>", b"<!DOCTYPE", b"<"]
+)
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    prolog=st.lists(_PROLOG_PIECES, max_size=4).map(b"".join),
+    root=_ROOTS,
+    after=st.sampled_from([b"", b"\n", b"<!--c-->", b"<!DOCTYPE a>"]),
+)
+def test_a_doctype_after_the_common_declaration_is_found_as_libxml2_records_it(declaration, prolog, root, after):
+    """Whatever stands between the declaration and the root (comments, instructions, DOCTYPEs with or without
+    an internal subset, whitespace) and after it: the message reads as it reads when libxml2's record is asked,
+    and the shortcut never answers "no DOCTYPE" for a message whose record holds one."""
+    data = declaration + prolog + root + after
+
+    def read() -> tuple:
+        message = reading.parse(Source("msg.xml", data))
+        return [(f.rule, f.message) for f in message.findings], message.root is not None
+
+    fast = read()
+    with patch.object(reading, "_root_follows_declaration", lambda data: False):
+        assert fast == read()
+    try:
+        parsed = etree.fromstring(data, reading.safe_parser())
+    except etree.XMLSyntaxError:
+        return
+    if reading._root_follows_declaration(data):
+        assert not reading.has_dtd(parsed)
+
+
+def test_an_ordinary_message_is_not_asked_for_libxml2_s_doctype_record_and_one_with_a_prolog_is():
+    """The root right after the common declaration (whitespace between) answers at once; a comment before the
+    root leaves it to libxml2's record, which finds the DOCTYPE after it."""
+    with patch.object(reading, "has_dtd", side_effect=AssertionError("asked")):
+        assert not reading.parse(Source("msg.xml", ANSWER)).findings
+    asked = []
+    with patch.object(reading, "has_dtd", lambda root: asked.append(root) or False):
+        reading.parse(Source("msg.xml", ANSWER.replace(b"?>\n", b"?>\n<!--c-->\n", 1)))
+    assert len(asked) == 1
+    hidden = ANSWER.replace(b"?>\n", b'?>\n<!--c--><!DOCTYPE soapenv:Envelope [<!ENTITY e "x">]>\n', 1)
+    assert [f.rule for f in reading.parse(Source("msg.xml", hidden)).findings] == ["SSBT-DTD"]
