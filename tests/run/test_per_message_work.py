@@ -439,6 +439,10 @@ def test_the_first_element_of_a_name_is_the_one_lxml_finds_first(document):
     it, before and after the nodes read one by one."""
     root = etree.fromstring(document.encode())
     assert driver._first_named(root, "frageTidpunkt") is next(root.iter("{*}frageTidpunkt"), None)
+    # a payload below the root, with a match after it and comments around it: the walk stays in its subtree
+    outer = etree.fromstring(f"<w><!--c-->{document}<!--c--><frageTidpunkt/><x/></w>".encode())
+    payload = outer[1]
+    assert driver._first_named(payload, "frageTidpunkt") is next(payload.iter("{*}frageTidpunkt"), None)
 
 
 def test_the_date_of_a_question_or_an_answer_is_found_without_a_search(monkeypatch):
@@ -542,3 +546,9 @@ def test_a_message_s_tree_is_freed_before_the_next_input_is_parsed(monkeypatch):
     sources = [Source(f"{index}.xml", REQUEST) for index in range(3)]
     result = validate_sources(sources, Options(rules=(), as_of=date(2026, 11, 1), coverage=False), builtin_packs())
     assert len(result.messages) == 3 and alive_at_parse == [0, 0, 0]
+
+
+def test_the_context_made_for_every_message_has_slots():
+    """A Context is made per message: with slots, ~0.4 µs instead of ~0.85 with an instance dict."""
+    context = Context(parse(Source("m.xml", REQUEST)), builtin_packs()[10], None, DEFAULT_LIMITS, date(2026, 11, 1))
+    assert not hasattr(context, "__dict__") and "observed" in Context.__slots__
