@@ -67,7 +67,10 @@ def validate_sources(
             del message
         except Exception as exc:  # last resort: one input must never stop the batch nor pass
             result.messages.append(_failed(source, exc, options.show_values))
-        result.bound_findings(options.limits.max_run_findings)
+        # a message without findings has nothing to bound: the next message with some counts it in its turn
+        # (bound_findings counts every message since its last call), and most messages have none
+        if result.messages[-1].findings:
+            result.bound_findings(options.limits.max_run_findings)
     if pairs_here:  # the whole run in this call (ssbtek_validator.run.executor configures a split run at its end)
         exchanges.finish(result)
         configure_run(result, options)

@@ -552,3 +552,31 @@ def test_the_context_made_for_every_message_has_slots():
     """A Context is made per message: with slots, ~0.4 µs instead of ~0.85 with an instance dict."""
     context = Context(parse(Source("m.xml", REQUEST)), builtin_packs()[10], None, DEFAULT_LIMITS, date(2026, 11, 1))
     assert not hasattr(context, "__dict__") and "observed" in Context.__slots__
+
+
+def test_a_batch_without_findings_is_not_bounded_message_by_message(monkeypatch):
+    """bound_findings is asked after a message with findings only: one without has nothing to keep or leave out."""
+    from ssbtek_validator.results.model import RunResult
+
+    calls = []
+    real = RunResult.bound_findings
+    monkeypatch.setattr(
+        RunResult, "bound_findings", lambda self, most: calls.append(len(self.messages)) or real(self, most)
+    )
+    sources = [Source("a.xml", REQUEST), Source("b.xml", b"<broken"), Source("c.xml", REQUEST), Source("d.xml", b"<x")]
+    result = validate_sources(sources, Options(rules=(), as_of=date(2026, 11, 1), coverage=False), builtin_packs())
+    assert calls == [2, 4] and result.findings_kept == 2
+
+
+def test_the_packs_answer_get_as_a_mapping_does():
+    """BuiltinPacks.get answers what Mapping.get answers for a pack read, one not yet read and a version there is
+    no pack of, and reads a pack once."""
+    from collections.abc import Mapping
+
+    from ssbtek_validator.packs import schema_packs
+
+    read = []
+    packs = schema_packs.OnDemand({1: "one", 2: "two"}, lambda key, path: read.append(key) or f"pack {key} from {path}")
+    for key in (1, 1, 2, 3, "x"):
+        assert packs.get(key) == Mapping.get(packs, key) and packs.get(key, "none") == Mapping.get(packs, key, "none")
+    assert read == [1, 2]
