@@ -102,9 +102,10 @@ def quotable_text(result: MessageResult) -> str:
 
 
 def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
-    # a message's name is its own (a batch names each file once), so it is cleaned without _clean's cache: looked
-    # up there, every name missed, was cleaned anyway and pushed a repeated text out of the cache
-    result.file = _cleaned(result.file, show_values)
+    # a message's name is its own (a batch names each file once): looked up in _clean's cache, the name of a message
+    # without findings only missed, was cleaned anyway and pushed a repeated text out; one with findings is looked
+    # up, since each of its findings names the same file and finds it there
+    result.file = (_clean if result.findings else _cleaned)(result.file, show_values)
     # the message's values are sought only where quotable_text looked for them; most messages have no findings
     # and observe nothing (coverage off): their empty lists are kept, not copied
     if result.findings:

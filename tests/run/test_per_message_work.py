@@ -392,8 +392,9 @@ def test_a_message_s_name_is_cleaned_as_the_cached_cleaning_cleans_it(name: str,
 
 
 def test_a_message_without_findings_keeps_its_lists_and_its_name_is_not_looked_up(monkeypatch):
-    """A batch names each file once: looking its name up in the cleaning's cache only missed. The empty lists of a
-    message that found and observed nothing are kept as they are; one with findings still has them made safe."""
+    """A batch names each file once: looking the name of a message without findings up in the cleaning's cache only
+    missed. The empty lists of a message that found and observed nothing are kept as they are; one with findings
+    still has them made safe."""
     from ssbtek_validator.results import safe_text
     from ssbtek_validator.results.model import Detection, MessageResult
 
@@ -408,6 +409,8 @@ def test_a_message_without_findings_keeps_its_lists_and_its_name_is_not_looked_u
     found = Finding("SSBT-SOAP", Severity.ERROR, "a\nb", "m.xml")
     safe = safe_text.safe_result(MessageResult("m.xml", findings=[found], observed=["agency:FK:data"]), False)
     assert [f.message for f in safe.findings] == ["a\\nb"] and safe.observed == ["agency:FK:data"]
+    # a message with findings looks its name up: each finding names the same file and finds it cleaned there
+    assert looked_up.count("m.xml") == 2
 
 
 def test_a_comment_or_instruction_that_starts_like_an_entity_reference_gives_no_value():
