@@ -460,6 +460,12 @@ class OnDemand(Mapping[K, V]):
             found = self._made[key] = self._load(key, self._paths[key])
         return found
 
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        """Mapping's get, answered from what was made: the driver asks the packs twice a message (detect, then
+        the pack to run), and Mapping's get is two Python calls (a try around __getitem__)."""
+        found = self._made.get(key)
+        return found if found is not None else Mapping.get(self, key, default)
+
     def __contains__(self, key: object) -> bool:
         return key in self._paths  # by its name, without reading it (Mapping's would)
 

@@ -359,9 +359,10 @@ class RunResult:
         messages otherwise held every finding (545,000 of them: 621 MB) until the report was written.
         """
         for message in self.messages[self.bounded :]:
-            if self.findings_kept + len(message.findings) > most and message.findings:
-                self.findings_not_kept += message.leave_out()
-            self.findings_kept += len(message.findings)
+            if message.findings:  # most messages have none: nothing to count or leave out
+                if self.findings_kept + len(message.findings) > most:
+                    self.findings_not_kept += message.leave_out()
+                self.findings_kept += len(message.findings)
         self.bounded = len(self.messages)
 
     @property

@@ -50,11 +50,14 @@ def safe_name(text: str, show_values: bool) -> str:
     return _clean(text, show_values)
 
 
-@lru_cache(maxsize=8192)
-def _clean(text: str, show_values: bool) -> str:
-    """Cached: a batch repeats the same reasons, paths and messages thousands of times."""
+def _cleaned(text: str, show_values: bool) -> str:
+    """One printable line, identities masked unless ``show_values``."""
     text = one_line(text)
     return text if show_values else mask_entity_names(mask_identities(text))
+
+
+#: :func:`_cleaned`, cached: a batch repeats the same reasons, paths and messages thousands of times
+_clean = lru_cache(maxsize=8192)(_cleaned)
 
 
 def _untaint(text: str, secrets: Secrets | None) -> str:
@@ -99,19 +102,27 @@ def quotable_text(result: MessageResult) -> str:
 
 
 def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | None = None) -> MessageResult:
-    result.file = _clean(result.file, show_values)
-    # the message's values are sought only where quotable_text looked for them
-    result.findings = [
-        safe_finding(f, show_values, secrets if secrets is not None and _searched(f) else None) for f in result.findings
-    ]
-    reason = result.detection.reason
+    # a message's name is its own (a batch names each file once): looked up in _clean's cache, the name of a message
+    # without findings only missed, was cleaned anyway and pushed a repeated text out; one with findings is looked
+    # up, since each of its findings names the same file and finds it there
+    result.file = (_clean if result.findings else _cleaned)(result.file, show_values)
+    # the message's values are sought only where quotable_text looked for them; most messages have no findings
+    # and observe nothing (coverage off): their empty lists are kept, not copied
+    if result.findings:
+        result.findings = [
+            safe_finding(f, show_values, secrets if secrets is not None and _searched(f) else None)
+            for f in result.findings
+        ]
+    detection = result.detection
+    reason = detection.reason
     if reason:
         shown = _clean(reason, show_values)
         if _reason_searched(result):
             shown = _untaint(shown, secrets)
         if shown != reason:  # nearly always equal ("namespace … → pack …"): no copy of the detection then
-            result.detection = replace(result.detection, reason=shown)
-    result.observed = [_clean(key, show_values) for key in result.observed]
+            result.detection = replace(detection, reason=shown)
+    if result.observed:
+        result.observed = [_clean(key, show_values) for key in result.observed]
     return result
 
 

@@ -82,7 +82,9 @@ def applies_by_kind(rule: object) -> bool:
     return getattr(rule, "applies_by_kind", False) is True
 
 
-@dataclass
+#: slots: a Context is made for every message, and a 12-field dataclass with an instance dict cost ~0.85 µs to
+#: make, ~0.4 with slots (warm, in-process)
+@dataclass(slots=True)
 class Context:
     message: Message
     pack: Pack

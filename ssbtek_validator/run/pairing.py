@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ssbtek_validator.reading.inputs import Source, looks_like_har, looks_like_raw_http
+from ssbtek_validator.reading.inputs import Source, looks_like_capture, looks_like_har
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult, Severity
 from ssbtek_validator.results.safe_text import safe_result
@@ -46,7 +46,7 @@ class Exchanges:
         self.sides: list[Side] = []
 
     def takes(self, source: Source) -> bool:
-        return source.data is not None and (looks_like_har(source) or looks_like_raw_http(source))
+        return looks_like_capture(source)
 
     def remember(self, message: Message) -> None:
         """Keep what pairing needs of a message read from a file (only with --pairs)."""

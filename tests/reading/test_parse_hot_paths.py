@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from ssbtek_validator.reading import inputs
 from ssbtek_validator.reading import message as reading
-from ssbtek_validator.reading.inputs import Source
+from ssbtek_validator.reading.inputs import Source, looks_like_capture, looks_like_har, looks_like_raw_http
 
 from ..conftest import CORPUS
 
@@ -273,3 +274,119 @@ def test_the_common_declaration_answers_the_encoding_questions_as_the_long_way_d
         assert fast == read()
     assert fast[1] is True
     assert encoding.common(encoding.sniff(data)) and not encoding.common(encoding.Prolog(None, "UTF-8", None))
+
+
+# ---------------------------------------------------------------- is an input a capture?
+
+_NAME_ENDINGS = st.sampled_from(
+    [
+        "a.xml",
+        "a.har",
+        "a.HAR",
+        "b.Har",
+        "a.http",
+        "a.HTTP",
+        "x.htt",
+        "har",
+        ".http",
+        "İ.har",
+        "K.http",
+        "a.har.xml",
+        "",
+    ]
+)
+_DATA_STARTS = st.sampled_from(
+    [
+        b"<",
+        b"<?xml",
+        b"{",
+        b' {"log": {}}',
+        b"\xef\xbb\xbfPOST /x HTTP/1.1\r\n",
+        b"GET / HTTP/1.1\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"",
+    ]
+)
+
+
+@given(st.text(max_size=6), _NAME_ENDINGS, _DATA_STARTS, st.binary(max_size=20))
+def test_a_capture_is_told_as_the_two_questions_tell_it(stem: str, ending: str, start: bytes, rest: bytes):
+    """looks_like_capture answers what looks_like_har or looks_like_raw_http answers, for any name (cases,
+    characters whose lower case is longer) and bytes starting like a message, a HAR file, a raw capture or none."""
+    for source in (Source(stem + ending, start + rest), Source(stem + ending, None)):
+        expected = source.data is not None and (looks_like_har(source) or looks_like_raw_http(source))
+        assert looks_like_capture(source) is expected
+
+
+def test_a_message_is_told_no_capture_by_its_first_byte_and_name(monkeypatch):
+    """An input starting with "<" is not asked the two content questions (each lowered its name and sliced its
+    bytes); one that does not start so still is."""
+    asked = []
+    monkeypatch.setattr(inputs, "looks_like_har", lambda source: asked.append("har"))
+    monkeypatch.setattr(inputs, "looks_like_raw_http", lambda source: asked.append("http"))
+    assert looks_like_capture(Source("m.xml", ANSWER)) is False
+    assert looks_like_capture(Source("m.HAR", ANSWER)) is True
+    assert asked == []
+    looks_like_capture(Source("m.xml", b'{"log": {}}'))
+    assert asked == ["har", "http"]
+
+
+# ---------------------------------------------------------------- a DOCTYPE after the common declaration
+
+_PROLOG_PIECES = st.sampled_from(
+    [
+        b"",
+        b"\n",
+        b" \t\r\n",
+        b"<!--c-->",
+        b"<!---->",
+        b"<?pi x?>",
+        b"<!DOCTYPE a>",
+        b'<!DOCTYPE a SYSTEM "urn:x">',
+        b'<!DOCTYPE a [<!ENTITY e "x">]>',
+        b"<!DOCTYPE a [<!ELEMENT a ANY>]>",
+    ]
+)
+_ROOTS = st.sampled_from(
+    [b"<a/>", b"<a>&e;</a>", b'<a b="<!DOCTYPE"/>', b"<a><![CDATA[<!DOCTYPE a>]]></a>", b"<!DOCTYPE", b"<"]
+)
+
+
+@given(
+    declaration=st.sampled_from([b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"]),
+    prolog=st.lists(_PROLOG_PIECES, max_size=4).map(b"".join),
+    root=_ROOTS,
+    after=st.sampled_from([b"", b"\n", b"<!--c-->", b"<!DOCTYPE a>"]),
+)
+def test_a_doctype_after_the_common_declaration_is_found_as_libxml2_records_it(declaration, prolog, root, after):
+    """Whatever stands between the declaration and the root (comments, instructions, DOCTYPEs with or without
+    an internal subset, whitespace) and after it: the message reads as it reads when libxml2's record is asked,
+    and the shortcut never answers "no DOCTYPE" for a message whose record holds one."""
+    data = declaration + prolog + root + after
+
+    def read() -> tuple:
+        message = reading.parse(Source("msg.xml", data))
+        return [(f.rule, f.message) for f in message.findings], message.root is not None
+
+    fast = read()
+    with patch.object(reading, "_root_follows_declaration", lambda data: False):
+        assert fast == read()
+    try:
+        parsed = etree.fromstring(data, reading.safe_parser())
+    except etree.XMLSyntaxError:
+        return
+    if reading._root_follows_declaration(data):
+        assert not reading.has_dtd(parsed)
+
+
+def test_an_ordinary_message_is_not_asked_for_libxml2_s_doctype_record_and_one_with_a_prolog_is():
+    """The root right after the common declaration (whitespace between) answers at once; a comment before the
+    root leaves it to libxml2's record, which finds the DOCTYPE after it."""
+    with patch.object(reading, "has_dtd", side_effect=AssertionError("asked")):
+        assert not reading.parse(Source("msg.xml", ANSWER)).findings
+    asked = []
+    with patch.object(reading, "has_dtd", lambda root: asked.append(root) or False):
+        reading.parse(Source("msg.xml", ANSWER.replace(b"?>\n", b"?>\n<!--c-->\n", 1)))
+    assert len(asked) == 1
+    hidden = ANSWER.replace(b"?>\n", b'?>\n<!--c--><!DOCTYPE soapenv:Envelope [<!ENTITY e "x">]>\n', 1)
+    assert [f.rule for f in reading.parse(Source("msg.xml", hidden)).findings] == ["SSBT-DTD"]

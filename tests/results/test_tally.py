@@ -101,3 +101,26 @@ def test_the_summary_line_ends_with_the_runs_verdict_and_exit_code(run: RunResul
     from ssbtek_validator.report import text
 
     assert text.summary_line(run).endswith(f"→ {run.verdict} (exit {run.exit_code})")
+
+
+_SEVERITY_LISTS = st.lists(st.sampled_from([Severity.ERROR, Severity.WARNING, Severity.INFO]), max_size=4)
+
+
+def _state(run: RunResult) -> tuple:
+    kept = [([f.message for f in m.findings], dict(m.not_kept)) for m in run.messages]
+    return run.findings_kept, run.findings_not_kept, kept
+
+
+@given(st.lists(_SEVERITY_LISTS, max_size=30), st.integers(0, 12))
+def test_bounding_only_after_messages_with_findings_keeps_what_bounding_after_each_keeps(severities, most):
+    """The driver bounds a run's findings only after a message that has some (most have none): every message,
+    counted in a later call, keeps and leaves out what bounding after each message keeps and leaves out."""
+    runs = RunResult(), RunResult()
+    for index, found in enumerate(severities):
+        for run in runs:
+            findings = [Finding("SSBT-X", severity, f"{index}.{n}", f"{index}.xml") for n, severity in enumerate(found)]
+            run.messages.append(MessageResult(f"{index}.xml", findings=findings))
+        runs[0].bound_findings(most)
+        if found:
+            runs[1].bound_findings(most)
+    assert _state(runs[0]) == _state(runs[1])

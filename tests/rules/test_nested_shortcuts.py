@@ -154,8 +154,8 @@ def test_the_decoded_index_is_built_once_per_message(monkeypatch):
     """The rules that read one kind each (CSN, SKV twice, FK) share one pass over the payloads."""
     context = _context(ANSWER)
     passes = []
-    real = context.payloads
-    monkeypatch.setattr(context, "payloads", lambda: passes.append(1) or real())
+    real = Context.payloads  # on the class: a Context has slots, no instance attributes of its own
+    monkeypatch.setattr(Context, "payloads", lambda self: passes.append(1) or real(self))
     for agency, fmt in KINDS:
         context.decoded(agency, fmt)
     assert passes == [1]
