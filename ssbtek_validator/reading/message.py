@@ -749,6 +749,36 @@ def _fault_problems(message: Message, fault: etree._Element) -> None:
             + ("requires exactly one." if least else "allows at most one."),
             found[most] if len(found) > most else fault,
         )
+    _fault_order(message, children)
+
+
+#: the order the SOAP 1.1 envelope schema gives soap:Fault's children (an xs:sequence)
+_FAULT_ORDER = {name: place for place, name in enumerate(_FAULT_CHILDREN)}
+
+
+def _fault_order(message: Message, children: list[etree._Element]) -> None:
+    """faultcode, faultstring, faultactor, detail in that order. The Note's text (section 4.4) lists them
+    without saying so, but the envelope schema published at the namespace's address declares them as a
+    sequence: a receiver that validates the envelope refuses another order, one that reads them by name
+    (most stacks) does not. So a warning, at the first child out of place; said once."""
+    reached = -1
+    for element in children:
+        place = _FAULT_ORDER.get(element.tag)
+        if place is None:  # qualified or foreign children are said above
+            continue
+        if place < reached:
+            before = list(_FAULT_CHILDREN)[reached]
+            message.finding(
+                "SSBT-SOAP",
+                Severity.WARNING,
+                f"soap:Fault holds {element.tag} after {before}; the SOAP 1.1 envelope schema "
+                "(http://schemas.xmlsoap.org/soap/envelope/) declares faultcode, faultstring, faultactor and detail "
+                "as a sequence in that order, so a receiver that validates the envelope refuses the fault, though "
+                f"one that reads the children by name accepts it ({SOAP11_FAULT_SOURCE}).",
+                element,
+            )
+            return
+        reached = place
 
 
 def _locate_in_fault(message: Message, fault: etree._Element) -> None:

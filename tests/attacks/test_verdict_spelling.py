@@ -569,6 +569,23 @@ def test_a_soap_fault_not_in_the_shape_of_soap_11_is_one_soap_error(old, new):
     assert _soap_findings(_FAULT.replace(old, new, 1)) == [("SSBT-SOAP", "error")]
 
 
+@given(st.permutations(["faultcode", "faultstring", "faultactor", "detail"]))
+def test_a_fault_whose_children_leave_the_schemas_order_draws_one_warning(order):
+    """The SOAP 1.1 envelope schema declares soap:Fault's children as a sequence: another order is refused by a
+    receiver that validates the envelope (a warning: stacks reading by name accept it), and said once."""
+    parts = {
+        "faultcode": "<faultcode>soapenv:Server</faultcode>",
+        "faultstring": "<faultstring>Fel vid hantering av förfrågan</faultstring>",
+        "faultactor": "<faultactor>https://ssbtek-test.example.se/ssbtek</faultactor>",
+    }
+    detail = _FAULT[_FAULT.index("<detail>") : _FAULT.index("</detail>") + len("</detail>")]
+    parts["detail"] = detail
+    start, end = _FAULT.index("<faultcode>"), _FAULT.index("</detail>") + len("</detail>")
+    shuffled = _FAULT[:start] + "".join(parts[name] for name in order) + _FAULT[end:]
+    expected = [] if order == ["faultcode", "faultstring", "faultactor", "detail"] else [("SSBT-SOAP", "warning")]
+    assert _soap_findings(shuffled) == expected
+
+
 def test_a_utf16_declaration_over_one_byte_characters_is_an_encoding_finding_that_says_so():
     """A message re-encoded as UTF-8 with its UTF-16 declaration kept: libxml2 says only "Blank needed here"."""
     text = _REQUEST.replace('encoding="UTF-8"', 'encoding="UTF-16"', 1)
