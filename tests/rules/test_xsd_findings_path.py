@@ -229,3 +229,57 @@ def test_a_batch_words_each_wording_once(monkeypatch):
     second, _, _ = _checked(data.replace(b">XYZ<", b">QQQ<"))
     assert not worded and [f.message.replace("QQQ", "XYZ") for f in second] == [f.message for f in first]
     assert "QQQ" in second[0].message  # the new value, in the wording's place (a code: shown)
+
+
+# --- an error's element found by a lean compiled path -------------------------------------------------------------
+
+_TAGS = st.sampled_from(["{urn:a}x", "{urn:a}y", "{urn:b}x", "x", "y"])
+#: prefixes declared on an element: two for one namespace (the path spells one, XPath matches both), a default one
+_DECLARED = st.sampled_from([{}, {"a": "urn:a"}, {"b": "urn:a"}, {None: "urn:a"}, {"a": "urn:b"}, {"p": "urn:b"}])
+
+
+@st.composite
+def _payloads(draw) -> etree._Element:
+    """A payload under an envelope-like parent, with prefixes redeclared, aliased and defaulted, and comments."""
+    top = etree.Element("{urn:e}Envelope", nsmap={"e": "urn:e", "a": "urn:a", "b": "urn:b", "s": "urn:s"})
+    payload = etree.SubElement(top, "{urn:a}payload")
+    parents = [payload]
+    for _ in range(draw(st.integers(1, 12))):
+        parent = draw(st.sampled_from(parents))
+        if draw(st.booleans()) and len(parents) > 1:
+            parent.append(etree.Comment("c"))
+        parents.append(etree.SubElement(parent, draw(_TAGS), nsmap=draw(_DECLARED)))
+    return payload
+
+
+@settings(max_examples=150)
+@given(_payloads())
+def test_a_lean_compiled_path_finds_what_the_plain_one_finds(payload):
+    """Each element's path as libxml2 writes it, evaluated by the lean compiled path and by a plain XPath with every
+    prefix of the payload: the same element, or the same error."""
+    tree = payload.getroottree()
+    namespaces = xsd._prefixes(payload)
+    top = tree.getpath(payload)
+    for element in payload.iter(etree.Element):
+        path = tree.getpath(element)
+        relative = path[len(top) + 1 :] or "."
+        try:
+            plain = etree.XPath(relative, namespaces=dict(namespaces))(payload)
+        except etree.XPathError as error:
+            plain = type(error)
+        try:
+            lean = xsd._xpath(relative, namespaces)(payload)
+        except etree.XPathError as error:
+            lean = type(error)
+        assert lean == plain
+
+
+def test_an_error_path_is_compiled_lean(monkeypatch):
+    """Only the prefixes the path spells, no EXSLT regular expressions, no smart strings: what each evaluation
+    registers with libxml2 and takes down again."""
+    compiled = []
+    monkeypatch.setattr(etree, "XPath", lambda path, **options: compiled.append(options))
+    xsd._xpath.cache_clear()
+    xsd._xpath("ssbt:a/ssbt:b[2]", (("soapenv", "urn:e"), ("ssbt", "urn:s"), ("xsi", "urn:x")))
+    xsd._xpath.cache_clear()
+    assert compiled == [{"namespaces": {"ssbt": "urn:s"}, "regexp": False, "smart_strings": False}]
