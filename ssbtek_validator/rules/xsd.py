@@ -91,8 +91,9 @@ class XsdRule:
         value = quoted[0] if quoted is not None else _unquoted_value(element, matched.group(2) if matched else None)
         if context.show_values or (element is not None and _NO_ROOT in said):
             attribute, field, message = _worded_slowly(said, nsmap, local, context.show_values, context, element)
+            shown = masked_value(value, field, context.show_values)
         else:
-            attribute, field, message = _worded(said, quoted, nsmap, local)
+            attribute, field, message, shown = _worded(said, quoted, value, nsmap, local)
         path = element_path(element) if element is not None else ""
         if attribute:
             path += f"/@{attribute}"
@@ -105,7 +106,7 @@ class XsdRule:
             line=line,
             column=_column(lines, line, element, local, encoding),
             path=path,
-            value=masked_value(value, field, context.show_values),
+            value=shown,
         )
 
 
@@ -124,30 +125,34 @@ def _worded_slowly(
 
 
 def _worded(
-    said: str, quoted: tuple[str, int, int] | None, nsmap: dict[str, str], local: str | None
-) -> tuple[str | None, str | None, str]:
-    """:func:`_worded_slowly` (values masked), from what is the same for every message: the message's words with
-    its one quoted value cut out, respelt and scrubbed once per wording, element's namespaces and name (a cache
-    of 1,024 wordings). Only the value is masked per finding, in the text's place for it.
+    said: str, quoted: tuple[str, int, int] | None, value: str | None, nsmap: dict[str, str], local: str | None
+) -> tuple[str | None, str | None, str, str | None]:
+    """:func:`_worded_slowly` (values masked) and the finding's ``value`` masked by its field, from what is the same
+    for every message: the message's words with its one quoted value cut out (``quoted``: the value and where it
+    stands, ``value`` is then that value), respelt and scrubbed once per wording, element's namespaces and name (a
+    cache of 1,024 wordings). Only the value is masked per finding, once, in the text's place for it.
 
     A value with no quote or brace, of at most the length a mask spells out character by character, is masked in
     the place the wording's probe took (its quotes bound it for every pattern the text goes through: the
     respelling's Clark names, the scrub's quoted values, identities); any other value, and a wording whose probes
     of one and two characters do not come out as one and two mask characters there, take the long way.
     The findings path of the mixed benchmark's files ~26 -> ~21 µs a finding (4.2 -> 3.4 µs a message of the
-    batch; CPU, the batch's own contexts, medians of 11 interleaved rounds);
+    batch; CPU, the batch's own contexts, medians of 11 interleaved rounds); the value masked once for the text
+    and the finding, not twice, ~1 µs more a finding (real runs, CPU, medians of five interleaved processes);
     tests/rules/test_xsd_findings_path.py holds the two ways to each other on hostile values and wordings, and
     counts that a batch words each wording once."""
     namespaces = tuple(nsmap.items())
     if quoted is None:
-        return _wording(said, None, namespaces, local)[:3]
-    value, start, end = quoted
-    if len(value) > _SHOWN_LENGTH or not _UNQUOTED.isdisjoint(value):
-        return _worded_slowly(said, nsmap, local, False)
-    attribute, field, before, after = _wording(said[:start], said[end:], namespaces, local)
-    if after is None:  # the wording's probes were not masked alone where they stood
-        return _worded_slowly(said, nsmap, local, False)
-    return attribute, field, before + mask_identities(masked_value(value, field, False)) + after
+        attribute, field, message, _ = _wording(said, None, namespaces, local)
+        return attribute, field, message, masked_value(value, field, False)
+    _, start, end = quoted
+    if len(value) <= _SHOWN_LENGTH and _UNQUOTED.isdisjoint(value):
+        attribute, field, before, after = _wording(said[:start], said[end:], namespaces, local)
+        if after is not None:  # else the wording's probes were not masked alone where they stood
+            shown = masked_value(value, field, False)
+            return attribute, field, before + mask_identities(shown) + after, shown
+    attribute, field, message = _worded_slowly(said, nsmap, local, False)
+    return attribute, field, message, masked_value(value, field, False)
 
 
 #: what a value may not hold to be masked in its wording's place: a quote (the patterns read quotes), a brace

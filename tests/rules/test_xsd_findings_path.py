@@ -212,8 +212,12 @@ def test_a_wording_masked_in_place_is_the_message_worded_the_long_way(said_local
     """The wording's text cut at its value, scrubbed once with a probe, and the value masked in its place: the
     same attribute, field and text as respelling and scrubbing the whole message, whatever the value holds."""
     said, local = said_local
+    quoted = xsd._quoted(said)
+    value = quoted[0] if quoted else "Tolvan"  # else the element's: masked by the field all the same
     for nsmap in ({"urn:a": "ssbt", "urn:b": "b"}, {}):
-        assert xsd._worded(said, xsd._quoted(said), nsmap, local) == xsd._worded_slowly(said, nsmap, local, False)
+        attribute, field, message = xsd._worded_slowly(said, nsmap, local, False)
+        long_way = attribute, field, message, masking.masked_value(value, field, False)
+        assert xsd._worded(said, quoted, value, nsmap, local) == long_way
 
 
 def test_a_batch_words_each_wording_once(monkeypatch):
@@ -283,3 +287,14 @@ def test_an_error_path_is_compiled_lean(monkeypatch):
     xsd._xpath("ssbt:a/ssbt:b[2]", (("soapenv", "urn:e"), ("ssbt", "urn:s"), ("xsi", "urn:x")))
     xsd._xpath.cache_clear()
     assert compiled == [{"namespaces": {"ssbt": "urn:s"}, "regexp": False, "smart_strings": False}]
+
+
+def test_a_findings_value_is_masked_once(monkeypatch):
+    """The value masked for the text is the finding's value: masked once a finding, not once for each."""
+    masked = []
+    monkeypatch.setattr(xsd, "masked_value", lambda *a, real=xsd.masked_value: masked.append(a) or real(*a))
+    data = (CORPUS / "v10" / "invalid-kalla-xyz.xml").read_bytes()
+    _checked(data)  # the wording is scrubbed once (with its probes) by the first message
+    masked.clear()
+    [finding], _, _ = _checked(data.replace(b">XYZ<", b">Tolvan<"))
+    assert masked == [("Tolvan", "kalla", False)] and finding.value == "••••••" and "'••••••'" in finding.message
