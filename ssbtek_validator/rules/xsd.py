@@ -65,9 +65,7 @@ class XsdRule:
         most, nodes = context.limits.max_findings + 1, context.message.nodes or None
         entries = schema_errors(schema, payload, most, nodes)
         if entries:
-            message = context.message  # markup spelt in ASCII and no CDATA section: each leaf has one text node
-            plain = message.ascii_markup and b"<![CDATA[" not in message.raw
-            entries = _collapsed_retry(schema, payload, entries, most, nodes, plain)
+            entries = _collapsed_retry(schema, payload, entries, most, nodes, context.message)
         if not entries:
             return
         # what every finding of the message places itself with, read once per message (not once per finding)
@@ -75,7 +73,9 @@ class XsdRule:
         encoding = payload.getroottree().docinfo.encoding or "utf-8"
         namespaces = _prefixes(payload)
         findings = [self._finding(context, payload, entry, lines, encoding, namespaces) for entry in entries]
-        yield from sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
+        if len(findings) > 1:  # most failing messages have one
+            findings.sort(key=lambda f: (f.line or 0, f.column or 0))
+        yield from findings
 
     def _finding(
         self, context: Context, payload, entry, lines: list[bytes], encoding: str, namespaces: _Prefixes
@@ -84,16 +84,16 @@ class XsdRule:
         matched = _ELEMENT.match(said)
         element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
         # a message with no Clark name in it needs no prefixes (reading an element's nsmap walks its ancestors)
-        nsmap = _namespaces(element if element is not None else payload) if "{" in said else {}
+        spelt = _namespaces(element if element is not None else payload) if "{" in said else ()
         # the tag's local name, as etree.QName(element).localname spells it without building a QName
         local = element.tag.rpartition("}")[2] if element is not None else None
         quoted = _quoted(said)
         value = quoted[0] if quoted is not None else _unquoted_value(element, matched.group(2) if matched else None)
         if context.show_values or (element is not None and _NO_ROOT in said):
-            attribute, field, message = _worded_slowly(said, nsmap, local, context.show_values, context, element)
+            attribute, field, message = _worded_slowly(said, dict(spelt), local, context.show_values, context, element)
             shown = masked_value(value, field, context.show_values)
         else:
-            attribute, field, message, shown = _worded(said, quoted, value, nsmap, local)
+            attribute, field, message, shown = _worded(said, quoted, value, spelt, local)
         path = element_path(element) if element is not None else ""
         if attribute:
             path += f"/@{attribute}"
@@ -125,12 +125,13 @@ def _worded_slowly(
 
 
 def _worded(
-    said: str, quoted: tuple[str, int, int] | None, value: str | None, nsmap: dict[str, str], local: str | None
+    said: str, quoted: tuple[str, int, int] | None, value: str | None, spelt: _Spelt, local: str | None
 ) -> tuple[str | None, str | None, str, str | None]:
     """:func:`_worded_slowly` (values masked) and the finding's ``value`` masked by its field, from what is the same
     for every message: the message's words with its one quoted value cut out (``quoted``: the value and where it
-    stands, ``value`` is then that value), respelt and scrubbed once per wording, element's namespaces and name (a
-    cache of 1,024 wordings). Only the value is masked per finding, once, in the text's place for it.
+    stands, ``value`` is then that value), respelt and scrubbed once per wording, element's namespaces (``spelt``:
+    :func:`_namespaces`) and name (a cache of 1,024 wordings). Only the value is masked per finding, once, in the
+    text's place for it.
 
     A value with no quote or brace, of at most the length a mask spells out character by character, is masked in
     the place the wording's probe took (its quotes bound it for every pattern the text goes through: the
@@ -141,17 +142,16 @@ def _worded(
     and the finding, not twice, ~1 µs more a finding (real runs, CPU, medians of five interleaved processes);
     tests/rules/test_xsd_findings_path.py holds the two ways to each other on hostile values and wordings, and
     counts that a batch words each wording once."""
-    namespaces = tuple(nsmap.items())
     if quoted is None:
-        attribute, field, message, _ = _wording(said, None, namespaces, local)
+        attribute, field, message, _ = _wording(said, None, spelt, local)
         return attribute, field, message, masked_value(value, field, False)
     _, start, end = quoted
     if len(value) <= _SHOWN_LENGTH and _UNQUOTED.isdisjoint(value):
-        attribute, field, before, after = _wording(said[:start], said[end:], namespaces, local)
+        attribute, field, before, after = _wording(said[:start], said[end:], spelt, local)
         if after is not None:  # else the wording's probes were not masked alone where they stood
             shown = masked_value(value, field, False)
             return attribute, field, before + mask_identities(shown) + after, shown
-    attribute, field, message = _worded_slowly(said, nsmap, local, False)
+    attribute, field, message = _worded_slowly(said, dict(spelt), local, False)
     return attribute, field, message, masked_value(value, field, False)
 
 
@@ -166,12 +166,12 @@ _PROBE = "\ue000"
 
 @lru_cache(maxsize=1024)
 def _wording(
-    head: str, tail: str | None, namespaces: tuple[tuple[str, str], ...], local: str | None
+    head: str, tail: str | None, spelt: _Spelt, local: str | None
 ) -> tuple[str | None, str | None, str, str | None]:
     """(attribute, field, text, None) of a message quoting no value (``tail`` None), or (attribute, field, the text
     before the masked value, the text after it) of one whose value stood between ``head`` and ``tail``; (…, None)
     when the probe, of one character and of two, is not masked alone where it stood, a mask character for each."""
-    nsmap = dict(namespaces)
+    nsmap = dict(spelt)
     if tail is None:
         return (*_worded_slowly(head, nsmap, local, False), None)
     attribute, field, once = _worded_slowly(head + _PROBE + tail, nsmap, local, False)
@@ -288,7 +288,7 @@ _XML_SPACE = re.compile(r"[ \t\n\r]+")
 
 
 def _collapsed_retry(
-    schema: etree.XMLSchema, payload, entries: list, most: int, nodes_at_most: int | None, plain: bool = False
+    schema: etree.XMLSchema, payload, entries: list, most: int, nodes_at_most: int | None, message=None
 ) -> list:
     """The errors again with whitespace collapsed where libxml2 forgot to: none of them false alarms.
 
@@ -300,16 +300,19 @@ def _collapsed_retry(
     whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
     The stand-ins change no element or attribute count, so ``nodes_at_most`` still bounds the payload.
 
-    ``plain``: the message has no CDATA section, so an element without child nodes holds its value in one text
-    node, which is set and set back in place: a stand-in (a new element declaring the in-scope namespaces, put in
-    and taken out) made the corpus's request with nine padded dates cost ~153 µs in SSBT-XSD, in place ~103 (the
-    mixed benchmark's files in turn, medians; ~0.8 µs a message of the conforming batch).
+    ``message`` (the payload's), when its markup is spelt in ASCII and has no CDATA section: an element without
+    child nodes holds its value in one text node, which is set and set back in place: a stand-in (a new element
+    declaring the in-scope namespaces, put in and taken out) made the corpus's request with nine padded dates
+    cost ~153 µs in SSBT-XSD, in place ~103 (the mixed benchmark's files in turn, medians; ~0.8 µs a message of
+    the conforming batch).
     tests/rules/test_xsd_findings_path.py spies that no stand-in is made for it, and that the payload is the same after.
+    Whether it has a CDATA section is read at the first value to collapse (most failing messages have none to
+    collapse, and searching their bytes was ~0.5 µs of each; a spy checks they are not searched).
     """
     attributes: list[tuple[etree._Element, str, str]] = []
     swapped: list[tuple[etree._Element, etree._Element]] = []
     texts: list[tuple[etree._Element, str]] = []
-    namespaces = None
+    namespaces = plain = None
     for entry in entries:
         if not _NOT_LEXICAL.search(entry.message):
             continue
@@ -330,6 +333,8 @@ def _collapsed_retry(
             attributes.append((element, attribute, value))
             element.set(attribute, collapsed)
             continue
+        if plain is None:
+            plain = message is not None and message.ascii_markup and b"<![CDATA[" not in message.raw
         if plain and len(element) == 0:  # its one text node, collapsed in place
             texts.append((element, value))
             element.text = collapsed
@@ -375,14 +380,18 @@ def _no_declaration(context: Context, element) -> str:
     return text + "."
 
 
-#: the payload's declared prefixes, sorted: how :func:`_xpath` is keyed
+#: the payload's declared prefixes and their namespaces: how :func:`_xpath` is keyed
 _Prefixes = tuple[tuple[str, str], ...]
+#: (namespace, prefix) in scope of an element, in the order lxml gives them: a dict of them (the last prefix of a
+#: namespace wins) respells a message; a tuple keys the wording cache without a dict built for each finding
+_Spelt = tuple[tuple[str, str], ...]
 
 
 def _prefixes(payload) -> _Prefixes:
     """The prefixes declared on the payload (and above it), as error paths spell them; read once per message:
-    reading ``nsmap`` walks the ancestors, and each finding of a message read it again."""
-    return tuple(sorted((prefix, uri) for prefix, uri in payload.nsmap.items() if prefix))
+    reading ``nsmap`` walks the ancestors, and each finding of a message read it again. In lxml's order, not
+    sorted: the same for every message declaring them alike, and the sort was ~0.4 µs of each failing message."""
+    return tuple([(prefix, uri) for prefix, uri in payload.nsmap.items() if prefix])
 
 
 def _element_at(payload, entry, named: str | None, namespaces: _Prefixes | None = None):
@@ -426,9 +435,9 @@ def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
     return etree.XPath(path, namespaces=used, regexp=False, smart_strings=False)
 
 
-def _namespaces(element) -> dict[str, str]:
-    """Namespace → prefix as the document spells it, so messages read like the XML the user has."""
-    return {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
+def _namespaces(element) -> _Spelt:
+    """(namespace, prefix) as the document spells them, so messages read like the XML the user has."""
+    return tuple([(uri, prefix) for prefix, uri in element.nsmap.items() if prefix])
 
 
 def _respelt(said: str, nsmap: dict[str, str]) -> tuple[str | None, str | None, str]:

@@ -217,7 +217,7 @@ def test_a_wording_masked_in_place_is_the_message_worded_the_long_way(said_local
     for nsmap in ({"urn:a": "ssbt", "urn:b": "b"}, {}):
         attribute, field, message = xsd._worded_slowly(said, nsmap, local, False)
         long_way = attribute, field, message, masking.masked_value(value, field, False)
-        assert xsd._worded(said, quoted, value, nsmap, local) == long_way
+        assert xsd._worded(said, quoted, value, tuple(nsmap.items()), local) == long_way
 
 
 def test_a_batch_words_each_wording_once(monkeypatch):
@@ -298,3 +298,40 @@ def test_a_findings_value_is_masked_once(monkeypatch):
     masked.clear()
     [finding], _, _ = _checked(data.replace(b">XYZ<", b">Tolvan<"))
     assert masked == [("Tolvan", "kalla", False)] and finding.value == "••••••" and "'••••••'" in finding.message
+
+
+_SEARCHED: list[object] = []
+
+
+class _WatchedBytes(bytes):
+    """A message's bytes that note each search in them (for a CDATA section)."""
+
+    def __contains__(self, part: object) -> bool:
+        _SEARCHED.append(part)
+        return super().__contains__(part)
+
+
+def test_a_failing_message_with_no_value_to_collapse_is_not_searched_for_cdata():
+    """Whether the markup has a CDATA section matters only where a padded value is collapsed: read there, once."""
+    packs = builtin_packs()
+
+    def checked(data: bytes) -> list:
+        message = parse(Source("m.xml", data), DEFAULT_OPTIONS.limits)
+        message.raw = _WatchedBytes(message.raw)
+        detection, _ = detect(message, packs)
+        limits = DEFAULT_OPTIONS.limits
+        context = Context(message, packs[detection.version], detection, limits, date(2026, 11, 1), False)
+        _SEARCHED.clear()
+        return list(xsd.XsdRule().check(context))
+
+    assert checked((CORPUS / "v10" / "invalid-kalla-xyz.xml").read_bytes()) and _SEARCHED == []
+    padded = (CORPUS / "v10" / "request-dates-with-whitespace.xml").read_bytes()
+    assert checked(padded) == [] and _SEARCHED == [b"<![CDATA["]
+
+
+@settings(max_examples=60)
+@given(_payloads())
+def test_an_elements_namespaces_respell_as_its_nsmap_does(payload):
+    """The (namespace, prefix) pairs in lxml's order make the dict the namespace map made (its last prefix wins)."""
+    for element in payload.iter(etree.Element):
+        assert dict(xsd._namespaces(element)) == {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
