@@ -141,12 +141,13 @@ def _worded(
     batch; CPU, the batch's own contexts, medians of 11 interleaved rounds); the value masked once for the text
     and the finding, not twice, ~1 µs more a finding (real runs, CPU, medians of five interleaved processes);
     tests/rules/test_xsd_findings_path.py holds the two ways to each other on hostile values and wordings, and
-    counts that a batch words each wording once."""
-    if quoted is None:
+    counts that a batch words each wording once, and that a hostile wording is not kept."""
+    kept = len(said) <= _LONGEST_KEPT_WORDING and len(spelt) <= _MOST_KEPT_NAMESPACES
+    if kept and quoted is None:
         attribute, field, message, _ = _wording(said, None, spelt, local)
         return attribute, field, message, masked_value(value, field, False)
-    _, start, end = quoted
-    if len(value) <= _SHOWN_LENGTH and _UNQUOTED.isdisjoint(value):
+    if kept and len(value) <= _SHOWN_LENGTH and _UNQUOTED.isdisjoint(value):
+        _, start, end = quoted
         attribute, field, before, after = _wording(said[:start], said[end:], spelt, local)
         if after is not None:  # else the wording's probes were not masked alone where they stood
             shown = masked_value(value, field, False)
@@ -162,6 +163,11 @@ _UNQUOTED = frozenset("'{}")
 _SHOWN_LENGTH = 24
 #: the probe a wording is scrubbed with: a private use character, in no name and masked in every field
 _PROBE = "\ue000"
+#: what a wording kept may hold at most: libxml2's messages are a few hundred characters, the namespaces in scope a
+#: handful; a hostile message (an element name of 50,000 characters, thousands of namespaces declared) takes the
+#: long way rather than filling the cache's 1,024 places with megabytes each
+_LONGEST_KEPT_WORDING = 4_000
+_MOST_KEPT_NAMESPACES = 64
 
 
 @lru_cache(maxsize=1024)

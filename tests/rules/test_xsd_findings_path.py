@@ -335,3 +335,20 @@ def test_an_elements_namespaces_respell_as_its_nsmap_does(payload):
     """The (namespace, prefix) pairs in lxml's order make the dict the namespace map made (its last prefix wins)."""
     for element in payload.iter(etree.Element):
         assert dict(xsd._namespaces(element)) == {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
+
+
+def test_a_hostile_wording_is_worded_the_long_way_and_not_kept():
+    """A message longer than any libxml2 writes about an ordinary element, or an element with too many namespaces in
+    scope, is worded as before but takes no place in the cache (which holds 1,024 wordings)."""
+    xsd._wording.cache_clear()
+    long_name = "{urn:a}" + "n" * 5_000
+    said = f"Element '{long_name}': [facet 'pattern'] The value 'Tolvan' is not accepted by the pattern 'x'."
+    many = tuple((f"urn:{index}", f"p{index}") for index in range(100))
+    for message, spelt in ((said, (("urn:a", "a"),)), (said.replace(long_name, "{urn:a}n"), many)):
+        quoted = xsd._quoted(message)
+        expected = xsd._worded_slowly(message, dict(spelt), "n", False)
+        assert xsd._worded(message, quoted, quoted[0], spelt, "n") == (*expected, "••••••")
+    assert xsd._wording.cache_info().currsize == 0
+    ordinary = said.replace(long_name, "{urn:a}n")
+    xsd._worded(ordinary, xsd._quoted(ordinary), "Tolvan", (("urn:a", "a"),), "n")
+    assert xsd._wording.cache_info().currsize == 1
