@@ -8,7 +8,14 @@
 - A text whose only non-ASCII characters are the mask's is counted for digits, not searched for an identity: the
   same text as the pattern alone makes it, and a spy that the pattern is not tried on a masked pattern message.
 - A padded date of a message without CDATA is collapsed in its own text node, not in a stand-in element: a spy
-  that no stand-in is made, the same findings, and the payload as it was after.
+  that no stand-in is made, the same findings, and the payload as it was after; a failing message with nothing to
+  collapse is not searched for CDATA at all.
+- A libxml2 wording is respelt and scrubbed once, with a probe where its value stood, and each message's value is
+  masked in the probe's place: the same attribute, field, text and value as the long way on hostile values and
+  wordings; a second message with the wording scrubs nothing; a hostile wording is not kept; the value is masked
+  once a finding.
+- An error's path is compiled with only the prefixes it spells, without EXSLT regular expressions or smart strings:
+  the same element (or error) as a plain XPath on trees with aliased, redeclared and default prefixes.
 """
 
 from __future__ import annotations
@@ -218,6 +225,14 @@ def test_a_wording_masked_in_place_is_the_message_worded_the_long_way(said_local
         attribute, field, message = xsd._worded_slowly(said, nsmap, local, False)
         long_way = attribute, field, message, masking.masked_value(value, field, False)
         assert xsd._worded(said, quoted, value, tuple(nsmap.items()), local) == long_way
+
+
+def test_a_value_masked_in_place_is_masked_one_mask_character_a_character():
+    """The shortcut takes a value only as long as the mask spells it out character by character (a longer one is
+    masked as its length, which a second pattern of the scrub masks again): the two lengths are one."""
+    assert xsd._SHOWN_LENGTH == masking._SHOWN_LENGTH
+    assert masking.mask("x" * xsd._SHOWN_LENGTH) == masking.MASK_CHAR * xsd._SHOWN_LENGTH
+    assert masking.mask("x" * (xsd._SHOWN_LENGTH + 1)) != masking.MASK_CHAR * (xsd._SHOWN_LENGTH + 1)
 
 
 def test_a_batch_words_each_wording_once(monkeypatch):
