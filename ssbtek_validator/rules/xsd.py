@@ -17,7 +17,13 @@ from lxml import etree
 
 from ssbtek_validator.reading.limits import LIBXML2_MAX_DEPTH
 from ssbtek_validator.reading.message import element_path, is_leaf, text_of
-from ssbtek_validator.results.masking import LIBXML2_QUOTED_VALUE, masked_value, scrub_text
+from ssbtek_validator.results.masking import (
+    LIBXML2_QUOTED_VALUE,
+    MASK_CHAR,
+    mask_identities,
+    masked_value,
+    scrub_text,
+)
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
 
@@ -59,9 +65,7 @@ class XsdRule:
         most, nodes = context.limits.max_findings + 1, context.message.nodes or None
         entries = schema_errors(schema, payload, most, nodes)
         if entries:
-            message = context.message  # markup spelt in ASCII and no CDATA section: each leaf has one text node
-            plain = message.ascii_markup and b"<![CDATA[" not in message.raw
-            entries = _collapsed_retry(schema, payload, entries, most, nodes, plain)
+            entries = _collapsed_retry(schema, payload, entries, most, nodes, context.message)
         if not entries:
             return
         # what every finding of the message places itself with, read once per message (not once per finding)
@@ -69,7 +73,9 @@ class XsdRule:
         encoding = payload.getroottree().docinfo.encoding or "utf-8"
         namespaces = _prefixes(payload)
         findings = [self._finding(context, payload, entry, lines, encoding, namespaces) for entry in entries]
-        yield from sorted(findings, key=lambda f: (f.line or 0, f.column or 0))
+        if len(findings) > 1:  # most failing messages have one
+            findings.sort(key=lambda f: (f.line or 0, f.column or 0))
+        yield from findings
 
     def _finding(
         self, context: Context, payload, entry, lines: list[bytes], encoding: str, namespaces: _Prefixes
@@ -78,16 +84,16 @@ class XsdRule:
         matched = _ELEMENT.match(said)
         element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
         # a message with no Clark name in it needs no prefixes (reading an element's nsmap walks its ancestors)
-        nsmap = _namespaces(element if element is not None else payload) if "{" in said else {}
-        where, attribute, text = _respelt(said, nsmap)
+        spelt = _namespaces(element if element is not None else payload) if "{" in said else ()
         # the tag's local name, as etree.QName(element).localname spells it without building a QName
         local = element.tag.rpartition("}")[2] if element is not None else None
-        field = attribute.rsplit(":", 1)[-1] if attribute else local
-        value = _value(said, element, matched.group(2) if matched else None)
-        described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
-        message = described + text.rstrip(".") + "."
-        if element is not None and _NO_ROOT in said:
-            message = described + _no_declaration(context, element)
+        quoted = _quoted(said)
+        value = quoted[0] if quoted is not None else _unquoted_value(element, matched.group(2) if matched else None)
+        if context.show_values or (element is not None and _NO_ROOT in said):
+            attribute, field, message = _worded_slowly(said, dict(spelt), local, context.show_values, context, element)
+            shown = masked_value(value, field, context.show_values)
+        else:
+            attribute, field, message, shown = _worded(said, quoted, value, spelt, local)
         path = element_path(element) if element is not None else ""
         if attribute:
             path += f"/@{attribute}"
@@ -95,13 +101,90 @@ class XsdRule:
         return Finding(
             rule=self.id,
             severity=self.severity,
-            message=scrub_text(message, field, context.show_values),
+            message=message,
             file=context.message.name,
             line=line,
             column=_column(lines, line, element, local, encoding),
             path=path,
-            value=masked_value(value, field, context.show_values),
+            value=shown,
         )
+
+
+def _worded_slowly(
+    said: str, nsmap: dict[str, str], local: str | None, show_values: bool, context: Context | None = None, element=None
+) -> tuple[str | None, str | None, str]:
+    """(the attribute as the finding names it, the field its value is masked by, the finding's text) of a libxml2
+    message: its Clark names respelt with the document's prefixes, libxml2's words kept, its values masked."""
+    where, attribute, text = _respelt(said, nsmap)
+    field = attribute.rsplit(":", 1)[-1] if attribute else local
+    described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
+    message = described + text.rstrip(".") + "."
+    if element is not None and _NO_ROOT in said:
+        message = described + _no_declaration(context, element)
+    return attribute, field, scrub_text(message, field, show_values)
+
+
+def _worded(
+    said: str, quoted: tuple[str, int, int] | None, value: str | None, spelt: _Spelt, local: str | None
+) -> tuple[str | None, str | None, str, str | None]:
+    """:func:`_worded_slowly` (values masked) and the finding's ``value`` masked by its field, from what is the same
+    for every message: the message's words with its one quoted value cut out (``quoted``: the value and where it
+    stands, ``value`` is then that value), respelt and scrubbed once per wording, element's namespaces (``spelt``:
+    :func:`_namespaces`) and name (a cache of 1,024 wordings). Only the value is masked per finding, once, in the
+    text's place for it.
+
+    A value with no quote or brace, of at most the length a mask spells out character by character, is masked in
+    the place the wording's probe took (its quotes bound it for every pattern the text goes through: the
+    respelling's Clark names, the scrub's quoted values, identities); any other value, and a wording whose probes
+    of one and two characters do not come out as one and two mask characters there, take the long way.
+    The findings path of the mixed benchmark's files ~26 -> ~21 µs a finding (4.2 -> 3.4 µs a message of the
+    batch; CPU, the batch's own contexts, medians of 11 interleaved rounds); the value masked once for the text
+    and the finding, not twice, ~1 µs more a finding (real runs, CPU, medians of five interleaved processes);
+    tests/rules/test_xsd_findings_path.py holds the two ways to each other on hostile values and wordings, and
+    counts that a batch words each wording once, and that a hostile wording is not kept."""
+    kept = len(said) <= _LONGEST_KEPT_WORDING and len(spelt) <= _MOST_KEPT_NAMESPACES
+    if kept and quoted is None:
+        attribute, field, message, _ = _wording(said, None, spelt, local)
+        return attribute, field, message, masked_value(value, field, False)
+    if kept and len(value) <= _SHOWN_LENGTH and _UNQUOTED.isdisjoint(value):
+        _, start, end = quoted
+        attribute, field, before, after = _wording(said[:start], said[end:], spelt, local)
+        if after is not None:  # else the wording's probes were not masked alone where they stood
+            shown = masked_value(value, field, False)
+            return attribute, field, before + mask_identities(shown) + after, shown
+    attribute, field, message = _worded_slowly(said, dict(spelt), local, False)
+    return attribute, field, message, masked_value(value, field, False)
+
+
+#: what a value may not hold to be masked in its wording's place: a quote (the patterns read quotes), a brace
+#: (a Clark name); nor be longer than a mask spells out character by character (a longer one is masked as its
+#: length, ``•••(30 chars)``, which a second pattern of the scrub would mask again)
+_UNQUOTED = frozenset("'{}")
+_SHOWN_LENGTH = 24
+#: the probe a wording is scrubbed with: a private use character, in no name and masked in every field
+_PROBE = "\ue000"
+#: what a wording kept may hold at most: libxml2's messages are a few hundred characters, the namespaces in scope a
+#: handful; a hostile message (an element name of 50,000 characters, thousands of namespaces declared) takes the
+#: long way rather than filling the cache's 1,024 places with megabytes each
+_LONGEST_KEPT_WORDING = 4_000
+_MOST_KEPT_NAMESPACES = 64
+
+
+@lru_cache(maxsize=1024)
+def _wording(
+    head: str, tail: str | None, spelt: _Spelt, local: str | None
+) -> tuple[str | None, str | None, str, str | None]:
+    """(attribute, field, text, None) of a message quoting no value (``tail`` None), or (attribute, field, the text
+    before the masked value, the text after it) of one whose value stood between ``head`` and ``tail``; (…, None)
+    when the probe, of one character and of two, is not masked alone where it stood, a mask character for each."""
+    nsmap = dict(spelt)
+    if tail is None:
+        return (*_worded_slowly(head, nsmap, local, False), None)
+    attribute, field, once = _worded_slowly(head + _PROBE + tail, nsmap, local, False)
+    before, _, after = once.partition(MASK_CHAR)  # a mask character before the value's: the probes disagree below
+    if _worded_slowly(head + _PROBE * 2 + tail, nsmap, local, False)[2] != before + MASK_CHAR * 2 + after:
+        return attribute, field, once, None
+    return attribute, field, before, after
 
 
 #: Nodes (elements and attributes) a payload may have to be validated whole. libxml2 reports every violation
@@ -211,7 +294,7 @@ _XML_SPACE = re.compile(r"[ \t\n\r]+")
 
 
 def _collapsed_retry(
-    schema: etree.XMLSchema, payload, entries: list, most: int, nodes_at_most: int | None, plain: bool = False
+    schema: etree.XMLSchema, payload, entries: list, most: int, nodes_at_most: int | None, message=None
 ) -> list:
     """The errors again with whitespace collapsed where libxml2 forgot to: none of them false alarms.
 
@@ -223,16 +306,19 @@ def _collapsed_retry(
     whitespace to collapse is collapsed in place, the payload validated again, and the value restored.
     The stand-ins change no element or attribute count, so ``nodes_at_most`` still bounds the payload.
 
-    ``plain``: the message has no CDATA section, so an element without child nodes holds its value in one text
-    node, which is set and set back in place: a stand-in (a new element declaring the in-scope namespaces, put in
-    and taken out) made the corpus's request with nine padded dates cost ~153 µs in SSBT-XSD, in place ~103 (the
-    mixed benchmark's files in turn, medians; ~0.8 µs a message of the conforming batch).
+    ``message`` (the payload's), when its markup is spelt in ASCII and has no CDATA section: an element without
+    child nodes holds its value in one text node, which is set and set back in place: a stand-in (a new element
+    declaring the in-scope namespaces, put in and taken out) made the corpus's request with nine padded dates
+    cost ~153 µs in SSBT-XSD, in place ~103 (the mixed benchmark's files in turn, medians; ~0.8 µs a message of
+    the conforming batch).
     tests/rules/test_xsd_findings_path.py spies that no stand-in is made for it, and that the payload is the same after.
+    Whether it has a CDATA section is read at the first value to collapse (most failing messages have none to
+    collapse, and searching their bytes was ~0.5 µs of each; a spy checks they are not searched).
     """
     attributes: list[tuple[etree._Element, str, str]] = []
     swapped: list[tuple[etree._Element, etree._Element]] = []
     texts: list[tuple[etree._Element, str]] = []
-    namespaces = None
+    namespaces = plain = None
     for entry in entries:
         if not _NOT_LEXICAL.search(entry.message):
             continue
@@ -253,6 +339,8 @@ def _collapsed_retry(
             attributes.append((element, attribute, value))
             element.set(attribute, collapsed)
             continue
+        if plain is None:
+            plain = message is not None and message.ascii_markup and b"<![CDATA[" not in message.raw
         if plain and len(element) == 0:  # its one text node, collapsed in place
             texts.append((element, value))
             element.text = collapsed
@@ -298,14 +386,18 @@ def _no_declaration(context: Context, element) -> str:
     return text + "."
 
 
-#: the payload's declared prefixes, sorted: how :func:`_xpath` is keyed
+#: the payload's declared prefixes and their namespaces: how :func:`_xpath` is keyed
 _Prefixes = tuple[tuple[str, str], ...]
+#: (namespace, prefix) in scope of an element, in the order lxml gives them: a dict of them (the last prefix of a
+#: namespace wins) respells a message; a tuple keys the wording cache without a dict built for each finding
+_Spelt = tuple[tuple[str, str], ...]
 
 
 def _prefixes(payload) -> _Prefixes:
     """The prefixes declared on the payload (and above it), as error paths spell them; read once per message:
-    reading ``nsmap`` walks the ancestors, and each finding of a message read it again."""
-    return tuple(sorted((prefix, uri) for prefix, uri in payload.nsmap.items() if prefix))
+    reading ``nsmap`` walks the ancestors, and each finding of a message read it again. In lxml's order, not
+    sorted: the same for every message declaring them alike, and the sort was ~0.4 µs of each failing message."""
+    return tuple([(prefix, uri) for prefix, uri in payload.nsmap.items() if prefix])
 
 
 def _element_at(payload, entry, named: str | None, namespaces: _Prefixes | None = None):
@@ -336,13 +428,22 @@ def _element_at(payload, entry, named: str | None, namespaces: _Prefixes | None 
 
 @lru_cache(maxsize=2048)
 def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
-    """A batch repeats the same few error paths; compiling each once saves most of the cost."""
-    return etree.XPath(path, namespaces=dict(namespaces))
+    """A batch repeats the same few error paths; compiling each once saves most of the cost.
+
+    Each evaluation registers the expression's prefixes, functions and result handling with libxml2 and takes
+    them down again: compiled with only the prefixes the path spells (a payload has half a dozen in scope, a
+    path one or two), without EXSLT's regular expressions and without smart strings (an element is all a path
+    is read for), each finding of the mixed benchmark costs ~1.1 µs less (its findings path 6.27 -> 6.09 µs a
+    message of the batch in real runs, CPU, medians of five interleaved processes; ~1.3 -> ~1.0 µs warm);
+    tests/rules/test_xsd_findings_path.py checks both on the compiled paths, and that the same elements are
+    found on hostile paths."""
+    used = {prefix: uri for prefix, uri in namespaces if f"{prefix}:" in path}
+    return etree.XPath(path, namespaces=used, regexp=False, smart_strings=False)
 
 
-def _namespaces(element) -> dict[str, str]:
-    """Namespace → prefix as the document spells it, so messages read like the XML the user has."""
-    return {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
+def _namespaces(element) -> _Spelt:
+    """(namespace, prefix) as the document spells them, so messages read like the XML the user has."""
+    return tuple([(uri, prefix) for prefix, uri in element.nsmap.items() if prefix])
 
 
 def _respelt(said: str, nsmap: dict[str, str]) -> tuple[str | None, str | None, str]:
@@ -372,21 +473,36 @@ def _prefixed(text: str, nsmap: dict[str, str]) -> str:
 def _value(message: str, element, attribute: str | None = None) -> str | None:
     """The value an error quotes, else the value at the finding's path: the attribute's, when the message is
     about one (``The attribute 'lang' is not allowed``: not the element's text), else the element's own text.
-    ``attribute`` is named as libxml2 names it, so it is read by that name, not sought among many.
+    ``attribute`` is named as libxml2 names it, so it is read by that name, not sought among many."""
+    quoted = _quoted(message)
+    return quoted[0] if quoted is not None else _unquoted_value(element, attribute)
+
+
+def _quoted(message: str) -> tuple[str, int, int] | None:
+    """The value an error quotes and where it stands in the message (start, end), or None.
 
     ``_VALUE`` is tried at every character of a message of a few hundred; it is searched from where its first
     alternative's fixed words stand (its second matches only at the start): the same match, ~2.7 -> ~2.0 µs a
     finding of the mixed benchmark's files in turn (tests/rules/test_xsd_findings_path.py compares it with a
     search of the whole text)."""
-    text = message.split(": ", 1)[-1]
+    at = message.find(": ")
+    at = at + 2 if at >= 0 else 0
+    text = message[at:]
     if text.startswith("'"):
         found = _VALUE.search(text)
     else:
-        at = text.find("The value '")
-        found = _VALUE.search(text, at) if at >= 0 else None
-    if found:
-        return found.group(1) if found.group(1) is not None else found.group(2)
-    if attribute is not None:  # libxml2's name for it: a Clark name, or a name in no namespace
+        start = text.find("The value '")
+        found = _VALUE.search(text, start) if start >= 0 else None
+    if found is None:
+        return None
+    group = 1 if found.group(1) is not None else 2
+    return found.group(group), at + found.start(group), at + found.end(group)
+
+
+def _unquoted_value(element, attribute: str | None) -> str | None:
+    """The value at a finding's path when its message quotes none: the attribute's (``attribute`` named as libxml2
+    names it: a Clark name, or a name in no namespace), else the element's own text."""
+    if attribute is not None:
         return element.get(attribute) if element is not None else None
     if element is not None and is_leaf(element):
         own = text_of(element).strip()

@@ -8,14 +8,21 @@
 - A text whose only non-ASCII characters are the mask's is counted for digits, not searched for an identity: the
   same text as the pattern alone makes it, and a spy that the pattern is not tried on a masked pattern message.
 - A padded date of a message without CDATA is collapsed in its own text node, not in a stand-in element: a spy
-  that no stand-in is made, the same findings, and the payload as it was after.
+  that no stand-in is made, the same findings, and the payload as it was after; a failing message with nothing to
+  collapse is not searched for CDATA at all.
+- A libxml2 wording is respelt and scrubbed once, with a probe where its value stood, and each message's value is
+  masked in the probe's place: the same attribute, field, text and value as the long way on hostile values and
+  wordings; a second message with the wording scrubs nothing; a hostile wording is not kept; the value is masked
+  once a finding.
+- An error's path is compiled with only the prefixes it spells, without EXSLT regular expressions or smart strings:
+  the same element (or error) as a plain XPath on trees with aliased, redeclared and default prefixes.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -157,3 +164,206 @@ def test_a_masked_pattern_message_is_not_searched_for_an_identity(monkeypatch):
     monkeypatch.setattr(masking, "_IDENTITY", Spy())
     assert masking.mask_identities(shown) == shown and "•" in shown and not searched
     assert "191212121212" not in masking.mask_identities(shown + " 191212121212") and searched  # ten digits: sought
+
+
+# --- a wording scrubbed once, its value masked in place ---------------------------------------------------------
+
+_WORDED_NAME = st.sampled_from(
+    ["{urn:a}kalla", "{urn:b}fromDatum", "ar", "{urn:a}personidentitet", "{urn:c}x", "{urn:a}a191212121212"]
+)
+_WORDED_VALUE = st.text(
+    alphabet=st.sampled_from(
+        ["a", "Z", "1", "9", " ", "-", "'", "{", "}", ":", "•", "\ue000", "(", ".", "ä", "\u0663"]
+    ),
+    max_size=30,
+) | st.sampled_from(
+    # a date and a code that are shown but hold an identity; a Clark name; quotes where the patterns read them
+    ["2026-01-01 12:00:00", "1212-1212-12", "{urn:a}x", "2026-13-01", "191212121212", "XYZ", "O'Brien", "' is not"]
+)
+_WORDED_REST = st.sampled_from(
+    [
+        " is not accepted by the pattern '[0-9]{12}'.",
+        " is not an element of the set {'SSBT', 'BT'}.",
+        " is not an element of the set {'191212121212', '{urn:a}kalla'}.",
+        " is less than the minimum value allowed ('1').",
+        " is not a valid value of the atomic type 'xs:date'.",
+        " is not a valid value of the local atomic type.",
+        " is not a valid value.",
+        " has a length of '3'; this differs from the allowed length of '12'.",
+        " is not (x' is not 'y' is not).",
+        "",
+        " does not match the fixed value constraint '{urn:b}y'.",
+    ]
+)
+
+
+@st.composite
+def _worded_messages(draw) -> tuple[str, str | None]:
+    """libxml2's wordings of an element (or attribute) error with a value quoted, hostile values among them."""
+    name, value, rest = draw(_WORDED_NAME), draw(_WORDED_VALUE), draw(_WORDED_REST)
+    attribute = draw(st.sampled_from(["", ", attribute 'inkludera'", ", attribute '{urn:b}tom'"]))
+    before = draw(st.sampled_from(["[facet 'pattern'] The value '", "'", "The value '", "x '", "("]))
+    local = draw(st.sampled_from([name.rpartition("}")[2], None]))
+    return f"Element '{name}'{attribute}: {before}{value}'{rest}", local
+
+
+@settings(max_examples=400)
+@given(_worded_messages() | st.tuples(_SAID, st.sampled_from(["kalla", "fromDatum", "x", None])))
+# a quote in the value where no greedy pattern reads past it (the scrub shows it: so must the shortcut); a value
+# longer than a mask spells out (masked twice by two patterns); a Clark name; a shown date holding an identity
+@example(("Element '{urn:a}kalla': 'O'Brien' is not a valid value.", "kalla"))
+@example(("Element 'p': [facet 'pattern'] The value 'Tolvan Tolvansson Tolvsson' is not accepted by the pattern.", "p"))
+@example(("Element '{urn:a}kalla': The value '{urn:a}x' is not an element of the set {'SSBT', 'BT'}.", "kalla"))
+@example(("Element 'fromDatum': '2026-01-01 12:00:00' is not a valid value of the atomic type 'xs:date'.", "fromDatum"))
+def test_a_wording_masked_in_place_is_the_message_worded_the_long_way(said_local):
+    """The wording's text cut at its value, scrubbed once with a probe, and the value masked in its place: the
+    same attribute, field and text as respelling and scrubbing the whole message, whatever the value holds."""
+    said, local = said_local
+    quoted = xsd._quoted(said)
+    value = quoted[0] if quoted else "Tolvan"  # else the element's: masked by the field all the same
+    for nsmap in ({"urn:a": "ssbt", "urn:b": "b"}, {}):
+        attribute, field, message = xsd._worded_slowly(said, nsmap, local, False)
+        long_way = attribute, field, message, masking.masked_value(value, field, False)
+        assert xsd._worded(said, quoted, value, tuple(nsmap.items()), local) == long_way
+
+
+def test_a_value_masked_in_place_is_masked_one_mask_character_a_character():
+    """The shortcut takes a value only as long as the mask spells it out character by character (a longer one is
+    masked as its length, which a second pattern of the scrub masks again): the two lengths are one."""
+    assert xsd._SHOWN_LENGTH == masking._SHOWN_LENGTH
+    assert masking.mask("x" * xsd._SHOWN_LENGTH) == masking.MASK_CHAR * xsd._SHOWN_LENGTH
+    assert masking.mask("x" * (xsd._SHOWN_LENGTH + 1)) != masking.MASK_CHAR * (xsd._SHOWN_LENGTH + 1)
+
+
+def test_a_batch_words_each_wording_once(monkeypatch):
+    """The mixed benchmark's wordings repeat across messages with other values: the second message with the same
+    wording scrubs no text but its value (the cache is what makes the shortcut pay)."""
+    data = (CORPUS / "v10" / "invalid-kalla-xyz.xml").read_bytes()
+    worded = []
+    monkeypatch.setattr(xsd, "_worded_slowly", lambda *a, real=xsd._worded_slowly: worded.append(a[0]) or real(*a))
+    xsd._wording.cache_clear()
+    first, _, _ = _checked(data)
+    assert worded and "XYZ" not in "".join(worded)  # scrubbed with the probe, not the value
+    worded.clear()
+    second, _, _ = _checked(data.replace(b">XYZ<", b">QQQ<"))
+    assert not worded and [f.message.replace("QQQ", "XYZ") for f in second] == [f.message for f in first]
+    assert "QQQ" in second[0].message  # the new value, in the wording's place (a code: shown)
+
+
+# --- an error's element found by a lean compiled path -------------------------------------------------------------
+
+_TAGS = st.sampled_from(["{urn:a}x", "{urn:a}y", "{urn:b}x", "x", "y"])
+#: prefixes declared on an element: two for one namespace (the path spells one, XPath matches both), a default one
+_DECLARED = st.sampled_from([{}, {"a": "urn:a"}, {"b": "urn:a"}, {None: "urn:a"}, {"a": "urn:b"}, {"p": "urn:b"}])
+
+
+@st.composite
+def _payloads(draw) -> etree._Element:
+    """A payload under an envelope-like parent, with prefixes redeclared, aliased and defaulted, and comments."""
+    top = etree.Element("{urn:e}Envelope", nsmap={"e": "urn:e", "a": "urn:a", "b": "urn:b", "s": "urn:s"})
+    payload = etree.SubElement(top, "{urn:a}payload")
+    parents = [payload]
+    for _ in range(draw(st.integers(1, 12))):
+        parent = draw(st.sampled_from(parents))
+        if draw(st.booleans()) and len(parents) > 1:
+            parent.append(etree.Comment("c"))
+        parents.append(etree.SubElement(parent, draw(_TAGS), nsmap=draw(_DECLARED)))
+    return payload
+
+
+@settings(max_examples=150)
+@given(_payloads())
+def test_a_lean_compiled_path_finds_what_the_plain_one_finds(payload):
+    """Each element's path as libxml2 writes it, evaluated by the lean compiled path and by a plain XPath with every
+    prefix of the payload: the same element, or the same error."""
+    tree = payload.getroottree()
+    namespaces = xsd._prefixes(payload)
+    top = tree.getpath(payload)
+    for element in payload.iter(etree.Element):
+        path = tree.getpath(element)
+        relative = path[len(top) + 1 :] or "."
+        try:
+            plain = etree.XPath(relative, namespaces=dict(namespaces))(payload)
+        except etree.XPathError as error:
+            plain = type(error)
+        try:
+            lean = xsd._xpath(relative, namespaces)(payload)
+        except etree.XPathError as error:
+            lean = type(error)
+        assert lean == plain
+
+
+def test_an_error_path_is_compiled_lean(monkeypatch):
+    """Only the prefixes the path spells, no EXSLT regular expressions, no smart strings: what each evaluation
+    registers with libxml2 and takes down again."""
+    compiled = []
+    monkeypatch.setattr(etree, "XPath", lambda path, **options: compiled.append(options))
+    xsd._xpath.cache_clear()
+    xsd._xpath("ssbt:a/ssbt:b[2]", (("soapenv", "urn:e"), ("ssbt", "urn:s"), ("xsi", "urn:x")))
+    xsd._xpath.cache_clear()
+    assert compiled == [{"namespaces": {"ssbt": "urn:s"}, "regexp": False, "smart_strings": False}]
+
+
+def test_a_findings_value_is_masked_once(monkeypatch):
+    """The value masked for the text is the finding's value: masked once a finding, not once for each."""
+    masked = []
+    monkeypatch.setattr(xsd, "masked_value", lambda *a, real=xsd.masked_value: masked.append(a) or real(*a))
+    data = (CORPUS / "v10" / "invalid-kalla-xyz.xml").read_bytes()
+    _checked(data)  # the wording is scrubbed once (with its probes) by the first message
+    masked.clear()
+    [finding], _, _ = _checked(data.replace(b">XYZ<", b">Tolvan<"))
+    assert masked == [("Tolvan", "kalla", False)] and finding.value == "••••••" and "'••••••'" in finding.message
+
+
+_SEARCHED: list[object] = []
+
+
+class _WatchedBytes(bytes):
+    """A message's bytes that note each search in them (for a CDATA section)."""
+
+    def __contains__(self, part: object) -> bool:
+        _SEARCHED.append(part)
+        return super().__contains__(part)
+
+
+def test_a_failing_message_with_no_value_to_collapse_is_not_searched_for_cdata():
+    """Whether the markup has a CDATA section matters only where a padded value is collapsed: read there, once."""
+    packs = builtin_packs()
+
+    def checked(data: bytes) -> list:
+        message = parse(Source("m.xml", data), DEFAULT_OPTIONS.limits)
+        message.raw = _WatchedBytes(message.raw)
+        detection, _ = detect(message, packs)
+        limits = DEFAULT_OPTIONS.limits
+        context = Context(message, packs[detection.version], detection, limits, date(2026, 11, 1), False)
+        _SEARCHED.clear()
+        return list(xsd.XsdRule().check(context))
+
+    assert checked((CORPUS / "v10" / "invalid-kalla-xyz.xml").read_bytes()) and _SEARCHED == []
+    padded = (CORPUS / "v10" / "request-dates-with-whitespace.xml").read_bytes()
+    assert checked(padded) == [] and _SEARCHED == [b"<![CDATA["]
+
+
+@settings(max_examples=60)
+@given(_payloads())
+def test_an_elements_namespaces_respell_as_its_nsmap_does(payload):
+    """The (namespace, prefix) pairs in lxml's order make the dict the namespace map made (its last prefix wins)."""
+    for element in payload.iter(etree.Element):
+        assert dict(xsd._namespaces(element)) == {uri: prefix for prefix, uri in element.nsmap.items() if prefix}
+
+
+def test_a_hostile_wording_is_worded_the_long_way_and_not_kept():
+    """A message longer than any libxml2 writes about an ordinary element, or an element with too many namespaces in
+    scope, is worded as before but takes no place in the cache (which holds 1,024 wordings)."""
+    xsd._wording.cache_clear()
+    long_name = "{urn:a}" + "n" * 5_000
+    said = f"Element '{long_name}': [facet 'pattern'] The value 'Tolvan' is not accepted by the pattern 'x'."
+    many = tuple((f"urn:{index}", f"p{index}") for index in range(100))
+    for message, spelt in ((said, (("urn:a", "a"),)), (said.replace(long_name, "{urn:a}n"), many)):
+        quoted = xsd._quoted(message)
+        expected = xsd._worded_slowly(message, dict(spelt), "n", False)
+        assert xsd._worded(message, quoted, quoted[0], spelt, "n") == (*expected, "••••••")
+    assert xsd._wording.cache_info().currsize == 0
+    ordinary = said.replace(long_name, "{urn:a}n")
+    xsd._worded(ordinary, xsd._quoted(ordinary), "Tolvan", (("urn:a", "a"),), "n")
+    assert xsd._wording.cache_info().currsize == 1
