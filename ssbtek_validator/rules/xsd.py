@@ -415,13 +415,24 @@ def _element_at(payload, entry, named: str | None, namespaces: _Prefixes | None 
             namespaces = _prefixes(payload)
         try:
             found = _xpath(relative, namespaces)(payload)
-            if found and isinstance(found[0], etree._Element):
-                return found[0]
         except etree.XPathError:
-            pass
+            found = None
+        if found and isinstance(found[0], etree._Element):
+            if not entry.line or found[0].sourceline == entry.line:
+                return found[0]
+            # libxml2 counts a step's position among siblings spelt with the same prefix, XPath among siblings
+            # in the same namespace: <a:y/><b:y/><a:y/> with a and b bound alike makes the third a:y[2], which
+            # XPath reads as the second. The error's line then tells which element was meant.
+            on_line = _element_on_line(payload, entry.line, named)
+            return on_line if on_line is not None else found[0]
+    return _element_on_line(payload, entry.line, named)
+
+
+def _element_on_line(payload, line: int | None, named: str | None):
+    """The first element on ``line`` with the local name an error names (any, when it names none)."""
     local = named.rsplit("}", 1)[-1].rsplit(":", 1)[-1] if named else None
     for element in payload.iter(etree.Element):  # comments and PIs have no QName (found by fuzzing)
-        if element.sourceline == entry.line and (local is None or etree.QName(element).localname == local):
+        if element.sourceline == line and (local is None or etree.QName(element).localname == local):
             return element
     return None
 
@@ -443,7 +454,11 @@ def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
 
 def _namespaces(element) -> _Spelt:
     """(namespace, prefix) as the document spells them, so messages read like the XML the user has."""
-    return tuple([(uri, prefix) for prefix, uri in element.nsmap.items() if prefix])
+    spelt = [(uri, prefix) for prefix, uri in element.nsmap.items() if prefix]
+    own = element.prefix
+    if own is not None:  # two prefixes bound to one namespace: the element is named as it is written (last wins)
+        spelt.append((element.tag[1:].partition("}")[0], own))
+    return tuple(spelt)
 
 
 def _respelt(said: str, nsmap: dict[str, str]) -> tuple[str | None, str | None, str]:
