@@ -27,6 +27,7 @@ from ssbtek_validator.results.safe_text import safe_name
 from ssbtek_validator.run.driver import Options
 from ssbtek_validator.run.executor import validate_batch
 from ssbtek_validator.run.progress import Progress
+from ssbtek_validator.run.swedish_time import today_in_sweden
 
 
 @dataclass
@@ -61,7 +62,7 @@ def run(
     if requirements.exchanges:  # required exchanges need the requests paired with their answers
         options = replace(options, pairs=True)
     if options.as_of is None:
-        options = replace(options, as_of=date.today(), as_of_source="today")
+        options = replace(options, as_of=today_in_sweden(), as_of_source="today")
     batch = validate_batch(paths, options, packs, jobs=jobs, digests=True, progress=progress)
     mark_other_versions(batch.result, version)
     certification = certify(batch.result, pack, requirements, options.as_of)

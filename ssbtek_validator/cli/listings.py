@@ -36,13 +36,14 @@ def explain_command(rule_id: str) -> None:
 @click.command("codes")
 @click.argument("list_name", required=False)
 @click.option("--as-of", callback=opt.parse_as_of, metavar="YYYY-MM-DD",
-              help="Show the list as it stood on this date (default today).")  # fmt: skip
+              help="Show the list as it stood on this date (default today in Sweden).")  # fmt: skip
 @opt.tool_version
 def codes_command(list_name: str | None, as_of: date | None) -> None:
     """Print a code list as it stood on a date (without LIST: every list)."""
     from ssbtek_validator.report.listings import print_codes
+    from ssbtek_validator.run.swedish_time import today_in_sweden
 
-    sys.exit(print_codes(list_name, as_of or date.today()))
+    sys.exit(print_codes(list_name, as_of or today_in_sweden()))
 
 
 @click.command("versions")

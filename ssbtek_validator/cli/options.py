@@ -112,7 +112,7 @@ def judging(f: Callable[..., Any]) -> Callable[..., Any]:
                          help="A published contract bundle (folder, WSDL or XSD)."),
             show_values(),
             click.option("--as-of", callback=parse_as_of, metavar="YYYY-MM-DD",
-                         help="Judge undated messages as of this date (default today)."),
+                         help="Judge undated messages as of this date (default today in Sweden)."),
             click.option("--strict", is_flag=True, help="Warnings make the run nonconformant."),
         )
     ):  # fmt: skip

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 from ssbtek_validator.results.model import Finding, MessageResult, Severity, flagged, incomplete_rules, reader_rules
 from ssbtek_validator.run.config_file import TABLE, config_table
 from ssbtek_validator.run.config_file import ConfigError as ConfigError  # named here too, where it always was
+from ssbtek_validator.run.swedish_time import today_in_sweden
 
 #: "certify" holds the certified product's defaults (read by certify, see certify/subject.py), not rule settings
 KEYS = {"certify", "disable", "severity", "suppress", "test-persons"}
@@ -364,7 +365,7 @@ def parse_config(
         severities=tuple(severities),
         suppressions=tuple(suppressions),
         source=source,
-        today=today or date.today(),
+        today=today or today_in_sweden(),
         known=known,
     )
 

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from functools import cache
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from ssbtek_validator.run.coverage import observe
 from ssbtek_validator.run.options import DEFAULT_OPTIONS, Options, today_fixed
 from ssbtek_validator.run.pairing import Exchanges, judge_pair
 from ssbtek_validator.run.secrets import message_values, secrets_pattern
+from ssbtek_validator.run.swedish_time import swedish_day, today_in_sweden
 
 if TYPE_CHECKING:
     from ssbtek_validator.reading.http_binding import HttpFacts
@@ -274,7 +274,7 @@ def message_date(message: Message, as_of: date | None, as_of_source: str = "--as
         unread = "; its frageTidpunkt is no date in 0001–9999"
     if as_of is not None:
         return as_of, as_of_source + unread
-    return date.today(), "today" + unread
+    return today_in_sweden(), "today" + unread
 
 
 #: nodes :func:`_first_named` reads one by one before it asks lxml to search: frageTidpunkt is the first
@@ -370,32 +370,6 @@ _END_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})T24:00:00(?:\.0+)?(Z|[+-]\d{2}:\d{
 
 #: Swedish normal time and summer time
 _SWEDISH_OFFSETS = (timedelta(hours=1), timedelta(hours=2))
-
-
-def swedish_day(utc: datetime) -> date:
-    """The calendar day in Sweden at a UTC instant (naive ``utc``): normal time is UTC+1 (lag 1900:27 om
-    svensk normaltid) and summer time UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
-    last Sunday of October (EU Directive 2000/84/EC, articles 2 and 3, which Sweden follows). Computed here
-    rather than read from a time-zone database, which not every platform ships (Windows has no tzdata)."""
-    start, end = _summer_time(utc.year)
-    summer = start <= utc < end
-    try:
-        return (utc + timedelta(hours=2 if summer else 1)).date()
-    except OverflowError:  # 9999-12-31T23:30Z: the last day Python has
-        return utc.date()
-
-
-@cache
-def _summer_time(year: int) -> tuple[datetime, datetime]:
-    """When summer time starts and ends in ``year`` (UTC): 01:00 on the last Sunday of March and of October.
-    Cached: the same two instants for every message of a year (~2 µs a message uncached)."""
-    return _last_sunday(year, 3), _last_sunday(year, 10)
-
-
-def _last_sunday(year: int, month: int) -> datetime:
-    """01:00 UTC on the last Sunday of ``month`` (March or October: 31 days)."""
-    last = date(year, month, 31)
-    return datetime(year, month, 31 - (last.weekday() + 1) % 7, 1)
 
 
 #: what :func:`capped` reads from a rule that found nothing (a rule may yield anything, even None)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ssbtek_validator.reading.inputs import DEFAULT_INCLUDE
 from ssbtek_validator.reading.limits import DEFAULT_LIMITS, Limits
 from ssbtek_validator.rules import MESSAGE_RULES, Rule
+from ssbtek_validator.run.swedish_time import today_in_sweden
 
 if TYPE_CHECKING:  # only a run that has a configuration imports its model (run/config_file.py)
     from ssbtek_validator.run.config import RuleConfig
@@ -40,7 +41,7 @@ class Options:
 def today_fixed(options: Options) -> Options:
     """ "Today" is fixed once per run, not re-read per message."""
     if options.as_of is None:
-        return replace(options, as_of=date.today(), as_of_source="today")
+        return replace(options, as_of=today_in_sweden(), as_of_source="today")
     return options
 
 

@@ -30,6 +30,7 @@ from ssbtek_validator.report.text import finding_line
 from ssbtek_validator.results.masking import mask_identities
 from ssbtek_validator.results.model import MessageResult, Severity
 from ssbtek_validator.run.driver import Options, validate_sources
+from ssbtek_validator.run.swedish_time import today_in_sweden
 from ssbtek_validator.traffic import answers, scenarios, wsdl
 from ssbtek_validator.traffic.http import (
     BodyProblem,
@@ -186,7 +187,7 @@ class TestDouble:
             pack,
             message,
             settings.seed,
-            settings.today or date.today(),
+            settings.today or today_in_sweden(),
             fixed=fixed,
             errors=scenario.errors,
         )

@@ -1,10 +1,15 @@
 """The message's date is the day in Sweden at its frageTidpunkt: the release notes' dates are Swedish days."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ssbtek_validator.run.driver import _parse_datetime, swedish_day
+from ssbtek_validator import validate
+from ssbtek_validator.run import swedish_time
+from ssbtek_validator.run.driver import _parse_datetime
+from ssbtek_validator.run.swedish_time import swedish_day, today_in_sweden
 
 
 @pytest.mark.parametrize(
@@ -44,3 +49,33 @@ def test_frage_tidpunkt_is_dated_by_the_day_in_sweden(text, day):
 )
 def test_swedish_day_follows_summer_time(utc, day):
     assert swedish_day(utc) == day
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 30)))
+def test_the_swedish_day_is_the_utc_day_or_the_next(utc):
+    """Sweden is one or two hours ahead of UTC all year: its day is UTC's, or the next one after 22:00 UTC."""
+    day = swedish_day(utc)
+    assert day in ((utc + timedelta(hours=1)).date(), (utc + timedelta(hours=2)).date())
+
+
+class _FrozenClock(datetime):
+    """``datetime`` whose ``now`` is 23:30 UTC on New Year's Eve: already the new year in Stockholm, still the
+    old one on a machine on UTC or further west."""
+
+    @classmethod
+    def now(cls, tz=None):
+        instant = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+        return instant if tz is None else instant.astimezone(tz)
+
+
+def test_today_is_the_day_in_sweden_not_on_the_machine(monkeypatch):
+    monkeypatch.setattr(swedish_time, "datetime", _FrozenClock)
+    assert today_in_sweden() == date(2027, 1, 1)
+
+
+def test_a_run_without_a_date_is_judged_by_today_in_sweden(monkeypatch, corpus):
+    """A message without frageTidpunkt and no --as-of: the run's 'today' is Stockholm's, whatever the runner's
+    clock says (a code list's new year starts there)."""
+    monkeypatch.setattr(swedish_time, "datetime", _FrozenClock)
+    result = validate(corpus / "v10" / "bare-ping-answer.xml")
+    assert (result.messages[0].message_date, result.messages[0].message_date_source) == ("2027-01-01", "today")
