@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ssbtek_validator import validate
-from ssbtek_validator.reading.inputs import Source, iter_sources, read_file, read_limited
+from ssbtek_validator.reading.inputs import RegularFile, Source, iter_sources, iter_targets, read_file, read_limited
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import boolean, parse
 
@@ -159,6 +159,37 @@ def test_a_file_is_read_in_one_read_and_one_that_grew_since_fstat_is_read_whole(
     monkeypatch.setattr(inputs.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 100, *real_fstat(fd)[7:])))
     reads.clear()
     assert read_file(path).data == data and reads[0] == 101 and len(reads) > 1 and loops
+
+
+@settings(max_examples=60)
+@given(size=_SIZES, limit=_LIMITS)
+def test_a_walked_file_is_read_as_a_named_one_is(tmp_path_factory, size, limit):
+    """A file a folder's walk found regular is read without fstat: the same bytes or the same refusal as the
+    same file named, around the first piece's size and the limit, past both."""
+    path = tmp_path_factory.mktemp("walked") / "m.xml"
+    data = _content(size)
+    path.write_bytes(data)
+    limits = Limits(max_message_bytes=limit)
+    walked = read_file(RegularFile(str(path)), limits)
+    _read_whole_or_refused(walked, data, limit)
+    assert walked == read_file(str(path), limits) and type(walked.name) is str
+
+
+def test_a_walked_file_is_read_without_fstat_and_a_named_one_is_sized_by_it(tmp_path, monkeypatch):
+    """The walk's files are RegularFile, read in one os.read without fstat; a file named on the command line may
+    be a pipe, and is sized by fstat as before."""
+    from ssbtek_validator.reading import inputs
+
+    (tmp_path / "a.xml").write_bytes(_content(5000))
+    [target] = iter_targets([tmp_path])
+    assert isinstance(target, RegularFile)
+    stats, reads = [], []
+    real_fstat, real_read = os.fstat, os.read
+    monkeypatch.setattr(inputs.os, "fstat", lambda fd: stats.append(fd) or real_fstat(fd))
+    monkeypatch.setattr(inputs.os, "read", lambda fd, size: reads.append(size) or real_read(fd, size))
+    assert [s.data for s in iter_sources([tmp_path])] == [_content(5000)]
+    assert not stats and len(reads) == 1
+    assert read_file(str(tmp_path / "a.xml")).data == _content(5000) and len(stats) == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
