@@ -171,7 +171,7 @@ class RegularFile(str):
 
     Why: a batch pays four system calls a file (open, fstat, read, close), and in a batch each costs far more
     than alone (the caches the message's work warmed are cold after it): the fstat and its stat_result cost
-    ~4.5 µs a message of the whole command on the mixed batch (CPU, in-process, interleaved medians of 10).
+    ~3 µs a message of the mixed batch (2.5–4; CPU, in-process on the command's path, blocks alternated).
     A file named on the command line is a plain ``str`` (it may be a pipe: ``<(…)``) and is sized by fstat."""
 
     __slots__ = ()
