@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ssbtek_validator import validate
-from ssbtek_validator.reading.inputs import RegularFile, Source, iter_sources, iter_targets, read_file, read_limited
+from ssbtek_validator.reading import inputs
+from ssbtek_validator.reading.inputs import (
+    RegularFile,
+    Skipped,
+    Source,
+    iter_sources,
+    iter_targets,
+    read_file,
+    read_in_turns,
+    read_limited,
+)
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import boolean, parse
 
@@ -190,6 +200,39 @@ def test_a_walked_file_is_read_without_fstat_and_a_named_one_is_sized_by_it(tmp_
     assert [s.data for s in iter_sources([tmp_path])] == [_content(5000)]
     assert not stats and len(reads) == 1
     assert read_file(str(tmp_path / "a.xml")).data == _content(5000) and len(stats) == 1
+
+
+_TARGET_KINDS = st.sampled_from(["small", "large", "empty", "missing", "source", "skipped"])
+
+
+@settings(max_examples=40)
+@given(
+    kinds=st.lists(_TARGET_KINDS, max_size=12), ahead=st.integers(1, 5), ahead_bytes=st.sampled_from([1, 5000, 1 << 20])
+)
+def test_inputs_read_in_turns_are_the_inputs_read_one_at_a_time(tmp_path_factory, kinds, ahead, ahead_bytes):
+    """Whatever the turns (files, a file past the bytes bound, missing files, inputs already read, a walk's
+    note), every input comes in order, each file read as read_file reads it alone."""
+    folder = tmp_path_factory.mktemp("turns")
+    sizes = {"small": 300, "large": 70_000, "empty": 0}
+    targets: list = []
+    for index, kind in enumerate(kinds):
+        path = folder / f"{index}.xml"
+        if kind in sizes:
+            path.write_bytes(_content(sizes[kind]))
+            targets.append(RegularFile(str(path)) if index % 2 else str(path))
+        elif kind == "missing":
+            targets.append(str(path))
+        elif kind == "source":
+            targets.append(Source(str(path), b"<a/>"))
+        else:
+            targets.append(Skipped(str(folder), (".hidden",)))
+    one_at_a_time = [read_file(target) if isinstance(target, str) else target for target in targets]
+    bounds = (inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES)
+    inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES = ahead, ahead_bytes
+    try:
+        assert list(read_in_turns(targets, Limits())) == one_at_a_time
+    finally:
+        inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES = bounds
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
