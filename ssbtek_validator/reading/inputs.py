@@ -172,7 +172,8 @@ class RegularFile(str):
 
     Why: a batch pays four system calls a file (open, fstat, read, close), and in a batch each costs far more
     than alone (the caches the message's work warmed are cold after it): the fstat and its stat_result cost
-    ~3 µs a message of the mixed batch (2.5–4; CPU, in-process on the command's path, blocks alternated).
+    ~3 µs a message of the mixed batch read one file at a time, ~1 µs read in turns (read_in_turns) (CPU,
+    in-process on the command's path, blocks alternated, medians).
     A file named on the command line is a plain ``str`` (it may be a pipe: ``<(…)``) and is sized by fstat."""
 
     __slots__ = ()
@@ -376,8 +377,8 @@ def read_in_turns(targets: Iterable[str | Source | Skipped], limits: Limits) -> 
 
     Why in turns: in a batch each system call of a read (open, read, close) costs several times what it costs in
     a row, the kernel's code and data, and ours, cold again after a message's parse and rules. Read in turns,
-    the batch's whole command costs ~7 µs less a message of the mixed batch (CPU, in-process on the command's
-    path, blocks of 300 alternated with reading one at a time, medians of 8 rounds: 16 files ~5, 32 ~7, 64 ~8).
+    a message of the mixed batch costs ~7–8.5 µs less (CPU, in-process on the command's path, blocks of 300
+    alternated with reading one at a time, medians of 8 rounds; turns of 16 files ~5, of 64 ~8).
     Memory stays bounded: READ_AHEAD_BYTES and one file beside the input being validated, each input let go as
     it is handed on (a chunk of up to 512 inputs of up to 16 MiB each was once read whole before the first was
     validated)."""
