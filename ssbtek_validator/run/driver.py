@@ -104,7 +104,7 @@ def made_safe(result: RunResult, unsafe: list[tuple[MessageResult, Secrets | Non
     """The texts of the messages ``validate_message`` left in ``unsafe`` made safe to print, in one pass, and the
     list emptied. Why together, after up to SAFE_TOGETHER messages were checked: done after each message, the
     masking code and the cleaned texts it looks up were cold again, past the parse and the rules of that message,
-    and cost ~3 µs a message of the mixed batch more (CPU, in-process on the command's path, interleaved
+    and cost ~2.5 µs a message of the mixed batch more (CPU, in-process on the command's path, interleaved
     medians). What it changes in a result (its texts) is read by nothing between: the findings bound reads rules
     and severities, and reports read a run that validate_sources returned. A message whose texts cannot be made
     safe is reported as one the validator failed on, as before."""
