@@ -92,11 +92,18 @@ def quotable_text(result: MessageResult) -> str:
     """Every text of ``result`` that :func:`safe_result` masks a message's values in, as it will be masked
     (cleaned, masked output), joined: a value that occurs in none of them cannot be quoted, and the run
     need not look for it (``secrets_pattern``'s ``within``); "" when there is none, and the run reads no value.
-    ``_clean`` is cached, so the second cleaning in safe_result costs a lookup."""
-    searched = [finding for finding in result.findings if _searched(finding)]
+    ``_clean`` is cached, so the second cleaning in safe_result costs a lookup.
+
+    Asked of every message with findings, nearly all of whose findings our rules wrote whole: that case is told
+    before any text is gathered, with ``masks_its_values`` asked directly (~0.35 µs less a message with findings
+    warm; ~1 µs a message of the mixed batch in a batch, 0.7–2.5 over interleaved runs, CPU, in-process)."""
+    searched = [finding for finding in result.findings if not masks_its_values(finding.rule, finding.message)]
+    reason_searched = _reason_searched(result)
+    if not searched and not reason_searched:
+        return ""
     texts = [_clean(finding.message, False) for finding in searched]
     texts.extend(_clean(finding.value, False) for finding in searched if finding.value is not None)
-    if _reason_searched(result):
+    if reason_searched:
         texts.append(_clean(result.detection.reason, False))
     return "\n".join(texts)
 

@@ -438,11 +438,20 @@ def test_a_capture_keeps_at_most_max_run_findings_while_its_messages_are_checked
     assert max(held) <= 30 + 21  # the cap, and the findings of the one message that passed it
 
 
-def test_a_batch_reads_one_input_at_a_time(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize(
+    ("ahead", "ahead_bytes", "expected"),
+    [
+        (5, 1 << 20, [5] * 5 + [8] * 3 + [12] * 4),  # turns of five files (the chunks: 8 inputs and 4)
+        (32, len(REQUEST) * 3, [3] * 3 + [6] * 3 + [8] * 2 + [11] * 3 + [12]),  # turns bounded by their bytes
+        (32, 1, list(range(1, 13))),  # a file as large as the bound is read alone
+    ],
+)
+def test_a_batch_reads_its_inputs_a_few_at_a_time(tmp_path: Path, monkeypatch, ahead, ahead_bytes, expected):
     """A chunk of the batch (up to 256 inputs of up to 16 MiB each) was read whole before its first input
-    was validated."""
+    was validated. Its files are read in turns (reading.inputs.read_in_turns), of at most READ_AHEAD files and
+    READ_AHEAD_BYTES beside the last one read, before the first of the turn is validated."""
     from ssbtek_validator.reading import inputs
-    from ssbtek_validator.run import driver, executor
+    from ssbtek_validator.run import driver
     from ssbtek_validator.run.executor import validate_batch
 
     for index in range(12):
@@ -458,9 +467,10 @@ def test_a_batch_reads_one_input_at_a_time(tmp_path: Path, monkeypatch):
         validating.append(read[0])
         return real_validate(*args, **kwargs)
 
-    monkeypatch.setattr(inputs, "read_file", counted_read)
-    monkeypatch.setattr(executor, "read_file", counted_read)  # a chunk reads the files expand found itself
+    monkeypatch.setattr(inputs, "read_file", counted_read)  # a chunk reads the files expand found itself
+    monkeypatch.setattr(inputs, "READ_AHEAD", ahead)
+    monkeypatch.setattr(inputs, "READ_AHEAD_BYTES", ahead_bytes)
     monkeypatch.setattr(driver, "validate_message", counted_validate)
     result = validate_batch([tmp_path], Options(as_of=date(2026, 11, 1))).result
     assert result.exit_code == 0 and len(result.messages) == 12
-    assert validating == list(range(1, 13))
+    assert validating == expected

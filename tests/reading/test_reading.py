@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ssbtek_validator import validate
-from ssbtek_validator.reading.inputs import Source, iter_sources, read_file, read_limited
+from ssbtek_validator.reading import inputs
+from ssbtek_validator.reading.inputs import (
+    RegularFile,
+    Skipped,
+    Source,
+    iter_sources,
+    iter_targets,
+    read_file,
+    read_in_turns,
+    read_limited,
+)
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.reading.message import boolean, parse
 
@@ -159,6 +169,70 @@ def test_a_file_is_read_in_one_read_and_one_that_grew_since_fstat_is_read_whole(
     monkeypatch.setattr(inputs.os, "fstat", lambda fd: os.stat_result((*real_fstat(fd)[:6], 100, *real_fstat(fd)[7:])))
     reads.clear()
     assert read_file(path).data == data and reads[0] == 101 and len(reads) > 1 and loops
+
+
+@settings(max_examples=60)
+@given(size=_SIZES, limit=_LIMITS)
+def test_a_walked_file_is_read_as_a_named_one_is(tmp_path_factory, size, limit):
+    """A file a folder's walk found regular is read without fstat: the same bytes or the same refusal as the
+    same file named, around the first piece's size and the limit, past both."""
+    path = tmp_path_factory.mktemp("walked") / "m.xml"
+    data = _content(size)
+    path.write_bytes(data)
+    limits = Limits(max_message_bytes=limit)
+    walked = read_file(RegularFile(str(path)), limits)
+    _read_whole_or_refused(walked, data, limit)
+    assert walked == read_file(str(path), limits) and type(walked.name) is str
+
+
+def test_a_walked_file_is_read_without_fstat_and_a_named_one_is_sized_by_it(tmp_path, monkeypatch):
+    """The walk's files are RegularFile, read in one os.read without fstat; a file named on the command line may
+    be a pipe, and is sized by fstat as before."""
+    from ssbtek_validator.reading import inputs
+
+    (tmp_path / "a.xml").write_bytes(_content(5000))
+    [target] = iter_targets([tmp_path])
+    assert isinstance(target, RegularFile)
+    stats, reads = [], []
+    real_fstat, real_read = os.fstat, os.read
+    monkeypatch.setattr(inputs.os, "fstat", lambda fd: stats.append(fd) or real_fstat(fd))
+    monkeypatch.setattr(inputs.os, "read", lambda fd, size: reads.append(size) or real_read(fd, size))
+    assert [s.data for s in iter_sources([tmp_path])] == [_content(5000)]
+    assert not stats and len(reads) == 1
+    assert read_file(str(tmp_path / "a.xml")).data == _content(5000) and len(stats) == 1
+
+
+_TARGET_KINDS = st.sampled_from(["small", "large", "empty", "missing", "source", "skipped"])
+
+
+@settings(max_examples=40)
+@given(
+    kinds=st.lists(_TARGET_KINDS, max_size=12), ahead=st.integers(1, 5), ahead_bytes=st.sampled_from([1, 5000, 1 << 20])
+)
+def test_inputs_read_in_turns_are_the_inputs_read_one_at_a_time(tmp_path_factory, kinds, ahead, ahead_bytes):
+    """Whatever the turns (files, a file past the bytes bound, missing files, inputs already read, a walk's
+    note), every input comes in order, each file read as read_file reads it alone."""
+    folder = tmp_path_factory.mktemp("turns")
+    sizes = {"small": 300, "large": 70_000, "empty": 0}
+    targets: list = []
+    for index, kind in enumerate(kinds):
+        path = folder / f"{index}.xml"
+        if kind in sizes:
+            path.write_bytes(_content(sizes[kind]))
+            targets.append(RegularFile(str(path)) if index % 2 else str(path))
+        elif kind == "missing":
+            targets.append(str(path))
+        elif kind == "source":
+            targets.append(Source(str(path), b"<a/>"))
+        else:
+            targets.append(Skipped(str(folder), (".hidden",)))
+    one_at_a_time = [read_file(target) if isinstance(target, str) else target for target in targets]
+    bounds = (inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES)
+    inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES = ahead, ahead_bytes
+    try:
+        assert list(read_in_turns(targets, Limits())) == one_at_a_time
+    finally:
+        inputs.READ_AHEAD, inputs.READ_AHEAD_BYTES = bounds
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

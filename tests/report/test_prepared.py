@@ -201,3 +201,48 @@ def test_a_conforming_block_does_not_ask_the_verdict(monkeypatch):
     monkeypatch.setattr(model._Judged, "verdict", property(lambda self: asked.append(self) or Verdict.CONFORMS))
     assert text.message_block(MessageResult("::x.xml")) == "./::x.xml: conforms\n"
     assert asked == []
+
+
+def _message_line_long_way(message: MessageResult, verbose: bool = False) -> str:
+    """message_line as first written: the detection described again for every line."""
+    detection, verdict = message.detection, message.verdict
+    if verdict is Verdict.CONFORMS and not verbose:
+        return text._conforms_line(message)
+    what = []
+    if detection.version is not None:
+        what.append(f"v{detection.version}")
+    if detection.pack_id:
+        what.append(f"pack {detection.pack_id} [{detection.pack_status}]")
+    if detection.operation or detection.direction:
+        what.append(" ".join(x for x in (detection.operation, detection.direction) if x))
+    described = ", ".join(what) or "not identified"
+    reason = f"; {detection.reason}" if detection.reason else ""
+    dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
+    return f"{text.line_start(message.file)}: {verdict} ({described}{reason}{dated})"
+
+
+@given(st.lists(message_results, min_size=1, max_size=4), st.booleans(), st.booleans())
+def test_a_message_line_is_the_long_way_s_with_its_detection_described_once(messages, verbose, shared):
+    """Lines of messages with their own detections, or sharing one (as the messages of one route do), and the
+    same detection again after the table was emptied: the line message_line wrote before it kept descriptions."""
+    if shared:
+        messages = [replace(message, detection=messages[0].detection) for message in messages]
+    for message in messages:
+        assert text.message_line(message, verbose) == _message_line_long_way(message, verbose)
+    text._DESCRIBED.clear()
+    assert text.message_line(messages[0], verbose) == _message_line_long_way(messages[0], verbose)
+
+
+def test_the_messages_of_one_route_have_their_detection_described_once(monkeypatch):
+    """The job of _described: one description per detection, however many messages' lines name it; a detection
+    equal to it but another object (another route's, or one made anew) is described apart."""
+    described = []
+    real = text._describe
+    monkeypatch.setattr(text, "_describe", lambda detection: described.append(detection) or real(detection))
+    monkeypatch.setattr(text, "_DESCRIBED", {})
+    failing = [Finding("SSBT-X", Severity.ERROR, "x")]
+    first = MessageResult("a.xml", findings=failing, message_date="2026-11-01", message_date_source="--as-of")
+    lines = [text.message_line(replace(first, file=f"{index}.xml")) for index in range(5)]
+    assert len(described) == 1 and lines[4].startswith("4.xml: nonconformant (not identified; dated 2026-11-01")
+    text.message_line(replace(first, detection=replace(first.detection)))
+    assert len(described) == 2

@@ -583,3 +583,59 @@ def test_the_packs_answer_get_as_a_mapping_does():
     for key in (1, 1, 2, 3, "x"):
         assert packs.get(key) == Mapping.get(packs, key) and packs.get(key, "none") == Mapping.get(packs, key, "none")
     assert read == [1, 2]
+
+
+#: corpus messages whose findings' texts are made safe: ours, libxml2's, and some searched for the message's values
+_CHECKED = sorted((CORPUS / "v10").glob("*.xml"))[:40] + sorted((CORPUS / "v11").glob("*.xml"))[:10]
+#: names a message may have, hostile to a report line: control characters, a workflow command, identities
+_NAMES = st.lists(
+    st.sampled_from([*"ab1\n\x1b\u202e:./ -", "19121212-1212", "::error ", "Entity 'x'"]), max_size=6
+).map("".join)
+
+
+@given(
+    picked=st.lists(st.tuples(st.sampled_from(_CHECKED), _NAMES), min_size=1, max_size=5),
+    together=st.integers(1, 3),
+    show_values=st.booleans(),
+)
+def test_texts_made_safe_together_are_those_made_safe_message_by_message(picked, together, show_values):
+    """A batch's texts made safe after some of its messages were checked (made_safe) are the texts each message's
+    own validate_message makes safe: hostile names, findings quoting the message's values, --show-values."""
+    options = Options(as_of=date(2026, 11, 1), show_values=show_values, coverage=False)
+    packs = builtin_packs()
+    sources = [Source(name + path.name, path.read_bytes()) for path, name in picked]
+    with patch.object(driver, "SAFE_TOGETHER", together):
+        together_made = [m.to_dict() for m in validate_sources(sources, options, packs).messages]
+    assert together_made == [driver.validate_message(s, options, packs).to_dict() for s in sources]
+
+
+def test_a_batch_s_texts_are_made_safe_after_its_messages_are_checked(monkeypatch):
+    """made_safe's job: no message's texts are made safe between two messages' checks until SAFE_TOGETHER
+    messages wait (the masking code stays warm), and none is left unsafe at the end."""
+    events: list[str] = []
+    real_check, real_safe = driver._validate_message, driver.safe_result
+    monkeypatch.setattr(driver, "_validate_message", lambda *a: events.append("check") or real_check(*a))
+    monkeypatch.setattr(driver, "safe_result", lambda *a: events.append("safe") or real_safe(*a))
+    monkeypatch.setattr(driver, "SAFE_TOGETHER", 3)
+    sources = [Source(f"m\n{index}.xml", REQUEST) for index in range(7)]
+    result = validate_sources(sources, Options(as_of=date(2026, 11, 1), coverage=False), builtin_packs())
+    assert "".join("c" if event == "check" else "s" for event in events) == "cccssscccssscs"
+    assert [m.file for m in result.messages] == [f"m\\n{index}.xml" for index in range(7)]
+
+
+def test_a_message_whose_texts_cannot_be_made_safe_fails_alone(monkeypatch):
+    """As a failure anywhere in checking a message: that input is reported as one the validator failed on, the
+    others of its batch are made safe and judged."""
+    real_safe = driver.safe_result
+
+    def failing(result, show_values, secrets=None):
+        if result.file == "bad.xml" and not result.findings:  # the failure reported is made safe
+            raise RuntimeError("boom")
+        return real_safe(result, show_values, secrets)
+
+    monkeypatch.setattr(driver, "safe_result", failing)
+    sources = [Source("a.xml", REQUEST), Source("bad.xml", REQUEST), Source("c.xml", REQUEST)]
+    result = validate_sources(sources, Options(as_of=date(2026, 11, 1), coverage=False), builtin_packs())
+    assert [m.file for m in result.messages] == ["a.xml", "bad.xml", "c.xml"]
+    assert [m.verdict.value for m in result.messages] == ["conforms", "incomplete", "conforms"]
+    assert "RuntimeError" in result.messages[1].findings[0].message
