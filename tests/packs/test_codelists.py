@@ -767,6 +767,33 @@ def test_the_element_scan_finds_what_xpath_finds_in_document_order(which, trees,
     assert observed == expected_observed
 
 
+def test_sibling_decisions_share_one_climb_and_a_one_step_path_climbs_inline(monkeypatch):
+    """MIV's decisions (svar) are siblings under one svarCollection: the climb from there up to the payload is
+    made once for all of them, each svar's own step read inline; a one-step path (CSN's Belopp/beloppstyp) and a
+    path of its last step alone climb inline too. A counted climb shows it; the property above holds the result."""
+    from ssbtek_validator.rules import code_lookup
+
+    rule = CodeListRule()
+    paths = rule.plan(_V8.namespace, 8, "answer").outer
+    root = etree.Element(_SSBT + "HamtaUppgifterResponse")
+    decisions = [("svar", "", [("arendeTyp", "UT", ()), ("beslutsTyp", "UT", ())]) for _ in range(5)]
+    _build(
+        root,
+        (
+            _MIV_CHAIN[0],
+            "",
+            [(_MIV_CHAIN[1], "", [(_MIV_CHAIN[2], "", [(_MIV_CHAIN[3], "", [(_MIV_CHAIN[4], "", decisions)])])])],
+        ),
+    )
+    _build(root, ("{urn:x}beloppstyp", "", [("id", "P37", ()), ("{urn:x}formanstyp", "AP", ())]))
+    climbs = []
+    real = code_lookup._climb
+    monkeypatch.setattr(code_lookup, "_climb", lambda *args: climbs.append(args[0]) or real(*args))
+    found = paths.collect(root)
+    assert [element.tag for _, element, _ in found] == ["arendeTyp", "beslutsTyp"] * 5 + ["id", "{urn:x}formanstyp"]
+    assert [node.tag for node in climbs] == ["svarCollection"]
+
+
 def test_tries_of_the_same_paths_share_one_compilation_and_keep_their_own_bindings():
     """The v10 and v11 packs bind the same LEFI paths: their generated code is compiled once per process,
     and each trie still reports its own binding objects."""
