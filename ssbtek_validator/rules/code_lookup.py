@@ -156,9 +156,9 @@ class ElementPaths:
                         if parent is not last_parent or above is not last_above:
                             # the parent's own step read here, and the rest of the climb, from the parent's parent,
                             # remembered too: MIV's decisions (svar) are siblings under one svarCollection, and each
-                            # climbed all six steps. With the inlined one-step climb below and a leaf's text read
-                            # without text_of: ~0.6 µs a mixed message (SSBT-CODE ~18.4 -> ~17.7, in-process, 3,000
-                            # files, best of 3 interleaved runs); an answer's scan ~11.4 -> ~10.4 µs warm
+                            # climbed all six steps. With the inlined one-step climb below: ~0.6 µs a mixed message
+                            # (SSBT-CODE ~18.4 -> ~17.7, in-process, 3,000 files, best of 3 interleaved runs); an
+                            # answer's scan ~11.4 -> ~10.4 µs warm
                             exact, local = steps[0]
                             fits = False
                             if parent is not None and parent is not context:
@@ -187,12 +187,9 @@ class ElementPaths:
                         found.append((binding, element, ""))
                         continue
                     if code is None:  # read once however many bindings select the element
-                        if not len(element):  # no child node at all: a leaf, its text all it holds
-                            code = (element.text or "").strip()
-                        elif is_leaf(element):
-                            code = text_of(element).strip()
-                        else:
+                        if len(element) and not is_leaf(element):  # no child node at all: a leaf, no call
                             break  # structure, not a code (a binding selects leaf elements)
+                        code = text_of(element).strip()
                     key = valid[binding.id].get(code)
                     if key is None:
                         found.append((binding, element, code))
