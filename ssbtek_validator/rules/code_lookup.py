@@ -408,9 +408,9 @@ def _compiled_source(source: str) -> CodeType:
 
 def json_pointer(path: tuple[str | int, ...]) -> str:
     """RFC 6901: where a JSON value is, for ``outer XPath → JSON pointer`` locations."""
-    steps = [str(step) for step in path]
-    text = "/".join(steps)
-    if "~" in text or any("/" in step for step in steps):
-        steps = [step.replace("~", "~0").replace("/", "~1") for step in steps]
-        text = "/".join(steps)
-    return "/" + text if steps else ""
+    text = "/".join([step if type(step) is str else str(step) for step in path])
+    # a step holds a "/" exactly when the joined text holds more "/" than the separators: one count instead of a
+    # generator over the steps (~0.66 -> ~0.48 µs a five-step pointer, warm); most pointers need no escaping
+    if "~" in text or text.count("/") >= len(path):
+        text = "/".join([str(step).replace("~", "~0").replace("/", "~1") for step in path])
+    return "/" + text if path else ""
