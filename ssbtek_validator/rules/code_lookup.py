@@ -227,9 +227,6 @@ def _climb(node, above: Above, context, start: int = 0) -> bool:
     return node is context if anchored else True
 
 
-_ABSENT = object()
-
-
 class JsonPaths:
     """JSON property path patterns of several bindings: followed along a trie when all are anchored,
     otherwise matched on a walk of the document where most leaves cost one set lookup.
@@ -353,30 +350,34 @@ def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any,
     bindings: list[Binding] = []
     lines = ["def follow(node0, valid, observed, found):"]
 
-    def level_code(level: dict, node: str, path: list[str], depth: int, indent: str) -> None:
+    def level_code(level: dict, node: str, kind: str, keyword: str, path: list[str], depth: int, indent: str) -> None:
+        # ``kind`` names the variable holding type(node), read once per value: the branches below ask it, not
+        # type() again; a null is no container and no code, so a name's value is looked up with get() and None
+        # skipped, as the walk skips it. ~2.07 -> ~1.82 µs an FK document (the corpus's 78, warm, best of 5)
         named = [(key, entry) for key, entry in level.items() if key != "*"]
         if named or "*" in level:
-            lines.append(f"{indent}if type({node}) is dict:")
+            lines.append(f"{indent}{keyword} {kind} is dict:")
             if "*" in level:  # a property named "*" matches too, as in the walk: rare enough to hand over
                 lines.append(f"{indent}    if '*' in {node}:")
                 lines.append(f"{indent}        raise _LiteralStar")
             for key, (children, ending) in named:
                 value = f"v{depth}"
-                lines.append(f"{indent}    {value} = {node}.get({key!r}, _ABSENT)")
-                lines.append(f"{indent}    if {value} is not _ABSENT:")
+                lines.append(f"{indent}    {value} = {node}.get({key!r})")
+                lines.append(f"{indent}    if {value} is not None:")
                 value_code(value, children, ending, [*path, repr(key)], depth, indent + "        ")
         if "*" in level:
             children, ending = level["*"]
             index, value = f"i{depth}", f"v{depth}"
-            lines.append(f"{indent}elif type({node}) is list:")
+            lines.append(f"{indent}elif {kind} is list:")
             lines.append(f"{indent}    for {index}, {value} in enumerate({node}):")
             value_code(value, children, ending, [*path, index], depth, indent + "        ")
 
     def value_code(value: str, children: dict, ending: list[Binding], path: list[str], depth: int, indent: str) -> None:
-        lines.append(f"{indent}kind = type({value})")
+        kind = f"k{depth}"
+        lines.append(f"{indent}{kind} = type({value})")
         if ending:
-            lines.append(f"{indent}if kind is str or kind is int:")
-            lines.append(f"{indent}    code = {value} if kind is str else str({value})")
+            lines.append(f"{indent}if {kind} is str or {kind} is int:")
+            lines.append(f"{indent}    code = {value} if {kind} is str else str({value})")
             for binding in ending:
                 bindings.append(binding)
                 number = len(bindings) - 1
@@ -386,13 +387,13 @@ def _compile_trie(trie: dict[str, tuple[dict, list[Binding]]]) -> Callable[[Any,
                 lines.append(f"{indent}    else:")
                 lines.append(f"{indent}        observed.append(settled)")
         if children:
-            lines.append(f"{indent}{'elif' if ending else 'if'} kind is dict or kind is list:")
-            level_code(children, value, path, depth + 1, indent + "    ")
+            level_code(children, value, kind, "elif" if ending else "if", path, depth + 1, indent)
         lines.append(f"{indent}pass")
 
-    level_code(trie, "node0", [], 1, "    ")
+    lines.append("    k0 = type(node0)")
+    level_code(trie, "node0", "k0", "if", [], 1, "    ")
     lines.append("    return None")
-    namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_LiteralStar": _LiteralStar, "bindings": bindings}
+    namespace: dict[str, Any] = {"_LiteralStar": _LiteralStar, "bindings": bindings}
     exec(_compiled_source("\n".join(lines)), namespace)
     return namespace["follow"]
 

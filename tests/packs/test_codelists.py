@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from datetime import date, timedelta
@@ -604,6 +605,24 @@ def _compare_with_reference(document, patterns, valid_codes):
     unsettled = sorted((b.json[0], path, code) for b, path, code in paths.leaves(document, valid, observed))
     assert unsettled == [leaf for leaf in expected if leaf[2] not in valid_codes]
     assert sorted(observed) == sorted(f"key:{pattern}:{code}" for pattern, _, code in expected if code in valid_codes)
+
+
+def test_compiled_json_paths_ask_each_value_its_type_once(monkeypatch):
+    """The code compiled for the bundled LEFI paths reads each value's type once, into a variable its branches
+    ask (dict, list, or a code), instead of calling type() again in each branch; the properties above hold
+    what it finds to the walk."""
+    from ssbtek_validator.rules import code_lookup
+
+    sources: list[str] = []
+    real = code_lookup._compiled_source.__wrapped__
+    monkeypatch.setattr(code_lookup, "_compiled_source", lambda source: sources.append(source) or real(source))
+    rule = CodeListRule()
+    for direction in ("request", "answer"):
+        for paths in rule.plan(builtin_packs()[10].namespace, 10, direction).nested_json.values():
+            assert paths._follow is not None
+    typed = [line.strip() for source in sources for line in source.splitlines() if "type(" in line]
+    assert len(sources) == 2 and typed
+    assert all(re.fullmatch(r"k\d+ = type\((node0|v\d+)\)", line) for line in typed), typed
 
 
 def test_a_json_pattern_deeper_than_python_nests_blocks_is_still_followed():
