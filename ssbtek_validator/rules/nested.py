@@ -377,8 +377,22 @@ def _fk_version(context: Context):
     if message.direction == "request":
         if payload_child(context, "specifikaFrageparametrar", "FK") is None:
             return None
-        return child(payload_child(context, "specifikaFrageparametrar", "FK", "fraga"), "version")
-    return child(payload_child(context, "fraga"), "specifikaFrageparametrar", "FK", "fraga", "version")
+        return _version_of(payload_child(context, "specifikaFrageparametrar", "FK", "fraga"))
+    return _version_of(child(payload_child(context, "fraga"), "specifikaFrageparametrar", "FK", "fraga"))
+
+
+def _version_of(fraga):
+    """``child(fraga, "version")``, taken from fraga's first child node when that is it: a question names its LEFI
+    version first (version, aktorsid, lefiJsonFraga), and the first child element of a name is the answer when it
+    is the first node of all. Only this step is the rule's own (the blocks above are looked up for other rules as
+    well), and ``child``'s iterator and tag matcher for it cost ~0.6 µs a request, the first node ~0.25 (warm);
+    any other shape is asked of ``child``."""
+    if fraga is not None and len(fraga) > 1:
+        first = fraga[0]
+        tag = first.tag  # a comment's, PI's or entity's tag is a function: no element
+        if type(tag) is str and tag.rpartition("}")[2] == "version":
+            return first
+    return child(fraga, "version")
 
 
 def _errors(errors: Iterable[JsonError]) -> list[JsonError]:
