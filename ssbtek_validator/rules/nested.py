@@ -300,45 +300,47 @@ class LefiPayloadRule:
             validator = model.validator(payload.binding.direction)
             if validator.is_valid(payload.document):  # the common case: no error list to build and sort
                 if payload.binding.direction == "request":
-                    yield from self._long_period(context, payload, f"LEFI {model.version} question")
+                    long = self._long_period(context, payload, model.version)
+                    if long is not None:
+                        yield long
                 continue
             what = "question" if payload.binding.direction == "request" else "answer"
             for error in _errors(validator.errors_of_invalid(payload.document)):
                 yield self._json_finding(context, payload, error, f"LEFI {model.version} {what}")
 
-    def _long_period(self, context: Context, payload: Payload, what: str) -> Iterator[Finding]:
+    def _long_period(self, context: Context, payload: Payload, version: str) -> Finding | None:
         """A question whose period is longer than two years: LEFI rejects the whole call (HTTP 400) unless the
         actor's agreement makes an exception for every group asked for, which a message cannot show: a warning.
-        Read only from a question the model accepted."""
+        Read only from a question the model accepted.
+
+        Nearly every question has a period and none longer, so this returns a finding or None (no generator made
+        per question), and compares the end with two years on from the start as (year, month, day) instead of
+        building that date: a start within two years of 9999-12-31 has no such date, and no end is later. ~0.9 ->
+        ~0.56 µs a question (warm, best of 7), ~0.2 µs a mixed message (SSBT-LEFI-MODEL in-process, 3,000 files)."""
         period = payload.document.get("period") if isinstance(payload.document, dict) else None
         if not isinstance(period, dict):
-            return
+            return None
         try:
             start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["tom"])
         except (KeyError, TypeError, ValueError):  # an open end, or a model (--schemas) that checks no dates
-            return
+            return None
         # two years on from the start; from a 29 February, 1 March (the later reading, so never a false alarm)
-        try:
-            limit = (
-                date(start.year + 2, 3, 1)
-                if (start.month, start.day) == (2, 29)
-                else start.replace(year=start.year + 2)
-            )
-        except ValueError:  # two years on is past 9999-12-31, where every date ends: no period runs longer
-            return
-        if end > limit:
-            yield _finding(
-                self,
-                context,
-                payload,
-                "/period",
-                f"FK payload ({what}): period runs from {start.isoformat()} to {end.isoformat()}, longer than two "
-                "years; LEFI rejects such a call as a whole (HTTP 400) unless the actor's agreement makes an "
-                "exception for every förmånsgrupp and type of övrig information asked for (LEFI REST v9 OpenAPI, "
-                "hamtaFormansinformation).",
-                rule_id="SSBT-LEFI-PERIOD",
-                severity=Severity.WARNING,
-            )
+        leap_day = start.month == 2 and start.day == 29
+        limit = (start.year + 2, 3, 1) if leap_day else (start.year + 2, start.month, start.day)
+        if (end.year, end.month, end.day) <= limit:
+            return None
+        return _finding(
+            self,
+            context,
+            payload,
+            "/period",
+            f"FK payload (LEFI {version} question): period runs from {start.isoformat()} to {end.isoformat()}, "
+            "longer than two years; LEFI rejects such a call as a whole (HTTP 400) unless the actor's agreement "
+            "makes an exception for every förmånsgrupp and type of övrig information asked for (LEFI REST v9 "
+            "OpenAPI, hamtaFormansinformation).",
+            rule_id="SSBT-LEFI-PERIOD",
+            severity=Severity.WARNING,
+        )
 
     def _json_finding(self, context: Context, payload: Payload, error: JsonError, what: str) -> Finding:
         pointer = _pointer(error.absolute_path)
@@ -375,8 +377,22 @@ def _fk_version(context: Context):
     if message.direction == "request":
         if payload_child(context, "specifikaFrageparametrar", "FK") is None:
             return None
-        return child(payload_child(context, "specifikaFrageparametrar", "FK", "fraga"), "version")
-    return child(payload_child(context, "fraga"), "specifikaFrageparametrar", "FK", "fraga", "version")
+        return _version_of(payload_child(context, "specifikaFrageparametrar", "FK", "fraga"))
+    return _version_of(child(payload_child(context, "fraga"), "specifikaFrageparametrar", "FK", "fraga"))
+
+
+def _version_of(fraga):
+    """``child(fraga, "version")``, taken from fraga's first child node when that is it: a question names its LEFI
+    version first (version, aktorsid, lefiJsonFraga), and the first child element of a name is the answer when it
+    is the first node of all. Only this step is the rule's own (the blocks above are looked up for other rules as
+    well), and ``child``'s iterator and tag matcher for it cost ~0.6 µs a request, the first node ~0.25 (warm);
+    any other shape is asked of ``child``."""
+    if fraga is not None and len(fraga) > 1:
+        first = fraga[0]
+        tag = first.tag  # a comment's, PI's or entity's tag is a function: no element
+        if type(tag) is str and tag.rpartition("}")[2] == "version":
+            return first
+    return child(fraga, "version")
 
 
 def _errors(errors: Iterable[JsonError]) -> list[JsonError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from datetime import date, timedelta
@@ -340,6 +341,55 @@ def test_an_unknown_codes_wording_is_made_once_per_binding_and_date(monkeypatch)
     assert len(made) == len(set(made))  # once per binding and date, however many findings quote it
 
 
+def test_an_unknown_or_out_of_date_codes_saying_is_worded_once_per_code_date_source_and_masking(monkeypatch, tmp_path):
+    """What a finding says after its field's name is worded once per (binding, code, date, date source,
+    --show-values), however many messages hold the code; a finding's value and text keep to their own message's
+    date source and masking when one rule judges them all."""
+    worded: list[tuple] = []
+    for name in ("_unknown_tail", "_dated_tail"):
+        real = getattr(CodeListRule, name)
+        monkeypatch.setattr(
+            CodeListRule, name, lambda self, *args, _real=real: worded.append(args) or _real(self, *args)
+        )
+    rule = CodeListRule()
+    unknown = CORPUS / "v10" / "invalid-lefi9-svar-unknown-codes.xml"
+    first = validate_paths([unknown, unknown, unknown], Options(rules=(rule,), as_of=date(2026, 11, 1)))
+    said = [f for m in first.messages for f in m.findings]
+    per_message = len(said) // 3
+    assert len(worded) == len(set(worded)) and 1 < len(worded) <= per_message  # once, not once per message
+    assert [f.message for f in said[:per_message]] * 3 == [f.message for f in said]
+    # the same code on the same day, dated by the message and by --as-of: each says where its date came from
+    dated = [
+        CORPUS / "v10" / name for name in ("invalid-miv-pus-before-2020-12-16.xml", "invalid-miv-pus-undated-as-of.xml")
+    ]
+    run = validate_paths(dated, Options(rules=(rule,), as_of=date(2020, 12, 1)))
+    sources = [f.message.rpartition("2020-12-01 (")[2].partition(")")[0] for m in run.messages for f in m.findings]
+    assert "frageTidpunkt" in sources and "--as-of" in sources
+    assert sources == ["frageTidpunkt"] * sources.count("frageTidpunkt") + ["--as-of"] * sources.count("--as-of")
+    # a personnummer in a code field, masked unless asked, asked both ways of one rule in turn
+    masked = tmp_path / "m.xml"
+    text = (CORPUS / "v10" / "answer-miv-unknown-beslutskod.xml").read_text(encoding="utf-8")
+    masked.write_text(text.replace("<beslutsKod>AVS<", "<beslutsKod>191212121212<"), encoding="utf-8")
+    for show in (False, True, False):
+        [message] = validate_paths([masked], Options(rules=(rule,), show_values=show)).messages
+        [finding] = message.findings
+        assert ("191212121212" in finding.message + (finding.value or "")) is show
+
+
+def test_an_unknown_code_the_schema_enumerates_is_not_placed(monkeypatch):
+    """An unknown code in a field whose values the pack's XSD enumerates is SSBT-XSD's finding: the rule says
+    nothing and works out no place for it (an element path each, ~3-16 µs in a batch)."""
+    from ssbtek_validator.rules import codes
+
+    placed = []
+    real = codes.element_path
+    monkeypatch.setattr(codes, "element_path", lambda element: placed.append(element) or real(element))
+    rule = CodeListRule()
+    for name in ("invalid-kalla-xyz.xml", "invalid-tns-resultat-maybe.xml"):
+        run = validate_paths([CORPUS / "v10" / name], Options(rules=(rule,), as_of=date(2026, 11, 1)))
+        assert [f for m in run.messages for f in m.findings] == [] and placed == []
+
+
 def test_json_findings_are_located_by_outer_xpath_and_json_pointer():
     message = _check(CORPUS / "v10" / "invalid-lefi9-svar-unknown-codes.xml")
     finding = next(f for f in message.findings if f.rule == "SSBT-CODE-LEFI9-PM-BELOPPSTYP")
@@ -557,6 +607,24 @@ def _compare_with_reference(document, patterns, valid_codes):
     assert sorted(observed) == sorted(f"key:{pattern}:{code}" for pattern, _, code in expected if code in valid_codes)
 
 
+def test_compiled_json_paths_ask_each_value_its_type_once(monkeypatch):
+    """The code compiled for the bundled LEFI paths reads each value's type once, into a variable its branches
+    ask (dict, list, or a code), instead of calling type() again in each branch; the properties above hold
+    what it finds to the walk."""
+    from ssbtek_validator.rules import code_lookup
+
+    sources: list[str] = []
+    real = code_lookup._compiled_source.__wrapped__
+    monkeypatch.setattr(code_lookup, "_compiled_source", lambda source: sources.append(source) or real(source))
+    rule = CodeListRule()
+    for direction in ("request", "answer"):
+        for paths in rule.plan(builtin_packs()[10].namespace, 10, direction).nested_json.values():
+            assert paths._follow is not None
+    typed = [line.strip() for source in sources for line in source.splitlines() if "type(" in line]
+    assert len(sources) == 2 and typed
+    assert all(re.fullmatch(r"k\d+ = type\((node0|v\d+)\)", line) for line in typed), typed
+
+
 def test_a_json_pattern_deeper_than_python_nests_blocks_is_still_followed():
     """Anchored patterns become nested Python blocks; one too deep for Python's compiler is walked instead."""
     steps = ["a", "*"] * 30 + ["kod"]
@@ -765,6 +833,33 @@ def test_the_element_scan_finds_what_xpath_finds_in_document_order(which, trees,
     found = paths.collect(root, valid, observed)
     assert [(b.id, e, code) for b, e, code in found] == expected_found
     assert observed == expected_observed
+
+
+def test_sibling_decisions_share_one_climb_and_a_one_step_path_climbs_inline(monkeypatch):
+    """MIV's decisions (svar) are siblings under one svarCollection: the climb from there up to the payload is
+    made once for all of them, each svar's own step read inline; a one-step path (CSN's Belopp/beloppstyp) and a
+    path of its last step alone climb inline too. A counted climb shows it; the property above holds the result."""
+    from ssbtek_validator.rules import code_lookup
+
+    rule = CodeListRule()
+    paths = rule.plan(_V8.namespace, 8, "answer").outer
+    root = etree.Element(_SSBT + "HamtaUppgifterResponse")
+    decisions = [("svar", "", [("arendeTyp", "UT", ()), ("beslutsTyp", "UT", ())]) for _ in range(5)]
+    _build(
+        root,
+        (
+            _MIV_CHAIN[0],
+            "",
+            [(_MIV_CHAIN[1], "", [(_MIV_CHAIN[2], "", [(_MIV_CHAIN[3], "", [(_MIV_CHAIN[4], "", decisions)])])])],
+        ),
+    )
+    _build(root, ("{urn:x}beloppstyp", "", [("id", "P37", ()), ("{urn:x}formanstyp", "AP", ())]))
+    climbs = []
+    real = code_lookup._climb
+    monkeypatch.setattr(code_lookup, "_climb", lambda *args: climbs.append(args[0]) or real(*args))
+    found = paths.collect(root)
+    assert [element.tag for _, element, _ in found] == ["arendeTyp", "beslutsTyp"] * 5 + ["id", "{urn:x}formanstyp"]
+    assert [node.tag for node in climbs] == ["svarCollection"]
 
 
 def test_tries_of_the_same_paths_share_one_compilation_and_keep_their_own_bindings():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -439,3 +441,44 @@ def test_a_lefi_question_longer_than_two_years_is_a_warning(start, end, warned):
     assert str(message.verdict) == "conforms"
     if warned:
         assert found[0].severity.value == "warning" and found[0].path.endswith("→ /period")
+
+
+def _longer_than_two_years(start: date, end: date) -> bool:
+    """The reference: the end after the date two years on from the start (from 29 February, 1 March), built as
+    a date; a start whose two years on is past 9999-12-31 has none, and no period is longer."""
+    try:
+        limit = (
+            date(start.year + 2, 3, 1) if (start.month, start.day) == (2, 29) else start.replace(year=start.year + 2)
+        )
+    except ValueError:
+        return False
+    return end > limit
+
+
+_leap_days = (
+    st.integers(1, 9996)
+    .filter(lambda y: y % 4 == 0 and (y % 100 != 0 or y % 400 == 0))
+    .map(lambda year: date(year, 2, 29))
+)
+
+
+@given(start=st.dates() | _leap_days, shift=st.integers(-3, 3), days=st.just(0) | st.integers(-800, 800))
+def test_a_long_period_is_told_by_year_month_and_day_as_by_the_date_two_years_on(start, shift, days):
+    """SSBT-LEFI-PERIOD compares the end with two years on from the start as (year, month, day), without building
+    that date: the same verdict as building it, from a 29 February, a month's last day and within two years of
+    9999-12-31 too (the end drawn near two years on, where the verdicts could part)."""
+    from ssbtek_validator.rules.nested import LefiPayloadRule
+
+    try:
+        near = start.replace(year=min(start.year + 2, 9999), day=min(start.day, 28)) + timedelta(days=shift)
+        end = near + timedelta(days=days)
+    except OverflowError:
+        end = date.max
+    payload = SimpleNamespace(
+        document={"period": {"from": start.isoformat(), "tom": end.isoformat()}},
+        element=SimpleNamespace(sourceline=1),
+        locate=lambda inner: "/fk → " + inner,
+    )
+    context = SimpleNamespace(message=SimpleNamespace(name="m.xml"))
+    found = LefiPayloadRule()._long_period(context, payload, "v9")
+    assert (found is not None) is _longer_than_two_years(start, end)

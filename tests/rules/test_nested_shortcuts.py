@@ -197,8 +197,9 @@ def test_an_answer_with_the_echoed_question_still_finds_its_fk_version(monkeypat
     context = _context(ECHO)
     found = rules_nested._fk_version(context)
     assert found is not None and found.text == "v9"
-    # the echoed fraga through the payload_child memo (SSBT-TIDSPERIOD and SSBT-ANSWER-ECHO read it again)
-    assert steps == [("specifikaFrageparametrar", "FK", "fraga", "version")]
+    # the echoed fraga through the payload_child memo (SSBT-TIDSPERIOD and SSBT-ANSWER-ECHO read it again), its
+    # version from its first child node (_version_of), without a step of child
+    assert steps == [("specifikaFrageparametrar", "FK", "fraga")]
     assert context.shared["payload-children"][("fraga",)] is child(context.message.payload, "fraga")
 
 

@@ -431,3 +431,44 @@ def test_child_reads_a_one_child_node_element_without_an_iterator(only):
     assert _CountingElement.asked == []
     two = etree.fromstring(f"{doctype}<p>{only}<!--c--></p>".encode(), parser)
     assert child(two, "fromDatum") is _iterator_child(two, "fromDatum") and _CountingElement.asked
+
+
+# ---------------------------------------------------------------- SSBT-LEFI-MODEL's version step
+
+_fraga_children = st.lists(
+    st.one_of(
+        st.builds(
+            lambda name, ns: ("element", _tag(name, ns), "v9", []),
+            st.sampled_from(["version", "aktorsid", "lefiJsonFraga", "versionX"]),
+            st.sampled_from(NAMESPACES),
+        ),
+        st.just(("comment", None, "", [])),
+        st.just(("pi", None, "", [])),
+    ),
+    max_size=5,
+)
+
+
+@given(_fraga_children)
+def test_a_questions_version_is_what_an_iterator_finds(children):
+    """FK/fraga/version read from fraga's first child node when that is it: the same element an iterator over
+    the children finds, whatever comes first (a comment, an instruction, another name or namespace, nothing)."""
+    from ssbtek_validator.rules.nested import _version_of
+
+    fraga = _build(etree.Element("fraga"), children)
+    assert _version_of(fraga) is _iterator_child(fraga, "version")
+    assert _version_of(None) is None
+
+
+def test_a_questions_version_named_first_is_read_without_an_iterator():
+    """The shortcut keeps doing its job: a fraga that names its version first (as a question does, before aktorsid
+    and lefiJsonFraga) is answered without iterchildren; one that does not is asked of child as before."""
+    from ssbtek_validator.rules.nested import _version_of
+
+    parser = etree.XMLParser()
+    parser.set_element_class_lookup(etree.ElementDefaultClassLookup(element=_CountingElement))
+    first = etree.fromstring(b"<fraga><version>v9</version><aktorsid>a</aktorsid><lefiJsonFraga/></fraga>", parser)
+    _CountingElement.asked.clear()
+    assert _version_of(first) is first[0] and _CountingElement.asked == []
+    later = etree.fromstring(b"<fraga><aktorsid>a</aktorsid><version>v9</version></fraga>", parser)
+    assert _version_of(later) is later[1] and _CountingElement.asked
