@@ -230,8 +230,9 @@ def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
 #: +88 ms, workers +27 ms); each hand-over is also a moment a worker can wait for the main process to be given a
 #: core. 256 → 512 saved ~20 ms of the main process's CPU (71 chunks → 44); 512 → 2048, with a worker's share
 #: in four chunks before the tail (chunk_size) and a tail down to 16 (TAIL_CHUNK), 44 → 25 chunks: the main
-#: process's CPU 213 → 206 ms, the whole run's 2.43 → 2.40 s (lighter rule set, medians of 10 interleaved runs
-#: at load ~3). Balance comes from the shrinking tail (_chunks), not from small chunks throughout.
+#: process's CPU 231 → 219 ms, the run's wall time unchanged (1.157 → 1.158 s; lighter rule set, quiet machine,
+#: medians of 5 interleaved runs). Larger still (a worker's share in two chunks of up to 4096) or smaller (937)
+#: measured slower. Balance comes from the shrinking tail (_chunks), not from small chunks throughout.
 LARGEST_CHUNK = 2048
 
 #: chunks of a worker's share before the tail shrinks them (chunk_size)
