@@ -224,30 +224,22 @@ def _run_chunk(chunk: list[Target]) -> ChunkOutcome:
     return validate_chunk(chunk, _worker["options"], _worker["packs"], _worker["digests"], _worker["pieces"])
 
 
-#: the most inputs in one chunk. Each chunk costs ~0.58 ms of CPU beside its messages, most of it the main
-#: process's (~0.44 ms: handing it to a worker, taking its outcome back, waking the threads between), which with
-#: --jobs competes with the workers for the cores (measured: 242 against 44 chunks over 15,000 messages, main
-#: +88 ms, workers +27 ms); each hand-over is also a moment a worker can wait for the main process to be given a
-#: core. 256 → 512 saved ~20 ms of the main process's CPU (71 chunks → 44); 512 → 2048, with a worker's share
-#: in four chunks before the tail (chunk_size) and a tail down to 16 (TAIL_CHUNK), 44 → 25 chunks: the main
-#: process's CPU 231 → 219 ms, the run's wall time unchanged (1.157 → 1.158 s; lighter rule set, quiet machine,
-#: medians of 5 interleaved runs); first chunks of 937, 2048 or 3750 did not change it beyond noise either. Balance
-#: comes from the shrinking tail (_chunks), not from small chunks throughout.
-LARGEST_CHUNK = 2048
-
-#: chunks of a worker's share before the tail shrinks them (chunk_size)
-CHUNKS_A_WORKER = 4
+#: the most inputs in one chunk. Each chunk costs the main process ~0.6 ms of its own (handing it to a worker,
+#: taking its outcome back, waking the threads between), which with --jobs competes with the workers for the
+#: cores: 512 rather than 256 saved ~20 ms of the main process's CPU over 15,000 messages (71 chunks → 44),
+#: and lets a chunk share more of its results' equal values (results/model.py ``shared``). Balance comes from
+#: the shrinking tail (_chunks), not from small chunks throughout.
+LARGEST_CHUNK = 512
 
 
 def chunk_size(total: int, jobs: int) -> int:
     """Small enough to balance the workers and move the progress bar, large enough to amortise the per-chunk
     work of the main process (LARGEST_CHUNK)."""
-    return max(8, min(LARGEST_CHUNK, total // (jobs * CHUNKS_A_WORKER) or 1))
+    return max(8, min(LARGEST_CHUNK, total // (jobs * 8) or 1))
 
 
-#: the smallest chunk the shrinking tail goes down to (see _chunks): 16 inputs are ~2-4 ms of a worker's time,
-#: which is how far apart the workers may finish; 8 made a few more chunks, each costing ~0.58 ms
-TAIL_CHUNK = 16
+#: the smallest chunk the shrinking tail goes down to (see _chunks)
+TAIL_CHUNK = 8
 
 
 def _chunks(targets: list[Target], size: int, jobs: int = 1) -> list[list[Target]]:
@@ -257,7 +249,7 @@ def _chunks(targets: list[Target], size: int, jobs: int = 1) -> list[list[Target
     with equal chunks of 256 (~0.1 s each) the other worker sat idle for up to a whole chunk while the
     parent waited. Each chunk is at most 1/(2·jobs) of what is left (guided self-scheduling), so the
     last chunks shrink geometrically down to TAIL_CHUNK inputs and the workers finish within a few
-    inputs of each other, for a dozen more chunks (~0.6 ms each, see LARGEST_CHUNK). Chunk boundaries change
+    inputs of each other, for a dozen more chunks (~1 ms of pickling each). Chunk boundaries change
     nothing in the result: every per-run step (pairing, the findings bound) goes message by message.
     tests/run/test_batch.py checks the tail shrinks."""
     chunks, start, total = [], 0, len(targets)

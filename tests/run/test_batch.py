@@ -89,14 +89,12 @@ def test_expand_keeps_unreadable_arguments_and_empty_folders(tmp_path):
 
 
 def test_chunks_balance_workers_and_stay_bounded():
-    assert chunk_size(15_000, 2) == 15_000 // 8  # a worker's share in four chunks before the tail
-    assert chunk_size(100_000, 2) == LARGEST_CHUNK == 2048
+    assert chunk_size(15_000, 2) == LARGEST_CHUNK == 512
     assert chunk_size(59, 2) == 8
     for total in (1, 7, 100, 5000):
         assert 1 <= chunk_size(total, 2) <= LARGEST_CHUNK
-    # each chunk costs ~0.6 ms of CPU, mostly the main process's: a large batch is not cut into more pieces than
-    # its balance needs (chunks of at most 256: 71; of 512 with a tail down to 8: 44)
-    assert len(_chunks([f"{index}.xml" for index in range(15_000)], chunk_size(15_000, 2), 2)) <= 26
+    # the main process's work per chunk: a large batch is not cut into more pieces than its balance needs
+    assert len(_chunks([f"{index}.xml" for index in range(15_000)], chunk_size(15_000, 2), 2)) <= 50  # 256: 71
 
 
 def test_the_last_chunks_shrink_so_workers_finish_together():
@@ -104,11 +102,11 @@ def test_the_last_chunks_shrink_so_workers_finish_together():
     targets = [f"{index}.xml" for index in range(15_000)]
     chunks = _chunks(targets, chunk_size(len(targets), 2), 2)
     assert [target for chunk in chunks for target in chunk] == targets  # every input, in input order
-    assert len(chunks[0]) == chunk_size(len(targets), 2)
-    assert len(chunks[-1]) <= TAIL_CHUNK <= 16  # the workers finish within ~16 inputs of each other
+    assert len(chunks[0]) == LARGEST_CHUNK
+    assert len(chunks[-1]) <= TAIL_CHUNK
     sizes = [len(chunk) for chunk in chunks]
     assert sizes == sorted(sizes, reverse=True)
-    assert len(chunks) < 15_000 // len(chunks[0]) + 20  # a few more chunks than equal ones, not one per input
+    assert len(chunks) < 15_000 // LARGEST_CHUNK + 20  # a few more chunks than equal ones, not one per input
     # one process gains nothing from a tail: its chunks stay equal
     assert {len(chunk) for chunk in _chunks(targets, 256, 1)[:-1]} == {256}
 
