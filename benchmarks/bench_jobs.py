@@ -16,8 +16,9 @@ are seconds apart, so they share the machine's state).
 The same is measured with a lighter rule set (``--config`` disabling the XSD, nested-document, LEFI and
 code-list rules: about a third less per message): as the per-message cost falls, whatever the main process
 does in series weighs more, and the target must still hold. Last, one ``--jobs 2`` run per setting through
-a wrapper that reads the main process's own CPU time apart from its workers'. Every setting's report must
-be byte for byte the same across --jobs settings; the script says so. Target: ≥ 1.8×.
+a wrapper that reads the main process's own CPU time apart from its workers', and how long (and how much
+of its CPU) it ran alone before forking its first worker: the part of the run no worker can shorten. Every
+setting's report must be byte for byte the same across --jobs settings; the script says so. Target: ≥ 1.8×.
 """
 
 from __future__ import annotations
@@ -43,12 +44,20 @@ from bench_throughput import JOBS_TARGET, conforming_originals, fill  # noqa: E4
 #: time goes): disabled, they stand for a faster engine
 LIGHTER = ["SSBT-XSD", "SSBT-PAYLOAD", "SSBT-CSN-MODEL", "SSBT-LEFI-MODEL", "SSBT-CODE"]
 
-#: the command in this process, reporting at exit its own CPU time and its workers' (stderr, one JSON line)
+#: the command in this process, reporting at exit its own CPU time and its workers' (stderr, one JSON line), and
+#: when it forked its first worker (the clock is perf_counter's, the same in every process): what it did alone
+#: before (start-up, folder walk, the pool) no worker can shorten
 SPLIT = """
-import atexit, json, os, resource, sys
+import atexit, json, os, resource, sys, time
+forked = []
+def first_fork():
+    if not forked:
+        forked.append((time.perf_counter(), time.process_time()))
+os.register_at_fork(before=first_fork)
 def said():
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     split = {"main": own.ru_utime + own.ru_stime, "workers": workers.ru_utime + workers.ru_stime}
+    split.update(forked_at=forked[0][0] if forked else None, cpu_before_fork=forked[0][1] if forked else None)
     os.write(2, ("\\nCPU " + json.dumps(split) + "\\n").encode())
 atexit.register(said)
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
@@ -68,14 +77,14 @@ def arguments(batch: Path, jobs: int, report_format: str, report: Path, config: 
     return given
 
 
-def run_once(command: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the command and its workers, stderr)."""
+def run_once(command: list[str]) -> tuple[float, float, str, float]:
+    """(wall seconds, CPU seconds of the command and its workers, stderr, perf_counter at the start)."""
     cpu, start = _children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"{command[3:6]} exited {done.returncode}: {done.stderr[-800:]}")
-    return elapsed, _children_cpu() - cpu, done.stderr
+    return elapsed, _children_cpu() - cpu, done.stderr, start
 
 
 def main() -> None:
@@ -102,7 +111,7 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 command = [sys.executable, "-m", "ssbtek_validator"]
                 command += arguments(batch, jobs, fmt, report, rule_sets[rules])
-                wall, cpu, _ = run_once(command)
+                wall, cpu, _, _ = run_once(command)
                 runs[fmt, rules, jobs].append((wall, cpu, load))
                 reports[fmt, rules, jobs] = report.read_text(encoding="utf-8")
                 print(f"  round {round_ + 1} {fmt:5} {rules:10} --jobs {jobs}: {wall:5.2f} s, CPU {cpu:5.2f} s, "
@@ -131,11 +140,17 @@ def main() -> None:
             for rules in rule_sets:
                 report = Path(tmp) / f"split.{fmt}"
                 command = [sys.executable, "-c", SPLIT, *arguments(batch, 2, fmt, report, rule_sets[rules])]
-                wall, _, stderr = run_once(command)
+                wall, _, stderr, start = run_once(command)
                 split = json.loads(stderr.rsplit("CPU ", 1)[1])
+                alone = (
+                    f"; the first worker forked {(split['forked_at'] - start) * 1000:.0f} ms after the command "
+                    f"started, {split['cpu_before_fork'] * 1000:.0f} ms of the main process's CPU before it"
+                    if split["forked_at"]
+                    else ""
+                )
                 print(
                     f"  {fmt:5} {rules:10} main {split['main']:.2f} s, workers {split['workers']:.2f} s, "
-                    f"wall {wall:.2f} s"
+                    f"wall {wall:.2f} s{alone}"
                 )
 
 
