@@ -20,7 +20,7 @@ from ssbtek_validator.results.masking import (
     mask_identities,
     masks_its_values,
 )
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult
 
 if TYPE_CHECKING:  # built by the run from the message's own values (run/secrets.py)
     from ssbtek_validator.run.secrets import Secrets
@@ -133,6 +133,13 @@ def safe_result(result: MessageResult, show_values: bool, secrets: Secrets | Non
     return result
 
 
+def safe_origin(origin: Origin, show_values: bool) -> Origin:
+    """The capture a message was read out of, named as its message is: a capture file called after the person
+    in it is a name like any other (CI formats point at it, and the JSON report gives it)."""
+    name = _clean(origin.file, show_values)
+    return origin if name == origin.file else origin._replace(file=name)
+
+
 def safe_exchange(exchange: ExchangeResult, show_values: bool) -> ExchangeResult:
     exchange.name = _clean(exchange.name, show_values)
     # an exchange paired by korrelationsid is named after it: a UUID stays readable, anything else the
@@ -143,6 +150,8 @@ def safe_exchange(exchange: ExchangeResult, show_values: bool) -> ExchangeResult
     exchange.request = _clean(exchange.request, show_values) if exchange.request is not None else None
     exchange.answer = _clean(exchange.answer, show_values) if exchange.answer is not None else None
     exchange.findings = [safe_finding(f, show_values) for f in exchange.findings]
+    if exchange.origin is not None:
+        exchange.origin = safe_origin(exchange.origin, show_values)
     return exchange
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ssbtek_validator.reading.inputs import Source, looks_like_capture, looks_like_har
 from ssbtek_validator.reading.message import Message, parse
 from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult, Severity
-from ssbtek_validator.results.safe_text import safe_result
+from ssbtek_validator.results.safe_text import safe_origin, safe_result
 from ssbtek_validator.results.wording import plural
 
 if TYPE_CHECKING:
@@ -122,7 +122,8 @@ class Exchanges:
             judged_http = RULE if config is None or not config.is_disabled(RULE) else None
             parsed.findings.extend(http_findings(http, parsed) if judged_http else ())
         judged = self.validate(source, self.options, self.packs, parsed)
-        judged.origin = source.origin or capture
+        origin = source.origin or capture
+        judged.origin = safe_origin(origin, self.options.show_values) if origin is not None else None
         if judged_http:  # said as run, so that a certification counts it exercised only where HTTP was seen
             judged.rules_run.append(judged_http)
         result.messages.append(judged)

@@ -138,3 +138,24 @@ def test_a_line_counted_from_the_last_one_is_the_line_counted_from_the_start(dat
     reader = _Reader(data, 0, DEFAULT_LIMITS)
     for offset in offsets:
         assert reader.line(offset) == data.count(b"\n", 0, offset) + 1
+
+
+def test_a_capture_named_after_a_person_is_masked_in_every_report(tmp_path, cli):
+    """The capture's name is a name like any other: annotations, SARIF and the JSON report's ``capture`` show it
+    masked, as they show the message's, unless --show-values."""
+    person = "191212121212"
+    http = tmp_path / f"case-{person}.http"
+    http.write_bytes(BROKEN)
+    har = tmp_path / f"case-{person}.har"
+    har.write_bytes(next((CORPUS / "har").glob("*.har")).read_bytes())
+    files = ("json", "sarif", "junit", "html", "text")
+    outputs = [f"{fmt}:{tmp_path / ('out.' + fmt)}" for fmt in files]
+    run = cli(*[arg for out in outputs for arg in ("--format", out)], "--format", "github", str(http), str(har))
+    assert run.exit_code == 1, run.output
+    assert person not in run.output and "::error file=" in run.output
+    for fmt in files:
+        assert person not in (tmp_path / f"out.{fmt}").read_text(encoding="utf-8"), fmt
+    captures = {m["capture"]["file"] for m in json.loads((tmp_path / "out.json").read_text())["messages"]}
+    assert captures == {str(http).replace(person, "•" * 12), str(har).replace(person, "•" * 12)}
+    shown = cli("--format", "github", "--show-values", str(http))
+    assert f"case-{person}.http" in shown.output
