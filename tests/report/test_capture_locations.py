@@ -159,3 +159,27 @@ def test_a_capture_named_after_a_person_is_masked_in_every_report(tmp_path, cli)
     assert captures == {str(http).replace(person, "•" * 12), str(har).replace(person, "•" * 12)}
     shown = cli("--format", "github", "--show-values", str(http))
     assert f"case-{person}.http" in shown.output
+
+
+def test_the_text_report_places_a_captured_finding_in_the_capture(tmp_path, cli):
+    """An editor or a CI log opens ``capture.http:25:11``, not ``capture.http#1 request:16:11``; a body that was
+    rebuilt keeps its line in the body."""
+    path = tmp_path / "capture.http"
+    path.write_bytes(BROKEN)
+    run = cli(str(path))
+    (line,) = [line for line in run.output.splitlines() if " SSBT-XSD " in line]
+    assert line.startswith(f"{path}:{_broken_line(BROKEN)}:"), line
+    assert f" error SSBT-XSD {path}#1 request: " in line
+    column = int(line.split(":")[2])
+    assert BROKEN.splitlines()[_broken_line(BROKEN) - 1][column - 1 :].startswith(b"<ssbt:tomDatum>")
+    chunked = tmp_path / "chunked.http"
+    head, _, body = BROKEN.partition(b"\r\n\r\n")
+    request_body, _, rest = body.partition(b"HTTP/1.1 ")
+    request_body = request_body.rstrip(b"\r\n")
+    head = re.sub(rb"Content-Length: \d+", b"Transfer-Encoding: chunked", head)
+    framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(request_body), request_body)
+    chunked.write_bytes(head + b"\r\n\r\n" + framed + b"HTTP/1.1 " + rest)
+    run = cli(str(chunked))
+    (line,) = [line for line in run.output.splitlines() if " SSBT-XSD " in line]
+    in_body = request_body[: request_body.index(b"2026-13-31")].count(b"\n") + 1
+    assert line.startswith(f"{chunked}#1 request:{in_body}:"), line
