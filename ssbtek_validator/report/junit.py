@@ -23,6 +23,7 @@ from ssbtek_validator.results.model import (
     ExchangeResult,
     Finding,
     MessageResult,
+    Origin,
     RunResult,
     Severity,
     Verdict,
@@ -43,7 +44,8 @@ def _classname(message: MessageResult) -> str:
     return ".".join(parts)
 
 
-def _outcome(parent: etree._Element, findings: list[Finding], incomplete: bool) -> None:
+def _outcome(parent: etree._Element, findings: list[Finding], incomplete: bool, origin: Origin | None = None) -> None:
+    """``origin``: the capture a message was read out of; its findings are placed in it, as in the text report."""
     errors = [f for f in findings if f.severity is Severity.ERROR]
     others = [f for f in findings if f.severity is not Severity.ERROR]
     if errors:
@@ -53,9 +55,9 @@ def _outcome(parent: etree._Element, findings: list[Finding], incomplete: bool) 
         noun = "finding" if len(errors) == 1 else "findings"
         summary = _safe(f"{len(errors)} error {noun}; first: {first.rule} {first.message}")
         outcome = etree.SubElement(parent, tag, message=summary, type=first.rule)
-        outcome.text = _safe("\n".join(finding_line(f) for f in errors))
+        outcome.text = _safe("\n".join(finding_line(f, origin) for f in errors))
     if others:
-        etree.SubElement(parent, "system-out").text = _safe("\n".join(finding_line(f) for f in others))
+        etree.SubElement(parent, "system-out").text = _safe("\n".join(finding_line(f, origin) for f in others))
 
 
 #: where the test cases go in the suite's skeleton: an element no report contains (its text is escaped)
@@ -106,7 +108,7 @@ def _skeleton(result: RunResult, packs: dict[int, Pack]) -> etree._Element:
 
 def _message_case(message: MessageResult) -> etree._Element:
     case = etree.Element("testcase", name=_safe(message.file), classname=_safe(_classname(message)))
-    _outcome(case, message.findings, message.verdict is Verdict.INCOMPLETE)
+    _outcome(case, message.findings, message.verdict is Verdict.INCOMPLETE, message.origin)
     return case
 
 

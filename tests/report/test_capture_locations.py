@@ -183,3 +183,10 @@ def test_the_text_report_places_a_captured_finding_in_the_capture(tmp_path, cli)
     (line,) = [line for line in run.output.splitlines() if " SSBT-XSD " in line]
     in_body = request_body[: request_body.index(b"2026-13-31")].count(b"\n") + 1
     assert line.startswith(f"{chunked}#1 request:{in_body}:"), line
+
+
+def test_junit_places_a_captured_finding_as_the_text_report_does(tmp_path, cli):
+    path = tmp_path / "capture.http"
+    path.write_bytes(BROKEN)
+    run = cli("--format", "junit", str(path))
+    assert f"{path}:{_broken_line(BROKEN)}:" in run.output and f"SSBT-XSD {path}#1 request: " in run.output
