@@ -9,6 +9,8 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -224,7 +226,7 @@ def test_a_verdict_is_incomplete_before_nonconformant_before_conforms(found):
 def _forked_workers_only() -> int:
     """This process's id, for a patch that must act in workers only; skips where workers are not forked
     (a patch made here would not reach them)."""
-    if multiprocessing.get_start_method() != "fork":
+    if batch_module._forked() is None and multiprocessing.get_start_method() != "fork":
         pytest.skip("worker processes are not forked here; the patch would not reach them")
     return os.getpid()
 
@@ -494,3 +496,23 @@ def test_the_results_of_a_run_with_workers_are_frozen_for_the_collector():
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_workers_are_forked_whatever_the_default_start_method(tmp_path):
+    """Python 3.14 makes forkserver Linux's default: workers would import the tool again and start from nothing.
+    With forkserver forced as the default, a --jobs worker is still this process's child (forked from it)."""
+    script = tmp_path / "forced.py"
+    script.write_text(
+        "import multiprocessing, os, sys\n"
+        "multiprocessing.set_start_method('forkserver', force=True)\n"
+        "from ssbtek_validator.run import executor\n"
+        "from ssbtek_validator.run.options import DEFAULT_OPTIONS\n"
+        "workers = executor._Workers(2, DEFAULT_OPTIONS, {}, False, executor._CollectorPaused())\n"
+        "with workers.pool() as pool:\n"
+        "    parents = {pool.submit(os.getppid).result() for _ in range(4)}\n"
+        "print(parents == {os.getpid()}, multiprocessing.get_start_method())\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.split() == ["True", "forkserver"], done.stderr
