@@ -24,10 +24,9 @@ from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.results.masking import MASK_CHAR
 from ssbtek_validator.results.model import RunResult
 from ssbtek_validator.results.safe_text import safe_name
-from ssbtek_validator.run.driver import Options
 from ssbtek_validator.run.executor import validate_batch
+from ssbtek_validator.run.options import Options, today_fixed
 from ssbtek_validator.run.progress import Progress
-from ssbtek_validator.run.swedish_time import today_in_sweden
 
 
 @dataclass
@@ -61,8 +60,7 @@ def run(
     options = replace(options, version=None, coverage=True)
     if requirements.exchanges:  # required exchanges need the requests paired with their answers
         options = replace(options, pairs=True)
-    if options.as_of is None:
-        options = replace(options, as_of=today_in_sweden(), as_of_source="today")
+    options = today_fixed(options)  # the evidence records the date the run was judged by
     batch = validate_batch(paths, options, packs, jobs=jobs, digests=True, progress=progress)
     mark_other_versions(batch.result, version)
     certification = certify(batch.result, pack, requirements, options.as_of)
