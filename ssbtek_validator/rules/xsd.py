@@ -485,14 +485,6 @@ def _prefixed(text: str, nsmap: dict[str, str]) -> str:
     return _CLARK.sub(replace, text)
 
 
-def _value(message: str, element, attribute: str | None = None) -> str | None:
-    """The value an error quotes, else the value at the finding's path: the attribute's, when the message is
-    about one (``The attribute 'lang' is not allowed``: not the element's text), else the element's own text.
-    ``attribute`` is named as libxml2 names it, so it is read by that name, not sought among many."""
-    quoted = _quoted(message)
-    return quoted[0] if quoted is not None else _unquoted_value(element, attribute)
-
-
 def _quoted(message: str) -> tuple[str, int, int] | None:
     """The value an error quotes and where it stands in the message (start, end), or None.
 
@@ -515,8 +507,10 @@ def _quoted(message: str) -> tuple[str, int, int] | None:
 
 
 def _unquoted_value(element, attribute: str | None) -> str | None:
-    """The value at a finding's path when its message quotes none: the attribute's (``attribute`` named as libxml2
-    names it: a Clark name, or a name in no namespace), else the element's own text."""
+    """The value at a finding's path when its message quotes none (:func:`_quoted`): the attribute's, when the
+    message is about one (``The attribute 'lang' is not allowed``: not the element's text; ``attribute`` is named
+    as libxml2 names it, a Clark name or a name in no namespace, so it is read by that name, not sought among
+    many), else the element's own text."""
     if attribute is not None:
         return element.get(attribute) if element is not None else None
     if element is not None and is_leaf(element):

@@ -50,7 +50,10 @@ def _whole_search(message: str) -> str | None:
 @settings(max_examples=200)
 @given(st.lists(_MESSAGE_PIECES, max_size=12).map("".join))
 def test_the_value_is_what_a_search_of_the_whole_text_finds(message):
-    assert xsd._value(message, None) == _whole_search(message)
+    quoted = xsd._quoted(message)
+    assert (quoted[0] if quoted is not None else None) == _whole_search(message)
+    if quoted is not None:  # and it stands where it is said to, for the wording's cut
+        assert message[quoted[1] : quoted[2]] == quoted[0]
 
 
 # --- quoted values masked in a library message --------------------------------------------------------------------
