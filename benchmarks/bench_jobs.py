@@ -19,6 +19,11 @@ does in series weighs more, and the target must still hold. Last, one ``--jobs 2
 a wrapper that reads the main process's own CPU time apart from its workers', and how long (and how much
 of its CPU) it ran alone before forking its first worker: the part of the run no worker can shorten. Every
 setting's report must be byte for byte the same across --jobs settings; the script says so. Target: ≥ 1.8×.
+
+Beside each ``--jobs 2`` run, in the same round, the machine's own ceiling for two processes: two ``--jobs 1``
+commands started together, each on half the batch, nothing shared between them. What they reach against the
+whole batch's ``--jobs 1`` is what two cores give two independent Python processes here (a virtual machine's
+two cores slow each other: memory, caches, the host's other guests); ``--jobs 2`` is printed as a share of it.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +49,9 @@ from bench_throughput import JOBS_TARGET, conforming_originals, fill  # noqa: E4
 #: rules worth about a third of a conforming message's cost (see benchmarks/RESULTS.md, where a message's
 #: time goes): disabled, they stand for a faster engine
 LIGHTER = ["SSBT-XSD", "SSBT-PAYLOAD", "SSBT-CSN-MODEL", "SSBT-LEFI-MODEL", "SSBT-CODE"]
+
+#: the setting of two --jobs 1 commands side by side, each on half the batch (see the module's docstring)
+HALVES = 0
 
 #: the command in this process, reporting at exit its own CPU time and its workers' (stderr, one JSON line), and
 #: when it forked its first worker (the clock is perf_counter's, the same in every process): what it did alone
@@ -87,6 +96,31 @@ def run_once(command: list[str]) -> tuple[float, float, str, float]:
     return elapsed, _children_cpu() - cpu, done.stderr, start
 
 
+def halves(batch: Path, into: Path) -> tuple[Path, Path]:
+    """The batch's files in two folders, the first half and the second (hard links where the system allows)."""
+    names = sorted(path.name for path in batch.iterdir())
+    folders = (into / "half-1", into / "half-2")
+    for folder, part in zip(folders, (names[: len(names) // 2], names[len(names) // 2 :]), strict=True):
+        folder.mkdir()
+        for name in part:
+            try:
+                os.link(batch / name, folder / name)
+            except OSError:
+                shutil.copyfile(batch / name, folder / name)
+    return folders
+
+
+def side_by_side(commands: list[list[str]]) -> tuple[float, float]:
+    """(wall seconds until the last of ``commands`` ends, their CPU seconds), all started together."""
+    cpu, start = _children_cpu(), time.perf_counter()
+    running = [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands]
+    codes = [process.wait() for process in running]
+    elapsed = time.perf_counter() - start
+    if any(code not in (0, 1) for code in codes):
+        raise SystemExit(f"a half-batch run exited {codes}")
+    return elapsed, _children_cpu() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=15_000)
@@ -101,8 +135,9 @@ def main() -> None:
         lighter = Path(tmp) / "lighter.toml"
         lighter.write_text(f"disable = {json.dumps(LIGHTER)}\n", encoding="utf-8")
         rule_sets = {"every rule": None, **({} if args.no_lighter else {"lighter": lighter})}
-        settings = [(fmt, rules, jobs) for fmt in args.formats for rules in rule_sets for jobs in (1, 2)]
+        settings = [(fmt, rules, jobs) for fmt in args.formats for rules in rule_sets for jobs in (1, 2, HALVES)]
         runs: dict[tuple[str, str, int], list[tuple[float, float, float]]] = {setting: [] for setting in settings}
+        split = halves(batch, Path(tmp))
         reports: dict[tuple[str, str, int], str] = {}
         print(f"{args.count} conforming messages, {os.cpu_count()} cores, {args.repeat} rounds, interleaved")
         for round_ in range(args.repeat):
@@ -110,6 +145,14 @@ def main() -> None:
                 report = Path(tmp) / f"report-{jobs}.{fmt}"
                 load = os.getloadavg()[0]
                 command = [sys.executable, "-m", "ssbtek_validator"]
+                if jobs == HALVES:
+                    wall, cpu = side_by_side(
+                        [command + arguments(half, 1, fmt, Path(os.devnull), rule_sets[rules]) for half in split]
+                    )
+                    runs[fmt, rules, jobs].append((wall, cpu, load))
+                    print(f"  round {round_ + 1} {fmt:5} {rules:10} two halves: {wall:5.2f} s, CPU {cpu:5.2f} s, "
+                          f"load {load:.2f}", flush=True)  # fmt: skip
+                    continue
                 command += arguments(batch, jobs, fmt, report, rule_sets[rules])
                 wall, cpu, _, _ = run_once(command)
                 runs[fmt, rules, jobs].append((wall, cpu, load))
@@ -133,6 +176,13 @@ def main() -> None:
                 )
                 same = reports[fmt, rules, 1] == reports[fmt, rules, 2]
                 print(f"{'':17} reports identical across --jobs settings: {'yes' if same else 'NO'}")
+                both = runs[fmt, rules, HALVES]
+                ceiling = statistics.median(a[0] / b[0] for a, b in zip(one, both, strict=True))
+                share = statistics.median(b[0] / a[0] for a, b in zip(two, both, strict=True))
+                print(
+                    f"{'':17} two --jobs 1 side by side, half the batch each: {ceiling:.2f}× the whole --jobs 1 "
+                    f"(median by round), the ceiling of two processes here; --jobs 2 reached {share:.0%} of it"
+                )
         print(f"target ≥ {JOBS_TARGET:g}× (on a machine with two free cores)")
 
         print("\nCPU of one --jobs 2 run, the main process apart from its workers:")
