@@ -41,6 +41,12 @@ def test_every_id_the_corpus_produces_is_documented():
     assert produced - known_ids() == set()
 
 
+def test_the_ids_a_configuration_is_checked_against_are_the_ids_the_registry_documents():
+    """known_ids() reads the registry's sources without writing their documentation (a configured run's start):
+    it must name exactly the ids the documentation does, no more, no fewer."""
+    assert known_ids() == {doc.id for doc in all_rules()}
+
+
 def test_every_rule_has_a_summary_versions_explanation_and_example():
     for doc in all_rules():
         assert doc.summary and doc.versions and doc.explanation, doc.id
