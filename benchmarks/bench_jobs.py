@@ -53,11 +53,22 @@ LIGHTER = ["SSBT-XSD", "SSBT-PAYLOAD", "SSBT-CSN-MODEL", "SSBT-LEFI-MODEL", "SSB
 #: the setting of two --jobs 1 commands side by side, each on half the batch (see the module's docstring)
 HALVES = 0
 
-#: the command in this process, reporting at exit its own CPU time and its workers' (stderr, one JSON line), and
-#: when it forked its first worker (the clock is perf_counter's, the same in every process): what it did alone
-#: before (start-up, folder walk, the pool) no worker can shorten
+#: the command in this process, reporting at exit its own CPU time and its workers' (stderr, one JSON line), when
+#: it forked its first worker (the clock is perf_counter's, the same in every process): what it did alone before
+#: (start-up, folder walk, the pool) no worker can shorten; and when each worker began and ended each chunk (one
+#: line per chunk, from the worker): the time between its chunks is spent sending results and waiting for work,
+#: and what follows the last chunk (pairs, the verdict, the report) is the main process's alone again. It wraps
+#: the executor's private ``_run_chunk``: if that is renamed, this script fails, and must follow it.
 SPLIT = """
 import atexit, json, os, resource, sys, time
+import ssbtek_validator.run.executor as executor
+validate_chunk = executor._run_chunk
+def timed(chunk):
+    began = time.perf_counter()
+    outcome = validate_chunk(chunk)
+    os.write(2, f"CHUNK {os.getpid()} {began} {time.perf_counter()} {len(chunk)}\\n".encode())
+    return outcome
+executor._run_chunk = timed
 forked = []
 def first_fork():
     if not forked:
@@ -67,6 +78,7 @@ def said():
     own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     split = {"main": own.ru_utime + own.ru_stime, "workers": workers.ru_utime + workers.ru_stime}
     split.update(forked_at=forked[0][0] if forked else None, cpu_before_fork=forked[0][1] if forked else None)
+    split.update(ended_at=time.perf_counter())
     os.write(2, ("\\nCPU " + json.dumps(split) + "\\n").encode())
 atexit.register(said)
 sys.argv = ["ssbtek-validate", *sys.argv[1:]]
@@ -119,6 +131,31 @@ def side_by_side(commands: list[list[str]]) -> tuple[float, float]:
     if any(code not in (0, 1) for code in codes):
         raise SystemExit(f"a half-batch run exited {codes}")
     return elapsed, _children_cpu() - cpu
+
+
+def worker_timeline(stderr: str, start: float, ended: float) -> str:
+    """Each worker's span, from its first chunk's start to its last chunk's end, and how much of it went into
+    chunks; then how long the command ran after the last chunk (from the SPLIT wrapper's CHUNK lines)."""
+    chunks: dict[str, list[tuple[float, float, int]]] = {}
+    for line in stderr.splitlines():
+        if line.startswith("CHUNK "):
+            _, pid, began, done, size = line.split()
+            chunks.setdefault(pid, []).append((float(began), float(done), int(size)))
+    lines, last = [], start
+    for number, spans in enumerate(chunks.values(), 1):
+        first, end = min(b for b, _, _ in spans), max(d for _, d, _ in spans)
+        busy = sum(d - b for b, d, _ in spans)
+        last = max(last, end)
+        lines.append(
+            f"    worker {number}: chunks from {(first - start) * 1000:.0f} to {(end - start) * 1000:.0f} ms, "
+            f"{len(spans)} chunks, {sum(n for _, _, n in spans)} inputs, in them {busy / (end - first):.1%} of the "
+            f"time (the rest: sending results back, waiting for the next chunk)"
+        )
+    lines.append(
+        f"    after the last chunk: {(ended - last) * 1000:.0f} ms (the rest of the results, pairs, the verdict, the "
+        "report's end, exit)"
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -202,6 +239,7 @@ def main() -> None:
                     f"  {fmt:5} {rules:10} main {split['main']:.2f} s, workers {split['workers']:.2f} s, "
                     f"wall {wall:.2f} s{alone}"
                 )
+                print(worker_timeline(stderr, start, split["ended_at"]))
 
 
 if __name__ == "__main__":
