@@ -386,6 +386,29 @@ def test_the_collector_is_off_while_worker_results_arrive_and_as_before_after():
     assert seen and all(seen)
 
 
+def _collector_state(_messages) -> str:
+    """A report 'piece' made in the worker that validated the chunk: whether its collector was on."""
+    return "on" if gc.isenabled() else "off"
+
+
+def test_workers_validate_with_the_collector_as_the_caller_had_it():
+    """A forked worker inherits the parent's collector paused while it gathers results; a worker validating with
+    it off would never free cyclic garbage an input made, however long the batch."""
+    states: list[tuple[str, ...]] = []
+    for enabled in (True, False):
+        states.clear()
+        if not enabled:
+            gc.disable()
+        try:
+            validate_batch(
+                [CORPUS / "v10", CORPUS / "v11"], AS_OF, jobs=2, pieces=(_collector_state,),
+                on_pieces=lambda texts, _count: states.append(texts),
+            )  # fmt: skip
+        finally:
+            gc.enable()
+        assert states and set(states) == {("on" if enabled else "off",)}
+
+
 def test_a_worker_compiles_only_the_packs_its_messages_use(tmp_path, monkeypatch):
     """As one process does: every pack compiled in every worker's start was ~10 ms of it, for nothing."""
     from ssbtek_validator.packs.schema_packs import Pack
