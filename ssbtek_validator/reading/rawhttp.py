@@ -91,13 +91,13 @@ class RawMessage:
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key == name), None)
 
-    def header_line(self, name: str) -> int | None:
-        """The line of the field :meth:`header` reads."""
-        return next((line for (key, _), line in zip(self.headers, self.header_lines, strict=True) if key == name), None)
-
     def head_lines(self) -> HeadLines:
-        soap_action = self.header_line("soapaction") if self.side == "request" else None
-        return HeadLines(self.start_line, soap_action, self.header_line("content-type"))
+        """Where the start line and the fields :meth:`header` reads (the first of each name) lie."""
+        first: dict[str, int] = {}
+        for (key, _), line in zip(self.headers, self.header_lines, strict=True):
+            first.setdefault(key, line)
+        soap_action = first.get("soapaction") if self.side == "request" else None
+        return HeadLines(self.start_line, soap_action, first.get("content-type"))
 
 
 def read_raw_http(source: Source, limits: Limits) -> HarCapture:
