@@ -42,6 +42,17 @@ _CHARSET = re.compile(r"[A-Za-z0-9._:+-]{1,40}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{0,120}")
 
 
+class HeadLines(NamedTuple):
+    """Where a message's head lies in a raw HTTP capture, so that a finding about it points at the line it is
+    about. Only a capture of HTTP's own text has lines: a HAR capture is JSON and the proxy has no file."""
+
+    #: the request line or status line: a method, a status, and a header that is missing, are said there
+    start: int | None = None
+    #: the first SOAPAction and Content-Type field lines (the values judged are the first ones too)
+    soap_action: int | None = None
+    content_type: int | None = None
+
+
 class HttpFacts(NamedTuple):
     """What HTTP said about one message, as far as it was recorded."""
 
@@ -60,6 +71,8 @@ class HttpFacts(NamedTuple):
     #: the encoding the body itself names (byte order mark, else XML declaration), read before a recorder's
     #: text was turned back into bytes; None when it names none (then XML reads UTF-8 or UTF-16 by its bytes)
     body_encoding: str | None = None
+    #: where the head lies in the capture (a raw HTTP capture only)
+    lines: HeadLines | None = None
 
 
 def header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
@@ -75,18 +88,30 @@ def body_encoding(data: bytes) -> str | None:
 
 
 def http_findings(facts: HttpFacts, message: Message) -> list[Finding]:
-    """SSBT-HTTP findings about the HTTP that carried ``message`` (its file name is the finding's)."""
-    found: list[tuple[Severity, str]] = []
+    """SSBT-HTTP findings about the HTTP that carried ``message`` (its file name is the finding's), each on the
+    capture line it is about where the head has lines (``Finding.capture_line``)."""
+    found: list[tuple[Severity, str, int | None]] = []
     request = facts.side == "request"
+    lines = facts.lines or _NO_LINES
     if request:
-        found += _method(facts.method)
+        found += _on(lines.start, _method(facts.method))
     elif message.enveloped:  # an HTML error page is no SOAP answer: its status and type say nothing here
-        found += _status(facts.status, message.direction)
+        found += _on(lines.start, _status(facts.status, message.direction))
     if facts.content_type is not None and (request or message.enveloped):
-        found += _content_type(facts.content_type, facts.side, facts.body_encoding)
+        found += _on(lines.content_type, _content_type(facts.content_type, facts.side, facts.body_encoding))
     if request and facts.headers_recorded:
-        found += _soap_action(facts.soap_action)
-    return [Finding(RULE, severity, text, file=message.name) for severity, text in found]
+        # a missing header is on no line of its own: it is said on the request line, which it should follow
+        on = lines.start if facts.soap_action is None else lines.soap_action
+        found += _on(on, _soap_action(facts.soap_action))
+    return [Finding(RULE, severity, text, file=message.name, capture_line=at) for severity, text, at in found]
+
+
+#: the head of a message recorded without lines (a HAR capture, the proxy)
+_NO_LINES = HeadLines()
+
+
+def _on(line: int | None, found: list[tuple[Severity, str]]) -> list[tuple[Severity, str, int | None]]:
+    return [(severity, text, line) for severity, text in found]
 
 
 def _method(method: str | None) -> list[tuple[Severity, str]]:

@@ -30,7 +30,7 @@ import zlib
 from dataclasses import dataclass
 
 from ssbtek_validator.reading.har import HarCapture, HarExchange
-from ssbtek_validator.reading.http_binding import HttpFacts, body_encoding
+from ssbtek_validator.reading.http_binding import HeadLines, HttpFacts, body_encoding
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.limits import Limits
 from ssbtek_validator.results.model import Origin
@@ -60,17 +60,6 @@ _CLIENT_FILE = re.compile(rb"(?:###|#|//)|.*\{\{|" + _TOKEN + rb" +[^ \t]+[ \t]*
 _CODING_SHOWN = re.compile(r"[A-Za-z0-9._-]{1,20}")
 
 
-class _Where:
-    """Which message a problem is in, said only when there is one: counting lines to a message's start costs a
-    pass over the capture before it, too much to pay for every message of a long one."""
-
-    def __init__(self, reader: _Reader, side: str, begin: int) -> None:
-        self.reader, self.side, self.begin = reader, side, begin
-
-    def __str__(self) -> str:
-        return f"the {self.side} at line {self.reader.line(self.begin)}"
-
-
 class FramingError(Exception):
     """Why a message cannot be framed; ``kind`` is "limit" where a limit stopped the reading."""
 
@@ -95,9 +84,20 @@ class RawMessage:
     body: bytes
     #: the capture's line the body starts on, when the body is the capture's bytes as written (no coding undone)
     body_line: int | None = None
+    #: the capture's line of the start line, and of each field of ``headers`` (a folded field: its first line)
+    start_line: int | None = None
+    header_lines: tuple[int, ...] = ()
 
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key == name), None)
+
+    def head_lines(self) -> HeadLines:
+        """Where the start line and the fields :meth:`header` reads (the first of each name) lie."""
+        first: dict[str, int] = {}
+        for (key, _), line in zip(self.headers, self.header_lines, strict=True):
+            first.setdefault(key, line)
+        soap_action = first.get("soapaction") if self.side == "request" else None
+        return HeadLines(self.start_line, soap_action, first.get("content-type"))
 
 
 def read_raw_http(source: Source, limits: Limits) -> HarCapture:
@@ -195,6 +195,7 @@ def _side(
         content_type=content_type,
         status=message.status,
         body_encoding=None if multipart else body_encoding(data),
+        lines=message.head_lines(),
     )
     if multipart:  # MTOM: the document is rebuilt from its parts, as a HAR capture's is
         from ssbtek_validator.reading.multipart import MultipartProblem, xop_document
@@ -285,12 +286,15 @@ class _Reader:
                 if first_end >= 0 or request
                 else f"the message at line {self.line(begin)} is cut off after its start line"
             )
-        headers = self._fields(data[begin : blank.start() + 1].split(b"\n")[1:], begin)
+        # every message's line is counted (its head findings point at it), on from the last line counted: a long
+        # capture's length once in all, not once per message
+        starts_on = self.line(begin)
+        headers, header_lines = self._fields(data[begin : blank.start() + 1].split(b"\n")[1:], starts_on)
         self.position = blank.end()
         if request:
             method = request[1].decode("ascii")
-            body, body_line = self._body(headers, "request", begin, False)
-            message = RawMessage("request", method, None, headers, body, body_line)
+            body, body_line = self._body(headers, "request", starts_on, False)
+            message = RawMessage("request", method, None, headers, body, body_line, starts_on, header_lines)
             framed = any(key in ("content-length", "transfer-encoding") for key, _ in headers)
             self.bodiless_request = None if framed else begin
             self.messages += 1
@@ -298,10 +302,10 @@ class _Reader:
         assert status is not None
         code = int(status[1])
         no_body = 100 <= code <= 199 or code in (204, 304) or (request_method or "").upper() == "HEAD"
-        body, body_line = (b"", None) if no_body else self._body(headers, "answer", begin, True)
+        body, body_line = (b"", None) if no_body else self._body(headers, "answer", starts_on, True)
         self.bodiless_request = None
         self.messages += 1
-        return RawMessage("answer", None, code, headers, body, body_line)
+        return RawMessage("answer", None, code, headers, body, body_line, starts_on, header_lines)
 
     def _not_a_start_line(self, begin: int, line: bytes) -> FramingError:
         where = self.line(begin)
@@ -332,10 +336,12 @@ class _Reader:
             )
         return FramingError(text)
 
-    def _fields(self, lines: list[bytes], begin: int) -> tuple[tuple[str, str], ...]:
-        """The kept header fields. A field line is ``name: value``; one that starts with white space continues
-        the one before (obs-fold, RFC 9112 section 5.2)."""
+    def _fields(self, lines: list[bytes], start: int) -> tuple[tuple[tuple[str, str], ...], tuple[int, ...]]:
+        """The kept header fields, and the capture's line of each (``start``: the start line's). A field line is
+        ``name: value``; one that starts with white space continues the one before (obs-fold, RFC 9112
+        section 5.2)."""
         kept: list[tuple[str, str]] = []
+        kept_lines: list[int] = []
         last_kept = False
         for index, raw in enumerate(lines, start=1):
             line = raw.rstrip(b"\r")
@@ -343,7 +349,7 @@ class _Reader:
                 continue
             if line[:1] in b" \t":
                 if index == 1:
-                    raise FramingError(f"line {self.line(begin) + 1} starts with white space after the start line")
+                    raise FramingError(f"line {start + 1} starts with white space after the start line")
                 if last_kept:
                     name, value = kept[-1]
                     kept[-1] = (name, f"{value} {line.strip().decode('latin-1')}")
@@ -351,29 +357,31 @@ class _Reader:
             name, colon, value = line.partition(b":")
             if not colon or not _FIELD_NAME.fullmatch(name):
                 raise FramingError(
-                    f"line {self.line(begin) + index} is not a header field (a name, a colon, a value; RFC 9112, "
-                    f"section 5), in the header block starting at line {self.line(begin)}"
+                    f"line {start + index} is not a header field (a name, a colon, a value; RFC 9112, "
+                    f"section 5), in the header block starting at line {start}"
                 )
             lowered = name.lower()
             last_kept = lowered in _KEPT
             if last_kept:
                 kept.append((lowered.decode("ascii"), value.strip(b" \t").decode("latin-1")))
-        return tuple(kept)
+                kept_lines.append(start + index)
+        return tuple(kept), tuple(kept_lines)
 
     def _body(
-        self, headers: tuple[tuple[str, str], ...], side: str, begin: int, to_end: bool
+        self, headers: tuple[tuple[str, str], ...], side: str, starts_on: int, to_end: bool
     ) -> tuple[bytes, int | None]:
         """The body after the header block (RFC 9112, section 6.3), its codings undone, and the line it starts on
-        when it is the capture's bytes as written (None when a coding was undone)."""
+        when it is the capture's bytes as written (None when a coding was undone). ``starts_on``: the message's
+        start line, which a problem names."""
         starts_at = self.position
+        where = f"the {side} at line {starts_on}"
         fields = dict(reversed(headers))  # the first of each name, as http_binding.header reads them
         transfer = _codings(",".join(value for key, value in headers if key == "transfer-encoding"))
         lengths = [value for key, value in headers if key == "content-length"]
-        where = _Where(self, side, begin)
         rebuilt = bool(transfer or _codings(fields.get("content-encoding", "")))  # not the capture's bytes as written
         if transfer:
             if transfer[-1] == "chunked":
-                body = self._chunked(begin, where)
+                body = self._chunked(where)
                 transfer = transfer[:-1]
             elif side == "request":
                 raise FramingError(
@@ -400,7 +408,7 @@ class _Reader:
             body = self._decoded(body, coding, where)
         return body, None if rebuilt or not body else self.line(starts_at)
 
-    def _chunked(self, begin: int, where: _Where) -> bytes:
+    def _chunked(self, where: str) -> bytes:
         """The chunked transfer coding (RFC 9112, section 7.1): size lines in hexadecimal with optional
         extensions, each chunk followed by a line end, a last chunk of size 0, then trailer fields and a blank
         line; chunk lines may end in CRLF or a bare LF. The trailer fields are read and dropped."""
@@ -442,7 +450,7 @@ class _Reader:
         self.position = self._trailer(position, where)
         return b"".join(parts)
 
-    def _trailer(self, position: int, where: _Where) -> int:
+    def _trailer(self, position: int, where: str) -> int:
         """Where the trailer section after the last chunk ends: field lines up to a blank line. A recording that
         lost that blank line (it ends, or the next message starts) has lost nothing else."""
         data, start = self.data, position
@@ -459,7 +467,7 @@ class _Reader:
             position = end + 1 if end >= 0 else len(data)
         return position
 
-    def _decoded(self, body: bytes, coding: str, where: _Where) -> bytes:
+    def _decoded(self, body: bytes, coding: str, where: str) -> bytes:
         """One coding undone (RFC 9110, section 8.4.1), to at most one byte past the message size limit."""
         most = self.limits.max_message_bytes + 1
         if coding in ("identity", ""):
@@ -495,7 +503,7 @@ def _codings(value: str) -> list[str]:
     return [part.strip().lower() for part in value.split(",") if part.strip()]
 
 
-def _content_length(values: list[str], where: _Where) -> int:
+def _content_length(values: list[str], where: str) -> int:
     """One length: several equal ones are one (RFC 9112, section 6.3, item 5); different ones frame nothing."""
     found = {part.strip() for value in values for part in value.split(",")}
     if len(found) != 1 or not (text := found.pop()).isdigit() or not text.isascii() or len(text) > 15:

@@ -43,9 +43,10 @@ def file_uri(name: str) -> str:
 def place(finding: Finding, origin: Origin | None) -> tuple[str, int | None, int | None]:
     """(file, line, column) a CI format points a finding at. A message read out of a capture is named
     ``capture.http#1 request``, which no checkout holds: its findings point into the capture, at the line their
-    body line maps to (its column is the same: a body starts a line), or at the capture alone when the body was
-    rebuilt. The finding's own text keeps the message's name."""
+    body line maps to (its column is the same: a body starts a line), at the head's line a finding about the
+    HTTP head is on, or at the capture alone when there is no telling (a rebuilt body, a HAR capture). The
+    finding's own text keeps the message's name."""
     if origin is None or not finding.file:
         return finding.file, finding.line, finding.column
-    line = origin.place(finding.line)
-    return origin.file, line, finding.column if line else None
+    line, column = origin.locate(finding)
+    return origin.file, line, column

@@ -39,14 +39,15 @@ def location(finding: Finding) -> str:
 
 def captured_location(finding: Finding, origin: Origin | None) -> str | None:
     """``capture.http:25:11``: where a finding of a message read out of a capture lies in the capture, when its
-    body is the capture's bytes as written; None otherwise (its line then counts from the body, as JSON's does).
-    ``capture.http#1 request:16:11`` names no file an editor or a CI log can open; this names one."""
+    body is the capture's bytes as written or the finding is about the HTTP head (``capture.http:3``); None
+    otherwise (its line then counts from the body, as JSON's does). ``capture.http#1 request:16:11`` names no
+    file an editor or a CI log can open; this names one."""
     if origin is None or not finding.file:
         return None
-    line = origin.place(finding.line)
+    line, column = origin.locate(finding)
     if not line:
         return None
-    return f"{line_start(origin.file)}:{line}" + (f":{finding.column}" if finding.column else "")
+    return f"{line_start(origin.file)}:{line}" + (f":{column}" if column else "")
 
 
 def finding_line(finding: Finding, origin: Origin | None = None) -> str:

@@ -87,6 +87,16 @@ def __getattr__(name: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """``line`` and ``column`` are always a place in ``file``, the message (for a message read out of a capture:
+    its body, which its :class:`Origin` maps into the capture).
+
+    ``capture_line``: the capture's line a finding is about when that line is in no message body at all: the
+    HTTP head of a raw HTTP capture (a request line, a status line, a SOAPAction or Content-Type field). It is
+    the finding's, not the Origin's: one message's head findings lie on different lines (a missing SOAPAction on
+    the request line, a wrong Content-Type on its own field), and the Origin is one per message. It is a line of
+    the capture itself, not of the body, so ``line`` stays None there and keeps its one meaning; the reporters
+    ask :meth:`Origin.locate` for both. None everywhere else (a file, a HAR capture's JSON, the proxy)."""
+
     rule: str
     severity: Severity
     message: str
@@ -95,10 +105,11 @@ class Finding:
     column: int | None = None
     path: str = ""
     value: str | None = None
+    capture_line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # spelled out: dataclasses.asdict deep-copies every field and was most of a JSON report's time
-        return {
+        found = {
             "rule": self.rule,
             "severity": str(self.severity),
             "message": self.message,
@@ -108,6 +119,9 @@ class Finding:
             "path": self.path,
             "value": self.value,
         }
+        if self.capture_line is not None:  # only where there is one: every other finding's JSON is as it was
+            found["capture_line"] = self.capture_line
+        return found
 
     def evolve(self, **changes: Any) -> Finding:
         return replace(self, **changes)
@@ -125,6 +139,7 @@ class Finding:
             self.column,
             self.path,
             self.value,
+            self.capture_line,
         )
 
 
@@ -208,6 +223,7 @@ class Origin(NamedTuple):
     ``line``: the capture's line its body starts on, when the body is the capture's bytes as written; a
     finding's line in the body then maps to ``line + finding.line - 1``. None where the body was rebuilt
     (chunked, compressed, MTOM parts) or lies in JSON (a HAR capture): the capture is then named without a line.
+    The head's lines are not here: they differ from one finding to the next (see Finding.capture_line).
     A NamedTuple, not a dataclass: it is on every run's import path (see tests/run/test_cold_start.py).
     """
 
@@ -217,6 +233,15 @@ class Origin(NamedTuple):
     def place(self, line: int | None) -> int | None:
         """The capture's line for a line of the body (None when there is no telling)."""
         return self.line + line - 1 if self.line is not None and line else None
+
+    def locate(self, finding: Finding) -> tuple[int | None, int | None]:
+        """(line, column) of a finding of this message in the capture, (None, None) when there is no telling.
+        A finding about the HTTP head has its capture line already (Finding.capture_line), whatever became of
+        the body: a chunked, compressed or MTOM body is rebuilt, its head is still the capture's text."""
+        if finding.capture_line is not None:
+            return finding.capture_line, None
+        line = self.place(finding.line)
+        return line, finding.column if line else None
 
 
 @dataclass(slots=True)

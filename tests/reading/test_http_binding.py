@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ssbtek_validator import validate
-from ssbtek_validator.reading.http_binding import HttpFacts, http_findings
+from ssbtek_validator.reading.http_binding import HeadLines, HttpFacts, http_findings
 from ssbtek_validator.reading.inputs import Source
 from ssbtek_validator.reading.message import parse
 
@@ -75,6 +75,41 @@ def test_a_fault_with_500_or_no_recorded_status_is_no_finding(status) -> None:
 def test_an_html_error_page_is_not_judged_as_a_soap_answer() -> None:
     page = b"<html><body>Service Unavailable</body></html>"
     assert _said(HttpFacts("answer", True, status=503, content_type="text/html"), page) == []
+
+
+def _lines(facts: HttpFacts, body: bytes = REQUEST) -> list[tuple[str, int | None]]:
+    return [(f.message, f.capture_line) for f in http_findings(facts, parse(Source("m.xml", body)))]
+
+
+def _starting(said: list[tuple[str, int | None]], expected: list[tuple[str, int]]) -> list[tuple[str, int | None]]:
+    """``said`` with each text cut to the length of the one expected in its place."""
+    return [(text[: len(start)], line) for (text, line), (start, _) in zip(said, expected, strict=True)]
+
+
+def test_each_finding_is_on_the_line_it_is_about_where_the_head_has_lines() -> None:
+    """A method and a missing header on the start line (a missing field has no line of its own), a field's finding
+    on its field; a finding is in no line of the body (its ``line`` stays None)."""
+    lines = HeadLines(start=7, soap_action=9, content_type=8)
+    put = HttpFacts("request", True, "PUT", "urn:x", "application/soap+xml", lines=lines)
+    expected = [
+        ("The request was sent with HTTP PUT", 7),
+        ("The request's Content-Type is application/soap+xml", 8),
+        ("The request's SOAPAction is unquoted (urn:x)", 9),
+    ]
+    assert _starting(_lines(put), expected) == expected
+    missing = _request(soap_action=None, lines=lines._replace(soap_action=None))
+    expected = [("The request has no SOAPAction header", 7)]
+    assert _starting(_lines(missing), expected) == expected
+    fault = HttpFacts("answer", True, status=200, content_type="text/xml", lines=HeadLines(40, None, 41))
+    expected = [("The answer is a SOAP Fault sent with HTTP 200", 40)]
+    assert _starting(_lines(fault, FAULT), expected) == expected
+    assert all(f.line is None for f in http_findings(put, parse(Source("m.xml", REQUEST))))
+
+
+def test_without_lines_no_finding_has_one() -> None:
+    """A HAR capture's head and the proxy's live traffic: no capture line, as before."""
+    put = HttpFacts("request", True, "PUT", None, "application/soap+xml")
+    assert [line for _, line in _lines(put)] == [None, None, None]
 
 
 def _capture(tmp_path, request_headers: list, mime: str) -> list[str]:

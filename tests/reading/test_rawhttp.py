@@ -176,6 +176,38 @@ def test_only_soaps_headers_are_kept():
     assert PNR not in repr(capture)
 
 
+def test_the_head_is_read_with_its_lines():
+    """The start line's and the judged fields' lines in the capture, along a kept-alive connection, with bare LF
+    line ends, a folded field (its first line), fields not kept in between and a field given twice (the first is
+    judged); a side whose body was rebuilt too."""
+    first = _message(
+        "PUT /s HTTP/1.1",
+        [("Host", "x"), ("Content-Type", "text/xml;\n charset=utf-8"), ("X-Trace", "a"), ("SOAPAction", "urn:a")],
+        eol="\n",
+    ).replace(b"\n\n", b"\nContent-Length: %d\n\n" % len(REQUEST), 1)
+    answer = gzip.compress(ANSWER)
+    capture = (
+        first
+        + REQUEST
+        + b"\n"
+        + _answer(answer, [("Content-Encoding", "gzip"), ("Content-Length", str(len(answer)))])
+        + _request(extra=[("SOAPAction", '"urn:a-second-one"')])  # the first is judged, and its line given
+    )
+    (one, two) = _read(capture).exchanges
+    lines = [facts.lines for facts in (one.request_http, one.answer_http, two.request_http)]
+
+    def line(marker: bytes, after: bytes = b"") -> int:
+        return capture[: capture.index(marker, capture.index(after))].count(b"\n") + 1
+
+    assert lines == [
+        (1, line(b"SOAPAction: urn:a"), line(b"Content-Type: text/xml;\n charset")),
+        (line(b"HTTP/1.1 200"), None, line(b"Content-Type", b"HTTP/1.1 200")),
+        (line(b"POST /s"), line(b"SOAPAction", b"POST /s"), line(b"Content-Type", b"POST /s")),
+    ]
+    assert lines[0] == (1, 6, 3) and two.request_http.soap_action == '""'
+    assert one.answer.origin.line is None  # the body was inflated: no line of its own, its head has
+
+
 def test_gzip_and_deflate_are_decoded_and_bounded():
     for coding, packed in (("gzip", gzip.compress(ANSWER)), ("deflate", zlib.compress(ANSWER))):
         answer = _answer(packed, [("Content-Encoding", coding), ("Content-Length", str(len(packed)))])
