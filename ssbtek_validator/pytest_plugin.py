@@ -33,6 +33,7 @@ def _check(
     strict: bool = False,
 ) -> MessageResult:
     from ssbtek_validator import validate
+    from ssbtek_validator.report.text import captured_location, location
 
     if hasattr(message, "xml") and hasattr(message, "as_of"):  # a generated Document
         as_of = as_of or message.as_of
@@ -42,12 +43,15 @@ def _check(
     result = validate(message, version=version, schemas=schemas, as_of=as_of, strict=strict)
     if result.exit_code != 0:
         lines = [f"SSBTEK message does not conform ({result.verdict}):"]
-        for item in result.messages:
+        for item in [*result.messages, *result.exchanges]:  # an exchange's findings too: they decide a verdict
             for finding in item.findings:
                 if finding.severity is Severity.INFO:
                     continue
-                where = f"{finding.file}:{finding.line or '?'}"
-                lines.append(f"  {where} {finding.rule} {finding.severity}: {finding.message}")
+                # a capture's message: its finding's place in the capture, as the text report gives it
+                at = captured_location(finding, getattr(item, "origin", None))
+                where = at or location(finding)
+                said = f"{finding.file}: {finding.message}" if at else finding.message
+                lines.append(f"  {where} {finding.rule} {finding.severity}: {said}")
         pytest.fail("\n".join(lines), pytrace=False)
     return result.messages[0] if len(result.messages) == 1 else result
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ssbtek_validator import __version__
 from ssbtek_validator.packs.schema_packs import Pack
-from ssbtek_validator.report.text import exchange_summary_line, location, summary_line
+from ssbtek_validator.report.text import captured_location, exchange_summary_line, location, summary_line
 from ssbtek_validator.results.masking import values_notice
-from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, RunResult, Severity, Verdict
+from ssbtek_validator.results.model import ExchangeResult, Finding, MessageResult, Origin, RunResult, Severity, Verdict
 from ssbtek_validator.rules.catalog import describe
 
 if TYPE_CHECKING:
@@ -119,8 +119,10 @@ def _badge(word: str) -> str:
     return f'<span class="badge {_e(word.replace(" ", "-"))}">{_e(word)}</span>'
 
 
-def _finding_row(finding: Finding) -> str:
-    where = location(finding)
+def _finding_row(finding: Finding, origin: Origin | None = None) -> str:
+    """``origin``: the capture the finding's message was read out of; its place there is shown where known, as the
+    text report and the CI formats show it (``capture.http:25:11``), the message's own name heading the section."""
+    where = captured_location(finding, origin) or location(finding)
     value = "" if finding.value is None else f"<code>{_e(finding.value)}</code>"
     return (
         f'<tr data-severity="{_e(finding.severity)}" data-rule="{_e(finding.rule)}">'
@@ -146,7 +148,7 @@ def _message(message: MessageResult) -> str:
         if x
     )
     dated = f"; dated {message.message_date} ({message.message_date_source})" if message.message_date else ""
-    rows = "".join(_finding_row(f) for f in message.findings)
+    rows = "".join(_finding_row(f, message.origin) for f in message.findings)
     table = f"<table>{FINDINGS_HEAD}{rows}</table>" if rows else ""
     return (
         f'<section class="msg" data-verdict="{_e(message.verdict)}" data-file="{_e(message.file)}">'

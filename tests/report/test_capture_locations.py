@@ -357,3 +357,32 @@ def test_a_head_findings_line_survives_a_worker(tmp_path):
     path.write_bytes(_wrong_head())
     finding = next(f for f in validate([path]).messages[0].findings if f.rule == "SSBT-HTTP")
     assert finding.capture_line == 1 and pickle.loads(pickle.dumps(finding)) == finding
+
+
+def test_the_html_report_places_a_captured_finding_in_the_capture(tmp_path, cli):
+    """The page a reviewer reads shows where a captured message's finding lies as the text report does: the capture
+    and its line, for a finding in the body and for one about the head; the message is named by its section."""
+    path = tmp_path / "capture.http"
+    path.write_bytes(BROKEN)
+    page = cli("--format", "html", str(path)).output
+    assert f'<td class="mono">{path}:{_broken_line(BROKEN)}:' in page
+    head = _wrong_head()
+    path.write_bytes(head)
+    page = cli("--format", "html", str(path)).output
+    for line in _expected(head).values():
+        assert f'<td class="mono">{path}:{line}</td>' in page
+
+
+def test_assert_conforms_names_a_captured_finding_by_its_place_in_the_capture(tmp_path):
+    """The pytest plugin's failure text points where the text report does: a vendor's test of a capture gets
+    ``capture.http:LINE``, not the message's name with the body's line."""
+    import pytest
+
+    from ssbtek_validator.pytest_plugin import _check
+
+    path = tmp_path / "capture.http"
+    path.write_bytes(BROKEN)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        _check(path)
+    said = re.search(rf"^  {re.escape(str(path))}:(\d+):\d+ SSBT-XSD error: (.+?): ", str(failed.value), re.M)
+    assert said and (int(said[1]), said[2]) == (_broken_line(BROKEN), f"{path}#1 request")
