@@ -10,6 +10,7 @@ held to the five steps that find it.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import replace
 from datetime import date
@@ -420,6 +421,46 @@ def test_orjson_writes_back_no_deeper_than_the_nesting_its_documents_are_trusted
     orjson.dumps(orjson.loads(b"[" * nested._ORJSON_DEPTH + b"]" * nested._ORJSON_DEPTH))
     with pytest.raises(orjson.JSONEncodeError):
         orjson.dumps(orjson.loads(b"[" * (nested._ORJSON_DEPTH + 1) + b"]" * (nested._ORJSON_DEPTH + 1)))
+
+
+#: JSON values as orjson writes them back: names that repeat and hold colons, integers to 64 bits and past, floats
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_NAMES | st.text(max_size=4), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_VALUES, st.sampled_from(["", " ", "\n"]))
+@example({"a": 18446744073709551616}, "")
+@example([-9223372036854775809, 1e300, "\u003a"], "")
+@example({"a:b": ":", ":": [1.5, -0.0]}, "")
+def test_a_text_as_orjson_writes_it_is_read_as_the_checking_hooks_read_it(value, space):
+    """The texts _fast_json takes without searching them, being orjson's own writing of what it read, and the same
+    texts with a space: the document (or finding) is the standard decoder's with its hooks."""
+    import orjson
+
+    try:
+        raw = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: orjson writes none, a sender may
+        raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    raw = raw.replace(b",", b"," + space.encode())
+    assert _json_outcome(raw, orjson) == _json_outcome(raw, False)
+
+
+def test_an_ordinary_lefi_answer_is_taken_from_orjson_without_searching_its_text(monkeypatch):
+    """An FK answer is written as orjson writes it: the comparison with orjson's writing settles it, and the
+    searches of the text (an escaped colon, a run of 19 digits, the colons) are not made."""
+    import orjson
+
+    searched: list[bytes] = []
+    real = nested._read_alike
+    monkeypatch.setattr(nested, "_orjson", orjson)
+    monkeypatch.setattr(nested, "_read_alike", lambda raw, written: searched.append(raw) or real(raw, written))
+    [message] = validate_sources([Source("a.xml", ANSWER)], Options()).messages
+    assert "SSBT-LEFI-MODEL" in message.rules_run and message.verdict.value == "conforms" and searched == []
+    spaced = b'{"utlamnare": []}'
+    assert nested._fast_json(spaced) == {"utlamnare": []} and searched == [spaced]
 
 
 def test_an_ordinary_lefi_answer_is_read_by_orjson_alone(monkeypatch):
