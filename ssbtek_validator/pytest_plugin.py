@@ -48,7 +48,7 @@ def _check(
                 if finding.severity is Severity.INFO:
                     continue
                 # a capture's message: its finding's place in the capture, as the text report gives it
-                at = captured_location(finding, getattr(item, "origin", None))
+                at = captured_location(finding, item.origin)
                 where = at or location(finding)
                 said = f"{finding.file}: {finding.message}" if at else finding.message
                 lines.append(f"  {where} {finding.rule} {finding.severity}: {said}")

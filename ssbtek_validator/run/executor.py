@@ -180,7 +180,10 @@ def _init_worker(
     # too (measured: the same CPU time either way).
     import gc
 
-    gc.enable() if collect else gc.disable()
+    if collect:
+        gc.enable()
+    else:
+        gc.disable()
     if parent is not None:
         _die_with_parent(parent)
     # No pack is compiled here: each is compiled on first use, as in one process. Compiling every pack in
