@@ -95,7 +95,8 @@ class Side:
     #: v11 SKV parts: request: part → asked for in SKV/fraga; answer: part → where it answered
     skv_asked: dict[str, bool] = field(default_factory=dict)
     skv_answered: dict[str, Place] = field(default_factory=dict)
-    #: request: the question itself; answer: the echoed fraga (with where it is)
+    #: request: the question itself, when it asks for its echo (see _question_facts); answer: the echoed fraga
+    #: (with where it is)
     question: Node | None = None
     echoed: tuple[Node, Spot] | None = None
 
@@ -138,7 +139,10 @@ def side_of(message: Message, pairing: bool = True) -> Side:
 def _question_facts(side: Side, question: etree._Element, normalised: bool = True, lazy: bool = False) -> None:
     """A question's facts, from a request's payload or from the ``fraga`` an answer echoes: one reading,
     so a pair and a single answer judge the echo by the same facts. ``normalised=False`` leaves out the
-    question's normalised form, which only pairing compares (it is a walk of the whole question); ``lazy``
+    question's normalised form, which only pairing compares (it is a walk of the whole question); with it, the
+    form is kept only for a question that asks for its echo (fraganSkallInkluderasISvaret true): SSBT-PAIR-FRAGA
+    compares it with nothing else, and most requests do not ask (normalising each was ~30% of what --pairs added
+    to a message, each copy kept to the run's end; tests/rules/test_hot_paths.py checks it); ``lazy``
     leaves the facts' paths to the findings that show them (:class:`ElementSpot`)."""
     general = first_children(child(question, "generellaFrageparametrar"))
     side.korrelationsid = _fact(general.get("korrelationsid"), lazy)
@@ -156,7 +160,7 @@ def _question_facts(side: Side, question: etree._Element, normalised: bool = Tru
         name = _local(part) if isinstance(part.tag, str) else None
         if name in SKV_PARTS:
             side.skv_asked[name] = boolean(text_of(part)) is True
-    if normalised:
+    if normalised and side.echo_wanted:
         side.question = _normalise(question)
 
 

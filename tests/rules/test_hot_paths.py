@@ -421,3 +421,29 @@ def test_a_valid_lefi_document_gets_no_error_list_and_an_invalid_one_is_validate
     broken = REQUEST[:start] + base64.b64encode(b'{"unknown": 1}') + REQUEST[end:]
     assert [f.rule for f in _run(broken).findings if f.rule.startswith("SSBT-LEFI")]
     assert listed == [1] and asked == [1, 1]
+
+
+# ---------------------------------------------------------------- pairing (--pairs, certify)
+
+
+def test_a_request_kept_for_pairing_holds_its_whole_question_only_when_it_asks_for_the_echo(monkeypatch):
+    """Only SSBT-PAIR-FRAGA compares a request's whole question, and only when the request asked for the echo
+    (fraganSkallInkluderasISvaret true): most requests do not, and normalising every one of them was ~30% of
+    what --pairs adds to a message, and kept a copy of each question until the run's end. A request that asks for
+    the echo keeps it, and an altered echo is still found."""
+    from ssbtek_validator.reading.message import parse
+    from ssbtek_validator.rules import exchange
+
+    walked: list[str] = []
+    real = exchange._normalise
+    monkeypatch.setattr(exchange, "_normalise", lambda element: walked.append(element.tag) or real(element))
+    plain = exchange.side_of(parse(Source("r.xml", REQUEST)))
+    assert plain.echo_wanted is False and plain.question is None and walked == []
+    asking = exchange.side_of(parse(Source("e.xml", (CORPUS / "v10" / "request-echo-fraga.xml").read_bytes())))
+    assert asking.echo_wanted is True and asking.question is not None and walked
+    from ssbtek_validator.run.driver import validate_pair
+
+    answer = Source("a.xml", (CORPUS / "pairs" / "answer-echo-fraga-altered.xml").read_bytes())
+    request = Source("e.xml", (CORPUS / "v10" / "request-echo-fraga.xml").read_bytes())
+    [judged] = validate_pair(request, answer, Options(), builtin_packs()).exchanges
+    assert [finding.rule for finding in judged.findings] == ["SSBT-PAIR-FRAGA"]
