@@ -7,12 +7,12 @@ matrix and evidence on top. ``evidence.json`` is what ``certify --verify`` reads
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ssbtek_validator.report import html, json_report
+from ssbtek_validator.report.json_report import write_document
 from ssbtek_validator.report.outputs import write_atomically
 
 if TYPE_CHECKING:
@@ -24,18 +24,24 @@ EVIDENCE_JSON = "evidence.json"
 
 
 def write(outcome: CertifyRun, folder: Path) -> list[Path]:
+    """Each file written as it is made, a message at a time, as ``check`` writes its reports: made whole in
+    memory first (and the JSON by json's pure-Python indenting encoder), a certification over 15,000 messages
+    peaked at 440 MB and spent ~2 s writing its files."""
     folder.mkdir(parents=True, exist_ok=True)
-    report = json_report.as_dict(outcome.result, outcome.packs)
-    report["certification"] = outcome.certification.to_dict()
     files = {
-        folder / REPORT_HTML: html.render(outcome.result, outcome.packs, outcome.certification, outcome.evidence),
-        folder / REPORT_JSON: json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-        folder / EVIDENCE_JSON: json.dumps(outcome.evidence, ensure_ascii=False, indent=2) + "\n",
+        folder / REPORT_HTML: partial(_html, outcome),
+        folder / REPORT_JSON: partial(_json, outcome),
+        folder / EVIDENCE_JSON: partial(write_document, outcome.evidence),
     }
-    for path, text in files.items():  # each whole or not at all, as every report file
-        write_atomically(path, partial(_put, text))
+    for path, put in files.items():  # each whole or not at all, as every report file
+        write_atomically(path, put)
     return list(files)
 
 
-def _put(text: str, stream: TextIO) -> None:
-    stream.write(text)
+def _html(outcome: CertifyRun, stream: TextIO) -> None:
+    html.write(outcome.result, outcome.packs, stream, outcome.certification, outcome.evidence)
+
+
+def _json(outcome: CertifyRun, stream: TextIO) -> None:
+    extra = {"certification": outcome.certification.to_dict()}
+    json_report.write(outcome.result, outcome.packs, stream, extra=extra)

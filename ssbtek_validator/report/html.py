@@ -390,5 +390,12 @@ def _items(stream: TextIO, items: list, show: Callable[[Any], str], what: str) -
         )
 
 
-def write(result: RunResult, packs: dict[int, Pack], stream: TextIO) -> None:
-    _write(result, packs, stream)
+def write(
+    result: RunResult,
+    packs: dict[int, Pack],
+    stream: TextIO,
+    certification: Certification | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> None:
+    """The page into ``stream``; with ``certification`` (and its ``evidence``), the certification report."""
+    _write(result, packs, stream, certification, evidence)

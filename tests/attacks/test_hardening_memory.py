@@ -200,17 +200,14 @@ def test_a_certification_whose_write_fails_leaves_the_previous_evidence_whole(tm
     out.mkdir()
     (out / "evidence.json").write_text('{"previous": true}\n')
     outcome = run([CORPUS / "v10" / "request-full.xml"], 10, options=Options(as_of=date(2026, 11, 1)))
-    real = certification._put
-    calls: list[str] = []
+    real = certification.write_document
 
-    def disk_full(text: str, stream) -> None:
-        calls.append(text)
-        if len(calls) == 3:  # the evidence, written last: fail halfway through it
-            stream.write(text[: len(text) // 2])
-            raise OSError(28, "No space left on device")
-        real(text, stream)
+    def disk_full(document, stream) -> None:  # the evidence, written last: the disk fills at its end
+        real(document, stream)
+        stream.flush()
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(certification, "_put", disk_full)
+    monkeypatch.setattr(certification, "write_document", disk_full)
     with pytest.raises(OSError, match="No space left"):
         certification.write(outcome, out)
     assert json.loads((out / "evidence.json").read_text()) == {"previous": True}

@@ -199,6 +199,35 @@ def test_cli_certify_pass_writes_html_json_and_evidence(captures, tmp_path):
     assert verified.exit_code == 0 and "verified" in verified.output
 
 
+def test_certification_files_are_written_as_made_and_say_what_the_whole_documents_say(captures, tmp_path, monkeypatch):
+    """The three files are written a message at a time by json's C encoder, as check writes its reports: made
+    whole in memory first (json.dumps with indent takes the pure-Python encoder) a certification over 15,000
+    messages peaked at 440 MB. What they say is what the documents made whole say."""
+    import json.encoder
+
+    from ssbtek_validator.certify import files
+    from ssbtek_validator.report import html, json_report
+
+    outcome = run(sorted(captures.iterdir()), 10, requirements=EXAMPLES, options=OPTIONS)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a certification file was made whole, or by the pure-Python JSON encoder")
+
+    monkeypatch.setattr(json.encoder, "_make_iterencode", refused)
+    monkeypatch.setattr(html, "render", refused)
+    out = tmp_path / "out"
+    files.write(outcome, out)
+    monkeypatch.undo()
+    whole = json_report.as_dict(outcome.result, outcome.packs)
+    whole["certification"] = outcome.certification.to_dict()
+    assert json.loads((out / files.REPORT_JSON).read_text(encoding="utf-8")) == json.loads(json.dumps(whole))
+    assert json.loads((out / files.EVIDENCE_JSON).read_text(encoding="utf-8")) == json.loads(
+        json.dumps(outcome.evidence)
+    )
+    page = html.render(outcome.result, outcome.packs, outcome.certification, outcome.evidence)
+    assert (out / files.REPORT_HTML).read_text(encoding="utf-8") == page
+
+
 def test_cli_certify_fail_lists_gaps_and_verify_fails_after_a_change(captures, tmp_path):
     for path in captures.glob("answer-*.xml"):
         path.unlink()
