@@ -22,10 +22,10 @@ from ssbtek_validator.results.masking import LIBXML2_QUOTED_VALUE, masked_value,
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import Context, Versions
 from ssbtek_validator.rules.elements import payload_child
+from ssbtek_validator.rules.schema_words import ELEMENT, namespace_mismatch
 
 #: ``{namespace-uri}`` of a Clark name; a URI has a scheme, which keeps ``{'A', 'B'}`` and ``\d{2}`` intact
 _CLARK = re.compile(r"\{[A-Za-z][\w+.\-]*:[^{}'\s]*\}")
-_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = LIBXML2_QUOTED_VALUE
 
 
@@ -130,7 +130,7 @@ class CsnPayloadRule:
             yield self._xsd_finding(context, payload, root, entry)
 
     def _xsd_finding(self, context: Context, payload: Payload, root, entry) -> Finding:
-        matched = _ELEMENT.match(entry.message)
+        matched = ELEMENT.match(entry.message)
         element = _element_at_line(root, entry.line, matched.group(1) if matched else None)
         attribute = matched.group(2) if matched else None
         text = entry.message[matched.end() :] if matched else entry.message
@@ -141,7 +141,8 @@ class CsnPayloadRule:
             inner += f"/@{attribute}"
         raw = _VALUE.search(text)
         value = (raw.group(1) if raw.group(1) is not None else raw.group(2)) if raw else None
-        message = f"CSN payload, line {entry.line} of the decoded document: {where}{_CLARK.sub('', text).rstrip('.')}."
+        said = _CLARK.sub("", text).rstrip(".") + "." + namespace_mismatch(entry.message)
+        message = f"CSN payload, line {entry.line} of the decoded document: {where}{said}"
         return _finding(
             self,
             context,

@@ -26,12 +26,12 @@ from ssbtek_validator.results.masking import (
 )
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
+from ssbtek_validator.rules.schema_words import ELEMENT, namespace_mismatch
 
 #: A Clark name ``{namespace-uri}local`` in libxml2's words. The namespace must look like a URI (a scheme and a
 #: colon): the same braces hold what the schema expected, an enumeration ``{'SSBT', 'BT'}`` or a pattern's
 #: ``\d{2}``, which must reach the reader whole. A sentence's closing full stop is not part of the name.
 _CLARK = re.compile(r"\{([A-Za-z][\w+.\-]*:[^{}'\s]*)\}([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)")
-_ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
 _VALUE = LIBXML2_QUOTED_VALUE
 
 
@@ -81,7 +81,7 @@ class XsdRule:
         self, context: Context, payload, entry, lines: list[bytes], encoding: str, namespaces: _Prefixes
     ) -> Finding:
         said = entry.message
-        matched = _ELEMENT.match(said)
+        matched = ELEMENT.match(said)
         element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
         # a message with no Clark name in it needs no prefixes (reading an element's nsmap walks its ancestors)
         spelt = _namespaces(element if element is not None else payload) if "{" in said else ()
@@ -118,7 +118,7 @@ def _worded_slowly(
     where, attribute, text = _respelt(said, nsmap)
     field = attribute.rsplit(":", 1)[-1] if attribute else local
     described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
-    message = described + text.rstrip(".") + "."
+    message = described + text.rstrip(".") + "." + namespace_mismatch(said)
     if element is not None and _NO_ROOT in said:
         message = described + _no_declaration(context, element)
     return attribute, field, scrub_text(message, field, show_values)
@@ -322,7 +322,7 @@ def _collapsed_retry(
     for entry in entries:
         if not _NOT_LEXICAL.search(entry.message):
             continue
-        matched = _ELEMENT.match(entry.message)
+        matched = ELEMENT.match(entry.message)
         if namespaces is None:
             namespaces = _prefixes(payload)
         element = _element_at(payload, entry, matched.group(1) if matched else None, namespaces)
@@ -468,7 +468,7 @@ def _respelt(said: str, nsmap: dict[str, str]) -> tuple[str | None, str | None, 
     respelling each part did (tests/rules/test_xsd_findings_path.py compares the two), with one pass of the pattern
     instead of three (~2.1 -> ~1.9 µs for a message naming two elements, in a loop)."""
     respelt = _prefixed(said, nsmap)
-    matched = _ELEMENT.match(respelt)
+    matched = ELEMENT.match(respelt)
     if matched is None:
         return None, None, respelt
     return matched.group(1), matched.group(2), respelt[matched.end() :]

@@ -155,7 +155,7 @@ def test_a_comment_or_pi_inside_a_nested_value_changes_no_finding(data):
         element.text, node.tail = element.text[:at] or None, element.text[at:] or None
         element.insert(0, node)
 
-    assert _findings(_with_nested(name, index, split)) == _findings(_with_nested(name, index, lambda d: None)), name
+    assert _inner(_with_nested(name, index, split)) == _inner(_with_nested(name, index, lambda d: None)), name
 
 
 def _split_every_leaf(document: etree._ElementTree, instructions: bool = True) -> None:
@@ -176,7 +176,18 @@ def test_every_value_split_at_once_changes_no_finding():
         assert _findings(etree.tostring(copy, encoding="UTF-8", xml_declaration=True)) == _baseline(name), name
     for name, index in _carriers():
         split = _with_nested(name, index, _split_every_leaf)
-        assert _findings(split) == _findings(_with_nested(name, index, lambda d: None)), name
+        assert _inner(split) == _inner(_with_nested(name, index, lambda d: None)), name
+
+
+def _inner(data: bytes) -> list[tuple]:
+    """The findings, for a message whose nested document was changed: a finding about the element that carries it
+    quotes the carrier's whole text (masked as its length), which holds the document as written, comments and
+    all, so its value (a length, outside the nested document: no "→" in its path) is left out; what each finding
+    says is compared."""
+    return [
+        (rule, severity, path, message, None if value and value.startswith("•••(") and "→" not in path else value)
+        for rule, severity, path, message, value in _findings(data)
+    ]
 
 
 def test_every_rule_family_reads_values_through_one_helper():

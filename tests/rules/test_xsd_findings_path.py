@@ -89,7 +89,7 @@ _SAID = st.one_of(
 @given(_SAID)
 def test_a_message_respelt_at_once_is_its_parts_respelt(said):
     nsmap = {"urn:a": "p", "http://e/a": "e"}
-    matched = xsd._ELEMENT.match(said)
+    matched = xsd.ELEMENT.match(said)
     if matched:
         attribute = matched.group(2)
         parts = (

@@ -1,0 +1,50 @@
+"""What libxml2's schema messages say, read: the one place both schema rules (SSBT-XSD on the envelope, the nested
+models' rules on a payload) learn from its words what the reader of a finding needs said plainly."""
+
+from __future__ import annotations
+
+import re
+
+from ssbtek_validator.results.masking import personal_words
+
+#: the element (and attribute) a libxml2 schema message is about, as Clark names
+ELEMENT = re.compile(r"^Element '([^']+)'(?:, attribute '([^']+)')?: ")
+
+#: libxml2's words for an element the schema does not expect where it stands, and the names it expects there
+_NOT_EXPECTED = re.compile(
+    r"^Element '(?:\{([^{}']*)\})?([^{}':]+)': This element is not expected\. Expected is(?: one of)? \( ([^()]*) \)"
+)
+
+
+def namespace_mismatch(said: str) -> str:
+    """Which namespace an unexpected element is in, and which the schema expects it in, when the schema expects
+    one of the same local name there ("" otherwise).
+
+    Why: spelt with the document's prefixes, libxml2's words can name both alike, "svar: This element is not
+    expected. Expected is ( svar )", where the message puts svar in its default namespace and the schema wants it
+    unqualified (SKV's ``svar``, Migrationsverket's answer elements), the mistake a serializer's default namespace
+    makes; or the other way round, an element written without the prefix its namespace needs."""
+    found = _NOT_EXPECTED.match(said)
+    if found is None:
+        return ""
+    namespace, local = found.group(1) or "", found.group(2)
+    for name in found.group(3).split(", "):
+        expected, _, expected_local = name[1:].partition("}") if name.startswith("{") else ("", "", name)
+        if expected_local == local and expected != namespace:
+            there = (
+                _in(expected)
+                if expected
+                else 'unqualified, in no namespace (no prefix, and no default namespace xmlns="…" in scope)'
+            )
+            return f" Here {local} is {_in(namespace)}; the schema expects {local} {there}."
+    return ""
+
+
+def _in(namespace: str) -> str:
+    """Where a namespace puts an element, its URI quoted unless it may name someone: the message's author chose
+    the URI, and a capitalised word or an identity in it is masked wherever else a namespace is quoted."""
+    if not namespace:
+        return "in no namespace"
+    if personal_words(namespace):
+        return "in another namespace (its URI not shown: it may name a person)"
+    return f"in namespace {namespace}"
