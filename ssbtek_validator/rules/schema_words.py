@@ -48,3 +48,27 @@ def _in(namespace: str) -> str:
     if personal_words(namespace):
         return "in another namespace (its URI not shown: it may name a person)"
     return f"in namespace {namespace}"
+
+
+#: libxml2's words for a value outside a built-in type's lexical space, and the type
+_NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type 'xs:(\w+)'")
+
+#: how each built-in type the contracts use for flags, dates and times is written (XML Schema 1.0 Part 2, 3.2):
+#: what a reader needs beside "not a valid value" when the value came from a serializer's own habits (.NET writes a
+#: Boolean as True, a DateTime's ToString() puts a space between date and time)
+_HOW_WRITTEN = {
+    "boolean": "xs:boolean is written true, false, 1 or 0, in lower case.",
+    "date": "xs:date is written YYYY-MM-DD, without a time (a time zone, Z or +01:00, may follow).",
+    "dateTime": (
+        "xs:dateTime is written YYYY-MM-DDThh:mm:ss, a T between the date and the time (fractions of a second and "
+        "a time zone, Z or +01:00, may follow)."
+    ),
+}
+
+
+def how_written(said: str) -> str:
+    """How the type libxml2 says a value is not of is written, for the types whose spelling serializers get wrong
+    ("" for the others and for other messages); names the type only, never the value."""
+    found = _NOT_LEXICAL.search(said)
+    written = _HOW_WRITTEN.get(found.group(1)) if found else None
+    return f" {written}" if written else ""

@@ -26,7 +26,7 @@ from ssbtek_validator.results.masking import (
 )
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.schema_words import ELEMENT, namespace_mismatch
+from ssbtek_validator.rules.schema_words import ELEMENT, how_written, namespace_mismatch
 
 #: A Clark name ``{namespace-uri}local`` in libxml2's words. The namespace must look like a URI (a scheme and a
 #: colon): the same braces hold what the schema expected, an enumeration ``{'SSBT', 'BT'}`` or a pattern's
@@ -118,7 +118,7 @@ def _worded_slowly(
     where, attribute, text = _respelt(said, nsmap)
     field = attribute.rsplit(":", 1)[-1] if attribute else local
     described = f"{where}{f' @{attribute}' if attribute else ''}: " if where else ""
-    message = described + text.rstrip(".") + "." + namespace_mismatch(said)
+    message = described + text.rstrip(".") + "." + namespace_mismatch(said) + how_written(said)
     if element is not None and _NO_ROOT in said:
         message = described + _no_declaration(context, element)
     return attribute, field, scrub_text(message, field, show_values)

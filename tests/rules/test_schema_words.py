@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ssbtek_validator import validate
-from ssbtek_validator.rules.schema_words import namespace_mismatch
+from ssbtek_validator.rules.schema_words import how_written, namespace_mismatch
 
 from ..conftest import CORPUS
 
@@ -101,3 +101,26 @@ def test_a_namespace_that_may_name_a_person_is_not_quoted():
         sentence = namespace_mismatch(f"Element '{{{uri}}}svar': This element is not expected. Expected is ( svar ).")
         assert uri not in sentence and "Tolvan" not in sentence and "191212121212" not in sentence
         assert sentence.startswith(" Here svar is in another namespace (its URI not shown: it may name a person);")
+
+
+def test_a_flag_or_date_a_serializer_spelt_its_own_way_is_told_how_the_type_is_written():
+    """.NET writes a Boolean as True and a DateTime's ToString() with a space: libxml2 only says "not a valid
+    value"; the finding adds how the type is written (the value itself stays masked by its field as before)."""
+    request = (CORPUS / "v10" / "request-full.xml").read_text(encoding="utf-8")
+    flagged = request.replace('inkludera="true"', 'inkludera="True"', 1)
+    [finding] = [f for f in _findings(flagged.encode()) if f.rule == "SSBT-XSD"]
+    assert finding.message.endswith(
+        "'True' is not a valid value of the atomic type 'xs:boolean'. xs:boolean is written true, false, 1 or 0, "
+        "in lower case."
+    )
+    timed = re.sub(r"(fromDatum>)(\d{4}-\d\d-\d\d)<", r"\1\2T00:00:00<", request, count=1)
+    [finding] = [f for f in _findings(timed.encode()) if f.rule == "SSBT-XSD"]
+    assert "xs:date is written YYYY-MM-DD, without a time" in finding.message
+
+
+def test_other_types_and_messages_are_not_told_how_they_are_written():
+    assert how_written("Element 'x': 'a' is not a valid value of the atomic type 'xs:integer'.") == ""
+    assert how_written("Element 'x': [facet 'pattern'] The value 'a' is not accepted by the pattern 'b'.") == ""
+    assert how_written("Element 'x': 'a' is not a valid value of the local atomic type 'xs:boolean'.").startswith(
+        " xs:boolean is written"
+    )
