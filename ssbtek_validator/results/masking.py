@@ -49,10 +49,11 @@ _SEPARATOR = r"[ _.+\-]"
 #: µs for a finding text of 100 characters; every file name and finding text a run has not seen is masked by it).
 _IDENTITY = re.compile(rf"\d(?<!\d\d)(?<!\d{_SEPARATOR}\d)(?:{_SEPARATOR}?\d){{9,11}}(?!{_SEPARATOR}?\d)")
 #: UUIDs (korrelationsid) are not personal data, though their last group can be 12 digits; nor is a date-time,
-#: though .NET's seven fraction digits and a zone make eleven digits in a row (``33.4181234+02``).
+#: though .NET's seven fraction digits and a zone make eleven digits in a row (``33.4181234+02``), nor one written
+#: with a space for its T (a serializer's own habit, which SSBT-XSD reports): its date and hour are ten digits.
 _READABLE_RUNS = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,12})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,12})?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 #: a value a library message quotes before "is not": what :func:`_quoted_values_masked` finds (its definition,
 #: which tests compare it with)

@@ -350,7 +350,12 @@ def test_a_file_name_with_few_digits_is_not_searched_for_identities(monkeypatch)
 
 @pytest.mark.parametrize(
     "instant",
-    ["2026-10-14T09:12:33.4181234+02:00", "2026-10-14T09:12:33.4181234Z", "2026-10-14T09:12:33.418123456-05:00"],
+    [
+        "2026-10-14T09:12:33.4181234+02:00",
+        "2026-10-14T09:12:33.4181234Z",
+        "2026-10-14T09:12:33.418123456-05:00",
+        "2026-10-14 09:12:33.418+02:00",  # a space for the T: no xs:dateTime, and no identity either
+    ],
 )
 def test_a_date_time_with_many_fraction_digits_stays_readable(instant: str):
     """.NET writes seven fraction digits: with a zone they make eleven digits in a row, which are no identity. An
