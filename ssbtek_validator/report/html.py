@@ -299,11 +299,17 @@ def _certification(cert: Certification, evidence: dict[str, Any] | None) -> str:
         f"<th>warnings</th><th>checks</th></tr>{rows}</table>"
     )
     if evidence:
+        inputs = evidence.get("inputs", [])
         rows = "".join(
             f"<tr><td>{_e(i['file'])}</td><td class='mono'>{_e(i['sha256'] or 'unreadable')}</td>"
             f"<td class='num'>{_e(i['bytes'])}</td></tr>"
-            for i in evidence.get("inputs", [])
+            for i in inputs[:MAX_SHOWN]
         )
+        if len(inputs) > MAX_SHOWN:  # as for messages: evidence.json holds every one
+            rows += (
+                f"<tr><td colspan='3' class='note'>{len(inputs) - MAX_SHOWN:,} more inputs not shown (this page lists "
+                f"at most {MAX_SHOWN:,}); evidence.json records each.</td></tr>"
+            )
         lists = "".join(
             f"<tr><td>{_e(name)}</td><td class='mono'>{_e(digest)}</td></tr>"
             for name, digest in evidence.get("code_lists", {}).items()

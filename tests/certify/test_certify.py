@@ -228,6 +228,21 @@ def test_certification_files_are_written_as_made_and_say_what_the_whole_document
     assert (out / files.REPORT_HTML).read_text(encoding="utf-8") == page
 
 
+def test_the_certification_page_lists_at_most_its_cap_of_inputs_and_the_evidence_every_one(captures, monkeypatch):
+    """A page of 100,000 input digests helps no one: the page shows as many inputs as it shows messages, says how
+    many more there are, and evidence.json records each."""
+    from ssbtek_validator.report import html
+
+    outcome = run(sorted(captures.iterdir()), 10, requirements=EXAMPLES, options=OPTIONS)
+    inputs = outcome.evidence["inputs"]
+    assert len(inputs) > 3
+    monkeypatch.setattr(html, "MAX_SHOWN", 3)
+    page = html.render(outcome.result, outcome.packs, outcome.certification, outcome.evidence)
+    shown = [item for item in inputs if item["sha256"] in page]
+    assert len(shown) == 3 and shown == inputs[:3]
+    assert f"{len(inputs) - 3:,} more inputs not shown" in page and "evidence.json records each" in page
+
+
 def test_cli_certify_fail_lists_gaps_and_verify_fails_after_a_change(captures, tmp_path):
     for path in captures.glob("answer-*.xml"):
         path.unlink()
