@@ -337,18 +337,19 @@ def render(
     evidence: dict[str, Any] | None = None,
 ) -> str:
     out = io.StringIO()
-    _write(result, packs, out, certification, evidence)
+    write(result, packs, out, certification, evidence)
     return out.getvalue()
 
 
-def _write(
+def write(
     result: RunResult,
     packs: dict[int, Pack],
     stream: TextIO,
     certification: Certification | None = None,
     evidence: dict[str, Any] | None = None,
 ) -> None:
-    """The page in pieces, so that only one message's HTML is held at a time besides the result."""
+    """The page into ``stream`` in pieces, so that only one message's HTML is held at a time besides the result; with
+    ``certification`` (and its ``evidence``), the certification report."""
     title = f"SSBTEK v{certification.version} certification report" if certification else "SSBTEK conformance report"
     masked = values_notice(result.show_values)
     run_findings = ""
@@ -394,14 +395,3 @@ def _items(stream: TextIO, items: list, show: Callable[[Any], str], what: str) -
             f'<p class="note">{len(items) - len(chosen):,} more {what} not shown (this page lists at most '
             f"{MAX_SHOWN:,}, those not conforming first); see the JSON report (--format json) for all of them.</p>"
         )
-
-
-def write(
-    result: RunResult,
-    packs: dict[int, Pack],
-    stream: TextIO,
-    certification: Certification | None = None,
-    evidence: dict[str, Any] | None = None,
-) -> None:
-    """The page into ``stream``; with ``certification`` (and its ``evidence``), the certification report."""
-    _write(result, packs, stream, certification, evidence)
