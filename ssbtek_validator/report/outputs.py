@@ -92,6 +92,10 @@ def plan(formats: Sequence[str], outputs: Sequence[str] = (), default: str = "te
     paths = [str(Path(o.path).resolve()) for o in normalised if o.path is not None]
     if len(paths) != len(set(paths)):
         raise OutputError("two formats would write the same file")
+    for output in normalised:  # said now, not after a run of thousands of messages that could not be reported
+        folder = Path(output.path).parent if output.path is not None else None
+        if folder is not None and not folder.is_dir():
+            raise OutputError(f"--output {output.path}: there is no folder {folder} to write it in")
     # keep the order given, stdout last so files are complete before the log shows the verdict
     return sorted(normalised, key=lambda o: o.path is None)
 

@@ -87,6 +87,22 @@ def test_cli_unwritable_output_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
 
 
+def test_an_output_in_a_folder_that_does_not_exist_is_refused_before_anything_is_validated(tmp_path, monkeypatch):
+    """Said at once, not after a batch of thousands of messages whose report then cannot be written."""
+    import ssbtek_validator.cli.main as cli_main
+
+    def refused(*args, **kwargs):
+        raise AssertionError("validated before the outputs were checked")
+
+    monkeypatch.setattr(cli_main, "validate_batch", refused)
+    missing = tmp_path / "missing-dir" / "r.json"
+    result = run("--format", f"json:{missing}", INVALID)
+    assert result.exit_code == 2
+    assert f"there is no folder {missing.parent} to write it in" in result.output
+    with pytest.raises(OutputError, match="no folder"):
+        plan(["sarif"], [f"sarif={missing}"])
+
+
 def test_pre_commit_hooks_run_the_check_command_on_message_files():
     yaml = pytest.importorskip("yaml")
     import re
