@@ -50,8 +50,9 @@ def _in(namespace: str) -> str:
     return f"in namespace {namespace}"
 
 
-#: libxml2's words for a value outside a built-in type's lexical space, and the type
-_NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type 'xs:(\w+)'")
+#: libxml2's words for a value not in the lexical space of a primitive type other than xs:string, and the type
+#: where it names a built-in one
+NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type(?: 'xs:(\w+)')?")
 
 #: how each built-in type the contracts use for flags, dates and times is written (XML Schema 1.0 Part 2, 3.2):
 #: what a reader needs beside "not a valid value" when the value came from a serializer's own habits (.NET writes a
@@ -69,6 +70,6 @@ _HOW_WRITTEN = {
 def how_written(said: str) -> str:
     """How the type libxml2 says a value is not of is written, for the types whose spelling serializers get wrong
     ("" for the others and for other messages); names the type only, never the value."""
-    found = _NOT_LEXICAL.search(said)
+    found = NOT_LEXICAL.search(said)
     written = _HOW_WRITTEN.get(found.group(1)) if found else None
     return f" {written}" if written else ""

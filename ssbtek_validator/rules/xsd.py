@@ -26,7 +26,7 @@ from ssbtek_validator.results.masking import (
 )
 from ssbtek_validator.results.model import Finding, Severity
 from ssbtek_validator.rules.base import ALL_VERSIONS, Context
-from ssbtek_validator.rules.schema_words import ELEMENT, how_written, namespace_mismatch
+from ssbtek_validator.rules.schema_words import ELEMENT, NOT_LEXICAL, how_written, namespace_mismatch
 
 #: A Clark name ``{namespace-uri}local`` in libxml2's words. The namespace must look like a URI (a scheme and a
 #: colon): the same braces hold what the schema expected, an enumeration ``{'SSBT', 'BT'}`` or a pattern's
@@ -287,8 +287,6 @@ def _cut_after(payload, keep: int, most: int) -> Iterator[object | None]:
                 parent.append(child)
 
 
-#: libxml2's words when a value is not in the lexical space of a primitive type other than xs:string
-_NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type")
 #: XML Schema 1.0 Part 2 (4.3.6): whiteSpace "collapse" turns these into spaces, joins runs and trims
 _XML_SPACE = re.compile(r"[ \t\n\r]+")
 
@@ -320,7 +318,7 @@ def _collapsed_retry(
     texts: list[tuple[etree._Element, str]] = []
     namespaces = plain = None
     for entry in entries:
-        if not _NOT_LEXICAL.search(entry.message):
+        if not NOT_LEXICAL.search(entry.message):
             continue
         matched = ELEMENT.match(entry.message)
         if namespaces is None:
