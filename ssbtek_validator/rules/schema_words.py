@@ -59,10 +59,10 @@ NOT_LEXICAL = re.compile(r"is not a valid value of the (?:local )?atomic type(?:
 #: Boolean as True, a DateTime's ToString() puts a space between date and time)
 _HOW_WRITTEN = {
     "boolean": "xs:boolean is written true, false, 1 or 0, in lower case.",
-    "date": "xs:date is written YYYY-MM-DD, without a time (a time zone, Z or +01:00, may follow).",
+    "date": "xs:date is a real date written YYYY-MM-DD, without a time (a time zone, Z or +01:00, may follow).",
     "dateTime": (
-        "xs:dateTime is written YYYY-MM-DDThh:mm:ss, a T between the date and the time (fractions of a second and "
-        "a time zone, Z or +01:00, may follow)."
+        "xs:dateTime is a real date and time written YYYY-MM-DDThh:mm:ss, a T between the date and the time "
+        "(fractions of a second and a time zone, Z or +01:00, may follow)."
     ),
 }
 

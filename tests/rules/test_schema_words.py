@@ -115,7 +115,7 @@ def test_a_flag_or_date_a_serializer_spelt_its_own_way_is_told_how_the_type_is_w
     )
     timed = re.sub(r"(fromDatum>)(\d{4}-\d\d-\d\d)<", r"\1\2T00:00:00<", request, count=1)
     [finding] = [f for f in _findings(timed.encode()) if f.rule == "SSBT-XSD"]
-    assert "xs:date is written YYYY-MM-DD, without a time" in finding.message
+    assert "xs:date is a real date written YYYY-MM-DD, without a time" in finding.message
 
 
 def test_other_types_and_messages_are_not_told_how_they_are_written():
