@@ -324,24 +324,43 @@ class ArendeidentitetCsnRule:
 class SkvFragaRule:
     id = "SSBT-SKV-FRAGA"
     severity = Severity.ERROR
-    summary = "v11: a request that includes SKV carries SKV/fraga, with sensible years."
-    versions = Versions(11)
+    summary = "SKV/fraga as the version has it: from v11 an included SKV carries it, with sensible years; before, none."
+    versions = Versions.of(range(6, 12))
     explanation = (
         "SSBTEK v11 added SKV/fraga (ar+, then five booleans naming the parts wanted). The provisional "
         "schema makes it optional, but Försäkringskassan rejects a request that includes SKV without it "
         "as a whole (as the v11 test environment answers, per Sundsvalls kommun's v11 reconstruction): error. "
         "Each ar must be a year SKV can have data for: not after the "
         "year of the message (frageTidpunkt, else --as-of, else today) and not before 1900: error. A "
-        "fraga that asks for none of the five parts gets nothing from SKV: warning."
+        "fraga that asks for none of the five parts gets nothing from SKV: warning. Before v11 SKV carries no "
+        "question (an empty element in the SSBTEK v10 contract and the packs before it): a fraga there is a v11 "
+        "request sent in an older version's namespace (Försäkringskassan routes on the namespace), an error said "
+        "beside SSBT-XSD's, which says only that SKV's content must be empty."
     )
     example = 'SKV is included (inkludera="true") but has no fraga; SSBTEK v11 rejects the whole request.'
 
     def applies(self, context: Context) -> bool:
-        return _is_request(context) and context.pack.version in self.versions and included(agency(context, "SKV"))
+        if not _is_request(context) or context.pack.version not in self.versions:
+            return False
+        if _before_v11(context):
+            return agency(context, "SKV") is not None
+        return included(agency(context, "SKV"))
 
     def check(self, context: Context) -> Iterator[Finding]:
         skv = agency(context, "SKV")
         fraga = child(skv, "fraga")
+        if _before_v11(context):
+            if fraga is not None:
+                version = context.pack.version
+                yield _finding(
+                    self,
+                    context,
+                    fraga,
+                    f"SKV/fraga is SSBTEK v11's question to SKV (years and parts); in SSBTEK v{version} SKV carries "
+                    f"no question. This request has v11's shape in v{version}'s namespace: send it in v11's "
+                    f"(…/integration/ssbt/11), or leave fraga out for v{version}.",
+                )
+            return
         if fraga is None:
             yield _finding(
                 self,
@@ -378,6 +397,12 @@ class SkvFragaRule:
                 'answer nothing. Set SKV inkludera="false" instead, or ask for a part.',
                 severity=Severity.WARNING,
             )
+
+
+def _before_v11(context: Context) -> bool:
+    """A pack of a version before SKV had a question (a bundle that names no version is judged as v11's shape)."""
+    version = context.pack.version
+    return isinstance(version, int) and version < 11
 
 
 class FkFragaRule:

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from ssbtek_validator import validate
+from ssbtek_validator import Severity, validate
 from ssbtek_validator.reading.message import integer, safe_parser, text_of
 from ssbtek_validator.rules.xsd import _prefixed
 
@@ -297,6 +297,21 @@ def test_an_skv_year_of_5000_digits_is_out_of_range():
     rules = [f.rule for f in validate(data).messages[0].findings]
     assert "SSBT-RULE-FAILED" not in rules
     assert "SSBT-SKV-FRAGA" in rules
+
+
+@pytest.mark.parametrize("version", [7, 8, 10])
+def test_an_skv_question_before_v11_is_said_to_be_v11s(version):
+    """A v11 request sent in an older version's namespace: SSBT-XSD says only that SKV's content must be empty."""
+    text = (CORPUS / "v10/invalid-v11-skv-fraga.xml").read_text(encoding="utf-8")
+    data = text.replace("integration/ssbt/10", f"integration/ssbt/{version}").encode()
+    said = [f.message for f in validate(data, as_of=AS_OF).messages[0].findings if f.rule == "SSBT-SKV-FRAGA"]
+    assert len(said) == 1 and said[0].startswith("SKV/fraga is SSBTEK v11's question to SKV")
+    assert f"in SSBTEK v{version} SKV carries no question" in said[0]
+
+
+def test_an_skv_question_in_v11_is_no_version_finding():
+    findings = validate((CORPUS / "v11/request-skv-fraga.xml").read_bytes(), as_of=AS_OF).messages[0].findings
+    assert [f.rule for f in findings if f.severity is not Severity.INFO] == []
 
 
 @pytest.mark.parametrize(
