@@ -342,24 +342,26 @@ class SkvFragaRule:
     def applies(self, context: Context) -> bool:
         if not _is_request(context) or context.pack.version not in self.versions:
             return False
+        skv = agency(context, "SKV")
         if _before_v11(context):
-            return agency(context, "SKV") is not None
-        return included(agency(context, "SKV"))
+            # the v10 shape, an empty SKV, is settled here: the rule then costs its lookup, ~2.5 µs a v10 request,
+            # not a run, ~9 (3,000 requests, CPU, medians of 7, against the rule disabled)
+            return skv is not None and len(skv) > 0 and child(skv, "fraga") is not None
+        return included(skv)
 
     def check(self, context: Context) -> Iterator[Finding]:
         skv = agency(context, "SKV")
         fraga = child(skv, "fraga")
-        if _before_v11(context):
-            if fraga is not None:
-                version = context.pack.version
-                yield _finding(
-                    self,
-                    context,
-                    fraga,
-                    f"SKV/fraga is SSBTEK v11's question to SKV (years and parts); in SSBTEK v{version} SKV carries "
-                    f"no question. This request has v11's shape in v{version}'s namespace: send it in v11's "
-                    f"(…/integration/ssbt/11), or leave fraga out for v{version}.",
-                )
+        if _before_v11(context):  # applies found a fraga
+            version = context.pack.version
+            yield _finding(
+                self,
+                context,
+                fraga,
+                f"SKV/fraga is SSBTEK v11's question to SKV (years and parts); in SSBTEK v{version} SKV carries no "
+                f"question. This request has v11's shape in v{version}'s namespace: send it in v11's "
+                f"(…/integration/ssbt/11), or leave fraga out for v{version}.",
+            )
             return
         if fraga is None:
             yield _finding(

@@ -309,6 +309,12 @@ def test_an_skv_question_before_v11_is_said_to_be_v11s(version):
     assert f"in SSBTEK v{version} SKV carries no question" in said[0]
 
 
+def test_an_empty_skv_before_v11_is_settled_without_running_the_rule():
+    """The v10 shape, an empty SKV, costs the rule a lookup in applies(), not a run (~2.5 µs against ~9 a request)."""
+    [message] = validate((CORPUS / "v10/request-full.xml").read_bytes(), as_of=AS_OF).messages
+    assert message.verdict.value == "conforms" and "SSBT-SKV-FRAGA" not in message.rules_run
+
+
 def test_an_skv_question_in_v11_is_no_version_finding():
     findings = validate((CORPUS / "v11/request-skv-fraga.xml").read_bytes(), as_of=AS_OF).messages[0].findings
     assert [f.rule for f in findings if f.severity is not Severity.INFO] == []
