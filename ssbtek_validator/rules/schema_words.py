@@ -40,13 +40,20 @@ def namespace_mismatch(said: str) -> str:
     return ""
 
 
+#: the longest namespace URI a finding quotes (SSBTEK's and the agencies' are under 80 characters)
+_LONGEST_QUOTED_URI = 200
+
+
 def _in(namespace: str) -> str:
-    """Where a namespace puts an element, its URI quoted unless it may name someone: the message's author chose
-    the URI, and a capitalised word or an identity in it is masked wherever else a namespace is quoted."""
+    """Where a namespace puts an element, its URI quoted unless it may name someone (the message's author chose
+    the URI, and a capitalised word or an identity in it is masked wherever else a namespace is quoted) or is no
+    plain URI (whitespace in it, or longer than any real one: a hostile message's, which the text need not carry)."""
     if not namespace:
         return "in no namespace"
     if personal_words(namespace):
         return "in another namespace (its URI not shown: it may name a person)"
+    if len(namespace) > _LONGEST_QUOTED_URI or any(character.isspace() for character in namespace):
+        return "in another namespace (its URI not shown: no plain URI)"
     return f"in namespace {namespace}"
 
 

@@ -124,3 +124,15 @@ def test_other_types_and_messages_are_not_told_how_they_are_written():
     assert how_written("Element 'x': 'a' is not a valid value of the local atomic type 'xs:boolean'.").startswith(
         " xs:boolean is written"
     )
+
+
+def test_a_namespace_that_is_no_plain_uri_is_not_quoted_and_the_text_keeps_its_shape():
+    """A hostile message's namespace (thousands of characters, spaces that spell the sentence again) is not carried
+    into the finding: the text stays short, and its shape is the listed one, checked in linear time."""
+    from ssbtek_validator.results.masking import masks_its_values
+
+    for uri in ("urn:" + "a" * 50_000, "urn:x; the schema expects a b" * 5_000):
+        sentence = namespace_mismatch(f"Element '{{{uri}}}svar': This element is not expected. Expected is ( svar ).")
+        assert sentence.startswith(" Here svar is in another namespace (its URI not shown: no plain URI);")
+        assert len(sentence) < 300
+        assert masks_its_values("SSBT-XSD", "svar: This element is not expected. Expected is ( svar )." + sentence)
