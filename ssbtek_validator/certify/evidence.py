@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ssbtek_validator import __version__
-from ssbtek_validator.certify.verdict import Certification, bound_lists
+from ssbtek_validator.certify.verdict import NOT_EXERCISED, Certification, bound_lists
 from ssbtek_validator.packs.schema_packs import Pack, data_root
 from ssbtek_validator.results.masking import values_notice
 from ssbtek_validator.results.model import RunResult
@@ -166,8 +166,15 @@ def compare(recorded: dict[str, Any], again: dict[str, Any]) -> Verification:
     for rule_id in sorted(set(recorded.get("rules", {})) | set(again["rules"])):
         old_status = recorded.get("rules", {}).get(rule_id, {}).get("status")
         new_status = again["rules"].get(rule_id, {}).get("status")
-        if old_status != new_status:
-            check.differences.append(f"rule {rule_id}: {old_status} recorded, {new_status} now")
+        if old_status == new_status:
+            continue
+        # a rule that concerns the version now (or no longer) and that these inputs do not exercise decided nothing
+        # either time: an upgrade that adds a check does not void evidence the check has nothing to say about
+        if {old_status, new_status} == {None, NOT_EXERCISED}:
+            said = "not in the evidence" if old_status is None else "no longer a rule of this version"
+            check.notes.append(f"rule {rule_id}: {said}; not exercised by these inputs")
+            continue
+        check.differences.append(f"rule {rule_id}: {old_status} recorded, {new_status} now")
     if recorded.get("verdict") != again["verdict"]:
         check.differences.append(f"verdict: {recorded.get('verdict')} recorded, {again['verdict']} now")
     return check

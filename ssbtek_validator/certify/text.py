@@ -10,7 +10,7 @@ from typing import TextIO
 
 from ssbtek_validator.certify.evidence import Verification
 from ssbtek_validator.certify.subject import Subject
-from ssbtek_validator.certify.verdict import Certification
+from ssbtek_validator.certify.verdict import NOT_EXERCISED, Certification
 from ssbtek_validator.report.text import finding_line, notice_line, summary_line
 from ssbtek_validator.results.model import RunResult, Severity
 
@@ -40,7 +40,7 @@ def write(result: RunResult, certification: Certification, stream: TextIO) -> No
         stream.write("Code lists: none known, no code values observed.\n")
     if cert.other:
         stream.write("Other observations: " + ", ".join(f"{key} ×{n}" for key, n in cert.other.items()) + "\n")
-    idle = [r.id for r in cert.rules if r.status == "not exercised"]
+    idle = [r.id for r in cert.rules if r.status == NOT_EXERCISED]
     failed = [r.id for r in cert.rules if r.status == "fail"]
     stream.write(f"Rules: {len(cert.rules) - len(idle) - len(failed)} passed, {len(failed)} failed")
     stream.write(f" ({', '.join(failed)})" if failed else "")

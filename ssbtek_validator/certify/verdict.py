@@ -26,6 +26,8 @@ from ssbtek_validator.rules.exchange import EXCHANGE_RULES
 
 PASS = "PASS"
 FAIL = "FAIL"
+#: a rule's status where no input gave it anything to judge
+NOT_EXERCISED = "not exercised"
 DIRECTIONS = ("request", "answer", "fault")
 #: certify's own finding: a message in another version than the one being certified
 CERTIFY_VERSION = "SSBT-CERTIFY-VERSION"
@@ -352,7 +354,7 @@ def _rules(result: RunResult, version: int) -> list[RuleOutcome]:
         elif exercised:
             status = "pass"
         else:
-            status = "not exercised"
+            status = NOT_EXERCISED
         outcomes.append(RuleOutcome(doc.id, doc.kind, doc.summary, status, exercised, errors[doc.id], warnings[doc.id]))
     return outcomes
 

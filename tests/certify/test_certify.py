@@ -390,3 +390,21 @@ def test_verify_ignores_code_lists_of_other_versions_in_older_evidence(captures,
     evidence.write_text(json.dumps(recorded))
     check, _ = verify(evidence)
     assert check.differences == ["code list file kalla.csv: changed"]
+
+
+def test_verify_takes_a_rule_added_since_that_these_inputs_do_not_exercise_as_a_note(captures, tmp_path):
+    """Evidence from before a check was added still verifies where the check has nothing to say about its inputs;
+    a recorded rule whose outcome changed does not."""
+    outcome = run([captures], 10, requirements=EXAMPLES, options=OPTIONS)
+    idle = [rule for rule, record in outcome.evidence["rules"].items() if record["status"] == "not exercised"]
+    assert "SSBT-SKV-FRAGA" in idle  # no v10 request of the set carries an SKV question
+    rules = {rule: record for rule, record in outcome.evidence["rules"].items() if rule != "SSBT-SKV-FRAGA"}
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(dict(outcome.evidence, rules=rules)))
+    check, _ = verify(evidence)
+    assert check.verified, check.differences
+    assert "rule SSBT-SKV-FRAGA: not in the evidence; not exercised by these inputs" in check.notes
+    rules["SSBT-XSD"] = dict(rules["SSBT-XSD"], status="fail")
+    evidence.write_text(json.dumps(dict(outcome.evidence, rules=rules)))
+    check, _ = verify(evidence)
+    assert check.differences == ["rule SSBT-XSD: fail recorded, pass now"]
