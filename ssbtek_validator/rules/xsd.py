@@ -44,8 +44,11 @@ class XsdRule:
     explanation = (
         "The payload (the SOAP Body's first child, a fault's detail, or a bare payload) is validated "
         "against the XSD of the pack chosen by its namespace. Every violation libxml2 reports becomes "
-        "one finding with line, column, XPath and what the schema expected. The SOAP envelope itself is "
-        "checked by SSBT-SOAP, not by this rule."
+        "one finding with line, column, XPath and what the schema expected. Where libxml2's words would name the "
+        "element and what it expected alike, an element in another namespace than the schema's (an unqualified "
+        "element pulled into a default namespace, a prefix left out), the finding names both namespaces; a flag, "
+        "date or date-time spelt another way (True, a space for the T) is told how its type is written. The SOAP "
+        "envelope itself is checked by SSBT-SOAP, not by this rule."
     )
     example = "Element 'ssbt:personidentitet': [facet 'pattern'] The value '99999999999' is not accepted …"
 
