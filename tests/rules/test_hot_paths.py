@@ -447,3 +447,16 @@ def test_a_request_kept_for_pairing_holds_its_whole_question_only_when_it_asks_f
     request = Source("e.xml", (CORPUS / "v10" / "request-echo-fraga.xml").read_bytes())
     [judged] = validate_pair(request, answer, Options(), builtin_packs()).exchanges
     assert [finding.rule for finding in judged.findings] == ["SSBT-PAIR-FRAGA"]
+
+
+def test_the_places_kept_for_pairing_share_their_paths():
+    """Every answer kept for pairing holds the same few paths (its agency blocks, its korrelationsid): kept once
+    each, not once per message (a quarter of what --pairs keeps a message)."""
+    from ssbtek_validator.reading.message import parse
+    from ssbtek_validator.rules import exchange
+
+    first, second = (exchange.side_of(parse(Source(f"a{n}.xml", ANSWER))) for n in (1, 2))
+    assert first.answered and first.answered.keys() == second.answered.keys()
+    for agency, place in first.answered.items():
+        assert place.path == second.answered[agency].path and place.path is second.answered[agency].path
+    assert first.korrelationsid[1].path is second.korrelationsid[1].path
